@@ -1,0 +1,48 @@
+/**
+ * Attention tensors as the rest of the engine sees them, whatever file they came from.
+ *
+ * Every supported file layout (N x 1 x M x K x Q, N x M x K x Q, M x K x Q, K x Q) is normalised to
+ * layers x heads x rows x cols. A map's rows are the file's second-to-last axis (STEVE calls it "keys") and its
+ * columns the last axis ("queries"); the last axis is the one softmax normalises (STEVE's softmax(dim=-1)).
+ */
+
+/** Element types as stored in the file. Everything is widened to float32 when read. */
+export type StoredDType = 'float16' | 'bfloat16' | 'float32' | 'float64';
+
+export interface AttentionShape {
+  readonly layers: number;
+  readonly heads: number;
+  /** Second-to-last axis of the file ("keys" in STEVE's naming): the map's rows. */
+  readonly rows: number;
+  /** Last axis of the file ("queries" in STEVE's naming): the map's columns, the softmax axis. */
+  readonly cols: number;
+}
+
+/** Facts a file may carry beside the numbers (safetensors __metadata__, .npz side arrays). */
+export interface AttentionMetadata {
+  /** Audio samples per model frame, at 16 kHz. */
+  readonly spf?: number;
+  readonly sampleRate?: number;
+  readonly model?: string;
+}
+
+/**
+ * A readable attention tensor. Reads are by slice so that a file larger than memory can be browsed:
+ * the first map can be shown before the rest of the file has been read.
+ */
+export interface AttentionSource {
+  /** The file's name as the user gave it. */
+  readonly fileName: string;
+  readonly shape: AttentionShape;
+  readonly dtype: StoredDType;
+  readonly metadata: AttentionMetadata;
+  /** One map, rows x cols, row-major float32. */
+  readHead(layer: number, head: number): Promise<Float32Array>;
+  /** All heads of one layer, heads x rows x cols, row-major float32. */
+  readLayer(layer: number): Promise<Float32Array>;
+}
+
+/** Number of float values in one map. */
+export function mapSize(shape: AttentionShape): number {
+  return shape.rows * shape.cols;
+}
