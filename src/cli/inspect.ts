@@ -1,0 +1,139 @@
+/**
+ * `steve inspect`: what is in an attention file and how it lines up with its audio and alignment.
+ * With --json, exactly one JSON object on stdout (the shape is documented in the README).
+ */
+import type { Writable } from 'node:stream';
+import type { Segment } from '../data/alignment.ts';
+import { toFrameSegments } from '../data/frames.ts';
+import { computeMapStats, isSoftmaxed } from '../data/openAttention.ts';
+import type { LoadedUtterance, UtteranceFiles } from '../node/loadUtterance.ts';
+import { loadUtterance } from '../node/loadUtterance.ts';
+
+export interface InspectOptions extends UtteranceFiles {
+  roundUp?: boolean;
+  json?: boolean;
+}
+
+interface HeadStats {
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+  nonFinite: number;
+}
+
+interface SegmentReport {
+  label: string;
+  start: number;
+  end: number;
+  startFrame: number | null;
+  endFrame: number | null;
+}
+
+export interface InspectReport {
+  attention: {
+    file: string;
+    layers: number;
+    heads: number;
+    keys: number;
+    queries: number;
+    dtype: string;
+    softmaxed: boolean;
+    heads_stats: HeadStats[][];
+    model?: string;
+  };
+  audio: { sampleRate: number; channels: number; durationSec: number } | null;
+  spf: number | null;
+  spfSource: string | null;
+  alignment: { source: string; text: string; phones: SegmentReport[]; words: SegmentReport[] } | null;
+}
+
+/** Reads every head once (a slice at a time, so any file size works) for its statistics and the softmax check. */
+export async function makeInspectReport(utterance: LoadedUtterance, roundUp = false): Promise<InspectReport> {
+  const { attention } = utterance;
+  const { layers, heads, rows, cols } = attention.shape;
+  const tolerance = attention.dtype === 'float32' || attention.dtype === 'float64' ? 1e-4 : 1e-2;
+  let softmaxed = true;
+  const headsStats: HeadStats[][] = [];
+  for (let layer = 0; layer < layers; layer++) {
+    const layerStats: HeadStats[] = [];
+    for (let head = 0; head < heads; head++) {
+      const map = await attention.readHead(layer, head);
+      const stats = computeMapStats(map);
+      layerStats.push({ min: finiteOrNull(stats.min), max: finiteOrNull(stats.max), mean: finiteOrNull(stats.mean), nonFinite: stats.nonFinite });
+      softmaxed &&= isSoftmaxed(map, rows, cols, tolerance);
+    }
+    headsStats.push(layerStats);
+  }
+  const spf = utterance.spf?.samplesPerFrame;
+  const segments = (list: readonly Segment[]): SegmentReport[] => {
+    const frames = spf === undefined ? undefined : toFrameSegments(list, spf, roundUp);
+    return list.map((segment, i) => ({
+      label: segment.label,
+      start: segment.startSample / 16000,
+      end: segment.endSample / 16000,
+      startFrame: frames ? frames[i].startFrame : null,
+      endFrame: frames ? frames[i].stopFrame : null,
+    }));
+  };
+  const { audio, alignment } = utterance;
+  return {
+    attention: {
+      file: attention.fileName,
+      layers,
+      heads,
+      keys: rows,
+      queries: cols,
+      dtype: attention.dtype,
+      softmaxed,
+      heads_stats: headsStats,
+      ...(attention.metadata.model ? { model: attention.metadata.model } : {}),
+    },
+    audio: audio ? { sampleRate: audio.sampleRate, channels: audio.channels, durationSec: audio.durationSec } : null,
+    spf: spf ?? null,
+    spfSource: utterance.spf?.source ?? null,
+    alignment: alignment
+      ? { source: alignment.source, text: alignment.text, phones: segments(alignment.phones), words: segments(alignment.words) }
+      : null,
+  };
+}
+
+function finiteOrNull(value: number): number | null {
+  return Number.isFinite(value) ? value : null;
+}
+
+export function formatInspectReport(report: InspectReport): string {
+  const { attention: a, audio, alignment } = report;
+  const lines = [
+    `${a.file}: ${a.layers} layers x ${a.heads} heads x ${a.keys} keys x ${a.queries} queries, ${a.dtype}` +
+      (a.model ? `, model ${a.model}` : ''),
+    `  rows ${a.softmaxed ? 'already sum to 1 (softmaxed)' : 'are raw scores (softmax applies)'}`,
+  ];
+  const nonFinite = a.heads_stats.flat().reduce((sum, s) => sum + s.nonFinite, 0);
+  if (nonFinite > 0) lines.push(`  warning: ${nonFinite} NaN or infinite values`);
+  for (const [layer, heads] of a.heads_stats.entries()) {
+    const range = heads.map((s) => `${fmt(s.min)}..${fmt(s.max)}`).join('  ');
+    lines.push(`  layer ${layer}: ${range}`);
+  }
+  lines.push(audio ? `audio: ${audio.sampleRate} Hz, ${audio.channels} channel(s), ${audio.durationSec.toFixed(3)} s` : 'audio: none');
+  lines.push(report.spf === null ? 'spf: unknown (give --spf or --wav)' : `spf: ${report.spf} (${report.spfSource})`);
+  if (alignment) {
+    lines.push(`alignment: ${alignment.source}, ${alignment.words.length} words, ${alignment.phones.length} phones`);
+    if (alignment.text) lines.push(`  "${alignment.text}"`);
+    lines.push(`  words: ${alignment.words.map((w) => `${w.label}[${w.startFrame}-${w.endFrame}]`).join(' ')}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function fmt(value: number | null): string {
+  return value === null ? 'n/a' : Number(value.toPrecision(4)).toString();
+}
+
+export async function runInspect(options: InspectOptions, out: Writable): Promise<void> {
+  const utterance = await loadUtterance(options);
+  try {
+    const report = await makeInspectReport(utterance, options.roundUp);
+    out.write(options.json ? JSON.stringify(report) + '\n' : formatInspectReport(report));
+  } finally {
+    await utterance.close();
+  }
+}
