@@ -123,7 +123,7 @@ export class UniformCache {
 /** Dispatch size for `workgroups` workgroups laid out along x, folding into y past maxComputeWorkgroupsPerDimension. */
 export function foldWorkgroups(device: GPUDevice, workgroups: number): [number, number] {
   const maxPerDimension = device.limits.maxComputeWorkgroupsPerDimension;
-  if (workgroups <= maxPerDimension) return [Math.max(workgroups, 1), 1];
+  if (workgroups <= maxPerDimension) return [workgroups, 1];
   const rowsOfWorkgroups = Math.ceil(workgroups / maxPerDimension);
   return [Math.ceil(workgroups / rowsOfWorkgroups), rowsOfWorkgroups];
 }

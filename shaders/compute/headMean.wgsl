@@ -1,0 +1,76 @@
+// HeadMeanPass: the weighted sum of several attention maps held in one buffer (the heads of a layer, or any subset),
+// each cropped and optionally softmaxed first, written to or added onto an f32 map. With weight = 1 / (number of
+// maps) it is the mean over heads; several dispatches with accumulate = 1 extend the mean across buffers (the heads
+// of a layer split into chunks, or the layers of a layer mean).
+// Concatenated after a load prefix, common/finite.wgsl and common/rowSoftmax.wgsl.
+//
+// attention (binding 0, from the prefix): map k is row-major [row][col] from element mapOffsets[k], `cols` per row.
+// Dispatch: one workgroup per output row, outRows workgroups folded into (x, y) when above 65535.
+//
+// Non-finite values: softmax as in common/rowSoftmax.wgsl; the sum follows IEEE 754 (NaN in any map gives NaN,
+// +inf plus -inf gives NaN, otherwise an infinity wins), computed by ieeeAdd whatever the compiler assumes.
+
+// Invocations per workgroup; a power of two (the row reductions halve it).
+override WorkgroupSize: u32 = 256u;
+
+// Maps one dispatch can sum: 16 x vec4 offsets. More are split into dispatches with accumulate = 1.
+const MAX_MAPS_PER_DISPATCH: u32 = 64u;
+
+struct HeadMeanParams {
+  cols: u32, // values per source row (the last axis), elements
+  rowStart: u32, // first source row of the crop
+  colStart: u32, // first source column of the crop
+  outRows: u32, // rows of the crop = rows of the output
+  outCols: u32, // columns of the crop = row stride of the output
+  normStart: u32, // softmax normalises source columns [normStart, normEnd)
+  normEnd: u32,
+  mode: u32, // 0: the values as they are; 1: softmax first
+  mapCount: u32, // maps summed by this dispatch, 1 .. MAX_MAPS_PER_DISPATCH
+  accumulate: u32, // 0: output = weight * sum; 1: output += weight * sum
+  weight: f32, // factor applied to each map's values
+  padding: u32, // keeps mapOffsets 16-byte aligned
+  mapOffsets: array<vec4<u32>, 16>, // element index of map k's [0][0] in `attention`: mapOffsets[k / 4][k % 4]
+}
+
+// Parameters, see HeadMeanParams.
+@group(0) @binding(1) var<uniform> params: HeadMeanParams;
+// Output: f32 bit patterns, row-major [outRow][outCol], outRows x outCols; read too when accumulate = 1.
+@group(0) @binding(2) var<storage, read_write> output: array<u32>;
+
+// One workgroup per output row; maps one after the other, each invocation owning the same output columns for all
+// of them, so the read-modify-write of the output needs no synchronisation.
+@compute @workgroup_size(WorkgroupSize)
+fn main(
+  @builtin(workgroup_id) workgroupId: vec3<u32>,
+  @builtin(num_workgroups) workgroupCounts: vec3<u32>,
+  @builtin(local_invocation_index) localIndex: u32,
+) {
+  let outRow = workgroupId.x + workgroupId.y * workgroupCounts.x;
+  if (outRow >= params.outRows) {
+    return;
+  }
+  let outBase = outRow * params.outCols;
+  for (var map = 0u; map < params.mapCount; map++) {
+    let rowBase = params.mapOffsets[map / 4u][map % 4u] + (params.rowStart + outRow) * params.cols;
+    var stats = RowStats(0.0, 1.0, 0u);
+    if (params.mode == 1u) {
+      stats = computeRowStats(localIndex, rowBase, params.normStart, params.normEnd);
+    }
+    let fresh = map == 0u && params.accumulate == 0u;
+    for (var col = localIndex; col < params.outCols; col += WorkgroupSize) {
+      var value = loadAttention(rowBase + params.colStart + col);
+      if (params.mode == 1u) {
+        value = softmaxOf(value, stats);
+      }
+      var weighted = value;
+      if (classifyValue(value) == VALUE_FINITE) {
+        weighted = value * params.weight;
+      }
+      var total = weighted;
+      if (!fresh) {
+        total = ieeeAdd(bitcast<f32>(output[outBase + col]), weighted);
+      }
+      output[outBase + col] = bitcast<u32>(total);
+    }
+  }
+}
