@@ -23,11 +23,14 @@ const COLS = 4;
 const ROWS = 3;
 const VALUES = Float32Array.from({ length: COLS * ROWS }, (_, i) => (i === 11 ? NaN : i));
 const CELL = 10; // pixels per frame
+// Colour range [0, 11]: 255 * v / 11 is never within 0.04 of a rounding tie, where GPU division (accurate to a few
+// ulp) and the test's arithmetic could pick neighbouring colormap entries.
+const RANGE_MAX = 11;
 
 async function drawMap(device: GPUDevice, options: { zoom?: number; smooth?: boolean; clip?: [number, number] } = {}) {
   const heatmap = await HeatmapPass.create(device, SHADER_SOURCES, 'rgba8unorm');
   const values = createStorageBufferFrom(device, 'test.values', VALUES);
-  const range = createStorageBufferFrom(device, 'test.range', new Float32Array([0, 10]));
+  const range = createStorageBufferFrom(device, 'test.range', new Float32Array([0, RANGE_MAX]));
   const drawable = heatmap.createDrawable('test.heatmap');
   let transform = makeMapToViewport({ x: 0, y: 0, width: COLS, height: ROWS }, COLS * CELL, ROWS * CELL);
   if (options.zoom) transform = zoomAbout(transform, options.zoom, [0, 0]);
@@ -59,7 +62,7 @@ describe(HeatmapPass.name, () => {
         for (let col = 0; col < COLS; col++) {
           const value = row * COLS + col;
           if (value === 11) continue;
-          const expected = lutColor(VIRIDIS, Math.min(value / 10, 1));
+          const expected = lutColor(VIRIDIS, value / RANGE_MAX);
           expect(pixelAt(pixels, COLS * CELL, col * CELL + 5, row * CELL + 5), `cell ${row},${col}`).toEqual(expected);
         }
       }
@@ -78,16 +81,16 @@ describe(HeatmapPass.name, () => {
       const pixels = await drawMap(device, { zoom: 2 });
       const first = lutColor(VIRIDIS, 0);
       expect(pixelAt(pixels, COLS * CELL, 18, 18)).toEqual(first);
-      expect(pixelAt(pixels, COLS * CELL, 22, 5)).toEqual(lutColor(VIRIDIS, 0.1));
+      expect(pixelAt(pixels, COLS * CELL, 22, 5)).toEqual(lutColor(VIRIDIS, 1 / RANGE_MAX));
     });
   });
 
   it('clips the colour scale to fractions of the range', async () => {
     await withDevice(async (device) => {
       const pixels = await drawMap(device, { clip: [0.5, 1] });
-      // value 2 is below the clipped low (5): bottom colour; value 7.5 would be mid-scale
+      // clipped range [5.5, 11]: value 2 is below it (bottom colour), value 7 sits at (7 - 5.5) / 5.5
       expect(pixelAt(pixels, COLS * CELL, 2 * CELL + 5, 5)).toEqual(lutColor(VIRIDIS, 0));
-      expect(pixelAt(pixels, COLS * CELL, 3 * CELL + 5, CELL + 5)).toEqual(lutColor(VIRIDIS, (7 - 5) / 5));
+      expect(pixelAt(pixels, COLS * CELL, 3 * CELL + 5, CELL + 5)).toEqual(lutColor(VIRIDIS, (7 - 5.5) / 5.5));
     });
   });
 });
