@@ -5,7 +5,7 @@
 import type { Writable } from 'node:stream';
 import type { Segment } from '../data/alignment.ts';
 import { toFrameSegments } from '../data/frames.ts';
-import { computeMapStats, isSoftmaxed } from '../data/openAttention.ts';
+import { computeMapStats, isSoftmaxed, softmaxTolerance } from '../data/openAttention.ts';
 import type { LoadedUtterance, UtteranceFiles } from '../node/loadUtterance.ts';
 import { loadUtterance } from '../node/loadUtterance.ts';
 
@@ -51,7 +51,7 @@ export interface InspectReport {
 export async function makeInspectReport(utterance: LoadedUtterance, roundUp = false): Promise<InspectReport> {
   const { attention } = utterance;
   const { layers, heads, rows, cols } = attention.shape;
-  const tolerance = attention.dtype === 'float32' || attention.dtype === 'float64' ? 1e-4 : 1e-2;
+  const tolerance = softmaxTolerance(attention.dtype);
   let softmaxed = true;
   const headsStats: HeadStats[][] = [];
   for (let layer = 0; layer < layers; layer++) {

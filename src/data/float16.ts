@@ -36,14 +36,15 @@ export function float16BitsToFloat32(bits: number): number {
 
 /**
  * Narrows a number to float16 bits: first to float32 (as a Float32Array store would), then to float16 with
- * round-to-nearest-even, overflow to Inf, underflow through subnormals to signed zero, NaN to a quiet NaN.
+ * round-to-nearest-even, overflow to Inf, underflow through subnormals to signed zero, NaN to NaN; bit-for-bit what numpy's astype(np.float16) gives.
  */
 export function float32ToFloat16Bits(x: number): number {
   const bits = float32Bits(x);
   const sign = (bits >>> 16) & 0x8000;
   const exponent = (bits >>> 23) & 0xff;
   const mantissa = bits & 0x7fffff;
-  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 | (mantissa >>> 13) : 0);
+  // Inf stays Inf; NaN keeps the top 10 payload bits, forced non-zero so it stays a NaN (numpy does the same).
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? mantissa >>> 13 || 1 : 0);
   const halfExponent = exponent - 112; // rebias 127 -> 15
   if (halfExponent >= 0x1f) return sign | 0x7c00;
   if (halfExponent <= 0) return sign | roundSubnormal(mantissa | 0x800000, 14 - halfExponent);

@@ -172,17 +172,17 @@ export async function openZipEntry(source: ByteSource, entry: ZipEntry, cache: I
   check(local.getUint32(0, true) === LOCAL_SIGNATURE, source.name, 'bad-header', () => `zip entry '${entry.name}' has no local header at offset ${entry.localHeaderOffset}`);
   const dataOffset = entry.localHeaderOffset + 30 + local.getUint16(26, true) + local.getUint16(28, true);
   check(dataOffset + entry.compressedSize <= source.byteLength, source.name, 'truncated', () => `zip entry '${entry.name}' needs bytes ${dataOffset}..${dataOffset + entry.compressedSize} but the file has ${source.byteLength}`);
-  if (entry.method === 0) return windowSource(source, name, dataOffset, entry.compressedSize);
+  if (entry.method === 0) return windowSource(source, name, `zip entry '${entry.name}'`, dataOffset, entry.compressedSize);
   return inflatingSource(source, name, entry, dataOffset, cache);
 }
 
-function windowSource(source: ByteSource, name: string, start: number, length: number): ByteSource {
+function windowSource(source: ByteSource, name: string, what: string, start: number, length: number): ByteSource {
   return {
     name,
     byteLength: length,
     read: (offset, count) => {
       if (offset < 0 || count < 0 || offset + count > length) throw new RangeError(`${name}: read of ${count} bytes at ${offset} runs past the end (${length} bytes)`);
-      return readBytes(source, start + offset, count, name);
+      return readBytes(source, start + offset, count, what);
     },
   };
 }
@@ -204,50 +204,55 @@ function inflatingSource(source: ByteSource, name: string, entry: ZipEntry, data
   };
 }
 
-/** The first min(64 KiB, size) uncompressed bytes of a deflated entry, inflating no more than needed. */
+/**
+ * The first min(64 KiB, size) uncompressed bytes of a deflated entry, inflating no more than needed. An entry
+ * that fits is inflated whole, so it is checked (size and CRC-32) like any full inflate.
+ */
 async function inflatePrefix(source: ByteSource, name: string, entry: ZipEntry, dataOffset: number): Promise<Uint8Array> {
-  const wanted = Math.min(PREFIX_BYTES, entry.uncompressedSize);
-  const out = new Uint8Array(wanted);
-  let filled = 0;
-  const inflater = new Inflate((chunk) => {
-    out.set(chunk.subarray(0, wanted - filled), filled);
-    filled += Math.min(chunk.length, wanted - filled);
-  });
-  for (let done = 0; filled < wanted && done < entry.compressedSize; ) {
-    const length = Math.min(1 << 12, entry.compressedSize - done);
-    const chunk = await readBytes(source, dataOffset + done, length, `compressed data of ${name}`);
-    done += length;
-    pushInflate(inflater, chunk, done === entry.compressedSize, name);
-  }
-  check(filled === wanted, source.name, 'truncated', () => `${name}: compressed data ends after ${filled} bytes; the zip directory declares ${entry.uncompressedSize}`);
+  if (entry.uncompressedSize <= PREFIX_BYTES) return inflateEntry(source, name, entry, dataOffset);
+  const out = new Uint8Array(PREFIX_BYTES);
+  const filled = await inflateInto(source, name, entry, dataOffset, out, 1 << 12);
+  check(filled === out.length, name, 'truncated', () => `compressed data ends after ${filled} bytes; the zip directory declares ${entry.uncompressedSize}`);
   return out;
 }
 
 /** All uncompressed bytes of a deflated entry, checked against the declared size and CRC-32. */
 async function inflateEntry(source: ByteSource, name: string, entry: ZipEntry, dataOffset: number): Promise<Uint8Array> {
-  const out = allocate(entry.uncompressedSize, name, source.name);
-  let filled = 0;
-  const inflater = new Inflate((chunk) => {
-    check(filled + chunk.length <= out.length, source.name, 'bad-header', () => `${name}: inflates to more than the ${out.length} bytes the zip directory declares`);
-    out.set(chunk, filled);
-    filled += chunk.length;
-  });
-  for (let done = 0; done < entry.compressedSize; ) {
-    const length = Math.min(READ_CHUNK_BYTES, entry.compressedSize - done);
-    const chunk = await readBytes(source, dataOffset + done, length, `compressed data of ${name}`);
-    done += length;
-    pushInflate(inflater, chunk, done === entry.compressedSize, name);
-  }
-  check(filled === out.length, source.name, 'truncated', () => `${name}: inflates to ${filled} bytes; the zip directory declares ${out.length}`);
-  check(crc32(out) === entry.crc32, source.name, 'bad-header', () => `${name}: data fails its CRC-32 check (the file is corrupt)`);
+  const out = allocate(entry.uncompressedSize, name);
+  const filled = await inflateInto(source, name, entry, dataOffset, out, READ_CHUNK_BYTES);
+  check(filled === out.length, name, 'truncated', () => `inflates to ${filled} bytes; the zip directory declares ${out.length}`);
+  check(crc32(out) === entry.crc32, name, 'bad-header', () => `data fails its CRC-32 check (the file is corrupt)`);
   return out;
 }
 
-function allocate(length: number, name: string, fileName: string): Uint8Array {
+/**
+ * Inflates the entry into `out`, reading `chunkBytes` of compressed data at a time, until `out` is full or the
+ * data ends; returns how many bytes were written. Output beyond the declared size is an error when `out` holds
+ * the whole entry, and simply not needed when it holds a prefix.
+ */
+async function inflateInto(source: ByteSource, name: string, entry: ZipEntry, dataOffset: number, out: Uint8Array, chunkBytes: number): Promise<number> {
+  const whole = out.length === entry.uncompressedSize;
+  let filled = 0;
+  const inflater = new Inflate((chunk) => {
+    check(!whole || filled + chunk.length <= out.length, name, 'bad-header', () => `inflates to more than the ${out.length} bytes the zip directory declares`);
+    const used = Math.min(chunk.length, out.length - filled);
+    out.set(chunk.subarray(0, used), filled);
+    filled += used;
+  });
+  for (let done = 0; done < entry.compressedSize && (whole || filled < out.length); ) {
+    const length = Math.min(chunkBytes, entry.compressedSize - done);
+    const chunk = await readBytes(source, dataOffset + done, length, `compressed data of zip entry '${entry.name}'`);
+    done += length;
+    pushInflate(inflater, chunk, done === entry.compressedSize, name);
+  }
+  return filled;
+}
+
+function allocate(length: number, name: string): Uint8Array {
   try {
     return new Uint8Array(length);
   } catch {
-    throw new InputError(fileName, 'unsupported-layout', `${name}: ${length} bytes compressed in one zip entry are too many to inflate in memory; save with np.savez (uncompressed) so slices can be read directly`);
+    throw new InputError(name, 'unsupported-layout', `${length} bytes compressed in one zip entry are too many to inflate in memory; save with np.savez (uncompressed) so slices can be read directly`);
   }
 }
 

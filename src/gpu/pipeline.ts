@@ -59,3 +59,18 @@ export function createAttentionPipeline(
 ): Promise<GPUComputePipeline> {
   return createComputePipelineFromFiles(device, sources, `${label}.${format}`, [LOAD_PREFIX[format], kernelPath], constants);
 }
+
+/**
+ * Like createAttentionPipeline, for a kernel made of several files after the load prefix
+ * (e.g. ['common/finite.wgsl', 'common/rowSoftmax.wgsl', 'compute/softmax.wgsl']).
+ */
+export function createAttentionPipelineFromFiles(
+  device: GPUDevice,
+  sources: ShaderSources,
+  label: string,
+  paths: string[],
+  format: StorageFormat,
+  constants?: Record<string, number>,
+): Promise<GPUComputePipeline> {
+  return createComputePipelineFromFiles(device, sources, `${label}.${format}`, [LOAD_PREFIX[format], ...paths], constants);
+}

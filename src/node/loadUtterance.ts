@@ -63,10 +63,14 @@ export async function loadUtterance(files: UtteranceFiles): Promise<LoadedUttera
           'wrong spf, or attention from another utterance?',
       );
     }
+    const alignments = files.alignments ?? 'none';
+    // Tier names default to what Praat users and the Montreal Forced Aligner call them; for TIMIT the same options
+    // are file extensions, which loadAlignmentForWav defaults itself.
+    const textGrid = alignments === 'textgrid';
     const alignment = await loadAlignmentForWav(files.wav, {
-      alignments: files.alignments ?? 'none',
-      phoneTier: files.phoneTier,
-      wordTier: files.wordTier,
+      alignments,
+      phoneTier: files.phoneTier ?? (textGrid ? 'phones' : undefined),
+      wordTier: files.wordTier ?? (textGrid ? 'words' : undefined),
       textTier: files.textTier,
       tgExt: files.tgExt,
       audioSamples16k,

@@ -1,8 +1,10 @@
 /**
- * Helpers for the GPU-vs-reference tests of the compute passes: seeded random maps, float16 packing, uploads in
- * either storage format, and a tolerance check that treats NaN as equal to NaN.
+ * Helpers for the GPU-vs-reference tests of the pooling, rollout and head-statistics passes: seeded random maps,
+ * uploads in either storage format (float16 packed by src/data/float16.ts), and a tolerance check that treats NaN
+ * as equal to NaN.
  */
 import { expect } from 'vitest';
+import { packFloat16Pairs } from '../../src/data/float16.ts';
 import { createStorageBufferFrom } from '../../src/gpu/buffers.ts';
 import type { AttentionView, StorageFormat } from '../../src/gpu/storageFormat.ts';
 
@@ -34,42 +36,6 @@ export function makeAttentionMaps(random: () => number, maps: number, rows: numb
   return values;
 }
 
-const F32 = new Float32Array(1);
-const U32 = new Uint32Array(F32.buffer);
-
-/** IEEE binary16 bits of `value`, rounded to nearest even (inf and NaN kept). */
-export function float16Bits(value: number): number {
-  F32[0] = value;
-  const bits = U32[0];
-  const sign = (bits >>> 16) & 0x8000;
-  const exponent = (bits >>> 23) & 0xff;
-  let mantissa = bits & 0x7fffff;
-  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
-  const halfExponent = exponent - 127 + 15;
-  if (halfExponent >= 0x1f) return sign | 0x7c00;
-  if (halfExponent <= 0) {
-    if (halfExponent < -10) return sign;
-    mantissa |= 0x800000;
-    const shift = 14 - halfExponent;
-    let half = mantissa >>> shift;
-    const rest = mantissa & ((1 << shift) - 1);
-    const halfway = 1 << (shift - 1);
-    if (rest > halfway || (rest === halfway && (half & 1))) half++;
-    return sign | half;
-  }
-  let half = (halfExponent << 10) | (mantissa >>> 13);
-  const rest = mantissa & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (half & 1))) half++;
-  return sign | half;
-}
-
-/** Two float16 values per u32 word, element 2k in the low half (the layout of loadFloat16Packed.wgsl). */
-export function packFloat16PairsForTest(values: Float32Array): Uint32Array {
-  const words = new Uint32Array(Math.ceil(values.length / 2));
-  for (let i = 0; i < values.length; i++) words[i >> 1] |= float16Bits(values[i]) << ((i & 1) * 16);
-  return words;
-}
-
 /**
  * Uploads `values` in `format` after `padElements` filler values (so the view's elementOffset is exercised) and
  * returns the view. The filler is 1e6, which would show up in any result that read it.
@@ -84,7 +50,7 @@ export function uploadAttention(
   const padded = new Float32Array(padElements + values.length);
   padded.fill(1e6, 0, padElements);
   padded.set(values, padElements);
-  const data = format === 'float32' ? padded : packFloat16PairsForTest(padded);
+  const data = format === 'float32' ? padded : packFloat16Pairs(padded);
   return { buffer: createStorageBufferFrom(device, label, data), format, elementOffset: padElements };
 }
 

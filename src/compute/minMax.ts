@@ -1,0 +1,173 @@
+/**
+ * MinMaxPass: min and max of the finite values in a rectangle of a map, plus counts of finite, NaN, +inf and -inf
+ * values (shaders/compute/minMax.wgsl then minMaxFinalize.wgsl; CPU reference in minMax.cpu.ts). The result stays
+ * on the GPU in a small stats buffer that the histogram and render passes read; readMapStats() brings it back.
+ *
+ * Non-finite values are counted and otherwise ignored, so a NaN never poisons a colour scale. When the region has
+ * no finite value, min and max are NaN.
+ */
+import type { ShaderSources } from '../gpu/pipeline.ts';
+import type { AttentionView, StorageFormat } from '../gpu/storageFormat.ts';
+import { readBufferBytes } from '../gpu/buffers.ts';
+import { KernelPipelines } from './kernelPipelines.ts';
+import { bindAttentionView, checkOutputSize, foldWorkgroups, PassDestroyedError, UniformCache } from './passSupport.ts';
+import { checkCrop, cropCols, cropRows, type Crop } from './region.ts';
+
+/** WGSL files after the load prefix, in order, for the reduction. */
+export const MIN_MAX_SHADERS = ['common/finite.wgsl', 'compute/minMax.wgsl'];
+/** WGSL files of the finalize step (no load prefix: it does not read attention). */
+export const MIN_MAX_FINALIZE_SHADERS = ['common/finite.wgsl', 'compute/minMaxFinalize.wgsl'];
+
+/**
+ * The stats buffer, in 32-bit words: 0 and 1 order keys (internal), 2 finite count, 3 NaN count, 4 +inf count,
+ * 5 -inf count, 6 min (f32), 7 max (f32). A render pass binds it and reads words 6 and 7.
+ */
+export const MAP_STATS_WORDS = 8;
+/** Byte size of the stats buffer. */
+export const MAP_STATS_BYTES = MAP_STATS_WORDS * 4;
+/** Word index of the f32 minimum in the stats buffer. */
+export const MAP_STATS_MIN_WORD = 6;
+/** Word index of the f32 maximum in the stats buffer. */
+export const MAP_STATS_MAX_WORD = 7;
+
+/** Workgroups of the reduction at most; each invocation strides over the rest. */
+const MAX_WORKGROUPS = 1024;
+const WORKGROUP_SIZE = 256;
+/** Words in RegionParams (minMax.wgsl, histogram.wgsl). */
+const REGION_PARAMS_WORDS = 6;
+
+/** Min/max and value counts of a region, as read back. */
+export interface MapStats {
+  /** Smallest finite value; NaN when there is none. */
+  readonly min: number;
+  /** Largest finite value; NaN when there is none. */
+  readonly max: number;
+  readonly finiteCount: number;
+  readonly nanCount: number;
+  readonly posInfCount: number;
+  readonly negInfCount: number;
+}
+
+/** What MinMaxPass.encode and HistogramPass.encode read: a rectangle of a rows x cols map. */
+export interface RegionJob {
+  /** The map: rows x cols values from input.elementOffset (an f32 intermediate, or stored attention). */
+  readonly input: AttentionView;
+  readonly rows: number;
+  readonly cols: number;
+  /** The rectangle (ends exclusive): the visible part, so that the colour scale follows the crop. */
+  readonly region: Crop;
+}
+
+/** RegionParams words for a job, with the element offset relative to `binding`. */
+export function makeRegionParams(job: RegionJob, elementOffset: number): Uint32Array {
+  const words = new Uint32Array(REGION_PARAMS_WORDS);
+  words.set([
+    elementOffset, // elementOffset
+    job.cols, // cols
+    job.region.rowStart, // rowStart
+    job.region.colStart, // colStart
+    cropRows(job.region), // regionRows
+    cropCols(job.region), // regionCols
+  ]);
+  return words;
+}
+
+/** Workgroups for a strided pass over `values` values. */
+export function stridedWorkgroups(values: number): number {
+  return Math.max(1, Math.min(MAX_WORKGROUPS, Math.ceil(values / WORKGROUP_SIZE)));
+}
+
+/** A stats buffer for MinMaxPass (STORAGE, COPY_SRC, COPY_DST). */
+export function createMapStatsBuffer(device: GPUDevice, label: string): GPUBuffer {
+  return device.createBuffer({
+    label,
+    size: MAP_STATS_BYTES,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+  });
+}
+
+/** Decodes the words of a stats buffer. */
+export function parseMapStats(words: Uint32Array): MapStats {
+  const floats = new Float32Array(words.buffer, words.byteOffset, MAP_STATS_WORDS);
+  return {
+    min: floats[MAP_STATS_MIN_WORD],
+    max: floats[MAP_STATS_MAX_WORD],
+    finiteCount: words[2],
+    nanCount: words[3],
+    posInfCount: words[4],
+    negInfCount: words[5],
+  };
+}
+
+/** Reads a stats buffer back (submits a copy and waits). */
+export async function readMapStats(device: GPUDevice, stats: GPUBuffer): Promise<MapStats> {
+  return parseMapStats(new Uint32Array(await readBufferBytes(device, stats, MAP_STATS_BYTES)));
+}
+
+/** Records min/max and counts of a region into a stats buffer. */
+export class MinMaxPass {
+  readonly #device: GPUDevice;
+  readonly #reduce: KernelPipelines;
+  readonly #finalize: KernelPipelines;
+  readonly #uniforms: UniformCache;
+  #destroyed = false;
+
+  constructor(device: GPUDevice, shaders: ShaderSources) {
+    this.#device = device;
+    this.#reduce = new KernelPipelines(device, shaders, 'MinMaxPass.pipeline', MIN_MAX_SHADERS, {
+      constants: { WorkgroupSize: WORKGROUP_SIZE },
+    });
+    this.#finalize = new KernelPipelines(device, shaders, 'MinMaxPass.finalizePipeline', MIN_MAX_FINALIZE_SHADERS, {
+      withLoadPrefix: false,
+    });
+    this.#uniforms = new UniformCache(device, 'MinMaxPass.params');
+  }
+
+  /** Compiles the pipelines for `format`; await it once before encode() with that format. */
+  async ready(format: StorageFormat): Promise<void> {
+    await Promise.all([this.#reduce.ready(format), this.#finalize.ready(format)]);
+  }
+
+  /** Records the clear, the reduction and the finalize step into `encoder` (no submit). */
+  encode(encoder: GPUCommandEncoder, job: RegionJob, stats: GPUBuffer): void {
+    if (this.#destroyed) throw new PassDestroyedError('MinMaxPass');
+    checkCrop('MinMaxPass', job.region, job.rows, job.cols);
+    checkOutputSize('MinMaxPass', 'stats', stats, MAP_STATS_BYTES);
+    const binding = bindAttentionView(this.#device, job.input, job.rows * job.cols, 'MinMaxPass');
+    const reduce = this.#reduce.get(job.input.format);
+    const finalize = this.#finalize.get(job.input.format);
+    encoder.clearBuffer(stats, 0, MAP_STATS_BYTES);
+    const pass = encoder.beginComputePass({ label: 'MinMaxPass.computePass' });
+    pass.setPipeline(reduce);
+    pass.setBindGroup(
+      0,
+      this.#device.createBindGroup({
+        label: 'MinMaxPass.bindGroup',
+        layout: reduce.getBindGroupLayout(0),
+        entries: [
+          { binding: 0, resource: binding.resource },
+          { binding: 1, resource: { buffer: this.#uniforms.get(makeRegionParams(job, binding.elementOffset)) } },
+          { binding: 2, resource: { buffer: stats, size: MAP_STATS_BYTES } },
+        ],
+      }),
+    );
+    pass.dispatchWorkgroups(...foldWorkgroups(this.#device, stridedWorkgroups(cropRows(job.region) * cropCols(job.region))));
+    pass.setPipeline(finalize);
+    pass.setBindGroup(
+      0,
+      this.#device.createBindGroup({
+        label: 'MinMaxPass.finalizeBindGroup',
+        layout: finalize.getBindGroupLayout(0),
+        entries: [{ binding: 0, resource: { buffer: stats, size: MAP_STATS_BYTES } }],
+      }),
+    );
+    pass.dispatchWorkgroups(1);
+    pass.end();
+  }
+
+  /** Frees the pass's uniform buffers. Safe to call twice; encode() afterwards throws. */
+  destroy(): void {
+    this.#destroyed = true;
+    this.#uniforms.destroy();
+  }
+}

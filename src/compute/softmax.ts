@@ -1,0 +1,95 @@
+/**
+ * SoftmaxPass: one attention map -> an f32 map of its crop, optionally softmaxed over the last axis
+ * (shaders/compute/softmax.wgsl; CPU reference in softmax.cpu.ts).
+ *
+ * Non-finite inputs follow torch.softmax: a NaN or +inf among the normalised columns makes the row NaN, -inf gets
+ * weight 0, and a row with no finite value is NaN. Without softmax, values (non-finite ones too) are copied as is.
+ */
+import type { ShaderSources } from '../gpu/pipeline.ts';
+import type { AttentionView, StorageFormat } from '../gpu/storageFormat.ts';
+import { KernelPipelines } from './kernelPipelines.ts';
+import { bindAttentionView, checkOutputSize, foldWorkgroups, PassDestroyedError, UniformCache } from './passSupport.ts';
+import { checkCrop, cropCols, cropRows, normalisedColumns, type Crop, type SoftmaxScope } from './region.ts';
+
+/** WGSL files after the load prefix, in order. */
+export const SOFTMAX_SHADERS = ['common/finite.wgsl', 'common/rowSoftmax.wgsl', 'compute/softmax.wgsl'];
+
+/** Words in SoftmaxParams (softmax.wgsl). */
+const SOFTMAX_PARAMS_WORDS = 9;
+
+/** What SoftmaxPass.encode computes. */
+export interface SoftmaxJob {
+  /** The map: rows x cols values from input.elementOffset. */
+  readonly input: AttentionView;
+  readonly rows: number;
+  readonly cols: number;
+  /** Part of the map to output (ends exclusive). */
+  readonly crop: Crop;
+  readonly scope: SoftmaxScope;
+  /** Receives cropRows x cropCols f32 values, row-major. */
+  readonly output: GPUBuffer;
+}
+
+/** Records the crop (and softmax) of one map into an f32 buffer. */
+export class SoftmaxPass {
+  readonly #device: GPUDevice;
+  readonly #pipelines: KernelPipelines;
+  readonly #uniforms: UniformCache;
+  #destroyed = false;
+
+  constructor(device: GPUDevice, shaders: ShaderSources) {
+    this.#device = device;
+    this.#pipelines = new KernelPipelines(device, shaders, 'SoftmaxPass.pipeline', SOFTMAX_SHADERS);
+    this.#uniforms = new UniformCache(device, 'SoftmaxPass.params');
+  }
+
+  /** Compiles the pipeline for `format`; await it once before encode() with that format. */
+  async ready(format: StorageFormat): Promise<void> {
+    await this.#pipelines.ready(format);
+  }
+
+  /** Records the pass into `encoder` (no submit). Preconditions: ready(job.input.format) resolved, crop inside the map. */
+  encode(encoder: GPUCommandEncoder, job: SoftmaxJob): void {
+    if (this.#destroyed) throw new PassDestroyedError('SoftmaxPass');
+    const { crop, rows, cols } = job;
+    checkCrop('SoftmaxPass', crop, rows, cols);
+    const outRows = cropRows(crop);
+    const outCols = cropCols(crop);
+    checkOutputSize('SoftmaxPass', 'output', job.output, outRows * outCols * 4);
+    const binding = bindAttentionView(this.#device, job.input, rows * cols, 'SoftmaxPass');
+    const [normStart, normEnd] = normalisedColumns(job.scope, crop, cols);
+    const words = new Uint32Array(SOFTMAX_PARAMS_WORDS);
+    words.set([
+      binding.elementOffset, // elementOffset
+      cols, // cols
+      crop.rowStart, // rowStart
+      crop.colStart, // colStart
+      outRows, // outRows
+      outCols, // outCols
+      normStart, // normStart
+      normEnd, // normEnd
+      job.scope === 'none' ? 0 : 1, // mode
+    ]);
+    const pipeline = this.#pipelines.get(job.input.format);
+    const bindGroup = this.#device.createBindGroup({
+      label: 'SoftmaxPass.bindGroup',
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: binding.resource },
+        { binding: 1, resource: { buffer: this.#uniforms.get(words) } },
+        { binding: 2, resource: { buffer: job.output, size: outRows * outCols * 4 } },
+      ],
+    });
+    const pass = encoder.beginComputePass({ label: 'SoftmaxPass.computePass' });
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(...foldWorkgroups(this.#device, outRows));
+    pass.end();
+  }
+
+  /** Frees the pass's uniform buffers. Safe to call twice; encode() afterwards throws. */
+  destroy(): void {
+    this.#destroyed = true;
+    this.#uniforms.destroy();
+  }
+}
