@@ -13,6 +13,8 @@
 // Threads per side of the workgroup (TileSize x TileSize threads).
 override TileSize: u32 = 16u;
 // Outputs per thread per side: thread (x, y) computes rows y + TileSize * r and columns x + TileSize * c, r, c < 4.
+// Fixed at 4 because a thread's four columns are accumulated as one vec4. Strided (not adjacent) outputs keep the
+// lanes of a row reading consecutive workgroup-memory words and writing consecutive product addresses.
 const ThreadTile: u32 = 4u;
 // Depth of the slices staged in workgroup memory per step.
 const TileK: u32 = 16u;

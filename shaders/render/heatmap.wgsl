@@ -9,6 +9,7 @@ struct HeatmapParams {
   clip: vec2<f32>,            // colour limits as fractions of [min, max]: (0, 1) spans the whole range
   scale: u32,                 // 0: linear, 1: log10 (values below max * 1e-6 clamp to the bottom colour)
   bilinear: u32,              // 0: nearest cell (each frame a visible cell), 1: bilinear between cell centres
+  rangeWord: u32,             // index in valueRange of the minimum; the maximum follows it
   background: vec4<f32>,      // colour outside the map
   nonFinite: vec4<f32>,       // colour of NaN / infinite cells, so they never take a colour from the scale
 }
@@ -18,7 +19,8 @@ struct HeatmapParams {
 @group(0) @binding(1) var<uniform> params: HeatmapParams;
 // colormap: 256 x 1 RGBA, entry 0 for the lowest value
 @group(0) @binding(2) var colormap: texture_2d<f32>;
-// valueRange: [min, max] of the visible values, written by the min/max compute pass (or by the CPU)
+// valueRange: min and max of the visible values at [rangeWord] and [rangeWord + 1]: the min/max compute pass's
+// stats buffer (words 6 and 7) bound as it is, so the colour scale never makes a round trip through the CPU
 @group(0) @binding(3) var<storage, read> valueRange: array<f32>;
 
 @vertex
@@ -82,8 +84,8 @@ fn fragmentMain(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32
     return params.nonFinite;
   }
   var value = sum / count;
-  var low = valueRange[0];
-  var high = valueRange[1];
+  var low = valueRange[params.rangeWord];
+  var high = valueRange[params.rangeWord + 1u];
   if (params.scale == 1u) {
     let floorValue = max(high, 1e-30) * 1e-6;
     value = log(max(value, floorValue)) / log(10.0);

@@ -67,5 +67,6 @@ export function numpyArangeToInt(start: number, stop: number, step: number): num
   const length = Math.max(0, Math.ceil((stop - start) / step));
   const second = start + step;
   const delta = second - start;
-  return Array.from({ length }, (_, i) => Math.trunc(i === 0 ? start : i === 1 ? second : start + i * delta));
+  // `+ 0` turns the -0 that Math.trunc gives for (-1, 0) into the integer 0 numpy gives.
+  return Array.from({ length }, (_, i) => Math.trunc(i === 0 ? start : i === 1 ? second : start + i * delta) + 0);
 }

@@ -30,9 +30,12 @@ const PLATFORM_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] ==
  */
 export function decodeElements(bytes: Uint8Array, encoding: ElementEncoding): Float32Array {
   const { dtype, littleEndian } = encoding;
-  if (dtype === 'float32' && littleEndian === PLATFORM_LITTLE_ENDIAN) return float32View(bytes);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const native = littleEndian === PLATFORM_LITTLE_ENDIAN;
+  if (dtype === 'float32' && native) return float32View(bytes);
   const count = bytes.byteLength / ELEMENT_BYTES[dtype];
+  // Aligned native-order data is read through a typed-array view (several times faster than a DataView).
+  if (native && bytes.byteOffset % ELEMENT_BYTES[dtype] === 0) return decodeNative(bytes, dtype, count);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Float32Array(count);
   switch (dtype) {
     case 'float16': {
@@ -50,6 +53,26 @@ export function decodeElements(bytes: Uint8Array, encoding: ElementEncoding): Fl
       // Storing into a Float32Array rounds to nearest even, as numpy's astype(np.float32) does.
       for (let i = 0; i < count; i++) out[i] = view.getFloat64(8 * i, littleEndian);
       break;
+  }
+  return out;
+}
+
+/** Decodes aligned, native-order float16, bfloat16 or float64 data through typed-array views. */
+function decodeNative(bytes: Uint8Array, dtype: StoredDType, count: number): Float32Array {
+  const out = new Float32Array(count);
+  if (dtype === 'float64') {
+    out.set(new Float64Array(bytes.buffer, bytes.byteOffset, count)); // rounds to nearest even
+  } else if (dtype === 'float16') {
+    const table = float16ToFloat32Table();
+    const halves = new Uint16Array(bytes.buffer, bytes.byteOffset, count);
+    for (let i = 0; i < count; i++) out[i] = table[halves[i]];
+  } else if (dtype === 'bfloat16') {
+    // bfloat16 is the top half of a float32: widen the bits in place of the values.
+    const halves = new Uint16Array(bytes.buffer, bytes.byteOffset, count);
+    const words = new Uint32Array(out.buffer);
+    for (let i = 0; i < count; i++) words[i] = halves[i] << 16;
+  } else {
+    out.set(new Float32Array(bytes.buffer, bytes.byteOffset, count));
   }
   return out;
 }

@@ -10,7 +10,8 @@
  *
  * Memory: stored entries are read a slice at a time straight from the file. A deflated entry cannot be read
  * from the middle, so it is inflated whole when first needed, and only the most recently inflated entry is
- * kept: a compressed per-layer .npz costs one layer of memory, a compressed single-array .npz the whole array.
+ * kept: a compressed per-layer .npz costs one layer of memory, a compressed single-array .npz the whole array
+ * (plus up to 64 KiB per entry, the inflated start that holds each .npy header; see zip.ts).
  */
 import type { ByteSource } from './byteSource.ts';
 import { orderLayerNames, stackLayerShapes } from './attentionLayout.ts';

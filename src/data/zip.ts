@@ -3,8 +3,9 @@
  * fields, which numpy writes), stored entries and deflate-compressed entries.
  *
  * Stored entries become a window on the zip's ByteSource, so a slice of an array costs one read. Deflated
- * entries cannot be read from the middle, so the first read past the header inflates the whole entry, and the
- * cache passed to openZipEntry keeps only the most recently inflated entry alive.
+ * entries cannot be read from the middle: each keeps its first 64 KiB (inflated on first use, enough for a .npy
+ * header; an entry that small is simply inflated whole), and the first read past that inflates the whole entry
+ * through the cache passed to openZipEntry, which keeps only the most recently inflated entry alive.
  */
 import { Inflate } from 'fflate';
 import type { ByteSource } from './byteSource.ts';

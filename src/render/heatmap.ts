@@ -20,6 +20,7 @@ const PARAMS_BYTES =
   8 + // clip: vec2<f32>
   4 + // scale: u32
   4 + // bilinear: u32
+  16 + // rangeWord: u32, then padding to background's 16-byte alignment
   16 + // background: vec4<f32>
   16; // nonFinite: vec4<f32>
 
@@ -29,8 +30,10 @@ export interface HeatmapDrawState {
   values: GPUBuffer;
   cols: number;
   rows: number;
-  /** Two f32: [min, max] of the values the colour scale spans (the min/max pass writes it). */
+  /** f32 min and max of the values the colour scale spans, at words rangeWord and rangeWord + 1 (default 0). */
   valueRange: GPUBuffer;
+  /** MinMaxPass's stats buffer keeps them at MAP_STATS_MIN_WORD (6). */
+  rangeWord?: number;
   /** Viewport in framebuffer pixels. */
   viewport: { x: number; y: number; width: number; height: number };
   /** Map (frames) -> viewport pixels; see render/view.ts. */
@@ -116,8 +119,9 @@ export class HeatmapDrawable {
     f32.set([state.viewport.x, state.viewport.y, state.cols, state.rows, state.clip[0], state.clip[1]], 12);
     u32[18] = state.scale === 'log' ? 1 : 0;
     u32[19] = state.smooth ? 1 : 0;
-    f32.set(state.background ?? [0, 0, 0, 0], 20);
-    f32.set([0.5, 0.5, 0.5, 1], 24);
+    u32[20] = state.rangeWord ?? 0;
+    f32.set(state.background ?? [0, 0, 0, 0], 24);
+    f32.set([0.5, 0.5, 0.5, 1], 28);
     device.queue.writeBuffer(this.#uniforms, 0, data);
     this.#viewport = state.viewport;
     const bound = this.#bound;

@@ -111,7 +111,7 @@ describe(HeadStatsPass.name, () => {
 
     it(`matches the reference on 8 heads of 149 x 149, random and local (${format})`, async () => {
       const random = makeRandom(149);
-      await checkAgainstCpu(makeAttentionMaps(random, 8, 149, 149), 8, 149, 149, format, { pad: 3 });
+      await checkAgainstCpu(makeAttentionMaps(random, 8, 149, 149), 8, 149, 149, format, { pad: 777 });
       await checkAgainstCpu(makeLocalMaps(random, 8, 149), 8, 149, 149, format, { nearFrames: 3 });
     });
   }

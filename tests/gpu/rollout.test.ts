@@ -90,7 +90,9 @@ describe(RolloutPass.name, () => {
       const seven = makeAttentionMaps(random, 4, 7, 7);
       await checkAgainstCpu(seven, 7, 0, 4, format, { pad: 3 });
       await checkAgainstCpu(seven, 7, 1, 3, format, { viewPerLayer: true, pad: 1 });
-      await checkAgainstCpu(makeAttentionMaps(random, 3, 65, 65), 65, 0, 3, format);
+      const sixtyFive = makeAttentionMaps(random, 3, 65, 65);
+      await checkAgainstCpu(sixtyFive, 65, 0, 3, format);
+      await checkAgainstCpu(sixtyFive, 65, 1, 3, format, { pad: 555 });
     });
 
     it(`matches the reference for 149 frames x 4 layers, layers [1, 4) as separate views (${format})`, async () => {
@@ -107,25 +109,23 @@ describe(RolloutPass.name, () => {
     await checkAgainstCpu(makeAttentionMaps(makeRandom(1500), 2, 1500, 1500), 1500, 0, 2, 'float16');
   });
 
-  it('rejects an empty layer range, a non-square-size output and use after destroy', async () => {
+  it('rejects an empty layer range, a too small output, missing layer views and use after destroy', async () => {
     const device = await getTestDevice();
     const spare = await RolloutPass.create(device, readShaderSources());
     const layers = uploadAttention(device, 'test.layers', new Float32Array(8), 'float32');
-    const output = createStorageBuffer(device, 'test.output', 8);
+    const output = createStorageBuffer(device, 'test.output', 16);
+    const tiny = createStorageBuffer(device, 'test.tiny', 4);
     const encoder = device.createCommandEncoder({ label: 'test.unused' });
     try {
       const args = { layers, size: 2, layerStart: 1, layerEnd: 2, output };
       expect(() => spare.encode(encoder, { ...args, layerEnd: 1 })).toThrow(RangeError);
-      expect(() => spare.encode(encoder, { ...args, output: createStorageBuffer(device, 'test.tiny', 4) })).toThrow(
-        /output needs 16 bytes/,
-      );
-      expect(() => spare.encode(encoder, { ...args, layers: [layers], layerEnd: 2 })).toThrow(/past the 1 layer views/);
+      expect(() => spare.encode(encoder, { ...args, output: tiny })).toThrow(/output needs 16 bytes/);
+      expect(() => spare.encode(encoder, { ...args, layers: [layers] })).toThrow(/past the 1 layer views/);
       spare.destroy();
       spare.destroy();
       expect(() => spare.encode(encoder, args)).toThrow(PassDestroyedError);
     } finally {
-      layers.buffer.destroy();
-      output.destroy();
+      for (const buffer of [layers.buffer, output, tiny]) buffer.destroy();
     }
   });
 });

@@ -1,0 +1,66 @@
+/**
+ * How a request kind is computed: the interface between the engine (device, memory, uploads) and the passes.
+ * See src/compute/mapRequest.ts for how a new kind is added.
+ */
+import type { ShaderSources } from '../gpu/pipeline.ts';
+import type { StorageFormat } from '../gpu/storageFormat.ts';
+import type { AttentionShape } from '../data/tensor.ts';
+import type { MapKindName, MapRequest, MapRequestKinds, MapShape } from './mapRequest.ts';
+
+/** A map computed on the GPU: rows x cols f32, row-major, in a storage buffer. */
+export interface ComputedMap extends MapShape {
+  /** STORAGE | COPY_SRC | COPY_DST; at least rows x cols x 4 bytes. Bind it read-only in render passes. */
+  readonly buffer: GPUBuffer;
+  readonly request: MapRequest;
+  /** The device the buffer lives on. After a device loss ('device-restored' event) compute the map again. */
+  readonly device: GPUDevice;
+  /** Frees the buffer unless the caller supplied it. Safe to call twice. */
+  destroy(): void;
+}
+
+/** Maps of one uploaded chunk: its buffer and where each selected head's map starts in it. */
+export interface ChunkMaps {
+  readonly input: { readonly buffer: GPUBuffer; readonly format: StorageFormat };
+  /** Heads of the request found in this chunk. */
+  readonly heads: readonly number[];
+  /** Element index of each of those heads' [0][0] in input.buffer. */
+  readonly mapOffsets: readonly number[];
+}
+
+/** Chunks of one layer, pinned in GPU memory until release(). */
+export interface AcquiredMaps {
+  readonly parts: readonly ChunkMaps[];
+  /** Unpins the chunks. Call after the commands that read them are submitted. Safe to call twice. */
+  release(): void;
+}
+
+/** What a handler can use while computing a request. Valid for one compute() call. */
+export interface MapContext {
+  readonly device: GPUDevice;
+  readonly shaders: ShaderSources;
+  /** Storage format of uploaded attention. */
+  readonly format: StorageFormat;
+  /** Shape of an added tensor; throws a RangeError for an unknown id. */
+  tensorShape(tensorId: string): AttentionShape;
+  /** Uploads (if needed) and pins the chunks holding `heads` of `layer`. Preconditions: indices in range. */
+  acquireMaps(tensorId: string, layer: number, heads: readonly number[]): Promise<AcquiredMaps>;
+  /** Output size of any request (checking it), e.g. of a nested one. */
+  shapeOf(request: MapRequest): Promise<MapShape>;
+  /** Computes any request into a new map, which the caller destroys once its commands are submitted. */
+  computeInner(request: MapRequest): Promise<ComputedMap>;
+  /** The pass registered under `key` for this device, created with `create` on first use; the engine destroys it. */
+  pass<T extends { destroy(): void }>(key: string, create: (device: GPUDevice, shaders: ShaderSources) => T): T;
+  /** A command encoder labelled for this request. */
+  createEncoder(label: string): GPUCommandEncoder;
+  /** Submits an encoder's commands. */
+  submit(encoder: GPUCommandEncoder): void;
+}
+
+/** Computes one kind of request. */
+export interface MapKindHandler<K extends MapKindName = MapKindName> {
+  readonly kind: K;
+  /** Checks the request (RangeError with a sentence when invalid) and returns the output size. */
+  outputShape(request: MapRequestKinds[K], context: MapContext): Promise<MapShape> | MapShape;
+  /** Records and submits the passes that write the map into `output` (rows x cols f32, row-major). */
+  compute(request: MapRequestKinds[K], output: GPUBuffer, context: MapContext): Promise<void>;
+}

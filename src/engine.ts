@@ -1,0 +1,596 @@
+/**
+ * The public API of the GPU side: one engine for the viewer, the CLI and the benchmarks, in the browser
+ * (navigator.gpu) and in Node (getNodeGpu() from src/node/dawn.ts).
+ *
+ *   const engine = await AttentionEngine.create({ gpu, shaders: SHADER_SOURCES, storage: 'float16' });
+ *   engine.addTensor('attn', source);                  // nothing is read yet
+ *   const map = await engine.computeMap({ tensorId: 'attn', layer: 3, head: 'mean', softmax: 'row' });
+ *   // map.buffer: f32 rows x cols on the GPU, for a render pass; engine.readMap(...) returns a Float32Array.
+ *
+ * Attention is uploaded lazily, a layer at a time (or a run of heads when a layer exceeds the device's buffer
+ * limits), when a request first needs it; a byte budget with least-recently-used eviction bounds GPU memory;
+ * allocations that run out of memory evict and retry; a lost device is replaced and what was uploaded is uploaded
+ * again on demand (the AttentionSources stay with the engine). Requests are described in src/compute/mapRequest.ts.
+ */
+import { ATTENTION_MAP_KIND } from './compute/attentionMap.ts';
+import { DIFFERENCE_MAP_KIND } from './compute/differenceMap.ts';
+import { createHistogramBuffer, HistogramPass, readHistogram } from './compute/histogram.ts';
+import type { AcquiredMaps, ChunkMaps, ComputedMap, MapContext, MapKindHandler } from './compute/mapKind.ts';
+import { kindOf, type MapKindName, type MapRequest, type MapShape } from './compute/mapRequest.ts';
+import { createMapStatsBuffer, MinMaxPass, readMapStats, type MapStats } from './compute/minMax.ts';
+import { checkCrop, fullCrop, type Crop } from './compute/region.ts';
+import type { AttentionShape, AttentionSource } from './data/tensor.ts';
+import { createBufferWithRetry, formatBytes, GpuMemoryError } from './gpu/allocate.ts';
+import { readFloat32 } from './gpu/buffers.ts';
+import { requestEngineDevice, watchDevice, type BufferLimits } from './gpu/device.ts';
+import type { ShaderSources } from './gpu/pipeline.ts';
+import { BudgetTooSmallError, ResidencyCache, type MemoryReport, type ResidentChunk } from './gpu/residency.ts';
+import type { StorageFormat } from './gpu/storageFormat.ts';
+import { createChunkBuffer, planChunks, readChunkValues, type ChunkPlan, type UploadChunk } from './gpu/upload.ts';
+
+export type { ComputedMap, MapContext, MapKindHandler, AcquiredMaps, ChunkMaps } from './compute/mapKind.ts';
+export type {
+  AttentionMapRequest,
+  DifferenceMapRequest,
+  HeadSelector,
+  LayerSelector,
+  MapKindName,
+  MapRequest,
+  MapRequestKinds,
+  MapShape,
+} from './compute/mapRequest.ts';
+export type { Crop, SoftmaxScope } from './compute/region.ts';
+export type { MapStats } from './compute/minMax.ts';
+export { MAP_STATS_BYTES, MAP_STATS_MAX_WORD, MAP_STATS_MIN_WORD } from './compute/minMax.ts';
+export { percentileFromHistogram } from './compute/histogram.ts';
+export type { MemoryReport, ResidentChunk } from './gpu/residency.ts';
+export type { StorageFormat } from './gpu/storageFormat.ts';
+export type { ShaderSources } from './gpu/pipeline.ts';
+export { GpuMemoryError } from './gpu/allocate.ts';
+export { BudgetTooSmallError } from './gpu/residency.ts';
+
+/** GPU memory for uploaded attention when the caller sets no budget: 1 GiB (WebGPU cannot report free memory). */
+export const DEFAULT_BUDGET_BYTES = 1024 ** 3;
+
+/** Bins of a histogram when the caller asks for none in particular. */
+export const DEFAULT_HISTOGRAM_BINS = 256;
+
+/** Something the engine did that a caller may want to show or log. */
+export type EngineEvent =
+  | ({ readonly type: 'upload' } & ResidentChunk)
+  | ({ readonly type: 'evict' } & ResidentChunk)
+  | { readonly type: 'device-lost'; readonly reason: string; readonly message: string }
+  | { readonly type: 'device-restored'; readonly adapter: string }
+  | { readonly type: 'gpu-error'; readonly message: string };
+
+/** Options of AttentionEngine.create. */
+export interface AttentionEngineOptions {
+  /** navigator.gpu in the browser, getNodeGpu() in Node. */
+  readonly gpu: GPU;
+  /** WGSL sources: SHADER_SOURCES from shaders/index.ts (Vite) or readShaderSources() (Node). */
+  readonly shaders: ShaderSources;
+  /** How attention is stored on the GPU: 'float32' (default) or 'float16' (half the memory, ~1e-3 relative). */
+  readonly storage?: StorageFormat;
+  /** Bytes of GPU memory uploads may take before the least recently used are evicted. */
+  readonly budgetBytes?: number;
+  /** Largest upload (bytes); defaults to the device's min(maxStorageBufferBindingSize, maxBufferSize). */
+  readonly maxChunkBytes?: number;
+  /** After a tensor's first map, upload its other layers in the background while they fit the budget. */
+  readonly prefetch?: boolean;
+  readonly powerPreference?: GPUPowerPreference;
+  /** Hears every EngineEvent (as subscribe() does). */
+  readonly onEvent?: (event: EngineEvent) => void;
+}
+
+/** Options of computeMap. */
+export interface ComputeMapOptions {
+  /** Write into this buffer (at least rows x cols x 4 bytes, STORAGE) instead of a new one; it stays the caller's. */
+  readonly output?: GPUBuffer;
+}
+
+/** Options of computeStats and readStats. */
+export interface StatsOptions {
+  /** Part of the map (in the map's own rows and columns, ends exclusive) that the colour scale follows; all of it by default. */
+  readonly region?: Crop;
+  /** Histogram bins (1..4096), 0 for none; DEFAULT_HISTOGRAM_BINS by default. */
+  readonly bins?: number;
+}
+
+/** Min/max and counts read back, with the histogram (empty when no bins were asked for). */
+export interface ReadStats extends MapStats {
+  readonly histogram: Uint32Array;
+}
+
+/** Min/max (and histogram) of a map, kept on the GPU for render passes. */
+export interface ComputedStats {
+  /** MAP_STATS_BYTES: words 6 and 7 are min and max (f32); see src/compute/minMax.ts for the layout. */
+  readonly stats: GPUBuffer;
+  /** `bins` u32 counts between min and max; undefined when bins is 0. */
+  readonly histogram: GPUBuffer | undefined;
+  readonly bins: number;
+  /** Reads stats and histogram back. */
+  read(): Promise<ReadStats>;
+  /** Frees both buffers. Safe to call twice. */
+  destroy(): void;
+}
+
+/** One device and everything made for it; replaced wholesale when the device is lost. */
+interface DeviceGeneration {
+  readonly id: number;
+  readonly device: GPUDevice;
+  readonly adapterDescription: string;
+  readonly limits: BufferLimits;
+  readonly passes: Map<string, { destroy(): void }>;
+  lost: boolean;
+  detach: () => void;
+}
+
+interface TensorEntry {
+  readonly id: string;
+  readonly source: AttentionSource;
+  /** Distinguishes a tensor from an earlier one added under the same id (its chunks may still be cached). */
+  readonly serial: number;
+  plans: Map<number, ChunkPlan>;
+  prefetched: boolean;
+}
+
+/** Thrown when the engine is used after destroy(). */
+export class EngineDestroyedError extends Error {
+  override readonly name = 'EngineDestroyedError';
+  constructor() {
+    super('AttentionEngine was used after destroy()');
+  }
+}
+
+/** Attention tensors on the GPU, and the maps computed from them. */
+export class AttentionEngine {
+  readonly #options: AttentionEngineOptions;
+  readonly #format: StorageFormat;
+  readonly #residency: ResidencyCache;
+  readonly #tensors = new Map<string, TensorEntry>();
+  readonly #kinds = new Map<MapKindName, MapKindHandler>();
+  readonly #listeners = new Set<(event: EngineEvent) => void>();
+  #generation: DeviceGeneration;
+  #recovering: Promise<DeviceGeneration> | undefined;
+  #nextSerial = 0;
+  #destroyed = false;
+
+  /** Requests a device and returns an engine with no tensors. Throws when there is no WebGPU adapter. */
+  static async create(options: AttentionEngineOptions): Promise<AttentionEngine> {
+    const acquired = await requestEngineDevice(options.gpu, { powerPreference: options.powerPreference });
+    return new AttentionEngine(options, acquired);
+  }
+
+  private constructor(options: AttentionEngineOptions, acquired: Awaited<ReturnType<typeof requestEngineDevice>>) {
+    this.#options = options;
+    this.#format = options.storage ?? 'float32';
+    if (options.onEvent) this.#listeners.add(options.onEvent);
+    this.#residency = new ResidencyCache(options.budgetBytes ?? DEFAULT_BUDGET_BYTES, (chunk) =>
+      this.#emit({ type: 'evict', ...chunk }),
+    );
+    for (const handler of [ATTENTION_MAP_KIND, DIFFERENCE_MAP_KIND] as MapKindHandler[]) this.#kinds.set(handler.kind, handler);
+    this.#generation = this.#adopt(0, acquired);
+  }
+
+  /** The current device. It changes after a device loss (see the 'device-restored' event). */
+  get device(): GPUDevice {
+    return this.#generation.device;
+  }
+
+  /** One line naming the adapter in use. */
+  get adapterDescription(): string {
+    return this.#generation.adapterDescription;
+  }
+
+  /** Storage format of uploaded attention. */
+  get storage(): StorageFormat {
+    return this.#format;
+  }
+
+  /** Budget, bytes resident, and the resident chunks (least recently used first). */
+  get memory(): MemoryReport {
+    return this.#residency.report();
+  }
+
+  /** Changes the GPU memory budget; shrinking it evicts at once. */
+  setBudget(budgetBytes: number): void {
+    this.#residency.budgetBytes = budgetBytes;
+  }
+
+  /** Adds a listener for EngineEvents; returns the function that removes it. */
+  subscribe(listener: (event: EngineEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Adds (or replaces) the handler of a request kind; see src/compute/mapRequest.ts. */
+  registerKind<K extends MapKindName>(handler: MapKindHandler<K>): void {
+    this.#kinds.set(handler.kind, handler as unknown as MapKindHandler);
+  }
+
+  /** Makes a tensor available under `id`, replacing any tensor with that id. Reads nothing yet. */
+  addTensor(id: string, source: AttentionSource): void {
+    this.#checkAlive();
+    if (this.#tensors.has(id)) this.removeTensor(id);
+    this.#tensors.set(id, { id, source, serial: this.#nextSerial++, plans: new Map(), prefetched: false });
+  }
+
+  /** Forgets a tensor and frees its uploads (those in use are freed when released). */
+  removeTensor(id: string): void {
+    this.#tensors.delete(id);
+    this.#residency.evictWhere((chunk) => chunk.tensorId === id);
+  }
+
+  /** Shape of an added tensor. Throws a RangeError for an unknown id. */
+  tensorShape(id: string): AttentionShape {
+    return this.#tensor(id).source.shape;
+  }
+
+  /** Checks a request and returns the size of its map, without computing anything. */
+  async outputShape(request: MapRequest): Promise<MapShape> {
+    this.#checkAlive();
+    const generation = await this.#currentGeneration();
+    return this.#handler(request).outputShape(request as never, this.#context(generation));
+  }
+
+  /**
+   * Computes a map on the GPU. The result's buffer is the caller's (destroy() it) unless options.output was given.
+   * Throws a RangeError with a sentence for an invalid request, GpuMemoryError when memory cannot be found.
+   */
+  async computeMap(request: MapRequest, options: ComputeMapOptions = {}): Promise<ComputedMap> {
+    return this.#withDevice((generation) => this.#computeOn(generation, request, options.output));
+  }
+
+  /** Computes a map and reads it back: rows x cols float32, row-major (for tests, the CLI and export). */
+  async readMap(request: MapRequest): Promise<Float32Array> {
+    return this.#withDevice(async (generation) => {
+      const map = await this.#computeOn(generation, request);
+      try {
+        return await readFloat32(generation.device, map.buffer, map.rows * map.cols);
+      } finally {
+        map.destroy();
+      }
+    });
+  }
+
+  /**
+   * Min/max of the finite values of a map (or of `options.region` of it, so the colour scale can follow a crop) and
+   * a histogram between them, left on the GPU. Non-finite values are counted, never part of min, max or bins.
+   */
+  async computeStats(map: ComputedMap, options: StatsOptions = {}): Promise<ComputedStats> {
+    this.#checkAlive();
+    const generation = await this.#currentGeneration();
+    if (map.device !== generation.device) {
+      throw new Error('computeStats: the map was computed on a device that has since been lost; compute it again');
+    }
+    return this.#statsOn(generation, map, options);
+  }
+
+  /** Computes a map and its stats and reads the stats back (the map itself is freed). */
+  async readStats(request: MapRequest, options: StatsOptions = {}): Promise<ReadStats> {
+    return this.#withDevice(async (generation) => {
+      const map = await this.#computeOn(generation, request);
+      try {
+        const stats = await this.#statsOn(generation, map, options);
+        try {
+          return await stats.read();
+        } finally {
+          stats.destroy();
+        }
+      } finally {
+        map.destroy();
+      }
+    });
+  }
+
+  /**
+   * Uploads a tensor's layers in order while they fit the budget without evicting anything, so later requests
+   * start at once. Stops at the first layer that does not fit.
+   */
+  async prefetch(tensorId: string): Promise<void> {
+    await this.#withDevice(async (generation) => {
+      const tensor = this.#tensor(tensorId);
+      const plan = this.#planOf(tensor, generation);
+      for (let layer = 0; layer < tensor.source.shape.layers; layer++) {
+        for (const chunk of plan.chunksOfLayer(layer)) {
+          if (this.#destroyed || this.#tensors.get(tensorId) !== tensor) return;
+          if (this.#residency.has(this.#chunkKey(generation, tensor, chunk))) continue;
+          if (this.#residency.residentBytes + chunk.byteLength > this.#residency.budgetBytes) return;
+          (await this.#acquireChunk(generation, tensor, chunk)).release();
+        }
+      }
+    });
+  }
+
+  /** Frees every GPU resource and the device. Safe to call twice; any other call afterwards throws. */
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.#residency.clear();
+    this.#retire(this.#generation);
+    this.#generation.device.destroy();
+    this.#tensors.clear();
+    this.#listeners.clear();
+  }
+
+  // ---- computing ---------------------------------------------------------------------------------------------
+
+  async #computeOn(generation: DeviceGeneration, request: MapRequest, supplied?: GPUBuffer): Promise<ComputedMap> {
+    this.#checkAlive();
+    const handler = this.#handler(request);
+    const context = this.#context(generation);
+    const shape = await handler.outputShape(request as never, context);
+    const byteLength = shape.rows * shape.cols * 4;
+    if (byteLength > generation.limits.maxStorageBufferBindingSize) {
+      throw new RangeError(
+        `A ${shape.rows} x ${shape.cols} map takes ${formatBytes(byteLength)}, more than this GPU binds at once ` +
+          `(${formatBytes(generation.limits.maxStorageBufferBindingSize)}); request a crop.`,
+      );
+    }
+    if (supplied && supplied.size < byteLength) {
+      throw new RangeError(`computeMap: the output buffer has ${supplied.size} bytes, the map needs ${byteLength}`);
+    }
+    const buffer =
+      supplied ??
+      (await createBufferWithRetry(
+        generation.device,
+        {
+          label: `AttentionEngine.map.${kindOf(request)}`,
+          size: Math.max(4, byteLength),
+          usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+        },
+        () => this.#residency.evictOne(),
+      ));
+    try {
+      await handler.compute(request as never, buffer, context);
+    } catch (error) {
+      if (!supplied) buffer.destroy();
+      throw error;
+    }
+    this.#maybePrefetch(request);
+    let destroyed = false;
+    return {
+      buffer,
+      rows: shape.rows,
+      cols: shape.cols,
+      request,
+      device: generation.device,
+      destroy: () => {
+        if (destroyed || supplied) return;
+        destroyed = true;
+        buffer.destroy();
+      },
+    };
+  }
+
+  async #statsOn(generation: DeviceGeneration, map: ComputedMap, options: StatsOptions): Promise<ComputedStats> {
+    const region = options.region ?? fullCrop(map.rows, map.cols);
+    checkCrop('stats region', region, map.rows, map.cols);
+    const bins = options.bins ?? DEFAULT_HISTOGRAM_BINS;
+    const context = this.#context(generation);
+    const minMax = context.pass('MinMaxPass', (device, shaders) => new MinMaxPass(device, shaders));
+    const histogramPass = context.pass('HistogramPass', (device, shaders) => new HistogramPass(device, shaders));
+    await minMax.ready('float32');
+    if (bins > 0) await histogramPass.ready('float32', bins);
+    const device = generation.device;
+    const stats = createMapStatsBuffer(device, 'AttentionEngine.stats');
+    const histogram = bins > 0 ? createHistogramBuffer(device, 'AttentionEngine.histogram', bins) : undefined;
+    const job = { input: { buffer: map.buffer, format: 'float32' as const, elementOffset: 0 }, rows: map.rows, cols: map.cols, region };
+    const encoder = device.createCommandEncoder({ label: 'AttentionEngine.statsEncoder' });
+    minMax.encode(encoder, job, stats);
+    if (histogram) histogramPass.encode(encoder, job, stats, histogram, bins);
+    device.queue.submit([encoder.finish()]);
+    let destroyed = false;
+    return {
+      stats,
+      histogram,
+      bins,
+      read: async () => ({
+        ...(await readMapStats(device, stats)),
+        histogram: histogram ? await readHistogram(device, histogram, bins) : new Uint32Array(0),
+      }),
+      destroy: () => {
+        if (destroyed) return;
+        destroyed = true;
+        stats.destroy();
+        histogram?.destroy();
+      },
+    };
+  }
+
+  #handler(request: MapRequest): MapKindHandler {
+    const kind = kindOf(request);
+    const handler = this.#kinds.get(kind);
+    if (!handler) throw new RangeError(`No handler for map requests of kind '${kind}'; register one with registerKind()`);
+    return handler;
+  }
+
+  #context(generation: DeviceGeneration): MapContext {
+    return {
+      device: generation.device,
+      shaders: this.#options.shaders,
+      format: this.#format,
+      tensorShape: (tensorId) => this.tensorShape(tensorId),
+      acquireMaps: (tensorId, layer, heads) => this.#acquireMaps(generation, tensorId, layer, heads),
+      shapeOf: async (request) => this.#handler(request).outputShape(request as never, this.#context(generation)),
+      computeInner: (request) => this.#computeOn(generation, request),
+      pass: <T extends { destroy(): void }>(key: string, create: (device: GPUDevice, shaders: ShaderSources) => T): T => {
+        let pass = generation.passes.get(key) as T | undefined;
+        if (!pass) {
+          pass = create(generation.device, this.#options.shaders);
+          generation.passes.set(key, pass);
+        }
+        return pass;
+      },
+      createEncoder: (label) => generation.device.createCommandEncoder({ label }),
+      submit: (encoder) => generation.device.queue.submit([encoder.finish()]),
+    };
+  }
+
+  #maybePrefetch(request: MapRequest): void {
+    if (!this.#options.prefetch || kindOf(request) !== 'attention') return;
+    const tensor = this.#tensors.get((request as { tensorId: string }).tensorId);
+    if (!tensor || tensor.prefetched) return;
+    tensor.prefetched = true;
+    this.prefetch(tensor.id).catch((error: unknown) =>
+      this.#emit({ type: 'gpu-error', message: `prefetch of ${tensor.id} failed: ${(error as Error).message}` }),
+    );
+  }
+
+  // ---- uploads -----------------------------------------------------------------------------------------------
+
+  #tensor(id: string): TensorEntry {
+    const tensor = this.#tensors.get(id);
+    if (!tensor) {
+      const known = [...this.#tensors.keys()].map((key) => `'${key}'`).join(', ') || 'none';
+      throw new RangeError(`No tensor '${id}' has been added (added: ${known})`);
+    }
+    return tensor;
+  }
+
+  #planOf(tensor: TensorEntry, generation: DeviceGeneration): ChunkPlan {
+    let plan = tensor.plans.get(generation.id);
+    if (!plan) {
+      const limit = Math.min(generation.limits.maxStorageBufferBindingSize, generation.limits.maxBufferSize);
+      plan = planChunks(tensor.source.shape, this.#format, Math.min(limit, this.#options.maxChunkBytes ?? limit));
+      tensor.plans = new Map([[generation.id, plan]]);
+    }
+    return plan;
+  }
+
+  #chunkKey(generation: DeviceGeneration, tensor: TensorEntry, chunk: UploadChunk): string {
+    return `${generation.id}/${tensor.serial}/${chunk.layer}/${chunk.firstHead}`;
+  }
+
+  async #acquireMaps(generation: DeviceGeneration, tensorId: string, layer: number, heads: readonly number[]): Promise<AcquiredMaps> {
+    const tensor = this.#tensor(tensorId);
+    const plan = this.#planOf(tensor, generation);
+    const mapSize = tensor.source.shape.rows * tensor.source.shape.cols;
+    const byChunk = new Map<number, { chunk: UploadChunk; heads: number[] }>();
+    for (const head of heads) {
+      const chunk = plan.chunkOf(layer, head);
+      const group = byChunk.get(chunk.firstHead) ?? { chunk, heads: [] };
+      group.heads.push(head);
+      byChunk.set(chunk.firstHead, group);
+    }
+    const releases: (() => void)[] = [];
+    const parts: ChunkMaps[] = [];
+    try {
+      for (const { chunk, heads: chunkHeads } of byChunk.values()) {
+        const acquired = await this.#acquireChunk(generation, tensor, chunk);
+        releases.push(acquired.release);
+        parts.push({
+          input: { buffer: acquired.buffer, format: this.#format },
+          heads: chunkHeads,
+          mapOffsets: chunkHeads.map((head) => (head - chunk.firstHead) * mapSize),
+        });
+      }
+    } catch (error) {
+      releases.forEach((release) => release());
+      throw error;
+    }
+    return { parts, release: () => releases.forEach((release) => release()) };
+  }
+
+  #acquireChunk(generation: DeviceGeneration, tensor: TensorEntry, chunk: UploadChunk) {
+    const info: ResidentChunk = {
+      tensorId: tensor.id,
+      layer: chunk.layer,
+      firstHead: chunk.firstHead,
+      headCount: chunk.headCount,
+      byteLength: chunk.byteLength,
+    };
+    return this.#residency.acquire(this.#chunkKey(generation, tensor, chunk), info, async (freeSomething) => {
+      const values = await readChunkValues(tensor.source, chunk);
+      if (generation.lost) throw new Error('the GPU device was lost during the upload');
+      const whole = chunk.headCount === tensor.source.shape.heads;
+      const label = `Upload.${tensor.id}.layer${chunk.layer}${whole ? '' : `.heads${chunk.firstHead}-${chunk.firstHead + chunk.headCount - 1}`}`;
+      const buffer = await createChunkBuffer(generation.device, label, chunk, values, this.#format, freeSomething);
+      this.#emit({ type: 'upload', ...info });
+      return buffer;
+    });
+  }
+
+  // ---- device loss -------------------------------------------------------------------------------------------
+
+  #adopt(id: number, acquired: Awaited<ReturnType<typeof requestEngineDevice>>): DeviceGeneration {
+    const generation: DeviceGeneration = {
+      id,
+      device: acquired.device,
+      adapterDescription: acquired.adapterDescription,
+      limits: acquired.limits,
+      passes: new Map(),
+      lost: false,
+      detach: () => {},
+    };
+    generation.detach = watchDevice(acquired.device, {
+      onLost: (info) => {
+        generation.lost = true;
+        if (this.#destroyed || this.#generation !== generation || this.#recovering) return;
+        this.#recovering = this.#recover(generation, info);
+      },
+      onUncapturedError: (error) => this.#emit({ type: 'gpu-error', message: error.message }),
+    });
+    return generation;
+  }
+
+  async #recover(lost: DeviceGeneration, info: GPUDeviceLostInfo): Promise<DeviceGeneration> {
+    this.#emit({ type: 'device-lost', reason: String(info.reason), message: info.message });
+    this.#residency.clear();
+    this.#retire(lost);
+    try {
+      const acquired = await requestEngineDevice(this.#options.gpu, { powerPreference: this.#options.powerPreference });
+      if (this.#destroyed) {
+        acquired.device.destroy();
+        throw new EngineDestroyedError();
+      }
+      this.#generation = this.#adopt(lost.id + 1, acquired);
+      this.#emit({ type: 'device-restored', adapter: acquired.adapterDescription });
+      return this.#generation;
+    } finally {
+      this.#recovering = undefined;
+    }
+  }
+
+  #retire(generation: DeviceGeneration): void {
+    generation.detach();
+    for (const pass of generation.passes.values()) pass.destroy();
+    generation.passes.clear();
+  }
+
+  async #currentGeneration(): Promise<DeviceGeneration> {
+    this.#checkAlive();
+    return this.#recovering ?? this.#generation;
+  }
+
+  /**
+   * Runs an operation on the current device. If it fails because the device was lost meanwhile, waits for the
+   * replacement device and runs it again (up to twice): uploads are redone from the AttentionSources on demand.
+   */
+  async #withDevice<T>(operation: (generation: DeviceGeneration) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const generation = await this.#currentGeneration();
+      try {
+        return await operation(generation);
+      } catch (error) {
+        const ours = error instanceof RangeError || error instanceof GpuMemoryError || error instanceof BudgetTooSmallError;
+        if (this.#destroyed || attempt >= 2 || ours || !(await wasLost(generation))) throw error;
+      }
+    }
+  }
+
+  #checkAlive(): void {
+    if (this.#destroyed) throw new EngineDestroyedError();
+  }
+
+  #emit(event: EngineEvent): void {
+    for (const listener of this.#listeners) listener(event);
+  }
+}
+
+/** Whether the generation's device is lost, waiting briefly for device.lost (it settles after the failure it causes). */
+async function wasLost(generation: DeviceGeneration): Promise<boolean> {
+  if (generation.lost) return true;
+  const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), 250));
+  return Promise.race([generation.device.lost.then(() => true), timeout]);
+}

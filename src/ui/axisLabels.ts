@@ -1,0 +1,45 @@
+/**
+ * Which axis labels to show at the current zoom: labels follow the view and thin out instead of overlapping.
+ * Phone labels (major ticks) win over boundary labels (minor ticks, "previous,next"), which fill the gaps between.
+ */
+import type { AxisTick } from '../data/frames.ts';
+
+export interface PlacedLabel {
+  readonly text: string;
+  /** Pixel position along the axis (centre of the label). */
+  readonly px: number;
+  readonly kind: 'major' | 'minor';
+}
+
+export interface AxisLayout {
+  /** Frame position (frame coordinates) -> pixel along the axis. */
+  toPx: (position: number) => number;
+  /** Visible pixel range of the axis. */
+  startPx: number;
+  endPx: number;
+  /** Pixels a label of n characters needs along the axis (its width on a horizontal axis, its height on a vertical one). */
+  labelSpan: (text: string) => number;
+  /** Free pixels kept between neighbouring labels. */
+  gapPx?: number;
+}
+
+/** Labels that fit: majors greedily left to right, then minors wherever they do not collide with a kept label. */
+export function layoutAxisLabels(majors: readonly AxisTick[], minors: readonly AxisTick[], layout: AxisLayout): PlacedLabel[] {
+  const gap = layout.gapPx ?? 4;
+  const kept: { start: number; end: number; label: PlacedLabel }[] = [];
+  const fits = (start: number, end: number) => kept.every((k) => end + gap <= k.start || start >= k.end + gap);
+  const place = (ticks: readonly AxisTick[], kind: PlacedLabel['kind']) => {
+    const placed = ticks
+      .map((tick) => ({ tick, px: layout.toPx(tick.position) }))
+      .filter(({ px }) => px >= layout.startPx && px <= layout.endPx)
+      .sort((a, b) => a.px - b.px);
+    for (const { tick, px } of placed) {
+      if (!tick.label) continue;
+      const half = layout.labelSpan(tick.label) / 2;
+      if (fits(px - half, px + half)) kept.push({ start: px - half, end: px + half, label: { text: tick.label, px, kind } });
+    }
+  };
+  place(majors, 'major');
+  place(minors, 'minor');
+  return kept.map((k) => k.label).sort((a, b) => a.px - b.px);
+}
