@@ -75,7 +75,7 @@ export function parseTextGridText(text: string, fileName: string): TextGrid {
   return { xmin, xmax, tiers };
 }
 
-/** The text of a TextGrid file: BOM first, then UTF-8, then Latin-1 (Praat's order for files without a BOM). */
+/** The text of a TextGrid file: by its BOM, else UTF-8, else Latin-1 (Praat 6.3 reads a non-UTF-8 file as Latin-1 too). */
 function decodeTextGridBytes(bytes: Uint8Array, fileName: string): string {
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return decodeStrict('utf-8', bytes.subarray(3), fileName);
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return decodeStrict('utf-16le', bytes.subarray(2), fileName);

@@ -29,9 +29,10 @@ export interface WavAudio {
 
 type WaveFileClass = typeof wavefileModule.WaveFile;
 // Node's ES module loader sees wavefile's CommonJS build, whose exports all sit under `default`; bundlers (Vite,
-// vitest) use its ES module entry, which exports WaveFile by name.
+// vitest) use its ES module entry, which exports WaveFile by name and has no default (Reflect.get keeps the bundler
+// from warning about that missing export).
 const WaveFile: WaveFileClass =
-  wavefileModule.WaveFile ?? (wavefileModule as unknown as { default: { WaveFile: WaveFileClass } }).default.WaveFile;
+  wavefileModule.WaveFile ?? (Reflect.get(wavefileModule, 'default') as { WaveFile: WaveFileClass }).WaveFile;
 
 const WAVE_FORMAT_PCM = 1;
 const WAVE_FORMAT_IEEE_FLOAT = 3;

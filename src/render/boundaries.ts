@@ -37,7 +37,7 @@ export const DEFAULT_BOUNDARY_STYLE: BoundaryStyle = {
 };
 
 /** Both axes get a line at each position: vertical (columns) and horizontal (rows). */
-export function makeBoundaryLines(phonePositions: readonly number[], wordPositions: readonly number[]): Uint32Array {
+export function makeBoundaryLines(phonePositions: readonly number[], wordPositions: readonly number[]): Uint32Array<ArrayBuffer> {
   const all = [...phonePositions.map((p) => [p, 0] as const), ...wordPositions.map((p) => [p, 1] as const)];
   const data = new ArrayBuffer(all.length * 2 * LINE_BYTES);
   const f32 = new Float32Array(data);

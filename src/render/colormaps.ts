@@ -15,7 +15,7 @@ export function isColormapName(name: string): name is ColormapName {
 }
 
 /** The colormap as 256 RGBA bytes (alpha 255), entry 0 for the lowest value. */
-export function makeColormapLut(name: ColormapName): Uint8Array {
+export function makeColormapLut(name: ColormapName): Uint8Array<ArrayBuffer> {
   const hex = COLORMAP_TABLES[name];
   const lut = new Uint8Array(COLORMAP_SIZE * 4);
   for (let i = 0; i < COLORMAP_SIZE; i++) {

@@ -4,6 +4,7 @@
  */
 import { float16BitsToFloat32, packFloat16Pairs } from '../../src/data/float16.ts';
 import { readFloat32 } from '../../src/gpu/buffers.ts';
+import type { AttentionShape, AttentionSource } from '../../src/data/tensor.ts';
 import type { AttentionView, StorageFormat } from '../../src/gpu/storageFormat.ts';
 import { readShaderSources } from '../../src/node/shaderFiles.ts';
 
@@ -47,7 +48,7 @@ export function uploadValues(device: GPUDevice, label: string, values: Float32Ar
     size: Math.max(4, words.byteLength),
     usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
   });
-  device.queue.writeBuffer(buffer, 0, words);
+  device.queue.writeBuffer(buffer, 0, words.buffer as ArrayBuffer, words.byteOffset, words.byteLength);
   return { buffer, format, elementOffset: 0 };
 }
 
@@ -111,4 +112,42 @@ export function roundToFloat16(values: Float32Array): Float32Array {
   // Little-endian: element 2k is the low half of word k, which is halves[2k].
   for (let index = 0; index < values.length; index++) rounded[index] = float16BitsToFloat32(halves[index]);
   return rounded;
+}
+
+/** An in-memory AttentionSource over layers x heads x rows x cols float32 values that records every read. */
+export interface RecordingSource extends AttentionSource {
+  /** 'layer 3' or 'head 3.1', in the order the engine asked. */
+  readonly reads: string[];
+  /** Values of one layer (heads x rows x cols). */
+  layerValues(layer: number): Float32Array;
+}
+
+/** Random attention of the given shape (values in [low, high)) as a RecordingSource. */
+export function makeRecordingSource(
+  fileName: string,
+  shape: AttentionShape,
+  random: () => number,
+  low = -4,
+  high = 4,
+): RecordingSource {
+  const mapSize = shape.rows * shape.cols;
+  const values = randomValues(shape.layers * shape.heads * mapSize, random, low, high);
+  const reads: string[] = [];
+  const layerValues = (layer: number) => values.subarray(layer * shape.heads * mapSize, (layer + 1) * shape.heads * mapSize);
+  return {
+    fileName,
+    shape,
+    dtype: 'float32',
+    metadata: {},
+    reads,
+    layerValues,
+    async readLayer(layer) {
+      reads.push(`layer ${layer}`);
+      return layerValues(layer).slice();
+    },
+    async readHead(layer, head) {
+      reads.push(`head ${layer}.${head}`);
+      return layerValues(layer).slice(head * mapSize, (head + 1) * mapSize);
+    },
+  };
 }

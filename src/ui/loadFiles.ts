@@ -1,0 +1,141 @@
+/**
+ * Loading utterances in the browser: the bundled samples (fetched from the demo's public folder) and files the
+ * user drops or picks. Attention tensors are read by slices from the File itself (makeBlobSource), so a 6 GB file
+ * opens without being read whole; audio and alignments are small and read at once.
+ */
+import type { Alignment } from '../data/alignment.ts';
+import { alignmentFromTextGrid, alignmentFromTimit } from '../data/alignment.ts';
+import { makeBlobSource, makeMemorySource } from '../data/byteSource.ts';
+import { makeDummyAlignment } from '../data/dummyAlignment.ts';
+import { samplesAt16k } from '../data/frames.ts';
+import { InputError } from '../data/inputError.ts';
+import { openAttention } from '../data/openAttention.ts';
+import { makeSyntheticAttention } from '../data/syntheticAttention.ts';
+import { parseTextGrid } from '../data/textgrid.ts';
+import type { Utterance } from '../data/utterance.ts';
+import { assembleUtterance } from '../data/utterance.ts';
+import { parseWav } from '../data/wav.ts';
+import type { FileGroup } from './fileGroups.ts';
+import { groupFiles } from './fileGroups.ts';
+
+/** An utterance in the viewer, and whether its attention is the synthetic stand-in rather than model output. */
+export interface LoadedUtterance extends Utterance {
+  readonly synthetic: boolean;
+}
+
+export interface TierNames {
+  phoneTier: string;
+  wordTier: string;
+  textTier?: string;
+}
+
+export const DEFAULT_TIERS: TierNames = { phoneTier: 'phones', wordTier: 'words' };
+
+/** The bundled samples, relative to the page. */
+export const SAMPLE_UTTERANCES = [
+  { name: 'LDC93S1', wav: 'samples/timit/LDC93S1.wav', timit: 'samples/timit/LDC93S1' },
+  { name: 'arctic_a0001', wav: 'samples/arctic/arctic_a0001.wav', textGrid: 'samples/arctic/arctic_a0001.TextGrid' },
+] as const;
+
+async function fetchBytes(url: string): Promise<Uint8Array> {
+  const response = await fetch(url);
+  if (!response.ok) throw new InputError(url, 'not-found', `could not be fetched (HTTP ${response.status})`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/**
+ * The bundled TIMIT and L2-ARCTIC samples with synthetic Whisper-shaped attention (6 layers x 8 heads x 1500 x 1500,
+ * spf 320) made from their alignments, until real model attention ships with the project.
+ */
+export async function loadSampleUtterances(baseUrl: string): Promise<LoadedUtterance[]> {
+  return Promise.all(
+    SAMPLE_UTTERANCES.map(async (sample) => {
+      const wavBytes = await fetchBytes(baseUrl + sample.wav);
+      const audio = parseWav(wavBytes, sample.wav);
+      const samples16k = samplesAt16k(audio.samples.length, audio.sampleRate);
+      let alignment: Alignment;
+      if ('timit' in sample) {
+        const [phn, wrd, txt] = await Promise.all(['phn', 'wrd', 'txt'].map((ext) => fetchText(`${baseUrl}${sample.timit}.${ext}`)));
+        const stem = sample.name;
+        alignment = alignmentFromTimit({ phn, wrd, txt }, { phn: `${stem}.phn`, wrd: `${stem}.wrd`, txt: `${stem}.txt` }, samples16k);
+      } else {
+        const grid = parseTextGrid(await fetchBytes(baseUrl + sample.textGrid), sample.textGrid);
+        alignment = alignmentFromTextGrid(grid, DEFAULT_TIERS, sample.textGrid, samples16k);
+      }
+      const attention = makeSyntheticAttention(alignment, `${sample.name} (synthetic attention)`);
+      const utterance = await assembleUtterance({
+        name: sample.name,
+        attention,
+        audio: { audio, fileName: sample.wav },
+        makeAlignment: () => alignment,
+      });
+      return { ...utterance, synthetic: true };
+    }),
+  );
+}
+
+async function fetchText(url: string): Promise<string> {
+  return new TextDecoder().decode(await fetchBytes(url));
+}
+
+export interface DroppedLoad {
+  utterances: LoadedUtterance[];
+  /** One line per file that could not be used; the rest still load. */
+  problems: string[];
+}
+
+/**
+ * Utterances from dropped or picked files, grouped by stem (see fileGroups.ts). A bad file becomes a problem line
+ * naming it; it never takes down the others or what was loaded before.
+ */
+export async function loadDroppedFiles(files: readonly File[], tiers: TierNames = DEFAULT_TIERS, userSpf?: number): Promise<DroppedLoad> {
+  const { groups, unmatched } = groupFiles(files);
+  const problems = unmatched.map(({ file, reason }) => `${file.name}: ${reason}`);
+  const utterances: LoadedUtterance[] = [];
+  for (const group of groups) {
+    try {
+      utterances.push(await loadGroup(group, tiers, userSpf));
+    } catch (error) {
+      if (error instanceof InputError) problems.push(error.message);
+      else problems.push(`${group.stem}: ${(error as Error).message}`);
+    }
+  }
+  return { utterances, problems };
+}
+
+async function loadGroup(group: FileGroup<File>, tiers: TierNames, userSpf?: number): Promise<LoadedUtterance> {
+  const attentionFile = group.attention!;
+  const attention = await openAttention(makeBlobSource(attentionFile, attentionFile.name));
+  const wav = group.wav;
+  const audio = wav ? parseWav(new Uint8Array(await wav.arrayBuffer()), wav.name) : undefined;
+  const utterance = await assembleUtterance({
+    name: group.stem,
+    attention,
+    userSpf,
+    audio: audio && wav ? { audio, fileName: wav.name } : undefined,
+    makeAlignment: (samples16k) => alignmentFromGroup(group, tiers, samples16k),
+  });
+  return { ...utterance, synthetic: false };
+}
+
+async function alignmentFromGroup(group: FileGroup<File>, tiers: TierNames, samples16k: number): Promise<Alignment> {
+  const { textgrid, phn, wrd, txt } = group.alignments;
+  if (textgrid) {
+    const grid = parseTextGrid(new Uint8Array(await textgrid.arrayBuffer()), textgrid.name);
+    return alignmentFromTextGrid(grid, tiers, textgrid.name, samples16k);
+  }
+  if (phn || wrd) {
+    const read = async (file?: File) => (file ? await file.text() : undefined);
+    return alignmentFromTimit(
+      { phn: await read(phn), wrd: await read(wrd), txt: await read(txt) },
+      { phn: phn?.name, wrd: wrd?.name, txt: txt?.name },
+      samples16k,
+    );
+  }
+  return makeDummyAlignment(samples16k, group.stem);
+}
+
+/** An in-memory tensor (tests, the synthetic sample) opened as the viewer opens files. */
+export function openBytesAsAttention(name: string, bytes: Uint8Array) {
+  return openAttention(makeMemorySource(name, bytes));
+}
