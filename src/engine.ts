@@ -501,6 +501,8 @@ export class AttentionEngine {
       byteLength: chunk.byteLength,
     };
     return this.#residency.acquire(this.#chunkKey(generation, tensor, chunk), info, async (freeSomething) => {
+      // A load for a device already lost would read the file for nothing: the retry on the new device reads it.
+      if (generation.lost) throw new Error('the GPU device was lost before the upload');
       const values = await readChunkValues(tensor.source, chunk);
       if (generation.lost) throw new Error('the GPU device was lost during the upload');
       const whole = chunk.headCount === tensor.source.shape.heads;

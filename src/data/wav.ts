@@ -74,6 +74,7 @@ export function parseWav(bytes: Uint8Array, fileName: string): WavAudio {
   const bigEndian = readContainer(bytes, fileName);
   const { fmt, data } = findChunks(bytes, bigEndian, fileName);
   const layout = readFormat(new DataView(bytes.buffer, bytes.byteOffset + fmt.start, fmt.size), bigEndian, fileName);
+  // A frame is channels x bytes per sample; the header's blockAlign is not trusted (wavefile ignores it too).
   const frameBytes = (layout.channels * layout.bitDepth) / 8;
   const frames = Math.floor(data.size / frameBytes);
   const interleaved = decodeSamples(bytes.subarray(data.start, data.start + frames * frameBytes), layout, bigEndian, fileName);

@@ -181,7 +181,7 @@ function windowSource(source: ByteSource, name: string, what: string, start: num
   return {
     name,
     byteLength: length,
-    read: (offset, count) => {
+    async read(offset, count) {
       if (offset < 0 || count < 0 || offset + count > length) throw new RangeError(`${name}: read of ${count} bytes at ${offset} runs past the end (${length} bytes)`);
       return readBytes(source, start + offset, count, what);
     },
