@@ -20,7 +20,8 @@ export function createStorageBufferFrom(device: GPUDevice, label: string, data: 
 
 /** writeBuffer requires a byte length that is a multiple of 4: pad a copy when it is not. */
 export function writeBufferPadded(device: GPUDevice, buffer: GPUBuffer, byteOffset: number, data: ArrayBufferView): void {
-  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  // Our views are always over plain ArrayBuffers (readers and GPU readbacks never make SharedArrayBuffers).
+  const bytes = new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
   if (bytes.byteLength % 4 === 0) {
     device.queue.writeBuffer(buffer, byteOffset, bytes);
     return;

@@ -200,7 +200,7 @@ describe(AttentionEngine.name, () => {
     }
   });
 
-  it('evicts the least recently used layer beyond its budget: touching 0, 1, 2, 0 with room for 2 evicts 1', async () => {
+  it('evicts the least recently used layer: with room for 2, touching layers 0, 1, 2, 0 leaves 2 and 0 (layer 1 evicted last)', async () => {
     const events: EngineEvent[] = [];
     const engine = await createEngine({ budgetBytes: 2 * LAYER_BYTES, onEvent: (event) => events.push(event) });
     try {

@@ -1,0 +1,148 @@
+// The GPU memory policy without a GPU: fake buffers that only record destroy(), and a fake device whose
+// out-of-memory scope fails on demand (a real OOM cannot be provoked reliably on SwiftShader or in CI).
+import { describe, expect, it } from 'vitest';
+import { createBufferWithRetry, GpuMemoryError } from '../../src/gpu/allocate.ts';
+import { BudgetTooSmallError, ResidencyCache, type ResidentChunk } from '../../src/gpu/residency.ts';
+import { planChunks } from '../../src/gpu/upload.ts';
+
+function fakeBuffer(label: string) {
+  return { label, destroyed: false, destroy() { this.destroyed = true; } } as unknown as GPUBuffer & { destroyed: boolean };
+}
+
+function chunk(layer: number, byteLength = 100): ResidentChunk {
+  return { tensorId: 't', layer, firstHead: 0, headCount: 1, byteLength };
+}
+
+describe(ResidencyCache.name, () => {
+  it('evicts least recently used chunks beyond the budget, never pinned ones, and destroys their buffers', async () => {
+    const evicted: number[] = [];
+    const cache = new ResidencyCache(250, (info) => evicted.push(info.layer));
+    const buffers: ReturnType<typeof fakeBuffer>[] = [];
+    const touch = async (layer: number) => {
+      const acquired = await cache.acquire(`l${layer}`, chunk(layer), async () => {
+        const buffer = fakeBuffer(`l${layer}`);
+        buffers[layer] = buffer;
+        return buffer;
+      });
+      return acquired;
+    };
+    (await touch(0)).release();
+    (await touch(1)).release();
+    (await touch(0)).release(); // 0 is now the most recent
+    const pinned = await touch(2); // evicts 1, the least recently used
+    expect(evicted).toEqual([1]);
+    expect(buffers[1].destroyed).toBe(true);
+    // 0 is unpinned, 2 pinned: loading 3 evicts 0 only, and the budget is exceeded while 2 stays pinned.
+    const three = await touch(3);
+    expect(evicted).toEqual([1, 0]);
+    expect(cache.report().entries.map((entry) => entry.layer)).toEqual([2, 3]);
+    const four = await touch(4);
+    expect(cache.residentBytes).toBe(300);
+    pinned.release();
+    pinned.release(); // twice is harmless
+    expect(cache.report().entries.map((entry) => entry.layer)).toEqual([3, 4]);
+    three.release();
+    four.release();
+    expect(cache.report()).toMatchObject({ budgetBytes: 250, residentBytes: 200 });
+  });
+
+  it('shares one upload between concurrent requests for the same chunk, and forgets failed uploads', async () => {
+    const cache = new ResidencyCache(1000);
+    let loads = 0;
+    const load = async () => {
+      loads++;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return fakeBuffer('shared');
+    };
+    const [a, b] = await Promise.all([cache.acquire('k', chunk(0), load), cache.acquire('k', chunk(0), load)]);
+    expect(loads).toBe(1);
+    expect(a.buffer).toBe(b.buffer);
+    await expect(cache.acquire('bad', chunk(1), async () => Promise.reject(new Error('read failed')))).rejects.toThrowError('read failed');
+    expect(cache.has('bad')).toBe(false);
+    expect(cache.residentBytes).toBe(100);
+  });
+
+  it('refuses a chunk larger than the whole budget with a sentence, and clear() empties everything', async () => {
+    const cache = new ResidencyCache(50);
+    await expect(cache.acquire('big', chunk(0, 51), async () => fakeBuffer('big'))).rejects.toThrowError(BudgetTooSmallError);
+    const small = fakeBuffer('small');
+    (await cache.acquire('small', chunk(1, 50), async () => small)).release();
+    cache.clear();
+    expect(small.destroyed).toBe(true);
+    expect(cache.report()).toEqual({ budgetBytes: 50, residentBytes: 0, entries: [] });
+  });
+});
+
+describe(createBufferWithRetry.name, () => {
+  /** A device whose first `failures` allocations report out-of-memory. */
+  function fakeDevice(failures: number) {
+    const calls: string[] = [];
+    let remaining = failures;
+    let failNext = false;
+    const device = {
+      pushErrorScope: (filter: string) => calls.push(`push ${filter}`),
+      createBuffer: (descriptor: GPUBufferDescriptor) => {
+        calls.push(`create ${descriptor.size}`);
+        failNext = remaining-- > 0;
+        return fakeBuffer(descriptor.label ?? '');
+      },
+      popErrorScope: async () => {
+        calls.push('pop');
+        return failNext ? ({ message: 'out of memory' } as GPUError) : null;
+      },
+    } as unknown as GPUDevice;
+    return { device, calls };
+  }
+
+  it('evicts and retries while allocations run out of memory', async () => {
+    const { device, calls } = fakeDevice(2);
+    let evictions = 0;
+    await createBufferWithRetry(device, { label: 'b', size: 64, usage: 0 }, () => {
+      evictions++;
+      return true;
+    });
+    expect(evictions).toBe(2);
+    expect(calls).toEqual(['push out-of-memory', 'create 64', 'pop', 'push out-of-memory', 'create 64', 'pop', 'push out-of-memory', 'create 64', 'pop']);
+  });
+
+  it('fails with a sentence when nothing is left to evict', async () => {
+    const { device } = fakeDevice(5);
+    await expect(
+      createBufferWithRetry(device, { label: 'Upload.attn.layer3', size: 75_497_472, usage: 0 }, () => false),
+    ).rejects.toThrowError(
+      new GpuMemoryError('Upload.attn.layer3', 75_497_472),
+    );
+    expect(new GpuMemoryError('Upload.attn.layer3', 75_497_472).message).toBe(
+      'Not enough GPU memory for Upload.attn.layer3 (72.0 MiB), even after freeing every cached upload. ' +
+        'Use float16 storage, a smaller crop, or close other GPU-heavy tabs and programs.',
+    );
+  });
+});
+
+describe(planChunks.name, () => {
+  const whisperBase = { layers: 6, heads: 8, rows: 1500, cols: 1500 };
+  const largeV3 = { layers: 32, heads: 20, rows: 1500, cols: 1500 };
+
+  it('keeps a layer whole when it fits (Whisper base: 72 MB per layer under 128 MiB)', () => {
+    const plan = planChunks(whisperBase, 'float32', 128 * 1024 ** 2);
+    expect(plan.chunksPerLayer).toBe(1);
+    expect(plan.chunkOf(5, 7)).toEqual({ layer: 5, firstHead: 0, headCount: 8, byteLength: 72_000_000 });
+  });
+
+  it('splits a layer into even runs of heads when it does not (large-v3: 180 MB per layer)', () => {
+    const plan = planChunks(largeV3, 'float32', 128 * 1024 ** 2);
+    expect([plan.chunksPerLayer, plan.headsPerChunk]).toEqual([2, 10]);
+    expect(plan.chunkOf(3, 13)).toEqual({ layer: 3, firstHead: 10, headCount: 10, byteLength: 90_000_000 });
+    expect(planChunks(largeV3, 'float16', 128 * 1024 ** 2).chunksPerLayer).toBe(1);
+    // 7 heads in runs of at most 3: 3 chunks of 3, 3, 1.
+    const odd = planChunks({ layers: 1, heads: 7, rows: 1, cols: 1 }, 'float32', 12);
+    expect(odd.chunksOfLayer(0).map((c) => c.headCount)).toEqual([3, 3, 1]);
+  });
+
+  it('rounds float16 chunks up to whole words and refuses a single map that cannot be bound', () => {
+    expect(planChunks({ layers: 1, heads: 3, rows: 1, cols: 7 }, 'float16', 1024).chunkOf(0, 0).byteLength).toBe(44);
+    expect(() => planChunks(whisperBase, 'float32', 8_000_000)).toThrowError(
+      'One attention map (1500 x 1500) needs 8.6 MiB as float32, more than this GPU can bind at once (7.6 MiB). Try float16 storage.',
+    );
+  });
+});
