@@ -50,7 +50,7 @@ function timitAlignment(): Alignment {
 
 function arcticAlignment(): Alignment {
   const grid = parseTextGrid(read('arctic/arctic_a0001.TextGrid'), 'arctic_a0001.TextGrid');
-  return alignmentFromTextGrid(grid, { phoneTier: 'phones', wordTier: 'words' }, 'arctic_a0001.TextGrid', 62620);
+  return alignmentFromTextGrid(grid, { phoneTier: 'phones', wordTier: 'words' }, 'arctic_a0001.TextGrid', 62623);
 }
 
 describe(roundHalfEven.name, () => {
