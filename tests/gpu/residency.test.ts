@@ -5,8 +5,11 @@ import { createBufferWithRetry, GpuMemoryError } from '../../src/gpu/allocate.ts
 import { BudgetTooSmallError, ResidencyCache, type ResidentChunk } from '../../src/gpu/residency.ts';
 import { planChunks } from '../../src/gpu/upload.ts';
 
-function fakeBuffer(label: string) {
-  return { label, destroyed: false, destroy() { this.destroyed = true; } } as unknown as GPUBuffer & { destroyed: boolean };
+type FakeBuffer = GPUBuffer & { destroyed: boolean };
+
+function fakeBuffer(label: string): FakeBuffer {
+  const buffer = { label, destroyed: false, destroy: () => void (buffer.destroyed = true) };
+  return buffer as unknown as FakeBuffer;
 }
 
 function chunk(layer: number, byteLength = 100): ResidentChunk {
@@ -17,7 +20,7 @@ describe(ResidencyCache.name, () => {
   it('evicts least recently used chunks beyond the budget, never pinned ones, and destroys their buffers', async () => {
     const evicted: number[] = [];
     const cache = new ResidencyCache(250, (info) => evicted.push(info.layer));
-    const buffers: ReturnType<typeof fakeBuffer>[] = [];
+    const buffers: FakeBuffer[] = [];
     const touch = async (layer: number) => {
       const acquired = await cache.acquire(`l${layer}`, chunk(layer), async () => {
         const buffer = fakeBuffer(`l${layer}`);

@@ -1,0 +1,282 @@
+/**
+ * Starts the viewer in a page: checks for WebGPU, creates the engine, opens the bundled samples (or keeps what the
+ * user drops), and wires the panel, the URL, the mouse and the keyboard to the Viewer.
+ */
+import { SHADER_SOURCES } from '../../shaders/index.ts';
+import { toFrameSegments } from '../data/frames.ts';
+import type { EngineEvent } from '../engine.ts';
+import { AttentionEngine } from '../engine.ts';
+import type { LoadedUtterance } from './loadFiles.ts';
+import { loadDroppedFiles, loadSampleUtterances } from './loadFiles.ts';
+import { renderOverlay } from './overlay.ts';
+import { ViewerPane } from './pane.ts';
+import { describeData, drawColorbar, formatValue, renderDebug, segmentAtFrame } from './panels.ts';
+import type { ViewerParams } from './params.ts';
+import { clampParams, paramsFromHash, paramsToHash } from './params.ts';
+import { Viewer } from './viewer.ts';
+
+/** The page's elements, by id (see demo/index.html). */
+function element<T extends HTMLElement>(id: string): T {
+  const found = document.getElementById(id);
+  if (!found) throw new Error(`the page has no #${id}`);
+  return found as T;
+}
+
+export const BROWSERS_WITH_WEBGPU =
+  'Chrome or Edge 113 or later (Windows, macOS, ChromeOS; Linux with --enable-unsafe-webgpu), Safari 26 or later, or Firefox 141 or later on Windows.';
+
+/** What tests and the benchmark page reach through window.steve. */
+export interface ViewerHandle {
+  viewer: Viewer;
+  engine: AttentionEngine;
+  setParams(params: Partial<ViewerParams>): Promise<void>;
+  loadFiles(files: File[]): Promise<string[]>;
+  /** Resolves after the maps of the current params are on screen. */
+  idle(): Promise<void>;
+  events: EngineEvent[];
+}
+
+export async function startViewer(baseUrl: string): Promise<ViewerHandle | undefined> {
+  const status = element('status');
+  if (!navigator.gpu) {
+    showNoWebGpu('This browser does not offer WebGPU (navigator.gpu is missing).');
+    return undefined;
+  }
+  const events: EngineEvent[] = [];
+  let engine: AttentionEngine;
+  try {
+    engine = await AttentionEngine.create({
+      gpu: navigator.gpu,
+      shaders: SHADER_SOURCES,
+      onEvent: (event) => {
+        events.push(event);
+        if (event.type === 'device-lost') status.textContent = `GPU device lost (${event.message}); recovering...`;
+        if (event.type === 'device-restored') status.textContent = `GPU device restored on ${event.adapter}; nothing loaded was lost.`;
+        if (event.type === 'upload') status.textContent = `uploaded layer ${event.layer}, heads ${event.firstHead}..${event.firstHead + event.headCount - 1} to the GPU`;
+      },
+    });
+  } catch (error) {
+    showNoWebGpu((error as Error).message);
+    return undefined;
+  }
+
+  const canvas = element<HTMLCanvasElement>('map-canvas');
+  const overlay = element('overlay');
+  const colorbar = element<HTMLCanvasElement>('colorbar');
+  const hover = element('hover');
+  const debug = element('debug');
+  const banner = element('banner');
+  let pending: Promise<void> = Promise.resolve();
+
+  const viewer = await Viewer.create(canvas, engine, SHADER_SOURCES, {
+    onView: (info) => {
+      const params = viewer.params;
+      const colormap = params.view === 'difference' ? 'diverging' : params.colormap;
+      const range: [number, number] = params.view === 'difference' ? [-Math.max(Math.abs(info.range[0]), Math.abs(info.range[1])), Math.max(Math.abs(info.range[0]), Math.abs(info.range[1]))] : info.range;
+      drawColorbar(colorbar, colormap, range, params.softmax === 'none' ? 'attention (as stored)' : 'attention (softmax)');
+      banner.textContent = describeData(info.utterance);
+      banner.classList.toggle('synthetic', info.utterance.synthetic);
+      if (params.debug) renderDebug(debug, info);
+      debug.hidden = !params.debug;
+      status.textContent = `${info.cells.length} map(s) of ${info.rows} x ${info.cols} frames on ${engine.adapterDescription}`;
+    },
+    onDraw: () => renderOverlay(overlay, viewer, viewer.info),
+    onError: (message) => (status.textContent = message),
+  });
+
+  status.textContent = 'loading the samples...';
+  viewer.setUtterances(await loadSampleUtterances(baseUrl));
+  let params = clampParams(paramsFromHash(location.hash), limitsOf(viewer.utterances));
+
+  const pane = new ViewerPane(element('pane'), params, paneLimits(viewer.utterances, params.utterance), (next) => void apply(next));
+
+  async function apply(next: Partial<ViewerParams>): Promise<void> {
+    const utteranceChanged = next.utterance !== undefined && next.utterance !== params.utterance;
+    params = clampParams({ ...params, ...next }, limitsOf(viewer.utterances));
+    if (utteranceChanged) pane.rebuild(paneLimits(viewer.utterances, params.utterance));
+    pane.show(params);
+    history.replaceState(null, '', paramsToHash(params) || location.pathname + location.search);
+    pane.frameMeter.begin();
+    pending = viewer.setParams(params);
+    await pending;
+    pane.frameMeter.end();
+  }
+
+  window.addEventListener('hashchange', () => void apply(paramsFromHash(location.hash)));
+  window.addEventListener('resize', () => viewer.layout());
+  wireMouse(viewer, hover, apply);
+  wireKeyboard(viewer, () => params, apply);
+  wireFiles(viewer, status, async (utterances) => {
+    viewer.setUtterances([...viewer.utterances, ...utterances]);
+    pane.rebuild(paneLimits(viewer.utterances, params.utterance));
+    await apply({ utterance: viewer.utterances.length - utterances.length, wordStart: 0, wordEnd: 0 });
+  });
+  await apply(params);
+
+  return {
+    viewer,
+    engine,
+    setParams: apply,
+    loadFiles: async (files) => (await addFiles(viewer, files, async (u) => {
+      viewer.setUtterances([...viewer.utterances, ...u]);
+      pane.rebuild(paneLimits(viewer.utterances, params.utterance));
+      await apply({ utterance: viewer.utterances.length - u.length, wordStart: 0, wordEnd: 0 });
+    })),
+    idle: async () => {
+      await pending;
+      await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+      await engine.device.queue.onSubmittedWorkDone();
+    },
+    events,
+  };
+}
+
+function limitsOf(utterances: readonly LoadedUtterance[]) {
+  const first = utterances[0]?.attention.shape;
+  return {
+    utterances: utterances.length,
+    words: utterances.map((u) => u.alignment?.words.length ?? 1),
+    layers: first?.layers ?? 1,
+    heads: first?.heads ?? 1,
+  };
+}
+
+function paneLimits(utterances: readonly LoadedUtterance[], index: number) {
+  const utterance = utterances[index] ?? utterances[0];
+  return {
+    utteranceNames: utterances.map((u) => u.name),
+    wordLabels: utterance?.alignment?.words.map((w) => w.label) ?? [],
+    layers: utterance?.attention.shape.layers ?? 1,
+    heads: utterance?.attention.shape.heads ?? 1,
+  };
+}
+
+function showNoWebGpu(reason: string): void {
+  document.body.innerHTML = '';
+  const message = document.createElement('main');
+  message.className = 'no-webgpu';
+  message.innerHTML = `<h1>STEVE needs WebGPU</h1><p></p><p>It runs in ${BROWSERS_WITH_WEBGPU}</p>`;
+  message.querySelector('p')!.textContent = reason;
+  document.body.append(message);
+}
+
+type Apply = (params: Partial<ViewerParams>) => Promise<void>;
+
+function wireMouse(viewer: Viewer, hover: HTMLElement, apply: Apply): void {
+  const canvas = viewer.canvas;
+  let drag: { x: number; y: number; moved: boolean } | undefined;
+  let values: { cell: unknown; map?: Float32Array } = { cell: undefined };
+  canvas.addEventListener('wheel', (event) => {
+    event.preventDefault();
+    viewer.zoomAt(Math.exp(-event.deltaY * 0.0015), event.offsetX, event.offsetY);
+  }, { passive: false });
+  canvas.addEventListener('pointerdown', (event) => {
+    drag = { x: event.offsetX, y: event.offsetY, moved: false };
+    canvas.setPointerCapture(event.pointerId);
+  });
+  canvas.addEventListener('pointermove', (event) => {
+    if (drag && (event.buttons & 1) !== 0) {
+      const dx = event.offsetX - drag.x;
+      const dy = event.offsetY - drag.y;
+      if (Math.abs(dx) + Math.abs(dy) > 2) drag.moved = true;
+      if (drag.moved) {
+        viewer.panBy(dx, dy);
+        drag = { x: event.offsetX, y: event.offsetY, moved: true };
+      }
+      return;
+    }
+    void showHover(event.offsetX, event.offsetY);
+  });
+  canvas.addEventListener('pointerup', (event) => {
+    const click = drag && !drag.moved;
+    drag = undefined;
+    if (!click) return;
+    const cell = viewer.cellAt(event.offsetX, event.offsetY);
+    if (cell && viewer.cells.length > 1) void apply({ view: 'map', layer: cell.layer, head: cell.head });
+  });
+  canvas.addEventListener('dblclick', () => viewer.resetZoom());
+
+  async function showHover(x: number, y: number): Promise<void> {
+    const point = viewer.mapPointAt(x, y);
+    const info = viewer.info;
+    if (!point || !info) {
+      hover.textContent = '';
+      return;
+    }
+    if (values.cell !== point.cell) {
+      values = { cell: point.cell };
+      values.map = await viewer.readCell(point.cell);
+    }
+    const value = values.map?.[point.row * point.cell.cols + point.col];
+    const queryFrame = info.frameOrigin + point.row;
+    const keyFrame = info.frameOrigin + point.col;
+    const spf = info.utterance.spf?.samplesPerFrame;
+    const time = (frame: number) => (spf ? `${((frame * spf) / 16).toFixed(0)} ms` : '');
+    const alignment = info.utterance.alignment;
+    const phones = alignment && spf ? toFrameSegments(alignment.phones, spf) : [];
+    const words = alignment && spf ? toFrameSegments(alignment.words, spf) : [];
+    hover.textContent =
+      `${point.cell.title}  query frame ${queryFrame} (${time(queryFrame)}, ${segmentAtFrame(phones, queryFrame)}, ${segmentAtFrame(words, queryFrame)})  ` +
+      `key frame ${keyFrame} (${time(keyFrame)}, ${segmentAtFrame(phones, keyFrame)}, ${segmentAtFrame(words, keyFrame)})  ` +
+      `value ${value === undefined ? '-' : formatValue(value)}`;
+  }
+}
+
+function wireKeyboard(viewer: Viewer, params: () => ViewerParams, apply: Apply): void {
+  window.addEventListener('keydown', (event) => {
+    if ((event.target as HTMLElement).closest?.('input, select, textarea, .tp-dfwv')) return;
+    const p = params();
+    const canvas = viewer.canvas;
+    const centre = [canvas.clientWidth / 2, canvas.clientHeight / 2] as const;
+    const actions: Record<string, () => void> = {
+      '+': () => viewer.zoomAt(1.25, ...centre),
+      '=': () => viewer.zoomAt(1.25, ...centre),
+      '-': () => viewer.zoomAt(0.8, ...centre),
+      '0': () => viewer.resetZoom(),
+      ArrowLeft: () => viewer.panBy(40, 0),
+      ArrowRight: () => viewer.panBy(-40, 0),
+      ArrowUp: () => viewer.panBy(0, 40),
+      ArrowDown: () => viewer.panBy(0, -40),
+      '[': () => void apply({ layer: p.layer - 1 }),
+      ']': () => void apply({ layer: p.layer + 1 }),
+      ',': () => void apply({ head: p.head - 1 }),
+      '.': () => void apply({ head: p.head + 1 }),
+      s: () => void apply({ softmax: p.softmax === 'none' ? 'row' : 'none' }),
+    };
+    const action = actions[event.key];
+    if (action) {
+      event.preventDefault();
+      action();
+    }
+  });
+}
+
+async function addFiles(viewer: Viewer, files: File[], add: (u: LoadedUtterance[]) => Promise<void>): Promise<string[]> {
+  const { utterances, problems } = await loadDroppedFiles(files);
+  if (utterances.length > 0) await add(utterances);
+  return problems;
+}
+
+function wireFiles(viewer: Viewer, status: HTMLElement, add: (u: LoadedUtterance[]) => Promise<void>): void {
+  const report = (problems: string[], count: number) => {
+    status.textContent = [count ? `loaded ${count} utterance(s)` : '', ...problems].filter(Boolean).join(' | ');
+  };
+  const handle = async (files: File[]) => {
+    status.textContent = `reading ${files.length} file(s)...`;
+    const before = viewer.utterances.length;
+    const problems = await addFiles(viewer, files, add);
+    report(problems, viewer.utterances.length - before);
+  };
+  document.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    document.body.classList.add('dropping');
+  });
+  document.addEventListener('dragleave', () => document.body.classList.remove('dropping'));
+  document.addEventListener('drop', (event) => {
+    event.preventDefault();
+    document.body.classList.remove('dropping');
+    void handle([...(event.dataTransfer?.files ?? [])]);
+  });
+  const picker = document.getElementById('file-picker') as HTMLInputElement | null;
+  picker?.addEventListener('change', () => void handle([...(picker.files ?? [])]));
+}

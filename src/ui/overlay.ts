@@ -1,0 +1,69 @@
+/**
+ * Text over the maps, as DOM elements: axis labels of the single-map view (phones at their centres, "previous,next"
+ * at boundaries, words further out), which follow zoom and thin out, and the titles of grid cells.
+ * Text stays sharp at any zoom because the browser draws it, not the GPU.
+ */
+import type { AxisTick, WordSelection } from '../data/frames.ts';
+import { layoutAxisLabels } from './axisLabels.ts';
+import type { Cell, ViewInfo, Viewer } from './viewer.ts';
+import { LABEL_MARGIN } from './viewer.ts';
+
+/** Approximate label extent in pixels: 7 px per character at the 12 px font, plus padding. */
+const labelSpan = (text: string) => text.length * 7 + 6;
+
+export function renderOverlay(root: HTMLElement, viewer: Viewer, info: ViewInfo | undefined): void {
+  root.replaceChildren();
+  if (!info) return;
+  const cells = info.cells;
+  if (cells.length === 1) renderAxes(root, viewer, cells[0], info);
+  else for (const cell of cells) root.append(makeText(cell.title, cell.rect.x, cell.rect.y - 15, 'cell-title'));
+}
+
+function renderAxes(root: HTMLElement, viewer: Viewer, cell: Cell, info: ViewInfo): void {
+  const selection = info.selection;
+  if (!selection) return;
+  const transform = viewer.mapToCanvas(cell);
+  const origin = info.frameOrigin;
+  // Frame coordinates of the selection are absolute; the map starts at the crop's first frame.
+  const toX = (position: number) => transform[0] * (position - origin) + transform[6];
+  const toY = (position: number) => transform[4] * (position - origin) + transform[7];
+  const { rect } = cell;
+  const shift = (ticks: readonly AxisTick[]) => ticks;
+  const xLabels = layoutAxisLabels(shift(selection.majorTicks), shift(selection.minorTicks), {
+    toPx: toX,
+    startPx: rect.x,
+    endPx: rect.x + rect.width,
+    // Column labels are written vertically (as STEVE rotates them): they need a line's height, not their width.
+    labelSpan: () => 14,
+  });
+  for (const label of xLabels) {
+    const element = makeText(label.text, label.px, rect.y - 6, `axis-label x ${label.kind}`);
+    root.append(element);
+  }
+  const yLabels = layoutAxisLabels(selection.majorTicks, selection.minorTicks, {
+    toPx: toY,
+    startPx: rect.y,
+    endPx: rect.y + rect.height,
+    labelSpan: () => 14,
+  });
+  for (const label of yLabels) root.append(makeText(label.text, rect.x - 6, label.px, `axis-label y ${label.kind}`));
+  renderWords(root, selection, toX, toY, rect);
+}
+
+/** Word labels sit outside the phone labels, centred on each word, dropped where they would overlap. */
+function renderWords(root: HTMLElement, selection: WordSelection, toX: (p: number) => number, toY: (p: number) => number, rect: Cell['rect']): void {
+  const ticks = selection.words.map((word) => ({ position: (word.startFrame + word.stopFrame + 1) / 2, label: word.label }));
+  const across = layoutAxisLabels(ticks, [], { toPx: toX, startPx: rect.x, endPx: rect.x + rect.width, labelSpan });
+  for (const label of across) root.append(makeText(label.text, label.px, rect.y - LABEL_MARGIN.top + 12, 'word-label x'));
+  const down = layoutAxisLabels(ticks, [], { toPx: toY, startPx: rect.y, endPx: rect.y + rect.height, labelSpan: () => 14 });
+  for (const label of down) root.append(makeText(label.text, rect.x - LABEL_MARGIN.left + 4, label.px, 'word-label y'));
+}
+
+function makeText(text: string, x: number, y: number, className: string): HTMLElement {
+  const element = document.createElement('div');
+  element.className = className;
+  element.textContent = text;
+  element.style.left = `${x}px`;
+  element.style.top = `${y}px`;
+  return element;
+}

@@ -1,0 +1,78 @@
+/**
+ * The viewer's side panels: colour bar, hover readout and the debug panel (STEVE's debug=True printout).
+ */
+import { makeColormapLut } from '../render/colormaps.ts';
+import type { ColormapName } from '../render/colormaps.ts';
+import type { LoadedUtterance } from './loadFiles.ts';
+import type { ViewInfo } from './viewer.ts';
+
+/** Draws the colour bar (low at the bottom) with its limits. */
+export function drawColorbar(canvas: HTMLCanvasElement, colormap: ColormapName, range: [number, number], label: string): void {
+  const context = canvas.getContext('2d');
+  if (!context) return;
+  const { width, height } = canvas;
+  const lut = makeColormapLut(colormap);
+  const barWidth = 18;
+  const top = 14;
+  const bottom = height - 14;
+  context.clearRect(0, 0, width, height);
+  for (let y = top; y < bottom; y++) {
+    const index = Math.round(((bottom - 1 - y) / (bottom - top - 1)) * 255);
+    context.fillStyle = `rgb(${lut[index * 4]},${lut[index * 4 + 1]},${lut[index * 4 + 2]})`;
+    context.fillRect(0, y, barWidth, 1);
+  }
+  context.fillStyle = '#222';
+  context.font = '11px sans-serif';
+  context.fillText(formatValue(range[1]), barWidth + 4, top + 8);
+  context.fillText(formatValue(range[0]), barWidth + 4, bottom);
+  context.save();
+  context.translate(width - 4, height / 2);
+  context.rotate(-Math.PI / 2);
+  context.textAlign = 'center';
+  context.fillText(label, 0, 0);
+  context.restore();
+}
+
+export function formatValue(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (value !== 0 && (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e4)) return value.toExponential(2);
+  return Number(value.toPrecision(4)).toString();
+}
+
+/** The segment (phone or word) covering a frame, by STEVE's frame numbers. */
+export function segmentAtFrame(segments: readonly { label: string; startFrame: number; stopFrame: number }[], frame: number): string {
+  const found = segments.filter((s) => frame >= s.startFrame && frame < Math.max(s.stopFrame, s.startFrame + 1));
+  return found.map((s) => s.label).join(' / ') || '-';
+}
+
+/** The debug panel: words and phones with their frames, the crop, spf, and the tensor's shape and dtype. */
+export function renderDebug(root: HTMLElement, info: ViewInfo | undefined): void {
+  root.replaceChildren();
+  if (!info) return;
+  const { utterance, selection } = info;
+  const { shape, dtype, fileName } = utterance.attention;
+  const lines = [
+    `tensor: ${fileName}: ${shape.layers} x ${shape.heads} x ${shape.rows} x ${shape.cols} ${dtype}`,
+    `spf: ${utterance.spf ? `${utterance.spf.samplesPerFrame} (${utterance.spf.source})` : 'unknown'}`,
+    `map: ${info.rows} x ${info.cols} frames from frame ${info.frameOrigin}`,
+  ];
+  if (selection) {
+    lines.push(`crop: frames ${selection.crop.startFrame}..${selection.crop.stopFrame} (${selection.crop.frameCount})`);
+    lines.push('word         start stop');
+    for (const word of selection.words) lines.push(`${word.label.padEnd(12)} ${String(word.startFrame).padEnd(5)} ${word.stopFrame}`);
+    lines.push('phone        start stop');
+    for (const phone of selection.phones) lines.push(`${phone.label.padEnd(12)} ${String(phone.startFrame).padEnd(5)} ${phone.stopFrame}`);
+  }
+  const pre = document.createElement('pre');
+  pre.textContent = lines.join('\n');
+  root.append(pre);
+}
+
+/** A sentence about where the data came from; loud when it is the synthetic stand-in. */
+export function describeData(utterance: LoadedUtterance): string {
+  if (utterance.synthetic) {
+    return `${utterance.name}: SYNTHETIC attention made from the alignment (not model output) — drop your own .npy/.npz/.safetensors with the WAV to see a real model.`;
+  }
+  const model = utterance.attention.metadata.model ? ` (${utterance.attention.metadata.model})` : '';
+  return `${utterance.name}: ${utterance.attention.fileName}${model}`;
+}
