@@ -3,12 +3,13 @@
 # installed tree) and, with --debian, the Debian packages the GPU and browser tests use:
 #   chromium   - ships SwiftShader's software Vulkan driver (vk_swiftshader_icd.json) and the browser for e2e tests
 #   libvulkan1 - the Vulkan loader Dawn opens
-#   xvfb       - a virtual display for headed Chromium, whose screenshots include the WebGPU canvas
+#   xvfb, xauth - a virtual display (xvfb-run) for headed Chromium, whose screenshots include the WebGPU canvas
+# Recommended packages are installed too: Chromium's fonts draw the labels in the screenshots.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [[ "${1:-}" == "--debian" ]]; then
-  packages=(chromium libvulkan1 xvfb)
+  packages=(chromium libvulkan1 xvfb xauth)
   missing=()
   for package in "${packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
@@ -19,7 +20,7 @@ if [[ "${1:-}" == "--debian" ]]; then
       echo "Cannot install ${missing[*]}: run as root or install them with apt-get." >&2; exit 1
     fi
     "${sudo[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
 fi
 

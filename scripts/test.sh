@@ -8,4 +8,9 @@ bash scripts/ensure-deps.sh --debian
 export VK_ICD_FILENAMES="${VK_ICD_FILENAMES:-/usr/lib/chromium/vk_swiftshader_icd.json}"
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 npx tsc --noEmit
-npx vitest run "$@"
+# Browser tests run headed under a virtual display when there is no display, so their screenshots show the canvas.
+if [[ -z "${DISPLAY:-}" ]] && command -v xvfb-run >/dev/null; then
+  xvfb-run -a -s "-screen 0 1400x950x24" npx vitest run "$@"
+else
+  npx vitest run "$@"
+fi

@@ -1,0 +1,179 @@
+/**
+ * The viewer in a real browser (Debian's Chromium, WebGPU on SwiftShader), checked on what a user sees: colours of
+ * known cells, boundary lines where the alignment puts them, labels, controls that change the picture, files
+ * dropped in, and bad files that leave what was loaded alone. Screenshots go to tests/artifacts/.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { minMaxCpu } from '../../src/compute/minMax.cpu.ts';
+import { softmaxCpu } from '../../src/compute/softmax.cpu.ts';
+import { alignmentFromTimit } from '../../src/data/alignment.ts';
+import { selectWords } from '../../src/data/frames.ts';
+import { makeSyntheticAttention } from '../../src/data/syntheticAttention.ts';
+import { makeColormapLut } from '../../src/render/colormaps.ts';
+import type { BrowserSession } from './harness.ts';
+import { canvasPixels, idle, openViewer, ROOT, screenshot, startBrowserSession } from './harness.ts';
+
+const TIMIT = join(ROOT, 'demo/public/samples/timit');
+const read = (name: string) => readFileSync(join(TIMIT, name), 'utf8');
+
+let session: BrowserSession;
+beforeAll(async () => {
+  session = await startBrowserSession();
+}, 120_000);
+afterAll(async () => {
+  await session?.close();
+});
+
+type Steve = {
+  viewer: { cells: { rect: { x: number; y: number; width: number; height: number }; rows: number; cols: number; title: string }[]; utterances: { name: string }[] };
+  setParams(params: Record<string, unknown>): Promise<void>;
+  idle(): Promise<void>;
+};
+
+async function cellRect(page: Page, index = 0) {
+  return page.evaluate((i) => (window as unknown as { steve: Steve }).steve.viewer.cells[i].rect, index);
+}
+
+async function setParams(page: Page, params: Record<string, unknown>) {
+  await page.evaluate((p) => (window as unknown as { steve: Steve }).steve.setParams(p), params);
+  await idle(page);
+}
+
+/** The map the viewer should show for the TIMIT sample's synthetic tensor, computed on the CPU. */
+async function expectedMap(layer: number, head: number, firstWord: number, lastWord: number) {
+  const alignment = alignmentFromTimit({ phn: read('LDC93S1.phn'), wrd: read('LDC93S1.wrd'), txt: read('LDC93S1.txt') }, {}, 46797);
+  const source = makeSyntheticAttention(alignment, 'LDC93S1');
+  const raw = await source.readHead(layer, head);
+  const { crop } = selectWords(alignment, 320, firstWord, lastWord);
+  const region = { rowStart: crop.startFrame, rowEnd: crop.stopFrame + 1, colStart: crop.startFrame, colEnd: crop.stopFrame + 1 };
+  const soft = softmaxCpu(raw, 1500, 1500, region, 'row');
+  const size = crop.frameCount;
+  const map = Float32Array.from(soft);
+  const { min, max } = minMaxCpu(map, size, size, { rowStart: 0, rowEnd: size, colStart: 0, colEnd: size });
+  return { map, size, min, max };
+}
+
+function colourOf(value: number, min: number, max: number): number[] {
+  const lut = makeColormapLut('viridis');
+  const index = Math.round(((value - min) / (max - min)) * 255);
+  return Array.from(lut.subarray(index * 4, index * 4 + 3));
+}
+
+const close = (actual: number[], expected: number[], tolerance = 6) => actual.slice(0, 3).every((v, i) => Math.abs(v - expected[i]) <= tolerance);
+
+describe('viewer in Chromium', () => {
+  it('opens the TIMIT sample with synthetic attention, says so, and labels phones and words', async () => {
+    const { page, errors } = await openViewer(session);
+    expect(await page.$eval('#banner', (e) => e.textContent)).toMatch(/LDC93S1: SYNTHETIC attention .*not model output/);
+    const labels = await page.$$eval('#overlay div', (els) => els.map((e) => e.textContent));
+    expect(labels).toEqual(expect.arrayContaining(['sh', 'ix', 'hv', 'eh', 'she', 'had', 'your', 'sh,ix']));
+    await screenshot(page, 'viewer-timit-map');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('colours known cells as the CPU reference says after choosing layer 2, head 3', async () => {
+    const { page, errors } = await openViewer(session);
+    await setParams(page, { layer: 2, head: 3 });
+    const expected = await expectedMap(2, 3, 0, 2);
+    const rect = await cellRect(page);
+    const cellPx = rect.width / expected.size;
+    const cells: [number, number][] = [[0, 0], [5, 5], [5, 9], [20, 3], [26, 26], [12, 14]];
+    // A quarter cell in from the corner: boundary lines sit at frame centres, as in STEVE.
+    const points = cells.map(([row, col]) => [rect.x + (col + 0.25) * cellPx, rect.y + (row + 0.25) * cellPx] as [number, number]);
+    const pixels = await canvasPixels(page, points);
+    cells.forEach(([row, col], i) => {
+      const want = colourOf(expected.map[row * expected.size + col], expected.min, expected.max);
+      expect(close(pixels[i], want), `cell ${row},${col}: got ${pixels[i]} want ${want}`).toBe(true);
+    });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('draws a word boundary line where "had" starts (frame 18) on both axes', async () => {
+    const { page } = await openViewer(session);
+    const rect = await cellRect(page);
+    // Crop starts at frame 10 ("she"), so "had" (frame 18) is map column/row 8; the line is at the frame's centre.
+    const size = 27;
+    const at = (8 + 0.5) * (rect.width / size);
+    const [vertical, horizontal, beside] = await canvasPixels(page, [
+      [rect.x + at, rect.y + rect.height * 0.9],
+      [rect.x + rect.width * 0.9, rect.y + at],
+      [rect.x + at + 4, rect.y + rect.height * 0.9],
+    ]);
+    expect(close(vertical, [255, 255, 255], 30)).toBe(true);
+    expect(close(horizontal, [255, 255, 255], 30)).toBe(true);
+    expect(close(beside, [255, 255, 255], 30)).toBe(false);
+    await page.close();
+  });
+
+  it('changes the picture and the URL when a Tweakpane control changes', async () => {
+    const { page } = await openViewer(session);
+    const rect = await cellRect(page);
+    const probes = [0.1, 0.3, 0.5, 0.7].map((f) => [rect.x + rect.width * f, rect.y + rect.height * (f + 0.07)] as [number, number]);
+    const before = await canvasPixels(page, probes);
+    // The "softmax" list is a <select> inside Tweakpane's binding row of that label.
+    const selects = await page.$$('.tp-lstv_s');
+    let changed = false;
+    for (const select of selects) {
+      const options = await select.$$eval('option', (os) => os.map((o) => o.textContent));
+      if (options.join() === 'none,row,crop') {
+        await select.select(String(options.indexOf('none')));
+        changed = true;
+      }
+    }
+    expect(changed).toBe(true);
+    await idle(page);
+    const after = await canvasPixels(page, probes);
+    expect(after).not.toEqual(before);
+    expect(await page.evaluate(() => location.hash)).toMatch(/sm=none/);
+    await page.close();
+  });
+
+  it('shows every head of a layer in a grid, and opens a head from its thumbnail', async () => {
+    const { page, errors } = await openViewer(session, '#v=heads&l=1');
+    const titles = await page.$$eval('#overlay .cell-title', (els) => els.map((e) => e.textContent));
+    expect(titles).toEqual(['L1 H0', 'L1 H1', 'L1 H2', 'L1 H3', 'L1 H4', 'L1 H5', 'L1 H6', 'L1 H7', 'L1 mean']);
+    await screenshot(page, 'viewer-heads-grid');
+    const rect = await cellRect(page, 5);
+    const canvas = await page.$eval('#map-canvas', (e) => e.getBoundingClientRect().toJSON() as { x: number; y: number });
+    await page.mouse.click(canvas.x + rect.x + rect.width / 2, canvas.y + rect.y + rect.height / 2);
+    await idle(page);
+    expect(await page.evaluate(() => location.hash)).toMatch(/h=5/);
+    expect(await page.evaluate(() => (window as unknown as { steve: Steve }).steve.viewer.cells.length)).toBe(1);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('loads dropped files, and a bad file is reported by name without losing what was loaded', async () => {
+    const { page } = await openViewer(session);
+    const picker = await page.$('#file-picker');
+    await picker!.uploadFile(
+      join(TIMIT, 'LDC93S1.wav'),
+      join(TIMIT, 'LDC93S1.phn'),
+      join(TIMIT, 'LDC93S1.wrd'),
+      join(TIMIT, 'LDC93S1.txt'),
+      join(ROOT, 'tests/fixtures/cli/timit_softmaxed_f16.npy'),
+    );
+    await page.waitForFunction(() => /loaded 1 utterance/.test(document.getElementById('status')!.textContent ?? ''), { timeout: 60_000 });
+    await idle(page);
+    expect(await page.$eval('#banner', (e) => e.textContent)).toMatch(/timit_softmaxed_f16\.npy/);
+    const names = await page.evaluate(() => (window as unknown as { steve: Steve }).steve.viewer.utterances.map((u) => u.name));
+    expect(names).toEqual(['LDC93S1', 'arctic_a0001', 'LDC93S1']);
+    await screenshot(page, 'viewer-dropped-npy');
+
+    await picker!.uploadFile(join(ROOT, 'tests/fixtures/cli/make_cli_fixtures.py'), join(TIMIT, 'LDC93S1.wav'), join(ROOT, 'tests/fixtures/tensors/README.md'));
+    const broken = await page.evaluate(async () => {
+      const file = new File([new Uint8Array([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 0xff, 0xff])], 'broken.npy');
+      const wav = await (await fetch('samples/timit/LDC93S1.wav')).blob();
+      return (window as unknown as { steve: { loadFiles(files: File[]): Promise<string[]> } }).steve.loadFiles([file, new File([wav], 'broken.wav')]);
+    });
+    expect(broken.join('\n')).toMatch(/broken\.npy/);
+    const after = await page.evaluate(() => (window as unknown as { steve: Steve }).steve.viewer.utterances.length);
+    expect(after).toBe(3);
+    await page.close();
+  });
+});
