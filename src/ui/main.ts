@@ -8,6 +8,7 @@ import type { EngineEvent } from '../engine.ts';
 import { AttentionEngine } from '../engine.ts';
 import type { LoadedUtterance } from './loadFiles.ts';
 import { loadDroppedFiles, loadSampleUtterances } from './loadFiles.ts';
+import { AudioStrips } from './audioStrips.ts';
 import { renderOverlay } from './overlay.ts';
 import { ViewerPane } from './pane.ts';
 import { describeData, drawColorbar, formatValue, renderDebug, segmentAtFrame } from './panels.ts';
@@ -66,6 +67,7 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
   const hover = element('hover');
   const debug = element('debug');
   const banner = element('banner');
+  const strips = new AudioStrips(element<HTMLCanvasElement>('strips'));
   let pending: Promise<void> = Promise.resolve();
 
   const viewer = await Viewer.create(canvas, engine, SHADER_SOURCES, {
@@ -80,7 +82,10 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
       debug.hidden = !params.debug;
       status.textContent = `${info.cells.length} map(s) of ${info.rows} x ${info.cols} frames on ${engine.adapterDescription}`;
     },
-    onDraw: () => renderOverlay(overlay, viewer, viewer.info),
+    onDraw: () => {
+      renderOverlay(overlay, viewer, viewer.info);
+      strips.draw(viewer);
+    },
     onError: (message) => (status.textContent = message),
   });
 
@@ -104,7 +109,7 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
 
   window.addEventListener('hashchange', () => void apply(paramsFromHash(location.hash)));
   window.addEventListener('resize', () => viewer.layout());
-  wireMouse(viewer, hover, apply);
+  wireMouse(viewer, hover, strips, apply);
   wireKeyboard(viewer, () => params, apply);
   wireFiles(viewer, status, async (utterances) => {
     viewer.setUtterances([...viewer.utterances, ...utterances]);
@@ -162,7 +167,7 @@ function showNoWebGpu(reason: string): void {
 
 type Apply = (params: Partial<ViewerParams>) => Promise<void>;
 
-function wireMouse(viewer: Viewer, hover: HTMLElement, apply: Apply): void {
+function wireMouse(viewer: Viewer, hover: HTMLElement, strips: AudioStrips, apply: Apply): void {
   const canvas = viewer.canvas;
   let drag: { x: number; y: number; moved: boolean } | undefined;
   let values: { cell: unknown; map?: Float32Array } = { cell: undefined };
@@ -192,7 +197,14 @@ function wireMouse(viewer: Viewer, hover: HTMLElement, apply: Apply): void {
     drag = undefined;
     if (!click) return;
     const cell = viewer.cellAt(event.offsetX, event.offsetY);
-    if (cell && viewer.cells.length > 1) void apply({ view: 'map', layer: cell.layer, head: cell.head });
+    if (cell && viewer.cells.length > 1) {
+      void apply({ view: 'map', layer: cell.layer, head: cell.head });
+      return;
+    }
+    if (strips.clickTier(event.offsetX, event.offsetY)) return;
+    const point = viewer.mapPointAt(event.offsetX, event.offsetY);
+    const origin = viewer.info?.frameOrigin ?? 0;
+    if (point) strips.playCell(origin + point.row, origin + point.col);
   });
   canvas.addEventListener('dblclick', () => viewer.resetZoom());
 

@@ -3,10 +3,10 @@
  * at boundaries, words further out), which follow zoom and thin out, and the titles of grid cells.
  * Text stays sharp at any zoom because the browser draws it, not the GPU.
  */
-import type { AxisTick, WordSelection } from '../data/frames.ts';
+import type { WordSelection } from '../data/frames.ts';
 import { layoutAxisLabels } from './axisLabels.ts';
 import type { Cell, ViewInfo, Viewer } from './viewer.ts';
-import { LABEL_MARGIN } from './viewer.ts';
+import { LABEL_BAND } from './viewer.ts';
 
 /** Approximate label extent in pixels: 7 px per character at the 12 px font, plus padding. */
 const labelSpan = (text: string) => text.length * 7 + 6;
@@ -28,8 +28,7 @@ function renderAxes(root: HTMLElement, viewer: Viewer, cell: Cell, info: ViewInf
   const toX = (position: number) => transform[0] * (position - origin) + transform[6];
   const toY = (position: number) => transform[4] * (position - origin) + transform[7];
   const { rect } = cell;
-  const shift = (ticks: readonly AxisTick[]) => ticks;
-  const xLabels = layoutAxisLabels(shift(selection.majorTicks), shift(selection.minorTicks), {
+  const xLabels = layoutAxisLabels(selection.majorTicks, selection.minorTicks, {
     toPx: toX,
     startPx: rect.x,
     endPx: rect.x + rect.width,
@@ -54,9 +53,9 @@ function renderAxes(root: HTMLElement, viewer: Viewer, cell: Cell, info: ViewInf
 function renderWords(root: HTMLElement, selection: WordSelection, toX: (p: number) => number, toY: (p: number) => number, rect: Cell['rect']): void {
   const ticks = selection.words.map((word) => ({ position: (word.startFrame + word.stopFrame + 1) / 2, label: word.label }));
   const across = layoutAxisLabels(ticks, [], { toPx: toX, startPx: rect.x, endPx: rect.x + rect.width, labelSpan });
-  for (const label of across) root.append(makeText(label.text, label.px, rect.y - LABEL_MARGIN.top + 12, 'word-label x'));
+  for (const label of across) root.append(makeText(label.text, label.px, rect.y - LABEL_BAND + 4, 'word-label x'));
   const down = layoutAxisLabels(ticks, [], { toPx: toY, startPx: rect.y, endPx: rect.y + rect.height, labelSpan: () => 14 });
-  for (const label of down) root.append(makeText(label.text, rect.x - LABEL_MARGIN.left + 4, label.px, 'word-label y'));
+  for (const label of down) root.append(makeText(label.text, rect.x - LABEL_BAND + 4, label.px, 'word-label y'));
 }
 
 function makeText(text: string, x: number, y: number, className: string): HTMLElement {

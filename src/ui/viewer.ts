@@ -22,6 +22,7 @@ import type { ColormapName } from '../render/colormaps.ts';
 import type { HeatmapDrawable } from '../render/heatmap.ts';
 import { HeatmapPass } from '../render/heatmap.ts';
 import { panBy, zoomAbout } from '../render/view.ts';
+import { STRIPS_LEFT, STRIPS_TOP } from './audioStrips.ts';
 import type { LoadedUtterance } from './loadFiles.ts';
 import type { ViewerParams } from './params.ts';
 
@@ -31,8 +32,10 @@ const STRUCTURAL: (keyof ViewerParams)[] = [
   'poolUnit', 'poolStat', 'compareLayer', 'compareHead', 'compareUtterance', 'scale', 'clipLow', 'clipHigh',
 ];
 
-/** Pixel margins of the single-map view for the axis labels (STEVE puts them on the top and left). */
-export const LABEL_MARGIN = { left: 96, top: 96, right: 16, bottom: 16 };
+/** Width of the band of axis labels (phones, boundaries, words) on the top and left, as STEVE places them. */
+export const LABEL_BAND = 96;
+/** Pixel margins of the single-map view: audio strips outside, then the labels, then the map. */
+export const LABEL_MARGIN = { left: STRIPS_LEFT + LABEL_BAND, top: STRIPS_TOP + LABEL_BAND, right: 16, bottom: 16 };
 const GRID_GAP = 6;
 const GRID_TITLE = 16;
 

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from 'puppeteer-core';
+import type { ElementHandle, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { minMaxCpu } from '../../src/compute/minMax.cpu.ts';
 import { softmaxCpu } from '../../src/compute/softmax.cpu.ts';
@@ -150,7 +150,7 @@ describe('viewer in Chromium', () => {
 
   it('loads dropped files, and a bad file is reported by name without losing what was loaded', async () => {
     const { page } = await openViewer(session);
-    const picker = await page.$('#file-picker');
+    const picker = (await page.$('#file-picker')) as ElementHandle<HTMLInputElement> | null;
     await picker!.uploadFile(
       join(TIMIT, 'LDC93S1.wav'),
       join(TIMIT, 'LDC93S1.phn'),

@@ -92,10 +92,11 @@ describe(SoftmaxPass.name, () => {
       0, 1, 2, NaN, // NaN outside the crop's columns: scope 'crop' is not affected, scope 'row' is
     ]);
     const crop = { rowStart: 0, rowEnd: 5, colStart: 0, colEnd: 3 };
-    for (const scope of ['row', 'crop'] as const) {
-      const gpu = await gpuSoftmax(values, 5, 4, crop, scope, 'float32');
+    // float16 storage keeps NaN and infinities (packFloat16Pairs and unpack2x16float), so the rules are the same.
+    for (const [scope, format] of [['row', 'float32'], ['crop', 'float32'], ['row', 'float16'], ['crop', 'float16']] as const) {
+      const gpu = await gpuSoftmax(values, 5, 4, crop, scope, format);
       const expected = softmaxCpu(values, 5, 4, crop, scope);
-      expectClose(gpu, expected, TOLERANCE.float32, ABSOLUTE_FLOOR.float32);
+      expectClose(gpu, expected, TOLERANCE[format], ABSOLUTE_FLOOR[format]);
       expect(Array.from(gpu.subarray(0, 6)).every(Number.isNaN)).toBe(true);
       // Scope 'crop' sees columns 0..2 only, where one 0 is left beside two -inf.
       expect(Array.from(gpu.subarray(6, 9))).toEqual(scope === 'row' ? [0, 0.5, 0] : [0, 1, 0]);
@@ -103,8 +104,10 @@ describe(SoftmaxPass.name, () => {
       expect(Array.from(gpu.subarray(12, 15)).every(Number.isNaN)).toBe(scope === 'row');
     }
     // Without softmax, values are copied as they are, non-finite ones included.
-    const copied = await gpuSoftmax(values, 5, 4, fullCrop(5, 4), 'none', 'float32');
-    expectClose(copied, values, 0, ABSOLUTE_FLOOR.float32);
+    for (const format of ['float32', 'float16'] as const) {
+      const copied = await gpuSoftmax(values, 5, 4, fullCrop(5, 4), 'none', format);
+      expectClose(copied, values, 0, ABSOLUTE_FLOOR.float32);
+    }
   });
 
   // Sizes not divisible by the workgroup (256): 1, 7, 149, and 1501 columns (few rows to keep SwiftShader quick).

@@ -1,0 +1,150 @@
+/**
+ * The audio beside the map, as Praat shows it: spectrogram, waveform, and phone and word tiers along the top (the
+ * map's columns), tiers down the left (its rows), all following zoom and pan. Clicking a segment plays it; clicking a
+ * map cell plays its query span (the phone of its row), then its key span (the phone of its column).
+ */
+import type { Segment } from '../data/alignment.ts';
+import type { Spectrogram } from '../data/spectrogram.ts';
+import { computeSpectrogram, PRAAT_BROADBAND_HANN_SEC } from '../data/spectrogram.ts';
+import { AudioPlayer } from './audioPlayer.ts';
+import type { LoadedUtterance } from './loadFiles.ts';
+import type { TierView } from './strips.ts';
+import { drawSpectrogram, drawTier, drawWaveform, hitTestTier } from './strips.ts';
+import type { Viewer } from './viewer.ts';
+
+/** Heights of the top strips and widths of the left tiers, in CSS pixels. */
+export const STRIP = { spectrogram: 56, waveform: 34, tier: 18, leftTier: 40 };
+export const STRIPS_TOP = STRIP.spectrogram + STRIP.waveform + 2 * STRIP.tier + 8;
+export const STRIPS_LEFT = 2 * STRIP.leftTier + 8;
+
+interface Layout {
+  spectrogram: TierView;
+  waveform: TierView;
+  phonesTop: TierView;
+  wordsTop: TierView;
+  phonesLeft: TierView;
+  wordsLeft: TierView;
+}
+
+export class AudioStrips {
+  #utterance?: LoadedUtterance;
+  #spectrogram?: Spectrogram;
+  #player?: AudioPlayer;
+  #layout?: Layout;
+
+  constructor(private readonly canvas: HTMLCanvasElement) {}
+
+  /** The segments behind the strips, for hit tests. */
+  #tiers(): { phones: readonly Segment[]; words: readonly Segment[] } {
+    const alignment = this.#utterance?.alignment;
+    return { phones: alignment?.phones ?? [], words: alignment?.words ?? [] };
+  }
+
+  /** Redraws for the viewer's current single map; clears when there is none (grids) or no audio. */
+  draw(viewer: Viewer): void {
+    const context = this.canvas.getContext('2d');
+    if (!context) return;
+    const dpr = globalThis.devicePixelRatio || 1;
+    this.canvas.width = Math.round(this.canvas.clientWidth * dpr);
+    this.canvas.height = Math.round(this.canvas.clientHeight * dpr);
+    context.setTransform(dpr, 0, 0, dpr, 0, 0);
+    context.clearRect(0, 0, this.canvas.clientWidth, this.canvas.clientHeight);
+    this.#layout = undefined;
+    const info = viewer.info;
+    const cell = viewer.cells.length === 1 ? viewer.cells[0] : undefined;
+    const spf = info?.utterance.spf?.samplesPerFrame;
+    if (!info || !cell || !spf) return;
+    this.#setUtterance(info.utterance);
+    const audio = info.utterance.audio;
+    // The visible frames of the map, then their times: frame f starts at f * spf samples at 16 kHz.
+    const transform = viewer.mapToCanvas(cell);
+    const frameAtX = (x: number) => (x - transform[6]) / transform[0] + info.frameOrigin;
+    const frameAtY = (y: number) => (y - transform[7]) / transform[4] + info.frameOrigin;
+    const seconds = (frame: number) => (frame * spf) / 16000;
+    const { rect } = cell;
+    const across = { startSec: seconds(frameAtX(rect.x)), endSec: seconds(frameAtX(rect.x + rect.width)), x: rect.x, width: rect.width };
+    const down = { startSec: seconds(frameAtY(rect.y)), endSec: seconds(frameAtY(rect.y + rect.height)), y: rect.y, height: rect.height };
+    let top = 0;
+    const row = (height: number): TierView => {
+      const view = { ...across, y: top, height, orientation: 'horizontal' as const };
+      top += height + 2;
+      return view;
+    };
+    const layout: Layout = {
+      spectrogram: row(STRIP.spectrogram),
+      waveform: row(STRIP.waveform),
+      phonesTop: row(STRIP.tier),
+      wordsTop: row(STRIP.tier),
+      wordsLeft: { ...down, x: 0, width: STRIP.leftTier, orientation: 'vertical' },
+      phonesLeft: { ...down, x: STRIP.leftTier + 4, width: STRIP.leftTier, orientation: 'vertical' },
+    };
+    this.#layout = layout;
+    if (audio && this.#spectrogram) {
+      drawSpectrogram(context, this.#spectrogram, layout.spectrogram);
+      drawWaveform(context, audio, layout.waveform, { pixelRatio: dpr });
+    }
+    const { phones, words } = this.#tiers();
+    drawTier(context, phones, layout.phonesTop);
+    drawTier(context, words, layout.wordsTop);
+    drawTier(context, words, layout.wordsLeft);
+    drawTier(context, phones, layout.phonesLeft);
+  }
+
+  #setUtterance(utterance: LoadedUtterance): void {
+    if (this.#utterance === utterance) return;
+    this.#utterance = utterance;
+    this.#player?.stop();
+    this.#player = utterance.audio ? new AudioPlayer(utterance.audio) : undefined;
+    // A broadband spectrogram (Praat's default look: formants, not harmonics).
+    this.#spectrogram = utterance.audio
+      ? computeSpectrogram(utterance.audio.samples, utterance.audio.sampleRate, { windowSec: PRAAT_BROADBAND_HANN_SEC })
+      : undefined;
+  }
+
+  /** Plays the segment under a click on a tier; returns false when the click was not on one. */
+  clickTier(x: number, y: number): boolean {
+    const layout = this.#layout;
+    if (!layout || !this.#player) return false;
+    const { phones, words } = this.#tiers();
+    const inside = (view: TierView) => x >= view.x && x < view.x + view.width && y >= view.y && y < view.y + view.height;
+    const tiers: [TierView, readonly Segment[]][] = [
+      [layout.phonesTop, phones],
+      [layout.wordsTop, words],
+      [layout.phonesLeft, phones],
+      [layout.wordsLeft, words],
+      [layout.waveform, []],
+      [layout.spectrogram, []],
+    ];
+    for (const [view, segments] of tiers) {
+      if (!inside(view)) continue;
+      if (segments.length === 0) {
+        // The waveform and spectrogram play what is in view.
+        void this.#player.play(view.startSec, view.endSec);
+        return true;
+      }
+      const index = hitTestTier(segments, view, view.orientation === 'vertical' ? y : x);
+      if (index >= 0) void this.#player.play(segments[index].startSample / 16000, segments[index].endSample / 16000);
+      return index >= 0;
+    }
+    return false;
+  }
+
+  /** Plays a map cell's query span, then its key span (the phones covering its row's and its column's frames). */
+  playCell(queryFrame: number, keyFrame: number): void {
+    const utterance = this.#utterance;
+    const spf = utterance?.spf?.samplesPerFrame;
+    if (!this.#player || !spf) return;
+    const span = (frame: number) => {
+      const sample = (frame + 0.5) * spf;
+      const phone = utterance?.alignment?.phones.find((p) => p.startSample <= sample && sample < p.endSample);
+      return phone
+        ? { startSec: phone.startSample / 16000, endSec: phone.endSample / 16000 }
+        : { startSec: (frame * spf) / 16000, endSec: ((frame + 1) * spf) / 16000 };
+    };
+    void this.#player.playSequence([span(queryFrame), span(keyFrame)]);
+  }
+
+  stop(): void {
+    this.#player?.stop();
+  }
+}
