@@ -28,6 +28,7 @@ struct RegionParams {
 // Counts per bin, Bins words; zero before the pass.
 @group(0) @binding(3) var<storage, read_write> histogram: array<atomic<u32>>;
 
+// The workgroup's counts per bin, added to `histogram` at the end.
 var<workgroup> localBins: array<atomic<u32>, Bins>;
 
 // Bins in workgroup memory, then one global atomicAdd per non-empty bin per workgroup.

@@ -35,9 +35,12 @@ const STATS_NEG_INF_COUNT: u32 = 5u;
 // Stats: 8 words as laid out above; zero before the pass.
 @group(0) @binding(2) var<storage, read_write> stats: array<atomic<u32>, 8>;
 
+// The workgroup's max of ~orderKey(value) (its minimum, complemented).
 var<workgroup> localMinKeyComplement: atomic<u32>;
+// The workgroup's max of orderKey(value).
 var<workgroup> localMaxKey: atomic<u32>;
-var<workgroup> localCounts: array<atomic<u32>, 4>; // finite, NaN, +inf, -inf
+// The workgroup's counts of finite, NaN, +inf and -inf values (indexed by classifyValue()).
+var<workgroup> localCounts: array<atomic<u32>, 4>;
 
 // A u32 that orders like the float: larger float, larger key.
 fn orderKey(value: f32) -> u32 {

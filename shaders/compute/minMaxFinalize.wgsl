@@ -13,6 +13,7 @@ fn valueOfKey(key: u32) -> u32 {
 // One invocation: decode the two keys.
 @compute @workgroup_size(1)
 fn main() {
+  // Word 2: finite count; words 0 and 1: complemented min key and max key; words 6 and 7: min and max.
   if (stats[2] == 0u) {
     stats[6] = nanBits;
     stats[7] = nanBits;

@@ -9,6 +9,7 @@ import { AttentionEngine } from '../engine.ts';
 import type { LoadedUtterance } from './loadFiles.ts';
 import { loadDroppedFiles, loadSampleUtterances } from './loadFiles.ts';
 import { AudioStrips } from './audioStrips.ts';
+import { download, exportViewPng, exportViewSvg } from './exportView.ts';
 import { renderOverlay } from './overlay.ts';
 import { ViewerPane } from './pane.ts';
 import { describeData, drawColorbar, formatValue, renderDebug, segmentAtFrame } from './panels.ts';
@@ -32,6 +33,9 @@ export interface ViewerHandle {
   engine: AttentionEngine;
   setParams(params: Partial<ViewerParams>): Promise<void>;
   loadFiles(files: File[]): Promise<string[]>;
+  exportSvg(): Promise<string>;
+  /** The PNG export as a data URL. */
+  exportPng(): Promise<string>;
   /** Resolves after the maps of the current params are on screen. */
   idle(): Promise<void>;
   events: EngineEvent[];
@@ -94,6 +98,11 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
   let params = clampParams(paramsFromHash(location.hash), limitsOf(viewer.utterances));
 
   const pane = new ViewerPane(element('pane'), params, paneLimits(viewer.utterances, params.utterance), (next) => void apply(next));
+  const exportFolder = pane.pane.addFolder({ title: 'Export figure' });
+  const fileStem = () => `steve_${viewer.info?.utterance.name ?? 'view'}_L${params.layer}_H${params.head < 0 ? 'mean' : params.head}`;
+  const guard = (work: () => Promise<void>) => work().catch((error: Error) => (status.textContent = `export failed: ${error.message}`));
+  exportFolder.addButton({ title: 'PNG' }).on('click', () => guard(async () => download(`${fileStem()}.png`, await exportViewPng(viewer))));
+  exportFolder.addButton({ title: 'SVG' }).on('click', () => guard(async () => download(`${fileStem()}.svg`, await exportViewSvg(viewer))));
 
   async function apply(next: Partial<ViewerParams>): Promise<void> {
     const utteranceChanged = next.utterance !== undefined && next.utterance !== params.utterance;
@@ -127,6 +136,15 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
       pane.rebuild(paneLimits(viewer.utterances, params.utterance));
       await apply({ utterance: viewer.utterances.length - u.length, wordStart: 0, wordEnd: 0 });
     })),
+    exportSvg: () => exportViewSvg(viewer),
+    exportPng: async () => {
+      const blob = await exportViewPng(viewer);
+      return new Promise<string>((resolve) => {
+        const reader = new FileReader();
+        reader.onload = () => resolve(reader.result as string);
+        reader.readAsDataURL(blob);
+      });
+    },
     idle: async () => {
       await pending;
       await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));

@@ -21,6 +21,7 @@ import { BoundaryPass } from '../render/boundaries.ts';
 import type { ColormapName } from '../render/colormaps.ts';
 import type { HeatmapDrawable } from '../render/heatmap.ts';
 import { HeatmapPass } from '../render/heatmap.ts';
+import { renderToPixels } from '../render/offscreen.ts';
 import { panBy, zoomAbout } from '../render/view.ts';
 import { STRIPS_LEFT, STRIPS_TOP } from './audioStrips.ts';
 import type { LoadedUtterance } from './loadFiles.ts';
@@ -104,6 +105,8 @@ export class Viewer {
   #generation = 0;
   #drawPending = false;
   #callbacks: ViewerCallbacks;
+  /** An rgba8unorm heatmap pipeline for exports (the canvas' format may be bgra8unorm). */
+  #exportPass?: HeatmapPass;
 
   private constructor(canvas: HTMLCanvasElement, engine: AttentionEngine, shaders: ShaderSources, callbacks: ViewerCallbacks) {
     this.canvas = canvas;
@@ -150,6 +153,7 @@ export class Viewer {
 
   async #recoverDevice(): Promise<void> {
     this.#releaseCells();
+    this.#exportPass = undefined;
     await this.#attachDevice();
     if (this.#params) await this.#recompute();
   }
@@ -402,9 +406,43 @@ export class Viewer {
     this.#callbacks.onDraw?.();
   }
 
+  /**
+   * The visible part of a cell's map rendered offscreen at size x size pixels (RGBA rows, top first), without
+   * boundary lines: the raster of an exported figure, whose lines are drawn as vectors.
+   */
+  async renderCellRaster(cell: Cell, size: number): Promise<Uint8Array> {
+    if (!cell.map || !cell.stats) throw new Error(`${cell.title}: nothing computed to export`);
+    const device = this.#engine.device;
+    this.#exportPass ??= await HeatmapPass.create(device, this.#shaders, 'rgba8unorm');
+    const drawable = this.#exportPass.createDrawable('Viewer.export');
+    try {
+      const toFigure = mat3.create();
+      mat3.scale(toFigure, toFigure, [size / cell.rect.width, size / cell.rect.height]);
+      mat3.translate(toFigure, toFigure, [-cell.rect.x, -cell.rect.y]);
+      mat3.multiply(toFigure, toFigure, this.mapToCanvas(cell));
+      drawable.update({
+        values: cell.map.buffer,
+        cols: cell.cols,
+        rows: cell.rows,
+        valueRange: cell.rangeBuffer ?? cell.stats.stats,
+        rangeWord: cell.rangeBuffer ? 0 : MAP_STATS_MIN_WORD,
+        viewport: { x: 0, y: 0, width: size, height: size },
+        mapToViewport: toFigure,
+        colormap: this.#params.view === 'difference' ? 'diverging' : this.#params.colormap,
+        scale: this.#params.scale === 'log' ? 'log' : 'linear',
+        smooth: this.#params.smooth,
+        clip: cell.clip,
+      });
+      return await renderToPixels(device, size, size, (pass) => drawable.draw(pass));
+    } finally {
+      drawable.destroy();
+    }
+  }
+
   destroy(): void {
     this.#releaseCells();
     this.#heatmapPass.destroy();
+    this.#exportPass?.destroy();
   }
 }
 

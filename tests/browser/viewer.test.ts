@@ -177,3 +177,46 @@ describe('viewer in Chromium', () => {
     await page.close();
   });
 });
+
+describe('figure export', () => {
+  it('exports the view as SVG with the raster map, vector lines, labels, colour bar and title', async () => {
+    const { page, errors } = await openViewer(session, '#l=1&h=2');
+    const svg = await page.evaluate(() => (window as unknown as { steve: { exportSvg(): Promise<string> } }).steve.exportSvg());
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect(svg).toMatch(/<image [^>]*href="data:image\/png;base64,/);
+    expect(svg).toContain('Word(s): &apos;she had your&apos;');
+    expect(svg).toMatch(/Utterance: LDC93S1 \| Encoder attention layer 1, head 2 \| softmax over rows \| SYNTHETIC/);
+    // words 0..2 cross 7 phone boundaries and 4 word boundaries; each is drawn on both axes
+    expect(svg.match(/<line [^>]*stroke="#fff"/g)?.length).toBe(2 * 4);
+    for (const label of ['>sh<', '>ix<', '>hv<', '>eh<', '>sh,ix<', '>she<', '>had<', '>your<']) expect(svg).toContain(label);
+    expect(svg.match(/<g class="colorbar">/g)).toHaveLength(1);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('exports a PNG whose map area shows the colormap', async () => {
+    const { page } = await openViewer(session, '#l=1&h=2');
+    const result = await page.evaluate(async () => {
+      const url = await (window as unknown as { steve: { exportPng(): Promise<string> } }).steve.exportPng();
+      const image = new Image();
+      image.src = url;
+      await image.decode();
+      const canvas = document.createElement('canvas');
+      canvas.width = image.width;
+      canvas.height = image.height;
+      const context = canvas.getContext('2d')!;
+      context.drawImage(image, 0, 0);
+      // Figure layout at scale 2: the map starts at (150, 190) and is 640 wide (FIGURE_MARGIN, EXPORT_MAP_SIZE).
+      const inMap = Array.from(context.getImageData(2 * (150 + 320), 2 * (190 + 330), 1, 1).data);
+      const corner = Array.from(context.getImageData(4, 4, 1, 1).data);
+      return { width: image.width, height: image.height, inMap, corner, prefix: url.slice(0, 22) };
+    });
+    expect(result.prefix).toBe('data:image/png;base64,');
+    expect(result.width).toBe(2 * (150 + 640 + 110));
+    expect(result.corner).toEqual([255, 255, 255, 255]);
+    // a viridis colour: blue-green-yellow, never grey or white
+    const [r, g, b] = result.inMap;
+    expect(Math.max(r, g, b) - Math.min(r, g, b)).toBeGreaterThan(40);
+    await page.close();
+  });
+});

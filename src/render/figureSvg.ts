@@ -1,0 +1,127 @@
+/**
+ * A publication figure of one map as SVG: the colour-mapped map as an embedded raster, with phone and word boundary
+ * lines, axis labels, a colour bar and a title as vector elements, so they stay sharp at any print size.
+ * Pure: the browser's export and the command line build the same SVG (the browser rasterises it for PNG export).
+ */
+
+export interface FigureLabel {
+  readonly text: string;
+  /** Position along the axis in map pixels (0 at the map's top/left edge). */
+  readonly px: number;
+  readonly kind: 'major' | 'minor' | 'word';
+}
+
+export interface FigureSpec {
+  readonly title: string;
+  readonly subtitle?: string;
+  /** Side of the (square) map in figure pixels. */
+  readonly mapSize: number;
+  /** The map as a PNG data URL (or any href an SVG <image> takes), drawn over mapSize x mapSize. */
+  readonly rasterHref: string;
+  /** Labels along the columns (drawn above the map) and the rows (left of it); the map is symmetric, so often equal. */
+  readonly columnLabels: readonly FigureLabel[];
+  readonly rowLabels: readonly FigureLabel[];
+  /** Boundary positions in map pixels. */
+  readonly phoneBoundaries: readonly number[];
+  readonly wordBoundaries: readonly number[];
+  readonly colorbar: {
+    /** 256 RGBA entries, lowest value first. */
+    readonly lut: Uint8Array;
+    readonly low: string;
+    readonly high: string;
+    readonly label: string;
+  };
+}
+
+/** Space around the map for labels, title and colour bar, in figure pixels. */
+export const FIGURE_MARGIN = { left: 150, top: 190, right: 110, bottom: 24 };
+
+const escapeXml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+
+const hex = (lut: Uint8Array, index: number) =>
+  `#${[0, 1, 2].map((c) => lut[index * 4 + c].toString(16).padStart(2, '0')).join('')}`;
+
+/** Figure width and height for a map size. */
+export function figureSize(mapSize: number): { width: number; height: number } {
+  return { width: FIGURE_MARGIN.left + mapSize + FIGURE_MARGIN.right, height: FIGURE_MARGIN.top + mapSize + FIGURE_MARGIN.bottom };
+}
+
+export function makeFigureSvg(spec: FigureSpec): string {
+  const { width, height } = figureSize(spec.mapSize);
+  const left = FIGURE_MARGIN.left;
+  const top = FIGURE_MARGIN.top;
+  const size = spec.mapSize;
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="${left + size / 2}" y="22" font-size="15" text-anchor="middle" font-weight="bold">${escapeXml(spec.title)}</text>`,
+  ];
+  if (spec.subtitle) parts.push(`<text x="${left + size / 2}" y="40" font-size="12" text-anchor="middle" fill="#444">${escapeXml(spec.subtitle)}</text>`);
+  parts.push(
+    `<image x="${left}" y="${top}" width="${size}" height="${size}" preserveAspectRatio="none" style="image-rendering:pixelated" href="${spec.rasterHref}" xlink:href="${spec.rasterHref}"/>`,
+  );
+  // Boundary lines, as STEVE draws them: phones thin and dark, words wider and white.
+  const line = (x1: number, y1: number, x2: number, y2: number, style: string) =>
+    `<line x1="${x1.toFixed(2)}" y1="${y1.toFixed(2)}" x2="${x2.toFixed(2)}" y2="${y2.toFixed(2)}" ${style}/>`;
+  parts.push('<g class="phone-boundaries">');
+  for (const p of spec.phoneBoundaries) {
+    parts.push(line(left + p, top, left + p, top + size, 'stroke="#000" stroke-opacity="0.55" stroke-width="1"'));
+    parts.push(line(left, top + p, left + size, top + p, 'stroke="#000" stroke-opacity="0.55" stroke-width="1"'));
+  }
+  parts.push('</g><g class="word-boundaries">');
+  for (const p of spec.wordBoundaries) {
+    parts.push(line(left + p, top, left + p, top + size, 'stroke="#fff" stroke-opacity="0.9" stroke-width="2"'));
+    parts.push(line(left, top + p, left + size, top + p, 'stroke="#fff" stroke-opacity="0.9" stroke-width="2"'));
+  }
+  parts.push(`</g><rect x="${left}" y="${top}" width="${size}" height="${size}" fill="none" stroke="#333" stroke-width="1"/>`);
+  // Column labels above the map, written upwards as STEVE rotates them; row labels to the left.
+  parts.push('<g class="column-labels">');
+  for (const label of spec.columnLabels) {
+    const x = left + label.px;
+    if (label.kind === 'word') {
+      parts.push(`<text x="${x.toFixed(2)}" y="${top - 100}" font-size="13" font-weight="bold" text-anchor="middle">${escapeXml(label.text)}</text>`);
+    } else {
+      const fontSize = label.kind === 'major' ? 12 : 9;
+      const fill = label.kind === 'major' ? '#000' : '#666';
+      parts.push(
+        `<text transform="translate(${(x + fontSize / 3).toFixed(2)},${top - 6}) rotate(-90)" font-size="${fontSize}" fill="${fill}">${escapeXml(label.text)}</text>`,
+      );
+      parts.push(line(x, top, x, top - (label.kind === 'major' ? 4 : 2), 'stroke="#333"'));
+    }
+  }
+  parts.push('</g><g class="row-labels">');
+  for (const label of spec.rowLabels) {
+    const y = top + label.px;
+    if (label.kind === 'word') {
+      parts.push(`<text x="8" y="${(y + 4).toFixed(2)}" font-size="13" font-weight="bold">${escapeXml(label.text)}</text>`);
+    } else {
+      const fontSize = label.kind === 'major' ? 12 : 9;
+      const fill = label.kind === 'major' ? '#000' : '#666';
+      parts.push(`<text x="${left - 6}" y="${(y + fontSize / 3).toFixed(2)}" font-size="${fontSize}" fill="${fill}" text-anchor="end">${escapeXml(label.text)}</text>`);
+      parts.push(line(left, y, left - (label.kind === 'major' ? 4 : 2), y, 'stroke="#333"'));
+    }
+  }
+  parts.push('</g>');
+  parts.push(makeColorbar(spec, left + size + 24, top, Math.min(size, 320)));
+  parts.push('</svg>');
+  return parts.join('\n');
+}
+
+/** A vertical colour bar: 64 bands of the colormap, high at the top, with its limits and label. */
+function makeColorbar(spec: FigureSpec, x: number, y: number, height: number): string {
+  const { lut, low, high, label } = spec.colorbar;
+  const bands = 64;
+  const bandHeight = height / bands;
+  const parts = ['<g class="colorbar">'];
+  for (let band = 0; band < bands; band++) {
+    const index = Math.round(((bands - 1 - band) / (bands - 1)) * 255);
+    parts.push(`<rect x="${x}" y="${(y + band * bandHeight).toFixed(2)}" width="16" height="${(bandHeight + 0.5).toFixed(2)}" fill="${hex(lut, index)}"/>`);
+  }
+  parts.push(`<rect x="${x}" y="${y}" width="16" height="${height}" fill="none" stroke="#333"/>`);
+  parts.push(`<text x="${x + 20}" y="${y + 9}" font-size="11">${escapeXml(high)}</text>`);
+  parts.push(`<text x="${x + 20}" y="${y + height}" font-size="11">${escapeXml(low)}</text>`);
+  parts.push(`<text transform="translate(${x + 62},${y + height / 2}) rotate(-90)" font-size="11" text-anchor="middle">${escapeXml(label)}</text>`);
+  parts.push('</g>');
+  return parts.join('\n');
+}
