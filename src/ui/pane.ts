@@ -31,6 +31,8 @@ export class ViewerPane {
   readonly #state: ViewerParams & { words: { min: number; max: number } };
   readonly #folders: FolderApi[] = [];
   #bindings: BindingApi[] = [];
+  /** True while show() refreshes the controls: Tweakpane reports those refreshes as changes, which are not the user's. */
+  #showing = false;
 
   constructor(
     container: HTMLElement,
@@ -88,10 +90,16 @@ export class ViewerPane {
   /** Shows params set from elsewhere (URL, keyboard, a click on a thumbnail) without echoing a change back. */
   show(params: ViewerParams): void {
     Object.assign(this.#state, params, { words: { min: params.wordStart, max: params.wordEnd } });
-    for (const binding of this.#bindings) binding.refresh();
+    this.#showing = true;
+    try {
+      for (const binding of this.#bindings) binding.refresh();
+    } finally {
+      this.#showing = false;
+    }
   }
 
   #emit(): void {
+    if (this.#showing) return;
     const { words, ...rest } = this.#state;
     this.onChange({ ...rest, wordStart: Math.round(words.min), wordEnd: Math.round(words.max) });
   }

@@ -288,6 +288,11 @@ export class Viewer {
     }
     const first = cells[0] ? await cells[0].stats!.read() : undefined;
     for (const cell of cells) await this.#applyScale(cell, params);
+    // A newer recompute may have started during those reads: only the newest may show its maps.
+    if (generation !== this.#generation) {
+      cells.forEach(releaseCell);
+      return;
+    }
     this.#releaseCells();
     this.#cells = cells;
     const boundaries = plan.selection ? boundaryPositions(plan.selection, plan.frameOrigin) : { phones: [], words: [] };
