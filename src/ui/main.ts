@@ -72,6 +72,8 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
   const debug = element('debug');
   const banner = element('banner');
   const strips = new AudioStrips(element<HTMLCanvasElement>('strips'));
+  // The draw callbacks may run before the panel exists; they reach its frame meter through this.
+  let frameMeter: ViewerPane['frameMeter'] | undefined;
   let pending: Promise<void> = Promise.resolve();
 
   const viewer = await Viewer.create(canvas, engine, SHADER_SOURCES, {
@@ -86,9 +88,11 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
       debug.hidden = !params.debug;
       status.textContent = `${info.cells.length} map(s) of ${info.rows} x ${info.cols} frames on ${engine.adapterDescription}`;
     },
+    onDrawStart: () => frameMeter?.begin(),
     onDraw: () => {
       renderOverlay(overlay, viewer, viewer.info);
       strips.draw(viewer);
+      frameMeter?.end();
     },
     onError: (message) => (status.textContent = message),
   });
@@ -98,6 +102,7 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
   let params = clampParams(paramsFromHash(location.hash), limitsOf(viewer.utterances));
 
   const pane = new ViewerPane(element('pane'), params, paneLimits(viewer.utterances, params.utterance), (next) => void apply(next));
+  frameMeter = pane.frameMeter;
   const exportFolder = pane.pane.addFolder({ title: 'Export figure' });
   const fileStem = () => `steve_${viewer.info?.utterance.name ?? 'view'}_L${params.layer}_H${params.head < 0 ? 'mean' : params.head}`;
   const guard = (work: () => Promise<void>) => work().catch((error: Error) => (status.textContent = `export failed: ${error.message}`));
@@ -110,10 +115,8 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
     if (utteranceChanged) pane.rebuild(paneLimits(viewer.utterances, params.utterance));
     pane.show(params);
     history.replaceState(null, '', paramsToHash(params) || location.pathname + location.search);
-    pane.frameMeter.begin();
     pending = viewer.setParams(params);
     await pending;
-    pane.frameMeter.end();
   }
 
   window.addEventListener('hashchange', () => void apply(paramsFromHash(location.hash)));
@@ -188,7 +191,8 @@ type Apply = (params: Partial<ViewerParams>) => Promise<void>;
 function wireMouse(viewer: Viewer, hover: HTMLElement, strips: AudioStrips, apply: Apply): void {
   const canvas = viewer.canvas;
   let drag: { x: number; y: number; moved: boolean } | undefined;
-  let values: { cell: unknown; map?: Float32Array } = { cell: undefined };
+  // Read-back maps of the hovered cell: what is shown, and the raw scores behind it when softmax is on.
+  let values: { cell: unknown; map?: Float32Array; raw?: Float32Array } = { cell: undefined };
   canvas.addEventListener('wheel', (event) => {
     event.preventDefault();
     viewer.zoomAt(Math.exp(-event.deltaY * 0.0015), event.offsetX, event.offsetY);
@@ -236,8 +240,11 @@ function wireMouse(viewer: Viewer, hover: HTMLElement, strips: AudioStrips, appl
     if (values.cell !== point.cell) {
       values = { cell: point.cell };
       values.map = await viewer.readCell(point.cell);
+      values.raw = await viewer.readCellRaw(point.cell);
     }
-    const value = values.map?.[point.row * point.cell.cols + point.col];
+    const index = point.row * point.cell.cols + point.col;
+    const value = values.map?.[index];
+    const raw = values.raw?.[index];
     const queryFrame = info.frameOrigin + point.row;
     const keyFrame = info.frameOrigin + point.col;
     const spf = info.utterance.spf?.samplesPerFrame;
@@ -248,7 +255,8 @@ function wireMouse(viewer: Viewer, hover: HTMLElement, strips: AudioStrips, appl
     hover.textContent =
       `${point.cell.title}  query frame ${queryFrame} (${time(queryFrame)}, ${segmentAtFrame(phones, queryFrame)}, ${segmentAtFrame(words, queryFrame)})  ` +
       `key frame ${keyFrame} (${time(keyFrame)}, ${segmentAtFrame(phones, keyFrame)}, ${segmentAtFrame(words, keyFrame)})  ` +
-      `value ${value === undefined ? '-' : formatValue(value)}`;
+      `value ${value === undefined ? '-' : formatValue(value)}` +
+      (raw === undefined ? '' : ` (raw ${formatValue(raw)})`);
   }
 }
 

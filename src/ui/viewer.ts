@@ -83,7 +83,8 @@ export interface ViewInfo {
 export interface ViewerCallbacks {
   /** After every recompute (new maps). */
   onView?: (info: ViewInfo) => void;
-  /** After every draw (zoom, pan, looks). */
+  /** Before and after every draw (zoom, pan, looks): the frame-time graph measures between them. */
+  onDrawStart?: () => void;
   onDraw?: () => void;
   onError?: (message: string) => void;
 }
@@ -251,6 +252,13 @@ export class Viewer {
     return this.#engine.readMap(cell.request);
   }
 
+  /** The raw scores behind a softmaxed attention cell (same crop, no softmax); undefined when there is no softmax. */
+  async readCellRaw(cell: Cell): Promise<Float32Array | undefined> {
+    const request = cell.request;
+    if (request.kind !== 'attention' || request.softmax === 'none') return undefined;
+    return this.#engine.readMap({ ...request, softmax: 'none' });
+  }
+
   // ---- computing ----------------------------------------------------------------------------------------------
 
   async #recompute(): Promise<void> {
@@ -371,6 +379,7 @@ export class Viewer {
   drawNow(): void {
     const params = this.#params;
     if (!params) return;
+    this.#callbacks.onDrawStart?.();
     const device = this.#engine.device;
     const dpr = this.canvas.width / Math.max(1, this.canvas.clientWidth);
     const colormap: ColormapName = params.view === 'difference' ? 'diverging' : params.colormap;

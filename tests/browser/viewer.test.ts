@@ -220,3 +220,50 @@ describe('figure export', () => {
     await page.close();
   });
 });
+
+describe('viewer robustness', () => {
+  it('reads out query and key frames, times, phones, words and the value (softmax and raw) under the cursor', async () => {
+    const { page } = await openViewer(session);
+    const rect = await cellRect(page);
+    const canvas = await page.$eval('#map-canvas', (e) => e.getBoundingClientRect().toJSON() as { x: number; y: number });
+    const cellPx = rect.width / 27;
+    // map row 2, column 10: query frame 12 (in "sh"), key frame 20 (in "hv" of "had")
+    await page.mouse.move(canvas.x + rect.x + 10.5 * cellPx, canvas.y + rect.y + 2.5 * cellPx);
+    await page.waitForFunction(() => (document.getElementById('hover')!.textContent ?? '').includes('value'), { timeout: 20_000 });
+    const text = await page.$eval('#hover', (e) => e.textContent);
+    expect(text).toMatch(/query frame 12 \(240 ms, sh, she\)/);
+    expect(text).toMatch(/key frame 20 \(400 ms, hv, had\)/);
+    expect(text).toMatch(/value [\d.e-]+ \(raw -?[\d.e-]+\)/);
+    await page.close();
+  });
+
+  it('recovers from a lost GPU device without losing what was loaded', async () => {
+    const { page, errors } = await openViewer(session, '#l=1&h=2');
+    const rect = await cellRect(page);
+    const probes = [0.2, 0.5, 0.8].map((f) => [rect.x + rect.width * f, rect.y + rect.height * (1 - f) + 3] as [number, number]);
+    const before = await canvasPixels(page, probes);
+    await page.evaluate(() => (window as unknown as { steve: { engine: { device: GPUDevice } } }).steve.engine.device.destroy());
+    await page.waitForFunction(() => /restored/.test(document.getElementById('status')!.textContent ?? ''), { timeout: 60_000 });
+    await idle(page);
+    await page.waitForFunction(() => (window as unknown as { steve: { viewer: { cells: unknown[] } } }).steve.viewer.cells.length === 1, { timeout: 60_000 });
+    await idle(page);
+    const after = await canvasPixels(page, probes);
+    after.forEach((pixel, i) => expect(close(pixel, before[i], 3), `probe ${i}: ${pixel} vs ${before[i]}`).toBe(true));
+    expect(await page.evaluate(() => (window as unknown as { steve: Steve }).steve.viewer.utterances.length)).toBe(2);
+    expect(errors.filter((e) => !/destroyed|lost/i.test(e))).toEqual([]);
+    await page.close();
+  });
+
+  it('tells a browser without WebGPU so, and names the browsers that work', async () => {
+    const page = await session.browser.newPage();
+    await page.evaluateOnNewDocument(() => {
+      Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined });
+    });
+    await page.goto(session.url);
+    await page.waitForFunction(() => document.body.dataset.ready === 'no-webgpu', { timeout: 60_000 });
+    const text = await page.$eval('body', (e) => e.textContent);
+    expect(text).toMatch(/STEVE needs WebGPU/);
+    expect(text).toMatch(/Chrome or Edge 113/);
+    await page.close();
+  });
+});

@@ -1,4 +1,6 @@
-// Opens the viewer in Debian's Chromium (WebGPU on SwiftShader) and saves a screenshot: node scripts/shot.mjs URL OUT.png
+// Opens the viewer in Debian's Chromium (WebGPU on SwiftShader) and saves a screenshot, for the README and for
+// looking at changes: start the viewer (npm start), then
+//   xvfb-run -a -s "-screen 0 1400x950x24" node scripts/screenshot.mjs "http://127.0.0.1:5173/#w1=3&l=1&h=2" out.png
 import puppeteer from 'puppeteer-core';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
