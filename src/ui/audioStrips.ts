@@ -12,14 +12,17 @@ import type { TierView } from './strips.ts';
 import { drawSpectrogram, drawTier, drawWaveform, hitTestTier } from './strips.ts';
 import type { Viewer } from './viewer.ts';
 
-/** Heights of the top strips and widths of the left tiers, in CSS pixels. */
+/** Heights of the top strips (widths of the left ones), in CSS pixels; left tiers are wider for horizontal labels. */
 export const STRIP = { spectrogram: 56, waveform: 34, tier: 18, leftTier: 40 };
 export const STRIPS_TOP = STRIP.spectrogram + STRIP.waveform + 2 * STRIP.tier + 8;
-export const STRIPS_LEFT = 2 * STRIP.leftTier + 8;
+export const STRIPS_LEFT = STRIP.spectrogram + STRIP.waveform + 2 * STRIP.leftTier + 10;
 
 interface Layout {
   spectrogram: TierView;
   waveform: TierView;
+  /** The left strips, in page coordinates; drawn rotated so that time runs down. */
+  spectrogramLeft: TierView;
+  waveformLeft: TierView;
   phonesTop: TierView;
   wordsTop: TierView;
   phonesLeft: TierView;
@@ -75,13 +78,18 @@ export class AudioStrips {
       waveform: row(STRIP.waveform),
       phonesTop: row(STRIP.tier),
       wordsTop: row(STRIP.tier),
-      wordsLeft: { ...down, x: 0, width: STRIP.leftTier, orientation: 'vertical' },
-      phonesLeft: { ...down, x: STRIP.leftTier + 4, width: STRIP.leftTier, orientation: 'vertical' },
+      spectrogramLeft: { ...down, x: 0, width: STRIP.spectrogram, orientation: 'vertical' },
+      waveformLeft: { ...down, x: STRIP.spectrogram + 2, width: STRIP.waveform, orientation: 'vertical' },
+      wordsLeft: { ...down, x: STRIP.spectrogram + STRIP.waveform + 4, width: STRIP.leftTier, orientation: 'vertical' },
+      phonesLeft: { ...down, x: STRIP.spectrogram + STRIP.waveform + STRIP.leftTier + 8, width: STRIP.leftTier, orientation: 'vertical' },
     };
     this.#layout = layout;
     if (audio && this.#spectrogram) {
-      drawSpectrogram(context, this.#spectrogram, layout.spectrogram);
+      const spectrogram = this.#spectrogram;
+      drawSpectrogram(context, spectrogram, layout.spectrogram);
       drawWaveform(context, audio, layout.waveform, { pixelRatio: dpr });
+      drawRotated(context, layout.spectrogramLeft, (view) => drawSpectrogram(context, spectrogram, view));
+      drawRotated(context, layout.waveformLeft, (view) => drawWaveform(context, audio, view, { pixelRatio: dpr }));
     }
     const { phones, words } = this.#tiers();
     drawTier(context, phones, layout.phonesTop);
@@ -114,6 +122,8 @@ export class AudioStrips {
       [layout.wordsLeft, words],
       [layout.waveform, []],
       [layout.spectrogram, []],
+      [layout.waveformLeft, []],
+      [layout.spectrogramLeft, []],
     ];
     for (const [view, segments] of tiers) {
       if (!inside(view)) continue;
@@ -147,4 +157,17 @@ export class AudioStrips {
   stop(): void {
     this.#player?.stop();
   }
+}
+
+/**
+ * Draws a horizontal strip into a vertical area, turned a quarter clockwise: time runs down the page and the strip's
+ * top edge (high frequencies, positive samples) faces the map on the right.
+ */
+function drawRotated(context: CanvasRenderingContext2D, area: TierView, draw: (view: TierView) => void): void {
+  context.save();
+  // After translate + rotate(+90 degrees), a point (u, v) lands at page (area.x + area.width - v, area.y + u).
+  context.translate(area.x + area.width, area.y);
+  context.rotate(Math.PI / 2);
+  draw({ startSec: area.startSec, endSec: area.endSec, x: 0, y: 0, width: area.height, height: area.width, orientation: 'horizontal' });
+  context.restore();
 }
