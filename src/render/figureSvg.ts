@@ -16,8 +16,12 @@ export interface FigureSpec {
   readonly subtitle?: string;
   /** Side of the (square) map in figure pixels. */
   readonly mapSize: number;
-  /** The map as a PNG data URL (or any href an SVG <image> takes), drawn over mapSize x mapSize. */
-  readonly rasterHref: string;
+  /**
+   * The map as a PNG data URL (or any href an SVG <image> takes), drawn over mapSize x mapSize. Undefined leaves the
+   * map area empty and the background transparent: the vector layer alone, for drawing over a raster placed by other
+   * means (the browser's PNG export does, as an SVG image's embedded images may still be decoding when it is drawn).
+   */
+  readonly rasterHref?: string;
   /** Labels along the columns (drawn above the map) and the rows (left of it); the map is symmetric, so often equal. */
   readonly columnLabels: readonly FigureLabel[];
   readonly rowLabels: readonly FigureLabel[];
@@ -36,7 +40,8 @@ export interface FigureSpec {
 /** Space around the map for labels, title and colour bar, in figure pixels. */
 export const FIGURE_MARGIN = { left: 150, top: 190, right: 110, bottom: 24 };
 
-const escapeXml = (text: string) =>
+/** Text made safe inside SVG elements and attribute values. */
+export const escapeXml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
 
 const hex = (lut: Uint8Array, index: number) =>
@@ -47,6 +52,7 @@ export function figureSize(mapSize: number): { width: number; height: number } {
   return { width: FIGURE_MARGIN.left + mapSize + FIGURE_MARGIN.right, height: FIGURE_MARGIN.top + mapSize + FIGURE_MARGIN.bottom };
 }
 
+/** The figure of one map as an SVG document (see the file comment). */
 export function makeFigureSvg(spec: FigureSpec): string {
   const { width, height } = figureSize(spec.mapSize);
   const left = FIGURE_MARGIN.left;
@@ -54,13 +60,15 @@ export function makeFigureSvg(spec: FigureSpec): string {
   const size = spec.mapSize;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif">`,
-    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    spec.rasterHref === undefined ? '' : `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="${left + size / 2}" y="22" font-size="15" text-anchor="middle" font-weight="bold">${escapeXml(spec.title)}</text>`,
   ];
   if (spec.subtitle) parts.push(`<text x="${left + size / 2}" y="40" font-size="12" text-anchor="middle" fill="#444">${escapeXml(spec.subtitle)}</text>`);
-  parts.push(
-    `<image x="${left}" y="${top}" width="${size}" height="${size}" preserveAspectRatio="none" style="image-rendering:pixelated" href="${spec.rasterHref}" xlink:href="${spec.rasterHref}"/>`,
-  );
+  if (spec.rasterHref !== undefined) {
+    parts.push(
+      `<image x="${left}" y="${top}" width="${size}" height="${size}" preserveAspectRatio="none" style="image-rendering:pixelated" href="${spec.rasterHref}" xlink:href="${spec.rasterHref}"/>`,
+    );
+  }
   // Boundary lines, as STEVE draws them: phones thin and dark, words wider and white.
   const line = (x1: number, y1: number, x2: number, y2: number, style: string) =>
     `<line x1="${x1.toFixed(2)}" y1="${y1.toFixed(2)}" x2="${x2.toFixed(2)}" y2="${y2.toFixed(2)}" ${style}/>`;
@@ -103,14 +111,14 @@ export function makeFigureSvg(spec: FigureSpec): string {
     }
   }
   parts.push('</g>');
-  parts.push(makeColorbar(spec, left + size + 24, top, Math.min(size, 320)));
+  parts.push(makeColorbar(spec.colorbar, left + size + 24, top, Math.min(size, 320)));
   parts.push('</svg>');
   return parts.join('\n');
 }
 
-/** A vertical colour bar: 64 bands of the colormap, high at the top, with its limits and label. */
-function makeColorbar(spec: FigureSpec, x: number, y: number, height: number): string {
-  const { lut, low, high, label } = spec.colorbar;
+/** A vertical colour bar at (x, y): 64 bands of the colormap, high at the top, with its limits and label. */
+export function makeColorbar(colorbar: FigureSpec['colorbar'], x: number, y: number, height: number): string {
+  const { lut, low, high, label } = colorbar;
   const bands = 64;
   const bandHeight = height / bands;
   const parts = ['<g class="colorbar">'];

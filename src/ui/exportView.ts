@@ -3,10 +3,10 @@
  * colour bar and title) or PNG (that SVG rasterised by the browser at a chosen scale).
  */
 import type { FigureLabel } from '../render/figureSvg.ts';
-import { figureSize, makeFigureSvg } from '../render/figureSvg.ts';
+import { FIGURE_MARGIN, figureSize, makeFigureSvg } from '../render/figureSvg.ts';
 import { makeColormapLut } from '../render/colormaps.ts';
-import { layoutAxisLabels } from './axisLabels.ts';
-import { formatValue } from './panels.ts';
+import { layoutAxisLabels } from '../render/axisLabels.ts';
+import { formatValue } from '../render/formatValue.ts';
 import type { Viewer } from './viewer.ts';
 import { boundaryPositions } from './viewer.ts';
 
@@ -27,11 +27,20 @@ export function viewTitle(viewer: Viewer): { title: string; subtitle: string } {
 }
 
 export async function exportViewSvg(viewer: Viewer, mapSize = EXPORT_MAP_SIZE): Promise<string> {
+  const pixels = await renderRaster(viewer, mapSize);
+  return makeFigureSvg(figureSpec(viewer, mapSize, pixelsToDataUrl(pixels, mapSize, mapSize)));
+}
+
+async function renderRaster(viewer: Viewer, mapSize: number): Promise<Uint8Array> {
   const info = viewer.info;
   if (!info || info.cells.length !== 1) throw new Error('export works on a single map: choose the "map", "difference" or another single view');
+  return viewer.renderCellRaster(info.cells[0], mapSize);
+}
+
+/** The figure's labels, lines, colour bar and title for the current view; the raster is passed in. */
+function figureSpec(viewer: Viewer, mapSize: number, rasterHref: string | undefined) {
+  const info = viewer.info!;
   const cell = info.cells[0];
-  const pixels = await viewer.renderCellRaster(cell, mapSize);
-  const rasterHref = pixelsToDataUrl(pixels, mapSize, mapSize);
   // Frame position (absolute frame coordinates) -> figure map pixels, through the same zoom as the screen.
   const transform = viewer.mapToCanvas(cell);
   const scaleX = mapSize / cell.rect.width;
@@ -54,7 +63,7 @@ export async function exportViewSvg(viewer: Viewer, mapSize = EXPORT_MAP_SIZE): 
   const bound = Math.max(Math.abs(info.range[0]), Math.abs(info.range[1]));
   const [low, high] = difference ? [-bound, bound] : info.range;
   const { title, subtitle } = viewTitle(viewer);
-  return makeFigureSvg({
+  return {
     title,
     subtitle,
     mapSize,
@@ -69,14 +78,19 @@ export async function exportViewSvg(viewer: Viewer, mapSize = EXPORT_MAP_SIZE): 
       high: formatValue(high),
       label: difference ? 'difference' : params.softmax === 'none' ? 'attention (as stored)' : 'attention (softmax)',
     },
-  });
+  };
 }
 
-/** The figure as PNG, rasterised by the browser at `scale` (2: a 1800-pixel-wide figure for print). */
+/**
+ * The figure as PNG at `scale` (2: an 1800-pixel-wide figure for print): the map pixels are drawn straight onto the
+ * canvas, then the figure's vector layer (an SVG without the raster) over them. Rasterising the full SVG instead
+ * would depend on the browser having decoded the SVG's embedded image by the time it is drawn, which it may not have.
+ */
 export async function exportViewPng(viewer: Viewer, scale = 2): Promise<Blob> {
-  const svg = await exportViewSvg(viewer);
+  const pixels = await renderRaster(viewer, EXPORT_MAP_SIZE);
+  const vectors = makeFigureSvg(figureSpec(viewer, EXPORT_MAP_SIZE, undefined));
   const { width, height } = figureSize(EXPORT_MAP_SIZE);
-  const url = URL.createObjectURL(new Blob([svg], { type: 'image/svg+xml' }));
+  const url = URL.createObjectURL(new Blob([vectors], { type: 'image/svg+xml' }));
   try {
     const image = new Image();
     image.src = url;
@@ -86,6 +100,13 @@ export async function exportViewPng(viewer: Viewer, scale = 2): Promise<Blob> {
     canvas.height = height * scale;
     const context = canvas.getContext('2d')!;
     context.scale(scale, scale);
+    context.fillStyle = '#ffffff';
+    context.fillRect(0, 0, width, height);
+    const map = await createImageBitmap(new ImageData(new Uint8ClampedArray(pixels.buffer as ArrayBuffer, pixels.byteOffset, pixels.byteLength), EXPORT_MAP_SIZE, EXPORT_MAP_SIZE));
+    // Frames stay crisp cells when the map is scaled up, as in the SVG (image-rendering: pixelated).
+    context.imageSmoothingEnabled = false;
+    context.drawImage(map, FIGURE_MARGIN.left, FIGURE_MARGIN.top, EXPORT_MAP_SIZE, EXPORT_MAP_SIZE);
+    context.imageSmoothingEnabled = true;
     context.drawImage(image, 0, 0, width, height);
     return await new Promise<Blob>((resolve, reject) => canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('PNG encoding failed'))), 'image/png'));
   } finally {

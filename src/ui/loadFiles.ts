@@ -15,8 +15,8 @@ import { parseTextGrid } from '../data/textgrid.ts';
 import type { Utterance } from '../data/utterance.ts';
 import { assembleUtterance } from '../data/utterance.ts';
 import { parseWav } from '../data/wav.ts';
-import type { FileGroup } from './fileGroups.ts';
-import { groupFiles } from './fileGroups.ts';
+import type { FileGroup } from '../data/fileGroups.ts';
+import { groupFiles } from '../data/fileGroups.ts';
 
 /** An utterance in the viewer, and whether its attention is the synthetic stand-in rather than model output. */
 export interface LoadedUtterance extends Utterance {

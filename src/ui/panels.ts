@@ -2,6 +2,7 @@
  * The viewer's side panels: colour bar, hover readout and the debug panel (STEVE's debug=True printout).
  */
 import { makeColormapLut } from '../render/colormaps.ts';
+import { formatValue } from '../render/formatValue.ts';
 import type { ColormapName } from '../render/colormaps.ts';
 import type { LoadedUtterance } from './loadFiles.ts';
 import type { ViewInfo } from './viewer.ts';
@@ -31,12 +32,6 @@ export function drawColorbar(canvas: HTMLCanvasElement, colormap: ColormapName, 
   context.textAlign = 'center';
   context.fillText(label, 0, 0);
   context.restore();
-}
-
-export function formatValue(value: number): string {
-  if (!Number.isFinite(value)) return String(value);
-  if (value !== 0 && (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e4)) return value.toExponential(2);
-  return Number(value.toPrecision(4)).toString();
 }
 
 /** The segment (phone or word) covering a frame, by STEVE's frame numbers. */

@@ -5,7 +5,7 @@
 import type { ColormapName } from '../render/colormaps.ts';
 import { COLORMAP_NAMES } from '../render/colormaps.ts';
 
-export const VIEW_MODES = ['map', 'heads', 'model', 'pooled', 'difference', 'rollout'] as const;
+export const VIEW_MODES = ['map', 'heads', 'model', 'pair', 'difference', 'pooled', 'rollout'] as const;
 export type ViewMode = (typeof VIEW_MODES)[number];
 
 export const SOFTMAX_MODES = ['none', 'row', 'crop'] as const;

@@ -12,7 +12,7 @@
 import { mat3 } from 'gl-matrix';
 import type { WordSelection } from '../data/frames.ts';
 import { selectWords } from '../data/frames.ts';
-import type { AttentionEngine, AttentionMapRequest, ComputedMap, ComputedStats, MapRequest } from '../engine.ts';
+import type { AttentionEngine, AttentionMapRequest, ComputedMap, ComputedStats, Crop, MapRequest } from '../engine.ts';
 import { MAP_STATS_MIN_WORD, percentileFromHistogram } from '../engine.ts';
 import type { ShaderSources } from '../gpu/pipeline.ts';
 import { createStorageBufferFrom } from '../gpu/buffers.ts';
@@ -50,6 +50,9 @@ export interface Rect {
 /** One map on screen. */
 export interface Cell {
   readonly title: string;
+  /** The word selection behind its crop, and the first frame of its rows and columns. */
+  readonly selection?: WordSelection;
+  readonly frameOrigin: number;
   readonly layer: number;
   /** -1 for the head mean. */
   readonly head: number;
@@ -303,8 +306,10 @@ export class Viewer {
     }
     this.#releaseCells();
     this.#cells = cells;
-    const boundaries = plan.selection ? boundaryPositions(plan.selection, plan.frameOrigin) : { phones: [], words: [] };
-    for (const cell of cells) cell.boundaries.setLines(boundaries.phones, boundaries.words);
+    for (const cell of cells) {
+      const boundaries = cell.selection ? boundaryPositions(cell.selection, cell.frameOrigin) : { phones: [], words: [] };
+      cell.boundaries.setLines(boundaries.phones, boundaries.words);
+    }
     this.#info = {
       utterance,
       selection: plan.selection,
@@ -495,13 +500,13 @@ export function boundaryPositions(selection: WordSelection, frameOrigin: number)
 
 /** What to compute for a view: the cells' requests, and the word selection behind the crop. */
 export interface ViewPlan {
-  cells: { title: string; layer: number; head: number; request: MapRequest }[];
+  cells: { title: string; layer: number; head: number; request: MapRequest; selection?: WordSelection; frameOrigin: number }[];
   selection?: WordSelection;
   frameOrigin: number;
 }
 
-/** Pure: the requests a view needs. Exported for tests. */
-export function planView(params: ViewerParams, utterance: LoadedUtterance, all: readonly LoadedUtterance[]): ViewPlan {
+/** The word selection and crop of an utterance for params' word range (clamped to its words). */
+function cropOf(params: ViewerParams, utterance: LoadedUtterance): { selection?: WordSelection; crop?: Crop; frameOrigin: number } {
   const { shape } = utterance.attention;
   const frames = Math.min(shape.rows, shape.cols);
   const alignment = utterance.alignment;
@@ -511,49 +516,68 @@ export function planView(params: ViewerParams, utterance: LoadedUtterance, all: 
     const last = alignment.words.length - 1;
     selection = selectWords(alignment, spf, Math.min(params.wordStart, last), Math.min(Math.max(params.wordEnd, params.wordStart), last));
   }
-  const crop =
-    params.fullMap || !selection
-      ? undefined
-      : {
-          rowStart: Math.min(selection.crop.startFrame, frames - 1),
-          rowEnd: Math.min(selection.crop.stopFrame + 1, frames),
-          colStart: Math.min(selection.crop.startFrame, frames - 1),
-          colEnd: Math.min(selection.crop.stopFrame + 1, frames),
-        };
-  const frameOrigin = crop ? crop.rowStart : 0;
+  if (params.fullMap || !selection) return { selection, frameOrigin: 0 };
+  const start = Math.min(selection.crop.startFrame, frames - 1);
+  const end = Math.min(selection.crop.stopFrame + 1, frames);
+  return { selection, crop: { rowStart: start, rowEnd: end, colStart: start, colEnd: end }, frameOrigin: start };
+}
+
+/** Pure: the requests a view needs. Exported for tests. */
+export function planView(params: ViewerParams, utterance: LoadedUtterance, all: readonly LoadedUtterance[]): ViewPlan {
+  const { shape } = utterance.attention;
+  const { selection, crop, frameOrigin } = cropOf(params, utterance);
   const id = tensorId(params.utterance);
-  const attention = (layer: number, head: number, tensor = id): AttentionMapRequest => ({
+  const attention = (layer: number, head: number, tensor = id, region = crop): AttentionMapRequest => ({
     kind: 'attention',
     tensorId: tensor,
     layer,
     head: head < 0 ? 'mean' : head,
     softmax: params.softmax,
-    crop,
+    crop: region,
   });
-  const headName = (head: number) => (head < 0 ? 'mean' : `H${head}`);
   const cells: ViewPlan['cells'] = [];
+  const push = (title: string, layer: number, head: number, request: MapRequest) => cells.push({ title, layer, head, request, selection, frameOrigin });
+  const headName = (head: number) => (head < 0 ? 'mean' : `H${head}`);
+  const otherIndex = params.compareUtterance >= 0 && params.compareUtterance < all.length ? params.compareUtterance : params.utterance;
   switch (params.view) {
     case 'heads':
-      for (let head = 0; head < shape.heads; head++) cells.push({ title: `L${params.layer} H${head}`, layer: params.layer, head, request: attention(params.layer, head) });
-      cells.push({ title: `L${params.layer} mean`, layer: params.layer, head: -1, request: attention(params.layer, -1) });
+      for (let head = 0; head < shape.heads; head++) push(`L${params.layer} H${head}`, params.layer, head, attention(params.layer, head));
+      push(`L${params.layer} mean`, params.layer, -1, attention(params.layer, -1));
       break;
     case 'model':
       for (let layer = 0; layer < shape.layers; layer++) {
-        for (let head = 0; head < shape.heads; head++) cells.push({ title: `L${layer} H${head}`, layer, head, request: attention(layer, head) });
+        for (let head = 0; head < shape.heads; head++) push(`L${layer} H${head}`, layer, head, attention(layer, head));
       }
       break;
-    case 'difference': {
-      const other = params.compareUtterance >= 0 && params.compareUtterance < all.length ? tensorId(params.compareUtterance) : id;
+    case 'pair': {
+      // Two utterances side by side at the same layer and head, each cropped to the same word indices of its own words.
+      push(`${utterance.name} L${params.layer} ${headName(params.head)}`, params.layer, params.head, attention(params.layer, params.head));
+      const otherUtterance = all[otherIndex === params.utterance ? (params.utterance + 1) % all.length : otherIndex];
+      const index = all.indexOf(otherUtterance);
+      const other = cropOf(params, otherUtterance);
+      const otherShape = otherUtterance.attention.shape;
+      const layer = Math.min(params.layer, otherShape.layers - 1);
+      const head = Math.min(params.head, otherShape.heads - 1);
       cells.push({
-        title: `L${params.layer} ${headName(params.head)} - L${params.compareLayer} ${headName(params.compareHead)}`,
-        layer: params.layer,
-        head: params.head,
-        request: { kind: 'difference', minuend: attention(params.layer, params.head), subtrahend: attention(params.compareLayer, params.compareHead, other) },
+        title: `${otherUtterance.name} L${layer} ${headName(head)}`,
+        layer,
+        head,
+        request: attention(layer, head, tensorId(index), other.crop),
+        selection: other.selection,
+        frameOrigin: other.frameOrigin,
       });
       break;
     }
+    case 'difference':
+      push(
+        `L${params.layer} ${headName(params.head)} - L${params.compareLayer} ${headName(params.compareHead)}`,
+        params.layer,
+        params.head,
+        { kind: 'difference', minuend: attention(params.layer, params.head), subtrahend: attention(params.compareLayer, params.compareHead, tensorId(otherIndex)) },
+      );
+      break;
     default:
-      cells.push({ title: `L${params.layer} ${headName(params.head)}`, layer: params.layer, head: params.head, request: attention(params.layer, params.head) });
+      push(`L${params.layer} ${headName(params.head)}`, params.layer, params.head, attention(params.layer, params.head));
   }
   return { cells, selection, frameOrigin };
 }

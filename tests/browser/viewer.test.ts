@@ -148,6 +148,19 @@ describe('viewer in Chromium', () => {
     await page.close();
   });
 
+  it('puts two utterances side by side, each cropped to its own words', async () => {
+    const { page, errors } = await openViewer(session, '#v=pair&w1=1');
+    const titles = await page.$$eval('#overlay .cell-title', (els) => els.map((e) => e.textContent));
+    expect(titles).toEqual(['LDC93S1 L0 H0', 'arctic_a0001 L0 H0']);
+    const sizes = await page.evaluate(() => (window as unknown as { steve: Steve }).steve.viewer.cells.map((c) => c.rows));
+    // "she had": frames 10..32 (23); "author of": the arctic words' own frames
+    expect(sizes[0]).toBe(23);
+    expect(sizes[1]).not.toBe(23);
+    await screenshot(page, 'viewer-pair');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('loads dropped files, and a bad file is reported by name without losing what was loaded', async () => {
     const { page } = await openViewer(session);
     const picker = (await page.$('#file-picker')) as ElementHandle<HTMLInputElement> | null;

@@ -1,0 +1,74 @@
+/**
+ * A figure of many maps as SVG: the heads of a layer, or the whole model (layers x heads), each map an embedded
+ * raster with its title and the word boundary lines, and one colour bar. Cells are too small for phone labels, so
+ * the words go in the subtitle instead. Pure, like figureSvg.ts.
+ */
+import { escapeXml, makeColorbar, type FigureSpec } from './figureSvg.ts';
+
+/** One map of the grid. */
+export interface GridCell {
+  /** e.g. "L3 H5". */
+  readonly title: string;
+  /** The map as a PNG data URL, drawn over cellSize x cellSize. */
+  readonly rasterHref: string;
+}
+
+/** What makeGridSvg draws. */
+export interface GridSpec {
+  readonly title: string;
+  readonly subtitle?: string;
+  readonly cells: readonly GridCell[];
+  /** Cells per grid row (heads, for the model view). */
+  readonly columns: number;
+  /** Side of each (square) map in figure pixels. */
+  readonly cellSize: number;
+  /** Word boundary positions in cell pixels, drawn on every cell. */
+  readonly wordBoundaries: readonly number[];
+  readonly colorbar: FigureSpec['colorbar'];
+}
+
+/** Space around and between the cells, in figure pixels. */
+export const GRID_MARGIN = { left: 16, top: 56, right: 110, bottom: 16, gap: 8, cellTitle: 16 };
+
+/** Grid figure width and height. */
+export function gridSize(spec: Pick<GridSpec, 'cells' | 'columns' | 'cellSize'>): { width: number; height: number } {
+  const rows = Math.ceil(spec.cells.length / spec.columns);
+  const m = GRID_MARGIN;
+  return {
+    width: m.left + spec.columns * (spec.cellSize + m.gap) - m.gap + m.right,
+    height: m.top + rows * (spec.cellSize + m.cellTitle + m.gap) - m.gap + m.bottom,
+  };
+}
+
+/** The grid figure as an SVG document. */
+export function makeGridSvg(spec: GridSpec): string {
+  const { width, height } = gridSize(spec);
+  const m = GRID_MARGIN;
+  const size = spec.cellSize;
+  const gridWidth = width - m.left - m.right;
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="${m.left + gridWidth / 2}" y="22" font-size="15" text-anchor="middle" font-weight="bold">${escapeXml(spec.title)}</text>`,
+  ];
+  if (spec.subtitle) parts.push(`<text x="${m.left + gridWidth / 2}" y="40" font-size="12" text-anchor="middle" fill="#444">${escapeXml(spec.subtitle)}</text>`);
+  spec.cells.forEach((cell, i) => {
+    const x = m.left + (i % spec.columns) * (size + m.gap);
+    const y = m.top + Math.floor(i / spec.columns) * (size + m.cellTitle + m.gap) + m.cellTitle;
+    parts.push(`<g class="cell">`);
+    parts.push(`<text x="${x + size / 2}" y="${y - 4}" font-size="11" text-anchor="middle">${escapeXml(cell.title)}</text>`);
+    parts.push(
+      `<image x="${x}" y="${y}" width="${size}" height="${size}" preserveAspectRatio="none" style="image-rendering:pixelated" href="${cell.rasterHref}" xlink:href="${cell.rasterHref}"/>`,
+    );
+    for (const p of spec.wordBoundaries) {
+      const style = 'stroke="#fff" stroke-opacity="0.8" stroke-width="1"';
+      parts.push(`<line x1="${(x + p).toFixed(2)}" y1="${y}" x2="${(x + p).toFixed(2)}" y2="${y + size}" ${style}/>`);
+      parts.push(`<line x1="${x}" y1="${(y + p).toFixed(2)}" x2="${x + size}" y2="${(y + p).toFixed(2)}" ${style}/>`);
+    }
+    parts.push(`<rect x="${x}" y="${y}" width="${size}" height="${size}" fill="none" stroke="#333" stroke-width="1"/>`);
+    parts.push('</g>');
+  });
+  parts.push(makeColorbar(spec.colorbar, width - m.right + 24, m.top + m.cellTitle, Math.min(height - m.top - m.cellTitle - m.bottom, 320)));
+  parts.push('</svg>');
+  return parts.join('\n');
+}
