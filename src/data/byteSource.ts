@@ -39,3 +39,24 @@ export function makeBlobSource(blob: Blob, name = (blob as File).name ?? 'blob')
     },
   };
 }
+
+/**
+ * Wraps a source so that `onRead(bytesRead, byteLength, name)` hears every read: the viewer's progress bar for large
+ * files, which are read a layer (or head) at a time as maps are asked for, never all at once.
+ */
+export function withReadProgress(
+  source: ByteSource,
+  onRead: (bytesRead: number, byteLength: number, name: string) => void,
+): ByteSource {
+  let bytesRead = 0;
+  return {
+    name: source.name,
+    byteLength: source.byteLength,
+    async read(offset, length) {
+      const bytes = await source.read(offset, length);
+      bytesRead += bytes.byteLength;
+      onRead(bytesRead, source.byteLength, source.name);
+      return bytes;
+    },
+  };
+}

@@ -5,7 +5,7 @@
  */
 import type { Alignment } from '../data/alignment.ts';
 import { alignmentFromTextGrid, alignmentFromTimit } from '../data/alignment.ts';
-import { makeBlobSource, makeMemorySource } from '../data/byteSource.ts';
+import { makeBlobSource, makeMemorySource, withReadProgress } from '../data/byteSource.ts';
 import { makeDummyAlignment } from '../data/dummyAlignment.ts';
 import { samplesAt16k } from '../data/frames.ts';
 import { InputError } from '../data/inputError.ts';
@@ -88,13 +88,21 @@ export interface DroppedLoad {
  * Utterances from dropped or picked files, grouped by stem (see fileGroups.ts). A bad file becomes a problem line
  * naming it; it never takes down the others or what was loaded before.
  */
-export async function loadDroppedFiles(files: readonly File[], tiers: TierNames = DEFAULT_TIERS, userSpf?: number): Promise<DroppedLoad> {
+/** Hears how much of each attention file has been read so far (files are read by slices, as maps are asked for). */
+export type ReadProgress = (bytesRead: number, byteLength: number, fileName: string) => void;
+
+export async function loadDroppedFiles(
+  files: readonly File[],
+  tiers: TierNames = DEFAULT_TIERS,
+  userSpf?: number,
+  onProgress?: ReadProgress,
+): Promise<DroppedLoad> {
   const { groups, unmatched } = groupFiles(files);
   const problems = unmatched.map(({ file, reason }) => `${file.name}: ${reason}`);
   const utterances: LoadedUtterance[] = [];
   for (const group of groups) {
     try {
-      utterances.push(await loadGroup(group, tiers, userSpf));
+      utterances.push(await loadGroup(group, tiers, userSpf, onProgress));
     } catch (error) {
       if (error instanceof InputError) problems.push(error.message);
       else problems.push(`${group.stem}: ${(error as Error).message}`);
@@ -103,9 +111,10 @@ export async function loadDroppedFiles(files: readonly File[], tiers: TierNames 
   return { utterances, problems };
 }
 
-async function loadGroup(group: FileGroup<File>, tiers: TierNames, userSpf?: number): Promise<LoadedUtterance> {
+async function loadGroup(group: FileGroup<File>, tiers: TierNames, userSpf?: number, onProgress?: ReadProgress): Promise<LoadedUtterance> {
   const attentionFile = group.attention!;
-  const attention = await openAttention(makeBlobSource(attentionFile, attentionFile.name));
+  const blob = makeBlobSource(attentionFile, attentionFile.name);
+  const attention = await openAttention(onProgress ? withReadProgress(blob, onProgress) : blob);
   const wav = group.wav;
   const audio = wav ? parseWav(new Uint8Array(await wav.arrayBuffer()), wav.name) : undefined;
   const utterance = await assembleUtterance({

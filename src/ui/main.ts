@@ -290,8 +290,20 @@ function wireKeyboard(viewer: Viewer, params: () => ViewerParams, apply: Apply):
   });
 }
 
+/** The footer's progress bar: how much of the large files has been read (they are read as maps are asked for). */
+function showReadProgress(bytesRead: number, byteLength: number, fileName: string): void {
+  const bar = document.getElementById('read-progress') as HTMLProgressElement | null;
+  if (!bar) return;
+  bar.max = byteLength;
+  bar.value = bytesRead;
+  bar.hidden = byteLength < 64 * 1024 * 1024 || bytesRead >= byteLength;
+  bar.title = `${fileName}: ${(bytesRead / 1e6).toFixed(0)} MB of ${(byteLength / 1e6).toFixed(0)} MB read`;
+  const label = document.getElementById('read-progress-label');
+  if (label) label.textContent = bar.hidden ? '' : bar.title;
+}
+
 async function addFiles(viewer: Viewer, files: File[], add: (u: LoadedUtterance[]) => Promise<void>): Promise<string[]> {
-  const { utterances, problems } = await loadDroppedFiles(files);
+  const { utterances, problems } = await loadDroppedFiles(files, undefined, undefined, showReadProgress);
   if (utterances.length > 0) await add(utterances);
   return problems;
 }

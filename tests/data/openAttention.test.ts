@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeMemorySource } from '../../src/data/byteSource.ts';
+import { makeMemorySource, withReadProgress } from '../../src/data/byteSource.ts';
 import { InputError } from '../../src/data/inputError.ts';
 import {
   computeMapStats,
@@ -147,5 +147,18 @@ describe('computeMapStats', () => {
   it('gives NaN statistics when nothing is finite', () => {
     expect(computeMapStats(Float32Array.of(NaN, Infinity))).toEqual({ min: NaN, max: NaN, mean: NaN, nonFinite: 2 });
     expect(computeMapStats(new Float32Array(0))).toEqual({ min: NaN, max: NaN, mean: NaN, nonFinite: 0 });
+  });
+});
+
+describe(withReadProgress.name, () => {
+  it('reports the bytes read so far against the file size, slice by slice', async () => {
+    const seen: [number, number, string][] = [];
+    const source = withReadProgress(makeMemorySource('big.npy', new Uint8Array(1000)), (read, total, name) => seen.push([read, total, name]));
+    await source.read(0, 100);
+    await source.read(500, 250);
+    expect(seen).toEqual([
+      [100, 1000, 'big.npy'],
+      [350, 1000, 'big.npy'],
+    ]);
   });
 });
