@@ -13,7 +13,11 @@
  * again on demand (the AttentionSources stay with the engine). Requests are described in src/compute/mapRequest.ts.
  */
 import { ATTENTION_MAP_KIND } from './compute/attentionMap.ts';
+import { BLOCK_POOL_MAP_KIND } from './compute/blockPoolMap.ts';
 import { DIFFERENCE_MAP_KIND } from './compute/differenceMap.ts';
+import { HEAD_STATS_MAP_KIND } from './compute/headStatsMap.ts';
+import { ROLLOUT_MAP_KIND } from './compute/rolloutMap.ts';
+import { SEGMENT_POOL_MAP_KIND } from './compute/segmentPoolMap.ts';
 import { createHistogramBuffer, HistogramPass, readHistogram } from './compute/histogram.ts';
 import type { AcquiredMaps, ChunkMaps, ComputedMap, MapContext, MapKindHandler } from './compute/mapKind.ts';
 import { kindOf, type MapKindName, type MapRequest, type MapShape } from './compute/mapRequest.ts';
@@ -48,6 +52,19 @@ export type { StorageFormat } from './gpu/storageFormat.ts';
 export type { ShaderSources } from './gpu/pipeline.ts';
 export { GpuMemoryError } from './gpu/allocate.ts';
 export { BudgetTooSmallError } from './gpu/residency.ts';
+
+/**
+ * The request kinds every engine understands (src/compute/mapRequest.ts): attention maps, differences, segment and
+ * k x k block pooling, attention rollout and per-head statistics.
+ */
+export const BUILT_IN_KINDS: readonly MapKindHandler[] = [
+  ATTENTION_MAP_KIND,
+  DIFFERENCE_MAP_KIND,
+  SEGMENT_POOL_MAP_KIND,
+  BLOCK_POOL_MAP_KIND,
+  ROLLOUT_MAP_KIND,
+  HEAD_STATS_MAP_KIND,
+] as MapKindHandler[];
 
 /** GPU memory for uploaded attention when the caller sets no budget: 1 GiB (WebGPU cannot report free memory). */
 export const DEFAULT_BUDGET_BYTES = 1024 ** 3;
@@ -168,7 +185,7 @@ export class AttentionEngine {
     this.#residency = new ResidencyCache(options.budgetBytes ?? DEFAULT_BUDGET_BYTES, (chunk) =>
       this.#emit({ type: 'evict', ...chunk }),
     );
-    for (const handler of [ATTENTION_MAP_KIND, DIFFERENCE_MAP_KIND] as MapKindHandler[]) this.#kinds.set(handler.kind, handler);
+    for (const handler of BUILT_IN_KINDS) this.#kinds.set(handler.kind, handler);
     this.#generation = this.#adopt(0, acquired);
   }
 

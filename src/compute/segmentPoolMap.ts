@@ -9,6 +9,7 @@ import { createBufferWithRetry } from '../gpu/allocate.ts';
 import type { ShaderSources } from '../gpu/pipeline.ts';
 import type { MapContext, MapKindHandler } from './mapKind.ts';
 import type { MapRequest, MapShape } from './mapRequest.ts';
+import type { SoftmaxScope } from './region.ts';
 import { createSegmentBoundsBuffer, SegmentPoolPass, type FrameRange, type SegmentBuffer } from './segmentPool.ts';
 
 export type { FrameRange } from './segmentPool.ts';
@@ -160,4 +161,11 @@ export function createScratch(device: GPUDevice, label: string, byteLength: numb
     },
     () => false,
   );
+}
+
+/** Throws a RangeError naming `owner` unless `scope` is a SoftmaxScope. */
+export function checkSoftmaxScope(owner: string, scope: unknown): asserts scope is SoftmaxScope {
+  if (scope !== 'none' && scope !== 'row' && scope !== 'crop') {
+    throw new RangeError(`${owner}: softmax must be 'none', 'row' or 'crop', got ${JSON.stringify(scope)}`);
+  }
 }

@@ -77,7 +77,7 @@ function firstLineText(text: string): string {
  * The file `<stem>.<extension>` beside the WAV, the extension matched in any case; an exact-case match wins when the
  * file system holds several.
  */
-function findSibling(wavPath: string, siblings: readonly string[], extension: string): string | undefined {
+export function findSibling(wavPath: string, siblings: readonly string[], extension: string): string | undefined {
   const stem = basename(stemPath(wavPath));
   const wanted = stripDot(extension);
   const sameStem = siblings.filter((name) => name.startsWith(`${stem}.`));
@@ -95,7 +95,8 @@ function stripDot(extension: string): string {
   return extension.replace(/^\./, '');
 }
 
-async function listSiblings(wavPath: string): Promise<string[]> {
+/** Names of the files in the WAV's folder; InputError when it cannot be listed. */
+export async function listSiblings(wavPath: string): Promise<string[]> {
   try {
     return await readdir(dirname(wavPath) || '.');
   } catch (error) {

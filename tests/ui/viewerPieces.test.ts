@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { layoutAxisLabels } from '../../src/ui/axisLabels.ts';
-import { groupFiles } from '../../src/ui/fileGroups.ts';
+import { layoutAxisLabels } from '../../src/render/axisLabels.ts';
+import { groupFiles } from '../../src/data/fileGroups.ts';
 
 describe(layoutAxisLabels.name, () => {
   const layout = (pxPerFrame: number) => ({

@@ -1,0 +1,168 @@
+/**
+ * Handler of 'rollout' requests: attention rollout (Abnar & Zuidema 2020) over a range of layers of one tensor.
+ * Each layer's head mean is an inner 'attention' request (softmax per head first, as STEVE does), RolloutPass
+ * multiplies them, and the crop, if any, is cut out of the product.
+ *
+ * Cropping. The paper's rollout mixes every frame with every other, so the rollout of a word range is the crop of
+ * the rollout over all frames: that is the default (cropMode 'after'), and what a crop means here. It costs n^3
+ * multiply-adds per layer for n frames (3.4e9 at Whisper's 1500, about 7 ms per layer at a sustained 1 TFLOP/s of f32:
+ * an estimate, not measured), whatever the crop, and holds the L head-mean maps of n x n f32
+ * (9 MB each at 1500) of an L-layer range while it runs. cropMode 'within' instead multiplies the
+ * cropped maps, m^3 per layer for an m-frame crop: "rollout within the crop", attention flow that may only pass
+ * through the crop's frames (each cropped row is renormalised, so the mass that went outside is dropped). It is
+ * cheaper and a different quantity; it needs a crop whose rows and columns are the same frames.
+ */
+import type { ComputedMap, MapContext, MapKindHandler } from './mapKind.ts';
+import { resolveAttentionSelection, type AttentionMapRequest, type HeadSelector, type MapShape } from './mapRequest.ts';
+import { checkCrop, cropCols, cropRows, type Crop, type SoftmaxScope } from './region.ts';
+import { RolloutPass } from './rollout.ts';
+import { awaitPass, checkSoftmaxScope, createScratch } from './segmentPoolMap.ts';
+import { SoftmaxPass } from './softmax.ts';
+
+/**
+ * Attention rollout of layers [layerStart, layerEnd) of a tensor: R = Â_(end-1) · ... · Â_start with
+ * Â_l = 0.5 A_l + 0.5 I rows renormalised, A_l the mean over `heads` of layer l's softmaxed maps. Row i of R is
+ * the share of each input frame j in frame i's representation after the last layer (rows sum to 1 before a crop).
+ * Output: n x n for n frames, or the crop's rows x columns. The tensor's maps must be square.
+ */
+export interface RolloutMapRequest {
+  readonly kind: 'rollout';
+  readonly tensorId: string;
+  /** First layer, inclusive; 0 by default. */
+  readonly layerStart?: number;
+  /** End of the layer range, exclusive; the tensor's layer count by default. */
+  readonly layerEnd?: number;
+  /** Heads averaged in each layer: 'mean' (all, the default), one head, or a subset. */
+  readonly heads?: HeadSelector;
+  /**
+   * Softmax of each head's map before the mean: 'row' (default, for raw scores), 'none' (the tensor already holds
+   * probabilities; rollout expects values >= 0), or 'crop' (only with cropMode 'within': over the crop's columns).
+   */
+  readonly softmax?: SoftmaxScope;
+  /** Rows and columns of the rollout to return (ends exclusive); all of it when absent. */
+  readonly crop?: Crop;
+  /** 'after' (default): rollout over all frames, then the crop. 'within': rollout of the cropped maps (see above). */
+  readonly cropMode?: 'after' | 'within';
+}
+
+declare module './mapRequest.ts' {
+  interface MapRequestKinds {
+    rollout: RolloutMapRequest;
+  }
+}
+
+/** A rollout request with its defaults filled in and checked. */
+interface ResolvedRollout {
+  readonly layers: readonly number[];
+  readonly heads: readonly number[] | number | 'mean';
+  readonly softmax: SoftmaxScope;
+  /** The crop asked for, or undefined for the whole map. */
+  readonly crop: Crop | undefined;
+  readonly within: boolean;
+  /** Frames of the maps rolled out: n, or the crop's for 'within'. */
+  readonly size: number;
+  readonly frames: number;
+}
+
+function resolveRollout(request: RolloutMapRequest, context: MapContext): ResolvedRollout {
+  const owner = `rollout of ${request.tensorId}`;
+  const shape = context.tensorShape(request.tensorId);
+  if (shape.rows !== shape.cols) {
+    throw new RangeError(`${owner}: rollout needs square maps (frames x frames), but the tensor's maps are ${shape.rows} x ${shape.cols}`);
+  }
+  const frames = shape.rows;
+  const layerStart = request.layerStart ?? 0;
+  const layerEnd = request.layerEnd ?? shape.layers;
+  if (!Number.isInteger(layerStart) || !Number.isInteger(layerEnd) || layerStart < 0 || layerEnd > shape.layers || layerStart >= layerEnd) {
+    throw new RangeError(
+      `${owner}: layers ${layerStart}..${layerEnd} (end exclusive) is not a non-empty range inside the tensor's ` +
+        `${shape.layers} layers (0..${shape.layers})`,
+    );
+  }
+  const heads = request.heads ?? 'mean';
+  resolveAttentionSelection({ tensorId: request.tensorId, layer: layerStart, head: heads, softmax: 'none' }, shape);
+  const softmax = request.softmax ?? 'row';
+  checkSoftmaxScope(owner, softmax);
+  const cropMode = request.cropMode ?? 'after';
+  if (cropMode !== 'after' && cropMode !== 'within') {
+    throw new RangeError(`${owner}: cropMode must be 'after' or 'within', got ${JSON.stringify(cropMode)}`);
+  }
+  let crop = request.crop;
+  if (crop) checkCrop(owner, crop, frames, frames);
+  const within = cropMode === 'within' && crop !== undefined;
+  if (within && crop && (crop.rowStart !== crop.colStart || crop.rowEnd !== crop.colEnd)) {
+    throw new RangeError(
+      `${owner}: rollout within the crop needs the crop's rows and columns to be the same frames, got rows ` +
+        `${crop.rowStart}..${crop.rowEnd} and columns ${crop.colStart}..${crop.colEnd}`,
+    );
+  }
+  if (softmax === 'crop' && !within) {
+    throw new RangeError(
+      `${owner}: softmax 'crop' normalises over the crop's columns, which only applies to rollout within the crop ` +
+        `(cropMode 'within' with a crop); use 'row'`,
+    );
+  }
+  if (crop && !within && crop.rowStart === 0 && crop.colStart === 0 && crop.rowEnd === frames && crop.colEnd === frames) crop = undefined;
+  const layers = Array.from({ length: layerEnd - layerStart }, (_, index) => layerStart + index);
+  return { layers, heads, softmax, crop, within, size: within && crop ? cropRows(crop) : frames, frames };
+}
+
+/** Computes RolloutMapRequests. */
+export const ROLLOUT_MAP_KIND: MapKindHandler<'rollout'> = {
+  kind: 'rollout',
+
+  outputShape(request: RolloutMapRequest, context: MapContext): MapShape {
+    const resolved = resolveRollout(request, context);
+    return resolved.crop ? { rows: cropRows(resolved.crop), cols: cropCols(resolved.crop) } : { rows: resolved.frames, cols: resolved.frames };
+  },
+
+  async compute(request: RolloutMapRequest, output: GPUBuffer, context: MapContext): Promise<void> {
+    const resolved = resolveRollout(request, context);
+    const { size, crop, within } = resolved;
+    const rollout = await awaitPass(context, 'RolloutPass', RolloutPass.create);
+    const cropPass = context.pass('SoftmaxPass', (device, shaders) => new SoftmaxPass(device, shaders));
+    await cropPass.ready('float32');
+    // Each layer's head mean (size x size f32), kept until the product is submitted.
+    const layerMaps: ComputedMap[] = [];
+    let full: GPUBuffer | undefined;
+    try {
+      for (const layer of resolved.layers) {
+        const inner: AttentionMapRequest = {
+          kind: 'attention',
+          tensorId: request.tensorId,
+          layer,
+          head: resolved.heads,
+          softmax: resolved.softmax,
+          ...(within ? { crop } : {}),
+        };
+        layerMaps.push(await context.computeInner(inner));
+      }
+      const cropAfter = crop !== undefined && !within;
+      if (cropAfter) full = await createScratch(context.device, 'RolloutMap.full', RolloutPass.outputSizeBytes(size));
+      const encoder = context.createEncoder('RolloutMap.encoder');
+      rollout.encode(encoder, {
+        layers: layerMaps.map((map) => ({ buffer: map.buffer, format: 'float32' as const, elementOffset: 0 })),
+        size,
+        layerStart: 0,
+        layerEnd: layerMaps.length,
+        output: full ?? output,
+      });
+      if (full && crop) {
+        // SoftmaxPass with scope 'none' copies the crop out of the full rollout.
+        cropPass.encode(encoder, {
+          input: { buffer: full, format: 'float32', elementOffset: 0 },
+          rows: size,
+          cols: size,
+          crop,
+          scope: 'none',
+          output,
+        });
+      }
+      context.submit(encoder);
+    } finally {
+      for (const map of layerMaps) map.destroy();
+      full?.destroy();
+    }
+  },
+};
+
