@@ -44,6 +44,11 @@ export type {
   MapShape,
 } from './compute/mapRequest.ts';
 export type { Crop, SoftmaxScope } from './compute/region.ts';
+export type { SegmentPoolMapRequest, PoolStatistic } from './compute/segmentPoolMap.ts';
+export type { BlockPoolMapRequest } from './compute/blockPoolMap.ts';
+export type { RolloutMapRequest } from './compute/rolloutMap.ts';
+export type { HeadStatsMapRequest, HeadStatistic } from './compute/headStatsMap.ts';
+export { msPerFrameFromSpf } from './compute/headStats.ts';
 export type { MapStats } from './compute/minMax.ts';
 export { MAP_STATS_BYTES, MAP_STATS_MAX_WORD, MAP_STATS_MIN_WORD } from './compute/minMax.ts';
 export { percentileFromHistogram } from './compute/histogram.ts';

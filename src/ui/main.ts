@@ -5,7 +5,7 @@
 import { SHADER_SOURCES } from '../../shaders/index.ts';
 import { toFrameSegments } from '../data/frames.ts';
 import type { EngineEvent } from '../engine.ts';
-import { AttentionEngine } from '../engine.ts';
+import { AttentionEngine, msPerFrameFromSpf } from '../engine.ts';
 import type { LoadedUtterance } from './loadFiles.ts';
 import { loadDroppedFiles, loadSampleUtterances } from './loadFiles.ts';
 import { AudioStrips } from './audioStrips.ts';
@@ -13,7 +13,7 @@ import { download, exportViewPng, exportViewSvg } from './exportView.ts';
 import { renderOverlay } from './overlay.ts';
 import { ViewerPane } from './pane.ts';
 import { formatValue } from '../render/formatValue.ts';
-import { describeData, drawColorbar, renderDebug, segmentAtFrame } from './panels.ts';
+import { describeData, drawColorbar, drawStatsTable, renderDebug, segmentAtFrame } from './panels.ts';
 import type { ViewerParams } from './params.ts';
 import { clampParams, paramsFromHash, paramsToHash } from './params.ts';
 import { Viewer } from './viewer.ts';
@@ -88,6 +88,7 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
       if (params.debug) renderDebug(debug, info);
       debug.hidden = !params.debug;
       status.textContent = `${info.cells.length} map(s) of ${info.rows} x ${info.cols} frames on ${engine.adapterDescription}`;
+      void showHeadStats(info);
     },
     onDrawStart: () => frameMeter?.begin(),
     onDraw: () => {
@@ -97,6 +98,40 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
     },
     onError: (message) => (status.textContent = message),
   });
+
+  const statsPanel = element('head-stats');
+  /** Beside the head and model grids: entropy and mean attention distance of every head, over the same crop. */
+  async function showHeadStats(info: NonNullable<Viewer['info']>): Promise<void> {
+    const params = viewer.params;
+    statsPanel.hidden = params.view !== 'heads' && params.view !== 'model';
+    if (statsPanel.hidden) return;
+    const spf = info.utterance.spf?.samplesPerFrame ?? 320;
+    const { shape } = info.utterance.attention;
+    const layers = params.view === 'model' ? Array.from({ length: shape.layers }, (_, i) => i) : [params.layer];
+    const first = info.cells[0]?.request;
+    const crop = first && first.kind === 'attention' ? first.crop : undefined;
+    const tables = statsPanel.querySelectorAll('canvas');
+    const statistics = [
+      ['entropy', 'entropy per query row (nats)'],
+      ['distanceMs', 'mean attention distance (ms)'],
+    ] as const;
+    try {
+      for (const [index, [statistic, title]] of statistics.entries()) {
+        const values = await engine.readMap({
+          kind: 'headStats',
+          tensorId: `u${params.utterance}`,
+          layers,
+          softmax: params.softmax === 'none' && !info.utterance.synthetic ? 'none' : 'row',
+          crop,
+          msPerFrame: msPerFrameFromSpf(spf),
+          statistic,
+        });
+        drawStatsTable(tables[index], values, layers, shape.heads, title, params.colormap);
+      }
+    } catch (error) {
+      status.textContent = `head statistics: ${(error as Error).message}`;
+    }
+  }
 
   status.textContent = 'loading the samples...';
   viewer.setUtterances(await loadSampleUtterances(baseUrl));

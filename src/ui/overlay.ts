@@ -15,7 +15,8 @@ export function renderOverlay(root: HTMLElement, viewer: Viewer, info: ViewInfo 
   root.replaceChildren();
   if (!info) return;
   const cells = info.cells;
-  if (cells.length === 1) renderAxes(root, viewer, cells[0], info);
+  if (cells.length === 1 && cells[0].segmentLabels) renderSegmentAxes(root, viewer, cells[0], cells[0].segmentLabels);
+  else if (cells.length === 1) renderAxes(root, viewer, cells[0], info);
   else for (const cell of cells) root.append(makeText(cell.title, cell.rect.x, cell.rect.y - 15, 'cell-title'));
 }
 
@@ -47,6 +48,17 @@ function renderAxes(root: HTMLElement, viewer: Viewer, cell: Cell, info: ViewInf
   });
   for (const label of yLabels) root.append(makeText(label.text, rect.x - 6, label.px, `axis-label y ${label.kind}`));
   renderWords(root, selection, toX, toY, rect);
+}
+
+/** A pooled map's axes are segments: one label at the centre of each row and column, thinned like the others. */
+function renderSegmentAxes(root: HTMLElement, viewer: Viewer, cell: Cell, labels: readonly string[]): void {
+  const transform = viewer.mapToCanvas(cell);
+  const ticks = labels.map((label, index) => ({ position: index + 0.5, label }));
+  const { rect } = cell;
+  const across = layoutAxisLabels(ticks, [], { toPx: (p) => transform[0] * p + transform[6], startPx: rect.x, endPx: rect.x + rect.width, labelSpan: () => 14 });
+  for (const label of across) root.append(makeText(label.text, label.px, rect.y - 6, 'axis-label x major'));
+  const down = layoutAxisLabels(ticks, [], { toPx: (p) => transform[4] * p + transform[7], startPx: rect.y, endPx: rect.y + rect.height, labelSpan: () => 14 });
+  for (const label of down) root.append(makeText(label.text, rect.x - 6, label.px, 'axis-label y major'));
 }
 
 /** Word labels sit outside the phone labels, centred on each word, dropped where they would overlap. */

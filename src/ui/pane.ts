@@ -6,7 +6,7 @@ import type { BindingApi, FolderApi } from '@tweakpane/core';
 import { Pane } from 'tweakpane';
 import { COLORMAP_NAMES } from '../render/colormaps.ts';
 import type { ViewerParams } from './params.ts';
-import { POOL_STATS, POOL_UNITS, SCALES, SOFTMAX_MODES, VIEW_MODES } from './params.ts';
+import { POOL_STATS, POOL_UNITS, ROLLOUT_SCOPES, SCALES, SOFTMAX_MODES, VIEW_MODES } from './params.ts';
 
 /** What the controls' ranges depend on. */
 export interface PaneLimits {
@@ -85,6 +85,7 @@ export class ViewerPane {
     bind(compare, 'compareHead', { label: 'other head', options: heads });
     bind(compare, 'poolUnit', { label: 'pool onto', options: options(POOL_UNITS) });
     bind(compare, 'poolStat', { label: 'pool by', options: options(POOL_STATS) });
+    bind(compare, 'rolloutScope', { label: 'rollout over', options: options(ROLLOUT_SCOPES) });
   }
 
   /** Shows params set from elsewhere (URL, keyboard, a click on a thumbnail) without echoing a change back. */

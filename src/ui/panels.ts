@@ -71,3 +71,43 @@ export function describeData(utterance: LoadedUtterance): string {
   const model = utterance.attention.metadata.model ? ` (${utterance.attention.metadata.model})` : '';
   return `${utterance.name}: ${utterance.attention.fileName}${model}`;
 }
+
+/**
+ * A small heat-table of one statistic per head (rows: layers, columns: heads), as the head statistics kernel
+ * returns it: the cell colour follows the colormap over the table's own range (values are not written in).
+ */
+export function drawStatsTable(
+  canvas: HTMLCanvasElement,
+  values: Float32Array,
+  layers: readonly number[],
+  heads: number,
+  title: string,
+  colormap: ColormapName,
+): void {
+  const context = canvas.getContext('2d');
+  if (!context) return;
+  const cell = Math.max(14, Math.min(34, Math.floor((canvas.width - 30) / heads)));
+  const top = 18;
+  canvas.height = top + 12 + layers.length * 16;
+  context.clearRect(0, 0, canvas.width, canvas.height);
+  context.font = '11px sans-serif';
+  context.fillStyle = '#222';
+  context.fillText(title, 0, 12);
+  const finite = Array.from(values).filter(Number.isFinite);
+  const low = Math.min(...finite);
+  const high = Math.max(...finite);
+  const lut = makeColormapLut(colormap);
+  context.font = '9px sans-serif';
+  for (let head = 0; head < heads; head++) context.fillText(`H${head}`, 28 + head * cell, top + 8);
+  layers.forEach((layer, row) => {
+    const y = top + 12 + row * 16;
+    context.fillStyle = '#222';
+    context.fillText(`L${layer}`, 0, y + 11);
+    for (let head = 0; head < heads; head++) {
+      const value = values[row * heads + head];
+      const index = Number.isFinite(value) && high > low ? Math.round(((value - low) / (high - low)) * 255) : 0;
+      context.fillStyle = Number.isFinite(value) ? `rgb(${lut[index * 4]},${lut[index * 4 + 1]},${lut[index * 4 + 2]})` : '#888';
+      context.fillRect(26 + head * cell, y, cell - 2, 15);
+    }
+  });
+}

@@ -17,6 +17,7 @@ export type ScaleMode = (typeof SCALES)[number];
 
 export const POOL_UNITS = ['phones', 'words'] as const;
 export const POOL_STATS = ['mean', 'max'] as const;
+export const ROLLOUT_SCOPES = ['full', 'crop'] as const;
 
 export interface ViewerParams {
   /** Index of the utterance shown. */
@@ -45,6 +46,11 @@ export interface ViewerParams {
   compareHead: number;
   /** -1: the same utterance. */
   compareUtterance: number;
+  /**
+   * Rollout over every frame, then cropped ('full': Abnar & Zuidema's definition, n^3 per layer), or rollout of the
+   * crop alone ('crop': much cheaper, and a different quantity).
+   */
+  rolloutScope: (typeof ROLLOUT_SCOPES)[number];
   /** Show the debug panel (STEVE's debug=True). */
   debug: boolean;
 }
@@ -68,6 +74,7 @@ export const DEFAULT_PARAMS: Readonly<ViewerParams> = {
   compareLayer: 0,
   compareHead: 1,
   compareUtterance: -1,
+  rolloutScope: 'full',
   debug: false,
 };
 
@@ -91,6 +98,7 @@ const KEYS: Record<keyof ViewerParams, string> = {
   compareLayer: 'cl',
   compareHead: 'ch',
   compareUtterance: 'cu',
+  rolloutScope: 'ro',
   debug: 'debug',
 };
 
@@ -101,6 +109,7 @@ const CHOICES: Partial<Record<keyof ViewerParams, readonly string[]>> = {
   scale: SCALES,
   poolUnit: POOL_UNITS,
   poolStat: POOL_STATS,
+  rolloutScope: ROLLOUT_SCOPES,
 };
 
 /** The URL hash for params: only what differs from the defaults, so a default view has an empty hash. */

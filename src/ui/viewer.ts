@@ -30,7 +30,7 @@ import type { ViewerParams } from './params.ts';
 /** Fields whose change needs new maps; the others only change how the same maps look. */
 const STRUCTURAL: (keyof ViewerParams)[] = [
   'utterance', 'wordStart', 'wordEnd', 'fullMap', 'layer', 'head', 'softmax', 'view',
-  'poolUnit', 'poolStat', 'compareLayer', 'compareHead', 'compareUtterance', 'scale', 'clipLow', 'clipHigh',
+  'poolUnit', 'poolStat', 'compareLayer', 'compareHead', 'compareUtterance', 'scale', 'clipLow', 'clipHigh', 'rolloutScope',
 ];
 
 /** Width of the band of axis labels (phones, boundaries, words) on the top and left, as STEVE places them. */
@@ -53,6 +53,8 @@ export interface Cell {
   /** The word selection behind its crop, and the first frame of its rows and columns. */
   readonly selection?: WordSelection;
   readonly frameOrigin: number;
+  /** Labels of a pooled map's rows and columns (one per segment); its axes are segments, not frames. */
+  readonly segmentLabels?: readonly string[];
   readonly layer: number;
   /** -1 for the head mean. */
   readonly head: number;
@@ -307,7 +309,7 @@ export class Viewer {
     this.#releaseCells();
     this.#cells = cells;
     for (const cell of cells) {
-      const boundaries = cell.selection ? boundaryPositions(cell.selection, cell.frameOrigin) : { phones: [], words: [] };
+      const boundaries = cell.selection && !cell.segmentLabels ? boundaryPositions(cell.selection, cell.frameOrigin) : { phones: [], words: [] };
       cell.boundaries.setLines(boundaries.phones, boundaries.words);
     }
     this.#info = {
@@ -500,7 +502,15 @@ export function boundaryPositions(selection: WordSelection, frameOrigin: number)
 
 /** What to compute for a view: the cells' requests, and the word selection behind the crop. */
 export interface ViewPlan {
-  cells: { title: string; layer: number; head: number; request: MapRequest; selection?: WordSelection; frameOrigin: number }[];
+  cells: {
+    title: string;
+    layer: number;
+    head: number;
+    request: MapRequest;
+    selection?: WordSelection;
+    frameOrigin: number;
+    segmentLabels?: readonly string[];
+  }[];
   selection?: WordSelection;
   frameOrigin: number;
 }
@@ -525,6 +535,7 @@ function cropOf(params: ViewerParams, utterance: LoadedUtterance): { selection?:
 /** Pure: the requests a view needs. Exported for tests. */
 export function planView(params: ViewerParams, utterance: LoadedUtterance, all: readonly LoadedUtterance[]): ViewPlan {
   const { shape } = utterance.attention;
+  const frames = Math.min(shape.rows, shape.cols);
   const { selection, crop, frameOrigin } = cropOf(params, utterance);
   const id = tensorId(params.utterance);
   const attention = (layer: number, head: number, tensor = id, region = crop): AttentionMapRequest => ({
@@ -568,6 +579,48 @@ export function planView(params: ViewerParams, utterance: LoadedUtterance, all: 
       });
       break;
     }
+    case 'pooled': {
+      // The phone-level view of the STEVE paper: each (query segment, key segment) block reduced to its mean or max.
+      const size = crop ? crop.rowEnd - crop.rowStart : frames;
+      const segments = (params.poolUnit === 'phones' ? selection?.phones : selection?.words) ?? [];
+      const ranges = segments
+        .map((segment) => ({
+          label: segment.label,
+          start: Math.min(Math.max(segment.startFrame - frameOrigin, 0), size),
+          end: Math.min(Math.max(segment.stopFrame - frameOrigin, 0), size),
+        }))
+        .filter((range) => range.end > range.start);
+      if (ranges.length === 0) {
+        push(`L${params.layer} ${headName(params.head)}`, params.layer, params.head, attention(params.layer, params.head));
+        break;
+      }
+      cells.push({
+        title: `L${params.layer} ${headName(params.head)} pooled onto ${params.poolUnit} (${params.poolStat})`,
+        layer: params.layer,
+        head: params.head,
+        request: {
+          kind: 'segmentPool',
+          source: attention(params.layer, params.head),
+          rowSegments: ranges,
+          colSegments: ranges,
+          stat: params.poolStat,
+        },
+        frameOrigin: 0,
+        segmentLabels: ranges.map((range) => range.label),
+      });
+      break;
+    }
+    case 'rollout':
+      push(`rollout of layers 0..${shape.layers - 1}${params.rolloutScope === 'crop' ? ' (within the crop)' : ''}`, shape.layers - 1, -1, {
+        kind: 'rollout',
+        tensorId: id,
+        heads: 'mean',
+        // Rollout needs probabilities: raw scores get STEVE's row softmax, a softmaxed tensor is used as stored.
+        softmax: params.softmax === 'none' ? 'none' : params.rolloutScope === 'crop' ? params.softmax : 'row',
+        crop,
+        cropMode: params.rolloutScope === 'crop' && crop ? 'within' : 'after',
+      });
+      break;
     case 'difference':
       push(
         `L${params.layer} ${headName(params.head)} - L${params.compareLayer} ${headName(params.compareHead)}`,

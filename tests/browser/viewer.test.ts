@@ -148,6 +148,43 @@ describe('viewer in Chromium', () => {
     await page.close();
   });
 
+  it('pools the map onto phones: one row and column per phone, labelled with the phones', async () => {
+    const { page, errors } = await openViewer(session, '#v=pooled&l=1&h=2');
+    const cells = await page.evaluate(() => (window as unknown as { steve: Steve }).steve.viewer.cells.map((c) => [c.rows, c.cols, c.title]));
+    // words 0..2 ("she had your") hold the phones sh ix hv eh dcl jh ih
+    expect(cells).toEqual([[7, 7, 'L1 H2 pooled onto phones (mean)']]);
+    const labels = await page.$$eval('#overlay .axis-label.x', (els) => els.map((e) => e.textContent));
+    expect(labels).toEqual(['sh', 'ix', 'hv', 'eh', 'dcl', 'jh', 'ih']);
+    await screenshot(page, 'viewer-pooled');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('shows attention rollout, and entropy and distance of every head beside the head grid', async () => {
+    const { page, errors } = await openViewer(session, '#v=rollout&ro=crop');
+    const title = await page.evaluate(() => (window as unknown as { steve: Steve }).steve.viewer.cells[0].title);
+    expect(title).toBe('rollout of layers 0..5 (within the crop)');
+    await setParams(page, { view: 'heads' });
+    // The tables are drawn once the statistics come back from the GPU: wait for coloured cells in both.
+    const drawn = await page
+      .waitForFunction(
+        () =>
+          [...document.querySelectorAll('#head-stats canvas')].map((c) => {
+            const data = (c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, (c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height).data;
+            let coloured = 0;
+            for (let i = 0; i < data.length; i += 4) if (Math.max(data[i], data[i + 1], data[i + 2]) - Math.min(data[i], data[i + 1], data[i + 2]) > 30) coloured++;
+            return coloured;
+          }).every((count) => count > 100),
+        { timeout: 60_000, polling: 250 },
+      )
+      .then(() => true)
+      .catch(async () => `not drawn; status: ${await page.$eval('#status', (e) => e.textContent)}`);
+    expect(drawn).toBe(true);
+    await screenshot(page, 'viewer-heads-stats');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('puts two utterances side by side, each cropped to its own words', async () => {
     const { page, errors } = await openViewer(session, '#v=pair&w1=1');
     const titles = await page.$$eval('#overlay .cell-title', (els) => els.map((e) => e.textContent));
