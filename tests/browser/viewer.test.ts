@@ -198,6 +198,29 @@ describe('viewer in Chromium', () => {
     await page.close();
   });
 
+  it('takes files dropped on the page: the arctic WAV, its TextGrid and a tensor', async () => {
+    const { page } = await openViewer(session);
+    const tensor = readFileSync(join(ROOT, 'tests/fixtures/cli/timit_raw_f32.npy')).toString('base64');
+    await page.evaluate(async (tensorBase64) => {
+      const fetchFile = async (url: string, name: string) => new File([await (await fetch(url)).blob()], name);
+      const transfer = new DataTransfer();
+      transfer.items.add(await fetchFile('samples/arctic/arctic_a0001.wav', 'arctic_a0001.wav'));
+      transfer.items.add(await fetchFile('samples/arctic/arctic_a0001.TextGrid', 'arctic_a0001.TextGrid'));
+      const bytes = Uint8Array.from(atob(tensorBase64), (c) => c.charCodeAt(0));
+      transfer.items.add(new File([bytes], 'arctic_a0001_attention.npy'));
+      document.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      document.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }, tensor);
+    // 147 frames cannot hold 3.9 s of audio at Whisper's 320 samples per frame; the tensor has no spf, so spf comes
+    // from the audio: 62623 samples / 147 frames.
+    await page.waitForFunction(() => /loaded 1 utterance/.test(document.getElementById('status')!.textContent ?? ''), { timeout: 60_000 });
+    await idle(page);
+    expect(await page.$eval('#banner', (e) => e.textContent)).toMatch(/arctic_a0001: arctic_a0001_attention\.npy/);
+    const labels = await page.$$eval('#overlay div', (els) => els.map((e) => e.textContent));
+    expect(labels).toEqual(expect.arrayContaining(['author', 'AO1', 'TH', 'sil,AO1']));
+    await page.close();
+  });
+
   it('loads dropped files, and a bad file is reported by name without losing what was loaded', async () => {
     const { page } = await openViewer(session);
     const picker = (await page.$('#file-picker')) as ElementHandle<HTMLInputElement> | null;
