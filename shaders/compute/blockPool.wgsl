@@ -2,7 +2,8 @@
 // Output is ceil(rows / k) x ceil(cols / k); the last block of a row or column covers what remains (it may be
 // smaller than k x k). k = 1 copies the map (widened to f32).
 //
-// Concatenated after common/loadFloat32.wgsl or common/loadFloat16Packed.wgsl, which bind `attention`
+// Concatenated after common/loadFloat32.wgsl or common/loadFloat16Packed.wgsl (which bind `attention`) and
+// common/rectangleSums.wgsl. The load prefix binds `attention`
 // (group 0, binding 0): `maps` maps of rows x cols values each, row-major, back to back, map 0 starting at element
 // params.elementOffset.
 //
@@ -39,15 +40,10 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> maxOutput: array<u32>;
 
 const NAN_BITS: u32 = 0x7fc00000u;
-const LOWEST_F32: f32 = -0x1.fffffep+127f;
 
 var<workgroup> partialSum: array<f32, WorkgroupSize>;
 var<workgroup> partialCount: array<u32, WorkgroupSize>;
 var<workgroup> partialMax: array<f32, WorkgroupSize>;
-
-fn isFiniteValue(x: f32) -> bool {
-  return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
-}
 
 fn store(out: u32, sum: f32, count: u32, maximum: f32) {
   if (count == 0u) {
@@ -78,9 +74,7 @@ fn main(
   let blocksPerMap = params.outputRows * params.outputCols;
   let valid = block < blocksPerMap * params.maps;
 
-  var sum = 0.0;
-  var finiteCount = 0u;
-  var maximum = LOWEST_F32;
+  var sums = RectangleSums(0.0, 0u, LOWEST_F32);
   if (valid) {
     let map = block / blocksPerMap;
     let inMap = block % blocksPerMap;
@@ -90,29 +84,13 @@ fn main(
     let rowEnd = min(rowStart + params.blockSize, params.rows);
     let colStart = outputCol * params.blockSize;
     let colEnd = min(colStart + params.blockSize, params.cols);
-    let width = colEnd - colStart;
-    let count = (rowEnd - rowStart) * width;
-    // Walk values part, part + T, ... of the block in row-major order, carrying (row, col) instead of dividing.
-    let stepRows = threadsPerBlock / width;
-    let stepCols = threadsPerBlock % width;
-    var row = rowStart + part / width;
-    var col = colStart + part % width;
+    let count = (rowEnd - rowStart) * (colEnd - colStart);
     let mapStart = params.elementOffset + map * params.rows * params.cols;
-    for (var e = part; e < count; e += threadsPerBlock) {
-      let value = loadAttention(mapStart + row * params.cols + col);
-      if (isFiniteValue(value)) {
-        sum += value;
-        finiteCount += 1u;
-        maximum = max(maximum, value);
-      }
-      row += stepRows;
-      col += stepCols;
-      if (col >= colEnd) {
-        col -= width;
-        row += 1u;
-      }
-    }
+    sums = sumRectangle(mapStart, params.cols, rowStart, colStart, colEnd, count, part, threadsPerBlock);
   }
+  let sum = sums.sum;
+  let finiteCount = sums.finiteCount;
+  let maximum = sums.maximum;
 
   // One thread per block: nothing to reduce. (threadsPerBlockLog2 is uniform, so this return keeps the barriers
   // below in uniform control flow.)

@@ -37,15 +37,10 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> maxOutput: array<u32>;
 
 const NAN_BITS: u32 = 0x7fc00000u;
-const LOWEST_F32: f32 = -0x1.fffffep+127f;
 
 var<workgroup> partialSum: array<f32, WorkgroupSize>;
 var<workgroup> partialCount: array<u32, WorkgroupSize>;
 var<workgroup> partialMax: array<f32, WorkgroupSize>;
-
-fn isFiniteValue(x: f32) -> bool {
-  return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
-}
 
 // Dispatch: colSegmentCount x rowSegmentCount x maps workgroups; workgroup (c, r, m) pools column segment c,
 // row segment r of map m. Its threads walk the block's values in row-major order, WorkgroupSize apart, so that
@@ -62,34 +57,12 @@ fn main(@builtin(workgroup_id) workgroup: vec3<u32>, @builtin(local_invocation_i
   let rowStart = min(rowRange.x, rowEnd);
   let colEnd = min(colRange.y, params.cols);
   let colStart = min(colRange.x, colEnd);
-  let width = colEnd - colStart;
-  let count = (rowEnd - rowStart) * width;
-
-  var sum = 0.0;
-  var finiteCount = 0u;
-  var maximum = LOWEST_F32;
-  if (count > 0u) {
-    // Walk elements lane, lane + WorkgroupSize, ... of the block, keeping (row, col) by carrying instead of dividing.
-    let stepRows = WorkgroupSize / width;
-    let stepCols = WorkgroupSize % width;
-    var row = rowStart + lane / width;
-    var col = colStart + lane % width;
-    let mapStart = params.elementOffset + map * params.rows * params.cols;
-    for (var e = lane; e < count; e += WorkgroupSize) {
-      let value = loadAttention(mapStart + row * params.cols + col);
-      if (isFiniteValue(value)) {
-        sum += value;
-        finiteCount += 1u;
-        maximum = max(maximum, value);
-      }
-      row += stepRows;
-      col += stepCols;
-      if (col >= colEnd) {
-        col -= width;
-        row += 1u;
-      }
-    }
-  }
+  let count = (rowEnd - rowStart) * (colEnd - colStart);
+  let mapStart = params.elementOffset + map * params.rows * params.cols;
+  let sums = sumRectangle(mapStart, params.cols, rowStart, colStart, colEnd, count, lane, WorkgroupSize);
+  let sum = sums.sum;
+  let finiteCount = sums.finiteCount;
+  let maximum = sums.maximum;
   partialSum[lane] = sum;
   partialCount[lane] = finiteCount;
   partialMax[lane] = maximum;

@@ -3,7 +3,7 @@
  * rendering. Kernel: shaders/compute/blockPool.wgsl; reference: blockPool.cpu.ts.
  */
 import type { ShaderSources } from '../gpu/pipeline.ts';
-import { createAttentionPipeline } from '../gpu/pipeline.ts';
+import { createAttentionPipelineFromFiles } from '../gpu/pipeline.ts';
 import type { AttentionView, StorageFormat } from '../gpu/storageFormat.ts';
 import { blockPoolShape } from './blockPool.cpu.ts';
 import {
@@ -17,7 +17,8 @@ import {
 
 export { blockPoolShape } from './blockPool.cpu.ts';
 
-const KERNEL = 'compute/blockPool.wgsl';
+/** The kernel after the shared rectangle walk (the load prefix goes in front of both). */
+const KERNEL_FILES = ['common/rectangleSums.wgsl', 'compute/blockPool.wgsl'];
 /** Threads per workgroup (WGSL override WorkgroupSize); also the most threads that share one block. */
 const WORKGROUP_SIZE = 64;
 /** Values one thread pools before a block is split between more threads (k <= 4: one thread per block). */
@@ -65,8 +66,8 @@ export class BlockPoolPass {
   static async create(device: GPUDevice, shaders: ShaderSources): Promise<BlockPoolPass> {
     const constants = { WorkgroupSize: WORKGROUP_SIZE };
     const [float32, float16] = await Promise.all([
-      createAttentionPipeline(device, shaders, 'BlockPoolPass.pipeline', KERNEL, 'float32', constants),
-      createAttentionPipeline(device, shaders, 'BlockPoolPass.pipeline', KERNEL, 'float16', constants),
+      createAttentionPipelineFromFiles(device, shaders, 'BlockPoolPass.pipeline', KERNEL_FILES, 'float32', constants),
+      createAttentionPipelineFromFiles(device, shaders, 'BlockPoolPass.pipeline', KERNEL_FILES, 'float16', constants),
     ]);
     return new BlockPoolPass(device, { float32, float16 });
   }

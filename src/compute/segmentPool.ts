@@ -5,14 +5,15 @@
  */
 import { createStorageBuffer, writeBufferPadded } from '../gpu/buffers.ts';
 import type { ShaderSources } from '../gpu/pipeline.ts';
-import { createAttentionPipeline } from '../gpu/pipeline.ts';
+import { createAttentionPipelineFromFiles } from '../gpu/pipeline.ts';
 import type { AttentionView, StorageFormat } from '../gpu/storageFormat.ts';
 import { bindAttentionView, checkInteger, checkOutputSize, PassDestroyedError, UniformCache } from './passSupport.ts';
 import type { FrameRange } from './segmentPool.cpu.ts';
 
 export type { FrameRange } from './segmentPool.cpu.ts';
 
-const KERNEL = 'compute/segmentPool.wgsl';
+/** The kernel after the shared rectangle walk (the load prefix goes in front of both). */
+const KERNEL_FILES = ['common/rectangleSums.wgsl', 'compute/segmentPool.wgsl'];
 /** Threads per workgroup; one workgroup pools one block (WGSL override WorkgroupSize). */
 const WORKGROUP_SIZE = 64;
 
@@ -89,8 +90,8 @@ export class SegmentPoolPass {
   static async create(device: GPUDevice, shaders: ShaderSources): Promise<SegmentPoolPass> {
     const constants = { WorkgroupSize: WORKGROUP_SIZE };
     const [float32, float16] = await Promise.all([
-      createAttentionPipeline(device, shaders, 'SegmentPoolPass.pipeline', KERNEL, 'float32', constants),
-      createAttentionPipeline(device, shaders, 'SegmentPoolPass.pipeline', KERNEL, 'float16', constants),
+      createAttentionPipelineFromFiles(device, shaders, 'SegmentPoolPass.pipeline', KERNEL_FILES, 'float32', constants),
+      createAttentionPipelineFromFiles(device, shaders, 'SegmentPoolPass.pipeline', KERNEL_FILES, 'float16', constants),
     ]);
     return new SegmentPoolPass(device, { float32, float16 });
   }
