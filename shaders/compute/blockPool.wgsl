@@ -2,10 +2,9 @@
 // Output is ceil(rows / k) x ceil(cols / k); the last block of a row or column covers what remains (it may be
 // smaller than k x k). k = 1 copies the map (widened to f32).
 //
-// Concatenated after common/loadFloat32.wgsl or common/loadFloat16Packed.wgsl (which bind `attention`) and
-// common/rectangleSums.wgsl. The load prefix binds `attention`
-// (group 0, binding 0): `maps` maps of rows x cols values each, row-major, back to back, map 0 starting at element
-// params.elementOffset.
+// Concatenated after a load prefix (common/loadFloat32.wgsl or common/loadFloat16Packed.wgsl) and
+// common/rectangleSums.wgsl. The prefix binds `attention` (group 0, binding 0): `maps` maps of rows x cols values
+// each, row-major, back to back, map 0 starting at element params.elementOffset.
 //
 // Non-finite values (NaN, +-inf) are skipped: mean and max are over the finite values of the block only.
 // A block with no finite value gets NaN in both outputs. Detection looks at the exponent bits, since WGSL lets a
