@@ -1,9 +1,9 @@
 // Segment pooling: for every (row segment, column segment) pair, the mean and the max of the map over that block
 // of frames. Segments are phones or words as frame ranges; they may overlap and may be empty.
 //
-// Concatenated after common/loadFloat32.wgsl or common/loadFloat16Packed.wgsl, which bind `attention`
-// (group 0, binding 0): `maps` maps of rows x cols values each, row-major, back to back, map 0 starting at element
-// params.elementOffset.
+// Concatenated after a load prefix (common/loadFloat32.wgsl or common/loadFloat16Packed.wgsl) and
+// common/rectangleSums.wgsl. The prefix binds `attention` (group 0, binding 0): `maps` maps of rows x cols values
+// each, row-major, back to back, map 0 starting at element params.elementOffset.
 //
 // Non-finite values (NaN, +-inf) are skipped: mean and max are over the finite values of the block only.
 // A block with no finite value (an empty segment, or all values non-finite) gets NaN in both outputs.
