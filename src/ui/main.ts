@@ -51,9 +51,15 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
   const events: EngineEvent[] = [];
   let engine: AttentionEngine;
   try {
+    // Page options (not view state, so in the query rather than the hash): ?storage=float16 halves GPU memory at
+    // ~1e-3 relative precision; ?budget=MB caps the GPU memory uploads may take before the least recent are evicted.
+    const options = new URLSearchParams(location.search);
+    const budgetMb = Number(options.get('budget'));
     engine = await AttentionEngine.create({
       gpu: navigator.gpu,
       shaders: SHADER_SOURCES,
+      storage: options.get('storage') === 'float16' ? 'float16' : 'float32',
+      budgetBytes: budgetMb > 0 ? budgetMb * 1024 * 1024 : undefined,
       onEvent: (event) => {
         events.push(event);
         if (event.type === 'device-lost') status.textContent = `GPU device lost (${event.message}); recovering...`;
@@ -85,7 +91,7 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
       drawColorbar(colorbar, colormap, range, params.softmax === 'none' ? 'attention (as stored)' : 'attention (softmax)');
       banner.textContent = describeData(info.utterance);
       banner.classList.toggle('synthetic', info.utterance.synthetic);
-      if (params.debug) renderDebug(debug, info);
+      if (params.debug) renderDebug(debug, info, engine);
       debug.hidden = !params.debug;
       status.textContent = `${info.cells.length} map(s) of ${info.rows} x ${info.cols} frames on ${engine.adapterDescription}`;
       void showHeadStats(info);

@@ -4,6 +4,7 @@
 import { makeColormapLut } from '../render/colormaps.ts';
 import { formatValue } from '../render/formatValue.ts';
 import type { ColormapName } from '../render/colormaps.ts';
+import type { AttentionEngine } from '../engine.ts';
 import type { LoadedUtterance } from './loadFiles.ts';
 import type { ViewInfo } from './viewer.ts';
 
@@ -41,13 +42,20 @@ export function segmentAtFrame(segments: readonly { label: string; startFrame: n
 }
 
 /** The debug panel: words and phones with their frames, the crop, spf, and the tensor's shape and dtype. */
-export function renderDebug(root: HTMLElement, info: ViewInfo | undefined): void {
+export function renderDebug(root: HTMLElement, info: ViewInfo | undefined, engine?: AttentionEngine): void {
   root.replaceChildren();
   if (!info) return;
   const { utterance, selection } = info;
   const { shape, dtype, fileName } = utterance.attention;
+  const memory = engine?.memory;
   const lines = [
     `tensor: ${fileName}: ${shape.layers} x ${shape.heads} x ${shape.rows} x ${shape.cols} ${dtype}`,
+    ...(engine && memory
+      ? [
+          `GPU: ${engine.adapterDescription}, ${engine.storage} storage, ${(memory.residentBytes / 2 ** 20).toFixed(0)} of ${(memory.budgetBytes / 2 ** 20).toFixed(0)} MiB budget resident`,
+          `resident: ${memory.entries.map((e) => `${e.tensorId} L${e.layer}${e.headCount < shape.heads ? ` H${e.firstHead}-${e.firstHead + e.headCount - 1}` : ''}`).join(' ')}`,
+        ]
+      : []),
     `spf: ${utterance.spf ? `${utterance.spf.samplesPerFrame} (${utterance.spf.source})` : 'unknown'}`,
     `map: ${info.rows} x ${info.cols} frames from frame ${info.frameOrigin}`,
   ];

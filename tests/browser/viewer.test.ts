@@ -327,6 +327,17 @@ describe('viewer robustness', () => {
     await page.close();
   });
 
+  it('stores attention as float16 under a GPU memory budget when asked, and shows what is resident', async () => {
+    const { page, errors } = await openViewer(session, '?storage=float16&budget=100#debug=1');
+    const debug = await page.$eval('#debug', (e) => e.textContent);
+    expect(debug).toMatch(/float16 storage, \d+ of 100 MiB budget resident/);
+    // one Whisper-base layer of 8 heads x 1500 x 1500 in float16 is 36 MB: layer 0 is resident
+    expect(debug).toMatch(/resident: u0 L0/);
+    expect(debug).toMatch(/crop: frames 10\.\.36 \(27\)/);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('tells a browser without WebGPU so, and names the browsers that work', async () => {
     const page = await session.browser.newPage();
     await page.evaluateOnNewDocument(() => {
