@@ -7,18 +7,18 @@ export default defineConfig({
   root: 'demo',
   publicDir: 'public',
   build: {
-    outDir: resolve(__dirname, 'dist'),
+    outDir: resolve(import.meta.dirname, 'dist'),
     emptyOutDir: true,
     rollupOptions: {
       input: {
-        index: resolve(__dirname, 'demo/index.html'),
-        bench: resolve(__dirname, 'demo/bench.html'),
+        index: resolve(import.meta.dirname, 'demo/index.html'),
+        bench: resolve(import.meta.dirname, 'demo/bench.html'),
       },
     },
   },
-  server: { fs: { allow: [resolve(__dirname)] } },
+  server: { fs: { allow: [resolve(import.meta.dirname)] } },
   test: {
-    root: resolve(__dirname),
+    root: resolve(import.meta.dirname),
     include: ['tests/**/*.test.ts'],
     // GPU tests share one Dawn instance per worker; SwiftShader is slow, so allow time.
     testTimeout: 120_000,

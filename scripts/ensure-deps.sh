@@ -4,12 +4,13 @@
 #   chromium   - ships SwiftShader's software Vulkan driver (vk_swiftshader_icd.json) and the browser for e2e tests
 #   libvulkan1 - the Vulkan loader Dawn opens
 #   xvfb, xauth - a virtual display (xvfb-run) for headed Chromium, whose screenshots include the WebGPU canvas
+#   fonts-dejavu-core - the font `steve render` gives resvg for the text of PNG figures
 # Recommended packages are installed too: Chromium's fonts draw the labels in the screenshots.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [[ "${1:-}" == "--debian" ]]; then
-  packages=(chromium libvulkan1 xvfb xauth)
+  packages=(chromium libvulkan1 xvfb xauth fonts-dejavu-core)
   missing=()
   for package in "${packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

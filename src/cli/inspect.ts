@@ -9,6 +9,7 @@ import { computeMapStats, isSoftmaxed, softmaxTolerance } from '../data/openAtte
 import type { LoadedUtterance, UtteranceFiles } from '../node/loadUtterance.ts';
 import { loadUtterance } from '../node/loadUtterance.ts';
 
+/** The files to inspect and how to print the report. */
 export interface InspectOptions extends UtteranceFiles {
   roundUp?: boolean;
   json?: boolean;
@@ -29,6 +30,7 @@ interface SegmentReport {
   endFrame: number | null;
 }
 
+/** What `steve inspect --json` prints (the shape is documented in the README). */
 export interface InspectReport {
   attention: {
     file: string;
@@ -101,6 +103,7 @@ function finiteOrNull(value: number): number | null {
   return Number.isFinite(value) ? value : null;
 }
 
+/** The report as readable lines, for a terminal. */
 export function formatInspectReport(report: InspectReport): string {
   const { attention: a, audio, alignment } = report;
   const lines = [
@@ -128,6 +131,7 @@ function fmt(value: number | null): string {
   return value === null ? 'n/a' : Number(value.toPrecision(4)).toString();
 }
 
+/** Opens the utterance, reports on it to `out`, and closes it. */
 export async function runInspect(options: InspectOptions, out: Writable): Promise<void> {
   const utterance = await loadUtterance(options);
   try {

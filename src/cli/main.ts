@@ -1,59 +1,72 @@
 /**
- * The `steve` command line: one Commander program, one module per command.
- * Errors in the user's input (InputError, CliError) print one line and exit 1; anything else is a bug and prints
- * its stack.
+ * The `steve` command line: one Commander program, one module per command (inspect, render, export, serve).
+ * Errors in the user's input (InputError, CliError) print one line and exit 1; usage errors Commander finds
+ * (unknown options, missing values) print one line and exit 2; anything else is a bug and prints its stack.
  */
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { InputError } from '../data/inputError.ts';
+import { addAlignmentOptions, parseAlignmentKind } from './alignmentOptions.ts';
 import { CliError } from './cliError.ts';
+import { addExportCommand } from './export.ts';
 import { runInspect } from './inspect.ts';
+import { parsePositiveNumber } from './optionParsers.ts';
+import { addRenderCommand } from './render.ts';
+import { addServeCommand } from './serve.ts';
 
-/** Parses a positive number option ("--spf 320"), or says what was wrong with it. */
-export function parsePositiveNumber(value: string): number {
-  const number = Number(value);
-  if (!Number.isFinite(number) || number <= 0) throw new InvalidArgumentError(`expected a positive number, got "${value}"`);
-  return number;
-}
-
-export function makeProgram(): Command {
+/** The program; commands that decide their own exit status (batches, serve) set `outcome.exitCode`. */
+export function makeProgram(outcome: { exitCode: number } = { exitCode: 0 }): Command {
   const program = new Command('steve')
     .description('STEVE for the web: speech-transformer self-attention over phone and word alignments')
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ outputError: (text, write) => write(text) });
+    // Subcommands inherit these (Commander copies them to commands made with .command()): errors throw a
+    // CommanderError that main() turns into exit status 2, after one line on stderr.
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(`steve: ${oneLine(text)} (see --help)\n`) })
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  steve inspect --attention attn.npy --wav LDC93S1.wav --json',
+        '  steve render --attention attn.npy --wav LDC93S1.wav --layer 3 --head 5 --words 0:2 -o map.png',
+        '  steve export --attention attn.npy --wav LDC93S1.wav --head all -o heads.npy',
+        '  steve serve --wav LDC93S1.wav --attention attn.npy',
+        '',
+        'Run "steve <command> --help" for every option of a command.',
+      ].join('\n'),
+    );
 
-  program
+  const inspect = program
     .command('inspect')
     .description('summarise an attention tensor, its audio, spf and alignment')
     .requiredOption('--attention <file>', 'attention tensor (.npy, .npz or .safetensors)')
-    .option('--wav <file>', 'the utterance audio (WAV); alignment files are looked for beside it')
-    .option('--alignments <kind>', 'alignment files beside the WAV: timit, textgrid or none', 'timit')
-    .option('--phone-tier <name>', 'TextGrid tier with phones (default "phones"); for timit, the phone file extension (default phn)')
-    .option('--word-tier <name>', 'TextGrid tier with words (default "words"); for timit, the word file extension (default wrd)')
-    .option('--text-tier <name>', 'TextGrid tier with the sentence text; for timit, the text file extension (default txt)')
-    .option('--tg-ext <ext>', 'extension of the TextGrid file', 'TextGrid')
+    .option('--wav <file>', 'the utterance audio (WAV); alignment files are looked for beside it');
+  addAlignmentOptions(inspect)
     .option('--spf <n>', 'audio samples (at 16 kHz) per model frame; default: file metadata, 320 for Whisper, or audio/frames', parsePositiveNumber)
     .option('--round-up', "round frame numbers up (STEVE's ceil mode) instead of to nearest")
     .option('--json', 'print exactly one JSON object')
-    .addHelpText(
-      'after',
-      '\nExample:\n  steve inspect --attention whisper_base.npy --wav LDC93S1.wav --alignments timit --json',
-    )
+    .addHelpText('after', '\nExample:\n  steve inspect --attention whisper_base.npy --wav LDC93S1.wav --alignments timit --json')
     .action(async (options) => {
-      const kind = String(options.alignments);
-      if (!['timit', 'textgrid', 'none'].includes(kind)) {
-        throw new CliError(`--alignments must be timit, textgrid or none, got "${kind}"`);
-      }
-      await runInspect({ ...options, alignments: kind as 'timit' | 'textgrid' | 'none' }, process.stdout);
+      await runInspect({ ...options, alignments: parseAlignmentKind(String(options.alignments)) }, process.stdout);
     });
 
+  addRenderCommand(program, outcome);
+  addExportCommand(program, outcome);
+  addServeCommand(program, outcome);
   return program;
 }
 
+/** Commander's messages may span lines ("error: ...\n(Did you mean ...?)"): one line, without its "error:" prefix. */
+function oneLine(text: string): string {
+  return text.trim().replace(/^error:\s*/, '').replace(/\s*\n\s*/g, ' ');
+}
+
+/** Runs the program on `argv` (without node and the script) and returns the exit status. */
 export async function main(argv: string[]): Promise<number> {
-  const program = makeProgram().exitOverride();
+  const outcome = { exitCode: 0 };
+  const program = makeProgram(outcome);
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    return outcome.exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     if (error instanceof InputError || error instanceof CliError) {
@@ -65,5 +78,10 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (process.argv[1] && /steve(\.mjs)?$|cli[\\/]main\.ts$/.test(process.argv[1])) {
+  // `steve render --help | head` closes the pipe early: that is the reader's choice, not an error to report.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -30,12 +30,19 @@ export interface GridSpec {
 /** Space around and between the cells, in figure pixels. */
 export const GRID_MARGIN = { left: 16, top: 56, right: 110, bottom: 16, gap: 8, cellTitle: 16 };
 
-/** Grid figure width and height. */
-export function gridSize(spec: Pick<GridSpec, 'cells' | 'columns' | 'cellSize'>): { width: number; height: number } {
+/** Width of the cells side by side, without margins. */
+function cellsWidth(spec: Pick<GridSpec, 'columns' | 'cellSize'>): number {
+  return spec.columns * (spec.cellSize + GRID_MARGIN.gap) - GRID_MARGIN.gap;
+}
+
+/** Grid figure width and height: wide enough for the cells and colour bar, and for the title of a narrow grid. */
+export function gridSize(spec: Pick<GridSpec, 'cells' | 'columns' | 'cellSize' | 'title' | 'subtitle'>): { width: number; height: number } {
   const rows = Math.ceil(spec.cells.length / spec.columns);
   const m = GRID_MARGIN;
+  // About 9 pixels per character of the bold 15-pixel title, 7 of the 12-pixel subtitle.
+  const textWidth = Math.max(spec.title.length * 9, (spec.subtitle ?? '').length * 7) + 2 * m.left;
   return {
-    width: m.left + spec.columns * (spec.cellSize + m.gap) - m.gap + m.right,
+    width: Math.ceil(Math.max(m.left + cellsWidth(spec) + m.right, textWidth)),
     height: m.top + rows * (spec.cellSize + m.cellTitle + m.gap) - m.gap + m.bottom,
   };
 }
@@ -45,13 +52,12 @@ export function makeGridSvg(spec: GridSpec): string {
   const { width, height } = gridSize(spec);
   const m = GRID_MARGIN;
   const size = spec.cellSize;
-  const gridWidth = width - m.left - m.right;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${m.left + gridWidth / 2}" y="22" font-size="15" text-anchor="middle" font-weight="bold">${escapeXml(spec.title)}</text>`,
+    `<text x="${width / 2}" y="22" font-size="15" text-anchor="middle" font-weight="bold">${escapeXml(spec.title)}</text>`,
   ];
-  if (spec.subtitle) parts.push(`<text x="${m.left + gridWidth / 2}" y="40" font-size="12" text-anchor="middle" fill="#444">${escapeXml(spec.subtitle)}</text>`);
+  if (spec.subtitle) parts.push(`<text x="${width / 2}" y="40" font-size="12" text-anchor="middle" fill="#444">${escapeXml(spec.subtitle)}</text>`);
   spec.cells.forEach((cell, i) => {
     const x = m.left + (i % spec.columns) * (size + m.gap);
     const y = m.top + Math.floor(i / spec.columns) * (size + m.cellTitle + m.gap) + m.cellTitle;
@@ -68,7 +74,7 @@ export function makeGridSvg(spec: GridSpec): string {
     parts.push(`<rect x="${x}" y="${y}" width="${size}" height="${size}" fill="none" stroke="#333" stroke-width="1"/>`);
     parts.push('</g>');
   });
-  parts.push(makeColorbar(spec.colorbar, width - m.right + 24, m.top + m.cellTitle, Math.min(height - m.top - m.cellTitle - m.bottom, 320)));
+  parts.push(makeColorbar(spec.colorbar, m.left + cellsWidth(spec) + 24, m.top + m.cellTitle, Math.min(height - m.top - m.cellTitle - m.bottom, 320)));
   parts.push('</svg>');
   return parts.join('\n');
 }

@@ -2,25 +2,13 @@
  * `steve inspect`, run as a user runs it: the bin script in a child process, on numpy-written tensors
  * (tests/fixtures/cli/make_cli_fixtures.py) and the bundled samples.
  */
-import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { ARCTIC_WAV, CLI_FIXTURES as FIXTURES, TIMIT_WAV, steve as run } from './steveProcess.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const FIXTURES = join(ROOT, 'tests/fixtures/cli');
-const TIMIT_WAV = join(ROOT, 'demo/public/samples/timit/LDC93S1.wav');
-const ARCTIC_WAV = join(ROOT, 'demo/public/samples/arctic/arctic_a0001.wav');
-
-function steve(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [join(ROOT, 'bin/steve.mjs'), ...args], { cwd: ROOT }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+const steve = (...args: string[]) => run(args);
 
 describe('steve inspect', () => {
   it('prints one JSON object with shape, dtype, softmax detection, stats, audio, spf and TIMIT alignment', async () => {

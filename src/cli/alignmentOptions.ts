@@ -1,0 +1,25 @@
+/**
+ * The options that say how to read each utterance's alignment, shared by every command that takes a WAV
+ * (STEVE's plot_attentions arguments alignments, tg_phone, tg_word, tg_text and tg_ext).
+ */
+import type { Command } from 'commander';
+import type { AlignmentKind } from '../node/loadUtterance.ts';
+import { oneOf } from './viewSpec.ts';
+
+/** The values of --alignments. */
+export const ALIGNMENT_KINDS: readonly AlignmentKind[] = ['timit', 'textgrid', 'none'];
+
+/** Adds --alignments, --phone-tier, --word-tier, --text-tier and --tg-ext. */
+export function addAlignmentOptions(command: Command): Command {
+  return command
+    .option('--alignments <kind>', "alignment files beside each WAV, with its stem: timit, textgrid or none (STEVE's dummy 40 ms phones)", 'timit')
+    .option('--phone-tier <name>', 'TextGrid tier with phones (default "phones"); for timit, the phone file extension (default phn)')
+    .option('--word-tier <name>', 'TextGrid tier with words (default "words"); for timit, the word file extension (default wrd)')
+    .option('--text-tier <name>', 'TextGrid tier with the sentence; for timit, the text file extension (default txt)')
+    .option('--tg-ext <ext>', 'extension of the TextGrid files', 'TextGrid');
+}
+
+/** --alignments checked: timit, textgrid or none. */
+export function parseAlignmentKind(value: string): AlignmentKind {
+  return oneOf('--alignments', value, ALIGNMENT_KINDS);
+}

@@ -1,0 +1,177 @@
+/**
+ * `steve serve`: the viewer in the browser with the user's files loaded, as STEVE's plot_attentions opens them
+ * (several WAVs with their attention tensors and spf, the alignment kind, tier names, TextGrid extension), or every
+ * WAV + tensor pair under a folder. Each utterance is opened once first, so a bad file is reported as one line
+ * and left out instead of failing in the browser.
+ */
+import { stat } from 'node:fs/promises';
+import { basename, extname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { InputError } from '../data/inputError.ts';
+import { findSibling, listSiblings } from '../node/findAlignments.ts';
+import type { AlignmentKind, UtteranceFiles } from '../node/loadUtterance.ts';
+import { loadUtterance } from '../node/loadUtterance.ts';
+import { expandPattern, findAttentionBeside, scanFolder } from '../node/pairFiles.ts';
+import type { ServedFile, ServedUtterance } from '../node/servedFiles.ts';
+import { startSteveServer } from '../node/steveServer.ts';
+import { addAlignmentOptions, parseAlignmentKind } from './alignmentOptions.ts';
+import { CliError } from './cliError.ts';
+import type { BatchItem } from './inputs.ts';
+import { expandInputs } from './inputs.ts';
+import { collect, collectPositiveNumbers } from './optionParsers.ts';
+
+/** The repository root, where vite.config.ts and the app live. */
+const APP_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** Vite's own default port; the next free one is taken when it is busy. */
+export const DEFAULT_PORT = 5173;
+
+interface ServeOptions {
+  attention: string[];
+  wav: string[];
+  spf: number[];
+  alignments: string;
+  phoneTier?: string;
+  wordTier?: string;
+  textTier?: string;
+  tgExt?: string;
+  port?: string;
+}
+
+/** Adds `serve` to the program; its exit status goes to `outcome`. */
+export function addServeCommand(program: Command, outcome: { exitCode: number }): void {
+  const command = program
+    .command('serve')
+    .description('open the viewer in your browser with these files loaded (serves on 127.0.0.1 only)')
+    .argument('[paths...]', 'folders to scan for WAV + tensor pairs (by stem, sub-folders included), WAVs (tensor beside each), or tensors')
+    .option('--attention <file>', 'attention tensor; repeat, in the order of the --wav files', collect, [])
+    .option('--wav <file>', 'utterance audio; repeat for several (quoted globs work)', collect, [])
+    .option('--spf <n>', 'samples per frame: once for every utterance, or once per --wav in order', collectPositiveNumbers, []);
+  addAlignmentOptions(command)
+    .option('--port <n>', `port on 127.0.0.1 (default ${DEFAULT_PORT}, or the next free one; 0: any free port)`)
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Prints the URL to open. The viewer lists the files at /steve-files.json and reads them from /files/...;',
+        'nothing else on disk is served. Stop with Ctrl+C.',
+        '',
+        'Examples:',
+        '  steve serve --wav LDC93S1.wav --attention LDC93S1_whisper.npy --alignments timit',
+        '  steve serve --wav a.wav --attention a.npy --spf 320 --wav b.wav --attention b.npy --spf 320',
+        '  steve serve data/ --alignments textgrid --tg-ext TextGrid',
+      ].join('\n'),
+    )
+    .action(async (paths: string[], options: ServeOptions) => {
+      const alignments = parseAlignmentKind(options.alignments);
+      const port = parsePort(options.port);
+      const reading = { alignments, phoneTier: options.phoneTier, wordTier: options.wordTier, textTier: options.textTier, tgExt: options.tgExt };
+      const items = [
+        ...(options.wav.length || options.attention.length ? await expandInputs({ ...reading, wav: options.wav, attention: options.attention }) : []),
+        ...(await itemsFromPaths(paths, reading)),
+      ];
+      if (items.length === 0) throw new CliError('nothing to serve: give a folder, WAV or tensor files, or --wav/--attention');
+      const spfs = spreadSpf(options.spf, items.length);
+      const utterances: ServedUtterance[] = [];
+      let failed = 0;
+      for (const [i, item] of items.entries()) {
+        const problem = 'problem' in item ? item.problem : await checkUtterance({ ...item.files, spf: spfs[i] });
+        if (problem) {
+          failed++;
+          process.stderr.write(`steve: ${problem} (left out)\n`);
+          continue;
+        }
+        const files = (item as Extract<BatchItem, { files: unknown }>).files;
+        utterances.push(await describeServed(item.name, { ...files, spf: spfs[i] }));
+      }
+      if (utterances.length === 0) throw new CliError('no utterance could be opened; nothing to serve');
+      const server = await startSteveServer({ utterances, port: port ?? DEFAULT_PORT, tryNextPorts: port === undefined, appRoot: APP_ROOT });
+      process.stdout.write(`STEVE is serving ${utterances.length} utterance(s) at ${server.url}\n`);
+      await new Promise<void>((done) => {
+        const stop = () => void server.close().then(done);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      outcome.exitCode = failed > 0 ? 1 : 0;
+    });
+}
+
+/** Positional paths: a folder is scanned, a WAV gets the tensor beside it, anything else is a tensor. */
+async function itemsFromPaths(paths: readonly string[], reading: Omit<UtteranceFiles, 'attention' | 'wav'>): Promise<BatchItem[]> {
+  const items: BatchItem[] = [];
+  for (const path of (await Promise.all(paths.map(expandPattern))).flat()) {
+    const isFolder = await stat(path).then((s) => s.isDirectory(), () => false);
+    const stem = (file: string) => basename(file, extname(file));
+    if (isFolder) {
+      const pairs = await scanFolder(path);
+      if (pairs.length === 0) throw new InputError(path, 'not-found', 'no attention files (.npy, .npz, .safetensors) in this folder');
+      items.push(...pairs.map((pair) => ({ name: stem(pair.wav ?? pair.attention), files: { ...reading, ...pair } })));
+    } else if (extname(path).toLowerCase() === '.wav') {
+      const attention = await findAttentionBeside(path);
+      items.push(attention ? { name: stem(path), files: { ...reading, wav: path, attention } } : { name: stem(path), problem: `${path}: no attention file beside it` });
+    } else {
+      items.push({ name: stem(path), files: { ...reading, attention: path } });
+    }
+  }
+  return items;
+}
+
+/** Opens the utterance as the viewer will (tensor header, audio, alignment, spf): undefined, or what is wrong. */
+async function checkUtterance(files: UtteranceFiles): Promise<string | undefined> {
+  try {
+    const utterance = await loadUtterance(files);
+    await utterance.close();
+    return undefined;
+  } catch (error) {
+    if (error instanceof InputError || error instanceof CliError) return error.message;
+    throw error;
+  }
+}
+
+/** The utterance's files with their roles: the tensor, the WAV, and the alignment files beside the WAV. */
+async function describeServed(name: string, files: UtteranceFiles): Promise<ServedUtterance> {
+  const served: ServedFile[] = [{ role: 'attention', path: resolve(files.attention) }];
+  const alignments: AlignmentKind = files.wav ? (files.alignments ?? 'none') : 'none';
+  if (files.wav) {
+    served.push({ role: 'wav', path: resolve(files.wav) });
+    const siblings = await listSiblings(files.wav);
+    const add = (role: ServedFile['role'], extension: string | undefined) => {
+      const path = extension === undefined ? undefined : findSibling(files.wav!, siblings, extension);
+      if (path) served.push({ role, path: resolve(path) });
+    };
+    if (alignments === 'timit') {
+      add('phones', files.phoneTier ?? 'phn');
+      add('words', files.wordTier ?? 'wrd');
+      add('text', files.textTier ?? 'txt');
+    } else if (alignments === 'textgrid') {
+      add('textgrid', files.tgExt ?? 'TextGrid');
+      // Without a text tier, STEVE takes the sentence from the .txt beside the TextGrid.
+      if (files.textTier === undefined) add('text', 'txt');
+    }
+  }
+  const textGrid = alignments === 'textgrid';
+  return {
+    name,
+    files: served,
+    alignments,
+    phoneTier: files.phoneTier ?? (textGrid ? 'phones' : undefined),
+    wordTier: files.wordTier ?? (textGrid ? 'words' : undefined),
+    textTier: files.textTier,
+    spf: files.spf,
+  };
+}
+
+/** --spf given once applies to every utterance; given per utterance, in order. */
+function spreadSpf(spfs: readonly number[], count: number): (number | undefined)[] {
+  if (spfs.length === 0) return Array(count).fill(undefined);
+  if (spfs.length === 1) return Array(count).fill(spfs[0]);
+  if (spfs.length === count) return [...spfs];
+  throw new CliError(`--spf was given ${spfs.length} times for ${count} utterances: give it once for all, or once per utterance`);
+}
+
+function parsePort(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw new CliError(`--port must be 0..65535, got "${text}"`);
+  return port;
+}

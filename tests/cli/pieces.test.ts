@@ -1,0 +1,87 @@
+/**
+ * The command line's pure pieces, in process: view options and what they imply, output paths of batches, the .npy
+ * writer (read back by the project's own .npy reader), and the PNG resolution chunk.
+ */
+import { crc32 } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { outputPathFor } from '../../src/cli/outputPath.ts';
+import { parseViewSpec, parseWords } from '../../src/cli/viewSpec.ts';
+import { parseNpyHeader } from '../../src/data/npy.ts';
+import { encodeNpy } from '../../src/data/npyWriter.ts';
+import { encodeRgbaPng, setPngDpi } from '../../src/node/png.ts';
+
+describe('view options', () => {
+  it('imply their view: --head all the heads grid, --pool pooling, --compare-* a difference', () => {
+    expect(parseViewSpec({ head: 'all' }).view).toBe('heads');
+    expect(parseViewSpec({ pool: '4' })).toMatchObject({ view: 'pooled', pool: { block: 4 }, poolStat: 'mean' });
+    expect(parseViewSpec({ view: 'pooled' }).pool).toEqual({ unit: 'phones' });
+    expect(parseViewSpec({ layer: '2', head: 'mean', compareHead: '3' })).toMatchObject({
+      view: 'difference',
+      compare: { layer: 2, head: 3 },
+    });
+    expect(parseViewSpec({})).toMatchObject({ view: 'map', softmax: 'row', full: false, layer: undefined, head: undefined });
+  });
+
+  it('refuses combinations that mean nothing', () => {
+    expect(() => parseViewSpec({ head: 'all', view: 'model' })).toThrow(/--head all .* does not go with --view model/);
+    expect(() => parseViewSpec({ pool: 'syllables' })).toThrow(/--pool must be phones, words or a block size/);
+    expect(() => parseViewSpec({ pool: '1' })).toThrow(/--pool must be/);
+    expect(() => parseViewSpec({ view: 'model', layer: '1' })).toThrow(/leave out --layer/);
+    expect(() => parseViewSpec({ words: '0:1', full: true })).toThrow(/--words and --full/);
+    expect(() => parseViewSpec({ layer: '-1' })).toThrow(/--layer must be an index/);
+  });
+
+  it('reads --words as inclusive word indices', () => {
+    expect(parseWords('0:2')).toEqual([0, 2]);
+    expect(parseWords('4')).toEqual([4, 4]);
+    expect(() => parseWords('2:1')).toThrow(/comes before/);
+    expect(() => parseWords('1-3')).toThrow(/--words must be A:B/);
+  });
+});
+
+describe(outputPathFor.name, () => {
+  const request = { formats: ['png', 'svg'], count: 1 };
+  it('takes the format from -o, or from --format for folders and the default name', () => {
+    expect(outputPathFor({ ...request, out: 'fig.svg' }, 'a')).toEqual({ path: 'fig.svg', format: 'svg' });
+    expect(outputPathFor(request, 'a')).toEqual({ path: 'a.png', format: 'png' });
+    expect(outputPathFor({ ...request, out: 'figs/', format: 'svg', count: 3 }, 'b')).toEqual({ path: 'figs/b.svg', format: 'svg' });
+    expect(outputPathFor({ ...request, out: 'figs/{name}_L3.png', count: 3 }, 'b')).toEqual({ path: 'figs/b_L3.png', format: 'png' });
+  });
+
+  it('refuses one file for several utterances and unknown formats', () => {
+    expect(() => outputPathFor({ ...request, out: 'fig.png', count: 2 }, 'a')).toThrow(/put \{name\} in the name/);
+    expect(() => outputPathFor({ ...request, out: 'fig.gif' }, 'a')).toThrow(/extension must be \.png or \.svg/);
+    expect(() => outputPathFor({ ...request, format: 'pdf' }, 'a')).toThrow(/--format must be png or svg/);
+  });
+});
+
+describe(encodeNpy.name, () => {
+  it('writes a version 1.0 little-endian float32 C-order header, data on a 64-byte boundary', () => {
+    for (const shape of [[3], [2, 3], [2, 1, 3], []]) {
+      const count = shape.reduce((a, b) => a * b, 1);
+      const values = Float32Array.from({ length: count }, (_, i) => i - 0.5);
+      const bytes = encodeNpy(values, shape);
+      const header = parseNpyHeader(bytes, 'x.npy');
+      expect(header).toMatchObject({ version: [1, 0], descr: '<f4', fortranOrder: false, shape });
+      expect(header.dataOffset % 64).toBe(0);
+      expect(new Float32Array(bytes.slice(header.dataOffset).buffer)).toEqual(values);
+    }
+  });
+
+  it('refuses a shape that does not hold the values', () => {
+    expect(() => encodeNpy(new Float32Array(5), [2, 3])).toThrow(/holds 6 values, got 5/);
+  });
+});
+
+describe(setPngDpi.name, () => {
+  it('puts one pHYs chunk with pixels per metre right after IHDR, with a valid CRC', () => {
+    const png = encodeRgbaPng(new Uint8Array(2 * 2 * 4).fill(200), 2, 2);
+    const once = setPngDpi(png, 300);
+    const twice = setPngDpi(once, 72);
+    expect(twice.length).toBe(once.length);
+    expect(twice.toString('latin1', 33 + 4, 33 + 8)).toBe('pHYs');
+    expect(twice.readUInt32BE(33 + 8)).toBe(Math.round(72 / 0.0254));
+    expect(twice.readUInt32BE(33 + 8 + 9)).toBe(crc32(twice.subarray(33 + 4, 33 + 8 + 9)));
+    expect(twice.toString('latin1').match(/pHYs/g)).toHaveLength(1);
+  });
+});
