@@ -39,13 +39,16 @@ export const LOOPBACK = '127.0.0.1';
 /** Starts Vite (middleware mode) and the HTTP server; resolves once it listens. */
 export async function startSteveServer(options: SteveServerOptions): Promise<SteveServer> {
   const manifest = JSON.stringify(makeManifest(options.utterances));
-  const vite = await startVite(options.appRoot);
+  // The HTTP server exists first so that Vite's WebSocket can share it (no second port); it serves nothing until
+  // it listens, by which time Vite is ready.
+  let vite: ViteDevServer | undefined;
   const server = createHttpServer((request, response) => {
-    handle(request, response, options.utterances, manifest, vite).catch((error: Error) => {
+    handle(request, response, options.utterances, manifest, vite!).catch((error: Error) => {
       if (!response.headersSent) response.writeHead(500, { 'Content-Type': 'text/plain' });
       response.end(`${error.message}\n`);
     });
   });
+  vite = await startVite(options.appRoot, server);
   try {
     await listen(server, options.port, options.tryNextPorts ? 20 : 0);
   } catch (error) {
@@ -103,10 +106,11 @@ async function handle(
 }
 
 /**
- * Vite's dev server with the project's own vite.config.ts, as `npm start` runs it, but without HMR (nothing is
- * being edited) and with file access narrowed from the whole repository to what the app is made of.
+ * Vite's dev server with the project's own vite.config.ts, as `npm start` runs it, with file access narrowed from
+ * the whole repository to what the app is made of. Its client script always opens a WebSocket; it is given our own
+ * loopback server to upgrade on, rather than a port of its own (or none, which makes the page throw).
  */
-async function startVite(appRoot: string): Promise<ViteDevServer> {
+async function startVite(appRoot: string, httpServer: Server): Promise<ViteDevServer> {
   const { createServer } = await import('vite');
   // Vite 8 warns on every start that vite.config.ts uses __dirname, which its future native config loader will not
   // support; we load the config with the bundling loader, where __dirname works, so the warning is noise here.
@@ -124,8 +128,7 @@ async function startVite(appRoot: string): Promise<ViteDevServer> {
     // The config's root ('demo') is relative to the working directory, which for `steve serve` can be anywhere.
     root: join(appRoot, 'demo'),
     configLoader: 'bundle',
-    // No HMR and no WebSocket server (it would take a fixed port of its own): nothing is being edited.
-    server: { middlewareMode: true, hmr: false, ws: false },
+    server: { middlewareMode: true, ws: { server: httpServer } },
     appType: 'spa',
     logLevel: 'warn',
     plugins: [narrowFiles],

@@ -9,7 +9,7 @@ import { makeBlobSource, makeMemorySource, withReadProgress } from '../data/byte
 import { makeDummyAlignment } from '../data/dummyAlignment.ts';
 import { samplesAt16k } from '../data/frames.ts';
 import { InputError } from '../data/inputError.ts';
-import { openAttention } from '../data/openAttention.ts';
+import { isHeadSoftmaxed, openAttention } from '../data/openAttention.ts';
 import { makeSyntheticAttention } from '../data/syntheticAttention.ts';
 import { parseTextGrid } from '../data/textgrid.ts';
 import type { Utterance } from '../data/utterance.ts';
@@ -21,6 +21,11 @@ import { groupFiles } from '../data/fileGroups.ts';
 /** An utterance in the viewer, and whether its attention is the synthetic stand-in rather than model output. */
 export interface LoadedUtterance extends Utterance {
   readonly synthetic: boolean;
+  /**
+   * Whether the first map's rows already sum to 1 (wav2vec 2.0 attention from `transformers` does): the viewer then
+   * starts with softmax off, as applying it again would flatten the map.
+   */
+  readonly softmaxed: boolean;
 }
 
 export interface TierNames {
@@ -69,7 +74,7 @@ export async function loadSampleUtterances(baseUrl: string): Promise<LoadedUtter
         audio: { audio, fileName: sample.wav },
         makeAlignment: () => alignment,
       });
-      return { ...utterance, synthetic: true };
+      return { ...utterance, synthetic: true, softmaxed: false };
     }),
   );
 }
@@ -124,7 +129,7 @@ async function loadGroup(group: FileGroup<File>, tiers: TierNames, userSpf?: num
     audio: audio && wav ? { audio, fileName: wav.name } : undefined,
     makeAlignment: (samples16k) => alignmentFromGroup(group, tiers, samples16k),
   });
-  return { ...utterance, synthetic: false };
+  return { ...utterance, synthetic: false, softmaxed: await isHeadSoftmaxed(attention) };
 }
 
 async function alignmentFromGroup(group: FileGroup<File>, tiers: TierNames, samples16k: number): Promise<Alignment> {
@@ -147,4 +152,49 @@ async function alignmentFromGroup(group: FileGroup<File>, tiers: TierNames, samp
 /** An in-memory tensor (tests, the synthetic sample) opened as the viewer opens files. */
 export function openBytesAsAttention(name: string, bytes: Uint8Array) {
   return openAttention(makeMemorySource(name, bytes));
+}
+
+/** What `steve serve` lists at steve-files.json (see src/node/servedFiles.ts). */
+interface ServedManifest {
+  version: number;
+  utterances: {
+    name: string;
+    files: { role: 'attention' | 'wav' | 'phones' | 'words' | 'text' | 'textgrid'; name: string; url: string }[];
+    tiers: { phoneTier: string | null; wordTier: string | null; textTier: string | null };
+    spf: number | null;
+  }[];
+}
+
+/** Alignment files are renamed to the WAV's stem with the standard extension, so they pair as dropped files do. */
+const SERVED_EXTENSIONS: Record<string, string> = { phones: 'phn', words: 'wrd', text: 'txt', textgrid: 'TextGrid' };
+
+/**
+ * The utterances `steve serve` was started with, or undefined when the page is not served by it (no manifest).
+ * Each is loaded as a drop of its files would be, with its own tiers and spf; problems are reported per file.
+ */
+export async function loadServedUtterances(baseUrl: string): Promise<DroppedLoad | undefined> {
+  const response = await fetch(`${baseUrl}steve-files.json`).catch(() => undefined);
+  if (!response?.ok || !(response.headers.get('content-type') ?? '').includes('json')) return undefined;
+  const manifest = (await response.json()) as ServedManifest;
+  const result: DroppedLoad = { utterances: [], problems: [] };
+  for (const utterance of manifest.utterances) {
+    const wav = utterance.files.find((file) => file.role === 'wav');
+    const stem = wav ? wav.name.replace(/\.[^.]*$/, '') : utterance.name;
+    const files = await Promise.all(
+      utterance.files.map(async (file) => {
+        const blob = await (await fetch(file.url)).blob();
+        const extension = SERVED_EXTENSIONS[file.role];
+        return new File([blob], extension ? `${stem}.${extension}` : file.name);
+      }),
+    );
+    const tiers: TierNames = {
+      phoneTier: utterance.tiers.phoneTier ?? DEFAULT_TIERS.phoneTier,
+      wordTier: utterance.tiers.wordTier ?? DEFAULT_TIERS.wordTier,
+      textTier: utterance.tiers.textTier ?? undefined,
+    };
+    const loaded = await loadDroppedFiles(files, tiers, utterance.spf ?? undefined);
+    result.utterances.push(...loaded.utterances);
+    result.problems.push(...loaded.problems);
+  }
+  return result;
 }

@@ -7,7 +7,7 @@ import { toFrameSegments } from '../data/frames.ts';
 import type { EngineEvent } from '../engine.ts';
 import { AttentionEngine, msPerFrameFromSpf } from '../engine.ts';
 import type { LoadedUtterance } from './loadFiles.ts';
-import { loadDroppedFiles, loadSampleUtterances } from './loadFiles.ts';
+import { loadDroppedFiles, loadSampleUtterances, loadServedUtterances } from './loadFiles.ts';
 import { AudioStrips } from './audioStrips.ts';
 import { download, exportViewPng, exportViewSvg } from './exportView.ts';
 import { renderOverlay } from './overlay.ts';
@@ -139,8 +139,16 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
     }
   }
 
-  status.textContent = 'loading the samples...';
-  viewer.setUtterances(await loadSampleUtterances(baseUrl));
+  // Files given to `steve serve`, or else the bundled samples.
+  status.textContent = 'loading...';
+  const served = await loadServedUtterances(baseUrl);
+  if (served && served.utterances.length > 0) {
+    viewer.setUtterances(served.utterances);
+    if (served.problems.length) status.textContent = served.problems.join(' | ');
+  } else {
+    viewer.setUtterances(await loadSampleUtterances(baseUrl));
+    if (served?.problems.length) status.textContent = `could not open the served files: ${served.problems.join(' | ')}; showing the samples`;
+  }
   let params = clampParams(paramsFromHash(location.hash), limitsOf(viewer.utterances));
 
   const pane = new ViewerPane(element('pane'), params, paneLimits(viewer.utterances, params.utterance), (next) => void apply(next));
@@ -151,9 +159,17 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
   exportFolder.addButton({ title: 'PNG' }).on('click', () => guard(async () => download(`${fileStem()}.png`, await exportViewPng(viewer))));
   exportFolder.addButton({ title: 'SVG' }).on('click', () => guard(async () => download(`${fileStem()}.svg`, await exportViewSvg(viewer))));
 
+  let shownUtterance: LoadedUtterance | undefined;
   async function apply(next: Partial<ViewerParams>): Promise<void> {
     const utteranceChanged = next.utterance !== undefined && next.utterance !== params.utterance;
     params = clampParams({ ...params, ...next }, limitsOf(viewer.utterances));
+    const utterance = viewer.utterances[params.utterance];
+    if (utterance !== shownUtterance) {
+      shownUtterance = utterance;
+      // Attention that is already a softmax output (rows sum to 1) would be flattened by another softmax.
+      // The banner says so (describeData).
+      if (utterance?.softmaxed && params.softmax !== 'none') params = { ...params, softmax: 'none' };
+    }
     if (utteranceChanged) pane.rebuild(paneLimits(viewer.utterances, params.utterance));
     pane.show(params);
     history.replaceState(null, '', paramsToHash(params) || location.pathname + location.search);

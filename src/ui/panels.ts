@@ -77,7 +77,8 @@ export function describeData(utterance: LoadedUtterance): string {
     return `${utterance.name}: SYNTHETIC attention made from the alignment (not model output) — drop your own .npy/.npz/.safetensors with the WAV to see a real model.`;
   }
   const model = utterance.attention.metadata.model ? ` (${utterance.attention.metadata.model})` : '';
-  return `${utterance.name}: ${utterance.attention.fileName}${model}`;
+  const softmaxed = utterance.softmaxed ? ' — rows already sum to 1 (softmaxed): no further softmax needed' : '';
+  return `${utterance.name}: ${utterance.attention.fileName}${model}${softmaxed}`;
 }
 
 /**
