@@ -16,7 +16,7 @@ const MAX_TIMED_PASSES = 256;
 /** Bytes per resolved timestamp: a u64 of nanoseconds. */
 const TIMESTAMP_BYTES = 8;
 
-/** Times the passes recorded through wrap(); one measurement at a time. */
+/** Times the passes of recorded work; one measurement at a time. */
 export class GpuTimer {
   readonly #device: GPUDevice;
   readonly #querySet: GPUQuerySet | undefined;
@@ -47,7 +47,7 @@ export class GpuTimer {
   async measure(record: (encoder: GPUCommandEncoder) => void, label = 'GpuTimer.encoder'): Promise<{ wallMs: number; gpuMs: number | undefined }> {
     const start = performance.now();
     const encoder = this.#device.createCommandEncoder({ label });
-    record(this.wrap(encoder));
+    record(this.#wrap(encoder));
     const passes = this.#finish(encoder);
     this.#device.queue.submit([encoder.finish()]);
     await this.#device.queue.onSubmittedWorkDone();
@@ -55,11 +55,8 @@ export class GpuTimer {
     return { wallMs: wall, gpuMs: await this.#read(passes) };
   }
 
-  /**
-   * The encoder with timestamp writes added to each pass it begins (up to MAX_TIMED_PASSES). Call measure() rather
-   * than this, unless the submit must happen elsewhere; then call resolve(encoder) before finish() and read().
-   */
-  wrap(encoder: GPUCommandEncoder): GPUCommandEncoder {
+  /** The encoder with timestamp writes added to each pass it begins (up to MAX_TIMED_PASSES). */
+  #wrap(encoder: GPUCommandEncoder): GPUCommandEncoder {
     this.#used = 0;
     const querySet = this.#querySet;
     if (!querySet) return encoder;
@@ -83,16 +80,6 @@ export class GpuTimer {
     });
   }
 
-  /** Records the resolve of the timestamps written since wrap(); returns how many passes were timed. */
-  resolve(encoder: GPUCommandEncoder): number {
-    return this.#finish(encoder);
-  }
-
-  /** After the encoder given to resolve() has been submitted: the GPU time of its `passes` timed passes. */
-  read(passes: number): Promise<number | undefined> {
-    return this.#read(passes);
-  }
-
   /** Frees the query set and buffers. */
   destroy(): void {
     this.#querySet?.destroy();
@@ -100,6 +87,7 @@ export class GpuTimer {
     this.#readback?.destroy();
   }
 
+  /** Records the resolve and copy of the timestamps written since #wrap(); returns how many passes were timed. */
   #finish(encoder: GPUCommandEncoder): number {
     const passes = this.#used;
     if (!this.#querySet || !this.#resolve || !this.#readback || passes === 0) return passes;
@@ -108,6 +96,7 @@ export class GpuTimer {
     return passes;
   }
 
+  /** After the submit: the summed durations of `passes` passes, in ms. */
   async #read(passes: number): Promise<number | undefined> {
     if (!this.#readback || passes === 0) return undefined;
     await this.#readback.mapAsync(GPUMapMode.READ, 0, passes * 2 * TIMESTAMP_BYTES);
@@ -120,4 +109,34 @@ export class GpuTimer {
     }
     return nanoseconds > 0 ? nanoseconds / 1e6 : undefined;
   }
+}
+
+/**
+ * `gpu` with one change: devices it hands out also get 'timestamp-query' when the adapter has it, so that frames and
+ * maps of an AttentionEngine (which requests its own device) can be timed on the GPU as well. Everything else goes
+ * to the real objects (bound to them, since browser and Dawn methods check `this`).
+ */
+export function withTimestampQuery(gpu: GPU): GPU {
+  const bindAll = <T extends object>(target: T, overrides: Partial<Record<PropertyKey, unknown>>): T =>
+    new Proxy(target, {
+      get(object, property) {
+        if (property in overrides) return overrides[property];
+        const value = Reflect.get(object, property, object) as unknown;
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(object) : value;
+      },
+    });
+  const wrapAdapter = (adapter: GPUAdapter): GPUAdapter =>
+    bindAll(adapter, {
+      requestDevice: (descriptor: GPUDeviceDescriptor = {}) => {
+        const features = new Set<GPUFeatureName>(descriptor.requiredFeatures ?? []);
+        if (adapter.features.has('timestamp-query')) features.add('timestamp-query');
+        return adapter.requestDevice({ ...descriptor, requiredFeatures: [...features] });
+      },
+    });
+  return bindAll(gpu, {
+    requestAdapter: async (options?: GPURequestAdapterOptions) => {
+      const adapter = await gpu.requestAdapter(options);
+      return adapter ? wrapAdapter(adapter) : adapter;
+    },
+  });
 }

@@ -1,0 +1,34 @@
+/**
+ * Plain-JS peers written as one would by hand, beside the float64 references in src/compute/*.cpu.ts: tight loops
+ * over Float32Arrays without the references' non-finite bookkeeping, so the comparison is with fast JS too.
+ */
+
+/** Softmax over each row as one would write it by hand: max, sum of exp, scale; Float32Array in and out. */
+export function softmaxLoop(map: Float32Array, rows: number, cols: number, out: Float32Array): Float32Array {
+  for (let row = 0; row < rows; row++) {
+    const base = row * cols;
+    let max = -Infinity;
+    for (let col = 0; col < cols; col++) if (map[base + col] > max) max = map[base + col];
+    let sum = 0;
+    for (let col = 0; col < cols; col++) {
+      const e = Math.exp(map[base + col] - max);
+      out[base + col] = e;
+      sum += e;
+    }
+    const scale = 1 / sum;
+    for (let col = 0; col < cols; col++) out[base + col] *= scale;
+  }
+  return out;
+}
+
+/** Min and max of a map in one plain loop (no non-finite bookkeeping). */
+export function minMaxLoop(map: Float32Array): [number, number] {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let index = 0; index < map.length; index++) {
+    const value = map[index];
+    if (value < min) min = value;
+    if (value > max) max = value;
+  }
+  return [min, max];
+}

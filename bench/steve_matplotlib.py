@@ -1,0 +1,125 @@
+"""STEVE's per-update path, timed: the peer that `npm run bench` compares the web engine with.
+
+STEVE (github.com/erfanashams/steve, steve.py) redraws on every slider or checkbox change (its update()):
+    self_attn = encoder_attn[layer][0][head]            # one map, already in memory
+    self_attn = torch.nn.functional.softmax(self_attn, dim=-1)   # when the Softmax box is ticked
+    self_attn = self_attn[start:stop + 1, start:stop + 1]        # the chosen words' frames
+    im.set_data(self_attn)
+    im.set_clim(vmin=np.min(self_attn), vmax=np.max(self_attn))
+    fig.canvas.draw_idle()
+on a figure of 10 x 9.5 inches made by imshow(..., interpolation='bessel'), with two lines per phone boundary.
+This script does the same with numpy in place of torch (torch is not installed here; numpy's exp/sum over a
+float32 array is the same arithmetic on the CPU), on the Agg backend, drawing synchronously with
+fig.canvas.draw() so that the draw is actually timed (draw_idle only schedules it).
+
+Usage: python3 steve_matplotlib.py --npy FILE --layer 0 --head 0 --crop-start 300 --crop-frames 60 --reps 3
+Prints one JSON object on stdout: versions, figure size, and per region (full map, crop) the milliseconds of each
+step of each update.
+"""
+import argparse
+import json
+import platform
+import sys
+import time
+
+import numpy as np
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+# STEVE's figure: plt.subplots(figsize=(10, 9.5)) and these margins (steve.py), at matplotlib's default 100 dpi.
+FIGSIZE = (10, 9.5)
+MARGINS = dict(left=0.125, bottom=0.155, right=0.9, top=0.765, wspace=0, hspace=0)
+# Phone boundaries every 5 frames (100 ms), as the TypeScript benchmark draws them.
+PHONE_FRAMES = 5
+
+
+def softmax_last_axis(values):
+    """torch.nn.functional.softmax(x, dim=-1) for a float32 array: subtract the row max, exp, normalise."""
+    shifted = values - values.max(axis=-1, keepdims=True)
+    np.exp(shifted, out=shifted)
+    shifted /= shifted.sum(axis=-1, keepdims=True)
+    return shifted
+
+
+def boundary_lines(ax, start, stop):
+    """STEVE's draw_lines: for each phone boundary a horizontal and a vertical line across the crop."""
+    ticks = np.arange(start, stop + 1, PHONE_FRAMES) + 0.5
+    span = list(range(int(start), int(stop) + 2))
+    lines = []
+    for tick in ticks:
+        (horizontal,) = ax.plot(span, [tick] * len(span), color="black", linewidth=0.8, alpha=0.5)
+        (vertical,) = ax.plot([tick] * len(span), span, color="black", linewidth=0.8, alpha=0.5)
+        lines += [horizontal, vertical]
+    return lines
+
+
+def time_region(attn, start, stop, reps, softmax):
+    """Times `reps` updates showing frames [start, stop] (inclusive, as STEVE's chosen_frames_w) of `attn`."""
+    fig, ax = plt.subplots(figsize=FIGSIZE, num=f"steve-{start}-{stop}")
+    plt.subplots_adjust(**MARGINS)
+    extent = [start, stop + 1, stop + 1, start]
+    first = attn[start : stop + 1, start : stop + 1]
+    im = ax.imshow(first, extent=extent, interpolation="bessel")
+    boundary_lines(ax, start, stop)
+    ax.set_title(f"frames {start}..{stop}")
+    fig.canvas.draw()  # STEVE draws the figure once before any update; not timed
+    steps = {"softmaxMs": [], "cropSetDataMs": [], "setClimMs": [], "drawMs": [], "totalMs": []}
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        values = softmax_last_axis(attn.copy()) if softmax else attn
+        t1 = time.perf_counter()
+        values = values[start : stop + 1, start : stop + 1]
+        im.set_data(values)
+        t2 = time.perf_counter()
+        im.set_clim(vmin=np.min(values), vmax=np.max(values))
+        im.set_extent(extent)
+        t3 = time.perf_counter()
+        fig.canvas.draw()
+        t4 = time.perf_counter()
+        for key, (a, b) in zip(steps, [(t0, t1), (t1, t2), (t2, t3), (t3, t4), (t0, t4)]):
+            steps[key].append((b - a) * 1000)
+    width, height = fig.canvas.get_width_height()
+    plt.close(fig)
+    return {"frames": [int(start), int(stop)], "figurePixels": [width, height], **steps}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--npy", required=True, help="attention .npy, layers x 1 x heads x rows x cols")
+    parser.add_argument("--layer", type=int, default=0)
+    parser.add_argument("--head", type=int, default=0)
+    parser.add_argument("--crop-start", type=int, default=300)
+    parser.add_argument("--crop-frames", type=int, default=60)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--no-softmax", action="store_true")
+    args = parser.parse_args()
+
+    load_start = time.perf_counter()
+    tensor = np.load(args.npy, mmap_mode="r")
+    attn = np.array(tensor[args.layer, 0, args.head], dtype=np.float32)
+    load_ms = (time.perf_counter() - load_start) * 1000
+    frames = attn.shape[-1]
+    crop_start = min(args.crop_start, frames - 1)
+    crop_stop = min(crop_start + args.crop_frames, frames) - 1
+    result = {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "matplotlib": matplotlib.__version__,
+        "backend": matplotlib.get_backend(),
+        "softmax": "numpy (torch is not installed here)" if not args.no_softmax else "off",
+        "interpolation": "bessel",
+        "mapShape": list(attn.shape),
+        "loadMapMs": load_ms,
+        "regions": {
+            "full": time_region(attn, 0, frames - 1, args.reps, not args.no_softmax),
+            "crop": time_region(attn, crop_start, crop_stop, args.reps, not args.no_softmax),
+        },
+    }
+    json.dump(result, sys.stdout)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()
