@@ -8,33 +8,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, ElementHandle } from 'puppeteer-core';
-import puppeteer from 'puppeteer-core';
 import { createServer } from 'vite';
 import type { AttentionShape } from '../src/data/tensor.ts';
 import type { BenchResult } from './core/results.ts';
+import { CHROMIUM, launchChromium } from '../src/node/chromium.ts';
 import { writeSyntheticNpy } from './node/npyWriter.ts';
 
-/** Debian's Chromium. */
-export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-
-/**
- * WebGPU on SwiftShader's Vulkan, nothing reaching the network (the machine has none), and precise
- * performance.memory numbers (Chrome quantises them otherwise).
- */
-export const CHROMIUM_ARGS = [
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-vulkan=swiftshader',
-  '--use-angle=swiftshader',
-  '--disable-vulkan-surface',
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  '--enable-precise-memory-info',
-];
 
 /** Options of runBrowserBench. */
 export interface BrowserBenchOptions {
@@ -74,13 +53,7 @@ export async function runBrowserBench(options: BrowserBenchOptions): Promise<Ben
       await writeSyntheticNpy(path, shape);
       paths.push(path);
     }
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: !process.env.DISPLAY,
-      args: [...CHROMIUM_ARGS, `--user-data-dir=${userDataDir}`, '--window-size=1460,1000'],
-      defaultViewport: { width: 1440, height: 1000, deviceScaleFactor: 1 },
-      protocolTimeout: options.timeoutMs ?? 15 * 60_000,
-    });
+    browser = await launchChromium({ width: 1440, height: 1000, userDataDir, protocolTimeout: options.timeoutMs ?? 15 * 60_000 });
     const page = await browser.newPage();
     page.on('console', (message) => {
       const text = message.text();

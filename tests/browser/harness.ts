@@ -3,34 +3,16 @@
  * SwiftShader. Headed under Xvfb when a display is available (scripts/test.sh runs the suite under xvfb-run), so
  * screenshots include the WebGPU canvas; headless otherwise (the canvas still renders, toDataURL still works).
  */
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'puppeteer-core';
-import puppeteer from 'puppeteer-core';
 import type { ViteDevServer } from 'vite';
 import { createServer } from 'vite';
+import { launchChromium } from '../../src/node/chromium.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const ARTIFACTS = join(ROOT, 'tests/artifacts');
-export const CHROMIUM = '/usr/bin/chromium';
-
-/** The flags that give Chromium WebGPU on SwiftShader, and keep it off the (closed) network. */
-export const CHROMIUM_ARGS = [
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-vulkan=swiftshader',
-  '--use-angle=swiftshader',
-  '--disable-vulkan-surface',
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
-
 export interface BrowserSession {
   server: ViteDevServer;
   browser: Browser;
@@ -42,12 +24,7 @@ export async function startBrowserSession(): Promise<BrowserSession> {
   const server = await createServer({ configFile: join(ROOT, 'vite.config.ts'), server: { host: '127.0.0.1', port: 5400 + Math.floor(Math.random() * 500) }, logLevel: 'error' });
   await server.listen();
   const url = server.resolvedUrls!.local[0];
-  const browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: !process.env.DISPLAY,
-    args: [...CHROMIUM_ARGS, `--user-data-dir=${mkdtempSync(join(tmpdir(), 'steve-chromium-'))}`, '--window-size=1400,950'],
-    defaultViewport: { width: 1400, height: 900, deviceScaleFactor: 1 },
-  });
+  const browser = await launchChromium({ width: 1400, height: 900 });
   return {
     server,
     browser,

@@ -3,12 +3,11 @@
  * the served files (not the samples) on screen.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, CHROMIUM_ARGS, ROOT, screenshot } from './harness.ts';
+import { launchChromium } from '../../src/node/chromium.ts';
+import { ROOT, screenshot } from './harness.ts';
 
 const TIMIT = join(ROOT, 'demo/public/samples/timit');
 let server: ChildProcess;
@@ -32,12 +31,7 @@ beforeAll(async () => {
     });
     server.on('exit', (code) => reject(new Error(`steve serve exited with ${code}: ${stderr}`)));
   });
-  browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: !process.env.DISPLAY,
-    args: [...CHROMIUM_ARGS, `--user-data-dir=${mkdtempSync(join(tmpdir(), 'steve-chromium-'))}`],
-    defaultViewport: { width: 1400, height: 900 },
-  });
+  browser = await launchChromium({ width: 1400, height: 900 });
 }, 120_000);
 
 afterAll(async () => {
