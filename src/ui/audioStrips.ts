@@ -109,6 +109,44 @@ export class AudioStrips {
       : undefined;
   }
 
+  /**
+   * The time under a point of the waveform or spectrogram strips (either axis), or undefined elsewhere: where a
+   * drag selects a stretch of audio to play instead of panning the map.
+   */
+  timeAt(x: number, y: number): number | undefined {
+    const layout = this.#layout;
+    if (!layout || !this.#player) return undefined;
+    for (const view of [layout.waveform, layout.spectrogram, layout.waveformLeft, layout.spectrogramLeft]) {
+      if (x < view.x || x >= view.x + view.width || y < view.y || y >= view.y + view.height) continue;
+      const fraction = view.orientation === 'vertical' ? (y - view.y) / view.height : (x - view.x) / view.width;
+      return view.startSec + fraction * (view.endSec - view.startSec);
+    }
+    return undefined;
+  }
+
+  /** Plays the stretch between two times (a drag over the waveform or spectrogram), in either order. */
+  playRange(fromSec: number, toSec: number): void {
+    void this.#player?.play(Math.min(fromSec, toSec), Math.max(fromSec, toSec));
+  }
+
+  /** Shades a selected stretch over the top and left strips while it is being dragged. */
+  showSelection(fromSec: number, toSec: number): void {
+    const layout = this.#layout;
+    const context = this.canvas.getContext('2d');
+    if (!layout || !context) return;
+    const start = Math.min(fromSec, toSec);
+    const end = Math.max(fromSec, toSec);
+    context.fillStyle = 'rgba(40, 100, 220, 0.25)';
+    for (const view of [layout.spectrogram, layout.waveform]) {
+      const scale = view.width / (view.endSec - view.startSec);
+      context.fillRect(view.x + (start - view.startSec) * scale, view.y, (end - start) * scale, view.height);
+    }
+    for (const view of [layout.spectrogramLeft, layout.waveformLeft]) {
+      const scale = view.height / (view.endSec - view.startSec);
+      context.fillRect(view.x, view.y + (start - view.startSec) * scale, view.width, (end - start) * scale);
+    }
+  }
+
   /** Plays the segment under a click on a tier; returns false when the click was not on one. */
   clickTier(x: number, y: number): boolean {
     const layout = this.#layout;

@@ -255,11 +255,21 @@ function wireMouse(viewer: Viewer, hover: HTMLElement, strips: AudioStrips, appl
     event.preventDefault();
     viewer.zoomAt(Math.exp(-event.deltaY * 0.0015), event.offsetX, event.offsetY);
   }, { passive: false });
+  // A drag that starts on the waveform or spectrogram selects a stretch of audio (played on release) instead of panning.
+  let selection: { fromSec: number; toSec: number } | undefined;
   canvas.addEventListener('pointerdown', (event) => {
+    const time = strips.timeAt(event.offsetX, event.offsetY);
+    selection = time === undefined ? undefined : { fromSec: time, toSec: time };
     drag = { x: event.offsetX, y: event.offsetY, moved: false };
     canvas.setPointerCapture(event.pointerId);
   });
   canvas.addEventListener('pointermove', (event) => {
+    if (selection && (event.buttons & 1) !== 0) {
+      selection.toSec = strips.timeAt(event.offsetX, event.offsetY) ?? selection.toSec;
+      strips.draw(viewer);
+      strips.showSelection(selection.fromSec, selection.toSec);
+      return;
+    }
     if (drag && (event.buttons & 1) !== 0) {
       const dx = event.offsetX - drag.x;
       const dy = event.offsetY - drag.y;
@@ -275,6 +285,13 @@ function wireMouse(viewer: Viewer, hover: HTMLElement, strips: AudioStrips, appl
   canvas.addEventListener('pointerup', (event) => {
     const click = drag && !drag.moved;
     drag = undefined;
+    const selected = selection;
+    selection = undefined;
+    // A real stretch (more than 10 ms) plays; a click on a strip falls through to clickTier, which plays the view.
+    if (selected && Math.abs(selected.toSec - selected.fromSec) > 0.01) {
+      strips.playRange(selected.fromSec, selected.toSec);
+      return;
+    }
     if (!click) return;
     const cell = viewer.cellAt(event.offsetX, event.offsetY);
     if (cell && viewer.cells.length > 1) {

@@ -294,6 +294,63 @@ describe('figure export', () => {
   });
 });
 
+describe('audio beside the map', () => {
+  /** Replaces AudioContext with one that records what would be played: (offset, duration) in seconds. */
+  async function recordPlayback(page: Page) {
+    await page.evaluateOnNewDocument(() => {
+      const played: [number, number][] = [];
+      (window as unknown as { played: [number, number][] }).played = played;
+      class RecordingContext {
+        state = 'running';
+        currentTime = 0;
+        outputLatency = 0;
+        destination = {};
+        createBuffer(_channels: number, length: number) {
+          const data = new Float32Array(length);
+          return { getChannelData: () => data };
+        }
+        createBufferSource() {
+          return { buffer: null, onended: null, connect() {}, disconnect() {}, stop() {}, start: (_when: number, offset: number, duration: number) => played.push([offset, duration]) };
+        }
+        async resume() {}
+        async close() {}
+      }
+      (window as unknown as { AudioContext: unknown }).AudioContext = RecordingContext;
+    });
+  }
+
+  it('plays a phone clicked on the tier above the map, and a stretch dragged across the waveform', async () => {
+    const page = await session.browser.newPage();
+    await recordPlayback(page);
+    await page.goto(session.url);
+    await page.waitForFunction(() => document.body.dataset.ready, { timeout: 120_000 });
+    await idle(page);
+    const rect = await cellRect(page);
+    const canvas = await page.$eval('#map-canvas', (e) => e.getBoundingClientRect().toJSON() as { x: number; y: number });
+    // The phone tier is the third strip from the top (spectrogram 56 + 2, waveform 34 + 2): "sh" covers map
+    // columns 0..3 (frames 10..14), so a click at column 2 plays sh, 3050..4559 samples at 16 kHz.
+    const cellPx = rect.width / 27;
+    await page.mouse.click(canvas.x + rect.x + 2 * cellPx, canvas.y + 56 + 2 + 34 + 2 + 9);
+    await page.waitForFunction(() => (window as unknown as { played: unknown[] }).played.length > 0, { timeout: 10_000 });
+    const [offset, duration] = await page.evaluate(() => (window as unknown as { played: [number, number][] }).played[0]);
+    expect(offset).toBeCloseTo(3050 / 16000, 3);
+    expect(duration).toBeCloseTo((4559 - 3050) / 16000, 3);
+
+    // Drag across the waveform (second strip) from map column 5 to column 15: frames 15..25 = 0.30 s..0.50 s.
+    const y = canvas.y + 56 + 2 + 17;
+    await page.mouse.move(canvas.x + rect.x + 5 * cellPx, y);
+    await page.mouse.down();
+    await page.mouse.move(canvas.x + rect.x + 10 * cellPx, y, { steps: 4 });
+    await page.mouse.move(canvas.x + rect.x + 15 * cellPx, y, { steps: 4 });
+    await page.mouse.up();
+    await page.waitForFunction(() => (window as unknown as { played: unknown[] }).played.length > 1, { timeout: 10_000 });
+    const [from, length] = await page.evaluate(() => (window as unknown as { played: [number, number][] }).played[1]);
+    expect(from).toBeCloseTo(0.3, 2);
+    expect(length).toBeCloseTo(0.2, 2);
+    await page.close();
+  });
+});
+
 describe('viewer robustness', () => {
   it('reads out query and key frames, times, phones, words and the value (softmax and raw) under the cursor', async () => {
     const { page } = await openViewer(session);
