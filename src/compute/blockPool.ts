@@ -3,7 +3,7 @@
  * rendering. Kernel: shaders/compute/blockPool.wgsl; reference: blockPool.cpu.ts.
  */
 import type { ShaderSources } from '../gpu/pipeline.ts';
-import { createAttentionPipelineFromFiles } from '../gpu/pipeline.ts';
+import { createAttentionPipelinesForAllFormats } from '../gpu/pipeline.ts';
 import type { AttentionView, StorageFormat } from '../gpu/storageFormat.ts';
 import { blockPoolShape } from './blockPool.cpu.ts';
 import {
@@ -64,12 +64,10 @@ export class BlockPoolPass {
 
   /** Compiles the kernel for both storage formats. */
   static async create(device: GPUDevice, shaders: ShaderSources): Promise<BlockPoolPass> {
-    const constants = { WorkgroupSize: WORKGROUP_SIZE };
-    const [float32, float16] = await Promise.all([
-      createAttentionPipelineFromFiles(device, shaders, 'BlockPoolPass.pipeline', KERNEL_FILES, 'float32', constants),
-      createAttentionPipelineFromFiles(device, shaders, 'BlockPoolPass.pipeline', KERNEL_FILES, 'float16', constants),
-    ]);
-    return new BlockPoolPass(device, { float32, float16 });
+    const pipelines = await createAttentionPipelinesForAllFormats(device, shaders, 'BlockPoolPass.pipeline', KERNEL_FILES, {
+      WorkgroupSize: WORKGROUP_SIZE,
+    });
+    return new BlockPoolPass(device, pipelines);
   }
 
   /** Bytes of each output (mean, max): maps x ceil(rows / k) x ceil(cols / k) f32. */

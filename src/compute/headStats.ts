@@ -5,7 +5,7 @@
  */
 import { createStorageBuffer } from '../gpu/buffers.ts';
 import type { ShaderSources } from '../gpu/pipeline.ts';
-import { createAttentionPipeline, createComputePipelineFromFiles } from '../gpu/pipeline.ts';
+import { createAttentionPipelinesForAllFormats, createComputePipelineFromFiles } from '../gpu/pipeline.ts';
 import type { AttentionView, StorageFormat } from '../gpu/storageFormat.ts';
 import { LOAD_PREFIX } from '../gpu/storageFormat.ts';
 import { DEFAULT_NEAR_FRAMES, HEAD_STATS_VALUES } from './headStats.cpu.ts';
@@ -75,9 +75,8 @@ export class HeadStatsPass {
   /** Compiles the row kernel for both storage formats and the reduce kernel. */
   static async create(device: GPUDevice, shaders: ShaderSources): Promise<HeadStatsPass> {
     const constants = { WorkgroupSize: WORKGROUP_SIZE };
-    const [float32, float16, reduce] = await Promise.all([
-      createAttentionPipeline(device, shaders, 'HeadStatsPass.rowPipeline', ROW_KERNEL, 'float32', constants),
-      createAttentionPipeline(device, shaders, 'HeadStatsPass.rowPipeline', ROW_KERNEL, 'float16', constants),
+    const [rowPipelines, reduce] = await Promise.all([
+      createAttentionPipelinesForAllFormats(device, shaders, 'HeadStatsPass.rowPipeline', [ROW_KERNEL], constants),
       // The reduce kernel reads the f32 row statistics through the float32 prefix.
       createComputePipelineFromFiles(
         device,
@@ -87,7 +86,7 @@ export class HeadStatsPass {
         constants,
       ),
     ]);
-    return new HeadStatsPass(device, { float32, float16 }, reduce);
+    return new HeadStatsPass(device, rowPipelines, reduce);
   }
 
   /** Bytes of an output holding `maps` records of 4 f32. */

@@ -5,7 +5,7 @@
  */
 import { createStorageBuffer } from '../gpu/buffers.ts';
 import type { ShaderSources } from '../gpu/pipeline.ts';
-import { createAttentionPipeline, createComputePipelineFromFiles } from '../gpu/pipeline.ts';
+import { createAttentionPipelinesForAllFormats, createComputePipelineFromFiles } from '../gpu/pipeline.ts';
 import type { AttentionView, StorageFormat } from '../gpu/storageFormat.ts';
 import { LOAD_PREFIX } from '../gpu/storageFormat.ts';
 import { bindAttentionView, checkInteger, checkOutputSize, PassDestroyedError, UniformCache } from './passSupport.ts';
@@ -77,15 +77,14 @@ export class RolloutPass {
   /** Compiles the prepare kernel for both storage formats and the float32 multiply kernel. */
   static async create(device: GPUDevice, shaders: ShaderSources): Promise<RolloutPass> {
     const prepareConstants = { WorkgroupSize: PREPARE_WORKGROUP_SIZE };
-    const [float32, float16, multiply] = await Promise.all([
-      createAttentionPipeline(device, shaders, 'RolloutPass.preparePipeline', PREPARE_KERNEL, 'float32', prepareConstants),
-      createAttentionPipeline(device, shaders, 'RolloutPass.preparePipeline', PREPARE_KERNEL, 'float16', prepareConstants),
+    const [preparePipelines, multiply] = await Promise.all([
+      createAttentionPipelinesForAllFormats(device, shaders, 'RolloutPass.preparePipeline', [PREPARE_KERNEL], prepareConstants),
       // The multiply kernel reads its left operand, an f32 intermediate, through the float32 prefix.
       createComputePipelineFromFiles(device, shaders, 'RolloutPass.multiplyPipeline', [LOAD_PREFIX.float32, MULTIPLY_KERNEL], {
         TileSize: TILE_SIZE,
       }),
     ]);
-    return new RolloutPass(device, { float32, float16 }, multiply);
+    return new RolloutPass(device, preparePipelines, multiply);
   }
 
   /** Bytes of the output: size x size f32. */

@@ -5,7 +5,7 @@
  */
 import { createStorageBuffer, writeBufferPadded } from '../gpu/buffers.ts';
 import type { ShaderSources } from '../gpu/pipeline.ts';
-import { createAttentionPipelineFromFiles } from '../gpu/pipeline.ts';
+import { createAttentionPipelinesForAllFormats } from '../gpu/pipeline.ts';
 import type { AttentionView, StorageFormat } from '../gpu/storageFormat.ts';
 import { bindAttentionView, checkInteger, checkOutputSize, PassDestroyedError, UniformCache } from './passSupport.ts';
 import type { FrameRange } from './segmentPool.cpu.ts';
@@ -88,12 +88,10 @@ export class SegmentPoolPass {
 
   /** Compiles the kernel for both storage formats. */
   static async create(device: GPUDevice, shaders: ShaderSources): Promise<SegmentPoolPass> {
-    const constants = { WorkgroupSize: WORKGROUP_SIZE };
-    const [float32, float16] = await Promise.all([
-      createAttentionPipelineFromFiles(device, shaders, 'SegmentPoolPass.pipeline', KERNEL_FILES, 'float32', constants),
-      createAttentionPipelineFromFiles(device, shaders, 'SegmentPoolPass.pipeline', KERNEL_FILES, 'float16', constants),
-    ]);
-    return new SegmentPoolPass(device, { float32, float16 });
+    const pipelines = await createAttentionPipelinesForAllFormats(device, shaders, 'SegmentPoolPass.pipeline', KERNEL_FILES, {
+      WorkgroupSize: WORKGROUP_SIZE,
+    });
+    return new SegmentPoolPass(device, pipelines);
   }
 
   /** Bytes of each output (mean, max): maps x rowSegmentCount x colSegmentCount f32. */

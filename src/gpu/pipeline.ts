@@ -48,21 +48,9 @@ export async function createComputePipelineFromFiles(
   return pipeline;
 }
 
-/** Pipeline for a kernel that reads attention through loadAttention(), specialised for a storage format. */
-export function createAttentionPipeline(
-  device: GPUDevice,
-  sources: ShaderSources,
-  label: string,
-  kernelPath: string,
-  format: StorageFormat,
-  constants?: Record<string, number>,
-): Promise<GPUComputePipeline> {
-  return createComputePipelineFromFiles(device, sources, `${label}.${format}`, [LOAD_PREFIX[format], kernelPath], constants);
-}
-
 /**
- * Like createAttentionPipeline, for a kernel made of several files after the load prefix
- * (e.g. ['common/finite.wgsl', 'common/rowSoftmax.wgsl', 'compute/softmax.wgsl']).
+ * Pipeline for a kernel that reads attention through loadAttention(), specialised for a storage format: the format's
+ * load prefix, then the kernel's files (e.g. ['common/finite.wgsl', 'common/rowSoftmax.wgsl', 'compute/softmax.wgsl']).
  */
 export function createAttentionPipelineFromFiles(
   device: GPUDevice,
@@ -73,4 +61,22 @@ export function createAttentionPipelineFromFiles(
   constants?: Record<string, number>,
 ): Promise<GPUComputePipeline> {
   return createComputePipelineFromFiles(device, sources, `${label}.${format}`, [LOAD_PREFIX[format], ...paths], constants);
+}
+
+/**
+ * A kernel's pipelines for both storage formats, compiled together up front: for passes that record synchronously
+ * and so cannot wait for a pipeline inside encode() (KernelPipelines is the lazy alternative).
+ */
+export async function createAttentionPipelinesForAllFormats(
+  device: GPUDevice,
+  sources: ShaderSources,
+  label: string,
+  paths: string[],
+  constants?: Record<string, number>,
+): Promise<Record<StorageFormat, GPUComputePipeline>> {
+  const [float32, float16] = await Promise.all([
+    createAttentionPipelineFromFiles(device, sources, label, paths, 'float32', constants),
+    createAttentionPipelineFromFiles(device, sources, label, paths, 'float16', constants),
+  ]);
+  return { float32, float16 };
 }
