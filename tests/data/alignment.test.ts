@@ -16,9 +16,9 @@ import {
   segmentStartSec,
 } from '../../src/data/alignment.ts';
 import { makeDummyAlignment } from '../../src/data/dummyAlignment.ts';
-import { InputError } from '../../src/data/inputError.ts';
 import { parseTextGrid } from '../../src/data/textgrid.ts';
 import { loadAlignmentForWav } from '../../src/node/findAlignments.ts';
+import { inputErrorOf } from '../helpers/inputErrors.ts';
 
 const SAMPLES = new URL('../../demo/public/samples/', import.meta.url);
 const samplePath = (path: string) => new URL(path, SAMPLES).pathname;
@@ -64,16 +64,6 @@ function expectSteve(alignment: Alignment, want: SteveUtterance): void {
     expect(words.stop.length - want.words.stop.length).toBe(1);
     expect(words.stop.at(-1)).toBe(alignment.phones.at(-2)!.endSample);
   }
-}
-
-function inputErrorOf(action: () => unknown): InputError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InputError);
-    return error as InputError;
-  }
-  throw new Error('expected an InputError, nothing was thrown');
 }
 
 const timitTexts = { phn: readSample('timit/LDC93S1.phn'), wrd: readSample('timit/LDC93S1.wrd'), txt: readSample('timit/LDC93S1.txt') };

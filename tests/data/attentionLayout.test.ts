@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { elementCount, formatShape, normaliseLayerShape, normaliseShape, orderLayerNames, stackLayerShapes } from '../../src/data/attentionLayout.ts';
-import { InputError } from '../../src/data/inputError.ts';
-
-function thrown(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InputError);
-    return error as InputError;
-  }
-  throw new Error('expected an InputError');
-}
+import { inputErrorOf } from '../helpers/inputErrors.ts';
 
 describe('normaliseShape', () => {
   it.each([
@@ -24,7 +14,7 @@ describe('normaliseShape', () => {
   });
 
   it('refuses a batch of more than one utterance', () => {
-    const error = thrown(() => normaliseShape([12, 4, 6, 50, 50], 'batch.npy'));
+    const error = inputErrorOf(() => normaliseShape([12, 4, 6, 50, 50], 'batch.npy'));
     expect(error.kind).toBe('unsupported-layout');
     expect(error.message).toMatch(/^batch\.npy: shape \(12, 4, 6, 50, 50\) has batch size 4 on axis 1; a file must hold one utterance/);
   });
@@ -36,14 +26,14 @@ describe('normaliseShape', () => {
     [[2, 0, 5], /r\.npy: shape \(2, 0, 5\) has an axis of length 0/],
     [[2 ** 20, 2 ** 20, 2 ** 20], /r\.npy: shape \(1048576, 1048576, 1048576\) has more than 9007199254740991 elements/],
   ])('refuses %j', (dims, message) => {
-    const error = thrown(() => normaliseShape(dims, 'r.npy'));
+    const error = inputErrorOf(() => normaliseShape(dims, 'r.npy'));
     expect(error.kind).toBe('unsupported-layout');
     expect(error.message).toMatch(message);
   });
 
   it('refuses dimensions that are not non-negative integers', () => {
-    expect(thrown(() => normaliseShape([2, -1], 'n.npy')).kind).toBe('bad-header');
-    expect(thrown(() => normaliseShape([2, 1.5], 'n.npy')).kind).toBe('bad-header');
+    expect(inputErrorOf(() => normaliseShape([2, -1], 'n.npy')).kind).toBe('bad-header');
+    expect(inputErrorOf(() => normaliseShape([2, 1.5], 'n.npy')).kind).toBe('bad-header');
   });
 });
 
@@ -66,17 +56,17 @@ describe('per-layer arrays', () => {
   });
 
   it('refuses names without a layer number, and two names for one layer', () => {
-    const unnumbered = thrown(() => orderLayerNames(['layer_0', 'query', 'key'], 'f.npz'));
+    const unnumbered = inputErrorOf(() => orderLayerNames(['layer_0', 'query', 'key'], 'f.npz'));
     expect(unnumbered.kind).toBe('unsupported-layout');
     expect(unnumbered.message).toMatch(/^f\.npz: found 3 attention arrays, so they are read as one per layer, but 'query', 'key' does not end in a layer number/);
-    expect(thrown(() => orderLayerNames(['a1', 'b01'], 'f.npz')).message).toMatch(/f\.npz: arrays 'a1' and 'b01' both claim layer 1/);
+    expect(inputErrorOf(() => orderLayerNames(['a1', 'b01'], 'f.npz')).message).toMatch(/f\.npz: arrays 'a1' and 'b01' both claim layer 1/);
   });
 
   it('accepts heads x rows x cols, 1 x heads x rows x cols and rows x cols per layer', () => {
     expect(normaliseLayerShape([3, 7, 5], 'f', 'a')).toEqual({ layers: 1, heads: 3, rows: 7, cols: 5 });
     expect(normaliseLayerShape([1, 3, 7, 5], 'f', 'a')).toEqual({ layers: 1, heads: 3, rows: 7, cols: 5 });
     expect(normaliseLayerShape([7, 5], 'f', 'a')).toEqual({ layers: 1, heads: 1, rows: 7, cols: 5 });
-    expect(thrown(() => normaliseLayerShape([2, 3, 7, 5], 'f.npz', 'layer_0')).message).toMatch(
+    expect(inputErrorOf(() => normaliseLayerShape([2, 3, 7, 5], 'f.npz', 'layer_0')).message).toMatch(
       /f\.npz: per-layer array 'layer_0' has shape \(2, 3, 7, 5\), which holds 2 layers/,
     );
   });
@@ -84,7 +74,7 @@ describe('per-layer arrays', () => {
   it('stacks equal shapes and refuses different ones', () => {
     const layers = [0, 1, 2].map((i) => ({ name: `l${i}`, dims: [1, 3, 7, 5] }));
     expect(stackLayerShapes(layers, 'f')).toEqual({ layers: 3, heads: 3, rows: 7, cols: 5 });
-    const error = thrown(() => stackLayerShapes([...layers, { name: 'l3', dims: [3, 7, 4] }], 'f.npz'));
+    const error = inputErrorOf(() => stackLayerShapes([...layers, { name: 'l3', dims: [3, 7, 4] }], 'f.npz'));
     expect(error.kind).toBe('unsupported-layout');
     expect(error.message).toMatch(/f\.npz: per-layer arrays must all have the same shape: 'l0' is \(1, 3, 7, 5\) but 'l3' is \(3, 7, 4\)/);
   });

@@ -10,21 +10,12 @@ import {
   formulaRange,
   makeNpy,
 } from '../helpers/tensorFixtures.ts';
+import { expectInputError } from '../helpers/inputErrors.ts';
 
 const STEVE_SHAPE = { layers: 2, heads: 3, rows: 7, cols: 5 };
 const MAP = 7 * 5;
 
 /** Expects `promise` to reject with an InputError of `kind` whose message matches `message`. */
-async function expectInputError(promise: Promise<unknown>, kind: InputError['kind'], message: RegExp): Promise<InputError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(InputError);
-  expect((error as InputError).kind).toBe(kind);
-  expect((error as InputError).message).toMatch(message);
-  return error as InputError;
-}
 
 describe('parseNpyHeader', () => {
   it('parses the header numpy writes for a 5-d float32 array', () => {

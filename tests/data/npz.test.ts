@@ -1,24 +1,14 @@
 import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { makeMemorySource } from '../../src/data/byteSource.ts';
-import { InputError } from '../../src/data/inputError.ts';
 import { openNpz } from '../../src/data/npz.ts';
 import { crc32, listZipEntries } from '../../src/data/zip.ts';
 import { countingSource, fixtureBytes, fixtureSource, formulaRange, makeNpy } from '../helpers/tensorFixtures.ts';
+import { expectInputError } from '../helpers/inputErrors.ts';
 
 const MAP = 7 * 5;
 const STEVE_SHAPE = { layers: 2, heads: 3, rows: 7, cols: 5 };
 const STEVE_METADATA = { spf: 320, sampleRate: 16000, model: 'whisper-tiny' };
-
-async function expectInputError(promise: Promise<unknown>, kind: InputError['kind'], message: RegExp): Promise<void> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(InputError);
-  expect((error as InputError).kind).toBe(kind);
-  expect((error as InputError).message).toMatch(message);
-}
 
 async function expectSteveValues(name: string): Promise<void> {
   const attention = await openNpz(fixtureSource(name));

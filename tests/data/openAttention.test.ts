@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeMemorySource, withReadProgress } from '../../src/data/byteSource.ts';
-import { InputError } from '../../src/data/inputError.ts';
 import {
   computeMapStats,
   detectAttentionFormat,
@@ -14,16 +13,7 @@ import {
 } from '../../src/data/openAttention.ts';
 import { makeFileSource } from '../../src/node/fileSource.ts';
 import { fixtureBytes, fixturePath, fixtureSource, formulaRange } from '../helpers/tensorFixtures.ts';
-
-async function expectInputError(promise: Promise<unknown>, kind: InputError['kind'], message: RegExp): Promise<void> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(InputError);
-  expect((error as InputError).kind).toBe(kind);
-  expect((error as InputError).message).toMatch(message);
-}
+import { expectInputError } from '../helpers/inputErrors.ts';
 
 describe('openAttention', () => {
   it.each([

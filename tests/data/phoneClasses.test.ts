@@ -1,24 +1,14 @@
 /** STEVE's phone tables (copied from its resources/ into demo/public/samples/) and the label lookup. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/data/inputError.ts';
 import { lookupPhoneClass, parsePhoneClasses, parsePhoneFolding } from '../../src/data/phoneClasses.ts';
 import { parseTextGrid } from '../../src/data/textgrid.ts';
+import { inputErrorOf } from '../helpers/inputErrors.ts';
 
 const SAMPLES = new URL('../../demo/public/samples/', import.meta.url);
 const read = (name: string) => readFileSync(new URL(name, SAMPLES), 'utf8');
 const classes = parsePhoneClasses(read('phonemapsat.csv'), 'phonemapsat.csv');
 const folding = parsePhoneFolding(read('phonemapsat_60_49_40.csv'), 'phonemapsat_60_49_40.csv');
-
-function inputErrorOf(action: () => unknown): InputError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InputError);
-    return error as InputError;
-  }
-  throw new Error('expected an InputError, nothing was thrown');
-}
 
 describe(parsePhoneClasses.name, () => {
   it('reads the 64 rows of phonemapsat.csv (BOM, CRLF, NAN)', () => {

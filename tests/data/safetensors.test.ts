@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { makeMemorySource } from '../../src/data/byteSource.ts';
-import { InputError } from '../../src/data/inputError.ts';
 import { openSafetensors, parseAttentionMetadata, readSafetensorsHeader } from '../../src/data/safetensors.ts';
 import { countingSource, fixtureSource, formulaRange, makeSafetensors } from '../helpers/tensorFixtures.ts';
+import { expectInputError } from '../helpers/inputErrors.ts';
 
 const MAP = 7 * 5;
 const STEVE_METADATA = { spf: 320, sampleRate: 16000, model: 'whisper-tiny' };
-
-async function expectInputError(promise: Promise<unknown>, kind: InputError['kind'], message: RegExp): Promise<void> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(InputError);
-  expect((error as InputError).kind).toBe(kind);
-  expect((error as InputError).message).toMatch(message);
-}
 
 /** A hand-made file with one F32 tensor of shape `shape` at data_offsets `offsets` over `dataBytes` bytes. */
 function oneTensor(shape: number[], offsets: [number, number], dataBytes: number, dtype = 'F32'): Uint8Array {

@@ -5,9 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/data/inputError.ts';
 import type { TextGrid } from '../../src/data/textgrid.ts';
 import { parseTextGrid, parseTextGridText } from '../../src/data/textgrid.ts';
+import { inputErrorOf } from '../helpers/inputErrors.ts';
 
 const FIXTURES = new URL('../fixtures/textgrid/', import.meta.url);
 const SAMPLES = new URL('../../demo/public/samples/', import.meta.url);
@@ -35,16 +35,6 @@ function fromPraat(report: { xmin: number; xmax: number; tiers: PraatTier[] }): 
         : { kind: 'point', name: tier.name, xmin: tier.xmin, xmax: tier.xmax, points: tier.points.map(([time, mark]) => ({ time, mark })) },
     ),
   };
-}
-
-function inputErrorOf(action: () => unknown): InputError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InputError);
-    return error as InputError;
-  }
-  throw new Error('expected an InputError, nothing was thrown');
 }
 
 const header = 'File type = "ooTextFile"\nObject class = "TextGrid"\n\n';

@@ -1,21 +1,11 @@
 /** TIMIT .phn/.wrd/.txt readers on the bundled LDC93S1 sample and on broken variants. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/data/inputError.ts';
 import { parseTimitSegments, parseTimitText } from '../../src/data/timit.ts';
+import { inputErrorOf } from '../helpers/inputErrors.ts';
 
 const SAMPLES = new URL('../../demo/public/samples/timit/', import.meta.url);
 const read = (name: string) => readFileSync(new URL(name, SAMPLES), 'utf8');
-
-function inputErrorOf(action: () => unknown): InputError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InputError);
-    return error as InputError;
-  }
-  throw new Error('expected an InputError, nothing was thrown');
-}
 
 describe(parseTimitSegments.name, () => {
   it('reads the 37 phones of LDC93S1.phn', () => {

@@ -8,6 +8,7 @@ import * as wavefileModule from 'wavefile';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/data/inputError.ts';
 import { parseWav } from '../../src/data/wav.ts';
+import { inputErrorOf } from '../helpers/inputErrors.ts';
 
 const AUDIO = new URL('../fixtures/audio/', import.meta.url);
 const read = (name: string) => new Uint8Array(readFileSync(new URL(name, AUDIO)));
@@ -29,15 +30,6 @@ interface Expected {
 const expected = JSON.parse(readFileSync(new URL('expected.json', AUDIO), 'utf8')) as { files: Record<string, Expected> };
 
 /** Runs `action` and returns the InputError it throws (failing the test if it throws nothing or something else). */
-function inputErrorOf(action: () => unknown): InputError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InputError);
-    return error as InputError;
-  }
-  throw new Error('expected an InputError, nothing was thrown');
-}
 
 /** A copy of a fixture with one little-endian field overwritten. */
 function patched(name: string, offset: number, value: number, bytes: 2 | 4): Uint8Array {
