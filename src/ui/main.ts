@@ -181,22 +181,20 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
   window.addEventListener('resize', () => viewer.layout());
   wireMouse(viewer, hover, strips, apply);
   wireKeyboard(viewer, () => params, apply);
-  wireFiles(viewer, status, async (utterances) => {
+  /** Keeps what is loaded, adds the new utterances and shows the first of them. */
+  const addUtterances = async (utterances: LoadedUtterance[]) => {
     viewer.setUtterances([...viewer.utterances, ...utterances]);
     pane.rebuild(paneLimits(viewer.utterances, params.utterance));
     await apply({ utterance: viewer.utterances.length - utterances.length, wordStart: 0, wordEnd: 0 });
-  });
+  };
+  wireFiles(viewer, status, addUtterances);
   await apply(params);
 
   return {
     viewer,
     engine,
     setParams: apply,
-    loadFiles: async (files) => (await addFiles(viewer, files, async (u) => {
-      viewer.setUtterances([...viewer.utterances, ...u]);
-      pane.rebuild(paneLimits(viewer.utterances, params.utterance));
-      await apply({ utterance: viewer.utterances.length - u.length, wordStart: 0, wordEnd: 0 });
-    })),
+    loadFiles: (files) => addFiles(files, addUtterances),
     exportSvg: () => exportViewSvg(viewer),
     exportPng: async () => {
       const blob = await exportViewPng(viewer);
@@ -376,7 +374,7 @@ function showReadProgress(bytesRead: number, byteLength: number, fileName: strin
   if (label) label.textContent = bar.hidden ? '' : bar.title;
 }
 
-async function addFiles(viewer: Viewer, files: File[], add: (u: LoadedUtterance[]) => Promise<void>): Promise<string[]> {
+async function addFiles(files: File[], add: (u: LoadedUtterance[]) => Promise<void>): Promise<string[]> {
   const { utterances, problems } = await loadDroppedFiles(files, undefined, undefined, showReadProgress);
   if (utterances.length > 0) await add(utterances);
   return problems;
@@ -389,7 +387,7 @@ function wireFiles(viewer: Viewer, status: HTMLElement, add: (u: LoadedUtterance
   const handle = async (files: File[]) => {
     status.textContent = `reading ${files.length} file(s)...`;
     const before = viewer.utterances.length;
-    const problems = await addFiles(viewer, files, add);
+    const problems = await addFiles(files, add);
     report(problems, viewer.utterances.length - before);
   };
   document.addEventListener('dragover', (event) => {
