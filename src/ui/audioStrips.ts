@@ -54,7 +54,8 @@ export class AudioStrips {
     context.clearRect(0, 0, this.canvas.clientWidth, this.canvas.clientHeight);
     this.#layout = undefined;
     const info = viewer.info;
-    const cell = viewer.cells.length === 1 ? viewer.cells[0] : undefined;
+    // Strips follow the time axis of one map of frames; a pooled map's rows and columns are segments, not time.
+    const cell = viewer.cells.length === 1 && !viewer.cells[0].segmentLabels ? viewer.cells[0] : undefined;
     const spf = info?.utterance.spf?.samplesPerFrame;
     if (!info || !cell || !spf) return;
     this.#setUtterance(info.utterance);

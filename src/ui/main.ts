@@ -299,7 +299,8 @@ function wireMouse(viewer: Viewer, hover: HTMLElement, strips: AudioStrips, appl
     if (strips.clickTier(event.offsetX, event.offsetY)) return;
     const point = viewer.mapPointAt(event.offsetX, event.offsetY);
     const origin = viewer.info?.frameOrigin ?? 0;
-    if (point) strips.playCell(origin + point.row, origin + point.col);
+    // Rows and columns are frames, except in a pooled map (segments), whose cells have no single frame to play.
+    if (point && !point.cell.segmentLabels) strips.playCell(origin + point.row, origin + point.col);
   });
   canvas.addEventListener('dblclick', () => viewer.resetZoom());
 
@@ -318,6 +319,11 @@ function wireMouse(viewer: Viewer, hover: HTMLElement, strips: AudioStrips, appl
     const index = point.row * point.cell.cols + point.col;
     const value = values.map?.[index];
     const raw = values.raw?.[index];
+    const labels = point.cell.segmentLabels;
+    if (labels) {
+      hover.textContent = `${point.cell.title}  query ${labels[point.row]}  key ${labels[point.col]}  value ${value === undefined ? '-' : formatValue(value)}`;
+      return;
+    }
     const queryFrame = info.frameOrigin + point.row;
     const keyFrame = info.frameOrigin + point.col;
     const spf = info.utterance.spf?.samplesPerFrame;

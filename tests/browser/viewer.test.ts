@@ -155,6 +155,17 @@ describe('viewer in Chromium', () => {
     expect(cells).toEqual([[7, 7, 'L1 H2 pooled onto phones (mean)']]);
     const labels = await page.$$eval('#overlay .axis-label.x', (els) => els.map((e) => e.textContent));
     expect(labels).toEqual(['sh', 'ix', 'hv', 'eh', 'dcl', 'jh', 'ih']);
+    // The axes are phones, not time: no time strips beside the map, and the hover names the phones of the cell.
+    const stripsDrawn = await page.$eval('#strips', (c) => {
+      const data = (c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, (c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height).data;
+      return data.some((v, i) => i % 4 === 3 && v > 0);
+    });
+    expect(stripsDrawn).toBe(false);
+    const rect = await cellRect(page);
+    const canvas = await page.$eval('#map-canvas', (e) => e.getBoundingClientRect().toJSON() as { x: number; y: number });
+    await page.mouse.move(canvas.x + rect.x + (3 + 0.5) * (rect.width / 7), canvas.y + rect.y + (1 + 0.5) * (rect.height / 7));
+    await page.waitForFunction(() => (document.getElementById('hover')!.textContent ?? '').includes('value'), { timeout: 20_000 });
+    expect(await page.$eval('#hover', (e) => e.textContent)).toMatch(/query ix {2}key eh {2}value /);
     await screenshot(page, 'viewer-pooled');
     expect(errors).toEqual([]);
     await page.close();
