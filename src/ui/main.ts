@@ -93,7 +93,8 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
       banner.classList.toggle('synthetic', info.utterance.synthetic);
       if (params.debug) renderDebug(debug, info, engine);
       debug.hidden = !params.debug;
-      status.textContent = `${info.cells.length} map(s) of ${info.rows} x ${info.cols} frames on ${engine.adapterDescription}`;
+      const unit = info.cells[0]?.segmentLabels ? params.poolUnit : 'frames';
+      status.textContent = `${info.cells.length} map(s) of ${info.rows} x ${info.cols} ${unit} on ${engine.adapterDescription}`;
       void showHeadStats(info);
     },
     onDrawStart: () => frameMeter?.begin(),
