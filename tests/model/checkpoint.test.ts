@@ -57,11 +57,20 @@ describe('selectModelFiles', () => {
     expect(files.folderName).toBe('whisper_sharded');
   });
 
-  it('tells how to convert a pytorch_model.bin to safetensors', () => {
-    const sources = [makeMemorySource('m/config.json', new Uint8Array(2)), makeMemorySource('m/pytorch_model.bin', new Uint8Array(8))];
+  it('tells how to convert a TF or Flax checkpoint to safetensors', () => {
+    const sources = [makeMemorySource('m/config.json', new Uint8Array(2)), makeMemorySource('m/tf_model.h5', new Uint8Array(8))];
     const error = inputErrorOf(() => selectModelFiles(sources, 'm'));
     expect(error.kind).toBe('unsupported-layout');
-    expect(error.message).toMatch(/^m\/pytorch_model\.bin: is not a safetensors checkpoint\. .*save_pretrained\('DIR', safe_serialization=True\)/);
+    expect(error.message).toMatch(/^m\/tf_model\.h5: is not a safetensors or pytorch_model\.bin checkpoint\. .*save_pretrained\('DIR', safe_serialization=True\)/);
+  });
+
+  it('takes pytorch_model.bin (and its index) only when there is no safetensors file', () => {
+    const config = makeMemorySource('m/config.json', new Uint8Array(2));
+    const bin = makeMemorySource('m/pytorch_model.bin', new Uint8Array(8));
+    const index = makeMemorySource('m/pytorch_model.bin.index.json', new Uint8Array(8));
+    expect(selectModelFiles([config, bin, index], 'm')).toMatchObject({ weights: [bin], index });
+    const safetensors = makeMemorySource('m/model.safetensors', new Uint8Array(8));
+    expect(selectModelFiles([config, bin, safetensors], 'm')).toMatchObject({ weights: [safetensors], index: undefined });
   });
 
   it('names what is missing', () => {
@@ -72,7 +81,7 @@ describe('selectModelFiles', () => {
 
 describe('openEncoderCheckpoint / loadEncoderWeights', () => {
   it('reads every encoder tensor of each fixture with the shape the config implies, and its stored dtype', async () => {
-    const dtypes: Record<ModelFolder, string> = { whisper_f32: 'F32', whisper_f16: 'F16', whisper_sharded: 'F32', wav2vec2_base: 'F32', wav2vec2_large: 'F32', hubert: 'BF16' };
+    const dtypes: Record<ModelFolder, string> = { whisper_f32: 'F32', whisper_f16: 'F16', whisper_sharded: 'F32', wav2vec2_base: 'F32', wav2vec2_large: 'F32', hubert: 'BF16', hubert_bin: 'BF16' };
     for (const folder of Object.keys(dtypes) as ModelFolder[]) {
       const weights = await loadEncoderWeights(filesOf(folder));
       expect(weights.storedDtype, folder).toBe(dtypes[folder]);

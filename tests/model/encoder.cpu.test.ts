@@ -13,7 +13,7 @@ async function run(folder: ModelFolder, options = {}): Promise<{ trace: EncoderT
   const config = weights.config;
   const audio = fixtureAudio(config.family === 'whisper' ? 'whisper' : 'wav2vec2');
   const input = config.family === 'whisper' ? whisperLogMel(audio.samples, config.features).data : prepareModelAudio(audio.samples, audio.sampleRate, config).samples;
-  const expected = await readExpected(folder === 'whisper_sharded' ? 'whisper_f32' : folder);
+  const expected = await readExpected(folder === 'whisper_sharded' ? 'whisper_f32' : folder === 'hubert_bin' ? 'hubert' : folder);
   return { trace: encoderCpu(config, weights.tensors, input, options), expected };
 }
 
@@ -29,7 +29,7 @@ function relativeDifference(a: ArrayLike<number>, b: ArrayLike<number>): number 
 }
 
 describe('encoderCpu against the float64 torch reference', () => {
-  for (const folder of ['whisper_f32', 'whisper_f16', 'whisper_sharded', 'wav2vec2_base', 'wav2vec2_large', 'hubert'] as const) {
+  for (const folder of ['whisper_f32', 'whisper_f16', 'whisper_sharded', 'wav2vec2_base', 'wav2vec2_large', 'hubert', 'hubert_bin'] as const) {
     it(`${folder}: every stage and the pre-softmax scores`, async () => {
       const { trace, expected } = await run(folder);
       const scores = expected.get('scores')!;
