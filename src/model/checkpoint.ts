@@ -46,6 +46,7 @@ import { readBytes } from '../data/safeRead.ts';
 import { readSafetensorsHeader, type SafetensorsTensor } from '../data/safetensors.ts';
 import { MAX_CONFIG_BYTES, parseModelConfig, type ModelConfig, type Wav2Vec2Config, type WhisperConfig } from './config.ts';
 import { readPytorchBinTensors } from './pytorchBin.ts';
+import { printable } from './untrustedText.ts';
 
 /** One encoder tensor, widened to float32, row-major (C order) as stored. */
 export interface EncoderTensor {
@@ -256,7 +257,7 @@ async function openCheckpoint(files: ModelFiles): Promise<{ checkpoint: EncoderC
         Object.hasOwn(WEIGHT_DTYPE_BYTES, part.entry.dtype),
         part.source.name,
         'unsupported-dtype',
-        () => `tensor '${part.entry.name}' has dtype ${part.entry.dtype}; encoder weights must be F32, F16, BF16 or F64`,
+        () => `tensor '${part.entry.name}' has dtype ${printable(part.entry.dtype)}; encoder weights must be F32, F16, BF16 or F64`,
       );
       dtypes.add(part.entry.dtype);
       encoderBytes += part.entry.end - part.entry.begin;
@@ -307,7 +308,7 @@ async function readStoredTensors(files: ModelFiles, config: ModelConfig): Promis
     check(wanted.size > 0, files.index.name, 'mismatch', () => `weight_map lists no ${config.family === 'whisper' ? 'Whisper' : 'wav2vec 2.0'} encoder tensors`);
     shards = [...wanted].map((file) => {
       const source = files.weights.find((s) => baseName(s.name) === file);
-      check(source, files.index!.name, 'not-found', () => `weight_map names shard ${file}, which is not among the files given (${files.weights.map((s) => baseName(s.name)).join(', ')})`);
+      check(source, files.index!.name, 'not-found', () => `weight_map names shard ${printable(file)}, which is not among the files given (${files.weights.map((s) => baseName(s.name)).join(', ')})`);
       return source;
     });
   }
@@ -316,7 +317,7 @@ async function readStoredTensors(files: ModelFiles, config: ModelConfig): Promis
     for (const { source, entry } of await listTensors(shard)) {
       if (!isEncoderName(entry.name, config)) continue;
       const earlier = stored.get(entry.name);
-      check(!earlier, shard.name, 'bad-header', () => `tensor '${entry.name}' is also in ${earlier!.source.name}`);
+      check(!earlier, shard.name, 'bad-header', () => `tensor '${printable(entry.name)}' is also in ${earlier!.source.name}`);
       stored.set(entry.name, { source, entry });
     }
   }
@@ -349,7 +350,7 @@ async function readIndex(index: ByteSource): Promise<Map<string, string>> {
   try {
     root = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(text));
   } catch (error) {
-    throw new InputError(index.name, 'parse', `is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+    throw new InputError(index.name, 'parse', `is not valid JSON (${printable(error instanceof Error ? error.message : String(error))})`);
   }
   const weightMap = (root as { weight_map?: unknown } | null)?.weight_map;
   check(
@@ -407,7 +408,7 @@ function checkShape(tensor: StoredTensor, shape: readonly number[], what: string
     found.length === shape.length && found.every((d, i) => d === shape[i]),
     tensor.source.name,
     'mismatch',
-    () => `tensor '${tensor.entry.name}' has shape [${found.join(', ')}] but the config implies [${shape.join(', ')}] for ${what}`,
+    () => `tensor '${tensor.entry.name}' has shape [${printable(found.join(', '))}] but the config implies [${shape.join(', ')}] for ${what}`,
   );
 }
 

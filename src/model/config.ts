@@ -12,6 +12,7 @@
  * InputError naming the file that holds the bad value.
  */
 import { InputError, check } from '../data/inputError.ts';
+import { printable } from './untrustedText.ts';
 
 /** model_type values we run, in the order the "unknown model_type" error lists them. */
 export const SUPPORTED_MODEL_TYPES = ['whisper', 'wav2vec2', 'hubert'] as const;
@@ -120,7 +121,7 @@ export function parseModelConfig(config: JsonFile, preprocessor?: JsonFile, fall
     typeof modelType === 'string' && (SUPPORTED_MODEL_TYPES as readonly string[]).includes(modelType),
     config.name,
     'unsupported-layout',
-    () => `model_type ${modelType === undefined ? 'is missing' : JSON.stringify(modelType)}; supported: ${SUPPORTED_MODEL_TYPES.join(', ')}`,
+    () => `model_type ${modelType === undefined ? 'is missing' : printable(JSON.stringify(modelType))}; supported: ${SUPPORTED_MODEL_TYPES.join(', ')}`,
   );
   const nameOrPath = root.raw('_name_or_path');
   const name = typeof nameOrPath === 'string' && nameOrPath.trim() !== '' && nameOrPath !== '.' ? nameOrPath : fallbackName;
@@ -133,7 +134,7 @@ function parseWhisper(root: JsonReader, pre: JsonReader | undefined, name: strin
   const numMelBins = root.int('num_mel_bins', 80);
   const maxSourcePositions = root.int('max_source_positions', 1500);
   const activation = root.string('activation_function', 'gelu');
-  check(activation === 'gelu', root.file, 'unsupported-layout', () => `activation_function is "${activation}"; only "gelu" (exact erf GELU) is supported`);
+  check(activation === 'gelu', root.file, 'unsupported-layout', () => `activation_function is "${printable(activation)}"; only "gelu" (exact erf GELU) is supported`);
   checkHeads(root, hiddenSize, heads, 'd_model', 'encoder_attention_heads');
 
   const samplingRate = pre?.int('sampling_rate', 16000) ?? 16000;
@@ -179,7 +180,7 @@ function parseWav2Vec2(root: JsonReader, pre: JsonReader | undefined, modelType:
   checkHeads(root, hiddenSize, heads, 'hidden_size', 'num_attention_heads');
   for (const key of ['hidden_act', 'feat_extract_activation']) {
     const activation = root.string(key, 'gelu');
-    check(activation === 'gelu', root.file, 'unsupported-layout', () => `${key} is "${activation}"; only "gelu" (exact erf GELU) is supported`);
+    check(activation === 'gelu', root.file, 'unsupported-layout', () => `${key} is "${printable(activation)}"; only "gelu" (exact erf GELU) is supported`);
   }
   const dims = root.intArray('conv_dim', [512, 512, 512, 512, 512, 512, 512]);
   const kernels = root.intArray('conv_kernel', [10, 3, 3, 3, 3, 2, 2]);
@@ -191,7 +192,7 @@ function parseWav2Vec2(root: JsonReader, pre: JsonReader | undefined, modelType:
     () => `conv_dim, conv_kernel and conv_stride have ${dims.length}, ${kernels.length} and ${strides.length} entries; they must have the same number, at least one`,
   );
   const featExtractNorm = root.string('feat_extract_norm', 'group');
-  check(featExtractNorm === 'group' || featExtractNorm === 'layer', root.file, 'unsupported-layout', () => `feat_extract_norm is "${featExtractNorm}"; expected "group" or "layer"`);
+  check(featExtractNorm === 'group' || featExtractNorm === 'layer', root.file, 'unsupported-layout', () => `feat_extract_norm is "${printable(featExtractNorm)}"; expected "group" or "layer"`);
   const posConvGroups = root.int('num_conv_pos_embedding_groups', 16);
   check(hiddenSize % posConvGroups === 0, root.file, 'mismatch', () => `hidden_size ${hiddenSize} is not divisible by num_conv_pos_embedding_groups ${posConvGroups}`);
   const samplingRate = pre?.int('sampling_rate', 16000) ?? 16000;
@@ -256,7 +257,7 @@ class JsonReader {
     try {
       root = JSON.parse(text);
     } catch (error) {
-      throw new InputError(json.name, 'parse', `is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+      throw new InputError(json.name, 'parse', `is not valid JSON (${printable(error instanceof Error ? error.message : String(error))})`);
     }
     check(typeof root === 'object' && root !== null && !Array.isArray(root), json.name, 'parse', () => 'is not a JSON object');
     this.root = root as Record<string, unknown>;
@@ -269,26 +270,26 @@ class JsonReader {
   /** A positive integer (or the default when the key is absent or null). */
   int(key: string, fallback: number): number {
     const value = this.raw(key) ?? fallback;
-    check(Number.isSafeInteger(value) && (value as number) > 0, this.file, 'bad-header', () => `${key} is ${JSON.stringify(value)}; expected a positive integer`);
+    check(Number.isSafeInteger(value) && (value as number) > 0, this.file, 'bad-header', () => `${key} is ${printable(JSON.stringify(value) ?? String(value))}; expected a positive integer`);
     return value as number;
   }
 
   /** A positive finite number. */
   positive(key: string, fallback: number): number {
     const value = this.raw(key) ?? fallback;
-    check(typeof value === 'number' && Number.isFinite(value) && value > 0, this.file, 'bad-header', () => `${key} is ${JSON.stringify(value)}; expected a positive number`);
+    check(typeof value === 'number' && Number.isFinite(value) && value > 0, this.file, 'bad-header', () => `${key} is ${printable(JSON.stringify(value) ?? String(value))}; expected a positive number`);
     return value;
   }
 
   string(key: string, fallback: string): string {
     const value = this.raw(key) ?? fallback;
-    check(typeof value === 'string', this.file, 'bad-header', () => `${key} is ${JSON.stringify(value)}; expected a string`);
+    check(typeof value === 'string', this.file, 'bad-header', () => `${key} is ${printable(JSON.stringify(value) ?? String(value))}; expected a string`);
     return value;
   }
 
   boolean(key: string, fallback: boolean): boolean {
     const value = this.raw(key) ?? fallback;
-    check(typeof value === 'boolean', this.file, 'bad-header', () => `${key} is ${JSON.stringify(value)}; expected true or false`);
+    check(typeof value === 'boolean', this.file, 'bad-header', () => `${key} is ${printable(JSON.stringify(value) ?? String(value))}; expected true or false`);
     return value;
   }
 
@@ -299,7 +300,7 @@ class JsonReader {
       Array.isArray(value) && value.length > 0 && value.length <= 64 && value.every((v) => Number.isSafeInteger(v) && v > 0),
       this.file,
       'bad-header',
-      () => `${key} is ${JSON.stringify(value).slice(0, 200)}; expected a list of positive integers`,
+      () => `${key} is ${printable(JSON.stringify(value) ?? String(value))}; expected a list of positive integers`,
     );
     return value as number[];
   }

@@ -13,6 +13,7 @@ import type { ByteSource } from '../data/byteSource.ts';
 import { InputError, check } from '../data/inputError.ts';
 import { readBytes } from '../data/safeRead.ts';
 import { listZipEntries, openZipEntry, type InflateCache } from '../data/zip.ts';
+import { printable } from './untrustedText.ts';
 
 /** A tensor found in the pickle, located in its storage entry (offsets relative to that entry's ByteSource). */
 export interface PickledTensor {
@@ -385,10 +386,4 @@ function call(callable: Value, args: Value, fail: (reason: string) => never): Va
     expected *= shape[i];
   }
   return { kind: 'tensor', storage: storage as Storage, offset, shape };
-}
-
-/** Untrusted text for an error line: control and non-ASCII characters as '?', at most 120 characters. */
-function printable(text: string): string {
-  const clean = text.replace(/[^\x20-\x7e]/g, '?');
-  return clean.length > 120 ? `${clean.slice(0, 117)}...` : clean;
 }

@@ -95,6 +95,16 @@ describe('parseModelConfig', () => {
     expect(inputErrorOf(() => parseModelConfig({ name: 'config.json', text: '{}' })).message).toMatch(/model_type is missing; supported: whisper, wav2vec2, hubert/);
   });
 
+  it('keeps control characters and long values from the file out of the message', () => {
+    const hostile = JSON.stringify({ model_type: `\u001b[2J${'x'.repeat(500)}` });
+    const message = inputErrorOf(() => parseModelConfig({ name: 'config.json', text: hostile })).message;
+    expect(message).not.toMatch(/[\x00-\x1f]/);
+    expect(message.length).toBeLessThan(250);
+    const badJson = inputErrorOf(() => parseModelConfig({ name: 'config.json', text: `{"a": \u0007${'y'.repeat(500)}` })).message;
+    expect(badJson).not.toMatch(/[\x00-\x1f]/);
+    expect(badJson.length).toBeLessThan(250);
+  });
+
   it('refuses bad JSON, bad numbers, other activations and inconsistent dims, naming the file', () => {
     expect(inputErrorOf(() => parseModelConfig({ name: 'c.json', text: '{"model_type": ' })).message).toMatch(/^c\.json: is not valid JSON/);
     expect(inputErrorOf(() => parseModelConfig({ name: 'c.json', text: '[1]' })).message).toBe('c.json: is not a JSON object');
