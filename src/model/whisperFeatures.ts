@@ -25,6 +25,8 @@ export interface WhisperLogMel {
   readonly trimmed: boolean;
   /** Samples of audio actually used: min(input length, nSamples); the rest of the input window is zero padding. */
   readonly audioSamples: number;
+  /** Samples given (before trimming). */
+  readonly inputSamples: number;
 }
 
 /** The log-mel features of `samples` (mono, at params.samplingRate). */
@@ -59,7 +61,17 @@ export function whisperLogMel(samples: Float32Array, params: WhisperFeatureParam
   const data = new Float32Array(logMel.length);
   const floor = max - 8;
   for (let i = 0; i < data.length; i++) data[i] = (Math.max(logMel[i], floor) + 4) / 4;
-  return { melBins, frames, data, trimmed: samples.length > nSamples, audioSamples };
+  return { melBins, frames, data, trimmed: samples.length > nSamples, audioSamples, inputSamples: samples.length };
+}
+
+/**
+ * What the viewer and the CLI tell the user when Whisper's input was trimmed (one line naming the audio file), or
+ * undefined when nothing was cut.
+ */
+export function whisperTrimNotice(audioName: string, logMel: WhisperLogMel, params: WhisperFeatureParams): string | undefined {
+  if (!logMel.trimmed) return undefined;
+  const seconds = (samples: number) => `${(samples / params.samplingRate).toFixed(1)} s`;
+  return `${audioName}: ${seconds(logMel.inputSamples)} of audio; Whisper reads ${seconds(params.nSamples)} at most, so the rest is trimmed, as Whisper itself does`;
 }
 
 /** A periodic Hann window of length n (scipy's get_window('hann', n), torch.hann_window(n)): 0.5 - 0.5 cos(2 pi i / n). */

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { makeMemorySource } from '../../src/data/byteSource.ts';
 import { readNpyArrayInfo } from '../../src/data/npy.ts';
 import { parseModelConfig, type WhisperFeatureParams } from '../../src/model/config.ts';
-import { periodicHann, powerSpectrogram, slaneyMelFilters, whisperLogMel } from '../../src/model/whisperFeatures.ts';
+import { periodicHann, powerSpectrogram, slaneyMelFilters, whisperLogMel, whisperTrimNotice } from '../../src/model/whisperFeatures.ts';
 import { MODEL_FIXTURES, fixtureAudio, maxAbsDifference, readExpected } from './modelFixtures.ts';
 
 const WHISPER_30S: WhisperFeatureParams = { samplingRate: 16000, nFft: 400, hopLength: 160, chunkLength: 30, nSamples: 480000, melFrames: 3000, melBins: 80, maxFrequencyHz: 8000 };
@@ -72,8 +72,11 @@ describe('whisperLogMel', () => {
     const trimmed = whisperLogMel(long, params);
     expect(trimmed.trimmed).toBe(true);
     expect(trimmed.audioSamples).toBe(params.nSamples);
+    expect(trimmed.inputSamples).toBe(40000);
+    expect(whisperTrimNotice('long.wav', trimmed, params)).toBe('long.wav: 2.5 s of audio; Whisper reads 2.0 s at most, so the rest is trimmed, as Whisper itself does');
     const first = whisperLogMel(long.subarray(0, params.nSamples), params);
     expect(first.trimmed).toBe(false);
+    expect(whisperTrimNotice('first.wav', first, params)).toBeUndefined();
     expect(maxAbsDifference(trimmed.data, first.data)).toBe(0);
   });
 });
