@@ -141,11 +141,11 @@ function parseWhisper(root: JsonReader, pre: JsonReader | undefined, name: strin
   const nFft = pre?.int('n_fft', 400) ?? 400;
   const hopLength = pre?.int('hop_length', 160) ?? 160;
   const chunkLength = pre?.positive('chunk_length', 30) ?? 30;
-  const nSamples = pre?.int('n_samples', chunkLength * samplingRate) ?? chunkLength * samplingRate;
+  // WhisperFeatureExtractor derives n_samples from chunk_length itself (a saved n_samples key is overridden).
+  const nSamples = Math.round(chunkLength * samplingRate);
   const melBins = pre?.int('feature_size', numMelBins) ?? numMelBins;
   if (pre) {
     check(melBins === numMelBins, pre.file, 'mismatch', () => `feature_size is ${melBins} but ${root.file} has num_mel_bins ${numMelBins}`);
-    check(nSamples === Math.round(chunkLength * samplingRate), pre.file, 'mismatch', () => `n_samples is ${nSamples} but chunk_length x sampling_rate is ${chunkLength * samplingRate}`);
     check(nFft >= 2 && nFft % 2 === 0, pre.file, 'unsupported-layout', () => `n_fft is ${nFft}; expected an even number of at least 2`);
   }
   const melFrames = Math.floor(nSamples / hopLength);
@@ -194,6 +194,8 @@ function parseWav2Vec2(root: JsonReader, pre: JsonReader | undefined, modelType:
   const featExtractNorm = root.string('feat_extract_norm', 'group');
   check(featExtractNorm === 'group' || featExtractNorm === 'layer', root.file, 'unsupported-layout', () => `feat_extract_norm is "${printable(featExtractNorm)}"; expected "group" or "layer"`);
   const posConvGroups = root.int('num_conv_pos_embedding_groups', 16);
+  // HuBERT can replace the positional conv's weight norm by a batch norm (conv_pos_batch_norm); not supported.
+  check(root.raw('conv_pos_batch_norm') !== true, root.file, 'unsupported-layout', () => 'conv_pos_batch_norm is true; only the weight-normed positional conv is supported');
   check(hiddenSize % posConvGroups === 0, root.file, 'mismatch', () => `hidden_size ${hiddenSize} is not divisible by num_conv_pos_embedding_groups ${posConvGroups}`);
   const samplingRate = pre?.int('sampling_rate', 16000) ?? 16000;
   const doNormalize = pre?.boolean('do_normalize', true) ?? true;

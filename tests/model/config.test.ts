@@ -127,6 +127,7 @@ describe('parseModelConfig', () => {
       [(j) => (j.num_conv_pos_embedding_groups = 5), /hidden_size 48 is not divisible by num_conv_pos_embedding_groups 5/],
       [(j) => (j.hidden_act = 'relu'), /hidden_act is "relu"/],
       [(j) => (j.do_stable_layer_norm = 'yes'), /do_stable_layer_norm is "yes"; expected true or false/],
+      [(j) => (j.conv_pos_batch_norm = true), /conv_pos_batch_norm is true; only the weight-normed positional conv/],
     ];
     for (const [edit, message] of w2v) expect(inputErrorOf(() => parseModelConfig(edited('wav2vec2_base', 'config.json', edit))).message).toMatch(message);
   });
