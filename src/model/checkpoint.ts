@@ -111,8 +111,9 @@ export function baseName(path: string): string {
 
 /**
  * Picks a model's files out of a list (a folder's files, or files dropped together): config.json,
- * preprocessor_config.json, model.safetensors.index.json and the .safetensors weights, or when there are none,
- * pytorch_model.bin (or pytorch_model-0000i-of-0000n.bin and pytorch_model.bin.index.json). Files of other kinds
+ * preprocessor_config.json and the weights, in this order of preference: model.safetensors; the .safetensors
+ * shards (with model.safetensors.index.json, only the shards it names are opened); pytorch_model.bin; its shards
+ * (pytorch_model-0000i-of-0000n.bin with pytorch_model.bin.index.json). Files of other kinds
  * are ignored. Throws InputError when config.json or the weights are missing, and for a TF, Flax or other
  * checkpoint alone, saying how to convert it.
  */
@@ -122,10 +123,17 @@ export function selectModelFiles(sources: readonly ByteSource[], folderName = 'm
   const config = byName('config.json');
   check(config, folderName, 'not-found', () => `no config.json among ${listed()}`);
   const preprocessor = byName('preprocessor_config.json');
+  const folder = baseName(folderName);
+  // A folder may hold the same weights twice (whisper-large-v3 has model.safetensors and fp32 shards): the single
+  // file wins, then the shards its index lists.
+  const single = byName('model.safetensors');
+  if (single) return { config, preprocessor, weights: [single], folderName: folder };
   const safetensors = sources.filter((s) => baseName(s.name).endsWith('.safetensors'));
-  if (safetensors.length > 0) return { config, preprocessor, weights: safetensors, index: byName('model.safetensors.index.json'), folderName: baseName(folderName) };
-  const pickles = sources.filter((s) => /^pytorch_model(-\d+-of-\d+)?\.bin$/.test(baseName(s.name)));
-  if (pickles.length > 0) return { config, preprocessor, weights: pickles, index: byName('pytorch_model.bin.index.json'), folderName: baseName(folderName) };
+  if (safetensors.length > 0) return { config, preprocessor, weights: safetensors, index: byName('model.safetensors.index.json'), folderName: folder };
+  const singleBin = byName('pytorch_model.bin');
+  if (singleBin) return { config, preprocessor, weights: [singleBin], folderName: folder };
+  const pickles = sources.filter((s) => /^pytorch_model-\d+-of-\d+\.bin$/.test(baseName(s.name)));
+  if (pickles.length > 0) return { config, preprocessor, weights: pickles, index: byName('pytorch_model.bin.index.json'), folderName: folder };
   const other = sources.find((s) => /\.(bin|pt|pth|ckpt|h5|msgpack)$/.test(baseName(s.name)));
   if (other) throw new InputError(other.name, 'unsupported-layout', `is not a safetensors or pytorch_model.bin checkpoint. ${CONVERT_HINT}`);
   throw new InputError(folderName, 'not-found', `no model.safetensors (or shards) among ${listed()}`);

@@ -71,6 +71,16 @@ describe('selectModelFiles', () => {
     expect(selectModelFiles([config, bin, index], 'm')).toMatchObject({ weights: [bin], index });
     const safetensors = makeMemorySource('m/model.safetensors', new Uint8Array(8));
     expect(selectModelFiles([config, bin, safetensors], 'm')).toMatchObject({ weights: [safetensors], index: undefined });
+    const binShard = makeMemorySource('m/pytorch_model-00001-of-00002.bin', new Uint8Array(8));
+    expect(selectModelFiles([config, binShard, index], 'm')).toMatchObject({ weights: [binShard], index });
+  });
+
+  it('prefers model.safetensors when a folder also holds shards of the same weights (whisper-large-v3)', () => {
+    const config = makeMemorySource('m/config.json', new Uint8Array(2));
+    const single = makeMemorySource('m/model.safetensors', new Uint8Array(8));
+    const shard = makeMemorySource('m/model.fp32-00001-of-00002.safetensors', new Uint8Array(8));
+    const index = makeMemorySource('m/model.safetensors.index.fp32.json', new Uint8Array(8));
+    expect(selectModelFiles([config, shard, single, index], 'm')).toMatchObject({ weights: [single], index: undefined });
   });
 
   it('names what is missing', () => {
