@@ -347,7 +347,8 @@ export function unpickle(bytes: Uint8Array, fileName: string): Value {
         const items = popMark();
         const list = top();
         if (!Array.isArray(list)) fail('APPENDS to something that is not a list');
-        (list as Value[]).push(...items);
+        // One by one: spreading millions of items into push() would overflow the call stack.
+        for (const item of items) (list as Value[]).push(item);
         break;
       }
       default:

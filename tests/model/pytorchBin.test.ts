@@ -83,6 +83,12 @@ describe('pytorch_model.bin', () => {
   it('refuses truncated pickles, strided tensors and archives that are not torch.save zips', async () => {
     expect(inputErrorOf(() => unpickle(pickle([0x80, 2], 'X', [9, 0, 0, 0], 'ab'), 'cut.bin')).message).toMatch(/ends in the middle of an instruction/);
     expect(inputErrorOf(() => unpickle(pickle('K', [1], 'K', [2], '.'), 'two.bin')).message).toMatch(/STOP with more than one value/);
+    // A list of 300 000 items appended at once is data, not a stack overflow.
+    const many = new Uint8Array(2 + 300_000 * 2 + 2);
+    many.set([0x5d, 0x28]); // EMPTY_LIST, MARK
+    for (let i = 0; i < 300_000; i++) many.set([0x4b, 7], 2 + 2 * i); // BININT1 7
+    many.set([0x65, 0x2e], many.length - 2); // APPENDS, STOP
+    expect((unpickle(many, 'many.bin') as number[]).length).toBe(300_000);
     const storage = new Uint8Array(24);
     await expectInputError(readPytorchBinTensors(makeMemorySource('t.bin', torchZip(stateDictPickle([2, 3], [1, 2]), { '0': storage }))), 'unsupported-layout', /not contiguous/);
     await expectInputError(readPytorchBinTensors(makeMemorySource('t.bin', torchZip(stateDictPickle([2, 3], [3, 1])))), 'unsupported-layout', /refers to storage 0, which the archive does not hold/);
