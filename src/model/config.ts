@@ -101,6 +101,11 @@ export interface JsonFile {
   readonly text: string | Uint8Array;
 }
 
+/** Bound on every size in a config (dims, kernels, rates); layers have their own, MAX_LAYERS. */
+const MAX_CONFIG_INTEGER = 1 << 24;
+/** Far above any encoder's depth (large-v3 has 32, wav2vec 2.0 large 24). */
+const MAX_LAYERS = 1024;
+
 /** config.json and preprocessor_config.json are a few kilobytes; anything this big is not one. */
 export const MAX_CONFIG_BYTES = 4_000_000;
 
@@ -162,7 +167,7 @@ function parseWhisper(root: JsonReader, pre: JsonReader | undefined, name: strin
     modelType: 'whisper',
     name,
     hiddenSize,
-    layers: root.int('encoder_layers', 4),
+    layers: root.int('encoder_layers', 4, MAX_LAYERS),
     heads,
     headDim: hiddenSize / heads,
     ffnDim: root.int('encoder_ffn_dim', 1536),
@@ -204,7 +209,7 @@ function parseWav2Vec2(root: JsonReader, pre: JsonReader | undefined, modelType:
     modelType,
     name,
     hiddenSize,
-    layers: root.int('num_hidden_layers', 12),
+    layers: root.int('num_hidden_layers', 12, MAX_LAYERS),
     heads,
     headDim: hiddenSize / heads,
     ffnDim: root.int('intermediate_size', 3072),
@@ -269,10 +274,18 @@ class JsonReader {
     return Object.hasOwn(this.root, key) ? this.root[key] : undefined;
   }
 
-  /** A positive integer (or the default when the key is absent or null). */
-  int(key: string, fallback: number): number {
+  /**
+   * A positive integer up to `max` (or the default when the key is absent or null). The bound keeps a hostile
+   * config from making us list billions of tensors; real models are orders of magnitude below it.
+   */
+  int(key: string, fallback: number, max = MAX_CONFIG_INTEGER): number {
     const value = this.raw(key) ?? fallback;
-    check(Number.isSafeInteger(value) && (value as number) > 0, this.file, 'bad-header', () => `${key} is ${printable(JSON.stringify(value) ?? String(value))}; expected a positive integer`);
+    check(
+      Number.isSafeInteger(value) && (value as number) > 0 && (value as number) <= max,
+      this.file,
+      'bad-header',
+      () => `${key} is ${printable(JSON.stringify(value) ?? String(value))}; expected a positive integer up to ${max}`,
+    );
     return value as number;
   }
 
@@ -299,7 +312,7 @@ class JsonReader {
   intArray(key: string, fallback: readonly number[]): number[] {
     const value = this.raw(key) ?? fallback;
     check(
-      Array.isArray(value) && value.length > 0 && value.length <= 64 && value.every((v) => Number.isSafeInteger(v) && v > 0),
+      Array.isArray(value) && value.length > 0 && value.length <= 64 && value.every((v) => Number.isSafeInteger(v) && v > 0 && v <= MAX_CONFIG_INTEGER),
       this.file,
       'bad-header',
       () => `${key} is ${printable(JSON.stringify(value) ?? String(value))}; expected a list of positive integers`,

@@ -110,7 +110,8 @@ describe('parseModelConfig', () => {
     expect(inputErrorOf(() => parseModelConfig({ name: 'c.json', text: '[1]' })).message).toBe('c.json: is not a JSON object');
     const cases: [(j: Record<string, unknown>) => void, RegExp][] = [
       [(j) => (j.d_model = 66), /d_model 66 is not divisible by encoder_attention_heads 4/],
-      [(j) => (j.encoder_layers = 0), /encoder_layers is 0; expected a positive integer/],
+      [(j) => (j.encoder_layers = 0), /encoder_layers is 0; expected a positive integer up to 1024/],
+      [(j) => (j.encoder_layers = 1e9), /encoder_layers is 1000000000; expected a positive integer up to 1024/],
       [(j) => (j.encoder_ffn_dim = '128'), /encoder_ffn_dim is "128"; expected a positive integer/],
       [(j) => (j.activation_function = 'gelu_new'), /activation_function is "gelu_new"; only "gelu"/],
       [(j) => (j.max_source_positions = 1500), /give 200 mel frames, but max_source_positions 1500 .* needs 3000/],
