@@ -1,5 +1,6 @@
 /**
- * Whisper's log-mel input features, as WhisperFeatureExtractor computes them (its numpy path, in float64):
+ * Whisper's log-mel input features, as WhisperFeatureExtractor and openai-whisper's log_mel_spectrogram compute
+ * them (they work in float32 / complex64; here every step is float64, which differs from them by ~1e-6):
  * 1. zero-pad or trim the 16 kHz audio to nSamples (480000 = 30 s; trimming is reported, as Whisper trims too);
  * 2. STFT with n_fft 400 and hop 160: a periodic Hann window, centre padding by reflecting n_fft / 2 samples at
  *    each end (numpy's pad mode "reflect", which does not repeat the edge sample);
