@@ -28,6 +28,7 @@ import type { LoadedUtterance, UtteranceFiles } from '../node/loadUtterance.ts';
 import { loadUtterance } from '../node/loadUtterance.ts';
 import { readShaderSources } from '../node/shaderFiles.ts';
 import { addAlignmentOptions } from './alignmentOptions.ts';
+import { plotAtlas } from './atlasPlot.ts';
 import { CliError } from './cliError.ts';
 import type { BatchItem } from './inputs.ts';
 import { expandInputs } from './inputs.ts';
@@ -49,6 +50,14 @@ interface AtlasOptions {
   softmax: string;
   shard?: ShardInfo;
   output?: string;
+  plot?: string;
+  layer: number;
+  head: number;
+}
+
+function parseWholeNumber(value: string): number {
+  if (!/^\s*\d+\s*$/.test(value)) throw new InvalidArgumentError(`expected a whole number >= 0, got "${value}"`);
+  return Number(value);
 }
 
 /** "i/N" with 0 <= i < N: the i-th of N slices. */
@@ -85,7 +94,7 @@ export function addAtlasCommand(program: Command, outcome: { exitCode: number })
   program.enablePositionalOptions();
   const command = program
     .command('atlas')
-    .description('phonetic statistics of every head over a corpus (sharded runs merge exactly)')
+    .description('phonetic statistics of every head over a corpus (sharded runs merge exactly); --plot draws an atlas')
     // `atlas merge ... -o OUT` gives -o to merge, not to atlas.
     .enablePositionalOptions()
     .option('--wav <file|glob>', 'utterance audio (repeatable; quote globs: "corpus/**/*.wav")', collect, [])
@@ -98,6 +107,9 @@ export function addAtlasCommand(program: Command, outcome: { exitCode: number })
     .option('--softmax <mode>', 'auto (softmax raw scores, keep softmaxed tensors), row (always softmax) or none (values as stored)', 'auto')
     .option('--shard <i/N>', 'process only the i-th of N slices of the sorted utterance list (0-based)', parseShard)
     .option('-o, --output <dir>', 'output folder (atlas.json, heads.csv, phones.npy, classes.npy and sidecars)')
+    .option('--plot <dir>', 'draw the figures of the atlas in <dir> (into -o when given): heat-tables per metric, matrices of --layer/--head')
+    .option('--layer <n>', 'with --plot: the layer whose matrices are drawn', parseWholeNumber, 0)
+    .option('--head <n>', 'with --plot: the head whose matrices are drawn', parseWholeNumber, 0)
     .addHelpText(
       'after',
       [
@@ -108,9 +120,15 @@ export function addAtlasCommand(program: Command, outcome: { exitCode: number })
         '  steve atlas --wav "timit/**/*.wav" --alignments timit --fold 49 -o atlas/',
         '  steve atlas --wav "l2arctic/*/wav/*.wav" --alignments textgrid --shard 3/16 -o parts/3/',
         '  steve atlas merge parts/* -o atlas/',
+        '  steve atlas --plot atlas/ --layer 3 --head 5 -o figures/',
       ].join('\n'),
     )
     .action(async (options: AtlasOptions) => {
+      if (options.plot !== undefined) {
+        const written = await plotAtlas(options.plot, options.output, { layer: options.layer, head: options.head });
+        for (const path of written) process.stdout.write(`${path}\n`);
+        return;
+      }
       outcome.exitCode = await runAtlas(options);
     });
   command

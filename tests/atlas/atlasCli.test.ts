@@ -126,6 +126,20 @@ describe('steve atlas', () => {
     expect(check.value).toBeCloseTo(atlas.phones.sums[((1 * atlas.settings.heads + 1) * a + 2) * a + 3] / atlas.phones.counts[2], 5);
   });
 
+  it('plots heat-tables for every metric and the matrices of a chosen head, as SVG and PNG', async () => {
+    const run = await steve(['atlas', '--plot', join(work, 'all'), '--layer', '1', '--head', '0', '-o', join(work, 'plots')]);
+    expect(run.code, run.stderr).toBe(0);
+    const written = run.stdout.trim().split('\n');
+    expect(written).toHaveLength(2 * (ATLAS_METRICS.length + 2));
+    expect(written).toContain(join(work, 'plots', 'phones_L1_H0.png'));
+    const png = readFileSync(join(work, 'plots', 'heat_entropy.png'));
+    expect([...png.subarray(1, 4)].map((c) => String.fromCharCode(c)).join('')).toBe('PNG');
+    expect(readFileSync(join(work, 'plots', 'classes_L1_H0.svg'), 'utf8')).toContain('Layer 1, head 0: manner x manner');
+    const outside = await steve(['atlas', '--plot', join(work, 'all'), '--layer', '9']);
+    expect(outside.code).toBe(1);
+    expect(outside.stderr).toContain('outside the atlas');
+  }, 60_000);
+
   it('skips and counts bad utterances, and refuses a folder that is not an atlas', async () => {
     const run = await steve([
       'atlas',
