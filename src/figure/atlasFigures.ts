@@ -58,7 +58,7 @@ export function makeHeatTableSvg(spec: HeatTableSpec): string {
   if (spec.subtitle) parts.push(`<text x="${width / 2}" y="40" font-size="12" text-anchor="middle" fill="#444">${escapeXml(spec.subtitle)}</text>`);
   parts.push(`<text x="${left + (heads * cell) / 2}" y="${top - 24}" font-size="12" text-anchor="middle">head</text>`);
   parts.push(`<text transform="translate(18,${top + (layers * cell) / 2}) rotate(-90)" font-size="12" text-anchor="middle">layer</text>`);
-  const fontSize = Math.max(8, Math.min(13, cell / 4.5));
+  const fontSize = Math.max(7, Math.min(13, cell / 5.5));
   for (let head = 0; head < heads; head++) {
     parts.push(`<text x="${left + (head + 0.5) * cell}" y="${top - 6}" font-size="11" text-anchor="middle">${head}</text>`);
   }
@@ -70,7 +70,7 @@ export function makeHeatTableSvg(spec: HeatTableSpec): string {
       const fill = cellColour(spec.lut, value, low, high);
       parts.push(`<rect class="cell" data-layer="${layer}" data-head="${head}" x="${x}" y="${y}" width="${cell}" height="${cell}" fill="${fill}" stroke="#fff" stroke-width="1"/>`);
       const text = value === null ? '–' : formatValue(value);
-      parts.push(`<text x="${x + cell / 2}" y="${y + cell / 2 + fontSize / 3}" font-size="${fontSize.toFixed(1)}" text-anchor="middle" fill="${textColour(fill)}">${escapeXml(text)}</text>`);
+      parts.push(`<text x="${x + cell / 2}" y="${y + cell / 2 + fontSize / 3}" font-size="${fontSize.toFixed(1)}" text-anchor="middle" fill="${textColour(fill)}" pointer-events="none">${escapeXml(text)}</text>`);
     });
   });
   parts.push(makeColorbar({ lut: spec.lut, low: formatValue(low), high: formatValue(high), label: spec.unit }, left + heads * cell + 24, top, Math.max(layers * cell, 160)));
