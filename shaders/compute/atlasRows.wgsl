@@ -89,44 +89,42 @@ fn main(@builtin(workgroup_id) workgroup: vec3<u32>, @builtin(local_invocation_i
   let frames = params.frames;
   let rowStart = params.elementOffset + (map * frames + q) * frames;
 
-  // Softmax: the row's largest finite score, then Σ exp(x - max).
-  if (lane == 0u) {
-    rowShift = 0.0;
-    rowScale = 1.0;
-  }
+  // Softmax in one sweep (the "online" softmax): each thread keeps its largest finite score m and Σ exp(x - m),
+  // rescaling the sum when m grows; the tree then combines (m1, s1) and (m2, s2) into
+  // (m, s1 exp(m1 - m) + s2 exp(m2 - m)).
   if (params.softmax == 1u) {
-    var largest = bitcast<f32>(0xff7fffffu); // -FLT_MAX
-    for (var k = lane; k < frames; k += WorkgroupSize) {
-      let x = loadValue(rowStart, k);
-      if (isFiniteValue(x)) {
-        largest = max(largest, x);
-      }
-    }
-    partial[lane] = vec4<f32>(largest, 0.0, 0.0, 0.0);
-    workgroupBarrier();
-    for (var stride = WorkgroupSize / 2u; stride > 0u; stride /= 2u) {
-      if (lane < stride) {
-        partial[lane].x = max(partial[lane].x, partial[lane + stride].x);
-      }
-      workgroupBarrier();
-    }
-    let shift = partial[0].x;
-    workgroupBarrier();
+    var largest = bitcast<f32>(0xff7fffffu); // -FLT_MAX: exp(-FLT_MAX - m) is 0 for any finite m
     var total = 0.0;
     for (var k = lane; k < frames; k += WorkgroupSize) {
       let x = loadValue(rowStart, k);
       if (isFiniteValue(x)) {
-        total += exp(x - shift);
+        if (x > largest) {
+          total = total * exp(largest - x) + 1.0;
+          largest = x;
+        } else {
+          total += exp(x - largest);
+        }
       }
     }
-    partial[lane] = vec4<f32>(total, 0.0, 0.0, 0.0);
-    partialOutside[lane] = 0.0;
-    reduceWorkgroup(lane);
-    if (lane == 0u) {
-      rowShift = shift;
-      // A row with no finite score has no distribution: every P is 0.
-      rowScale = select(0.0, 1.0 / partial[0].x, partial[0].x > 0.0);
+    partial[lane] = vec4<f32>(largest, total, 0.0, 0.0);
+    workgroupBarrier();
+    for (var stride = WorkgroupSize / 2u; stride > 0u; stride /= 2u) {
+      if (lane < stride) {
+        let a = partial[lane];
+        let b = partial[lane + stride];
+        let m = max(a.x, b.x);
+        partial[lane] = vec4<f32>(m, a.y * exp(a.x - m) + b.y * exp(b.x - m), 0.0, 0.0);
+      }
+      workgroupBarrier();
     }
+    if (lane == 0u) {
+      rowShift = partial[0].x;
+      // A row with no finite score has no distribution: every P is 0.
+      rowScale = select(0.0, 1.0 / partial[0].y, partial[0].y > 0.0);
+    }
+  } else if (lane == 0u) {
+    rowShift = 0.0;
+    rowScale = 1.0;
   }
   workgroupBarrier();
 
