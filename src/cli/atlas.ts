@@ -180,6 +180,7 @@ async function runAtlas(options: AtlasOptions): Promise<number> {
       if ('problem' in item) {
         skipped.push({ utterance: item.name, reason: item.problem });
         progress.report(`steve: skipped ${item.problem}`);
+        progress.done();
         continue;
       }
       try {
