@@ -24,7 +24,7 @@ import { outputPathFor } from './outputPath.ts';
 import type { ViewPlan } from './viewPlan.ts';
 import { planView } from './viewPlan.ts';
 import type { ViewOptionValues, ViewSpec } from './viewSpec.ts';
-import { parseViewSpec } from './viewSpec.ts';
+import { addViewSpecOptions, parseViewSpec } from './viewSpec.ts';
 
 /** Option values of render and export as Commander parses them. */
 export interface ViewCommandOptions extends ViewOptionValues {
@@ -53,25 +53,16 @@ export interface ViewOutput {
   readonly node: NodeEngine;
 }
 
-/** Adds the options naming the files (repeatable for batches) and choosing the view. */
-export function addViewOptions(command: Command): Command {
+/**
+ * Adds the options naming the files (repeatable for batches) and choosing the view (src/view/spec.ts's
+ * VIEW_OPTIONS; `looks`: also those choosing how it is drawn).
+ */
+export function addViewOptions(command: Command, looks: boolean): Command {
   command
     .option('--attention <file>', 'attention tensor (.npy, .npz, .safetensors); repeat, or a quoted glob, for several', collect, [])
     .option('--wav <file>', 'the utterance audio; repeat, or a quoted glob ("data/*.wav"), for several; without --attention, the tensor beside each WAV with its stem', collect, []);
-  return addAlignmentOptions(command)
-    .option('--spf <n>', 'audio samples (at 16 kHz) per model frame; default: file metadata, 320 for Whisper, or audio/frames', parsePositiveNumber)
-    .option('--round-up', "round frame numbers up (STEVE's ceil mode) instead of to nearest")
-    .option('--view <view>', 'map, heads, model (layers x heads), pooled, difference or rollout')
-    .option('--layer <n>', 'layer index from 0, or "mean" (rollout: the last layer multiplied in; default all)')
-    .option('--head <n>', 'head index from 0, "mean" (mean of the heads) or "all" (every head: --view heads)')
-    .option('--words <A:B>', 'words A to B of the alignment, counted from 0, both included (the viewer\'s word slider); default every word')
-    .option('--full', 'every frame of the tensor (Whisper: all 30 s) instead of the words\' crop')
-    .option('--softmax <scope>', 'none (values as stored; use it for tensors already softmaxed), row (STEVE: whole row, then crop) or crop', 'row')
-    .option('--pool <unit>', 'pool the map onto phones, words, or K x K blocks of frames (a number): --view pooled')
-    .option('--pool-stat <stat>', 'mean or max of each pooled block', 'mean')
-    .option('--compare-layer <n>', 'difference: the layer subtracted (index or "mean"; default --layer)')
-    .option('--compare-head <n>', 'difference: the head subtracted (index or "mean"; default --head)')
-    .option('--compare-attention <file>', 'difference: subtract a map of this tensor (same frames) instead of the same file')
+  addAlignmentOptions(command).option('--spf <n>', 'audio samples (at 16 kHz) per model frame; default: file metadata, 320 for Whisper, or audio/frames', parsePositiveNumber);
+  return addViewSpecOptions(command, looks)
     .option('-o, --out <file>', 'output file, a folder (ends with /), or a name with {name} (the WAV or tensor stem) for several utterances')
     .option('--format <ext>', 'output format when -o is a folder or not given');
 }

@@ -10,7 +10,7 @@ import type { AttentionShape } from '../data/tensor.ts';
 import type { Utterance } from '../data/utterance.ts';
 import type { AttentionMapRequest, Crop, HeadSelector, LayerSelector, MapRequest } from '../engine.ts';
 import { CliError } from './cliError.ts';
-import type { ViewSpec } from './viewSpec.ts';
+import type { ViewSpec } from '../view/spec.ts';
 
 /** One map of the figure or matrix. */
 export interface PlannedCell {
@@ -183,6 +183,8 @@ export function planView(spec: ViewSpec, utterance: Utterance, tensors: PlanTens
         colorbarLabel: 'difference',
       };
     }
+    case 'pair':
+      throw new CliError('--view pair is not drawn by steve render yet: render each utterance with --view map');
     case 'rollout': {
       if (layer === 'mean') throw new CliError('--view rollout multiplies layers 0 .. --layer N in order: --layer mean does not apply');
       if (shape.rows !== shape.cols) throw new CliError(`${file}: rollout needs square maps (keys = queries), got ${shape.rows} x ${shape.cols}`);

@@ -2,11 +2,12 @@
  * Colormaps as 256-entry lookup tables (HiGlass's choice: a table, not a colour function, for speed), uploaded as a
  * 256 x 1 texture the heatmap shader samples.
  */
+import type { ColormapName } from '../view/spec.ts';
+import { COLORMAP_NAMES } from '../view/spec.ts';
 import { COLORMAP_TABLES } from './colormapTables.ts';
 
-/** viridis is the default, as in matplotlib; 'diverging' (RdBu reversed: blue < 0 < red) is for differences. */
-export const COLORMAP_NAMES = ['viridis', 'magma', 'inferno', 'plasma', 'cividis', 'turbo', 'greys', 'diverging'] as const;
-export type ColormapName = (typeof COLORMAP_NAMES)[number];
+// The names belong to the view vocabulary (src/view/spec.ts); the tables to drawing.
+export { COLORMAP_NAMES, type ColormapName };
 
 export const COLORMAP_SIZE = 256;
 
