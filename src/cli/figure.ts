@@ -1,19 +1,19 @@
 /**
  * The figure of a planned view as SVG: each computed map colour-mapped by the viewer's own heatmap render pass
  * (offscreen, read back, embedded as PNG), then one map with axes, phone and word labels, boundary lines, colour
- * bar and title (src/render/figureSvg.ts, as the viewer's figure export), or a grid of maps
- * (src/render/gridSvg.ts).
+ * bar and title (src/figure/figureSvg.ts, as the viewer's figure export), or a grid of maps
+ * (src/figure/gridSvg.ts).
  */
 import type { AttentionEngine, ComputedMap } from '../engine.ts';
 import { MAP_STATS_MIN_WORD, percentileFromHistogram } from '../engine.ts';
 import { createStorageBufferFrom } from '../gpu/buffers.ts';
 import type { ColormapName } from '../render/colormaps.ts';
 import { makeColormapLut } from '../render/colormaps.ts';
-import type { FigureAxes } from '../render/figureAxes.ts';
-import { frameFigureAxes, segmentFigureAxes } from '../render/figureAxes.ts';
-import { makeFigureSvg } from '../render/figureSvg.ts';
-import { formatValue } from '../render/formatValue.ts';
-import { makeGridSvg } from '../render/gridSvg.ts';
+import type { FigureAxes } from '../figure/figureAxes.ts';
+import { frameFigureAxes, segmentFigureAxes } from '../figure/figureAxes.ts';
+import { makeFigureSvg } from '../figure/figureSvg.ts';
+import { formatValue } from '../view/formatValue.ts';
+import { makeGridSvg } from '../figure/gridSvg.ts';
 import type { HeatmapPass } from '../render/heatmap.ts';
 import { renderToPixels } from '../render/offscreen.ts';
 import { makeMapToViewport } from '../render/view.ts';

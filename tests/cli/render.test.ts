@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeColormapLut } from '../../src/render/colormaps.ts';
-import { FIGURE_MARGIN, figureSize } from '../../src/render/figureSvg.ts';
+import { FIGURE_MARGIN, figureSize } from '../../src/figure/figureSvg.ts';
 import { python, SOFTMAXED_F16, steve, TIMIT_WAV } from './steveProcess.ts';
 
 const VIEW = ['--attention', SOFTMAXED_F16, '--wav', TIMIT_WAV, '--words', '0:2'];

@@ -4,7 +4,7 @@
  * pixels. Pure, for the command line's figures; the map is square, so one set serves both axes.
  */
 import type { FrameSegment, WordSelection } from '../data/frames.ts';
-import { layoutAxisLabels } from './axisLabels.ts';
+import { layoutAxisLabels } from '../view/axisLabels.ts';
 import type { FigureLabel } from './figureSvg.ts';
 
 /** Labels along one axis and the boundary lines across the map, in map pixels. */
