@@ -137,7 +137,8 @@ describe('steve render', () => {
     ]);
     expect(runs.map((run) => run.code)).toEqual([0, 0]);
     const svg = readFileSync(diff, 'utf8');
-    expect(svg).toContain('L0 H0 - L1 H0');
+    expect(svg).toContain('L0 H0 − L1 H0');
+    expect(svg).toContain('difference of raw score');
     const bar = svg.match(/<g class="colorbar">([\s\S]*?)<\/g>/)![1];
     const limits = [...bar.matchAll(/font-size="11">(-?[\d.e+-]+)<\/text>/g)].map((m) => Number(m[1]));
     expect(limits).toHaveLength(2);
