@@ -13,7 +13,8 @@
 import type { AxisTick, FrameSegment, WordSelection } from '../data/frames.ts';
 import { selectAllFrames, selectWords } from '../data/frames.ts';
 import type { Utterance } from '../data/utterance.ts';
-import type { AttentionMapRequest, Crop, MapRequest } from '../engine.ts';
+import type { AttentionMapRequest, MapRequest } from '../compute/mapRequest.ts';
+import type { Crop } from '../compute/region.ts';
 import type { RangePolicy } from './colorScale.ts';
 import type { ColormapName, IndexOrMean, PoolUnit, ViewSpec } from './spec.ts';
 import { ViewError, headOf, layerOf } from './spec.ts';
