@@ -219,6 +219,9 @@ export function planView(spec: ViewSpec, utterance: PlanUtterance, tensors: Plan
       const otherFile = otherUtterance.attention.fileName;
       checkIndex(layer, otherShape.layers, '--layer', 'layers', otherFile);
       checkIndex(head, otherShape.heads, '--head', 'heads', otherFile);
+      if (spec.words && !(otherUtterance.alignment && otherUtterance.spf)) {
+        throw new ViewError(`--view pair --words ${spec.words.join(':')}: ${otherFile} has no alignment to find those words in (give its audio and alignment)`);
+      }
       const region = frameRegion(spec, otherUtterance);
       const otherRequest = attentionRequest(layer, head, other.tensorId, region.cropped ? region.crop : undefined);
       const cells: PlannedCell[] = [

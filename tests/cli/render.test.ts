@@ -171,6 +171,10 @@ describe('steve render', () => {
     const svg = readFileSync(diff, 'utf8');
     expect(svg).toContain('L0 H0 − L1 H0');
     expect(svg).toContain('difference of raw score');
+    // White word lines would vanish in the diverging map's white middle: they are dark there.
+    const wordLines = svg.match(/<g class="word-boundaries">([\s\S]*?)<\/g>/)![1];
+    expect(wordLines).toContain('stroke="#1a1a1a"');
+    expect(wordLines).not.toContain('stroke="#fff"');
     const bar = svg.match(/<g class="colorbar">([\s\S]*?)<\/g>/)![1];
     const limits = [...bar.matchAll(/font-size="11">(-?[\d.e+-]+)<\/text>/g)].map((m) => Number(m[1]));
     expect(limits).toHaveLength(2);
