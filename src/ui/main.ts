@@ -13,7 +13,7 @@ import { AudioStrips } from './audioStrips.ts';
 import { download, exportViewPng, exportViewSvg } from './exportView.ts';
 import { renderOverlay } from './overlay.ts';
 import { ViewerPane } from './pane.ts';
-import { formatValue } from '../render/formatValue.ts';
+import { formatValue } from '../view/formatValue.ts';
 import { describeData, drawColorbar, drawStatsTable, renderDebug, segmentAtFrame } from './panels.ts';
 import type { ViewerParams } from './params.ts';
 import { clampParams, paramsFromHash, paramsToHash } from './params.ts';
