@@ -3,8 +3,8 @@
  * inline): a layers x heads heat-table of one metric with its value in every cell, and a label x label matrix (phones
  * or classes of one head) with the labels grouped by class. Cells are vector rectangles, so numbers stay sharp.
  */
-import { escapeXml, makeColorbar } from '../render/figureSvg.ts';
-import { formatValue } from '../render/formatValue.ts';
+import { escapeXml, makeColorbar } from './figureSvg.ts';
+import { formatValue } from '../view/formatValue.ts';
 
 const FONT = 'DejaVu Sans, Liberation Sans, Arial, sans-serif';
 

@@ -10,7 +10,7 @@ import type { AtlasJson } from '../atlas/atlasFile.ts';
 import { atlasFromJson, matrixAverages } from '../atlas/atlasFile.ts';
 import { makeHeatTableSvg, makeLabelMatrixSvg } from '../figure/atlasFigures.ts';
 import { makeColormapLut } from '../render/colormaps.ts';
-import { formatValue } from '../render/formatValue.ts';
+import { formatValue } from '../view/formatValue.ts';
 
 export interface AtlasViewOptions {
   /** Called when a head is clicked: the page opens that head's map in the utterance on screen. */
