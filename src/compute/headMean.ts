@@ -11,6 +11,7 @@
  */
 import type { ShaderSources } from '../gpu/pipeline.ts';
 import type { StorageFormat } from '../gpu/storageFormat.ts';
+import { cooperativeThreads } from '../gpu/workgroupShape.ts';
 import { KernelPipelines } from './kernelPipelines.ts';
 import { bindAttentionView, checkOutputSize, foldWorkgroups, PassDestroyedError, UniformCache } from './passSupport.ts';
 import { checkCrop, cropCols, cropRows, normalisedColumns, type Crop, type SoftmaxScope } from './region.ts';
@@ -23,6 +24,8 @@ export const MAX_MAPS_PER_DISPATCH = 64;
 
 /** Words in HeadMeanParams (headMean.wgsl): 12 scalars, then 16 vec4<u32> of map offsets. */
 const HEAD_MEAN_PARAMS_WORDS = 12 + MAX_MAPS_PER_DISPATCH;
+/** Threads per row on a GPU (WGSL override WorkgroupSize); one SIMD group on a software adapter (workgroupShape.ts). */
+const ROW_THREADS = 256;
 
 /** What HeadMeanPass.encode computes. */
 export interface HeadMeanJob {
@@ -52,7 +55,9 @@ export class HeadMeanPass {
 
   constructor(device: GPUDevice, shaders: ShaderSources) {
     this.#device = device;
-    this.#pipelines = new KernelPipelines(device, shaders, 'HeadMeanPass.pipeline', HEAD_MEAN_SHADERS);
+    this.#pipelines = new KernelPipelines(device, shaders, 'HeadMeanPass.pipeline', HEAD_MEAN_SHADERS, {
+      constants: { WorkgroupSize: cooperativeThreads(device, ROW_THREADS) },
+    });
     this.#uniforms = new UniformCache(device, 'HeadMeanPass.params', 256);
   }
 

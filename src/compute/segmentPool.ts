@@ -7,6 +7,7 @@ import { createStorageBuffer, writeBufferPadded } from '../gpu/buffers.ts';
 import type { ShaderSources } from '../gpu/pipeline.ts';
 import { createAttentionPipelinesForAllFormats } from '../gpu/pipeline.ts';
 import type { AttentionView, StorageFormat } from '../gpu/storageFormat.ts';
+import { cooperativeThreads } from '../gpu/workgroupShape.ts';
 import { bindAttentionView, checkInteger, checkOutputSize, PassDestroyedError, UniformCache } from './passSupport.ts';
 import type { FrameRange } from './segmentPool.cpu.ts';
 
@@ -14,8 +15,11 @@ export type { FrameRange } from './segmentPool.cpu.ts';
 
 /** The kernel after the shared rectangle walk (the load prefix goes in front of both). */
 const KERNEL_FILES = ['common/rectangleSums.wgsl', 'compute/segmentPool.wgsl'];
-/** Threads per workgroup; one workgroup pools one block (WGSL override WorkgroupSize). */
-const WORKGROUP_SIZE = 64;
+/**
+ * Threads per workgroup on a GPU; one workgroup pools one block (WGSL override WorkgroupSize). One SIMD group on a
+ * software adapter (src/gpu/workgroupShape.ts).
+ */
+const HARDWARE_WORKGROUP_SIZE = 64;
 
 /** Segment bounds on the GPU: `count` pairs of u32 (start, end), as made by makeSegmentBoundsData. */
 export interface SegmentBuffer {
@@ -89,7 +93,7 @@ export class SegmentPoolPass {
   /** Compiles the kernel for both storage formats. */
   static async create(device: GPUDevice, shaders: ShaderSources): Promise<SegmentPoolPass> {
     const pipelines = await createAttentionPipelinesForAllFormats(device, shaders, 'SegmentPoolPass.pipeline', KERNEL_FILES, {
-      WorkgroupSize: WORKGROUP_SIZE,
+      WorkgroupSize: cooperativeThreads(device, HARDWARE_WORKGROUP_SIZE),
     });
     return new SegmentPoolPass(device, pipelines);
   }
