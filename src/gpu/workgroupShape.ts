@@ -67,3 +67,16 @@ export function cooperativeThreads(device: GPUDevice, hardwareThreads: number): 
   const shape = workgroupShapeOf(device);
   return shape.software ? Math.min(hardwareThreads, shape.simdWidth) : hardwareThreads;
 }
+
+/** The shape of a GPU (also what a device without adapterInfo gets). */
+export const HARDWARE_SHAPE: WorkgroupShape = { software: false, simdWidth: SOFTWARE_SIMD_WIDTH, stridedWorkgroups: HARDWARE_STRIDED_WORKGROUPS };
+/** The shape of SwiftShader. */
+export const SOFTWARE_SHAPE: WorkgroupShape = { software: true, simdWidth: SOFTWARE_SIMD_WIDTH, stridedWorkgroups: SOFTWARE_STRIDED_WORKGROUPS };
+
+/**
+ * Overrides the shape for `device`. Passes read it when they compile, so call it before the first pass is made on
+ * the device: tests run the GPU shape on SwiftShader and the software shape on a GPU this way.
+ */
+export function setWorkgroupShape(device: GPUDevice, shape: WorkgroupShape): void {
+  shapes.set(device, shape);
+}
