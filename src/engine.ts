@@ -30,6 +30,7 @@ import { requestEngineDevice, watchDevice, type BufferLimits } from './gpu/devic
 import type { ShaderSources } from './gpu/pipeline.ts';
 import { BudgetTooSmallError, ResidencyCache, type MemoryReport, type ResidentChunk } from './gpu/residency.ts';
 import type { StorageFormat } from './gpu/storageFormat.ts';
+import { submitCounted, workCountsOf, type WorkCounts } from './gpu/workCounters.ts';
 import { createChunkBuffer, planChunks, readChunkValues, type ChunkPlan, type UploadChunk } from './gpu/upload.ts';
 
 export type { ComputedMap, MapContext, MapKindHandler, AcquiredMaps, ChunkMaps } from './compute/mapKind.ts';
@@ -54,6 +55,7 @@ export { MAP_STATS_BYTES, MAP_STATS_MAX_WORD, MAP_STATS_MIN_WORD } from './compu
 export { percentileFromHistogram } from './compute/histogram.ts';
 export type { MemoryReport, ResidentChunk } from './gpu/residency.ts';
 export type { StorageFormat } from './gpu/storageFormat.ts';
+export type { WorkCounts } from './gpu/workCounters.ts';
 export type { ShaderSources } from './gpu/pipeline.ts';
 export { GpuMemoryError } from './gpu/allocate.ts';
 export { BudgetTooSmallError } from './gpu/residency.ts';
@@ -212,6 +214,14 @@ export class AttentionEngine {
   /** Budget, bytes resident, and the resident chunks (least recently used first). */
   get memory(): MemoryReport {
     return this.#residency.report();
+  }
+
+  /**
+   * Work given to the current device so far: submits, blocking readbacks, dispatches and the bytes the kernels
+   * declare they move (src/gpu/workCounters.ts). Subtract two snapshots for the cost of one change.
+   */
+  get workCounts(): WorkCounts {
+    return workCountsOf(this.#generation.device);
   }
 
   /** Changes the GPU memory budget; shrinking it evicts at once. */
@@ -401,7 +411,7 @@ export class AttentionEngine {
     const encoder = device.createCommandEncoder({ label: 'AttentionEngine.statsEncoder' });
     minMax.encode(encoder, job, stats);
     if (histogram) histogramPass.encode(encoder, job, stats, histogram, bins);
-    device.queue.submit([encoder.finish()]);
+    submitCounted(device, [encoder.finish()]);
     let destroyed = false;
     return {
       stats,
@@ -445,7 +455,7 @@ export class AttentionEngine {
         return pass;
       },
       createEncoder: (label) => generation.device.createCommandEncoder({ label }),
-      submit: (encoder) => generation.device.queue.submit([encoder.finish()]),
+      submit: (encoder) => submitCounted(generation.device, [encoder.finish()]),
     };
   }
 

@@ -11,6 +11,8 @@
  */
 import type { ShaderSources } from '../gpu/pipeline.ts';
 import type { StorageFormat } from '../gpu/storageFormat.ts';
+import { storageBytes } from '../gpu/storageFormat.ts';
+import { countDispatch } from '../gpu/workCounters.ts';
 import { cooperativeThreads } from '../gpu/workgroupShape.ts';
 import { KernelPipelines } from './kernelPipelines.ts';
 import { bindAttentionView, checkOutputSize, foldWorkgroups, PassDestroyedError, UniformCache } from './passSupport.ts';
@@ -121,6 +123,11 @@ export class HeadMeanPass {
         }),
       );
       pass.dispatchWorkgroups(...foldWorkgroups(this.#device, outRows));
+      // Per map: the row statistics read its normalised columns, the output step its cropped columns, and the output
+      // is written once per map and read back for every map that accumulates into it.
+      const readValues = group.length * outRows * (outCols + (job.scope === 'none' ? 0 : normEnd - normStart));
+      const accumulated = job.accumulate || first > 0 ? group.length : group.length - 1;
+      countDispatch(this.#device, storageBytes(job.input.format, readValues) + (group.length + accumulated) * outRows * outCols * 4);
     }
     pass.end();
   }

@@ -8,6 +8,8 @@ import type { ShaderSources } from '../gpu/pipeline.ts';
 import { createAttentionPipelinesForAllFormats, createComputePipelineFromFiles } from '../gpu/pipeline.ts';
 import type { AttentionView, StorageFormat } from '../gpu/storageFormat.ts';
 import { LOAD_PREFIX } from '../gpu/storageFormat.ts';
+import { storageBytes } from '../gpu/storageFormat.ts';
+import { countDispatch } from '../gpu/workCounters.ts';
 import { cooperativeThreads } from '../gpu/workgroupShape.ts';
 import { DEFAULT_NEAR_FRAMES, HEAD_STATS_VALUES } from './headStats.cpu.ts';
 import { bindAttentionView, checkInteger, checkOutputSize, PassDestroyedError, UniformCache } from './passSupport.ts';
@@ -148,6 +150,7 @@ export class HeadStatsPass {
       }),
     );
     pass.dispatchWorkgroups(args.rows, args.maps);
+    countDispatch(this.#device, storageBytes(args.input.format, args.maps * args.rows * args.cols) + rowStatsBytes);
     pass.setPipeline(this.#reducePipeline);
     pass.setBindGroup(
       0,
@@ -162,6 +165,7 @@ export class HeadStatsPass {
       }),
     );
     pass.dispatchWorkgroups(args.maps);
+    countDispatch(this.#device, rowStatsBytes + args.maps * HEAD_STATS_VALUES * 4);
     pass.end();
   }
 

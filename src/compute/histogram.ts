@@ -10,6 +10,8 @@ import type { ShaderSources } from '../gpu/pipeline.ts';
 import type { StorageFormat } from '../gpu/storageFormat.ts';
 import { readBufferBytes } from '../gpu/buffers.ts';
 import { KernelPipelines } from './kernelPipelines.ts';
+import { storageBytes } from '../gpu/storageFormat.ts';
+import { countDispatch } from '../gpu/workCounters.ts';
 import { MAP_STATS_BYTES, makeRegionParams, stridedWorkgroups, stridedWorkgroupSize, type RegionJob } from './minMax.ts';
 import { bindAttentionView, checkOutputSize, foldWorkgroups, PassDestroyedError, UniformCache } from './passSupport.ts';
 import { checkCrop, cropCols, cropRows } from './region.ts';
@@ -79,6 +81,7 @@ export class HistogramPass {
       }),
     );
     pass.dispatchWorkgroups(...foldWorkgroups(this.#device, stridedWorkgroups(this.#device, cropRows(job.region) * cropCols(job.region))));
+    countDispatch(this.#device, storageBytes(job.input.format, cropRows(job.region) * cropCols(job.region)) + MAP_STATS_BYTES + bins * 4);
     pass.end();
   }
 

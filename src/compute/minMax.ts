@@ -9,6 +9,8 @@
 import type { ShaderSources } from '../gpu/pipeline.ts';
 import type { AttentionView, StorageFormat } from '../gpu/storageFormat.ts';
 import { readBufferBytes } from '../gpu/buffers.ts';
+import { storageBytes } from '../gpu/storageFormat.ts';
+import { countDispatch } from '../gpu/workCounters.ts';
 import { cooperativeThreads, workgroupShapeOf } from '../gpu/workgroupShape.ts';
 import { KernelPipelines } from './kernelPipelines.ts';
 import { bindAttentionView, checkOutputSize, foldWorkgroups, PassDestroyedError, UniformCache } from './passSupport.ts';
@@ -164,6 +166,7 @@ export class MinMaxPass {
       }),
     );
     pass.dispatchWorkgroups(...foldWorkgroups(this.#device, stridedWorkgroups(this.#device, cropRows(job.region) * cropCols(job.region))));
+    countDispatch(this.#device, storageBytes(job.input.format, cropRows(job.region) * cropCols(job.region)) + MAP_STATS_BYTES);
     pass.setPipeline(finalize);
     pass.setBindGroup(
       0,
@@ -174,6 +177,7 @@ export class MinMaxPass {
       }),
     );
     pass.dispatchWorkgroups(1);
+    countDispatch(this.#device, 2 * MAP_STATS_BYTES);
     pass.end();
   }
 

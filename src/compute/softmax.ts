@@ -7,6 +7,8 @@
  */
 import type { ShaderSources } from '../gpu/pipeline.ts';
 import type { AttentionView, StorageFormat } from '../gpu/storageFormat.ts';
+import { storageBytes } from '../gpu/storageFormat.ts';
+import { countDispatch } from '../gpu/workCounters.ts';
 import { cooperativeThreads } from '../gpu/workgroupShape.ts';
 import { KernelPipelines } from './kernelPipelines.ts';
 import { bindAttentionView, checkOutputSize, foldWorkgroups, PassDestroyedError, UniformCache } from './passSupport.ts';
@@ -89,6 +91,9 @@ export class SoftmaxPass {
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(...foldWorkgroups(this.#device, outRows));
+    // Softmax reads each row's normalised columns for its statistics, then the cropped columns again for the output.
+    const readValues = outRows * (outCols + (job.scope === 'none' ? 0 : normEnd - normStart));
+    countDispatch(this.#device, storageBytes(job.input.format, readValues) + outRows * outCols * 4);
     pass.end();
   }
 
