@@ -158,6 +158,58 @@ interface TensorEntry {
   prefetched: boolean;
 }
 
+/** A map and, when asked for, its stats (AttentionEngine.computeMaps). */
+export interface MapWithStats {
+  readonly map: ComputedMap;
+  readonly stats?: ComputedStats;
+}
+
+/**
+ * One command encoder shared by several requests, and the clean-ups (releases of pinned chunks, destruction of
+ * scratch buffers) that must wait until it is submitted. submit() may be called any number of times: each submits
+ * what was recorded since the last, runs the waiting clean-ups and starts a fresh encoder.
+ */
+class CommandBatch {
+  readonly #device: GPUDevice;
+  #encoder: GPUCommandEncoder | undefined;
+  #cleanups: (() => void)[] = [];
+
+  constructor(device: GPUDevice) {
+    this.#device = device;
+  }
+
+  get encoder(): GPUCommandEncoder {
+    this.#encoder ??= this.#device.createCommandEncoder({ label: 'AttentionEngine.batchEncoder' });
+    return this.#encoder;
+  }
+
+  afterSubmit(cleanup: () => void): void {
+    this.#cleanups.push(cleanup);
+  }
+
+  submit(): void {
+    const encoder = this.#encoder;
+    this.#encoder = undefined;
+    try {
+      if (encoder) submitCounted(this.#device, [encoder.finish()]);
+    } finally {
+      this.#runCleanups();
+    }
+  }
+
+  /** Drops what was recorded (never submitted) and runs the clean-ups. */
+  abandon(): void {
+    this.#encoder = undefined;
+    this.#runCleanups();
+  }
+
+  #runCleanups(): void {
+    const cleanups = this.#cleanups;
+    this.#cleanups = [];
+    for (const cleanup of cleanups) cleanup();
+  }
+}
+
 /** Thrown when the engine is used after destroy(). */
 export class EngineDestroyedError extends Error {
   override readonly name = 'EngineDestroyedError';
@@ -273,6 +325,42 @@ export class AttentionEngine {
     return this.#withDevice((generation) => this.#computeOn(generation, request, options.output));
   }
 
+  /**
+   * Computes several maps, and the stats of each when `options.stats` is given, recording them all into one command
+   * buffer and submitting it once: one submit per control change, whatever the number of maps (a grid of heads, the
+   * model view). Request kinds whose handlers submit on their own (recordsThroughContext unset, e.g. rollout) are
+   * run in order between shared submits; the shared buffer is also submitted early whenever the chunks it pins
+   * exceed the memory budget, so a model view larger than the budget still fits. Nothing is read back: stats stay
+   * on the GPU for the render passes (ComputedStats.read() when the numbers are wanted, after the frame).
+   * Each result's buffers are the caller's. On an error everything made so far is freed.
+   */
+  async computeMaps(requests: readonly MapRequest[], options: { readonly stats?: StatsOptions } = {}): Promise<MapWithStats[]> {
+    return this.#withDevice(async (generation) => {
+      const batch = new CommandBatch(generation.device);
+      const results: MapWithStats[] = [];
+      try {
+        for (const request of requests) {
+          const map = await this.#computeOn(generation, request, undefined, batch);
+          results.push({ map });
+          if (options.stats) {
+            const stats = await this.#statsOn(generation, map, options.stats, batch.encoder);
+            results[results.length - 1] = { map, stats };
+          }
+          if (this.#residency.residentBytes > this.#residency.budgetBytes) batch.submit();
+        }
+        batch.submit();
+        return results;
+      } catch (error) {
+        batch.abandon();
+        for (const result of results) {
+          result.map.destroy();
+          result.stats?.destroy();
+        }
+        throw error;
+      }
+    });
+  }
+
   /** Computes a map and reads it back: rows x cols float32, row-major (for tests, the CLI and export). */
   async readMap(request: MapRequest): Promise<Float32Array> {
     return this.#withDevice(async (generation) => {
@@ -347,10 +435,15 @@ export class AttentionEngine {
 
   // ---- computing ---------------------------------------------------------------------------------------------
 
-  async #computeOn(generation: DeviceGeneration, request: MapRequest, supplied?: GPUBuffer): Promise<ComputedMap> {
+  /**
+   * Computes `request` into a new buffer (or `supplied`). With a `batch`, a handler that records through its context
+   * is recorded into the batch's command buffer; any other handler first has the batch submitted, then submits its own.
+   */
+  async #computeOn(generation: DeviceGeneration, request: MapRequest, supplied?: GPUBuffer, batch?: CommandBatch): Promise<ComputedMap> {
     this.#checkAlive();
     const handler = this.#handler(request);
-    const context = this.#context(generation);
+    if (batch && !handler.recordsThroughContext) batch.submit();
+    const context = this.#context(generation, handler.recordsThroughContext ? batch : undefined);
     const shape = await handler.outputShape(request as never, context);
     const byteLength = shape.rows * shape.cols * 4;
     if (byteLength > generation.limits.maxStorageBufferBindingSize) {
@@ -395,7 +488,8 @@ export class AttentionEngine {
     };
   }
 
-  async #statsOn(generation: DeviceGeneration, map: ComputedMap, options: StatsOptions): Promise<ComputedStats> {
+  /** Records min/max (and histogram) of `map` into `into` when given, else into its own command buffer, submitted. */
+  async #statsOn(generation: DeviceGeneration, map: ComputedMap, options: StatsOptions, into?: GPUCommandEncoder): Promise<ComputedStats> {
     const region = options.region ?? fullCrop(map.rows, map.cols);
     checkCrop('stats region', region, map.rows, map.cols);
     const bins = options.bins ?? DEFAULT_HISTOGRAM_BINS;
@@ -408,10 +502,10 @@ export class AttentionEngine {
     const stats = createMapStatsBuffer(device, 'AttentionEngine.stats');
     const histogram = bins > 0 ? createHistogramBuffer(device, 'AttentionEngine.histogram', bins) : undefined;
     const job = { input: { buffer: map.buffer, format: 'float32' as const, elementOffset: 0 }, rows: map.rows, cols: map.cols, region };
-    const encoder = device.createCommandEncoder({ label: 'AttentionEngine.statsEncoder' });
+    const encoder = into ?? device.createCommandEncoder({ label: 'AttentionEngine.statsEncoder' });
     minMax.encode(encoder, job, stats);
     if (histogram) histogramPass.encode(encoder, job, stats, histogram, bins);
-    submitCounted(device, [encoder.finish()]);
+    if (!into) submitCounted(device, [encoder.finish()]);
     let destroyed = false;
     return {
       stats,
@@ -437,7 +531,7 @@ export class AttentionEngine {
     return handler;
   }
 
-  #context(generation: DeviceGeneration): MapContext {
+  #context(generation: DeviceGeneration, batch?: CommandBatch): MapContext {
     return {
       device: generation.device,
       shaders: this.#options.shaders,
@@ -445,7 +539,7 @@ export class AttentionEngine {
       tensorShape: (tensorId) => this.tensorShape(tensorId),
       acquireMaps: (tensorId, layer, heads) => this.#acquireMaps(generation, tensorId, layer, heads),
       shapeOf: async (request) => this.#handler(request).outputShape(request as never, this.#context(generation)),
-      computeInner: (request) => this.#computeOn(generation, request),
+      computeInner: (request) => this.#computeOn(generation, request, undefined, batch),
       pass: <T extends { destroy(): void }>(key: string, create: (device: GPUDevice, shaders: ShaderSources) => T): T => {
         let pass = generation.passes.get(key) as T | undefined;
         if (!pass) {
@@ -454,8 +548,11 @@ export class AttentionEngine {
         }
         return pass;
       },
-      createEncoder: (label) => generation.device.createCommandEncoder({ label }),
-      submit: (encoder) => submitCounted(generation.device, [encoder.finish()]),
+      createEncoder: (label) => batch?.encoder ?? generation.device.createCommandEncoder({ label }),
+      submit: (encoder) => {
+        if (!batch) submitCounted(generation.device, [encoder.finish()]);
+      },
+      afterSubmit: (cleanup) => (batch ? batch.afterSubmit(cleanup) : cleanup()),
     };
   }
 

@@ -8,6 +8,7 @@ import type { DifferenceMapRequest, MapShape } from './mapRequest.ts';
 /** Computes DifferenceMapRequests. */
 export const DIFFERENCE_MAP_KIND: MapKindHandler<'difference'> = {
   kind: 'difference',
+  recordsThroughContext: true,
 
   async outputShape(request: DifferenceMapRequest, context: MapContext): Promise<MapShape> {
     const [minuend, subtrahend] = await Promise.all([context.shapeOf(request.minuend), context.shapeOf(request.subtrahend)]);
@@ -35,10 +36,10 @@ export const DIFFERENCE_MAP_KIND: MapKindHandler<'difference'> = {
         });
         context.submit(encoder);
       } finally {
-        subtrahend.destroy();
+        context.afterSubmit(() => subtrahend.destroy());
       }
     } finally {
-      minuend.destroy();
+      context.afterSubmit(() => minuend.destroy());
     }
   },
 };
