@@ -332,9 +332,14 @@ export class AttentionEngine {
    * run in order between shared submits; the shared buffer is also submitted early whenever the chunks it pins
    * exceed the memory budget, so a model view larger than the budget still fits. Nothing is read back: stats stay
    * on the GPU for the render passes (ComputedStats.read() when the numbers are wanted, after the frame).
+   * `options.finish` records more work into the last command buffer before its submit, with the results in hand:
+   * the frame's render pass, so that a control change is one submit in all.
    * Each result's buffers are the caller's. On an error everything made so far is freed.
    */
-  async computeMaps(requests: readonly MapRequest[], options: { readonly stats?: StatsOptions } = {}): Promise<MapWithStats[]> {
+  async computeMaps(
+    requests: readonly MapRequest[],
+    options: { readonly stats?: StatsOptions; readonly finish?: (encoder: GPUCommandEncoder, results: readonly MapWithStats[]) => void } = {},
+  ): Promise<MapWithStats[]> {
     return this.#withDevice(async (generation) => {
       const batch = new CommandBatch(generation.device);
       const results: MapWithStats[] = [];
@@ -348,6 +353,7 @@ export class AttentionEngine {
           }
           if (this.#residency.residentBytes > this.#residency.budgetBytes) batch.submit();
         }
+        options.finish?.(batch.encoder, results);
         batch.submit();
         return results;
       } catch (error) {

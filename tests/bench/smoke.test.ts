@@ -117,7 +117,7 @@ describe(runNodeBench.name, () => {
 
     // Work per change: every change of issue 12; the declared kernel bytes never fall below the minimum.
     const costs = json.costs!;
-    expect(Object.keys(costs).sort()).toEqual(['head', 'headsGrid', 'layerFromFile', 'layerResident', 'modelView', 'softmax', 'wordRange', 'zoomFrame']);
+    expect(Object.keys(costs).sort()).toEqual(['head', 'headBatched', 'headsGrid', 'headsGridBatched', 'layerFromFile', 'layerFromFileBatched', 'layerResident', 'layerResidentBatched', 'modelView', 'modelViewBatched', 'softmax', 'softmaxBatched', 'wordRange', 'wordRangeBatched', 'zoomFrame']);
     expect([costs.headsGrid.maps, costs.modelView.maps]).toEqual([6, 2]);
     expect([costs.zoomFrame.submits, costs.zoomFrame.dispatches, costs.zoomFrame.blockingReadbacks, costs.zoomFrame.kernelBytes]).toEqual([1, 0, 0, 0]);
     for (const [id, cost] of Object.entries(costs)) {
@@ -127,6 +127,11 @@ describe(runNodeBench.name, () => {
       expect(cost.kernelBytes, id).toBeGreaterThanOrEqual(cost.minimumKernelBytes);
       expect(cost.jsMs, id).toBeGreaterThan(0);
     }
+    // Batched through engine.computeMaps: one submit for the maps and stats, one for the frame, no readback first.
+    for (const [id, cost] of Object.entries(costs).filter(([id]) => id.endsWith('Batched'))) {
+      expect([cost.submits, cost.blockingReadbacks], id).toEqual([2, 0]);
+    }
+    expect(costs.headsGrid.submits).toBeGreaterThan(costs.headsGridBatched.submits);
     expect(formatText(reportSections(json))).toContain('3c. Work per control change');
 
     expect(json.memory.length).toBeGreaterThan(3);

@@ -75,6 +75,22 @@ describe('AttentionEngine.computeMaps', () => {
     await expectSameAsOneByOne(GRID);
   });
 
+  it('finish records into the same command buffer, after the maps (a frame would go there)', async () => {
+    const before = engine.workCounts;
+    let copy: GPUBuffer | undefined;
+    const results = await engine.computeMaps(GRID.slice(0, 2), {
+      finish: (encoder, done) => {
+        copy = engine.device.createBuffer({ size: done[1].map.buffer.size, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+        encoder.copyBufferToBuffer(done[1].map.buffer, 0, copy, 0, copy.size);
+      },
+    });
+    expect(engine.workCounts.submits - before.submits).toBe(1);
+    const copied = new Float32Array(await readBack(copy!, results[1].map.rows * results[1].map.cols));
+    expect([...copied]).toEqual([...(await engine.readMap(GRID[1]))]);
+    copy!.destroy();
+    results.forEach(({ map }) => map.destroy());
+  });
+
   it('every kind that records through the context, in one submit', async () => {
     const before = engine.workCounts;
     const results = await engine.computeMaps(MIXED);
