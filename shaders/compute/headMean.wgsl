@@ -37,8 +37,13 @@ struct HeadMeanParams {
 // Output: f32 bit patterns, row-major [outRow][outCol], outRows x outCols; read too when accumulate = 1.
 @group(0) @binding(2) var<storage, read_write> output: array<u32>;
 
-// One workgroup per output row; maps one after the other, each invocation owning the same output columns for all
-// of them, so the read-modify-write of the output needs no synchronisation.
+// Each map's row statistics, found first (lane 0 stores what computeRowStats returns to every lane).
+var<workgroup> mapRowStats: array<RowStats, MAX_MAPS_PER_DISPATCH>;
+
+// One workgroup per output row. First the softmax statistics of the row in every map, then one sweep over the
+// output columns that sums the maps in registers and writes each output value once: the output is neither read
+// back nor rewritten per map (kernel traffic: each map's row read twice with softmax, once without, plus one write).
+// The sum is taken in map order, as a map-by-map accumulation would, so the result does not depend on the shape.
 @compute @workgroup_size(WorkgroupSize)
 fn main(
   @builtin(workgroup_id) workgroupId: vec3<u32>,
@@ -46,31 +51,41 @@ fn main(
   @builtin(local_invocation_index) localIndex: u32,
 ) {
   let outRow = workgroupId.x + workgroupId.y * workgroupCounts.x;
+  // Uniform across the workgroup: every lane takes the same branch, so the barriers below stay in uniform flow.
   if (outRow >= params.outRows) {
     return;
   }
-  let outBase = outRow * params.outCols;
-  for (var map = 0u; map < params.mapCount; map++) {
-    let rowBase = params.mapOffsets[map / 4u][map % 4u] + (params.rowStart + outRow) * params.cols;
-    var stats = RowStats(0.0, 1.0, 0u);
-    if (params.mode == 1u) {
-      stats = computeRowStats(localIndex, rowBase, params.normStart, params.normEnd);
+  let rowOffset = (params.rowStart + outRow) * params.cols;
+  if (params.mode == 1u) {
+    for (var map = 0u; map < params.mapCount; map++) {
+      let rowBase = params.mapOffsets[map / 4u][map % 4u] + rowOffset;
+      let stats = computeRowStats(localIndex, rowBase, params.normStart, params.normEnd);
+      if (localIndex == 0u) {
+        mapRowStats[map] = stats;
+      }
     }
-    let fresh = map == 0u && params.accumulate == 0u;
-    for (var col = localIndex; col < params.outCols; col += WorkgroupSize) {
-      var value = loadAttention(rowBase + params.colStart + col);
+    workgroupBarrier();
+  }
+  let outBase = outRow * params.outCols;
+  for (var col = localIndex; col < params.outCols; col += WorkgroupSize) {
+    var total = 0.0;
+    for (var map = 0u; map < params.mapCount; map++) {
+      var value = loadAttention(params.mapOffsets[map / 4u][map % 4u] + rowOffset + params.colStart + col);
       if (params.mode == 1u) {
-        value = softmaxOf(value, stats);
+        value = softmaxOf(value, mapRowStats[map]);
       }
       var weighted = value;
       if (classifyValue(value) == VALUE_FINITE) {
         weighted = value * params.weight;
       }
-      var total = weighted;
-      if (!fresh) {
+      if (map == 0u && params.accumulate == 0u) {
+        total = weighted;
+      } else if (map == 0u) {
         total = ieeeAdd(bitcast<f32>(output[outBase + col]), weighted);
+      } else {
+        total = ieeeAdd(total, weighted);
       }
-      output[outBase + col] = bitcast<u32>(total);
     }
+    output[outBase + col] = bitcast<u32>(total);
   }
 }

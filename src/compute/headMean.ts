@@ -123,11 +123,11 @@ export class HeadMeanPass {
         }),
       );
       pass.dispatchWorkgroups(...foldWorkgroups(this.#device, outRows));
-      // Per map: the row statistics read its normalised columns, the output step its cropped columns, and the output
-      // is written once per map and read back for every map that accumulates into it.
+      // Per map: the row statistics read its normalised columns, the output sweep its cropped columns; the output is
+      // written once, and read first when this dispatch adds onto an earlier one.
       const readValues = group.length * outRows * (outCols + (job.scope === 'none' ? 0 : normEnd - normStart));
-      const accumulated = job.accumulate || first > 0 ? group.length : group.length - 1;
-      countDispatch(this.#device, storageBytes(job.input.format, readValues) + (group.length + accumulated) * outRows * outCols * 4);
+      const outputPasses = job.accumulate || first > 0 ? 2 : 1;
+      countDispatch(this.#device, storageBytes(job.input.format, readValues) + outputPasses * outRows * outCols * 4);
     }
     pass.end();
   }
