@@ -642,7 +642,7 @@ export class AttentionEngine {
       if (generation.lost) throw new Error('the GPU device was lost during the upload');
       const whole = chunk.headCount === tensor.source.shape.heads;
       const label = `Upload.${tensor.id}.layer${chunk.layer}${whole ? '' : `.heads${chunk.firstHead}-${chunk.firstHead + chunk.headCount - 1}`}`;
-      const buffer = await createChunkBuffer(generation.device, label, chunk, values, this.#format, freeSomething);
+      const buffer = await createChunkBuffer(generation.device, label, chunk, values, this.#format, freeSomething, this.#options.shaders);
       this.#emit({ type: 'upload', ...info });
       return buffer;
     });
