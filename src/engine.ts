@@ -411,19 +411,31 @@ export class AttentionEngine {
 
   /**
    * Uploads a tensor's layers in order while they fit the budget without evicting anything, so later requests
-   * start at once. Stops at the first layer that does not fit.
+   * start at once. Stops at the first layer that does not fit. Two chunks are loaded at a time, so that the read
+   * of one overlaps the upload of the other.
    */
   async prefetch(tensorId: string): Promise<void> {
     await this.#withDevice(async (generation) => {
       const tensor = this.#tensor(tensorId);
       const plan = this.#planOf(tensor, generation);
-      for (let layer = 0; layer < tensor.source.shape.layers; layer++) {
-        for (const chunk of plan.chunksOfLayer(layer)) {
-          if (this.#destroyed || this.#tensors.get(tensorId) !== tensor) return;
-          if (this.#residency.has(this.#chunkKey(generation, tensor, chunk))) continue;
-          if (this.#residency.residentBytes + chunk.byteLength > this.#residency.budgetBytes) return;
-          (await this.#acquireChunk(generation, tensor, chunk)).release();
+      const inFlight: Promise<void>[] = [];
+      try {
+        for (let layer = 0; layer < tensor.source.shape.layers; layer++) {
+          for (const chunk of plan.chunksOfLayer(layer)) {
+            if (this.#destroyed || this.#tensors.get(tensorId) !== tensor) return;
+            if (this.#residency.has(this.#chunkKey(generation, tensor, chunk))) continue;
+            if (this.#residency.residentBytes + chunk.byteLength > this.#residency.budgetBytes) return;
+            if (inFlight.length >= 2) await inFlight.shift();
+            const loading = this.#acquireChunk(generation, tensor, chunk).then((acquired) => acquired.release());
+            // Handled here so that a failure while the other load is awaited is not an unhandled rejection; it is
+            // still thrown when this load is awaited.
+            loading.catch(() => {});
+            inFlight.push(loading);
+          }
         }
+      } finally {
+        // Wait for (and surface the first error of) what is still loading.
+        await Promise.all(inFlight);
       }
     });
   }
