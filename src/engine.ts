@@ -31,6 +31,7 @@ import { MapRequestError } from './compute/requestError.ts';
 import type { ShaderSources } from './gpu/pipeline.ts';
 import { BudgetTooSmallError, ResidencyCache, type MemoryReport, type ResidentChunk } from './gpu/residency.ts';
 import type { StorageFormat } from './gpu/storageFormat.ts';
+import { submitCounted, workCountsOf, type WorkCounts } from './gpu/workCounters.ts';
 import { createChunkBuffer, planChunks, readChunkValues, type ChunkPlan, type UploadChunk } from './gpu/upload.ts';
 
 export type { ComputedMap, MapContext, MapKindHandler, AcquiredMaps, ChunkMaps } from './compute/mapKind.ts';
@@ -55,6 +56,7 @@ export { MAP_STATS_BYTES, MAP_STATS_MAX_WORD, MAP_STATS_MIN_WORD } from './compu
 export { percentileFromHistogram } from './compute/histogram.ts';
 export type { MemoryReport, ResidentChunk } from './gpu/residency.ts';
 export type { StorageFormat } from './gpu/storageFormat.ts';
+export type { WorkCounts } from './gpu/workCounters.ts';
 export type { ShaderSources } from './gpu/pipeline.ts';
 export { GpuMemoryError } from './gpu/allocate.ts';
 export { MapRequestError } from './compute/requestError.ts';
@@ -158,6 +160,58 @@ interface TensorEntry {
   prefetched: boolean;
 }
 
+/** A map and, when asked for, its stats (AttentionEngine.computeMaps). */
+export interface MapWithStats {
+  readonly map: ComputedMap;
+  readonly stats?: ComputedStats;
+}
+
+/**
+ * One command encoder shared by several requests, and the clean-ups (releases of pinned chunks, destruction of
+ * scratch buffers) that must wait until it is submitted. submit() may be called any number of times: each submits
+ * what was recorded since the last, runs the waiting clean-ups and starts a fresh encoder.
+ */
+class CommandBatch {
+  readonly #device: GPUDevice;
+  #encoder: GPUCommandEncoder | undefined;
+  #cleanups: (() => void)[] = [];
+
+  constructor(device: GPUDevice) {
+    this.#device = device;
+  }
+
+  get encoder(): GPUCommandEncoder {
+    this.#encoder ??= this.#device.createCommandEncoder({ label: 'AttentionEngine.batchEncoder' });
+    return this.#encoder;
+  }
+
+  afterSubmit(cleanup: () => void): void {
+    this.#cleanups.push(cleanup);
+  }
+
+  submit(): void {
+    const encoder = this.#encoder;
+    this.#encoder = undefined;
+    try {
+      if (encoder) submitCounted(this.#device, [encoder.finish()]);
+    } finally {
+      this.#runCleanups();
+    }
+  }
+
+  /** Drops what was recorded (never submitted) and runs the clean-ups. */
+  abandon(): void {
+    this.#encoder = undefined;
+    this.#runCleanups();
+  }
+
+  #runCleanups(): void {
+    const cleanups = this.#cleanups;
+    this.#cleanups = [];
+    for (const cleanup of cleanups) cleanup();
+  }
+}
+
 /** Thrown when the engine is used after destroy(). */
 export class EngineDestroyedError extends Error {
   override readonly name = 'EngineDestroyedError';
@@ -216,6 +270,14 @@ export class AttentionEngine {
     return this.#residency.report();
   }
 
+  /**
+   * Work given to the current device so far: submits, blocking readbacks, dispatches and the bytes the kernels
+   * declare they move (src/gpu/workCounters.ts). Subtract two snapshots for the cost of one change.
+   */
+  get workCounts(): WorkCounts {
+    return workCountsOf(this.#generation.device);
+  }
+
   /** Changes the GPU memory budget; shrinking it evicts at once. */
   setBudget(budgetBytes: number): void {
     this.#residency.budgetBytes = budgetBytes;
@@ -265,6 +327,48 @@ export class AttentionEngine {
     return this.#withDevice((generation) => this.#computeOn(generation, request, options.output));
   }
 
+  /**
+   * Computes several maps, and the stats of each when `options.stats` is given, recording them all into one command
+   * buffer and submitting it once: one submit per control change, whatever the number of maps (a grid of heads, the
+   * model view). Request kinds whose handlers submit on their own (recordsThroughContext unset, e.g. rollout) are
+   * run in order between shared submits; the shared buffer is also submitted early whenever the chunks it pins
+   * exceed the memory budget, so a model view larger than the budget still fits. Nothing is read back: stats stay
+   * on the GPU for the render passes (ComputedStats.read() when the numbers are wanted, after the frame).
+   * `options.finish` records more work into the last command buffer before its submit, with the results in hand:
+   * the frame's render pass, so that a control change is one submit in all.
+   * Each result's buffers are the caller's. On an error everything made so far is freed.
+   */
+  async computeMaps(
+    requests: readonly MapRequest[],
+    options: { readonly stats?: StatsOptions; readonly finish?: (encoder: GPUCommandEncoder, results: readonly MapWithStats[]) => void } = {},
+  ): Promise<MapWithStats[]> {
+    return this.#withDevice(async (generation) => {
+      const batch = new CommandBatch(generation.device);
+      const results: MapWithStats[] = [];
+      try {
+        for (const request of requests) {
+          const map = await this.#computeOn(generation, request, undefined, batch);
+          results.push({ map });
+          if (options.stats) {
+            const stats = await this.#statsOn(generation, map, options.stats, batch.encoder);
+            results[results.length - 1] = { map, stats };
+          }
+          if (this.#residency.residentBytes > this.#residency.budgetBytes) batch.submit();
+        }
+        options.finish?.(batch.encoder, results);
+        batch.submit();
+        return results;
+      } catch (error) {
+        batch.abandon();
+        for (const result of results) {
+          result.map.destroy();
+          result.stats?.destroy();
+        }
+        throw error;
+      }
+    });
+  }
+
   /** Computes a map and reads it back: rows x cols float32, row-major (for tests, the CLI and export). */
   async readMap(request: MapRequest): Promise<Float32Array> {
     return this.#withDevice(async (generation) => {
@@ -309,19 +413,31 @@ export class AttentionEngine {
 
   /**
    * Uploads a tensor's layers in order while they fit the budget without evicting anything, so later requests
-   * start at once. Stops at the first layer that does not fit.
+   * start at once. Stops at the first layer that does not fit. Two chunks are loaded at a time, so that the read
+   * of one overlaps the upload of the other.
    */
   async prefetch(tensorId: string): Promise<void> {
     await this.#withDevice(async (generation) => {
       const tensor = this.#tensor(tensorId);
       const plan = this.#planOf(tensor, generation);
-      for (let layer = 0; layer < tensor.source.shape.layers; layer++) {
-        for (const chunk of plan.chunksOfLayer(layer)) {
-          if (this.#destroyed || this.#tensors.get(tensorId) !== tensor) return;
-          if (this.#residency.has(this.#chunkKey(generation, tensor, chunk))) continue;
-          if (this.#residency.residentBytes + chunk.byteLength > this.#residency.budgetBytes) return;
-          (await this.#acquireChunk(generation, tensor, chunk)).release();
+      const inFlight: Promise<void>[] = [];
+      try {
+        for (let layer = 0; layer < tensor.source.shape.layers; layer++) {
+          for (const chunk of plan.chunksOfLayer(layer)) {
+            if (this.#destroyed || this.#tensors.get(tensorId) !== tensor) return;
+            if (this.#residency.has(this.#chunkKey(generation, tensor, chunk))) continue;
+            if (this.#residency.residentBytes + chunk.byteLength > this.#residency.budgetBytes) return;
+            if (inFlight.length >= 2) await inFlight.shift();
+            const loading = this.#acquireChunk(generation, tensor, chunk).then((acquired) => acquired.release());
+            // Handled here so that a failure while the other load is awaited is not an unhandled rejection; it is
+            // still thrown when this load is awaited.
+            loading.catch(() => {});
+            inFlight.push(loading);
+          }
         }
+      } finally {
+        // Wait for (and surface the first error of) what is still loading.
+        await Promise.all(inFlight);
       }
     });
   }
@@ -339,10 +455,15 @@ export class AttentionEngine {
 
   // ---- computing ---------------------------------------------------------------------------------------------
 
-  async #computeOn(generation: DeviceGeneration, request: MapRequest, supplied?: GPUBuffer): Promise<ComputedMap> {
+  /**
+   * Computes `request` into a new buffer (or `supplied`). With a `batch`, a handler that records through its context
+   * is recorded into the batch's command buffer; any other handler first has the batch submitted, then submits its own.
+   */
+  async #computeOn(generation: DeviceGeneration, request: MapRequest, supplied?: GPUBuffer, batch?: CommandBatch): Promise<ComputedMap> {
     this.#checkAlive();
     const handler = this.#handler(request);
-    const context = this.#context(generation);
+    if (batch && !handler.recordsThroughContext) batch.submit();
+    const context = this.#context(generation, handler.recordsThroughContext ? batch : undefined);
     const shape = await handler.outputShape(request as never, context);
     const byteLength = shape.rows * shape.cols * 4;
     if (byteLength > generation.limits.maxStorageBufferBindingSize) {
@@ -387,7 +508,8 @@ export class AttentionEngine {
     };
   }
 
-  async #statsOn(generation: DeviceGeneration, map: ComputedMap, options: StatsOptions): Promise<ComputedStats> {
+  /** Records min/max (and histogram) of `map` into `into` when given, else into its own command buffer, submitted. */
+  async #statsOn(generation: DeviceGeneration, map: ComputedMap, options: StatsOptions, into?: GPUCommandEncoder): Promise<ComputedStats> {
     const region = options.region ?? fullCrop(map.rows, map.cols);
     checkCrop('stats region', region, map.rows, map.cols);
     const bins = options.bins ?? DEFAULT_HISTOGRAM_BINS;
@@ -400,10 +522,10 @@ export class AttentionEngine {
     const stats = createMapStatsBuffer(device, 'AttentionEngine.stats');
     const histogram = bins > 0 ? createHistogramBuffer(device, 'AttentionEngine.histogram', bins) : undefined;
     const job = { input: { buffer: map.buffer, format: 'float32' as const, elementOffset: 0 }, rows: map.rows, cols: map.cols, region };
-    const encoder = device.createCommandEncoder({ label: 'AttentionEngine.statsEncoder' });
+    const encoder = into ?? device.createCommandEncoder({ label: 'AttentionEngine.statsEncoder' });
     minMax.encode(encoder, job, stats);
     if (histogram) histogramPass.encode(encoder, job, stats, histogram, bins);
-    device.queue.submit([encoder.finish()]);
+    if (!into) submitCounted(device, [encoder.finish()]);
     let destroyed = false;
     return {
       stats,
@@ -429,7 +551,7 @@ export class AttentionEngine {
     return handler;
   }
 
-  #context(generation: DeviceGeneration): MapContext {
+  #context(generation: DeviceGeneration, batch?: CommandBatch): MapContext {
     return {
       device: generation.device,
       shaders: this.#options.shaders,
@@ -437,7 +559,7 @@ export class AttentionEngine {
       tensorShape: (tensorId) => this.tensorShape(tensorId),
       acquireMaps: (tensorId, layer, heads) => this.#acquireMaps(generation, tensorId, layer, heads),
       shapeOf: async (request) => this.#handler(request).outputShape(request as never, this.#context(generation)),
-      computeInner: (request) => this.#computeOn(generation, request),
+      computeInner: (request) => this.#computeOn(generation, request, undefined, batch),
       pass: <T extends { destroy(): void }>(key: string, create: (device: GPUDevice, shaders: ShaderSources) => T): T => {
         let pass = generation.passes.get(key) as T | undefined;
         if (!pass) {
@@ -446,8 +568,11 @@ export class AttentionEngine {
         }
         return pass;
       },
-      createEncoder: (label) => generation.device.createCommandEncoder({ label }),
-      submit: (encoder) => generation.device.queue.submit([encoder.finish()]),
+      createEncoder: (label) => batch?.encoder ?? generation.device.createCommandEncoder({ label }),
+      submit: (encoder) => {
+        if (!batch) submitCounted(generation.device, [encoder.finish()]);
+      },
+      afterSubmit: (cleanup) => (batch ? batch.afterSubmit(cleanup) : cleanup()),
     };
   }
 
@@ -531,7 +656,7 @@ export class AttentionEngine {
       if (generation.lost) throw new Error('the GPU device was lost during the upload');
       const whole = chunk.headCount === tensor.source.shape.heads;
       const label = `Upload.${tensor.id}.layer${chunk.layer}${whole ? '' : `.heads${chunk.firstHead}-${chunk.firstHead + chunk.headCount - 1}`}`;
-      const buffer = await createChunkBuffer(generation.device, label, chunk, values, this.#format, freeSomething);
+      const buffer = await createChunkBuffer(generation.device, label, chunk, values, this.#format, freeSomething, this.#options.shaders);
       this.#emit({ type: 'upload', ...info });
       return buffer;
     });

@@ -11,6 +11,8 @@
  * measurement whose passes all read 0 is reported as undefined, not as 0 ms.
  */
 
+import { submitCounted } from '../../src/gpu/workCounters.ts';
+
 /** Passes one measurement may time; more are recorded without timestamps. */
 const MAX_TIMED_PASSES = 256;
 /** Bytes per resolved timestamp: a u64 of nanoseconds. */
@@ -49,7 +51,7 @@ export class GpuTimer {
     const encoder = this.#device.createCommandEncoder({ label });
     record(this.#wrap(encoder));
     const passes = this.#finish(encoder);
-    this.#device.queue.submit([encoder.finish()]);
+    submitCounted(this.#device, [encoder.finish()]);
     await this.#device.queue.onSubmittedWorkDone();
     const wall = performance.now() - start;
     return { wallMs: wall, gpuMs: await this.#read(passes) };

@@ -5,6 +5,7 @@
  */
 import type { AttentionShape } from '../../src/data/tensor.ts';
 import type { ControlResult, FirstMapTime } from './controls.ts';
+import type { ChangeCost } from './costs.ts';
 import type { ThroughputResult } from './io.ts';
 import type { KernelSuiteResult } from './kernels.ts';
 import type { MemorySnapshot } from './memory.ts';
@@ -110,6 +111,8 @@ export interface BenchResult {
   readonly kernels: readonly ({ readonly caseId: string } & KernelSuiteResult)[];
   readonly render?: RenderSuiteResult;
   readonly controls: readonly ({ readonly caseId: string } & ControlResult)[];
+  /** Work per control change (bench/core/costs.ts), by change: head, softmax, layerResident, layerFromFile, wordRange, zoomFrame, headsGrid, modelView. */
+  readonly costs?: Readonly<Record<string, { readonly caseId: string } & ChangeCost>>;
   readonly memory: readonly MemorySnapshot[];
   readonly steve?: StevePeerResult | { readonly skipped: string };
   readonly comparisons: readonly Comparison[];
@@ -318,6 +321,24 @@ export function reportSections(result: BenchResult): ReportSection[] {
       title: '3b. Control change to new frame (engine: computeMap + computeStats + range read back + frame)',
       headers: ['case', 'region', 'change', 'total', 'map', 'frame'],
       rows: result.controls.map((control) => [control.caseId, control.region, control.label, medianP95(control.totalMs), formatMs(control.mapMs.median), formatMs(control.frameMs.median)]),
+    });
+  }
+  if (result.costs && Object.keys(result.costs).length > 0) {
+    sections.push({
+      title: '3c. Work per control change (goal: 1 submit, 0 blocking readbacks, kernel bytes within 2x of the minimum)',
+      headers: ['change', 'case', 'maps', 'submits', 'blocking readbacks', 'dispatches', 'kernel bytes', 'of minimum', 'main thread'],
+      rows: Object.entries(result.costs).map(([id, cost]) => [
+        id,
+        cost.caseId,
+        String(cost.maps),
+        String(cost.submits),
+        String(cost.blockingReadbacks),
+        String(cost.dispatches),
+        formatBytes(cost.kernelBytes),
+        cost.minimumKernelBytes > 0 ? `${cost.kernelBytesOfMinimum.toFixed(2)}x` : '-',
+        formatMs(cost.jsMs),
+      ]),
+      notes: Object.entries(result.costs).map(([id, cost]) => `${id}: ${cost.what}`),
     });
   }
   if (result.steve) {

@@ -6,6 +6,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { performance as nodePerformance } from 'node:perf_hooks';
 import { openAttention } from '../../src/data/openAttention.ts';
 import type { AttentionShape } from '../../src/data/tensor.ts';
 import { AttentionEngine } from '../../src/engine.ts';
@@ -13,6 +14,7 @@ import type { StorageFormat } from '../../src/gpu/storageFormat.ts';
 import { describeAdapter, getNodeGpu, requestNodeAdapter } from '../../src/node/dawn.ts';
 import { makeFileSource } from '../../src/node/fileSource.ts';
 import { readShaderSources } from '../../src/node/shaderFiles.ts';
+import { runCostSuite, type ChangeCost } from '../core/costs.ts';
 import { runControlSuite, timeFirstMap, type ControlResult, type FirstMapTime } from '../core/controls.ts';
 import { GpuTimer, withTimestampQuery } from '../core/gpuTimer.ts';
 import { runThroughputSuite, TYPED_ARRAY_SET, type CopyBaseline, type ThroughputResult } from '../core/io.ts';
@@ -49,6 +51,8 @@ export interface CasePlan {
   /** Control changes measured per kind; 0 to skip. */
   readonly controlReps: number;
   readonly controlsCropOnly?: boolean;
+  /** Work per change (bench/core/costs.ts): every change, the grid of all maps, or only the grid. */
+  readonly costs?: { readonly grid?: 'heads grid' | 'model view'; readonly gridOnly?: boolean };
 }
 
 /** Everything the Node suite does, with its sizes. */
@@ -92,6 +96,7 @@ export function makeNodePlan(flags: { quick?: boolean; large?: boolean; modelFra
       firstMapLayerCounts: [1, 32],
       kernels: kernels(frames),
       controlReps: quick ? 2 : 3,
+      costs: { grid: 'heads grid' },
     },
     {
       id: 'large-shaped',
@@ -103,6 +108,7 @@ export function makeNodePlan(flags: { quick?: boolean; large?: boolean; modelFra
       firstMapLayerCounts: [],
       kernels: kernels(scaledFrames),
       controlReps: quick ? 2 : 3,
+      costs: { grid: 'model view', gridOnly: true },
     },
   ];
   if (flags.large) {
@@ -217,6 +223,7 @@ export async function runNodeBench(plan: NodeBenchPlan, options: NodeBenchOption
   const firstMap: FirstMapResult[] = [];
   const kernels: ({ caseId: string } & KernelSuiteResult)[] = [];
   const controls: ({ caseId: string } & ControlResult)[] = [];
+  const costs: Record<string, { caseId: string } & ChangeCost> = {};
   const notes = [...plan.notes];
   if (adapterReport.software) {
     notes.push(
@@ -316,6 +323,16 @@ export async function runNodeBench(plan: NodeBenchPlan, options: NodeBenchOption
               log,
             });
             controls.push(...results.map((result) => ({ caseId: casePlan.id, ...result })));
+            if (casePlan.costs) {
+              const caseCosts = await runCostSuite(engine, casePlan.id, { scene, target, timer }, {
+                ...casePlan.costs,
+                cropStart,
+                cropFrames,
+                clock: () => nodePerformance.eventLoopUtilization().active,
+                log,
+              });
+              for (const [id, cost] of Object.entries(caseCosts)) costs[id] = { caseId: casePlan.id, ...cost };
+            }
             memory.push(snapshot(`${casePlan.id}: every layer resident after the control changes`, sampleNodeMemory, engine.memory));
             engine.removeTensor(casePlan.id);
           } finally {
@@ -378,6 +395,7 @@ export async function runNodeBench(plan: NodeBenchPlan, options: NodeBenchOption
     kernels,
     render,
     controls,
+    costs,
     memory,
     steve,
     comparisons: makeComparisons(partial),

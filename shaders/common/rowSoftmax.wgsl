@@ -48,9 +48,17 @@ fn computeRowStats(localIndex: u32, rowBase: u32, normStart: u32, normEnd: u32) 
     let value = loadAttention(rowBase + col);
     let valueClass = classifyValue(value);
     if (valueClass == VALUE_FINITE) {
-      let merged = mergeSoftmaxPartials(partialMax, partialSum, value, 1.0);
-      partialMax = merged.x;
-      partialSum = merged.y;
+      // mergeSoftmaxPartials(partialMax, partialSum, value, 1.0) with its exp(0) = 1 left out: one exp per value
+      // instead of two, the same arithmetic otherwise.
+      if (partialSum == 0.0) {
+        partialMax = value;
+        partialSum = 1.0;
+      } else if (value > partialMax) {
+        partialSum = partialSum * exp(partialMax - value) + 1.0;
+        partialMax = value;
+      } else {
+        partialSum += exp(value - partialMax);
+      }
     } else if (valueClass == VALUE_NAN) {
       flags |= ROW_HAS_NAN;
     } else if (valueClass == VALUE_POS_INF) {

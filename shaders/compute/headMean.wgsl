@@ -12,6 +12,11 @@
 
 // Invocations per workgroup; a power of two (the row reductions halve it).
 override WorkgroupSize: u32 = 256u;
+// true: every map's row statistics first, then one sweep summing the maps in registers, each output written once
+// (the least memory traffic: right for a GPU, where this kernel is bound by memory). false: map by map, the output
+// read and rewritten per map; measured 2x faster on SwiftShader, whose emulated inner loop over maps costs more
+// than the extra traffic through the CPU's caches. HeadMeanPass chooses per adapter (src/gpu/workgroupShape.ts).
+override SumInRegisters: bool = true;
 
 // Maps one dispatch can sum: 16 x vec4 offsets. More are split into dispatches with accumulate = 1.
 const MAX_MAPS_PER_DISPATCH: u32 = 64u;
@@ -37,18 +42,52 @@ struct HeadMeanParams {
 // Output: f32 bit patterns, row-major [outRow][outCol], outRows x outCols; read too when accumulate = 1.
 @group(0) @binding(2) var<storage, read_write> output: array<u32>;
 
-// One workgroup per output row; maps one after the other, each invocation owning the same output columns for all
-// of them, so the read-modify-write of the output needs no synchronisation.
-@compute @workgroup_size(WorkgroupSize)
-fn main(
-  @builtin(workgroup_id) workgroupId: vec3<u32>,
-  @builtin(num_workgroups) workgroupCounts: vec3<u32>,
-  @builtin(local_invocation_index) localIndex: u32,
-) {
-  let outRow = workgroupId.x + workgroupId.y * workgroupCounts.x;
-  if (outRow >= params.outRows) {
-    return;
+// Each map's row statistics, found first (lane 0 stores what computeRowStats returns to every lane).
+var<workgroup> mapRowStats: array<RowStats, MAX_MAPS_PER_DISPATCH>;
+
+// One workgroup per output row. First the softmax statistics of the row in every map, then one sweep over the
+// output columns that sums the maps in registers and writes each output value once: the output is neither read
+// back nor rewritten per map (kernel traffic: each map's row read twice with softmax, once without, plus one write).
+// The sum is taken in map order, as a map-by-map accumulation would, so the result does not depend on the shape.
+fn sumInRegisters(outRow: u32, localIndex: u32) {
+  let rowOffset = (params.rowStart + outRow) * params.cols;
+  if (params.mode == 1u) {
+    for (var map = 0u; map < params.mapCount; map++) {
+      let rowBase = params.mapOffsets[map / 4u][map % 4u] + rowOffset;
+      let stats = computeRowStats(localIndex, rowBase, params.normStart, params.normEnd);
+      if (localIndex == 0u) {
+        mapRowStats[map] = stats;
+      }
+    }
+    workgroupBarrier();
   }
+  let outBase = outRow * params.outCols;
+  for (var col = localIndex; col < params.outCols; col += WorkgroupSize) {
+    var total = 0.0;
+    for (var map = 0u; map < params.mapCount; map++) {
+      var value = loadAttention(params.mapOffsets[map / 4u][map % 4u] + rowOffset + params.colStart + col);
+      if (params.mode == 1u) {
+        value = softmaxOf(value, mapRowStats[map]);
+      }
+      var weighted = value;
+      if (classifyValue(value) == VALUE_FINITE) {
+        weighted = value * params.weight;
+      }
+      if (map == 0u && params.accumulate == 0u) {
+        total = weighted;
+      } else if (map == 0u) {
+        total = ieeeAdd(bitcast<f32>(output[outBase + col]), weighted);
+      } else {
+        total = ieeeAdd(total, weighted);
+      }
+    }
+    output[outBase + col] = bitcast<u32>(total);
+  }
+}
+
+// Maps one after the other, each invocation owning the same output columns for all of them, so the read-modify-write
+// of the output needs no synchronisation. Traffic: the output is read and rewritten per map.
+fn sumMapByMap(outRow: u32, localIndex: u32) {
   let outBase = outRow * params.outCols;
   for (var map = 0u; map < params.mapCount; map++) {
     let rowBase = params.mapOffsets[map / 4u][map % 4u] + (params.rowStart + outRow) * params.cols;
@@ -72,5 +111,24 @@ fn main(
       }
       output[outBase + col] = bitcast<u32>(total);
     }
+  }
+}
+
+// One workgroup per output row. Uniform across the workgroup (workgroup id and an override): every lane takes the
+// same path, so the barriers inside stay in uniform control flow.
+@compute @workgroup_size(WorkgroupSize)
+fn main(
+  @builtin(workgroup_id) workgroupId: vec3<u32>,
+  @builtin(num_workgroups) workgroupCounts: vec3<u32>,
+  @builtin(local_invocation_index) localIndex: u32,
+) {
+  let outRow = workgroupId.x + workgroupId.y * workgroupCounts.x;
+  if (outRow >= params.outRows) {
+    return;
+  }
+  if (SumInRegisters) {
+    sumInRegisters(outRow, localIndex);
+  } else {
+    sumMapByMap(outRow, localIndex);
   }
 }

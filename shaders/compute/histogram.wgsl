@@ -48,19 +48,28 @@ fn main(
   let workgroupIndex = workgroupId.x + workgroupId.y * workgroupCounts.x;
   let invocationCount = workgroupCounts.x * workgroupCounts.y * WorkgroupSize;
   let valueCount = params.regionRows * params.regionCols;
-  for (var index = workgroupIndex * WorkgroupSize + localIndex; index < valueCount; index += invocationCount) {
-    let row = params.rowStart + index / params.regionCols;
-    let col = params.colStart + index % params.regionCols;
-    let value = loadAttention(params.elementOffset + row * params.cols + col);
-    if (classifyValue(value) != VALUE_FINITE) {
-      continue;
+  // (row, col) in the region is carried from step to step instead of divided out of the index each time.
+  let first = workgroupIndex * WorkgroupSize + localIndex;
+  let stepRows = invocationCount / params.regionCols;
+  let stepCols = invocationCount % params.regionCols;
+  var row = first / params.regionCols;
+  var col = first % params.regionCols;
+  for (var index = first; index < valueCount; index += invocationCount) {
+    let value = loadAttention(params.elementOffset + (params.rowStart + row) * params.cols + params.colStart + col);
+    if (classifyValue(value) == VALUE_FINITE) {
+      var bin = 0u;
+      if (halfRange > 0.0) {
+        let position = clamp((value * 0.5 - low * 0.5) / halfRange, 0.0, 1.0) * f32(Bins);
+        bin = min(u32(floor(position)), Bins - 1u);
+      }
+      atomicAdd(&localBins[bin], 1u);
     }
-    var bin = 0u;
-    if (halfRange > 0.0) {
-      let position = clamp((value * 0.5 - low * 0.5) / halfRange, 0.0, 1.0) * f32(Bins);
-      bin = min(u32(floor(position)), Bins - 1u);
+    row += stepRows;
+    col += stepCols;
+    if (col >= params.regionCols) {
+      col -= params.regionCols;
+      row += 1u;
     }
-    atomicAdd(&localBins[bin], 1u);
   }
   workgroupBarrier();
   for (var bin = localIndex; bin < Bins; bin += WorkgroupSize) {

@@ -70,10 +70,20 @@ fn main(
   var minKeyComplement = 0u;
   var maxKey = 0u;
   var counts = vec4<u32>(0u);
-  for (var index = workgroupIndex * WorkgroupSize + localIndex; index < valueCount; index += invocationCount) {
-    let row = params.rowStart + index / params.regionCols;
-    let col = params.colStart + index % params.regionCols;
-    let value = loadAttention(params.elementOffset + row * params.cols + col);
+  // (row, col) in the region is carried from step to step instead of divided out of the index each time.
+  let first = workgroupIndex * WorkgroupSize + localIndex;
+  let stepRows = invocationCount / params.regionCols;
+  let stepCols = invocationCount % params.regionCols;
+  var row = first / params.regionCols;
+  var col = first % params.regionCols;
+  for (var index = first; index < valueCount; index += invocationCount) {
+    let value = loadAttention(params.elementOffset + (params.rowStart + row) * params.cols + params.colStart + col);
+    row += stepRows;
+    col += stepCols;
+    if (col >= params.regionCols) {
+      col -= params.regionCols;
+      row += 1u;
+    }
     let valueClass = classifyValue(value);
     if (valueClass == VALUE_FINITE) {
       let key = orderKey(value);

@@ -19,6 +19,7 @@ function requestCrop(request: AttentionMapRequest, rows: number, cols: number): 
 /** Computes AttentionMapRequests. */
 export const ATTENTION_MAP_KIND: MapKindHandler<'attention'> = {
   kind: 'attention',
+  recordsThroughContext: true,
 
   outputShape(request: AttentionMapRequest, context: MapContext): MapShape {
     const shape = context.tensorShape(request.tensorId);
@@ -49,7 +50,7 @@ export const ATTENTION_MAP_KIND: MapKindHandler<'attention'> = {
         });
         context.submit(encoder);
       } finally {
-        maps.release();
+        context.afterSubmit(() => maps.release());
       }
       return;
     }
@@ -73,7 +74,7 @@ export const ATTENTION_MAP_KIND: MapKindHandler<'attention'> = {
         context.submit(encoder);
         first = false;
       } finally {
-        maps.release();
+        context.afterSubmit(() => maps.release());
       }
     }
   },

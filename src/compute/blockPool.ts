@@ -5,6 +5,8 @@
 import type { ShaderSources } from '../gpu/pipeline.ts';
 import { createAttentionPipelinesForAllFormats } from '../gpu/pipeline.ts';
 import type { AttentionView, StorageFormat } from '../gpu/storageFormat.ts';
+import { storageBytes } from '../gpu/storageFormat.ts';
+import { countDispatch } from '../gpu/workCounters.ts';
 import { blockPoolShape } from './blockPool.cpu.ts';
 import {
   bindAttentionView,
@@ -125,6 +127,7 @@ export class BlockPoolPass {
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y);
+    countDispatch(this.#device, storageBytes(args.input.format, maps * args.rows * args.cols) + 2 * outputBytes);
     pass.end();
   }
 

@@ -30,6 +30,7 @@ declare module './mapRequest.ts' {
 /** Computes BlockPoolMapRequests. */
 export const BLOCK_POOL_MAP_KIND: MapKindHandler<'blockPool'> = {
   kind: 'blockPool',
+  recordsThroughContext: true,
 
   async outputShape(request: BlockPoolMapRequest, context: MapContext): Promise<MapShape> {
     checkPoolStatistic('blockPool', request.stat);
@@ -58,8 +59,10 @@ export const BLOCK_POOL_MAP_KIND: MapKindHandler<'blockPool'> = {
       });
       context.submit(encoder);
     } finally {
-      source.destroy();
-      other?.destroy();
+      context.afterSubmit(() => {
+        source.destroy();
+        other?.destroy();
+      });
     }
   },
 };

@@ -8,6 +8,8 @@
 import type { ShaderSources } from '../gpu/pipeline.ts';
 import type { AttentionView, StorageFormat } from '../gpu/storageFormat.ts';
 import { KernelPipelines } from './kernelPipelines.ts';
+import { storageBytes } from '../gpu/storageFormat.ts';
+import { countDispatch } from '../gpu/workCounters.ts';
 import { bindAttentionView, checkOutputSize, foldWorkgroups, PassDestroyedError, UniformCache } from './passSupport.ts';
 
 /** WGSL files after the load prefix, in order. */
@@ -74,6 +76,7 @@ export class DifferencePass {
       }),
     );
     pass.dispatchWorkgroups(...foldWorkgroups(this.#device, Math.ceil(job.count / WORKGROUP_SIZE)));
+    countDispatch(this.#device, storageBytes(job.minuend.format, job.count) + 2 * job.count * 4);
     pass.end();
   }
 

@@ -9,6 +9,7 @@ import { MapRequestError } from './requestError.ts';
 /** Computes DifferenceMapRequests. */
 export const DIFFERENCE_MAP_KIND: MapKindHandler<'difference'> = {
   kind: 'difference',
+  recordsThroughContext: true,
 
   async outputShape(request: DifferenceMapRequest, context: MapContext): Promise<MapShape> {
     const [minuend, subtrahend] = await Promise.all([context.shapeOf(request.minuend), context.shapeOf(request.subtrahend)]);
@@ -36,10 +37,10 @@ export const DIFFERENCE_MAP_KIND: MapKindHandler<'difference'> = {
         });
         context.submit(encoder);
       } finally {
-        subtrahend.destroy();
+        context.afterSubmit(() => subtrahend.destroy());
       }
     } finally {
-      minuend.destroy();
+      context.afterSubmit(() => minuend.destroy());
     }
   },
 };

@@ -11,6 +11,9 @@
  */
 import type { ShaderSources } from '../gpu/pipeline.ts';
 import type { StorageFormat } from '../gpu/storageFormat.ts';
+import { storageBytes } from '../gpu/storageFormat.ts';
+import { countDispatch } from '../gpu/workCounters.ts';
+import { cooperativeThreads, workgroupShapeOf } from '../gpu/workgroupShape.ts';
 import { KernelPipelines } from './kernelPipelines.ts';
 import { bindAttentionView, checkOutputSize, foldWorkgroups, PassDestroyedError, UniformCache } from './passSupport.ts';
 import { checkCrop, cropCols, cropRows, normalisedColumns, type Crop, type SoftmaxScope } from './region.ts';
@@ -23,6 +26,8 @@ export const MAX_MAPS_PER_DISPATCH = 64;
 
 /** Words in HeadMeanParams (headMean.wgsl): 12 scalars, then 16 vec4<u32> of map offsets. */
 const HEAD_MEAN_PARAMS_WORDS = 12 + MAX_MAPS_PER_DISPATCH;
+/** Threads per row on a GPU (WGSL override WorkgroupSize); one SIMD group on a software adapter (workgroupShape.ts). */
+const ROW_THREADS = 256;
 
 /** What HeadMeanPass.encode computes. */
 export interface HeadMeanJob {
@@ -48,11 +53,16 @@ export class HeadMeanPass {
   readonly #device: GPUDevice;
   readonly #pipelines: KernelPipelines;
   readonly #uniforms: UniformCache;
+  readonly #sumInRegisters: boolean;
   #destroyed = false;
 
   constructor(device: GPUDevice, shaders: ShaderSources) {
     this.#device = device;
-    this.#pipelines = new KernelPipelines(device, shaders, 'HeadMeanPass.pipeline', HEAD_MEAN_SHADERS);
+    // On a GPU the maps are summed in registers (the least traffic); on a software adapter map by map (headMean.wgsl).
+    this.#sumInRegisters = !workgroupShapeOf(device).software;
+    this.#pipelines = new KernelPipelines(device, shaders, 'HeadMeanPass.pipeline', HEAD_MEAN_SHADERS, {
+      constants: { WorkgroupSize: cooperativeThreads(device, ROW_THREADS), SumInRegisters: this.#sumInRegisters ? 1 : 0 },
+    });
     this.#uniforms = new UniformCache(device, 'HeadMeanPass.params', 256);
   }
 
@@ -116,6 +126,13 @@ export class HeadMeanPass {
         }),
       );
       pass.dispatchWorkgroups(...foldWorkgroups(this.#device, outRows));
+      // Per map: the row statistics read its normalised columns, the output sweep its cropped columns. Summed in
+      // registers, the output is written once (and read first when this dispatch adds onto an earlier one); map by
+      // map, it is written per map and read back for every map that adds onto it.
+      const readValues = group.length * outRows * (outCols + (job.scope === 'none' ? 0 : normEnd - normStart));
+      const adds = job.accumulate || first > 0 ? 1 : 0;
+      const outputPasses = this.#sumInRegisters ? 1 + adds : 2 * group.length - 1 + adds;
+      countDispatch(this.#device, storageBytes(job.input.format, readValues) + outputPasses * outRows * outCols * 4);
     }
     pass.end();
   }

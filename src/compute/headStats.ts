@@ -8,6 +8,9 @@ import type { ShaderSources } from '../gpu/pipeline.ts';
 import { createAttentionPipelinesForAllFormats, createComputePipelineFromFiles } from '../gpu/pipeline.ts';
 import type { AttentionView, StorageFormat } from '../gpu/storageFormat.ts';
 import { LOAD_PREFIX } from '../gpu/storageFormat.ts';
+import { storageBytes } from '../gpu/storageFormat.ts';
+import { countDispatch } from '../gpu/workCounters.ts';
+import { cooperativeThreads } from '../gpu/workgroupShape.ts';
 import { DEFAULT_NEAR_FRAMES, HEAD_STATS_VALUES } from './headStats.cpu.ts';
 import { bindAttentionView, checkInteger, checkOutputSize, PassDestroyedError, UniformCache } from './passSupport.ts';
 
@@ -15,8 +18,9 @@ export { DEFAULT_NEAR_FRAMES, HEAD_STATS_FIELDS, HEAD_STATS_VALUES, msPerFrameFr
 
 const ROW_KERNEL = 'compute/headStats.wgsl';
 const REDUCE_KERNEL = 'compute/headStatsReduce.wgsl';
-/** Threads per workgroup of both kernels (one workgroup per row, then one per map). */
-const WORKGROUP_SIZE = 64;
+/** Threads per workgroup of both kernels on a GPU (one workgroup per row, then one per map); one SIMD group on a
+ * software adapter (src/gpu/workgroupShape.ts). */
+const HARDWARE_WORKGROUP_SIZE = 64;
 /** Bytes of one row's statistics in the scratch buffer: vec4<f32>. */
 const ROW_STATS_BYTES = 16;
 
@@ -74,7 +78,7 @@ export class HeadStatsPass {
 
   /** Compiles the row kernel for both storage formats and the reduce kernel. */
   static async create(device: GPUDevice, shaders: ShaderSources): Promise<HeadStatsPass> {
-    const constants = { WorkgroupSize: WORKGROUP_SIZE };
+    const constants = { WorkgroupSize: cooperativeThreads(device, HARDWARE_WORKGROUP_SIZE) };
     const [rowPipelines, reduce] = await Promise.all([
       createAttentionPipelinesForAllFormats(device, shaders, 'HeadStatsPass.rowPipeline', [ROW_KERNEL], constants),
       // The reduce kernel reads the f32 row statistics through the float32 prefix.
@@ -146,6 +150,7 @@ export class HeadStatsPass {
       }),
     );
     pass.dispatchWorkgroups(args.rows, args.maps);
+    countDispatch(this.#device, storageBytes(args.input.format, args.maps * args.rows * args.cols) + rowStatsBytes);
     pass.setPipeline(this.#reducePipeline);
     pass.setBindGroup(
       0,
@@ -160,6 +165,7 @@ export class HeadStatsPass {
       }),
     );
     pass.dispatchWorkgroups(args.maps);
+    countDispatch(this.#device, rowStatsBytes + args.maps * HEAD_STATS_VALUES * 4);
     pass.end();
   }
 

@@ -114,6 +114,7 @@ function isConsecutive(part: ChunkMaps, mapSize: number): boolean {
 /** Computes HeadStatsMapRequests. */
 export const HEAD_STATS_MAP_KIND: MapKindHandler<'headStats'> = {
   kind: 'headStats',
+  recordsThroughContext: true,
 
   outputShape(request: HeadStatsMapRequest, context: MapContext): MapShape {
     const { layers, heads } = resolveHeadStats(request, context);
@@ -188,7 +189,7 @@ export const HEAD_STATS_MAP_KIND: MapKindHandler<'headStats'> = {
           }
           context.submit(encoder);
         } finally {
-          maps.release();
+          context.afterSubmit(() => maps.release());
         }
       }
       // The chosen statistic: column `statisticIndex` of the (layers x heads) x 4 records, i.e. layers x heads.
@@ -203,7 +204,7 @@ export const HEAD_STATS_MAP_KIND: MapKindHandler<'headStats'> = {
       });
       context.submit(encoder);
     } finally {
-      for (const buffer of scratch) buffer.destroy();
+      context.afterSubmit(() => scratch.forEach((buffer) => buffer.destroy()));
     }
   },
 };

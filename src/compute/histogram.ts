@@ -10,7 +10,9 @@ import type { ShaderSources } from '../gpu/pipeline.ts';
 import type { StorageFormat } from '../gpu/storageFormat.ts';
 import { readBufferBytes } from '../gpu/buffers.ts';
 import { KernelPipelines } from './kernelPipelines.ts';
-import { MAP_STATS_BYTES, makeRegionParams, stridedWorkgroups, type RegionJob } from './minMax.ts';
+import { storageBytes } from '../gpu/storageFormat.ts';
+import { countDispatch } from '../gpu/workCounters.ts';
+import { MAP_STATS_BYTES, makeRegionParams, stridedWorkgroups, stridedWorkgroupSize, type RegionJob } from './minMax.ts';
 import { bindAttentionView, checkOutputSize, foldWorkgroups, PassDestroyedError, UniformCache } from './passSupport.ts';
 import { checkCrop, cropCols, cropRows } from './region.ts';
 
@@ -78,7 +80,8 @@ export class HistogramPass {
         ],
       }),
     );
-    pass.dispatchWorkgroups(...foldWorkgroups(this.#device, stridedWorkgroups(cropRows(job.region) * cropCols(job.region))));
+    pass.dispatchWorkgroups(...foldWorkgroups(this.#device, stridedWorkgroups(this.#device, cropRows(job.region) * cropCols(job.region))));
+    countDispatch(this.#device, storageBytes(job.input.format, cropRows(job.region) * cropCols(job.region)) + MAP_STATS_BYTES + bins * 4);
     pass.end();
   }
 
@@ -95,7 +98,7 @@ export class HistogramPass {
     let pipelines = this.#pipelines.get(bins);
     if (!pipelines) {
       pipelines = new KernelPipelines(this.#device, this.#shaders, `HistogramPass.pipeline${bins}`, HISTOGRAM_SHADERS, {
-        constants: { Bins: bins },
+        constants: { Bins: bins, WorkgroupSize: stridedWorkgroupSize(this.#device) },
       });
       this.#pipelines.set(bins, pipelines);
     }

@@ -52,8 +52,14 @@ export interface MapContext {
   pass<T extends { destroy(): void }>(key: string, create: (device: GPUDevice, shaders: ShaderSources) => T): T;
   /** A command encoder labelled for this request. */
   createEncoder(label: string): GPUCommandEncoder;
-  /** Submits an encoder's commands. */
+  /** Submits an encoder's commands (or, when the engine records several requests into one command buffer, nothing yet). */
   submit(encoder: GPUCommandEncoder): void;
+  /**
+   * Runs `cleanup` (release acquired maps, destroy scratch buffers and inner maps) once the commands recorded so far
+   * are submitted: at once when the handler submits its own encoders, after the shared submit when the engine
+   * records several requests into one command buffer (a buffer destroyed before the submit that uses it is an error).
+   */
+  afterSubmit(cleanup: () => void): void;
 }
 
 /** Computes one kind of request. */
@@ -61,6 +67,12 @@ export interface MapKindHandler<K extends MapKindName = MapKindName> {
   readonly kind: K;
   /** Checks the request (RangeError with a sentence when invalid) and returns the output size. */
   outputShape(request: MapRequestKinds[K], context: MapContext): Promise<MapShape> | MapShape;
+  /**
+   * True when the handler records only through the context (createEncoder, submit, afterSubmit): the engine may then
+   * record it into a command buffer shared with other requests (AttentionEngine.computeMaps). A handler without it
+   * runs on its own submits, after what was recorded before it has been submitted.
+   */
+  readonly recordsThroughContext?: boolean;
   /** Records and submits the passes that write the map into `output` (rows x cols f32, row-major). */
   compute(request: MapRequestKinds[K], output: GPUBuffer, context: MapContext): Promise<void>;
 }

@@ -9,6 +9,9 @@
 import type { ShaderSources } from '../gpu/pipeline.ts';
 import type { AttentionView, StorageFormat } from '../gpu/storageFormat.ts';
 import { readBufferBytes } from '../gpu/buffers.ts';
+import { storageBytes } from '../gpu/storageFormat.ts';
+import { countDispatch } from '../gpu/workCounters.ts';
+import { cooperativeThreads, workgroupShapeOf } from '../gpu/workgroupShape.ts';
 import { KernelPipelines } from './kernelPipelines.ts';
 import { bindAttentionView, checkOutputSize, foldWorkgroups, PassDestroyedError, UniformCache } from './passSupport.ts';
 import { checkCrop, cropCols, cropRows, type Crop } from './region.ts';
@@ -30,9 +33,8 @@ export const MAP_STATS_MIN_WORD = 6;
 /** Word index of the f32 maximum in the stats buffer. */
 export const MAP_STATS_MAX_WORD = 7;
 
-/** Workgroups of the reduction at most; each invocation strides over the rest. */
-const MAX_WORKGROUPS = 1024;
-const WORKGROUP_SIZE = 256;
+/** Threads per workgroup on a GPU (WGSL override WorkgroupSize); one SIMD group on a software adapter. */
+const HARDWARE_WORKGROUP_SIZE = 256;
 /** Words in RegionParams (minMax.wgsl, histogram.wgsl). */
 const REGION_PARAMS_WORDS = 6;
 
@@ -72,9 +74,21 @@ export function makeRegionParams(job: RegionJob, elementOffset: number): Uint32A
   return words;
 }
 
-/** Workgroups for a strided pass over `values` values. */
-export function stridedWorkgroups(values: number): number {
-  return Math.max(1, Math.min(MAX_WORKGROUPS, Math.ceil(values / WORKGROUP_SIZE)));
+/**
+ * Threads per workgroup of the strided passes (min/max, histogram) on `device`: 256 on a GPU, one SIMD group on a
+ * software adapter, where barriers and workgroup atomics are emulated (src/gpu/workgroupShape.ts).
+ */
+export function stridedWorkgroupSize(device: GPUDevice): number {
+  return cooperativeThreads(device, HARDWARE_WORKGROUP_SIZE);
+}
+
+/**
+ * Workgroups for a strided pass over `values` values: one value per thread up to the adapter's cap (1024 on a GPU,
+ * 64 on a software adapter); past it each invocation strides over the rest.
+ */
+export function stridedWorkgroups(device: GPUDevice, values: number): number {
+  const cap = workgroupShapeOf(device).stridedWorkgroups;
+  return Math.max(1, Math.min(cap, Math.ceil(values / stridedWorkgroupSize(device))));
 }
 
 /** A stats buffer for MinMaxPass (STORAGE, COPY_SRC, COPY_DST). */
@@ -115,7 +129,7 @@ export class MinMaxPass {
   constructor(device: GPUDevice, shaders: ShaderSources) {
     this.#device = device;
     this.#reduce = new KernelPipelines(device, shaders, 'MinMaxPass.pipeline', MIN_MAX_SHADERS, {
-      constants: { WorkgroupSize: WORKGROUP_SIZE },
+      constants: { WorkgroupSize: stridedWorkgroupSize(device) },
     });
     this.#finalize = new KernelPipelines(device, shaders, 'MinMaxPass.finalizePipeline', MIN_MAX_FINALIZE_SHADERS, {
       withLoadPrefix: false,
@@ -151,7 +165,8 @@ export class MinMaxPass {
         ],
       }),
     );
-    pass.dispatchWorkgroups(...foldWorkgroups(this.#device, stridedWorkgroups(cropRows(job.region) * cropCols(job.region))));
+    pass.dispatchWorkgroups(...foldWorkgroups(this.#device, stridedWorkgroups(this.#device, cropRows(job.region) * cropCols(job.region))));
+    countDispatch(this.#device, storageBytes(job.input.format, cropRows(job.region) * cropCols(job.region)) + MAP_STATS_BYTES);
     pass.setPipeline(finalize);
     pass.setBindGroup(
       0,
@@ -162,6 +177,7 @@ export class MinMaxPass {
       }),
     );
     pass.dispatchWorkgroups(1);
+    countDispatch(this.#device, 2 * MAP_STATS_BYTES);
     pass.end();
   }
 

@@ -7,7 +7,8 @@ import { createStorageBuffer } from '../gpu/buffers.ts';
 import type { ShaderSources } from '../gpu/pipeline.ts';
 import { createAttentionPipelinesForAllFormats, createComputePipelineFromFiles } from '../gpu/pipeline.ts';
 import type { AttentionView, StorageFormat } from '../gpu/storageFormat.ts';
-import { LOAD_PREFIX } from '../gpu/storageFormat.ts';
+import { LOAD_PREFIX, storageBytes } from '../gpu/storageFormat.ts';
+import { countDispatch } from '../gpu/workCounters.ts';
 import { bindAttentionView, checkInteger, checkOutputSize, PassDestroyedError, UniformCache } from './passSupport.ts';
 
 const PREPARE_KERNEL = 'compute/rolloutPrepare.wgsl';
@@ -173,6 +174,7 @@ export class RolloutPass {
       }),
     );
     pass.dispatchWorkgroups(size);
+    countDispatch(this.#device, storageBytes(view.format, size * size) + bytes);
   }
 
   #encodeMultiply(
@@ -201,5 +203,7 @@ export class RolloutPass {
     );
     const tiles = Math.ceil(size / BLOCK_SIZE);
     pass.dispatchWorkgroups(tiles, tiles);
+    // Each of the tiles x tiles workgroups reads a BLOCK_SIZE-wide strip of both factors; the product is written once.
+    countDispatch(this.#device, 2 * tiles * tiles * Math.min(BLOCK_SIZE, size) * size * 4 + bytes);
   }
 }

@@ -7,6 +7,9 @@ import { createStorageBuffer, writeBufferPadded } from '../gpu/buffers.ts';
 import type { ShaderSources } from '../gpu/pipeline.ts';
 import { createAttentionPipelinesForAllFormats } from '../gpu/pipeline.ts';
 import type { AttentionView, StorageFormat } from '../gpu/storageFormat.ts';
+import { storageBytes } from '../gpu/storageFormat.ts';
+import { countDispatch } from '../gpu/workCounters.ts';
+import { cooperativeThreads } from '../gpu/workgroupShape.ts';
 import { bindAttentionView, checkInteger, checkOutputSize, PassDestroyedError, UniformCache } from './passSupport.ts';
 import type { FrameRange } from './segmentPool.cpu.ts';
 
@@ -14,13 +17,18 @@ export type { FrameRange } from './segmentPool.cpu.ts';
 
 /** The kernel after the shared rectangle walk (the load prefix goes in front of both). */
 const KERNEL_FILES = ['common/rectangleSums.wgsl', 'compute/segmentPool.wgsl'];
-/** Threads per workgroup; one workgroup pools one block (WGSL override WorkgroupSize). */
-const WORKGROUP_SIZE = 64;
+/**
+ * Threads per workgroup on a GPU; one workgroup pools one block (WGSL override WorkgroupSize). One SIMD group on a
+ * software adapter (src/gpu/workgroupShape.ts).
+ */
+const HARDWARE_WORKGROUP_SIZE = 64;
 
 /** Segment bounds on the GPU: `count` pairs of u32 (start, end), as made by makeSegmentBoundsData. */
 export interface SegmentBuffer {
   readonly buffer: GPUBuffer;
   readonly count: number;
+  /** Frames the segments cover, summed (overlaps counted twice): what the kernel reads along this axis. */
+  readonly coveredFrames?: number;
 }
 
 /** What SegmentPoolPass.encode pools and where the results go. */
@@ -61,7 +69,8 @@ export function createSegmentBoundsBuffer(device: GPUDevice, label: string, segm
   const data = makeSegmentBoundsData(segments);
   const buffer = createStorageBuffer(device, label, data.byteLength);
   writeBufferPadded(device, buffer, 0, data);
-  return { buffer, count: segments.length };
+  const coveredFrames = segments.reduce((sum, segment) => sum + segment.end - segment.start, 0);
+  return { buffer, count: segments.length, coveredFrames };
 }
 
 /**
@@ -89,7 +98,7 @@ export class SegmentPoolPass {
   /** Compiles the kernel for both storage formats. */
   static async create(device: GPUDevice, shaders: ShaderSources): Promise<SegmentPoolPass> {
     const pipelines = await createAttentionPipelinesForAllFormats(device, shaders, 'SegmentPoolPass.pipeline', KERNEL_FILES, {
-      WorkgroupSize: WORKGROUP_SIZE,
+      WorkgroupSize: cooperativeThreads(device, HARDWARE_WORKGROUP_SIZE),
     });
     return new SegmentPoolPass(device, pipelines);
   }
@@ -144,6 +153,10 @@ export class SegmentPoolPass {
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(args.colSegments.count, args.rowSegments.count, maps);
+    // Every block reads its own values: the segments' covered frames along both axes (the whole map when unknown).
+    const coveredRows = Math.min(args.rowSegments.coveredFrames ?? args.rows, args.rowSegments.count * args.rows);
+    const coveredCols = Math.min(args.colSegments.coveredFrames ?? args.cols, args.colSegments.count * args.cols);
+    countDispatch(this.#device, storageBytes(args.input.format, maps * coveredRows * coveredCols) + 2 * outputBytes);
     pass.end();
   }
 

@@ -71,6 +71,7 @@ function checkSegments(owner: string, axis: 'row' | 'column', segments: readonly
 /** Computes SegmentPoolMapRequests. */
 export const SEGMENT_POOL_MAP_KIND: MapKindHandler<'segmentPool'> = {
   kind: 'segmentPool',
+  recordsThroughContext: true,
 
   async outputShape(request: SegmentPoolMapRequest, context: MapContext): Promise<MapShape> {
     checkPoolStatistic('segmentPool', request.stat);
@@ -105,8 +106,10 @@ export const SEGMENT_POOL_MAP_KIND: MapKindHandler<'segmentPool'> = {
       });
       context.submit(encoder);
     } finally {
-      source.destroy();
-      for (const buffer of owned) buffer.destroy();
+      context.afterSubmit(() => {
+        source.destroy();
+        owned.forEach((buffer) => buffer.destroy());
+      });
     }
   },
 };

@@ -7,6 +7,9 @@
  */
 import type { ShaderSources } from '../gpu/pipeline.ts';
 import type { AttentionView, StorageFormat } from '../gpu/storageFormat.ts';
+import { storageBytes } from '../gpu/storageFormat.ts';
+import { countDispatch } from '../gpu/workCounters.ts';
+import { cooperativeThreads } from '../gpu/workgroupShape.ts';
 import { KernelPipelines } from './kernelPipelines.ts';
 import { bindAttentionView, checkOutputSize, foldWorkgroups, PassDestroyedError, UniformCache } from './passSupport.ts';
 import { checkCrop, cropCols, cropRows, normalisedColumns, type Crop, type SoftmaxScope } from './region.ts';
@@ -16,6 +19,8 @@ export const SOFTMAX_SHADERS = ['common/finite.wgsl', 'common/rowSoftmax.wgsl', 
 
 /** Words in SoftmaxParams (softmax.wgsl). */
 const SOFTMAX_PARAMS_WORDS = 9;
+/** Threads per row on a GPU (WGSL override WorkgroupSize); one SIMD group on a software adapter (workgroupShape.ts). */
+const ROW_THREADS = 256;
 
 /** What SoftmaxPass.encode computes. */
 export interface SoftmaxJob {
@@ -39,7 +44,9 @@ export class SoftmaxPass {
 
   constructor(device: GPUDevice, shaders: ShaderSources) {
     this.#device = device;
-    this.#pipelines = new KernelPipelines(device, shaders, 'SoftmaxPass.pipeline', SOFTMAX_SHADERS);
+    this.#pipelines = new KernelPipelines(device, shaders, 'SoftmaxPass.pipeline', SOFTMAX_SHADERS, {
+      constants: { WorkgroupSize: cooperativeThreads(device, ROW_THREADS) },
+    });
     this.#uniforms = new UniformCache(device, 'SoftmaxPass.params');
   }
 
@@ -84,6 +91,9 @@ export class SoftmaxPass {
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(...foldWorkgroups(this.#device, outRows));
+    // Softmax reads each row's normalised columns for its statistics, then the cropped columns again for the output.
+    const readValues = outRows * (outCols + (job.scope === 'none' ? 0 : normEnd - normStart));
+    countDispatch(this.#device, storageBytes(job.input.format, readValues) + outRows * outCols * 4);
     pass.end();
   }
 

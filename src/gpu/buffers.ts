@@ -1,6 +1,7 @@
 /**
  * Buffer helpers shared by every pass: storage buffers, uniform writes and readback.
  */
+import { countBlockingReadback, submitCounted } from './workCounters.ts';
 
 /** A storage buffer of `byteLength` bytes (rounded up to 4, the WebGPU alignment), usable as copy source and target. */
 export function createStorageBuffer(device: GPUDevice, label: string, byteLength: number, extraUsage = 0): GPUBuffer {
@@ -56,7 +57,8 @@ export async function readBufferBytes(
   try {
     const encoder = device.createCommandEncoder({ label: 'readBuffer.encoder' });
     encoder.copyBufferToBuffer(source, byteOffset, staging, 0, size);
-    device.queue.submit([encoder.finish()]);
+    submitCounted(device, [encoder.finish()]);
+    countBlockingReadback(device);
     await staging.mapAsync(GPUMapMode.READ);
     return staging.getMappedRange().slice(0, byteLength);
   } finally {

@@ -6,6 +6,8 @@
 import { packFloat16Pairs } from '../data/float16.ts';
 import type { AttentionShape, AttentionSource } from '../data/tensor.ts';
 import { createBufferWithRetry, formatBytes } from './allocate.ts';
+import { packFloat16OnGpu } from './packFloat16.ts';
+import type { ShaderSources } from './pipeline.ts';
 import type { StorageFormat } from './storageFormat.ts';
 import { storageBytes } from './storageFormat.ts';
 
@@ -83,6 +85,7 @@ export function makeStorageWords(values: Float32Array, format: StorageFormat): F
 /**
  * Creates the storage buffer for `chunk` and fills it with `values` (float32, chunk.headCount maps).
  * The allocation runs in an out-of-memory scope; `freeSomething` is asked to evict before each retry.
+ * float16 storage is narrowed on the GPU when `shaders` are given (src/gpu/packFloat16.ts), in JS otherwise.
  */
 export async function createChunkBuffer(
   device: GPUDevice,
@@ -91,16 +94,27 @@ export async function createChunkBuffer(
   values: Float32Array,
   format: StorageFormat,
   freeSomething: () => boolean,
+  shaders?: ShaderSources,
 ): Promise<GPUBuffer> {
-  const words = makeStorageWords(values, format);
-  if (words.byteLength > chunk.byteLength) {
-    throw new Error(`${label}: ${words.byteLength} bytes of values for a chunk planned at ${chunk.byteLength}`);
+  const wordBytes = storageBytes(format, values.length);
+  if (wordBytes > chunk.byteLength) {
+    throw new Error(`${label}: ${wordBytes} bytes of values for a chunk planned at ${chunk.byteLength}`);
   }
   const buffer = await createBufferWithRetry(
     device,
     { label, size: chunk.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC },
     freeSomething,
   );
+  if (format === 'float16' && shaders) {
+    try {
+      await packFloat16OnGpu(device, shaders, values, buffer);
+    } catch (error) {
+      buffer.destroy();
+      throw error;
+    }
+    return buffer;
+  }
+  const words = makeStorageWords(values, format);
   device.queue.writeBuffer(buffer, 0, words.buffer, words.byteOffset, words.byteLength);
   return buffer;
 }

@@ -19,12 +19,13 @@ const TINY_PLAN: NodeBenchPlan = {
     {
       id: 'base',
       label: 'tiny',
-      shape: { layers: 2, heads: 2, rows: 64, cols: 64 },
+      shape: { layers: 3, heads: 2, rows: 64, cols: 64 },
       storage: 'float32',
-      throughputLayers: 2,
+      throughputLayers: 3,
       firstMapLayerCounts: [1],
       kernels: { rolloutFrames: 32, rolloutLayers: 2, reps: 1, cpuReps: 1, maxMsPerCase: 50 },
       controlReps: 1,
+      costs: { grid: 'heads grid' },
     },
     {
       id: 'tiny-float16',
@@ -35,6 +36,7 @@ const TINY_PLAN: NodeBenchPlan = {
       firstMapLayerCounts: [],
       controlReps: 1,
       controlsCropOnly: true,
+      costs: { grid: 'model view', gridOnly: true },
     },
   ],
   firstMapReps: 1,
@@ -84,8 +86,8 @@ describe(runNodeBench.name, () => {
       expect(file.steps.map((step) => step.id)).toEqual(['read', 'read-parse', 'upload', 'engine']);
       for (const step of file.steps) expect(step.mbPerSec).toBeGreaterThan(0);
     }
-    // Two file sizes of the base case (1 and 2 layers), one of the float16 case.
-    expect(json.firstMap.map((first) => first.shape.layers)).toEqual([1, 2, 1]);
+    // Two file sizes of the base case (1 and 3 layers), one of the float16 case.
+    expect(json.firstMap.map((first) => first.shape.layers)).toEqual([1, 3, 1]);
     for (const first of json.firstMap) expect(first.totalMs.median).toBeGreaterThan(0);
 
     expect(json.kernels).toHaveLength(1);
@@ -112,6 +114,25 @@ describe(runNodeBench.name, () => {
       'head-crop', 'softmax-crop', 'layer-upload-crop', 'layer-resident-crop',
     ]);
     expect(json.controls.filter((control) => control.caseId === 'tiny-float16').map((control) => control.id)).toEqual(['head-crop', 'softmax-crop']);
+
+    // Work per change: every change of issue 12; the declared kernel bytes never fall below the minimum.
+    const costs = json.costs!;
+    expect(Object.keys(costs).sort()).toEqual(['head', 'headBatched', 'headsGrid', 'headsGridBatched', 'layerFromFile', 'layerFromFileBatched', 'layerResident', 'layerResidentBatched', 'modelView', 'modelViewBatched', 'softmax', 'softmaxBatched', 'wordRange', 'wordRangeBatched', 'zoomFrame']);
+    expect([costs.headsGrid.maps, costs.modelView.maps]).toEqual([6, 2]);
+    expect([costs.zoomFrame.submits, costs.zoomFrame.dispatches, costs.zoomFrame.blockingReadbacks, costs.zoomFrame.kernelBytes]).toEqual([1, 0, 0, 0]);
+    for (const [id, cost] of Object.entries(costs)) {
+      if (id === 'zoomFrame') continue;
+      expect(cost.dispatches, id).toBeGreaterThanOrEqual(cost.maps);
+      expect(cost.submits, id).toBeGreaterThanOrEqual(1);
+      expect(cost.kernelBytes, id).toBeGreaterThanOrEqual(cost.minimumKernelBytes);
+      expect(cost.jsMs, id).toBeGreaterThan(0);
+    }
+    // Batched through engine.computeMaps: one submit for the maps and stats, one for the frame, no readback first.
+    for (const [id, cost] of Object.entries(costs).filter(([id]) => id.endsWith('Batched'))) {
+      expect([cost.submits, cost.blockingReadbacks], id).toEqual([2, 0]);
+    }
+    expect(costs.headsGrid.submits).toBeGreaterThan(costs.headsGridBatched.submits);
+    expect(formatText(reportSections(json))).toContain('3c. Work per control change');
 
     expect(json.memory.length).toBeGreaterThan(3);
     expect(json.memory.some((entry) => (entry.engine?.residentBytes ?? 0) > 0)).toBe(true);

@@ -1,0 +1,259 @@
+/**
+ * The work one control change gives the GPU, counted rather than timed, so that it can be judged on any adapter:
+ * command buffers submitted, blocking readbacks before the new frame, compute dispatches, the bytes the kernels
+ * declare they read and write (src/gpu/workCounters.ts), and main-thread milliseconds.
+ *
+ * Each change is made the way src/ui/viewer.ts makes it today (its #recompute): for every cell, computeMap then
+ * computeStats (no histogram: linear scale), then the first cell's stats read back for the colour bar, then one
+ * frame that reads each cell's colour range from its stats buffer. A "zoom frame" is the frame alone.
+ *
+ * kernelBytes is set against a minimum: every map read once from storage (the normalised columns of each output
+ * row when softmaxed) and every output written once as f32. The goal of issue 12 is kernelBytes within 2x of it,
+ * 1 submit and 0 blocking readbacks whatever the number of maps.
+ *
+ * Runs in Node and in the page: nothing here touches node: modules or the DOM.
+ */
+import type { AttentionEngine, AttentionMapRequest, ComputedMap, ComputedStats, WorkCounts } from '../../src/engine.ts';
+import { MAP_STATS_MIN_WORD } from '../../src/engine.ts';
+import { resolveAttentionSelection } from '../../src/compute/mapRequest.ts';
+import { fullCrop, normalisedColumns } from '../../src/compute/region.ts';
+import type { AttentionShape } from '../../src/data/tensor.ts';
+import { storageBytes, type StorageFormat } from '../../src/gpu/storageFormat.ts';
+import { workSince } from '../../src/gpu/workCounters.ts';
+import type { GpuTimer } from './gpuTimer.ts';
+import { layoutSingle, type BenchScene, type FrameTarget } from './render.ts';
+
+/** What one change cost. */
+export interface ChangeCost extends WorkCounts {
+  /** Maps the change computes. */
+  readonly maps: number;
+  /**
+   * Main-thread milliseconds from the change to the frame done on the GPU (Node: event-loop busy time, which
+   * includes Dawn's polling while it waits); absent without a clock.
+   */
+  readonly jsMs?: number;
+  /** The least kernelBytes the change needs: each input read once, each output written once. */
+  readonly minimumKernelBytes: number;
+  /** kernelBytes / minimumKernelBytes (goal: at most 2). */
+  readonly kernelBytesOfMinimum: number;
+  /** What was changed, in words. */
+  readonly what: string;
+}
+
+/** Reads a main-thread busy-time clock in ms (Node: performance.eventLoopUtilization().active). */
+export type MainThreadClock = () => number;
+
+/** The least bytes an attention request's kernels must move: each selected map read once, the output written once. */
+export function minimumBytesOf(request: AttentionMapRequest, shape: AttentionShape, format: StorageFormat): number {
+  const crop = request.crop ?? fullCrop(shape.rows, shape.cols);
+  const outRows = crop.rowEnd - crop.rowStart;
+  const outCols = crop.colEnd - crop.colStart;
+  const [normStart, normEnd] = normalisedColumns(request.softmax, crop, shape.cols);
+  const readCols = request.softmax === 'none' ? outCols : Math.max(outCols, normEnd - normStart);
+  const { layers, heads } = resolveAttentionSelection(request, shape);
+  return layers.length * heads.length * storageBytes(format, outRows * readCols) + outRows * outCols * 4;
+}
+
+/**
+ * Shows `requests` as the viewer does (one cell each), counting the work from the first computeMap to the frame's
+ * submit. The maps and stats it made are returned for the caller to free once the next change replaced them.
+ */
+export async function measureViewerChange(
+  engine: AttentionEngine,
+  requests: readonly AttentionMapRequest[],
+  frame: { scene: BenchScene; target: FrameTarget; timer: GpuTimer },
+  what: string,
+  clock?: MainThreadClock,
+): Promise<{ cost: ChangeCost; shown: { map: ComputedMap; stats: ComputedStats }[] }> {
+  const format = engine.storage;
+  const before = engine.workCounts;
+  const busyBefore = clock?.();
+  const shown: { map: ComputedMap; stats: ComputedStats }[] = [];
+  let minimum = 0;
+  for (const request of requests) {
+    const map = await engine.computeMap(request);
+    const stats = await engine.computeStats(map, { bins: 0 });
+    shown.push({ map, stats });
+    minimum += minimumBytesOf(request, engine.tensorShape(request.tensorId), format);
+  }
+  await shown[0]?.stats.read();
+  const first = shown[0];
+  if (first) {
+    const cell = { values: first.map.buffer, rows: first.map.rows, cols: first.map.cols, range: first.stats.stats, rangeWord: MAP_STATS_MIN_WORD };
+    if (frame.scene.cellCount === 0) frame.scene.setCells([cell], [layoutSingle(frame.target.width, frame.target.height)]);
+    else frame.scene.replaceMap(0, cell);
+  }
+  // The frame's own work is counted (one submit); its timing is the render suite's business.
+  await frame.scene.drawFrame(frame.target, frame.timer);
+  const busyAfter = clock?.();
+  const work = workSince(before, engine.workCounts);
+  return {
+    cost: {
+      ...work,
+      maps: requests.length,
+      jsMs: busyBefore !== undefined && busyAfter !== undefined ? busyAfter - busyBefore : undefined,
+      minimumKernelBytes: minimum,
+      kernelBytesOfMinimum: minimum > 0 ? work.kernelBytes / minimum : 0,
+      what,
+    },
+    shown,
+  };
+}
+
+/**
+ * The same change through engine.computeMaps: every map and its stats in one command buffer, one submit, the frame
+ * drawn with the colour range read from the stats buffers on the GPU, and the colour bar's numbers read back only
+ * after the frame (not counted: they no longer hold the frame back). What the viewer can do once it switches.
+ */
+export async function measureBatchedChange(
+  engine: AttentionEngine,
+  requests: readonly AttentionMapRequest[],
+  frame: { scene: BenchScene; target: FrameTarget; timer: GpuTimer },
+  what: string,
+  clock?: MainThreadClock,
+): Promise<{ cost: ChangeCost; shown: { map: ComputedMap; stats: ComputedStats }[] }> {
+  const before = engine.workCounts;
+  const busyBefore = clock?.();
+  const results = await engine.computeMaps(requests, { stats: { bins: 0 } });
+  const shown = results.map(({ map, stats }) => ({ map, stats: stats! }));
+  let minimum = 0;
+  for (const request of requests) minimum += minimumBytesOf(request, engine.tensorShape(request.tensorId), engine.storage);
+  const first = shown[0];
+  if (first) {
+    const cell = { values: first.map.buffer, rows: first.map.rows, cols: first.map.cols, range: first.stats.stats, rangeWord: MAP_STATS_MIN_WORD };
+    if (frame.scene.cellCount === 0) frame.scene.setCells([cell], [layoutSingle(frame.target.width, frame.target.height)]);
+    else frame.scene.replaceMap(0, cell);
+  }
+  await frame.scene.drawFrame(frame.target, frame.timer);
+  const busyAfter = clock?.();
+  const work = workSince(before, engine.workCounts);
+  // The colour bar's numbers, after the frame.
+  await first?.stats.read();
+  return {
+    cost: {
+      ...work,
+      maps: requests.length,
+      jsMs: busyBefore !== undefined && busyAfter !== undefined ? busyAfter - busyBefore : undefined,
+      minimumKernelBytes: minimum,
+      kernelBytesOfMinimum: minimum > 0 ? work.kernelBytes / minimum : 0,
+      what: `${what}; engine.computeMaps, one command buffer for maps, stats and frame's inputs, stats read after the frame`,
+    },
+    shown,
+  };
+}
+
+/** The cost of one frame with nothing recomputed (a zoom or pan step). */
+export async function measureFrameOnly(
+  engine: AttentionEngine,
+  frame: { scene: BenchScene; target: FrameTarget; timer: GpuTimer },
+  clock?: MainThreadClock,
+): Promise<ChangeCost> {
+  const before = engine.workCounts;
+  const busyBefore = clock?.();
+  await frame.scene.drawFrame(frame.target, frame.timer);
+  const busyAfter = clock?.();
+  return {
+    ...workSince(before, engine.workCounts),
+    maps: 0,
+    jsMs: busyBefore !== undefined && busyAfter !== undefined ? busyAfter - busyBefore : undefined,
+    minimumKernelBytes: 0,
+    kernelBytesOfMinimum: 0,
+    what: 'one zoom frame: the maps on screen drawn again with a new transform',
+  };
+}
+
+/** Sizes of the cost suite. */
+export interface CostSuiteConfig {
+  /** The "3 words" crop (first frame, frames) that the word-range change moves by a third of its width. */
+  readonly cropStart: number;
+  readonly cropFrames: number;
+  /** Also measure the grid of every (layer, head) of the tensor ('heads grid' or 'model view'). */
+  readonly grid?: 'heads grid' | 'model view';
+  /** Only the grid (the other changes are measured on another case). */
+  readonly gridOnly?: boolean;
+  readonly clock?: MainThreadClock;
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * The costs of the changes of issue 12 on one tensor: head, softmax toggle, layer (resident and read from the
+ * file), word range, one zoom frame, and the grid of all maps. Leaves the engine's budget as it found it.
+ */
+export async function runCostSuite(
+  engine: AttentionEngine,
+  tensorId: string,
+  frame: { scene: BenchScene; target: FrameTarget; timer: GpuTimer },
+  config: CostSuiteConfig,
+): Promise<Record<string, ChangeCost>> {
+  const log = config.log ?? (() => {});
+  const shape = engine.tensorShape(tensorId);
+  const costs: Record<string, ChangeCost> = {};
+  let shown: { map: ComputedMap; stats: ComputedStats }[] = [];
+  const free = (cells: typeof shown) => cells.forEach((cell) => (cell.map.destroy(), cell.stats.destroy()));
+  // Each change twice: as the viewer makes it today, then batched (`<id>Batched`) on the same maps.
+  const change = async (id: string, requests: AttentionMapRequest[], what: string, batched = true) => {
+    for (const [key, measure] of [[id, measureViewerChange], ...(batched ? [[`${id}Batched`, measureBatchedChange] as const] : [])] as const) {
+      const result = await measure(engine, requests, frame, what, config.clock);
+      free(shown);
+      shown = result.shown;
+      costs[key] = result.cost;
+    }
+  };
+  const view = (layer: number, head: number, softmax: 'none' | 'row', crop?: AttentionMapRequest['crop']): AttentionMapRequest => ({
+    kind: 'attention',
+    tensorId,
+    layer,
+    head,
+    softmax,
+    crop,
+  });
+  const budget = engine.memory.budgetBytes;
+  const heads = Math.min(2, shape.heads);
+  try {
+    frame.scene.setCells([], []);
+    if (!config.gridOnly) {
+      log('costs: head, softmax, layer, word range, zoom frame');
+      // Warm: pipelines compiled, layer 0 uploaded.
+      await change('warm', [view(0, 0, 'row')], 'warm-up');
+      delete costs.warmBatched;
+      await change('head', [view(0, heads - 1, 'row')], 'head change, full map, softmax on, layer resident');
+      await change('softmax', [view(0, heads - 1, 'none')], 'softmax off, full map');
+      await engine.prefetch(tensorId);
+      const otherLayer = Math.min(1, shape.layers - 1);
+      await change('layerResident', [view(otherLayer, heads - 1, 'row')], 'layer change, full map, layer resident');
+      if (shape.layers > 2) {
+        // Budget of one layer: the next layer is read from the file and uploaded inside the change.
+        engine.setBudget(storageBytes(engine.storage, shape.heads * shape.rows * shape.cols));
+        await change('layerFromFile', [view(2, heads - 1, 'row')], 'layer change, full map, layer read from the file and uploaded', false);
+        // Layer 2 is now the one resident layer: the batched change goes to layer 1, read from the file again.
+        const last = await measureBatchedChange(engine, [view(1, heads - 1, 'row')], frame, 'layer change, full map, layer read from the file and uploaded', config.clock);
+        free(shown);
+        shown = last.shown;
+        costs.layerFromFileBatched = last.cost;
+        engine.setBudget(budget);
+      }
+      const cropFrames = Math.min(config.cropFrames, shape.rows);
+      const start = Math.min(config.cropStart, shape.rows - cropFrames);
+      const moved = Math.min(start + Math.max(1, Math.floor(cropFrames / 3)), shape.rows - cropFrames);
+      const crop = (first: number) => ({ rowStart: first, rowEnd: first + cropFrames, colStart: first, colEnd: first + cropFrames });
+      await change('warmRange', [view(2 % shape.layers, 0, 'row', crop(start))], 'warm-up');
+      await change('wordRange', [view(2 % shape.layers, 0, 'row', crop(moved))], `word range moved by ${moved - start} frames (${cropFrames}-frame crop, softmax over the whole row)`);
+      costs.zoomFrame = await measureFrameOnly(engine, frame, config.clock);
+      delete costs.warm;
+      delete costs.warmRange;
+      delete costs.warmRangeBatched;
+    }
+    if (config.grid) {
+      log(`costs: ${config.grid} (${shape.layers * shape.heads} maps)`);
+      const all: AttentionMapRequest[] = [];
+      for (let layer = 0; layer < shape.layers; layer++) for (let head = 0; head < shape.heads; head++) all.push(view(layer, head, 'row'));
+      const id = config.grid === 'heads grid' ? 'headsGrid' : 'modelView';
+      await change(id, all, `${config.grid}: every layer x head of ${shape.layers} x ${shape.heads}, ${shape.rows}-frame maps, softmax on`);
+    }
+  } finally {
+    engine.setBudget(budget);
+    free(shown);
+    frame.scene.setCells([], []);
+  }
+  return costs;
+}
