@@ -67,6 +67,18 @@ async function loadTextGrid(wavPath: string, siblings: readonly string[], lookup
   return textPath === undefined ? alignment : { ...alignment, text: firstLineText(await readText(textPath)) };
 }
 
+/**
+ * The alignment kind the files beside a WAV call for, for `steve serve` when --alignments is not given: a TextGrid
+ * (`<stem>.<tgExt>`) makes 'textgrid', a TIMIT .phn or .wrd makes 'timit', and nothing makes 'none' (STEVE's dummy
+ * grid), which the manifest and the viewer's banner then say.
+ */
+export async function detectAlignmentKind(wavPath: string, tgExt = 'TextGrid'): Promise<'timit' | 'textgrid' | 'none'> {
+  const siblings = await listSiblings(wavPath);
+  if (findSibling(wavPath, siblings, tgExt) !== undefined) return 'textgrid';
+  if (findSibling(wavPath, siblings, 'phn') !== undefined || findSibling(wavPath, siblings, 'wrd') !== undefined) return 'timit';
+  return 'none';
+}
+
 /** STEVE's text from a .txt beside a TextGrid: every field of the first row, joined by single spaces. */
 function firstLineText(text: string): string {
   const line = text.split(/\r\n|\r|\n/).find((candidate) => candidate.trim() !== '') ?? '';

@@ -14,6 +14,8 @@ import { BIN, ROOT, SOFTMAXED_F16, TIMIT_WAV } from './steveProcess.ts';
 
 let server: ChildProcess;
 let base: string;
+/** The run's access token, from the printed URL. */
+let token: string;
 let stderr = '';
 let data: string;
 
@@ -45,8 +47,11 @@ beforeAll(async () => {
     let stdout = '';
     server.stdout!.on('data', (chunk: Buffer) => {
       stdout += chunk;
-      const url = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout);
-      if (url) resolve(url[1]);
+      const url = /at (http:\/\/127\.0\.0\.1:\d+\/)\?token=([\w-]+)\n/.exec(stdout);
+      if (url) {
+        token = url[2];
+        resolve(url[1]);
+      }
     });
     server.on('exit', (code) => reject(new Error(`steve serve exited with ${code}: ${stderr}`)));
   });
@@ -63,7 +68,7 @@ afterAll(async () => {
 describe('steve serve', () => {
   it('reports the bad utterance and lists the good one with its files in the manifest', async () => {
     expect(stderr).toMatch(/^steve: .*broken\.npy: .*\(left out\)\n$/);
-    const manifest = await (await fetch(`${base}steve-files.json`)).json();
+    const manifest = await (await fetch(`${base}steve-files.json?token=${token}`)).json();
     expect(manifest.version).toBe(1);
     expect(manifest.utterances).toHaveLength(1);
     const [utterance] = manifest.utterances;
@@ -75,14 +80,14 @@ describe('steve serve', () => {
       'words:LDC93S1.wrd',
       'text:LDC93S1.txt',
     ]);
-    expect(utterance.files[0].url).toBe('/files/0/LDC93S1_whisper.npy');
+    expect(utterance.files[0].url).toBe(`/files/0/LDC93S1_whisper.npy?token=${token}`);
   });
 
   it('serves the listed files whole and by byte range', async () => {
-    const whole = await rawGet('/files/0/LDC93S1.phn');
+    const whole = await rawGet(`/files/0/LDC93S1.phn?token=${token}`);
     expect(whole.status).toBe(200);
     expect(whole.body.equals(readFileSync(TIMIT_WAV.replace(/wav$/, 'phn')))).toBe(true);
-    const range = await rawGet('/files/0/LDC93S1_whisper.npy', { Range: 'bytes=0-5' });
+    const range = await rawGet(`/files/0/LDC93S1_whisper.npy?token=${token}`, { Range: 'bytes=0-5' });
     expect(range.status).toBe(206);
     expect(range.headers['content-range']).toBe(`bytes 0-5/${readFileSync(SOFTMAXED_F16).length}`);
     expect(range.body.toString('latin1')).toBe('\x93NUMPY');
@@ -108,7 +113,8 @@ describe('steve serve', () => {
       `/@fs${ROOT}package.json`,
       `/@fs${data}/timit/LDC93S1.phn`,
     ]) {
-      const response = await rawGet(path);
+      // With the token, so that what refuses them is the path, not the missing token.
+      const response = await rawGet(`${path}?token=${token}`);
       expect(response.status, path).toBeGreaterThanOrEqual(400);
       expect(response.body.toString(), path).not.toContain('"name"');
       expect(response.body.toString(), path).not.toContain('root:');
