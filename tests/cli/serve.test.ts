@@ -10,6 +10,7 @@ import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { detectAlignmentKind } from '../../src/node/findAlignments.ts';
 import { BIN, ROOT, SOFTMAXED_F16, TIMIT_WAV } from './steveProcess.ts';
 
 let server: ChildProcess;
@@ -41,6 +42,10 @@ beforeAll(async () => {
   // A second utterance whose tensor is broken: reported and left out, the server still starts.
   copyFileSync(TIMIT_WAV, join(data, 'broken.wav'));
   writeFileSync(join(data, 'broken.npy'), 'not numpy');
+  // A third with no alignment files beside its WAV: served with STEVE's dummy segments, and said so.
+  mkdirSync(join(data, 'plain'));
+  copyFileSync(TIMIT_WAV, join(data, 'plain', 'quiet.wav'));
+  copyFileSync(SOFTMAXED_F16, join(data, 'plain', 'quiet.npy'));
   server = spawn(process.execPath, [BIN, 'serve', data, '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   server.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
   base = await new Promise<string>((resolve, reject) => {
@@ -67,11 +72,11 @@ afterAll(async () => {
 
 describe('steve serve', () => {
   it('reports the bad utterance and lists the good one with its files in the manifest', async () => {
-    expect(stderr).toMatch(/^steve: .*broken\.npy: .*\(left out\)\n$/);
+    expect(stderr).toMatch(/^steve: .*broken\.npy: .*\(left out\)\n/);
     const manifest = await (await fetch(`${base}steve-files.json?token=${token}`)).json();
     expect(manifest.version).toBe(1);
-    expect(manifest.utterances).toHaveLength(1);
-    const [utterance] = manifest.utterances;
+    expect(manifest.utterances.map((u: { name: string }) => u.name)).toEqual(['quiet', 'LDC93S1']);
+    const utterance = manifest.utterances[1];
     expect(utterance).toMatchObject({ name: 'LDC93S1', alignments: 'timit', spf: null });
     expect(utterance.files.map((f: { role: string; name: string }) => `${f.role}:${f.name}`)).toEqual([
       'attention:LDC93S1_whisper.npy',
@@ -80,14 +85,31 @@ describe('steve serve', () => {
       'words:LDC93S1.wrd',
       'text:LDC93S1.txt',
     ]);
-    expect(utterance.files[0].url).toBe(`/files/0/LDC93S1_whisper.npy?token=${token}`);
+    expect(utterance.files[0].url).toBe(`/files/1/LDC93S1_whisper.npy?token=${token}`);
+  });
+
+  it('finds each utterance\'s alignment kind from the files beside its WAV, and says when there are none', async () => {
+    const manifest = await (await fetch(`${base}steve-files.json?token=${token}`)).json();
+    expect(manifest.utterances.map((u: { alignments: string }) => u.alignments)).toEqual(['none', 'timit']);
+    expect(stderr).toMatch(/^steve: quiet: no TextGrid or TIMIT files beside its WAV; the viewer shows STEVE's dummy 40 ms segments$/m);
+  });
+
+  it('detects a TextGrid before TIMIT files, and nothing as none', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'steve-detect-'));
+    writeFileSync(join(folder, 'a.wav'), '');
+    expect(await detectAlignmentKind(join(folder, 'a.wav'))).toBe('none');
+    writeFileSync(join(folder, 'a.WRD'), '');
+    expect(await detectAlignmentKind(join(folder, 'a.wav'))).toBe('timit');
+    writeFileSync(join(folder, 'a.textgrid'), '');
+    expect(await detectAlignmentKind(join(folder, 'a.wav'))).toBe('textgrid');
+    expect(await detectAlignmentKind(join(folder, 'a.wav'), 'tg')).toBe('timit');
   });
 
   it('serves the listed files whole and by byte range', async () => {
-    const whole = await rawGet(`/files/0/LDC93S1.phn?token=${token}`);
+    const whole = await rawGet(`/files/1/LDC93S1.phn?token=${token}`);
     expect(whole.status).toBe(200);
     expect(whole.body.equals(readFileSync(TIMIT_WAV.replace(/wav$/, 'phn')))).toBe(true);
-    const range = await rawGet(`/files/0/LDC93S1_whisper.npy?token=${token}`, { Range: 'bytes=0-5' });
+    const range = await rawGet(`/files/1/LDC93S1_whisper.npy?token=${token}`, { Range: 'bytes=0-5' });
     expect(range.status).toBe(206);
     expect(range.headers['content-range']).toBe(`bytes 0-5/${readFileSync(SOFTMAXED_F16).length}`);
     expect(range.body.toString('latin1')).toBe('\x93NUMPY');
@@ -107,6 +129,7 @@ describe('steve serve', () => {
       '/files/0/%2e%2e%2f%2e%2e%2fpackage.json',
       '/%2e%2e/%2e%2e/%2e%2e/etc/passwd',
       '/..%5c..%5cpackage.json',
+      '/files/2/broken.npy',
       '/files/1/broken.npy',
       '/files/0/LDC93S1.npy',
       '/@fs/etc/passwd',
