@@ -11,6 +11,7 @@ import { Inflate } from 'fflate';
 import type { ByteSource } from './byteSource.ts';
 import { InputError, check } from './inputError.ts';
 import { describe, readBytes } from './safeRead.ts';
+import { boundText, quoteUntrusted } from './untrustedText.ts';
 
 /** One file inside a zip, as its central directory describes it. */
 export interface ZipEntry {
@@ -116,7 +117,7 @@ function parseCentralEntry(bytes: Uint8Array, pos: number, fileName: string): { 
   check(next <= bytes.length, fileName, 'bad-header', () => `zip central directory entry at byte ${pos} runs past the directory`);
   const flags = view.getUint16(pos + 8, true);
   const name = new TextDecoder().decode(bytes.subarray(pos + 46, pos + 46 + nameLength));
-  check((flags & 1) === 0, fileName, 'bad-header', () => `zip entry '${name}' is encrypted`);
+  check((flags & 1) === 0, fileName, 'bad-header', () => `zip entry ${quoteUntrusted(name)} is encrypted`);
   const sizes = {
     uncompressedSize: view.getUint32(pos + 24, true),
     compressedSize: view.getUint32(pos + 20, true),
@@ -137,7 +138,7 @@ function applyZip64Extra(extra: Uint8Array, sizes: EntrySizes, name: string, fil
     const end = pos + 4 + view.getUint16(pos + 2, true);
     let field = pos + 4;
     const next64 = (): number => {
-      check(field + 8 <= Math.min(end, extra.length), fileName, 'bad-header', () => `zip64 extra field of entry '${name}' is too short`);
+      check(field + 8 <= Math.min(end, extra.length), fileName, 'bad-header', () => `zip64 extra field of entry ${quoteUntrusted(name)} is too short`);
       field += 8;
       return readUint64(view, field - 8, fileName);
     };
@@ -151,14 +152,14 @@ function applyZip64Extra(extra: Uint8Array, sizes: EntrySizes, name: string, fil
 }
 
 function checkEntry(entry: ZipEntry, directoryOffset: number, fileName: string): void {
-  check(entry.method === 0 || entry.method === 8, fileName, 'bad-header', () => `zip entry '${entry.name}' uses compression method ${entry.method}; expected stored (0) or deflate (8) as np.savez and np.savez_compressed write`);
-  check(entry.method !== 0 || entry.compressedSize === entry.uncompressedSize, fileName, 'bad-header', () => `stored zip entry '${entry.name}' has different compressed (${entry.compressedSize}) and uncompressed (${entry.uncompressedSize}) sizes`);
-  check(entry.localHeaderOffset + entry.compressedSize <= directoryOffset, fileName, 'truncated', () => `zip entry '${entry.name}' claims ${entry.compressedSize} bytes at offset ${entry.localHeaderOffset}, past the central directory at ${directoryOffset}`);
+  check(entry.method === 0 || entry.method === 8, fileName, 'bad-header', () => `zip entry ${quoteUntrusted(entry.name)} uses compression method ${entry.method}; expected stored (0) or deflate (8) as np.savez and np.savez_compressed write`);
+  check(entry.method !== 0 || entry.compressedSize === entry.uncompressedSize, fileName, 'bad-header', () => `stored zip entry ${quoteUntrusted(entry.name)} has different compressed (${entry.compressedSize}) and uncompressed (${entry.uncompressedSize}) sizes`);
+  check(entry.localHeaderOffset + entry.compressedSize <= directoryOffset, fileName, 'truncated', () => `zip entry ${quoteUntrusted(entry.name)} claims ${entry.compressedSize} bytes at offset ${entry.localHeaderOffset}, past the central directory at ${directoryOffset}`);
   check(
     entry.method === 0 || entry.uncompressedSize <= entry.compressedSize * MAX_DEFLATE_RATIO + 64,
     fileName,
     'bad-header',
-    () => `zip entry '${entry.name}' claims ${entry.uncompressedSize} bytes uncompressed from ${entry.compressedSize} compressed bytes, more than deflate can produce`,
+    () => `zip entry ${quoteUntrusted(entry.name)} claims ${entry.uncompressedSize} bytes uncompressed from ${entry.compressedSize} compressed bytes, more than deflate can produce`,
   );
 }
 
@@ -168,12 +169,12 @@ function checkEntry(entry: ZipEntry, directoryOffset: number, fileName: string):
  * (enough for a .npy header) and inflate the whole entry, through `cache`, for anything further.
  */
 export async function openZipEntry(source: ByteSource, entry: ZipEntry, cache: InflateCache): Promise<ByteSource> {
-  const name = `${source.name} (entry ${entry.name})`;
-  const local = dataView(await readBytes(source, entry.localHeaderOffset, 30, `local header of zip entry '${entry.name}'`));
-  check(local.getUint32(0, true) === LOCAL_SIGNATURE, source.name, 'bad-header', () => `zip entry '${entry.name}' has no local header at offset ${entry.localHeaderOffset}`);
+  const name = `${source.name} (entry ${boundText(entry.name)})`;
+  const local = dataView(await readBytes(source, entry.localHeaderOffset, 30, `local header of zip entry ${quoteUntrusted(entry.name)}`));
+  check(local.getUint32(0, true) === LOCAL_SIGNATURE, source.name, 'bad-header', () => `zip entry ${quoteUntrusted(entry.name)} has no local header at offset ${entry.localHeaderOffset}`);
   const dataOffset = entry.localHeaderOffset + 30 + local.getUint16(26, true) + local.getUint16(28, true);
-  check(dataOffset + entry.compressedSize <= source.byteLength, source.name, 'truncated', () => `zip entry '${entry.name}' needs bytes ${dataOffset}..${dataOffset + entry.compressedSize} but the file has ${source.byteLength}`);
-  if (entry.method === 0) return windowSource(source, name, `zip entry '${entry.name}'`, dataOffset, entry.compressedSize);
+  check(dataOffset + entry.compressedSize <= source.byteLength, source.name, 'truncated', () => `zip entry ${quoteUntrusted(entry.name)} needs bytes ${dataOffset}..${dataOffset + entry.compressedSize} but the file has ${source.byteLength}`);
+  if (entry.method === 0) return windowSource(source, name, `zip entry ${quoteUntrusted(entry.name)}`, dataOffset, entry.compressedSize);
   return inflatingSource(source, name, entry, dataOffset, cache);
 }
 
@@ -242,7 +243,7 @@ async function inflateInto(source: ByteSource, name: string, entry: ZipEntry, da
   });
   for (let done = 0; done < entry.compressedSize && (whole || filled < out.length); ) {
     const length = Math.min(chunkBytes, entry.compressedSize - done);
-    const chunk = await readBytes(source, dataOffset + done, length, `compressed data of zip entry '${entry.name}'`);
+    const chunk = await readBytes(source, dataOffset + done, length, `compressed data of zip entry ${quoteUntrusted(entry.name)}`);
     done += length;
     pushInflate(inflater, chunk, done === entry.compressedSize, name);
   }
