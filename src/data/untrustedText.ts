@@ -73,3 +73,8 @@ function render(value: unknown, depth: number, budget: number): string {
   }
   return typeof value;
 }
+
+/** JSON text with the control characters JSON.stringify leaves raw (DEL, C1, separators, bidi) as \u escapes. */
+export function escapeControlInJson(json: string): string {
+  return json.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

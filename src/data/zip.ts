@@ -6,6 +6,12 @@
  * entries cannot be read from the middle: each keeps its first 64 KiB (inflated on first use, enough for a .npy
  * header; an entry that small is simply inflated whole), and the first read past that inflates the whole entry
  * through the cache passed to openZipEntry, which keeps only the most recently inflated entry alive.
+ *
+ * Against crafted zips (zip bombs): compressed data is fed to the inflater in small pieces, so no step can make
+ * more than a few MiB, and inflating stops the moment the output passes the size the directory declares; an entry
+ * declared larger than the inflate budget is refused before anything is inflated; members whose bytes overlap
+ * (one member's data inflated once per entry pointing at it) are refused when the directory is read; and every
+ * member's CRC-32 is checked: deflated ones when inflated whole, stored ones (up to STORED_CRC_LIMIT) when opened.
  */
 import { Inflate } from 'fflate';
 import type { ByteSource } from './byteSource.ts';
@@ -23,12 +29,27 @@ export interface ZipEntry {
   readonly uncompressedSize: number;
   /** Offset of the entry's local header in the zip. */
   readonly localHeaderOffset: number;
+  /**
+   * Where the next member's local header (or the central directory) starts: the entry's header and data must end
+   * there. Set by listZipEntries.
+   */
+  readonly regionEnd?: number;
 }
 
 /** Holds the one inflated entry kept in memory; share one per opened file. */
 export interface InflateCache {
   current?: { readonly entry: ZipEntry; readonly bytes: Promise<Uint8Array> };
+  /** The most bytes one entry may inflate to in memory (default INFLATE_BUDGET_BYTES). */
+  readonly budgetBytes?: number;
 }
+
+/**
+ * The most bytes a deflated entry may inflate to: it is held in memory whole. 1 GiB covers a compressed per-layer
+ * .npz of Whisper large-v3 (288 MB a layer) many times; larger entries should be stored (np.savez), not compressed.
+ */
+export const INFLATE_BUDGET_BYTES = 1 << 30;
+/** Stored entries up to this size have their CRC-32 checked when opened (one read); larger ones are not read whole. */
+export const STORED_CRC_LIMIT = 1 << 26;
 
 const EOCD_SIGNATURE = 0x06054b50;
 const ZIP64_LOCATOR_SIGNATURE = 0x07064b50;
@@ -44,6 +65,8 @@ const MAX_DEFLATE_RATIO = 1032;
 // The .npy header of a deflated entry is read by inflating just this much of the entry.
 const PREFIX_BYTES = 1 << 16;
 const READ_CHUNK_BYTES = 1 << 22;
+// Compressed bytes per push into the inflater: at deflate's 1032:1, one push makes at most ~4 MiB.
+const INFLATE_PIECE_BYTES = 1 << 12;
 
 /** Lists the entries of a zip file from its central directory. */
 export async function listZipEntries(source: ByteSource): Promise<ZipEntry[]> {
@@ -57,7 +80,27 @@ export async function listZipEntries(source: ByteSource): Promise<ZipEntry[]> {
     entries.push(entry);
     pos = next;
   }
-  return entries;
+  return withRegions(entries, directory.offset, source.name);
+}
+
+/**
+ * The entries with the end of each one's region (the next local header, or the directory), refusing members that
+ * overlap: two entries at one offset, or an entry whose header and data would run into the next.
+ */
+function withRegions(entries: readonly ZipEntry[], directoryOffset: number, fileName: string): ZipEntry[] {
+  const byOffset = [...entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
+  const regionEnd = new Map<ZipEntry, number>();
+  byOffset.forEach((entry, i) => {
+    const end = i + 1 < byOffset.length ? byOffset[i + 1].localHeaderOffset : directoryOffset;
+    check(
+      entry.localHeaderOffset + 30 + entry.compressedSize <= end,
+      fileName,
+      'bad-header',
+      () => `zip entries ${quoteUntrusted(entry.name)} and ${quoteUntrusted(byOffset[i + 1]?.name ?? '(central directory)')} overlap (at offsets ${entry.localHeaderOffset} and ${end}); a zip's members never share bytes`,
+    );
+    regionEnd.set(entry, end);
+  });
+  return entries.map((entry) => ({ ...entry, regionEnd: regionEnd.get(entry) }));
 }
 
 interface CentralDirectory {
@@ -174,8 +217,49 @@ export async function openZipEntry(source: ByteSource, entry: ZipEntry, cache: I
   check(local.getUint32(0, true) === LOCAL_SIGNATURE, source.name, 'bad-header', () => `zip entry ${quoteUntrusted(entry.name)} has no local header at offset ${entry.localHeaderOffset}`);
   const dataOffset = entry.localHeaderOffset + 30 + local.getUint16(26, true) + local.getUint16(28, true);
   check(dataOffset + entry.compressedSize <= source.byteLength, source.name, 'truncated', () => `zip entry ${quoteUntrusted(entry.name)} needs bytes ${dataOffset}..${dataOffset + entry.compressedSize} but the file has ${source.byteLength}`);
-  if (entry.method === 0) return windowSource(source, name, `zip entry ${quoteUntrusted(entry.name)}`, dataOffset, entry.compressedSize);
+  check(
+    entry.regionEnd === undefined || dataOffset + entry.compressedSize <= entry.regionEnd,
+    source.name,
+    'bad-header',
+    () => `zip entry ${quoteUntrusted(entry.name)} has data at ${dataOffset}..${dataOffset + entry.compressedSize}, overlapping the next member at ${entry.regionEnd}`,
+  );
+  if (entry.method === 0) {
+    if (entry.compressedSize <= STORED_CRC_LIMIT) await checkStoredCrc(source, name, entry, dataOffset);
+    return windowSource(source, name, `zip entry ${quoteUntrusted(entry.name)}`, dataOffset, entry.compressedSize);
+  }
+  const budget = cache.budgetBytes ?? INFLATE_BUDGET_BYTES;
+  if (entry.uncompressedSize > budget) {
+    // The .npy header (the first 64 KiB) can still be read; the data cannot, so say so before inflating any.
+    return refusingPastPrefix(inflatingSource(source, name, entry, dataOffset, cache), entry, budget);
+  }
   return inflatingSource(source, name, entry, dataOffset, cache);
+}
+
+/** Reads a stored entry in chunks and checks its CRC-32, holding one chunk at a time. */
+async function checkStoredCrc(source: ByteSource, name: string, entry: ZipEntry, dataOffset: number): Promise<void> {
+  let crc = CRC_START;
+  for (let done = 0; done < entry.compressedSize; ) {
+    const length = Math.min(READ_CHUNK_BYTES, entry.compressedSize - done);
+    crc = updateCrc32(crc, await readBytes(source, dataOffset + done, length, `zip entry ${quoteUntrusted(entry.name)}`));
+    done += length;
+  }
+  check(finishCrc32(crc) === entry.crc32, name, 'bad-header', () => `data fails its CRC-32 check (the file is corrupt)`);
+}
+
+/** The entry's source, refusing (with why) any read past the 64 KiB prefix: the entry is over the inflate budget. */
+function refusingPastPrefix(inner: ByteSource, entry: ZipEntry, budget: number): ByteSource {
+  return {
+    ...inner,
+    async read(offset, count) {
+      check(
+        offset + count <= PREFIX_BYTES,
+        inner.name,
+        'unsupported-layout',
+        () => `compressed entry declares ${entry.uncompressedSize} bytes, more than the ${budget} bytes STEVE inflates in memory; save with np.savez (uncompressed) so slices can be read directly`,
+      );
+      return inner.read(offset, count);
+    },
+  };
 }
 
 function windowSource(source: ByteSource, name: string, what: string, start: number, length: number): ByteSource {
@@ -244,8 +328,12 @@ async function inflateInto(source: ByteSource, name: string, entry: ZipEntry, da
   for (let done = 0; done < entry.compressedSize && (whole || filled < out.length); ) {
     const length = Math.min(chunkBytes, entry.compressedSize - done);
     const chunk = await readBytes(source, dataOffset + done, length, `compressed data of zip entry ${quoteUntrusted(entry.name)}`);
+    // In small pieces: fflate inflates all it is given at once, and a bomb's output is checked only between pieces.
+    for (let piece = 0; piece < length && (whole || filled < out.length); piece += INFLATE_PIECE_BYTES) {
+      const end = Math.min(length, piece + INFLATE_PIECE_BYTES);
+      pushInflate(inflater, chunk.subarray(piece, end), done + end === entry.compressedSize, name);
+    }
     done += length;
-    pushInflate(inflater, chunk, done === entry.compressedSize, name);
   }
   return filled;
 }
@@ -269,16 +357,27 @@ function pushInflate(inflater: Inflate, chunk: Uint8Array, final: boolean, name:
 
 let crcTable: Uint32Array | undefined;
 
+const CRC_START = 0xffffffff;
+
 /** CRC-32 (the zip polynomial 0xEDB88320) of `bytes`. */
 export function crc32(bytes: Uint8Array): number {
+  return finishCrc32(updateCrc32(CRC_START, bytes));
+}
+
+/** The running CRC after `bytes` (start from CRC_START, finish with finishCrc32). */
+function updateCrc32(running: number, bytes: Uint8Array): number {
   crcTable ??= Uint32Array.from({ length: 256 }, (_, n) => {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
     return c >>> 0;
   });
-  let crc = 0xffffffff;
+  let crc = running;
   for (let i = 0; i < bytes.length; i++) crc = crcTable[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
+  return crc;
+}
+
+function finishCrc32(running: number): number {
+  return (running ^ 0xffffffff) >>> 0;
 }
 
 function readUint64(view: DataView, pos: number, fileName: string): number {
