@@ -30,6 +30,8 @@ beforeAll(async () => {
   copyFileSync(TIMIT_WAV, join(data, 'other.wav'));
   copyFileSync(SOFTMAXED_F16, join(outside, 'other.npy'));
   symlinkSync(join(outside, 'other.npy'), join(data, 'other.npy'));
+  // A tensor whose data_offsets nest 10 000 deep (the issue's crash): reported and left out, the server still starts.
+  writeFileSync(join(data, 'deep.safetensors'), deepSafetensorsFile());
   // Vite's launch-editor runs $LAUNCH_EDITOR: this one leaves a marker if it is ever run.
   editorMarker = join(outside, 'editor-ran');
   const editor = join(outside, 'editor.sh');
@@ -125,6 +127,10 @@ describe('steve serve against DNS rebinding', () => {
 });
 
 describe('steve serve and symbolic links', () => {
+  it('reports a crafted tensor in one bounded line and serves the rest', () => {
+    expect(server.stderr()).toMatch(/^steve: .*deep\.safetensors: \.safetensors tensor 'a' has data_offsets \[\[\[.{0,200} \(left out\)$/m);
+  });
+
   it('leaves out a pair whose tensor links outside the folder, and an alignment file that does', async () => {
     expect(server.stderr()).toMatch(/other\.npy: links to a file outside the folder being served \(left out\)/);
     const manifest = JSON.parse((await rawRequest(server, 'GET', withToken('/steve-files.json'))).body.toString());
@@ -177,3 +183,12 @@ describe('steve serve and Range requests (RFC 9110)', () => {
     }
   });
 });
+
+/** A 20 KB .safetensors whose one tensor has data_offsets nested 10 000 deep. */
+function deepSafetensorsFile(): Uint8Array {
+  const json = `{"a":{"dtype":"F32","shape":[1],"data_offsets":${'['.repeat(10_000)}0${']'.repeat(10_000)}}}`.padEnd(20_056, ' ');
+  const bytes = new Uint8Array(8 + json.length);
+  new DataView(bytes.buffer).setBigUint64(0, BigInt(json.length), true);
+  bytes.set(new TextEncoder().encode(json), 8);
+  return bytes;
+}
