@@ -3,9 +3,9 @@
  * rollout) as SVG or PNG, headless: the maps are drawn by the viewer's render pass on Dawn, the figure is the
  * viewer's export SVG, and PNG is that SVG rasterised by resvg.
  */
-import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { COLORMAP_NAMES } from '../render/colormaps.ts';
+import { handleInterrupts, writeFileAtomic } from '../node/atomicWrite.ts';
 import { svgToPng } from '../node/svgToPng.ts';
 import { CliError } from './cliError.ts';
 import { makeViewFigureSvg } from './figure.ts';
@@ -56,6 +56,7 @@ export function addRenderCommand(program: Command, outcome: { exitCode: number }
       ].join('\n'),
     )
     .action(async (options: RenderOptions) => {
+      handleInterrupts();
       const colormap = oneOf('--colormap', options.colormap, COLORMAP_NAMES);
       const scale = oneOf('--scale', options.scale, ['linear', 'log', 'percentile'] as const);
       const clip = parseClip(options.clip);
@@ -74,7 +75,7 @@ export function addRenderCommand(program: Command, outcome: { exitCode: number }
             rasterScale: png && options.dpi ? options.dpi / CSS_DPI : 1,
           };
           const svg = await makeViewFigureSvg(output.node.engine, await output.node.heatmap(), output.plan, output.maps, look);
-          await writeFile(output.path, png ? svgToPng(svg, { scale: look.rasterScale, dpi: options.dpi }) : svg);
+          await writeFileAtomic(output.path, png ? svgToPng(svg, { scale: look.rasterScale, dpi: options.dpi }) : svg);
         },
         (format) => {
           if (options.dpi !== undefined && format === 'svg') throw new CliError('--dpi sets the resolution of PNG output; SVG is resolution-free');
