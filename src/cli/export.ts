@@ -74,7 +74,7 @@ async function writeExport(output: ViewOutput): Promise<void> {
 }
 
 /** Refuses, before anything is computed, an export that the disk holding `path` has no room for. */
-async function checkFreeSpace(path: string, bytes: number): Promise<void> {
+export async function checkFreeSpace(path: string, bytes: number): Promise<void> {
   const disk = await statfs(dirname(path)).catch(() => undefined);
   if (!disk) return; // A file system that cannot say: the write itself will report a full disk.
   const free = disk.bavail * disk.bsize;

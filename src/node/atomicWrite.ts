@@ -109,7 +109,8 @@ export function handleInterrupts(stderr: NodeJS.WritableStream = process.stderr)
       return output.path;
     });
     pending.clear();
-    const wrote = written.length ? `wrote ${written.join(', ')}` : 'wrote nothing';
+    // A long batch is summed up: its count and the last few files.
+    const wrote = written.length === 0 ? 'wrote nothing' : written.length <= 5 ? `wrote ${written.join(', ')}` : `wrote ${written.length} files (the last: ${written.slice(-3).join(', ')})`;
     const dropped = removed.length ? `; ${removed.join(', ')} not written (any earlier file there is unchanged)` : '';
     stderr.write(`steve: interrupted (${signal}): ${wrote}${dropped}\n`);
     process.exit(INTERRUPTED_EXIT_CODE);
