@@ -9,6 +9,7 @@ import { basename, extname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { InputError } from '../data/inputError.ts';
+import { boundText } from '../data/untrustedText.ts';
 import { detectAlignmentKind, findSibling, listSiblings } from '../node/findAlignments.ts';
 import type { AlignmentKind, UtteranceFiles } from '../node/loadUtterance.ts';
 import { loadUtterance } from '../node/loadUtterance.ts';
@@ -82,7 +83,7 @@ export function addServeCommand(program: Command, outcome: { exitCode: number })
         const problem = 'problem' in item ? item.problem : ((await symlinkProblem(item)) ?? (await checkUtterance(files!)));
         if (problem) {
           failed++;
-          process.stderr.write(`steve: ${problem} (left out)\n`);
+          process.stderr.write(`steve: ${boundText(problem, 2000)} (left out)\n`);
           continue;
         }
         utterances.push(await describeServed(item.name, files!, (item as ServeItem).root));
@@ -91,7 +92,7 @@ export function addServeCommand(program: Command, outcome: { exitCode: number })
       const server = await startSteveServer({ utterances, port: port ?? DEFAULT_PORT, tryNextPorts: port === undefined, appRoot: APP_ROOT });
       for (const utterance of utterances) {
         if (utterance.alignments === 'none' && utterance.files.some((file) => file.role === 'wav')) {
-          process.stderr.write(`steve: ${utterance.name}: no TextGrid or TIMIT files beside its WAV; the viewer shows STEVE's dummy 40 ms segments\n`);
+          process.stderr.write(`steve: ${boundText(utterance.name)}: no TextGrid or TIMIT files beside its WAV; the viewer shows STEVE's dummy 40 ms segments\n`);
         }
       }
       process.stdout.write(`STEVE is serving ${utterances.length} utterance(s) at ${server.url}\n`);

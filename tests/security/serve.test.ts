@@ -32,6 +32,8 @@ beforeAll(async () => {
   symlinkSync(join(outside, 'other.npy'), join(data, 'other.npy'));
   // A tensor whose data_offsets nest 10 000 deep (the crash): reported and left out, the server still starts.
   writeFileSync(join(data, 'deep.safetensors'), deepSafetensorsFile());
+  // A file whose name would retitle the terminal if printed raw.
+  writeFileSync(join(data, 'title\x1b]0;pwned\x07.npy'), 'not numpy');
   // Vite's launch-editor runs $LAUNCH_EDITOR: this one leaves a marker if it is ever run.
   editorMarker = join(outside, 'editor-ran');
   const editor = join(outside, 'editor.sh');
@@ -128,6 +130,8 @@ describe('steve serve against DNS rebinding', () => {
 
 describe('steve serve and symbolic links', () => {
   it('reports a crafted tensor in one bounded line and serves the rest', () => {
+    expect(server.stderr()).toMatch(/^steve: .*title\\x1b\]0;pwned\\x07\.npy: .*\(left out\)$/m);
+    expect(server.stderr()).not.toMatch(/[\u001b\u0007]/);
     expect(server.stderr()).toMatch(/^steve: .*deep\.safetensors: \.safetensors tensor 'a' has data_offsets \[\[\[.{0,200} \(left out\)$/m);
   });
 
