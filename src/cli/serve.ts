@@ -175,10 +175,12 @@ async function describeServed(name: string, files: UtteranceFiles, root: string 
     }
   }
   const textGrid = alignments === 'textgrid';
+  // --alignments timit with neither .phn nor .wrd beside the WAV falls back to STEVE's dummy grid: say so, as for none.
+  const timitFound = served.some((file) => file.role === 'phones' || file.role === 'words');
   return {
     name,
     files: served,
-    alignments,
+    alignments: alignments === 'timit' && !timitFound ? 'none' : alignments,
     phoneTier: files.phoneTier ?? (textGrid ? 'phones' : undefined),
     wordTier: files.wordTier ?? (textGrid ? 'words' : undefined),
     textTier: files.textTier,

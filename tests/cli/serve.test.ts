@@ -94,6 +94,27 @@ describe('steve serve', () => {
     expect(stderr).toMatch(/^steve: quiet: no TextGrid or TIMIT files beside its WAV; the viewer shows STEVE's dummy 40 ms segments$/m);
   });
 
+  it('says so when --alignments timit finds no TIMIT files and falls back to the dummy grid', async () => {
+    const quiet = join(data, 'plain', 'quiet.wav');
+    const child = spawn(process.execPath, [BIN, 'serve', '--wav', quiet, '--attention', join(data, 'plain', 'quiet.npy'), '--alignments', 'timit', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let childErr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (childErr += chunk));
+    const url = await new Promise<string>((resolve) => {
+      let out = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk;
+        const found = /at (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)\n/.exec(out);
+        if (found) resolve(found[1]);
+      });
+    });
+    const manifest = await (await fetch(url.replace('/?', '/steve-files.json?'))).json();
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+    expect(manifest.utterances[0].alignments).toBe('none');
+    expect(childErr).toMatch(/^steve: quiet: no TextGrid or TIMIT files beside its WAV; the viewer shows STEVE's dummy 40 ms segments$/m);
+  });
+
   it('detects a TextGrid before TIMIT files, and nothing as none', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'steve-detect-'));
     writeFileSync(join(folder, 'a.wav'), '');
