@@ -22,7 +22,6 @@ import { makeNpy } from '../helpers/tensorFixtures.ts';
 
 /** The longest one-line message any reader may produce (file name and reason, each bounded). */
 const MAX_MESSAGE = 1500;
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** A .safetensors file from header JSON text (not an object: JSON.stringify could not even build the deep ones). */
