@@ -11,7 +11,8 @@
  * more than a few MiB, and inflating stops the moment the output passes the size the directory declares; an entry
  * declared larger than the inflate budget is refused before anything is inflated; members whose bytes overlap
  * (one member's data inflated once per entry pointing at it) are refused when the directory is read; and every
- * member's CRC-32 is checked: deflated ones when inflated whole, stored ones (up to STORED_CRC_LIMIT) when opened.
+ * member's CRC-32 is checked: deflated ones when inflated whole, stored ones (up to STORED_CRC_LIMIT) before their
+ * data is first read.
  */
 import { Inflate } from 'fflate';
 import type { ByteSource } from './byteSource.ts';
@@ -48,7 +49,7 @@ export interface InflateCache {
  * .npz of Whisper large-v3 (288 MB a layer) many times; larger entries should be stored (np.savez), not compressed.
  */
 export const INFLATE_BUDGET_BYTES = 1 << 30;
-/** Stored entries up to this size have their CRC-32 checked when opened (one read); larger ones are not read whole. */
+/** Stored entries up to this size have their CRC-32 checked before use (one extra read); larger ones are not read whole. */
 export const STORED_CRC_LIMIT = 1 << 26;
 
 const EOCD_SIGNATURE = 0x06054b50;
@@ -224,8 +225,8 @@ export async function openZipEntry(source: ByteSource, entry: ZipEntry, cache: I
     () => `zip entry ${quoteUntrusted(entry.name)} has data at ${dataOffset}..${dataOffset + entry.compressedSize}, overlapping the next member at ${entry.regionEnd}`,
   );
   if (entry.method === 0) {
-    if (entry.compressedSize <= STORED_CRC_LIMIT) await checkStoredCrc(source, name, entry, dataOffset);
-    return windowSource(source, name, `zip entry ${quoteUntrusted(entry.name)}`, dataOffset, entry.compressedSize);
+    const window = windowSource(source, name, `zip entry ${quoteUntrusted(entry.name)}`, dataOffset, entry.compressedSize);
+    return entry.compressedSize <= STORED_CRC_LIMIT ? checkingCrcOnce(window, () => checkStoredCrc(source, name, entry, dataOffset)) : window;
   }
   const budget = cache.budgetBytes ?? INFLATE_BUDGET_BYTES;
   if (entry.uncompressedSize > budget) {
@@ -244,6 +245,25 @@ async function checkStoredCrc(source: ByteSource, name: string, entry: ZipEntry,
     done += length;
   }
   check(finishCrc32(crc) === entry.crc32, name, 'bad-header', () => `data fails its CRC-32 check (the file is corrupt)`);
+}
+
+/**
+ * A stored entry's source that checks its CRC-32 (reading it whole, a chunk at a time) before the first read that
+ * needs more than a .npy header: at once for a small entry, on the first read of data for a larger one. Opening a
+ * per-layer .npz thus reads headers only, as before; each layer is checked when it is first read.
+ */
+function checkingCrcOnce(window: ByteSource, check: () => Promise<void>): ByteSource {
+  let checked: Promise<void> | undefined;
+  return {
+    ...window,
+    async read(offset, count) {
+      if (window.byteLength <= PREFIX_BYTES || offset + count > PREFIX_BYTES) {
+        checked ??= check();
+        await checked;
+      }
+      return window.read(offset, count);
+    },
+  };
 }
 
 /** The entry's source, refusing (with why) any read past the 64 KiB prefix: the entry is over the inflate budget. */

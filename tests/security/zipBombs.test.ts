@@ -75,6 +75,11 @@ describe('zip bombs', () => {
     expect((await openNpz(makeMemorySource('good.npz', good))).shape).toMatchObject({ rows: 3, cols: 4 });
     const bad = buildZip([{ name: 'attention.npy', method: 0, data: npy, declaredSize: npy.length, crc32: crc32(npy) ^ 1 }]);
     await expectInputError(openNpz(makeMemorySource('bad.npz', bad)), 'bad-header', /^bad\.npz \(entry attention\.npy\): data fails its CRC-32 check/);
+    // A larger member opens on its header alone; its CRC is checked before its data is first used.
+    const layer = npyOfZeros([1, 1, 1, 128, 256], 128 * 256 * 4);
+    const large = buildZip([{ name: 'attention.npy', method: 0, data: layer, declaredSize: layer.length, crc32: crc32(layer) ^ 1 }]);
+    const attention = await openNpz(makeMemorySource('large.npz', large));
+    await expectInputError(attention.readLayer(0), 'bad-header', /^large\.npz \(entry attention\.npy\): data fails its CRC-32 check/);
   });
 });
 
