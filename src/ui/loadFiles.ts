@@ -176,6 +176,9 @@ export async function loadServedUtterances(baseUrl: string): Promise<DroppedLoad
   // `steve serve` prints the page's URL with a per-run token, which its file routes require (the manifest's URLs carry it).
   const token = new URLSearchParams(location.search).get('token');
   const response = await fetch(`${baseUrl}steve-files.json${token ? `?token=${encodeURIComponent(token)}` : ''}`).catch(() => undefined);
+  if (response?.status === 403) {
+    return { utterances: [], problems: ['steve serve needs the token of the URL it printed (open that URL as it is)'] };
+  }
   if (!response?.ok || !(response.headers.get('content-type') ?? '').includes('json')) return undefined;
   const manifest = (await response.json()) as ServedManifest;
   const result: DroppedLoad = { utterances: [], problems: [] };
