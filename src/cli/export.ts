@@ -20,7 +20,7 @@ import { addViewOptions, runViewCommand } from './viewCommand.ts';
 /** Adds `export` to the program; its exit status goes to `outcome`. */
 export function addExportCommand(program: Command, outcome: { exitCode: number }): void {
   const command = program.command('export').description("write the matrix behind a view as .npy or .csv, with a JSON sidecar (FILE.json) describing its axes");
-  addViewOptions(command)
+  addViewOptions(command, false)
     .addHelpText(
       'after',
       [

@@ -10,8 +10,8 @@ import type { FrameSegment } from '../data/frames.ts';
 import { encodeNpyHeader, float32LittleEndian } from '../data/npyWriter.ts';
 import type { Utterance } from '../data/utterance.ts';
 import type { LayerSelector, HeadSelector } from '../engine.ts';
-import type { ViewPlan } from './viewPlan.ts';
-import type { ViewSpec } from './viewSpec.ts';
+import type { ViewPlan } from '../view/plan.ts';
+import type { ViewSpec } from '../view/spec.ts';
 
 /** The size of a view's maps: `count` maps (one per plan cell), each rows x cols. */
 export interface ViewMatrix {

@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../data/inputError.ts';
 import { addAlignmentOptions, parseAlignmentKind } from './alignmentOptions.ts';
+import { addAtlasCommand } from './atlas.ts';
 import { CliError } from './cliError.ts';
 import { addExportCommand } from './export.ts';
 import { runInspect } from './inspect.ts';
@@ -52,6 +53,7 @@ export function makeProgram(outcome: { exitCode: number } = { exitCode: 0 }): Co
   addRenderCommand(program, outcome);
   addExportCommand(program, outcome);
   addServeCommand(program, outcome);
+  addAtlasCommand(program, outcome);
   return program;
 }
 

@@ -4,7 +4,6 @@
  * viewer's export SVG, and PNG is that SVG rasterised by resvg.
  */
 import type { Command } from 'commander';
-import { COLORMAP_NAMES } from '../render/colormaps.ts';
 import { handleInterrupts, writeFileAtomic } from '../node/atomicWrite.ts';
 import { svgToPng } from '../node/svgToPng.ts';
 import { CliError } from './cliError.ts';
@@ -12,7 +11,6 @@ import { makeViewFigureSvg } from './figure.ts';
 import { parsePositiveInteger } from './optionParsers.ts';
 import type { ViewCommandOptions } from './viewCommand.ts';
 import { addViewOptions, runViewCommand } from './viewCommand.ts';
-import { oneOf } from './viewSpec.ts';
 
 /** Side of one map when --size is not given, as the viewer's export draws it. */
 export const DEFAULT_MAP_SIZE = 640;
@@ -22,10 +20,6 @@ export const DEFAULT_GRID_CELL_SIZE = 160;
 const CSS_DPI = 96;
 
 interface RenderOptions extends ViewCommandOptions {
-  colormap: string;
-  scale: string;
-  clip: string;
-  smooth?: boolean;
   size?: number;
   dpi?: number;
 }
@@ -33,11 +27,7 @@ interface RenderOptions extends ViewCommandOptions {
 /** Adds `render` to the program; its exit status goes to `outcome`. */
 export function addRenderCommand(program: Command, outcome: { exitCode: number }): void {
   const command = program.command('render').description('draw a view of the attention as a PNG or SVG figure, headless');
-  addViewOptions(command)
-    .option('--colormap <name>', `${COLORMAP_NAMES.join(', ')} (differences always use diverging)`, 'viridis')
-    .option('--scale <scale>', 'linear, log or percentile (see --clip)', 'linear')
-    .option('--clip <lo:hi>', 'percentiles the colour scale spans with --scale percentile', '1:99')
-    .option('--smooth', 'interpolate between frames instead of showing each frame as a cell')
+  addViewOptions(command, true)
     .option('--size <px>', `side of the map in SVG pixels (default ${DEFAULT_MAP_SIZE}; each map of a grid: ${DEFAULT_GRID_CELL_SIZE})`, parsePositiveInteger)
     .option('--dpi <n>', 'PNG: render at n/96 pixels per SVG pixel and record n DPI in the file', parsePositiveInteger)
     .addHelpText(
@@ -57,9 +47,6 @@ export function addRenderCommand(program: Command, outcome: { exitCode: number }
     )
     .action(async (options: RenderOptions) => {
       handleInterrupts();
-      const colormap = oneOf('--colormap', options.colormap, COLORMAP_NAMES);
-      const scale = oneOf('--scale', options.scale, ['linear', 'log', 'percentile'] as const);
-      const clip = parseClip(options.clip);
       outcome.exitCode = await runViewCommand(
         options,
         ['png', 'svg'],
@@ -67,14 +54,11 @@ export function addRenderCommand(program: Command, outcome: { exitCode: number }
           const grid = output.plan.cells.length > 1;
           const png = output.format === 'png';
           const look = {
-            colormap,
-            scale,
-            clip,
-            smooth: options.smooth ?? false,
             size: options.size ?? (grid ? DEFAULT_GRID_CELL_SIZE : DEFAULT_MAP_SIZE),
             rasterScale: png && options.dpi ? options.dpi / CSS_DPI : 1,
           };
-          const svg = await makeViewFigureSvg(output.node.engine, await output.node.heatmap(), output.plan, output.maps, look);
+          const drawing = { engine: output.node.engine, shaders: output.node.shaders, heatmap: await output.node.heatmap() };
+          const svg = await makeViewFigureSvg(drawing, output.plan, output.maps, look);
           await writeFileAtomic(output.path, png ? svgToPng(svg, { scale: look.rasterScale, dpi: options.dpi }) : svg);
         },
         (format) => {
@@ -82,12 +66,4 @@ export function addRenderCommand(program: Command, outcome: { exitCode: number }
         },
       );
     });
-}
-
-/** "1:99" -> [1, 99]: low and high percentiles, 0 <= low < high <= 100. */
-function parseClip(text: string): [number, number] {
-  const match = /^(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$/.exec(text.trim());
-  const [low, high] = match ? [Number(match[1]), Number(match[2])] : [NaN, NaN];
-  if (!(low >= 0 && low < high && high <= 100)) throw new CliError(`--clip must be LOW:HIGH percentiles with 0 <= LOW < HIGH <= 100, got "${text}"`);
-  return [low, high];
 }

@@ -3,14 +3,12 @@
  * the viewer's controls and STEVE's plot_attentions arguments), and the run over the call's utterances: load each,
  * plan its view, compute its maps on the engine, hand them to the command's writer, free them.
  */
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, stat } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
 import type { Command } from 'commander';
-import type { AttentionShape } from '../data/tensor.ts';
-import { openAttention } from '../data/openAttention.ts';
 import type { Utterance } from '../data/utterance.ts';
 import type { ComputedMap } from '../engine.ts';
-import { makeFileSource } from '../node/fileSource.ts';
+import type { LoadedUtterance, UtteranceFiles } from '../node/loadUtterance.ts';
 import { loadUtterance } from '../node/loadUtterance.ts';
 import type { NodeEngine } from '../node/nodeEngine.ts';
 import { createNodeEngine } from '../node/nodeEngine.ts';
@@ -21,10 +19,11 @@ import { expandInputs } from './inputs.ts';
 import { collect, parsePositiveNumber } from './optionParsers.ts';
 import type { OutputRequest } from './outputPath.ts';
 import { outputPathFor } from './outputPath.ts';
-import type { ViewPlan } from './viewPlan.ts';
-import { planView } from './viewPlan.ts';
+import type { PlanTensors, ViewPlan } from '../view/plan.ts';
+import { planView } from '../view/plan.ts';
+import { ViewError } from '../view/spec.ts';
 import type { ViewOptionValues, ViewSpec } from './viewSpec.ts';
-import { parseViewSpec } from './viewSpec.ts';
+import { addViewSpecOptions, parseViewSpec } from './viewSpec.ts';
 
 /** Option values of render and export as Commander parses them. */
 export interface ViewCommandOptions extends ViewOptionValues {
@@ -53,25 +52,16 @@ export interface ViewOutput {
   readonly node: NodeEngine;
 }
 
-/** Adds the options naming the files (repeatable for batches) and choosing the view. */
-export function addViewOptions(command: Command): Command {
+/**
+ * Adds the options naming the files (repeatable for batches) and choosing the view (src/view/spec.ts's
+ * VIEW_OPTIONS; `looks`: also those choosing how it is drawn).
+ */
+export function addViewOptions(command: Command, looks: boolean): Command {
   command
     .option('--attention <file>', 'attention tensor (.npy, .npz, .safetensors); repeat, or a quoted glob, for several', collect, [])
     .option('--wav <file>', 'the utterance audio; repeat, or a quoted glob ("data/*.wav"), for several; without --attention, the tensor beside each WAV with its stem', collect, []);
-  return addAlignmentOptions(command)
-    .option('--spf <n>', 'audio samples (at 16 kHz) per model frame; default: file metadata, 320 for Whisper, or audio/frames', parsePositiveNumber)
-    .option('--round-up', "round frame numbers up (STEVE's ceil mode) instead of to nearest")
-    .option('--view <view>', 'map, heads, model (layers x heads), pooled, difference or rollout')
-    .option('--layer <n>', 'layer index from 0, or "mean" (rollout: the last layer multiplied in; default all)')
-    .option('--head <n>', 'head index from 0, "mean" (mean of the heads) or "all" (every head: --view heads)')
-    .option('--words <A:B>', 'words A to B of the alignment, counted from 0, both included (the viewer\'s word slider); default every word')
-    .option('--full', 'every frame of the tensor (Whisper: all 30 s) instead of the words\' crop')
-    .option('--softmax <scope>', 'none (values as stored; use it for tensors already softmaxed), row (STEVE: whole row, then crop) or crop', 'row')
-    .option('--pool <unit>', 'pool the map onto phones, words, or K x K blocks of frames (a number): --view pooled')
-    .option('--pool-stat <stat>', 'mean or max of each pooled block', 'mean')
-    .option('--compare-layer <n>', 'difference: the layer subtracted (index or "mean"; default --layer)')
-    .option('--compare-head <n>', 'difference: the head subtracted (index or "mean"; default --head)')
-    .option('--compare-attention <file>', 'difference: subtract a map of this tensor (same frames) instead of the same file')
+  addAlignmentOptions(command).option('--spf <n>', 'audio samples (at 16 kHz) per model frame; default: file metadata, 320 for Whisper, or audio/frames', parsePositiveNumber);
+  return addViewSpecOptions(command, looks)
     .option('-o, --out <file>', 'output file, a folder (ends with /), or a name with {name} (the WAV or tensor stem) for several utterances')
     .option('--format <ext>', 'output format when -o is a folder or not given');
 }
@@ -96,22 +86,21 @@ export async function runViewCommand(
   // -o problems are the same for every utterance: say so once, before the GPU starts.
   check?.(outputPathFor(request, items[0].name).format);
   const node = await startEngine();
-  let closeCompare = async () => {};
+  let other: LoadedUtterance | undefined;
   try {
-    let compare: { tensorId: string; fileName: string; shape: AttentionShape } | undefined;
+    let compare: PlanTensors['compare'];
     if (spec.compare?.attention) {
-      const source = await makeFileSource(spec.compare.attention);
-      closeCompare = () => source.close();
-      const attention = await openAttention(source);
-      node.engine.addTensor('compare', attention);
-      compare = { tensorId: 'compare', fileName: attention.fileName, shape: attention.shape };
+      const { phoneTier, wordTier, textTier, tgExt, spf } = options;
+      other = await loadUtterance(await compareFiles(spec.compare.attention, { alignments, phoneTier, wordTier, textTier, tgExt, spf }));
+      node.engine.addTensor('compare', other.attention);
+      compare = { tensorId: 'compare', utterance: other };
     }
     const result = await runBatch(items, async (item, say) => {
       const utterance = await loadUtterance(item.files);
       const maps: ComputedMap[] = [];
       try {
         node.engine.addTensor('utterance', utterance.attention);
-        const plan = planView(spec, utterance, { tensorId: 'utterance', compare });
+        const plan = planOrExplain(spec, utterance, { tensorId: 'utterance', compare });
         if (computeMaps) for (const cell of plan.cells) maps.push(await node.engine.computeMap(cell.request));
         const { path, format } = outputPathFor(request, item.name);
         await mkdir(dirname(path), { recursive: true });
@@ -126,8 +115,28 @@ export async function runViewCommand(
     return result.failed > 0 ? 1 : 0;
   } finally {
     node.destroy();
-    await closeCompare();
+    await other?.close();
   }
+}
+
+/** The plan, or the spec's sentence about why it does not fit this utterance as a CliError. */
+function planOrExplain(spec: ViewSpec, utterance: LoadedUtterance, tensors: PlanTensors): ViewPlan {
+  try {
+    return planView(spec, utterance, tensors);
+  } catch (error) {
+    if (error instanceof ViewError) throw new CliError(error.message);
+    throw error;
+  }
+}
+
+/**
+ * How to read the other utterance of a difference or pair: its tensor, read as the call's utterances are, with the
+ * WAV of the same stem beside it (for its audio and alignment) when there is one.
+ */
+async function compareFiles(attention: string, reading: Omit<UtteranceFiles, 'attention' | 'wav'>): Promise<UtteranceFiles> {
+  const wav = join(dirname(attention), `${basename(attention, extname(attention))}.wav`);
+  const found = (await stat(wav).catch(() => undefined))?.isFile() ?? false;
+  return found ? { ...reading, attention, wav } : { ...reading, attention };
 }
 
 async function startEngine(): Promise<NodeEngine> {

@@ -5,42 +5,16 @@
  * and STEVE's dummy grid (dummyAlignment.ts) when there are neither.
  */
 import { DUMMY_PAD_SAMPLES, makeDummyAlignment } from './dummyAlignment.ts';
-import { STEVE_SAMPLE_RATE } from './frames.ts';
+import type { Alignment, Segment } from './segment.ts';
+import { STEVE_SAMPLE_RATE, segmentEndSec } from './segment.ts';
 import { InputError } from './inputError.ts';
 import type { TextGrid, TextGridIntervalTier, TextGridTier } from './textgrid.ts';
 import { parseTimitSegments, parseTimitText } from './timit.ts';
 
-/**
- * A labelled span in samples at 16 kHz, end exclusive. TIMIT gives whole sample indices; TextGrid seconds are
- * multiplied by 16000 as STEVE does, and the product is kept as it is (it may be fractional).
- */
-export interface Segment {
-  readonly label: string;
-  readonly startSample: number;
-  readonly endSample: number;
-}
-
-/** Where an alignment came from: 'dummy' is STEVE's generated grid (its times refer to the padded audio). */
-export type AlignmentSource = 'timit' | 'textgrid' | 'dummy';
-
-/** Phones and words of one utterance, in file order (they may overlap, as TIMIT words do), and its text. */
-export interface Alignment {
-  readonly source: AlignmentSource;
-  /** The sentence, or "" when no text file or tier was given. */
-  readonly text: string;
-  readonly phones: readonly Segment[];
-  readonly words: readonly Segment[];
-}
-
-/** Start of a segment in seconds. */
-export function segmentStartSec(segment: Segment): number {
-  return segment.startSample / STEVE_SAMPLE_RATE;
-}
-
-/** End of a segment in seconds. */
-export function segmentEndSec(segment: Segment): number {
-  return segment.endSample / STEVE_SAMPLE_RATE;
-}
+// The types live in segment.ts, so that the readers this file uses (timit.ts, dummyAlignment.ts) and frames.ts
+// need not import this file back.
+export type { Alignment, AlignmentSource, Segment } from './segment.ts';
+export { segmentEndSec, segmentStartSec } from './segment.ts';
 
 /** The contents of a TIMIT utterance's alignment files; any of them may be missing. */
 export interface TimitTexts {

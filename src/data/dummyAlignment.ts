@@ -6,7 +6,7 @@
  * refers to the padded audio: sample i of the original is at i + 800. The h# phones cover the two pads, and the
  * last one ends 1600 samples after the original audio's end.
  */
-import type { Alignment, Segment } from './alignment.ts';
+import type { Alignment, Segment } from './segment.ts';
 import { InputError } from './inputError.ts';
 
 /** Zeros STEVE adds before and after the audio (50 ms at 16 kHz), "because we don't know the exact silence period". */

@@ -8,11 +8,17 @@
  *
  * Frame coordinates: frame f covers [f, f + 1) on an axis, as STEVE's imshow extent does, so the centre of
  * frame f is f + 0.5 and a tick at a frame is drawn at its centre.
+ *
+ * Boundaries lie on cell edges: a phone or word running from frame a to frame b (STEVE's start and stop frames,
+ * where the next one starts) covers cells a .. b-1, and its boundary with the next one is the edge at position b,
+ * between cells b-1 and b. STEVE draws that line through the middle of cell b (b + 0.5), so that one boundary
+ * appeared up to a frame away from the tiers and the pooled blocks; here lines, boundary labels, tiers and pooled
+ * blocks all use the edge. Phone labels keep STEVE's positions.
  */
-import type { Alignment, Segment } from './alignment.ts';
+import type { Alignment, Segment } from './segment.ts';
+import { STEVE_SAMPLE_RATE } from './segment.ts';
 
-/** STEVE works at 16 kHz: TIMIT sample indices are at 16 kHz and TextGrid seconds are multiplied by 16000. */
-export const STEVE_SAMPLE_RATE = 16000;
+export { STEVE_SAMPLE_RATE };
 
 /** Whisper's encoder sees 30 s as 1500 frames: 480000 samples / 1500 = 320 samples per frame. */
 export const WHISPER_FRAMES = 1500;
@@ -106,11 +112,11 @@ export interface WordSelection {
   readonly phones: readonly FrameSegment[];
   /** A tick at each phone's centre, labelled with the phone (and with a boundary label merged in where one coincides). */
   readonly majorTicks: readonly AxisTick[];
-  /** A tick at each phone boundary, labelled "previous,next"; coincident boundaries merged into one label. */
+  /** A tick at each phone boundary (on its cell edge), labelled "previous,next"; coincident ones merged into one label. */
   readonly minorTicks: readonly AxisTick[];
-  /** Positions of the phone boundary lines STEVE draws (every boundary, including those labelled by a major tick). */
+  /** Cell edges of the phone boundary lines STEVE draws (every boundary, including those labelled by a major tick). */
   readonly phoneBoundaries: readonly number[];
-  /** Positions of word boundary lines: the centre of each selected word's start frame, and of the last word's stop frame. */
+  /** Cell edges of the word boundary lines: each selected word's start frame, and the last word's stop frame. */
   readonly wordBoundaries: readonly number[];
 }
 
@@ -147,7 +153,7 @@ export function selectWords(
   const phones = allPhones.filter((phone) => phone.startFrame >= startFrame && phone.stopFrame <= stopFrame);
   const { majorTicks, minorTicks, phoneBoundaries } = makePhoneTicks(allPhones, startFrame, stopFrame);
   const words = allWords.slice(firstWord, lastWord + 1);
-  const wordBoundaries = [...words.map((word) => word.startFrame + 0.5), words[words.length - 1].stopFrame + 0.5];
+  const wordBoundaries = [...words.map((word) => word.startFrame), words[words.length - 1].stopFrame];
   return {
     samplesPerFrame,
     roundUp,
@@ -159,6 +165,36 @@ export function selectWords(
     majorTicks,
     minorTicks,
     phoneBoundaries: [...new Set(phoneBoundaries)],
+    wordBoundaries,
+  };
+}
+
+/**
+ * The view of every frame (the viewer's "all frames", the CLI's --full): frames 0 ..= frameCount - 1 labelled with
+ * the whole alignment, leading and trailing silences included (they are phones, though inside no word), rather
+ * than with the words a word range last selected. The same structure as selectWords, so renderers need not care.
+ */
+export function selectAllFrames(alignment: Alignment, samplesPerFrame: number, frameCount: number, roundUp = false): WordSelection {
+  const allWords = toFrameSegments(alignment.words, samplesPerFrame, roundUp);
+  const allPhones = toFrameSegments(alignment.phones, samplesPerFrame, roundUp);
+  const stopFrame = Math.max(0, frameCount - 1);
+  const inside = (segment: FrameSegment) => segment.startFrame >= 0 && segment.stopFrame <= frameCount && segment.stopFrame > segment.startFrame;
+  const { majorTicks, minorTicks, phoneBoundaries } = makePhoneTicks(allPhones, 0, frameCount);
+  const words = allWords.filter(inside);
+  const wordBoundaries = [...new Set(words.flatMap((word) => [word.startFrame, word.stopFrame]))].sort((a, b) => a - b);
+  return {
+    samplesPerFrame,
+    roundUp,
+    firstWord: 0,
+    lastWord: allWords.length - 1,
+    crop: { startFrame: 0, stopFrame, frameCount },
+    words,
+    phones: allPhones.filter(inside),
+    majorTicks,
+    minorTicks,
+    phoneBoundaries: [...new Set(phoneBoundaries.concat(allPhones.filter(inside).flatMap((p) => [p.startFrame, p.stopFrame])))]
+      .filter((p) => p > 0 && p < frameCount)
+      .sort((a, b) => a - b),
     wordBoundaries,
   };
 }
@@ -203,7 +239,8 @@ function makePhoneTicks(
     // STEVE uses floor division here, unlike the loop above.
     majors.push({ position: Math.floor((lastPhone.stopFrame + lastPhone.startFrame) / 2), label: lastPhone.label });
   }
-  const phoneBoundaries = minors.map((minor) => minor.position + 0.5);
+  // On the edge at the boundary frame (see the file comment), not through its middle as STEVE draws it.
+  const phoneBoundaries = minors.map((minor) => minor.position);
 
   // Merge runs of coincident boundaries: "a,b" + "b,c" -> "a,b,c" (the next phone of each further boundary).
   const merged: { position: number; label: string }[] = [];
@@ -224,10 +261,12 @@ function makePhoneTicks(
       absorbed.add(index);
     }
   }
-  const toTick = (tick: { position: number; label: string }): AxisTick => ({ position: tick.position + 0.5, label: tick.label });
+  // A phone label at its centre frame's centre (STEVE's); a boundary label on its line, the cell edge.
+  const centreTick = (tick: { position: number; label: string }): AxisTick => ({ position: tick.position + 0.5, label: tick.label });
+  const edgeTick = (tick: { position: number; label: string }): AxisTick => ({ position: tick.position, label: tick.label });
   return {
-    majorTicks: majors.map(toTick),
-    minorTicks: merged.filter((_, i) => !absorbed.has(i)).map(toTick),
+    majorTicks: majors.map(centreTick),
+    minorTicks: merged.filter((_, i) => !absorbed.has(i)).map(edgeTick),
     phoneBoundaries,
   };
 }

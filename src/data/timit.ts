@@ -4,7 +4,7 @@
  * STEVE reads them with pandas (read_csv(sep='\s+') and read_fwf); these readers accept what that accepts for
  * well-formed files and name the line of anything else.
  */
-import type { Segment } from './alignment.ts';
+import type { Segment } from './segment.ts';
 import { InputError } from './inputError.ts';
 
 const SAMPLE_INDEX = /^\d+$/;

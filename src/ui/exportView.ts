@@ -2,11 +2,11 @@
  * Export of the current view as a figure: SVG (the map as an embedded raster, with vector boundary lines, labels,
  * colour bar and title) or PNG (that SVG rasterised by the browser at a chosen scale).
  */
-import type { FigureLabel } from '../render/figureSvg.ts';
-import { FIGURE_MARGIN, figureSize, makeFigureSvg } from '../render/figureSvg.ts';
+import type { FigureLabel } from '../figure/figureSvg.ts';
+import { FIGURE_MARGIN, figureSize, makeFigureSvg } from '../figure/figureSvg.ts';
 import { makeColormapLut } from '../render/colormaps.ts';
-import { layoutAxisLabels } from '../render/axisLabels.ts';
-import { formatValue } from '../render/formatValue.ts';
+import { layoutAxisLabels } from '../view/axisLabels.ts';
+import { formatValue } from '../view/formatValue.ts';
 import type { Viewer } from './viewer.ts';
 import { boundaryPositions } from './viewer.ts';
 

@@ -6,13 +6,14 @@ import { SHADER_SOURCES } from '../../shaders/index.ts';
 import { toFrameSegments } from '../data/frames.ts';
 import type { EngineEvent } from '../engine.ts';
 import { AttentionEngine, msPerFrameFromSpf } from '../engine.ts';
+import { AtlasView, isAtlasFile } from './atlasView.ts';
 import type { LoadedUtterance } from './loadFiles.ts';
 import { loadDroppedFiles, loadSampleUtterances, loadServedUtterances } from './loadFiles.ts';
 import { AudioStrips } from './audioStrips.ts';
 import { download, exportViewPng, exportViewSvg } from './exportView.ts';
 import { renderOverlay } from './overlay.ts';
 import { ViewerPane } from './pane.ts';
-import { formatValue } from '../render/formatValue.ts';
+import { formatValue } from '../view/formatValue.ts';
 import { describeData, drawColorbar, drawStatsTable, renderDebug, segmentAtFrame } from './panels.ts';
 import type { ViewerParams } from './params.ts';
 import { clampParams, paramsFromHash, paramsToHash } from './params.ts';
@@ -37,6 +38,8 @@ export interface ViewerHandle {
   exportSvg(): Promise<string>;
   /** The PNG export as a data URL. */
   exportPng(): Promise<string>;
+  /** The atlas view (atlas.json files dropped or opened go there). */
+  atlas: AtlasView;
   /** Resolves after the maps of the current params are on screen. */
   idle(): Promise<void>;
   events: EngineEvent[];
@@ -188,14 +191,22 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
     pane.rebuild(paneLimits(viewer.utterances, params.utterance));
     await apply({ utterance: viewer.utterances.length - utterances.length, wordStart: 0, wordEnd: 0 });
   };
-  wireFiles(viewer, status, addUtterances);
+  // An atlas.json among the files opens the atlas view; clicking a head there opens its map in the utterance shown.
+  const atlas = new AtlasView(document.body, { onHead: (layer, head) => void apply({ view: 'map', layer, head }) });
+  const addUtterancesOrAtlas = async (files: File[]) => {
+    const problems = (await Promise.all(files.filter(isAtlasFile).map((file) => atlas.openFile(file)))).filter((p): p is string => !!p);
+    const others = files.filter((file) => !isAtlasFile(file));
+    return [...problems, ...(others.length ? await addFiles(others, addUtterances) : [])];
+  };
+  wireFiles(viewer, status, addUtterancesOrAtlas);
   await apply(params);
 
   return {
     viewer,
     engine,
     setParams: apply,
-    loadFiles: (files) => addFiles(files, addUtterances),
+    loadFiles: addUtterancesOrAtlas,
+    atlas,
     exportSvg: () => exportViewSvg(viewer),
     exportPng: async () => {
       const blob = await exportViewPng(viewer);
@@ -387,14 +398,14 @@ async function addFiles(files: File[], add: (u: LoadedUtterance[]) => Promise<vo
   return problems;
 }
 
-function wireFiles(viewer: Viewer, status: HTMLElement, add: (u: LoadedUtterance[]) => Promise<void>): void {
+function wireFiles(viewer: Viewer, status: HTMLElement, open: (files: File[]) => Promise<string[]>): void {
   const report = (problems: string[], count: number) => {
     status.textContent = [count ? `loaded ${count} utterance(s)` : '', ...problems].filter(Boolean).join(' | ');
   };
   const handle = async (files: File[]) => {
     status.textContent = `reading ${files.length} file(s)...`;
     const before = viewer.utterances.length;
-    const problems = await addFiles(files, add);
+    const problems = await open(files);
     report(problems, viewer.utterances.length - before);
   };
   document.addEventListener('dragover', (event) => {

@@ -4,7 +4,7 @@
  * Text stays sharp at any zoom because the browser draws it, not the GPU.
  */
 import type { WordSelection } from '../data/frames.ts';
-import { layoutAxisLabels } from '../render/axisLabels.ts';
+import { layoutAxisLabels } from '../view/axisLabels.ts';
 import type { Cell, ViewInfo, Viewer } from './viewer.ts';
 import { LABEL_BAND } from './viewer.ts';
 

@@ -5,7 +5,8 @@
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { outputPathFor } from '../../src/cli/outputPath.ts';
-import { parseViewSpec, parseWords } from '../../src/cli/viewSpec.ts';
+import { parseViewSpec } from '../../src/cli/viewSpec.ts';
+import { parseWords } from '../../src/view/spec.ts';
 import { parseNpyHeader } from '../../src/data/npy.ts';
 import { encodeNpy } from '../../src/data/npyWriter.ts';
 import { encodeRgbaPng, setPngDpi } from '../../src/node/png.ts';

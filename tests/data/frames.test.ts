@@ -129,8 +129,9 @@ describe(selectWords.name, () => {
       expect([view.crop.startFrame, view.crop.stopFrame]).toEqual(steve.crop);
       expect(view.phones.map((p) => [p.label, p.startFrame, p.stopFrame])).toEqual(steve.phones);
       expect(view.majorTicks.map((t) => [t.position, t.label])).toEqual(steve.majorTicks);
-      expect(view.minorTicks.map((t) => [t.position, t.label])).toEqual(steve.minorTicksShown);
-      expect(view.phoneBoundaries).toEqual(steve.allMinorTicks);
+      // STEVE draws boundaries through the middle of the boundary frame (f + 0.5); we draw them on its edge (f).
+      expect(view.minorTicks.map((t) => [t.position + 0.5, t.label])).toEqual(steve.minorTicksShown);
+      expect(view.phoneBoundaries.map((p) => p + 0.5)).toEqual(steve.allMinorTicks);
       const allWords = selectWords(alignment, steve.spf, 0, alignment.words.length - 1, steve.roundUp).words;
       expect(allWords.map((w) => [w.label, w.startFrame, w.stopFrame])).toEqual(steve.wordFrames);
     },

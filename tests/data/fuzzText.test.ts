@@ -8,7 +8,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { alignmentFromTextGrid } from '../../src/data/alignment.ts';
 import { InputError } from '../../src/data/inputError.ts';
-import { parsePhoneClasses } from '../../src/data/phoneClasses.ts';
 import { parseTextGrid, parseTextGridText } from '../../src/data/textgrid.ts';
 import { parseTimitSegments, parseTimitText } from '../../src/data/timit.ts';
 import { parseWav } from '../../src/data/wav.ts';
@@ -118,10 +117,6 @@ describe('fuzz: TIMIT readers', () => {
     });
   });
 
-  it('random phone tables', () => {
-    const csv = fc.array(fc.constantFrom('phone,cat,poa,moa,voicing,back,height,rounding', 'b', 'con', 'NAN', '1', ',', '\n', 'x'), { maxLength: 40 });
-    fc.assert(fc.property(csv, (cells) => onlyInputError(() => parsePhoneClasses(cells.join(''), 'p.csv'))), { numRuns: NUM_RUNS });
-  });
 });
 
 describe('fuzz: parseWav', () => {

@@ -1,88 +1,97 @@
-/** STEVE's phone tables (copied from its resources/ into demo/public/samples/) and the label lookup. */
+/** The project's phone feature table (src/data/phoneClasses.ts), its foldings, and the label lookup. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { lookupPhoneClass, parsePhoneClasses, parsePhoneFolding } from '../../src/data/phoneClasses.ts';
+import {
+  classLabels,
+  foldPhone,
+  lookupPhoneClass,
+  PHONE_FOLDING,
+  PHONE_TABLE,
+  phoneClassLabel,
+  sortPhonesByClass,
+  TIMIT_61,
+} from '../../src/data/phoneClasses.ts';
 import { parseTextGrid } from '../../src/data/textgrid.ts';
-import { inputErrorOf } from '../helpers/inputErrors.ts';
 
 const SAMPLES = new URL('../../demo/public/samples/', import.meta.url);
-const read = (name: string) => readFileSync(new URL(name, SAMPLES), 'utf8');
-const classes = parsePhoneClasses(read('phonemapsat.csv'), 'phonemapsat.csv');
-const folding = parsePhoneFolding(read('phonemapsat_60_49_40.csv'), 'phonemapsat_60_49_40.csv');
 
-describe(parsePhoneClasses.name, () => {
-  it('reads the 64 rows of phonemapsat.csv (BOM, CRLF, NAN)', () => {
-    expect(read('phonemapsat.csv').charCodeAt(0)).toBe(0xfeff);
-    expect(classes.size).toBe(64);
-    expect(classes.get('b')).toEqual({
-      category: 'con',
-      placeOfArticulation: 0,
-      mannerOfArticulation: 0,
-      voicing: 1,
-      backness: null,
-      height: null,
-      rounding: null,
-    });
-    // "iy,vow,NAN,NAN,NAN,0,0,0" and "aw,vow,NAN,NAN,NAN,0,6,1": back, height, rounding in header order.
-    expect(classes.get('iy')).toMatchObject({ category: 'vow', placeOfArticulation: null, backness: 0, height: 0, rounding: 0 });
-    expect(classes.get('aw')).toMatchObject({ backness: 0, height: 6, rounding: 1 });
-    expect(classes.get('h#')).toEqual({
-      category: 'sil',
-      placeOfArticulation: null,
-      mannerOfArticulation: null,
-      voicing: null,
-      backness: null,
-      height: null,
-      rounding: null,
-    });
+describe('PHONE_TABLE', () => {
+  it('holds the 61 TIMIT phones of the TIMIT documentation, and the folded symbols vcl, cl, sil', () => {
+    const timitDoc =
+      'b d g p t k dx q bcl dcl gcl pcl tcl kcl jh ch s sh z zh f th v dh m n ng em en eng nx l r w y hh hv el ' +
+      'iy ih eh ey ae aa aw ay ah ao oy ow uh uw ux er ax ix axr ax-h pau epi h#';
+    expect([...TIMIT_61].sort()).toEqual(timitDoc.split(' ').sort());
+    expect(PHONE_TABLE.size).toBe(64);
   });
 
-  it('names the line of a bad row', () => {
-    const header = 'phone,cat,poa,moa,voicing,back,height,rounding\n';
-    expect(inputErrorOf(() => parsePhoneClasses(`${header}b,con,0,0,1,NAN,NAN,NAN\nx,nasal,0,0,1,NAN,NAN,NAN\n`, 'p.csv'))).toMatchObject({
-      kind: 'parse',
-      line: 3,
-      reason: 'category "nasal" is not one of con, vow, sil',
-    });
-    expect(inputErrorOf(() => parsePhoneClasses(`${header}b,con,zero,0,1,NAN,NAN,NAN\n`, 'p.csv')).reason).toBe('poa "zero" is neither a number nor NAN');
-    expect(inputErrorOf(() => parsePhoneClasses(`${header}b,con,0,0\n`, 'p.csv')).reason).toBe('expected 8 comma-separated values, found 4');
-    expect(inputErrorOf(() => parsePhoneClasses(`${header}b,con,0,0,1,NAN,NAN,NAN\nb,con,0,0,1,NAN,NAN,NAN\n`, 'p.csv')).reason).toBe(
-      'phone "b" is listed twice',
-    );
-    expect(inputErrorOf(() => parsePhoneClasses('phone,cat\nb,con\n', 'p.csv'))).toMatchObject({ line: 1 });
-    expect(inputErrorOf(() => parsePhoneClasses('', 'p.csv')).kind).toBe('parse');
+  it('describes phones as Ladefoged & Johnson do', () => {
+    expect(PHONE_TABLE.get('b')).toEqual({ category: 'consonant', manner: 'stop', place: 'bilabial', voicing: 'voiced', height: null, backness: null, rounded: null });
+    expect(PHONE_TABLE.get('th')).toMatchObject({ manner: 'fricative', place: 'dental', voicing: 'voiceless' });
+    expect(PHONE_TABLE.get('ch')).toMatchObject({ manner: 'affricate', place: 'postalveolar', voicing: 'voiceless' });
+    expect(PHONE_TABLE.get('w')).toMatchObject({ manner: 'glide', place: 'labial-velar' });
+    expect(PHONE_TABLE.get('iy')).toMatchObject({ category: 'vowel', height: 'high', backness: 'front', rounded: false, place: null });
+    expect(PHONE_TABLE.get('uw')).toMatchObject({ height: 'high', backness: 'back', rounded: true });
+    expect(PHONE_TABLE.get('kcl')).toMatchObject({ category: 'silence', manner: 'closure', place: 'velar', voicing: 'voiceless' });
+    expect(PHONE_TABLE.get('h#')).toMatchObject({ category: 'silence', manner: 'silence', voicing: null });
+    // Every vowel has a height, backness and rounding; no consonant has.
+    for (const [phone, features] of PHONE_TABLE) {
+      expect(features.height !== null, phone).toBe(features.category === 'vowel');
+      expect(features.place !== null, phone).toBe(features.category === 'consonant' || (features.manner === 'closure' && !['vcl', 'cl'].includes(phone)));
+    }
   });
 });
 
-describe(lookupPhoneClass.name, () => {
+describe('PHONE_FOLDING (Lee & Hon 1989, with q kept)', () => {
+  it('folds 61 -> 49 by exactly the merges of Lee & Hon\'s 48-phone training set, q kept', () => {
+    const merged = [...PHONE_FOLDING].filter(([phone, fold]) => fold.phone49 !== phone).map(([phone, fold]) => `${phone}>${fold.phone49}`);
+    expect(merged.sort()).toEqual(
+      ['ux>uw', 'axr>er', 'ax-h>ax', 'em>m', 'nx>n', 'eng>ng', 'hv>hh', 'bcl>vcl', 'dcl>vcl', 'gcl>vcl', 'pcl>cl', 'tcl>cl', 'kcl>cl', 'h#>sil', 'pau>sil'].sort(),
+    );
+    expect(new Set([...PHONE_FOLDING.values()].map((f) => f.phone49)).size).toBe(49);
+  });
+
+  it('folds 49 -> 40 by exactly Lee & Hon\'s 39-phone scoring merges, q kept', () => {
+    const merged = new Set([...PHONE_FOLDING.values()].filter((f) => f.phone40 !== f.phone49).map((f) => `${f.phone49}>${f.phone40}`));
+    expect([...merged].sort()).toEqual(['ao>aa', 'ix>ih', 'ax>ah', 'el>l', 'en>n', 'zh>sh', 'vcl>sil', 'cl>sil', 'epi>sil'].sort());
+    expect(new Set([...PHONE_FOLDING.values()].map((f) => f.phone40)).size).toBe(40);
+    expect(PHONE_FOLDING.get('ax-h')).toEqual({ phone49: 'ax', phone40: 'ah' });
+    expect(PHONE_FOLDING.get('q')).toEqual({ phone49: 'q', phone40: 'q' });
+  });
+
+  it('folds labels as aligners write them; 61 keeps them as written', () => {
+    expect(foldPhone('AO1', 61)).toBe('AO1');
+    expect(foldPhone('AO1', 49)).toBe('ao');
+    expect(foldPhone('AO1', 40)).toBe('aa');
+    expect(foldPhone('kcl', 40)).toBe('sil');
+    expect(foldPhone('vcl', 49)).toBe('vcl');
+    expect(foldPhone('vcl', 40)).toBe('sil');
+    expect(foldPhone('sp', 40)).toBe('sp');
+  });
+});
+
+describe('lookupPhoneClass and class labels', () => {
   it('finds ARPAbet labels with stress digits and upper case', () => {
-    expect(lookupPhoneClass(classes, 'AH0')).toBe(classes.get('ah'));
-    expect(lookupPhoneClass(classes, 'EY1')).toBe(classes.get('ey'));
-    expect(lookupPhoneClass(classes, 'TH')).toBe(classes.get('th'));
-    expect(lookupPhoneClass(classes, 'H#')).toBe(classes.get('h#'));
-    expect(lookupPhoneClass(classes, '1')).toBe(classes.get('1'));
-    expect(lookupPhoneClass(classes, 'sp')).toBeUndefined();
+    expect(lookupPhoneClass('AH0')).toBe(PHONE_TABLE.get('ah'));
+    expect(lookupPhoneClass('EY1')).toBe(PHONE_TABLE.get('ey'));
+    expect(lookupPhoneClass('TH')).toBe(PHONE_TABLE.get('th'));
+    expect(lookupPhoneClass('H#')).toBe(PHONE_TABLE.get('h#'));
+    expect(lookupPhoneClass('sp')).toBeUndefined();
   });
 
   it('classes every phone of the L2-ARCTIC sample except its silence labels', () => {
     const grid = parseTextGrid(new Uint8Array(readFileSync(new URL('arctic/arctic_a0001.TextGrid', SAMPLES))), 'a.TextGrid');
     const phones = grid.tiers.find((tier) => tier.name === 'phones');
     const labels = phones?.kind === 'interval' ? phones.intervals.map((i) => i.text) : [];
-    expect(labels.filter((label) => !lookupPhoneClass(classes, label)).sort()).toEqual(['', 'sil', 'sp', 'sp', 'sp', 'sp']);
-  });
-});
-
-describe(parsePhoneFolding.name, () => {
-  it('folds the 61 TIMIT phones to 49 and 40', () => {
-    expect(folding.size).toBe(61);
-    expect(folding.get('ao')).toEqual({ phone49: 'ao', phone40: 'aa', category: 'vow' });
-    expect(folding.get('zh')).toMatchObject({ phone49: 'zh', phone40: 'sh' });
-    expect(folding.get('kcl')).toEqual({ phone49: 'cl', phone40: 'sil', category: 'sil' });
-    expect(new Set([...folding.values()].map((f) => f.phone49)).size).toBe(49);
-    expect(new Set([...folding.values()].map((f) => f.phone40)).size).toBe(40);
+    expect(labels.filter((label) => !lookupPhoneClass(label)).sort()).toEqual(['', 'sp', 'sp', 'sp', 'sp']);
   });
 
-  it('agrees with phonemapsat.csv on every 61-set phone category', () => {
-    for (const [phone, fold] of folding) expect(classes.get(phone)?.category, phone).toBe(fold.category);
+  it('groups phones by class under each scheme', () => {
+    expect(phoneClassLabel('AA1', 'category')).toBe('vowel');
+    expect(phoneClassLabel('sh', 'place')).toBe('postalveolar');
+    expect(phoneClassLabel('iy', 'place')).toBe('vowel');
+    expect(phoneClassLabel('sp', 'manner')).toBe('other');
+    expect(classLabels('category')).toEqual(['consonant', 'vowel', 'silence', 'other']);
+    expect(classLabels('voicing')).toEqual(['voiced', 'voiceless', 'silence', 'other']);
+    expect(sortPhonesByClass(['sp', 'iy', 'h#', 'b', 'AA1', 'p'], 'category')).toEqual(['b', 'p', 'iy', 'AA1', 'h#', 'sp']);
   });
 });

@@ -1,0 +1,76 @@
+/**
+ * One utterance through the atlas pass: every layer of its tensor uploaded a chunk at a time (a whole layer when the
+ * device can bind it), measured, and only the sums read back. The next chunk is read from the file while the GPU
+ * works on the current one.
+ */
+import type { AttentionSource } from '../data/tensor.ts';
+import { createStorageBuffer, readBufferBytes } from '../gpu/buffers.ts';
+import { planChunks, readChunkValues } from '../gpu/upload.ts';
+import type { AtlasFrameTable } from './atlas.ts';
+import { AtlasPass, atlasOutputWidth } from './atlas.ts';
+
+/** A pass and the input buffer it reuses across utterances (grown on demand). */
+export class AtlasRunner {
+  readonly #device: GPUDevice;
+  readonly #pass: AtlasPass;
+  #input: GPUBuffer | undefined;
+
+  private constructor(device: GPUDevice, pass: AtlasPass) {
+    this.#device = device;
+    this.#pass = pass;
+  }
+
+  static async create(device: GPUDevice, shaders: Readonly<Record<string, string>>): Promise<AtlasRunner> {
+    return new AtlasRunner(device, await AtlasPass.create(device, shaders));
+  }
+
+  /**
+   * The sums of every map of `source` (layers x heads x atlasOutputWidth(table), float32, layer-major): see
+   * atlasSumsCpu for what they are. Throws a RangeError when the maps are not square or do not match the table.
+   */
+  async measure(source: AttentionSource, table: AtlasFrameTable, softmax: boolean): Promise<Float32Array> {
+    const { layers, heads, rows, cols } = source.shape;
+    if (rows !== cols) throw new RangeError(`the maps are ${rows} x ${cols}; the atlas needs square self-attention maps`);
+    if (cols !== table.frames) throw new RangeError(`the maps have ${cols} frames, the frame table ${table.frames}`);
+    const device = this.#device;
+    const limits = device.limits;
+    const plan = planChunks(source.shape, 'float32', Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize));
+    const chunks = Array.from({ length: layers }, (_, layer) => plan.chunksOfLayer(layer)).flat();
+    const outputBytes = AtlasPass.outputSizeBytes(table, layers * heads);
+    const output = createStorageBuffer(device, 'AtlasRunner.output', outputBytes);
+    const tables = this.#pass.uploadTable(table);
+    try {
+      let next = readChunkValues(source, chunks[0]);
+      for (let index = 0; index < chunks.length; index++) {
+        const chunk = chunks[index];
+        const values = await next;
+        if (index + 1 < chunks.length) next = readChunkValues(source, chunks[index + 1]);
+        if (!this.#input || this.#input.size < values.byteLength) {
+          this.#input?.destroy();
+          this.#input = createStorageBuffer(device, 'AtlasRunner.input', plan.chunkOf(0, 0).byteLength);
+        }
+        device.queue.writeBuffer(this.#input, 0, values.buffer, values.byteOffset, values.byteLength);
+        const encoder = device.createCommandEncoder({ label: 'AtlasRunner.encoder' });
+        this.#pass.encode(encoder, {
+          input: { buffer: this.#input, format: 'float32', elementOffset: 0 },
+          maps: chunk.headCount,
+          tables,
+          softmax,
+          output,
+          firstOutputMap: chunk.layer * heads + chunk.firstHead,
+        });
+        device.queue.submit([encoder.finish()]);
+      }
+      return new Float32Array(await readBufferBytes(device, output, layers * heads * atlasOutputWidth(table) * 4));
+    } finally {
+      tables.destroy();
+      output.destroy();
+    }
+  }
+
+  destroy(): void {
+    this.#pass.destroy();
+    this.#input?.destroy();
+    this.#input = undefined;
+  }
+}
