@@ -7,7 +7,7 @@
  * Each utterance's tensor comes from a file today (--attention, or beside the WAV). The model issue adds --model
  * DIR: it only has to supply another `TensorProvider` (an AttentionSource per utterance); the rest is unchanged.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
@@ -23,6 +23,7 @@ import { isHeadSoftmaxed } from '../data/mapStats.ts';
 import { encodeNpy } from '../data/npyWriter.ts';
 import type { ClassScheme, PhoneSet } from '../data/phoneClasses.ts';
 import { CLASS_SCHEMES } from '../data/phoneClasses.ts';
+import { handleInterrupts, writeFileAtomic, writeOutputs } from '../node/atomicWrite.ts';
 import { requestNodeAdapter } from '../node/dawn.ts';
 import type { LoadedUtterance, UtteranceFiles } from '../node/loadUtterance.ts';
 import { loadUtterance } from '../node/loadUtterance.ts';
@@ -124,6 +125,7 @@ export function addAtlasCommand(program: Command, outcome: { exitCode: number })
       ].join('\n'),
     )
     .action(async (options: AtlasOptions) => {
+      handleInterrupts();
       if (options.plot !== undefined) {
         const written = await plotAtlas(options.plot, options.output, { layer: options.layer, head: options.head });
         for (const path of written) process.stdout.write(`${path}\n`);
@@ -137,6 +139,7 @@ export function addAtlasCommand(program: Command, outcome: { exitCode: number })
     .argument('<dirs...>', 'atlas folders (each with atlas.json)')
     .requiredOption('-o, --output <dir>', 'output folder')
     .action(async (dirs: string[], options: { output: string }) => {
+      handleInterrupts();
       await mergeAtlases(dirs, options.output);
     });
 }
@@ -284,12 +287,15 @@ function checkShards(shards: readonly ShardInfo[]): void {
 export async function writeAtlas(atlas: Atlas, dir: string, shards: readonly ShardInfo[]): Promise<AtlasJson> {
   await mkdir(dir, { recursive: true });
   const json = atlasToJson(atlas, shards);
-  await writeFile(join(dir, 'atlas.json'), `${JSON.stringify(json)}\n`);
-  await writeFile(join(dir, 'heads.csv'), atlasHeadsCsv(json));
+  // Each file whole or not at all (src/node/atomicWrite.ts); a matrix and its sidecar are renamed into place together.
+  await writeFileAtomic(join(dir, 'atlas.json'), `${JSON.stringify(json)}\n`);
+  await writeFileAtomic(join(dir, 'heads.csv'), atlasHeadsCsv(json));
   for (const kind of ['phones', 'classes'] as const) {
     const a = json[kind].labels.length;
-    await writeFile(join(dir, `${kind}.npy`), encodeNpy(matrixAverages(json, kind), [json.settings.layers, json.settings.heads, a, a]));
-    await writeFile(join(dir, `${kind}.json`), `${JSON.stringify(matrixSidecar(json, kind), null, 1)}\n`);
+    await writeOutputs([
+      { path: join(dir, `${kind}.json`), produce: (file) => file.write(`${JSON.stringify(matrixSidecar(json, kind), null, 1)}\n`) },
+      { path: join(dir, `${kind}.npy`), produce: (file) => file.write(encodeNpy(matrixAverages(json, kind), [json.settings.layers, json.settings.heads, a, a])) },
+    ]);
   }
   return json;
 }

@@ -2,7 +2,7 @@
  * `steve atlas --plot ATLAS/`: the atlas's figures, as SVG and PNG (resvg, as `render`): one layers x heads
  * heat-table per metric, and the phone x phone and class x class matrices of one head (--layer, --head).
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ATLAS_METRICS, METRIC_UNITS } from '../atlas/atlas.ts';
 import type { AtlasJson } from '../atlas/atlasFile.ts';
@@ -10,6 +10,7 @@ import { atlasFromJson, matrixAverages } from '../atlas/atlasFile.ts';
 import { InputError } from '../data/inputError.ts';
 import { makeHeatTableSvg, makeLabelMatrixSvg } from '../figure/atlasFigures.ts';
 import { makeColormapLut } from '../render/colormaps.ts';
+import { writeFileAtomic } from '../node/atomicWrite.ts';
 import { svgToPng } from '../node/svgToPng.ts';
 import { CliError } from './cliError.ts';
 
@@ -40,7 +41,7 @@ export async function plotAtlas(atlasDir: string, output: string | undefined, op
   const written: string[] = [];
   const write = async (name: string, svg: string) => {
     for (const [file, bytes] of [[`${name}.svg`, svg], [`${name}.png`, svgToPng(svg)]] as const) {
-      await writeFile(join(dir, file), bytes);
+      await writeFileAtomic(join(dir, file), bytes);
       written.push(join(dir, file));
     }
   };

@@ -6,6 +6,7 @@
 import { SingleBar } from 'cli-progress';
 import { MapRequestError } from '../compute/requestError.ts';
 import { InputError } from '../data/inputError.ts';
+import { boundText } from '../data/untrustedText.ts';
 import { CliError } from './cliError.ts';
 import type { BatchItem } from './inputs.ts';
 
@@ -29,7 +30,11 @@ export async function runBatch(
   bar?.start(items.length, 0, { name: '' });
   // A line for the user goes above the bar: clear the bar's line first (when both go to the terminal), and the next
   // update redraws the bar below it.
-  const lineTo = (stream: NodeJS.WriteStream) => (line: string) => stream.write(bar && stream.isTTY ? `\r\x1b[K${line}\n` : `${line}\n`);
+  // Lines quote file names found on disk: escaped and bounded, so none can act on the terminal.
+  const lineTo = (stream: NodeJS.WriteStream) => (text: string) => {
+    const line = boundText(text, 2000);
+    return stream.write(bar && stream.isTTY ? `\r\x1b[K${line}\n` : `${line}\n`);
+  };
   const report = lineTo(stderr);
   const say = lineTo(stdout);
   let failed = 0;

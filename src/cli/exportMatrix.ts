@@ -2,17 +2,20 @@
  * The numbers behind a view, for analysis outside STEVE: the computed maps (after softmax, averaging, pooling and
  * crop) as .npy (float32, C order; numpy.load reads it) or .csv, and a JSON sidecar that says what every row and
  * column is (frames, blocks of frames, phones or words, with their times) and how the maps were made.
+ *
+ * Both formats are produced a map at a time (a header, then each map's bytes or lines), so an export is never in
+ * memory whole: the model view of Whisper large-v3 is 5.76 GB of .npy.
  */
 import type { FrameSegment } from '../data/frames.ts';
-import { encodeNpy } from '../data/npyWriter.ts';
+import { encodeNpyHeader, float32LittleEndian } from '../data/npyWriter.ts';
 import type { Utterance } from '../data/utterance.ts';
 import type { LayerSelector, HeadSelector } from '../engine.ts';
 import type { ViewPlan } from '../view/plan.ts';
 import type { ViewSpec } from '../view/spec.ts';
 
-/** The maps of a view read back: values of each cell, row-major, all rows x cols. */
+/** The size of a view's maps: `count` maps (one per plan cell), each rows x cols. */
 export interface ViewMatrix {
-  readonly maps: readonly Float32Array[];
+  readonly count: number;
   readonly rows: number;
   readonly cols: number;
 }
@@ -30,31 +33,58 @@ export function matrixShape(plan: ViewPlan, spec: ViewSpec, matrix: ViewMatrix):
   return [matrix.rows, matrix.cols];
 }
 
-/** The .npy bytes of the view's maps, stacked in plan order. */
-export function encodeViewNpy(plan: ViewPlan, spec: ViewSpec, matrix: ViewMatrix): Uint8Array {
-  const all = new Float32Array(matrix.maps.length * matrix.rows * matrix.cols);
-  matrix.maps.forEach((map, i) => all.set(map, i * matrix.rows * matrix.cols));
-  return encodeNpy(all, matrixShape(plan, spec, matrix));
+/** Writes a view's maps, one after the other, in a format; the writer owns its output. */
+export interface MatrixWriter {
+  /** What comes before the first map. */
+  readonly header: Uint8Array | string;
+  /** The pieces of map `index` (plan order) with values `map` (rows x cols, row-major). */
+  mapPieces(index: number, map: Float32Array): Iterable<Uint8Array | string>;
+  /** An upper bound of the file's size in bytes, known before any map is computed. */
+  readonly maxBytes: number;
 }
 
+/** .npy: float32, C order, the maps stacked in plan order (see matrixShape). */
+export function npyMatrixWriter(plan: ViewPlan, spec: ViewSpec, matrix: ViewMatrix): MatrixWriter {
+  const header = encodeNpyHeader(matrixShape(plan, spec, matrix));
+  return {
+    header,
+    maxBytes: header.length + matrix.count * matrix.rows * matrix.cols * 4,
+    *mapPieces(_index, map) {
+      yield float32LittleEndian(map);
+    },
+  };
+}
+
+// CSV lines are handed out this many at a time: a few MB of text for 1500-frame rows.
+const CSV_ROWS_PER_PIECE = 128;
+// The longest value csvNumber writes ("-1.23456789e-38") and its comma.
+const CSV_MAX_VALUE_CHARS = 16;
+
 /**
- * The view as CSV: a header of column labels, then one line per row, led by its label. Grids lead each line with
- * the map's layer and head. Values keep float32's precision (9 significant digits); NaN is written "nan", as
- * numpy.genfromtxt and pandas read it.
+ * CSV: a header of column labels, then one line per row, led by its label. Grids lead each line with the map's layer
+ * and head. Values keep float32's precision (9 significant digits); NaN is written "nan", as numpy.genfromtxt and
+ * pandas read it.
  */
-export function encodeViewCsv(plan: ViewPlan, matrix: ViewMatrix, axis: readonly AxisEntry[]): string {
-  const grid = matrix.maps.length > 1;
+export function csvMatrixWriter(plan: ViewPlan, matrix: ViewMatrix, axis: readonly AxisEntry[]): MatrixWriter {
+  const grid = matrix.count > 1;
   const labels = axis.map(axisLabel);
-  const lines = [[...(grid ? ['layer', 'head'] : []), 'row', ...labels].map(csvField).join(',')];
-  matrix.maps.forEach((map, i) => {
-    const cell = plan.cells[i];
-    const lead = grid ? [selectorText(cell.layer), selectorText(cell.head)] : [];
-    for (let row = 0; row < matrix.rows; row++) {
-      const values = Array.from(map.subarray(row * matrix.cols, (row + 1) * matrix.cols), csvNumber);
-      lines.push([...lead, labels[row] ?? String(row)].map(csvField).concat(values).join(','));
-    }
-  });
-  return lines.join('\n') + '\n';
+  const header = [...(grid ? ['layer', 'head'] : []), 'row', ...labels].map(csvField).join(',') + '\n';
+  const leads = plan.cells.map((cell) => (grid ? [selectorText(cell.layer), selectorText(cell.head)] : []));
+  const longestLead = Math.max(0, ...leads.map((lead) => lead.join(',').length)) + Math.max(8, ...labels.map((label) => csvField(label).length)) + 4;
+  return {
+    header,
+    maxBytes: Buffer.byteLength(header) + matrix.count * matrix.rows * (longestLead * 4 + matrix.cols * CSV_MAX_VALUE_CHARS + 1),
+    *mapPieces(index, map) {
+      for (let first = 0; first < matrix.rows; first += CSV_ROWS_PER_PIECE) {
+        const lines: string[] = [];
+        for (let row = first; row < Math.min(matrix.rows, first + CSV_ROWS_PER_PIECE); row++) {
+          const values = Array.from(map.subarray(row * matrix.cols, (row + 1) * matrix.cols), csvNumber);
+          lines.push([...leads[index], labels[row] ?? String(row)].map(csvField).concat(values).join(',') + '\n');
+        }
+        yield lines.join('');
+      }
+    },
+  };
 }
 
 /** Rows and columns of the view (the maps are square: one list serves both). */

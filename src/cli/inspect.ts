@@ -8,6 +8,7 @@ import { toFrameSegments } from '../data/frames.ts';
 import { computeMapStats, isSoftmaxed, softmaxTolerance } from '../data/openAttention.ts';
 import type { LoadedUtterance, UtteranceFiles } from '../node/loadUtterance.ts';
 import { loadUtterance } from '../node/loadUtterance.ts';
+import { escapeControl, escapeControlInJson } from '../data/untrustedText.ts';
 
 /** The files to inspect and how to print the report. */
 export interface InspectOptions extends UtteranceFiles {
@@ -136,7 +137,9 @@ export async function runInspect(options: InspectOptions, out: Writable): Promis
   const utterance = await loadUtterance(options);
   try {
     const report = await makeInspectReport(utterance, options.roundUp);
-    out.write(options.json ? JSON.stringify(report) + '\n' : formatInspectReport(report));
+    // The report quotes the files (model name, words, text): nothing in it may act on the terminal.
+    const text = options.json ? escapeControlInJson(JSON.stringify(report)) + '\n' : formatInspectReport(report).split('\n').map(escapeControl).join('\n');
+    out.write(text);
   } finally {
     await utterance.close();
   }

@@ -3,8 +3,8 @@
  * rollout) as SVG or PNG, headless: the maps are drawn by the viewer's render pass on Dawn, the figure is the
  * viewer's export SVG, and PNG is that SVG rasterised by resvg.
  */
-import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { handleInterrupts, writeFileAtomic } from '../node/atomicWrite.ts';
 import { svgToPng } from '../node/svgToPng.ts';
 import { CliError } from './cliError.ts';
 import { makeViewFigureSvg } from './figure.ts';
@@ -46,6 +46,7 @@ export function addRenderCommand(program: Command, outcome: { exitCode: number }
       ].join('\n'),
     )
     .action(async (options: RenderOptions) => {
+      handleInterrupts();
       outcome.exitCode = await runViewCommand(
         options,
         ['png', 'svg'],
@@ -58,7 +59,7 @@ export function addRenderCommand(program: Command, outcome: { exitCode: number }
           };
           const drawing = { engine: output.node.engine, shaders: output.node.shaders, heatmap: await output.node.heatmap() };
           const svg = await makeViewFigureSvg(drawing, output.plan, output.maps, look);
-          await writeFile(output.path, png ? svgToPng(svg, { scale: look.rasterScale, dpi: options.dpi }) : svg);
+          await writeFileAtomic(output.path, png ? svgToPng(svg, { scale: look.rasterScale, dpi: options.dpi }) : svg);
         },
         (format) => {
           if (options.dpi !== undefined && format === 'svg') throw new CliError('--dpi sets the resolution of PNG output; SVG is resolution-free');

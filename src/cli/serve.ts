@@ -4,17 +4,18 @@
  * WAV + tensor pair under a folder. Each utterance is opened once first, so a bad file is reported as one line
  * and left out instead of failing in the browser.
  */
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { InputError } from '../data/inputError.ts';
-import { findSibling, listSiblings } from '../node/findAlignments.ts';
+import { boundText } from '../data/untrustedText.ts';
+import { detectAlignmentKind, findSibling, listSiblings } from '../node/findAlignments.ts';
 import type { AlignmentKind, UtteranceFiles } from '../node/loadUtterance.ts';
 import { loadUtterance } from '../node/loadUtterance.ts';
 import { expandPattern, findAttentionBeside, scanFolder } from '../node/pairFiles.ts';
 import type { ServedFile, ServedUtterance } from '../node/servedFiles.ts';
-import { startSteveServer } from '../node/steveServer.ts';
+import { startSteveServer, staysInside } from '../node/steveServer.ts';
 import { addAlignmentOptions, parseAlignmentKind } from './alignmentOptions.ts';
 import { CliError } from './cliError.ts';
 import type { BatchItem } from './inputs.ts';
@@ -63,6 +64,8 @@ export function addServeCommand(program: Command, outcome: { exitCode: number })
       ].join('\n'),
     )
     .action(async (paths: string[], options: ServeOptions) => {
+      // Without --alignments, each utterance's kind is found from the files beside its WAV (see detectAlignmentKind).
+      const autoAlignments = command.getOptionValueSource('alignments') === 'default';
       const alignments = parseAlignmentKind(options.alignments);
       const port = parsePort(options.port);
       const reading = { alignments, phoneTier: options.phoneTier, wordTier: options.wordTier, textTier: options.textTier, tgExt: options.tgExt };
@@ -75,17 +78,23 @@ export function addServeCommand(program: Command, outcome: { exitCode: number })
       const utterances: ServedUtterance[] = [];
       let failed = 0;
       for (const [i, item] of items.entries()) {
-        const problem = 'problem' in item ? item.problem : await checkUtterance({ ...item.files, spf: spfs[i] });
+        let files = 'files' in item ? { ...item.files, spf: spfs[i] } : undefined;
+        if (files?.wav && autoAlignments) files = { ...files, alignments: await detectAlignmentKind(files.wav, files.tgExt) };
+        const problem = 'problem' in item ? item.problem : ((await symlinkProblem(item)) ?? (await checkUtterance(files!)));
         if (problem) {
           failed++;
-          process.stderr.write(`steve: ${problem} (left out)\n`);
+          process.stderr.write(`steve: ${boundText(problem, 2000)} (left out)\n`);
           continue;
         }
-        const files = (item as Extract<BatchItem, { files: unknown }>).files;
-        utterances.push(await describeServed(item.name, { ...files, spf: spfs[i] }));
+        utterances.push(await describeServed(item.name, files!, (item as ServeItem).root));
       }
       if (utterances.length === 0) throw new CliError('no utterance could be opened; nothing to serve');
       const server = await startSteveServer({ utterances, port: port ?? DEFAULT_PORT, tryNextPorts: port === undefined, appRoot: APP_ROOT });
+      for (const utterance of utterances) {
+        if (utterance.alignments === 'none' && utterance.files.some((file) => file.role === 'wav')) {
+          process.stderr.write(`steve: ${boundText(utterance.name)}: no TextGrid or TIMIT files beside its WAV; the viewer shows STEVE's dummy 40 ms segments\n`);
+        }
+      }
       process.stdout.write(`STEVE is serving ${utterances.length} utterance(s) at ${server.url}\n`);
       await new Promise<void>((done) => {
         const stop = () => void server.close().then(done);
@@ -96,16 +105,20 @@ export function addServeCommand(program: Command, outcome: { exitCode: number })
     });
 }
 
+/** An utterance to serve; `root` is the real path of the folder it was found by scanning, if it was. */
+type ServeItem = BatchItem & { readonly root?: string };
+
 /** Positional paths: a folder is scanned, a WAV gets the tensor beside it, anything else is a tensor. */
-async function itemsFromPaths(paths: readonly string[], reading: Omit<UtteranceFiles, 'attention' | 'wav'>): Promise<BatchItem[]> {
-  const items: BatchItem[] = [];
+async function itemsFromPaths(paths: readonly string[], reading: Omit<UtteranceFiles, 'attention' | 'wav'>): Promise<ServeItem[]> {
+  const items: ServeItem[] = [];
   for (const path of (await Promise.all(paths.map(expandPattern))).flat()) {
     const isFolder = await stat(path).then((s) => s.isDirectory(), () => false);
     const stem = (file: string) => basename(file, extname(file));
     if (isFolder) {
       const pairs = await scanFolder(path);
       if (pairs.length === 0) throw new InputError(path, 'not-found', 'no attention files (.npy, .npz, .safetensors) in this folder');
-      items.push(...pairs.map((pair) => ({ name: stem(pair.wav ?? pair.attention), files: { ...reading, ...pair } })));
+      const root = await realpath(path);
+      items.push(...pairs.map((pair) => ({ name: stem(pair.wav ?? pair.attention), files: { ...reading, ...pair }, root })));
     } else if (extname(path).toLowerCase() === '.wav') {
       const attention = await findAttentionBeside(path);
       items.push(attention ? { name: stem(path), files: { ...reading, wav: path, attention } } : { name: stem(path), problem: `${path}: no attention file beside it` });
@@ -114,6 +127,15 @@ async function itemsFromPaths(paths: readonly string[], reading: Omit<UtteranceF
     }
   }
   return items;
+}
+
+/** A scanned file that is a symbolic link out of its folder is not served: what to report, or undefined. */
+async function symlinkProblem(item: ServeItem): Promise<string | undefined> {
+  if (!('files' in item)) return undefined;
+  for (const path of [item.files.attention, item.files.wav]) {
+    if (path !== undefined && !(await staysInside(path, item.root))) return `${path}: links to a file outside the folder being served`;
+  }
+  return undefined;
 }
 
 /** Opens the utterance as the viewer will (tensor header, audio, alignment, spf): undefined, or what is wrong. */
@@ -128,32 +150,37 @@ async function checkUtterance(files: UtteranceFiles): Promise<string | undefined
   }
 }
 
-/** The utterance's files with their roles: the tensor, the WAV, and the alignment files beside the WAV. */
-async function describeServed(name: string, files: UtteranceFiles): Promise<ServedUtterance> {
-  const served: ServedFile[] = [{ role: 'attention', path: resolve(files.attention) }];
+/**
+ * The utterance's files with their roles: the tensor, the WAV, and the alignment files beside the WAV (those that
+ * are links out of the scanned folder `root` are left out).
+ */
+async function describeServed(name: string, files: UtteranceFiles, root: string | undefined): Promise<ServedUtterance> {
+  const served: ServedFile[] = [{ role: 'attention', path: resolve(files.attention), root }];
   const alignments: AlignmentKind = files.wav ? (files.alignments ?? 'none') : 'none';
   if (files.wav) {
-    served.push({ role: 'wav', path: resolve(files.wav) });
+    served.push({ role: 'wav', path: resolve(files.wav), root });
     const siblings = await listSiblings(files.wav);
-    const add = (role: ServedFile['role'], extension: string | undefined) => {
+    const add = async (role: ServedFile['role'], extension: string | undefined) => {
       const path = extension === undefined ? undefined : findSibling(files.wav!, siblings, extension);
-      if (path) served.push({ role, path: resolve(path) });
+      if (path && (await staysInside(path, root))) served.push({ role, path: resolve(path), root });
     };
     if (alignments === 'timit') {
-      add('phones', files.phoneTier ?? 'phn');
-      add('words', files.wordTier ?? 'wrd');
-      add('text', files.textTier ?? 'txt');
+      await add('phones', files.phoneTier ?? 'phn');
+      await add('words', files.wordTier ?? 'wrd');
+      await add('text', files.textTier ?? 'txt');
     } else if (alignments === 'textgrid') {
-      add('textgrid', files.tgExt ?? 'TextGrid');
+      await add('textgrid', files.tgExt ?? 'TextGrid');
       // Without a text tier, STEVE takes the sentence from the .txt beside the TextGrid.
-      if (files.textTier === undefined) add('text', 'txt');
+      if (files.textTier === undefined) await add('text', 'txt');
     }
   }
   const textGrid = alignments === 'textgrid';
+  // --alignments timit with neither .phn nor .wrd beside the WAV falls back to STEVE's dummy grid: say so, as for none.
+  const timitFound = served.some((file) => file.role === 'phones' || file.role === 'words');
   return {
     name,
     files: served,
-    alignments,
+    alignments: alignments === 'timit' && !timitFound ? 'none' : alignments,
     phoneTier: files.phoneTier ?? (textGrid ? 'phones' : undefined),
     wordTier: files.wordTier ?? (textGrid ? 'words' : undefined),
     textTier: files.textTier,

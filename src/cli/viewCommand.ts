@@ -43,7 +43,7 @@ export interface ViewCommandOptions extends ViewOptionValues {
 export interface ViewOutput {
   readonly spec: ViewSpec;
   readonly plan: ViewPlan;
-  /** One per plan cell, in order; freed after the writer returns. */
+  /** One per plan cell, in order; freed after the writer returns. Empty when the writer computes them (computeMaps false). */
   readonly maps: readonly ComputedMap[];
   readonly utterance: Utterance;
   readonly files: { readonly attention: string; readonly wav?: string; readonly alignments: string };
@@ -76,6 +76,8 @@ export async function runViewCommand(
   write: (output: ViewOutput) => Promise<void>,
   /** Checks options against the output format (of the first utterance: -o gives all one format). */
   check?: (format: string) => void,
+  /** False: the writer computes each cell's map itself, one at a time (export streams maps larger than memory). */
+  computeMaps = true,
 ): Promise<number> {
   const spec = parseViewSpec(options);
   const alignments = parseAlignmentKind(options.alignments);
@@ -99,7 +101,7 @@ export async function runViewCommand(
       try {
         node.engine.addTensor('utterance', utterance.attention);
         const plan = planOrExplain(spec, utterance, { tensorId: 'utterance', compare });
-        for (const cell of plan.cells) maps.push(await node.engine.computeMap(cell.request));
+        if (computeMaps) for (const cell of plan.cells) maps.push(await node.engine.computeMap(cell.request));
         const { path, format } = outputPathFor(request, item.name);
         await mkdir(dirname(path), { recursive: true });
         await write({ spec, plan, maps, utterance, files: { attention: item.files.attention, wav: item.files.wav, alignments }, path, format, node });

@@ -10,6 +10,7 @@
  */
 import { InputError, check } from './inputError.ts';
 import type { AttentionShape } from './tensor.ts';
+import { listUntrusted } from './untrustedText.ts';
 
 const LAYOUTS =
   'layers x 1 x heads x rows x cols (STEVE), layers x heads x rows x cols, heads x rows x cols (one layer) or rows x cols (one head)';
@@ -80,12 +81,12 @@ export function normaliseLayerShape(dims: readonly number[], fileName: string, a
  */
 export function orderLayerNames(names: readonly string[], fileName: string): string[] {
   const numbered = names.map((name) => ({ name, index: trailingInteger(name) }));
-  const unnumbered = numbered.filter((entry) => entry.index === undefined).map((entry) => `'${entry.name}'`);
+  const unnumbered = numbered.filter((entry) => entry.index === undefined).map((entry) => entry.name);
   check(
     unnumbered.length === 0,
     fileName,
     'unsupported-layout',
-    () => `found ${names.length} attention arrays, so they are read as one per layer, but ${unnumbered.join(', ')} does not end in a layer number; name them layer_0, layer_1, ... or store one stacked array`,
+    () => `found ${names.length} attention arrays, so they are read as one per layer, but ${listUntrusted(unnumbered)} does not end in a layer number; name them layer_0, layer_1, ... or store one stacked array`,
   );
   numbered.sort((a, b) => (a.index as number) - (b.index as number));
   for (let i = 1; i < numbered.length; i++) {

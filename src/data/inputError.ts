@@ -2,6 +2,7 @@
  * The one error type for bad input files. Every reader throws it (never a bare Error, never a crash)
  * so the UI and the CLI can print one clear line that names the file, what was expected and what was found.
  */
+import { boundText } from './untrustedText.ts';
 
 /** What went wrong, as a closed set so callers (and tests) can branch on it. */
 export type InputErrorKind =
@@ -16,18 +17,27 @@ export type InputErrorKind =
   | 'mismatch' // two inputs that do not fit each other (frames vs audio, ...)
   | 'not-found'; // a file that does not exist
 
+// A message is one line for a person to read: file names and reasons are cut well before they would flood a terminal.
+const MAX_FILE_CHARS = 400;
+const MAX_REASON_CHARS = 1000;
+
 export class InputError extends Error {
   override readonly name = 'InputError';
+  /** What was expected and what was found, without the file name; control characters escaped, length bounded. */
+  readonly reason: string;
+
   constructor(
     /** The file's name as the user gave it (path or File.name). */
     readonly file: string,
     readonly kind: InputErrorKind,
-    /** What was expected and what was found, without the file name. */
-    readonly reason: string,
+    reason: string,
     /** 1-based line number for text formats, when known. */
     readonly line?: number,
   ) {
-    super(`${file}${line !== undefined ? `:${line}` : ''}: ${reason}`);
+    // Readers quote what they found in the file; whatever slipped through unbounded or unescaped stops here.
+    const safeReason = boundText(reason, MAX_REASON_CHARS);
+    super(`${boundText(file, MAX_FILE_CHARS)}${line !== undefined ? `:${line}` : ''}: ${safeReason}`);
+    this.reason = safeReason;
   }
 }
 

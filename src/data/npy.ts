@@ -13,6 +13,7 @@ import { InputError, check } from './inputError.ts';
 import { parsePythonLiteral, type PyValue } from './pythonLiteral.ts';
 import { readBytes } from './safeRead.ts';
 import type { AttentionMetadata, AttentionSource, StoredDType } from './tensor.ts';
+import { listUntrusted, quoteUntrusted } from './untrustedText.ts';
 
 /** The first bytes of every .npy file. */
 export const NPY_MAGIC = Uint8Array.of(0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59); // \x93NUMPY
@@ -79,8 +80,8 @@ export function parseNpyHeader(bytes: Uint8Array, fileName: string): NpyHeader {
   const text = decodeHeaderText(bytes.subarray(major === 1 ? 10 : 12, dataOffset), major === 3, fileName);
   const dict = parsePythonLiteral(text, fileName);
   check(dict instanceof Map, fileName, 'bad-header', () => `.npy header is not a dict: ${JSON.stringify(text.slice(0, 60))}`);
-  const keys = [...dict.keys()].sort().join(', ');
-  check(keys === 'descr, fortran_order, shape', fileName, 'bad-header', () => `.npy header must have exactly the keys descr, fortran_order, shape; found ${keys || 'none'}`);
+  const keys = [...dict.keys()].sort();
+  check(keys.join(', ') === 'descr, fortran_order, shape', fileName, 'bad-header', () => `.npy header must have exactly the keys descr, fortran_order, shape; found ${listUntrusted(keys) || 'none'}`);
   return {
     version: [major, 0],
     descr: headerDescr(dict.get('descr'), fileName),
@@ -128,7 +129,7 @@ const KINDS: Readonly<Record<string, NpyElementType['kind']>> = { f: 'float', i:
 export function parseNpyDescr(descr: string, fileName: string): NpyElementType {
   const match = /^([<>=|])([a-zA-Z])(\d{1,6})$/.exec(descr);
   const kind = match ? KINDS[match[2]] : undefined;
-  check(match && kind, fileName, 'unsupported-dtype', () => `unsupported dtype '${descr}'; expected float16, float32 or float64 ('<f2', '<f4', '<f8' or big-endian '>f2', '>f4', '>f8')`);
+  check(match && kind, fileName, 'unsupported-dtype', () => `unsupported dtype ${quoteUntrusted(descr)}; expected float16, float32 or float64 ('<f2', '<f4', '<f8' or big-endian '>f2', '>f4', '>f8')`);
   const count = Number(match[3]);
   return { kind, itemSize: kind === 'unicode' ? 4 * count : count, littleEndian: match[1] !== '>' };
 }
@@ -139,7 +140,7 @@ const FLOAT_DTYPES: Readonly<Record<number, StoredDType>> = { 2: 'float16', 4: '
 export function npyAttentionEncoding(info: NpyArrayInfo, fileName: string): ElementEncoding {
   const { element, header } = info;
   const dtype = element.kind === 'float' ? FLOAT_DTYPES[element.itemSize] : undefined;
-  check(dtype, fileName, 'unsupported-dtype', () => `unsupported dtype '${header.descr}' (${dtypeName(element)}); attention must be float16, float32 or float64 ('<f2', '<f4', '<f8', or '>f2', '>f4', '>f8')`);
+  check(dtype, fileName, 'unsupported-dtype', () => `unsupported dtype ${quoteUntrusted(header.descr)} (${dtypeName(element)}); attention must be float16, float32 or float64 ('<f2', '<f4', '<f8', or '>f2', '>f4', '>f8')`);
   check(
     !header.fortranOrder,
     fileName,
@@ -183,7 +184,7 @@ export async function readNpyArrayInfo(source: ByteSource): Promise<NpyArrayInfo
     Number.isSafeInteger(dataBytes) && dataBytes <= available,
     source.name,
     'truncated',
-    () => `header declares ${dataBytes} bytes of data (shape ${formatShape(header.shape)}, dtype '${header.descr}') but the file has ${available} after the header`,
+    () => `header declares ${dataBytes} bytes of data (shape ${formatShape(header.shape)}, dtype ${quoteUntrusted(header.descr)}) but the file has ${available} after the header`,
   );
   return { header, element, dataBytes };
 }
@@ -240,7 +241,7 @@ function decodeScalar(bytes: Uint8Array, element: NpyElementType, descr: string,
   if (kind === 'float' && itemSize === 8) return view.getFloat64(0, littleEndian);
   if (kind === 'float' && itemSize in FLOAT_DTYPES) return decodeElements(bytes.slice(), { dtype: FLOAT_DTYPES[itemSize], littleEndian })[0];
   if ((kind === 'int' || kind === 'uint') && [1, 2, 4, 8].includes(itemSize)) return readInteger(view, kind === 'int', itemSize, littleEndian);
-  throw new InputError(fileName, 'unsupported-dtype', `unsupported dtype '${descr}' for a single value; expected a number or a string`);
+  throw new InputError(fileName, 'unsupported-dtype', `unsupported dtype ${quoteUntrusted(descr)} for a single value; expected a number or a string`);
 }
 
 function readInteger(view: DataView, signed: boolean, itemSize: number, littleEndian: boolean): number {

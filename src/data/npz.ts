@@ -21,6 +21,7 @@ import { check } from './inputError.ts';
 import { npyAttentionEncoding, openNpy, readNpyArrayInfo, readNpyScalar, type NpyArrayInfo } from './npy.ts';
 import type { AttentionMetadata, AttentionSource } from './tensor.ts';
 import { listZipEntries, openZipEntry, type InflateCache, type ZipEntry } from './zip.ts';
+import { describeUntrusted, listUntrusted, quoteUntrusted } from './untrustedText.ts';
 
 /** Array names that carry metadata rather than attention, and the metadata field each one fills. */
 export const NPZ_METADATA_NAMES: Readonly<Record<string, keyof AttentionMetadata>> = {
@@ -37,7 +38,7 @@ export async function openNpz(source: ByteSource): Promise<AttentionSource> {
   const open = (entry: ZipEntry): Promise<ByteSource> => openZipEntry(source, entry, cache);
   const metadata = await readMetadata(arrays, open, source.name);
   const attentionNames = [...arrays.keys()].filter((name) => !(name in NPZ_METADATA_NAMES));
-  check(attentionNames.length > 0, source.name, 'unsupported-layout', () => `.npz holds no attention array, only ${[...arrays.keys()].join(', ') || 'nothing'}`);
+  check(attentionNames.length > 0, source.name, 'unsupported-layout', () => `.npz holds no attention array, only ${listUntrusted([...arrays.keys()]) || 'nothing'}`);
   if (attentionNames.length === 1) return openStacked(source.name, await open(arrays.get(attentionNames[0]) as ZipEntry), metadata);
   return openPerLayer(source.name, orderLayerNames(attentionNames, source.name), arrays, open, metadata);
 }
@@ -48,7 +49,7 @@ function arrayEntries(entries: readonly ZipEntry[], fileName: string): Map<strin
   for (const entry of entries) {
     if (entry.name.endsWith('/')) continue;
     const name = entry.name.replace(/\.npy$/, '');
-    check(!arrays.has(name), fileName, 'bad-header', () => `.npz holds two arrays named '${name}'`);
+    check(!arrays.has(name), fileName, 'bad-header', () => `.npz holds two arrays named ${quoteUntrusted(name)}`);
     arrays.set(name, entry);
   }
   return arrays;
@@ -63,7 +64,7 @@ async function readMetadata(arrays: Map<string, ZipEntry>, open: (entry: ZipEntr
     if (field === 'model') {
       metadata.model = String(value);
     } else {
-      check(typeof value === 'number' && Number.isFinite(value) && value > 0, fileName, 'bad-header', () => `array '${name}' holds ${JSON.stringify(value)}; expected a positive number`);
+      check(typeof value === 'number' && Number.isFinite(value) && value > 0, fileName, 'bad-header', () => `array ${quoteUntrusted(name)} holds ${describeUntrusted(value)}; expected a positive number`);
       metadata[field] = value;
     }
   }
@@ -96,7 +97,7 @@ async function openPerLayer(
       layer.encoding.dtype === encoding.dtype && layer.encoding.littleEndian === encoding.littleEndian,
       fileName,
       'unsupported-dtype',
-      () => `per-layer arrays must share one dtype: '${layers[0].name}' is '${layers[0].info.header.descr}' but '${layer.name}' is '${layer.info.header.descr}'`,
+      () => `per-layer arrays must share one dtype: ${quoteUntrusted(layers[0].name)} is ${quoteUntrusted(layers[0].info.header.descr)} but ${quoteUntrusted(layer.name)} is ${quoteUntrusted(layer.info.header.descr)}`,
     );
   }
   // Every layer's bytes were checked against its entry's size by readNpyArrayInfo.

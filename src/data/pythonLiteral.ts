@@ -29,7 +29,7 @@ class LiteralParser {
   ) {}
 
   value(depth: number): PyValue {
-    if (depth > MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH} levels`);
+    if (depth > MAX_DEPTH) this.refuse(`the header nests more than ${MAX_DEPTH} levels of brackets at character ${this.pos}; numpy writes one dict of flat values`);
     this.skipSpace();
     const c = this.text[this.pos];
     if (c === '{') return this.dict(depth);
@@ -137,6 +137,10 @@ class LiteralParser {
 
   private skipSpace(): void {
     while (this.pos < this.text.length && /\s/.test(this.text[this.pos])) this.pos++;
+  }
+
+  private refuse(reason: string): never {
+    throw new InputError(this.fileName, 'bad-header', `.npy header is not a valid Python literal: ${reason}`);
   }
 
   private fail(expected: string): never {

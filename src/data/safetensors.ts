@@ -14,6 +14,7 @@ import { ELEMENT_BYTES } from './elements.ts';
 import { InputError, check } from './inputError.ts';
 import { readBytes } from './safeRead.ts';
 import type { AttentionMetadata, AttentionShape, AttentionSource, StoredDType } from './tensor.ts';
+import { describeUntrusted, quoteUntrusted } from './untrustedText.ts';
 
 /** One tensor entry of the header, with offsets made absolute (from the start of the file). */
 export interface SafetensorsTensor {
@@ -102,22 +103,22 @@ function parseMetadataMap(value: unknown, fileName: string): Record<string, stri
 }
 
 function parseTensor(name: string, value: unknown, dataStart: number, fileSize: number, fileName: string): SafetensorsTensor {
-  check(isObject(value), fileName, 'bad-header', () => `.safetensors entry '${name}' is not an object with dtype, shape and data_offsets`);
+  check(isObject(value), fileName, 'bad-header', () => `.safetensors entry ${quoteUntrusted(name)} is not an object with dtype, shape and data_offsets`);
   const { dtype, shape, data_offsets: offsets } = value;
-  check(typeof dtype === 'string', fileName, 'bad-header', () => `.safetensors tensor '${name}' has no dtype string`);
+  check(typeof dtype === 'string', fileName, 'bad-header', () => `.safetensors tensor ${quoteUntrusted(name)} has no dtype string`);
   const size = DTYPE_BYTES[dtype];
-  check(Object.hasOwn(DTYPE_BYTES, dtype), fileName, 'unsupported-dtype', () => `.safetensors tensor '${name}' has unknown dtype '${dtype}'`);
-  check(Array.isArray(shape) && shape.every((d) => typeof d === 'number'), fileName, 'bad-header', () => `.safetensors tensor '${name}' has no shape array of integers`);
+  check(Object.hasOwn(DTYPE_BYTES, dtype), fileName, 'unsupported-dtype', () => `.safetensors tensor ${quoteUntrusted(name)} has unknown dtype ${quoteUntrusted(dtype)}`);
+  check(Array.isArray(shape) && shape.every((d) => typeof d === 'number'), fileName, 'bad-header', () => `.safetensors tensor ${quoteUntrusted(name)} has no shape array of integers`);
   check(
     Array.isArray(offsets) && offsets.length === 2 && offsets.every((o) => Number.isSafeInteger(o) && o >= 0) && offsets[0] <= offsets[1],
     fileName,
     'bad-header',
-    () => `.safetensors tensor '${name}' has data_offsets ${JSON.stringify(offsets)}; expected [begin, end] with 0 <= begin <= end`,
+    () => `.safetensors tensor ${quoteUntrusted(name)} has data_offsets ${describeUntrusted(offsets)}; expected [begin, end] with 0 <= begin <= end`,
   );
   const [begin, end] = [dataStart + offsets[0], dataStart + offsets[1]];
-  check(end <= fileSize, fileName, 'truncated', () => `.safetensors tensor '${name}' needs bytes ${begin}..${end} but the file has ${fileSize}`);
+  check(end <= fileSize, fileName, 'truncated', () => `.safetensors tensor ${quoteUntrusted(name)} needs bytes ${begin}..${end} but the file has ${fileSize}`);
   const bytes = elementCount(shape, fileName) * size;
-  check(bytes === end - begin, fileName, 'bad-header', () => `.safetensors tensor '${name}' (${dtype}, shape ${formatShape(shape)}) needs ${bytes} bytes but its data_offsets span ${end - begin}`);
+  check(bytes === end - begin, fileName, 'bad-header', () => `.safetensors tensor ${quoteUntrusted(name)} (${dtype}, shape ${formatShape(shape)}) needs ${bytes} bytes but its data_offsets span ${end - begin}`);
   return { name, dtype, shape, begin, end };
 }
 
@@ -125,7 +126,7 @@ function checkNoOverlap(tensors: readonly SafetensorsTensor[], fileName: string)
   const sorted = [...tensors].sort((a, b) => a.begin - b.begin);
   for (let i = 1; i < sorted.length; i++) {
     const [previous, current] = [sorted[i - 1], sorted[i]];
-    check(current.begin >= previous.end, fileName, 'bad-header', () => `.safetensors tensors '${previous.name}' and '${current.name}' overlap`);
+    check(current.begin >= previous.end, fileName, 'bad-header', () => `.safetensors tensors ${quoteUntrusted(previous.name)} and ${quoteUntrusted(current.name)} overlap`);
   }
 }
 
@@ -164,8 +165,8 @@ function orderTensors(tensors: readonly SafetensorsTensor[], fileName: string): 
 
 function attentionDtype(tensors: readonly SafetensorsTensor[], fileName: string): StoredDType {
   for (const tensor of tensors) {
-    check(Object.hasOwn(ATTENTION_DTYPES, tensor.dtype), fileName, 'unsupported-dtype', () => `.safetensors tensor '${tensor.name}' has dtype ${tensor.dtype}; attention must be F16, BF16, F32 or F64`);
-    check(tensor.dtype === tensors[0].dtype, fileName, 'unsupported-dtype', () => `per-layer tensors must share one dtype: '${tensors[0].name}' is ${tensors[0].dtype} but '${tensor.name}' is ${tensor.dtype}`);
+    check(Object.hasOwn(ATTENTION_DTYPES, tensor.dtype), fileName, 'unsupported-dtype', () => `.safetensors tensor ${quoteUntrusted(tensor.name)} has dtype ${tensor.dtype}; attention must be F16, BF16, F32 or F64`);
+    check(tensor.dtype === tensors[0].dtype, fileName, 'unsupported-dtype', () => `per-layer tensors must share one dtype: ${quoteUntrusted(tensors[0].name)} is ${tensors[0].dtype} but ${quoteUntrusted(tensor.name)} is ${tensor.dtype}`);
   }
   return ATTENTION_DTYPES[tensors[0].dtype];
 }
@@ -176,7 +177,7 @@ export function parseAttentionMetadata(map: Readonly<Record<string, string>>, fi
     if (!Object.hasOwn(map, key)) return undefined;
     const text = map[key].trim();
     const value = /^[+]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) ? Number(text) : NaN;
-    check(Number.isFinite(value) && value > 0, fileName, 'bad-header', () => `__metadata__ ${key} is '${map[key]}'; expected a positive number`);
+    check(Number.isFinite(value) && value > 0, fileName, 'bad-header', () => `__metadata__ ${key} is ${quoteUntrusted(map[key])}; expected a positive number`);
     return value;
   };
   const metadata: { spf?: number; sampleRate?: number; model?: string } = {};

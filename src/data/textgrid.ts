@@ -149,11 +149,20 @@ function readTier(reader: PraatTextReader, tierNumber: number): TextGridTier {
   return { kind: 'interval', name, xmin, xmax, intervals: readIntervals(reader, name, size) };
 }
 
+/** How far an interval may start before the previous one ends and still count as its neighbour: rounding. */
+const OVERLAP_TOLERANCE_SEC = 1e-6;
+
 function readIntervals(reader: PraatTextReader, tierName: string, size: number): TextGridInterval[] {
   const intervals: TextGridInterval[] = [];
   for (let i = 1; i <= size; i++) {
     const what = `interval ${i} of tier "${tierName}"`;
     const xmin = reader.real(`the xmin of ${what}`);
+    const previous = intervals[intervals.length - 1];
+    // Praat's interval tiers tile time in order; one that starts inside (or before) the last would give phones that
+    // overlap or run backwards. Aligners' rounding (a microsecond) is let through.
+    if (previous && xmin < previous.xmax - OVERLAP_TOLERANCE_SEC) {
+      reader.fail(`${what} starts at ${xmin} s, before interval ${i - 1} ends (${previous.xmax} s): intervals of a tier must be in time order and must not overlap`);
+    }
     const xmax = reader.real(`the xmax of ${what}`);
     reader.checkOrder(xmin, xmax, what);
     intervals.push({ xmin, xmax, text: reader.string(`the text of ${what}`) });

@@ -49,6 +49,15 @@ export async function assembleUtterance(pieces: UtterancePieces): Promise<Uttera
   const { audio, fileName: audioFileName } = pieces.audio;
   const audioSamples16k = samplesAt16k(audio.samples.length, audio.sampleRate);
   const spf = chooseSamplesPerFrame({ userSpf, metadataSpf: attention.metadata.spf, frames, audioSamples16k });
+  if (spf && audioSamples16k > 0 && audioSamples16k / spf.samplesPerFrame < 1) {
+    // An spf this large (--spf 1e300, or a corrupt spf in the file) would squeeze the whole audio into no frame at all.
+    const from = spf.source === 'user' ? 'given with --spf' : spf.source === 'metadata' ? `from ${attention.fileName}` : `(${spf.source})`;
+    throw new InputError(
+      spf.source === 'metadata' ? attention.fileName : audioFileName,
+      'mismatch',
+      `spf ${spf.samplesPerFrame} ${from} makes the ${audioSamples16k} samples of ${audioFileName} less than one frame; expected at most ${audioSamples16k} (typically 320 at 16 kHz)`,
+    );
+  }
   if (spf && audioSamples16k / spf.samplesPerFrame > frames + FRAME_SLACK) {
     throw new InputError(
       attention.fileName,

@@ -6,11 +6,19 @@
  * entries cannot be read from the middle: each keeps its first 64 KiB (inflated on first use, enough for a .npy
  * header; an entry that small is simply inflated whole), and the first read past that inflates the whole entry
  * through the cache passed to openZipEntry, which keeps only the most recently inflated entry alive.
+ *
+ * Against crafted zips (zip bombs): compressed data is fed to the inflater in small pieces, so no step can make
+ * more than a few MiB, and inflating stops the moment the output passes the size the directory declares; an entry
+ * declared larger than the inflate budget is refused before anything is inflated; members whose bytes overlap
+ * (one member's data inflated once per entry pointing at it) are refused when the directory is read; and every
+ * member's CRC-32 is checked: deflated ones when inflated whole, stored ones (up to STORED_CRC_LIMIT) before their
+ * data is first read.
  */
 import { Inflate } from 'fflate';
 import type { ByteSource } from './byteSource.ts';
 import { InputError, check } from './inputError.ts';
 import { describe, readBytes } from './safeRead.ts';
+import { boundText, quoteUntrusted } from './untrustedText.ts';
 
 /** One file inside a zip, as its central directory describes it. */
 export interface ZipEntry {
@@ -22,12 +30,27 @@ export interface ZipEntry {
   readonly uncompressedSize: number;
   /** Offset of the entry's local header in the zip. */
   readonly localHeaderOffset: number;
+  /**
+   * Where the next member's local header (or the central directory) starts: the entry's header and data must end
+   * there. Set by listZipEntries.
+   */
+  readonly regionEnd?: number;
 }
 
 /** Holds the one inflated entry kept in memory; share one per opened file. */
 export interface InflateCache {
   current?: { readonly entry: ZipEntry; readonly bytes: Promise<Uint8Array> };
+  /** The most bytes one entry may inflate to in memory (default INFLATE_BUDGET_BYTES). */
+  readonly budgetBytes?: number;
 }
+
+/**
+ * The most bytes a deflated entry may inflate to: it is held in memory whole. 1 GiB covers a compressed per-layer
+ * .npz of Whisper large-v3 (288 MB a layer) many times; larger entries should be stored (np.savez), not compressed.
+ */
+export const INFLATE_BUDGET_BYTES = 1 << 30;
+/** Stored entries up to this size have their CRC-32 checked before use (one extra read); larger ones are not read whole. */
+export const STORED_CRC_LIMIT = 1 << 26;
 
 const EOCD_SIGNATURE = 0x06054b50;
 const ZIP64_LOCATOR_SIGNATURE = 0x07064b50;
@@ -43,6 +66,8 @@ const MAX_DEFLATE_RATIO = 1032;
 // The .npy header of a deflated entry is read by inflating just this much of the entry.
 const PREFIX_BYTES = 1 << 16;
 const READ_CHUNK_BYTES = 1 << 22;
+// Compressed bytes per push into the inflater: at deflate's 1032:1, one push makes at most ~4 MiB.
+const INFLATE_PIECE_BYTES = 1 << 12;
 
 /** Lists the entries of a zip file from its central directory. */
 export async function listZipEntries(source: ByteSource): Promise<ZipEntry[]> {
@@ -56,7 +81,27 @@ export async function listZipEntries(source: ByteSource): Promise<ZipEntry[]> {
     entries.push(entry);
     pos = next;
   }
-  return entries;
+  return withRegions(entries, directory.offset, source.name);
+}
+
+/**
+ * The entries with the end of each one's region (the next local header, or the directory), refusing members that
+ * overlap: two entries at one offset, or an entry whose header and data would run into the next.
+ */
+function withRegions(entries: readonly ZipEntry[], directoryOffset: number, fileName: string): ZipEntry[] {
+  const byOffset = [...entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
+  const regionEnd = new Map<ZipEntry, number>();
+  byOffset.forEach((entry, i) => {
+    const end = i + 1 < byOffset.length ? byOffset[i + 1].localHeaderOffset : directoryOffset;
+    check(
+      entry.localHeaderOffset + 30 + entry.compressedSize <= end,
+      fileName,
+      'bad-header',
+      () => `zip entries ${quoteUntrusted(entry.name)} and ${quoteUntrusted(byOffset[i + 1]?.name ?? '(central directory)')} overlap (at offsets ${entry.localHeaderOffset} and ${end}); a zip's members never share bytes`,
+    );
+    regionEnd.set(entry, end);
+  });
+  return entries.map((entry) => ({ ...entry, regionEnd: regionEnd.get(entry) }));
 }
 
 interface CentralDirectory {
@@ -116,7 +161,7 @@ function parseCentralEntry(bytes: Uint8Array, pos: number, fileName: string): { 
   check(next <= bytes.length, fileName, 'bad-header', () => `zip central directory entry at byte ${pos} runs past the directory`);
   const flags = view.getUint16(pos + 8, true);
   const name = new TextDecoder().decode(bytes.subarray(pos + 46, pos + 46 + nameLength));
-  check((flags & 1) === 0, fileName, 'bad-header', () => `zip entry '${name}' is encrypted`);
+  check((flags & 1) === 0, fileName, 'bad-header', () => `zip entry ${quoteUntrusted(name)} is encrypted`);
   const sizes = {
     uncompressedSize: view.getUint32(pos + 24, true),
     compressedSize: view.getUint32(pos + 20, true),
@@ -137,7 +182,7 @@ function applyZip64Extra(extra: Uint8Array, sizes: EntrySizes, name: string, fil
     const end = pos + 4 + view.getUint16(pos + 2, true);
     let field = pos + 4;
     const next64 = (): number => {
-      check(field + 8 <= Math.min(end, extra.length), fileName, 'bad-header', () => `zip64 extra field of entry '${name}' is too short`);
+      check(field + 8 <= Math.min(end, extra.length), fileName, 'bad-header', () => `zip64 extra field of entry ${quoteUntrusted(name)} is too short`);
       field += 8;
       return readUint64(view, field - 8, fileName);
     };
@@ -151,14 +196,14 @@ function applyZip64Extra(extra: Uint8Array, sizes: EntrySizes, name: string, fil
 }
 
 function checkEntry(entry: ZipEntry, directoryOffset: number, fileName: string): void {
-  check(entry.method === 0 || entry.method === 8, fileName, 'bad-header', () => `zip entry '${entry.name}' uses compression method ${entry.method}; expected stored (0) or deflate (8) as np.savez and np.savez_compressed write`);
-  check(entry.method !== 0 || entry.compressedSize === entry.uncompressedSize, fileName, 'bad-header', () => `stored zip entry '${entry.name}' has different compressed (${entry.compressedSize}) and uncompressed (${entry.uncompressedSize}) sizes`);
-  check(entry.localHeaderOffset + entry.compressedSize <= directoryOffset, fileName, 'truncated', () => `zip entry '${entry.name}' claims ${entry.compressedSize} bytes at offset ${entry.localHeaderOffset}, past the central directory at ${directoryOffset}`);
+  check(entry.method === 0 || entry.method === 8, fileName, 'bad-header', () => `zip entry ${quoteUntrusted(entry.name)} uses compression method ${entry.method}; expected stored (0) or deflate (8) as np.savez and np.savez_compressed write`);
+  check(entry.method !== 0 || entry.compressedSize === entry.uncompressedSize, fileName, 'bad-header', () => `stored zip entry ${quoteUntrusted(entry.name)} has different compressed (${entry.compressedSize}) and uncompressed (${entry.uncompressedSize}) sizes`);
+  check(entry.localHeaderOffset + entry.compressedSize <= directoryOffset, fileName, 'truncated', () => `zip entry ${quoteUntrusted(entry.name)} claims ${entry.compressedSize} bytes at offset ${entry.localHeaderOffset}, past the central directory at ${directoryOffset}`);
   check(
     entry.method === 0 || entry.uncompressedSize <= entry.compressedSize * MAX_DEFLATE_RATIO + 64,
     fileName,
     'bad-header',
-    () => `zip entry '${entry.name}' claims ${entry.uncompressedSize} bytes uncompressed from ${entry.compressedSize} compressed bytes, more than deflate can produce`,
+    () => `zip entry ${quoteUntrusted(entry.name)} claims ${entry.uncompressedSize} bytes uncompressed from ${entry.compressedSize} compressed bytes, more than deflate can produce`,
   );
 }
 
@@ -168,13 +213,73 @@ function checkEntry(entry: ZipEntry, directoryOffset: number, fileName: string):
  * (enough for a .npy header) and inflate the whole entry, through `cache`, for anything further.
  */
 export async function openZipEntry(source: ByteSource, entry: ZipEntry, cache: InflateCache): Promise<ByteSource> {
-  const name = `${source.name} (entry ${entry.name})`;
-  const local = dataView(await readBytes(source, entry.localHeaderOffset, 30, `local header of zip entry '${entry.name}'`));
-  check(local.getUint32(0, true) === LOCAL_SIGNATURE, source.name, 'bad-header', () => `zip entry '${entry.name}' has no local header at offset ${entry.localHeaderOffset}`);
+  const name = `${source.name} (entry ${boundText(entry.name)})`;
+  const local = dataView(await readBytes(source, entry.localHeaderOffset, 30, `local header of zip entry ${quoteUntrusted(entry.name)}`));
+  check(local.getUint32(0, true) === LOCAL_SIGNATURE, source.name, 'bad-header', () => `zip entry ${quoteUntrusted(entry.name)} has no local header at offset ${entry.localHeaderOffset}`);
   const dataOffset = entry.localHeaderOffset + 30 + local.getUint16(26, true) + local.getUint16(28, true);
-  check(dataOffset + entry.compressedSize <= source.byteLength, source.name, 'truncated', () => `zip entry '${entry.name}' needs bytes ${dataOffset}..${dataOffset + entry.compressedSize} but the file has ${source.byteLength}`);
-  if (entry.method === 0) return windowSource(source, name, `zip entry '${entry.name}'`, dataOffset, entry.compressedSize);
+  check(dataOffset + entry.compressedSize <= source.byteLength, source.name, 'truncated', () => `zip entry ${quoteUntrusted(entry.name)} needs bytes ${dataOffset}..${dataOffset + entry.compressedSize} but the file has ${source.byteLength}`);
+  check(
+    entry.regionEnd === undefined || dataOffset + entry.compressedSize <= entry.regionEnd,
+    source.name,
+    'bad-header',
+    () => `zip entry ${quoteUntrusted(entry.name)} has data at ${dataOffset}..${dataOffset + entry.compressedSize}, overlapping the next member at ${entry.regionEnd}`,
+  );
+  if (entry.method === 0) {
+    const window = windowSource(source, name, `zip entry ${quoteUntrusted(entry.name)}`, dataOffset, entry.compressedSize);
+    return entry.compressedSize <= STORED_CRC_LIMIT ? checkingCrcOnce(window, () => checkStoredCrc(source, name, entry, dataOffset)) : window;
+  }
+  const budget = cache.budgetBytes ?? INFLATE_BUDGET_BYTES;
+  if (entry.uncompressedSize > budget) {
+    // The .npy header (the first 64 KiB) can still be read; the data cannot, so say so before inflating any.
+    return refusingPastPrefix(inflatingSource(source, name, entry, dataOffset, cache), entry, budget);
+  }
   return inflatingSource(source, name, entry, dataOffset, cache);
+}
+
+/** Reads a stored entry in chunks and checks its CRC-32, holding one chunk at a time. */
+async function checkStoredCrc(source: ByteSource, name: string, entry: ZipEntry, dataOffset: number): Promise<void> {
+  let crc = CRC_START;
+  for (let done = 0; done < entry.compressedSize; ) {
+    const length = Math.min(READ_CHUNK_BYTES, entry.compressedSize - done);
+    crc = updateCrc32(crc, await readBytes(source, dataOffset + done, length, `zip entry ${quoteUntrusted(entry.name)}`));
+    done += length;
+  }
+  check(finishCrc32(crc) === entry.crc32, name, 'bad-header', () => `data fails its CRC-32 check (the file is corrupt)`);
+}
+
+/**
+ * A stored entry's source that checks its CRC-32 (reading it whole, a chunk at a time) before the first read that
+ * needs more than a .npy header: at once for a small entry, on the first read of data for a larger one. Opening a
+ * per-layer .npz thus reads headers only, as before; each layer is checked when it is first read.
+ */
+function checkingCrcOnce(window: ByteSource, check: () => Promise<void>): ByteSource {
+  let checked: Promise<void> | undefined;
+  return {
+    ...window,
+    async read(offset, count) {
+      if (window.byteLength <= PREFIX_BYTES || offset + count > PREFIX_BYTES) {
+        checked ??= check();
+        await checked;
+      }
+      return window.read(offset, count);
+    },
+  };
+}
+
+/** The entry's source, refusing (with why) any read past the 64 KiB prefix: the entry is over the inflate budget. */
+function refusingPastPrefix(inner: ByteSource, entry: ZipEntry, budget: number): ByteSource {
+  return {
+    ...inner,
+    async read(offset, count) {
+      check(
+        offset + count <= PREFIX_BYTES,
+        inner.name,
+        'unsupported-layout',
+        () => `compressed entry declares ${entry.uncompressedSize} bytes, more than the ${budget} bytes STEVE inflates in memory; save with np.savez (uncompressed) so slices can be read directly`,
+      );
+      return inner.read(offset, count);
+    },
+  };
 }
 
 function windowSource(source: ByteSource, name: string, what: string, start: number, length: number): ByteSource {
@@ -242,9 +347,13 @@ async function inflateInto(source: ByteSource, name: string, entry: ZipEntry, da
   });
   for (let done = 0; done < entry.compressedSize && (whole || filled < out.length); ) {
     const length = Math.min(chunkBytes, entry.compressedSize - done);
-    const chunk = await readBytes(source, dataOffset + done, length, `compressed data of zip entry '${entry.name}'`);
+    const chunk = await readBytes(source, dataOffset + done, length, `compressed data of zip entry ${quoteUntrusted(entry.name)}`);
+    // In small pieces: fflate inflates all it is given at once, and a bomb's output is checked only between pieces.
+    for (let piece = 0; piece < length && (whole || filled < out.length); piece += INFLATE_PIECE_BYTES) {
+      const end = Math.min(length, piece + INFLATE_PIECE_BYTES);
+      pushInflate(inflater, chunk.subarray(piece, end), done + end === entry.compressedSize, name);
+    }
     done += length;
-    pushInflate(inflater, chunk, done === entry.compressedSize, name);
   }
   return filled;
 }
@@ -268,16 +377,27 @@ function pushInflate(inflater: Inflate, chunk: Uint8Array, final: boolean, name:
 
 let crcTable: Uint32Array | undefined;
 
+const CRC_START = 0xffffffff;
+
 /** CRC-32 (the zip polynomial 0xEDB88320) of `bytes`. */
 export function crc32(bytes: Uint8Array): number {
+  return finishCrc32(updateCrc32(CRC_START, bytes));
+}
+
+/** The running CRC after `bytes` (start from CRC_START, finish with finishCrc32). */
+function updateCrc32(running: number, bytes: Uint8Array): number {
   crcTable ??= Uint32Array.from({ length: 256 }, (_, n) => {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
     return c >>> 0;
   });
-  let crc = 0xffffffff;
+  let crc = running;
   for (let i = 0; i < bytes.length; i++) crc = crcTable[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
+  return crc;
+}
+
+function finishCrc32(running: number): number {
+  return (running ^ 0xffffffff) >>> 0;
 }
 
 function readUint64(view: DataView, pos: number, fileName: string): number {

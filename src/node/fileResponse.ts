@@ -37,23 +37,13 @@ export async function sendFile(request: IncomingMessage, response: ServerRespons
   let start = 0;
   let end = size - 1;
   let status = 200;
-  const range = request.headers.range;
+  const range = request.method === 'GET' ? parseByteRange(request.headers.range, size) : undefined;
+  if (range === 'unsatisfiable') {
+    response.writeHead(416, { 'Content-Range': `bytes */${size}` }).end();
+    return;
+  }
   if (range) {
-    const match = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
-    if (!match || (match[1] === '' && match[2] === '')) {
-      response.writeHead(416, { 'Content-Range': `bytes */${size}` }).end();
-      return;
-    }
-    // "bytes=-500" is the last 500 bytes; "bytes=500-" runs to the end.
-    if (match[1] === '') start = Math.max(0, size - Number(match[2]));
-    else {
-      start = Number(match[1]);
-      if (match[2] !== '') end = Math.min(end, Number(match[2]));
-    }
-    if (start >= size || start > end) {
-      response.writeHead(416, { 'Content-Range': `bytes */${size}` }).end();
-      return;
-    }
+    [start, end] = range;
     status = 206;
     headers['Content-Range'] = `bytes ${start}-${end}/${size}`;
   }
@@ -64,4 +54,25 @@ export async function sendFile(request: IncomingMessage, response: ServerRespons
     return;
   }
   createReadStream(path, { start, end }).on('error', () => response.destroy()).pipe(response);
+}
+
+/**
+ * The one byte range a Range header asks of a file of `size` bytes, as RFC 9110 (section 14) reads it: [first, last]
+ * inclusive, clipped to the file; 'unsatisfiable' (a 416) when it starts past the end or asks for the last 0 bytes;
+ * undefined (send the whole file, 200) when there is no header or the server may ignore it: another unit, a
+ * malformed value, or several ranges (which would need a multipart answer).
+ */
+export function parseByteRange(header: string | undefined, size: number): [number, number] | 'unsatisfiable' | undefined {
+  if (header === undefined) return undefined;
+  const match = /^bytes=(\d*)-(\d*)$/i.exec(header.trim());
+  if (!match || (match[1] === '' && match[2] === '')) return undefined;
+  const [first, last] = [match[1] === '' ? undefined : Number(match[1]), match[2] === '' ? undefined : Number(match[2])];
+  if (first === undefined) {
+    // "bytes=-500": the last 500 bytes (all of a smaller file).
+    if (last === 0 || size === 0) return 'unsatisfiable';
+    return [Math.max(0, size - last!), size - 1];
+  }
+  if (last !== undefined && last < first) return undefined; // invalid: ignored, as the RFC allows
+  if (first >= size) return 'unsatisfiable';
+  return [first, Math.min(size - 1, last ?? size - 1)];
 }

@@ -5,10 +5,12 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { Alignment, TimitFileNames, TimitTexts } from '../data/alignment.ts';
-import { alignmentFromTextGrid, alignmentFromTimit } from '../data/alignment.ts';
+import { alignmentFromTextGrid, alignmentFromTimit, checkAlignmentFitsAudio } from '../data/alignment.ts';
 import { makeDummyAlignment } from '../data/dummyAlignment.ts';
 import { InputError } from '../data/inputError.ts';
+import { STEVE_SAMPLE_RATE } from '../data/frames.ts';
 import { parseTextGrid } from '../data/textgrid.ts';
+import { parseTimitText } from '../data/timit.ts';
 
 /** Which alignment files to look for and how to read them. */
 export interface AlignmentLookup {
@@ -51,7 +53,22 @@ async function loadTimit(wavPath: string, siblings: readonly string[], lookup: A
     wrd: fileNames.wrd === undefined ? undefined : await readText(fileNames.wrd),
     txt: fileNames.txt === undefined ? undefined : await readText(fileNames.txt),
   };
-  return alignmentFromTimit(texts, fileNames, lookup.audioSamples16k);
+  if (fileNames.phn === undefined && fileNames.wrd === undefined) {
+    // STEVE's dummy grid, as alignmentFromTimit would make it, but any complaint about it names the WAV.
+    const text = texts.txt === undefined ? '' : parseTimitText(texts.txt, fileNames.txt!).text;
+    return { ...makeDummyAlignment(lookup.audioSamples16k, wavPath), text };
+  }
+  const alignment = alignmentFromTimit(texts, fileNames, lookup.audioSamples16k);
+  // Segments past the audio are the alignment file's fault: name the file each tier came from.
+  checkFitsAudio(alignment, lookup.audioSamples16k, fileNames.phn ?? fileNames.wrd!, fileNames.wrd ?? fileNames.phn!);
+  return alignment;
+}
+
+/** Refuses phones or words that end past the audio, naming the file of the tier at fault. */
+function checkFitsAudio(alignment: Alignment, audioSamples16k: number, phonesFile: string, wordsFile: string): void {
+  const durationSec = audioSamples16k / STEVE_SAMPLE_RATE;
+  checkAlignmentFitsAudio({ ...alignment, words: [] }, durationSec, phonesFile);
+  checkAlignmentFitsAudio({ ...alignment, phones: [] }, durationSec, wordsFile);
 }
 
 async function loadTextGrid(wavPath: string, siblings: readonly string[], lookup: AlignmentLookup): Promise<Alignment> {
@@ -63,8 +80,21 @@ async function loadTextGrid(wavPath: string, siblings: readonly string[], lookup
   const grid = parseTextGrid(await readBytes(gridPath), gridPath);
   const tiers = { phoneTier: lookup.phoneTier, wordTier: lookup.wordTier, textTier: lookup.textTier };
   const alignment = alignmentFromTextGrid(grid, tiers, gridPath, lookup.audioSamples16k);
+  checkFitsAudio(alignment, lookup.audioSamples16k, gridPath, gridPath);
   const textPath = lookup.textTier === undefined ? findSibling(wavPath, siblings, 'txt') : undefined;
   return textPath === undefined ? alignment : { ...alignment, text: firstLineText(await readText(textPath)) };
+}
+
+/**
+ * The alignment kind the files beside a WAV call for, for `steve serve` when --alignments is not given: a TextGrid
+ * (`<stem>.<tgExt>`) makes 'textgrid', a TIMIT .phn or .wrd makes 'timit', and nothing makes 'none' (STEVE's dummy
+ * grid), which the manifest and the viewer's banner then say.
+ */
+export async function detectAlignmentKind(wavPath: string, tgExt = 'TextGrid'): Promise<'timit' | 'textgrid' | 'none'> {
+  const siblings = await listSiblings(wavPath);
+  if (findSibling(wavPath, siblings, tgExt) !== undefined) return 'textgrid';
+  if (findSibling(wavPath, siblings, 'phn') !== undefined || findSibling(wavPath, siblings, 'wrd') !== undefined) return 'timit';
+  return 'none';
 }
 
 /** STEVE's text from a .txt beside a TextGrid: every field of the first row, joined by single spaces. */

@@ -14,6 +14,11 @@ export interface ServedFile {
   readonly role: ServedRole;
   /** Absolute path; never sent to the browser. */
   readonly path: string;
+  /**
+   * The real path of the folder the file was found in when `serve` scanned a folder: the file is served only while
+   * it (symbolic links resolved) lies inside. Absent for files named on the command line.
+   */
+  readonly root?: string;
 }
 
 /** One utterance as the command line described it. */
@@ -39,18 +44,18 @@ export interface ServedManifest {
   }[];
 }
 
-/** The URL of a served file: /files/<utterance index>/<file name, URL-encoded>. */
-export function servedFileUrl(index: number, path: string): string {
-  return `/files/${index}/${encodeURIComponent(basename(path))}`;
+/** The URL of a served file: /files/<utterance index>/<file name, URL-encoded>?token=<the run's access token>. */
+export function servedFileUrl(index: number, path: string, token: string): string {
+  return `/files/${index}/${encodeURIComponent(basename(path))}?token=${encodeURIComponent(token)}`;
 }
 
-/** The manifest of `utterances`. */
-export function makeManifest(utterances: readonly ServedUtterance[]): ServedManifest {
+/** The manifest of `utterances`, its URLs carrying `token`. */
+export function makeManifest(utterances: readonly ServedUtterance[], token: string): ServedManifest {
   return {
     version: 1,
     utterances: utterances.map((utterance, index) => ({
       name: utterance.name,
-      files: utterance.files.map((file) => ({ role: file.role, name: basename(file.path), url: servedFileUrl(index, file.path) })),
+      files: utterance.files.map((file) => ({ role: file.role, name: basename(file.path), url: servedFileUrl(index, file.path, token) })),
       alignments: utterance.alignments,
       tiers: { phoneTier: utterance.phoneTier ?? null, wordTier: utterance.wordTier ?? null, textTier: utterance.textTier ?? null },
       spf: utterance.spf ?? null,

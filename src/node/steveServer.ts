@@ -1,14 +1,21 @@
 /**
  * The HTTP server of `steve serve`, on the loopback interface only: the manifest of the files given on the command
- * line (GET /steve-files.json), those files (GET /files/<index>/<name>), and the viewer itself from Vite's dev
- * server in middleware mode, restricted to the folders the app is built from. Any URL whose path holds a ".."
- * segment, plain or percent-encoded, is refused before it reaches either.
+ * line (GET /steve-files.json?token=...), those files (GET /files/<index>/<name>?token=...), and the viewer itself
+ * from Vite's dev server in middleware mode, restricted to the folders the app is built from.
+ *
+ * Before any route: a request must name this server by a loopback name with its port in Host, and come from no
+ * other site (Origin), or it gets 403 (requestGuard.ts: DNS rebinding); only GET and HEAD are answered (405); a
+ * path holding a ".." segment, plain or percent-encoded, is refused (400); Vite's dev endpoints ("/__...", such as
+ * /__open-in-editor) do not exist here. The manifest and the files also need the run's token, which only the
+ * printed URL carries (403 without it).
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { realpath } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 import type { Plugin, ViteDevServer } from 'vite';
 import { sendFile } from './fileResponse.ts';
+import { hasAccessToken, makeAccessToken, refuseForeignRequest } from './requestGuard.ts';
 import type { ServedUtterance } from './servedFiles.ts';
 import { lookupServedFile, makeManifest } from './servedFiles.ts';
 
@@ -24,12 +31,16 @@ export interface SteveServerOptions {
   readonly tryNextPorts?: boolean;
   /** The repository root: vite.config.ts and the app's folders. */
   readonly appRoot: string;
+  /** The access token the file routes require; a fresh random one when absent. */
+  readonly token?: string;
 }
 
 /** A running server. */
 export interface SteveServer {
-  /** http://127.0.0.1:<port>/ */
+  /** http://127.0.0.1:<port>/?token=<token>: the page, with the token the viewer passes on to the file routes. */
   readonly url: string;
+  readonly port: number;
+  readonly token: string;
   close(): Promise<void>;
 }
 
@@ -38,15 +49,21 @@ export const LOOPBACK = '127.0.0.1';
 
 /** Starts Vite (middleware mode) and the HTTP server; resolves once it listens. */
 export async function startSteveServer(options: SteveServerOptions): Promise<SteveServer> {
-  const manifest = JSON.stringify(makeManifest(options.utterances));
+  const token = options.token ?? makeAccessToken();
+  const manifest = JSON.stringify(makeManifest(options.utterances, token));
+  let port = 0;
   // The HTTP server exists first so that Vite's WebSocket can share it (no second port); it serves nothing until
   // it listens, by which time Vite is ready.
   let vite: ViteDevServer | undefined;
   const server = createHttpServer((request, response) => {
-    handle(request, response, options.utterances, manifest, vite!).catch((error: Error) => {
+    handle(request, response, { utterances: options.utterances, manifest, token, port }, vite!).catch((error: Error) => {
       if (!response.headersSent) response.writeHead(500, { 'Content-Type': 'text/plain' });
       response.end(`${error.message}\n`);
     });
+  });
+  // Vite's WebSocket (its client script insists on one) answers only this server's own pages, as every route does.
+  server.prependListener('upgrade', (request, socket) => {
+    if (refuseForeignRequest(request.headers, port) !== undefined) socket.destroy();
   });
   vite = await startVite(options.appRoot, server);
   try {
@@ -55,9 +72,11 @@ export async function startSteveServer(options: SteveServerOptions): Promise<Ste
     await vite.close();
     throw error;
   }
-  const { port } = server.address() as AddressInfo;
+  port = (server.address() as AddressInfo).port;
   return {
-    url: `http://${LOOPBACK}:${port}/`,
+    url: `http://${LOOPBACK}:${port}/?token=${token}`,
+    port,
+    token,
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
@@ -66,43 +85,55 @@ export async function startSteveServer(options: SteveServerOptions): Promise<Ste
   };
 }
 
-async function handle(
-  request: IncomingMessage,
-  response: ServerResponse,
-  utterances: readonly ServedUtterance[],
-  manifest: string,
-  vite: ViteDevServer,
-): Promise<void> {
-  const rawPath = (request.url ?? '/').split('?')[0];
+interface Served {
+  readonly utterances: readonly ServedUtterance[];
+  readonly manifest: string;
+  readonly token: string;
+  readonly port: number;
+}
+
+async function handle(request: IncomingMessage, response: ServerResponse, served: Served, vite: ViteDevServer): Promise<void> {
+  const refuse = (status: number, text: string, headers: Record<string, string> = {}) =>
+    void response.writeHead(status, { 'Content-Type': 'text/plain', ...headers }).end(`${text}\n`);
+  const foreign = refuseForeignRequest(request.headers, served.port);
+  if (foreign) return refuse(403, foreign);
+  if (request.method !== 'GET' && request.method !== 'HEAD') return refuse(405, 'only GET and HEAD are answered', { Allow: 'GET, HEAD' });
+  const url = request.url ?? '/';
+  const rawPath = url.split('?')[0];
   let decoded: string;
   try {
     decoded = decodeURIComponent(rawPath);
   } catch {
-    response.writeHead(400, { 'Content-Type': 'text/plain' }).end('bad URL encoding\n');
-    return;
+    return refuse(400, 'bad URL encoding');
   }
-  if (decoded.includes('\0') || decoded.split(/[\\/]/).includes('..')) {
-    response.writeHead(400, { 'Content-Type': 'text/plain' }).end('path traversal refused\n');
-    return;
-  }
+  if (decoded.includes('\0') || decoded.split(/[\\/]/).includes('..')) return refuse(400, 'path traversal refused');
+  // Vite's dev endpoints (/__open-in-editor launches an editor) have no use here.
+  if (decoded.startsWith('/__')) return refuse(404, 'not found');
+  const isFileRoute = rawPath === MANIFEST_PATH || rawPath.startsWith('/files/');
+  if (isFileRoute && !hasAccessToken(url, served.token)) return refuse(403, 'the token of the URL that steve serve printed is required');
   if (rawPath === MANIFEST_PATH) {
-    response.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(manifest);
+    response.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(request.method === 'HEAD' ? undefined : served.manifest);
     return;
   }
   if (rawPath.startsWith('/files/')) {
     // Split before decoding, so an encoded "/" stays inside the name (and then matches no file).
     const parts = rawPath.split('/');
-    const file = parts.length === 4 ? lookupServedFile(utterances, parts[2], decodeURIComponent(parts[3])) : undefined;
-    if (!file || (request.method !== 'GET' && request.method !== 'HEAD')) {
-      response.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
-      return;
-    }
+    const file = parts.length === 4 ? lookupServedFile(served.utterances, parts[2], decodeURIComponent(parts[3])) : undefined;
+    if (!file || !(await staysInside(file.path, file.root))) return refuse(404, 'not found');
     await sendFile(request, response, file.path);
     return;
   }
-  vite.middlewares(request, response, () => {
-    response.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
-  });
+  vite.middlewares(request, response, () => refuse(404, 'not found'));
+}
+
+/**
+ * True when `path`, symbolic links resolved, lies inside the folder `root` (a real path) was found under, or when
+ * it was named on the command line (no root). Checked per request: a link may be planted after the server started.
+ */
+export async function staysInside(path: string, root: string | undefined): Promise<boolean> {
+  if (root === undefined) return true;
+  const real = await realpath(path).catch(() => undefined);
+  return real !== undefined && real.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
 /**

@@ -173,7 +173,12 @@ const SERVED_EXTENSIONS: Record<string, string> = { phones: 'phn', words: 'wrd',
  * Each is loaded as a drop of its files would be, with its own tiers and spf; problems are reported per file.
  */
 export async function loadServedUtterances(baseUrl: string): Promise<DroppedLoad | undefined> {
-  const response = await fetch(`${baseUrl}steve-files.json`).catch(() => undefined);
+  // `steve serve` prints the page's URL with a per-run token, which its file routes require (the manifest's URLs carry it).
+  const token = new URLSearchParams(location.search).get('token');
+  const response = await fetch(`${baseUrl}steve-files.json${token ? `?token=${encodeURIComponent(token)}` : ''}`).catch(() => undefined);
+  if (response?.status === 403) {
+    return { utterances: [], problems: ['steve serve needs the token of the URL it printed (open that URL as it is)'] };
+  }
   if (!response?.ok || !(response.headers.get('content-type') ?? '').includes('json')) return undefined;
   const manifest = (await response.json()) as ServedManifest;
   const result: DroppedLoad = { utterances: [], problems: [] };

@@ -78,7 +78,9 @@ export function describeData(utterance: LoadedUtterance): string {
   }
   const model = utterance.attention.metadata.model ? ` (${utterance.attention.metadata.model})` : '';
   const softmaxed = utterance.softmaxed ? ' — rows already sum to 1 (softmaxed): no further softmax needed' : '';
-  return `${utterance.name}: ${utterance.attention.fileName}${model}${softmaxed}`;
+  // Never a silent fallback: segments made up for want of alignment files are said to be so.
+  const dummy = utterance.alignment?.source === 'dummy' ? ' — no alignment files: dummy 40 ms segments, not phones or words' : '';
+  return `${utterance.name}: ${utterance.attention.fileName}${model}${softmaxed}${dummy}`;
 }
 
 /**

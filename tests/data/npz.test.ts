@@ -128,7 +128,7 @@ describe('openNpz', () => {
 
   it('refuses a zip without attention, a cut-off zip and a non-zip', async () => {
     const onlySpf = zipSync({ 'spf.npy': makeNpy("{'descr': '<f8', 'fortran_order': False, 'shape': (), }", new Uint8Array(new Float64Array([320]).buffer)) });
-    await expectInputError(openNpz(makeMemorySource('meta.npz', onlySpf)), 'unsupported-layout', /^meta\.npz: \.npz holds no attention array, only spf$/);
+    await expectInputError(openNpz(makeMemorySource('meta.npz', onlySpf)), 'unsupported-layout', /^meta\.npz: \.npz holds no attention array, only 'spf'$/);
     const cut = fixtureBytes('npz_stacked.npz').subarray(0, 1000);
     await expectInputError(openNpz(makeMemorySource('cut.npz', cut)), 'bad-header', /^cut\.npz: not a complete zip \(\.npz\) file: no end-of-central-directory record/);
   });
