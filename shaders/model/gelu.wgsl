@@ -7,6 +7,7 @@
 
 const ACTIVATION_NONE: u32 = 0u;
 const ACTIVATION_GELU: u32 = 1u;
+const ACTIVATION_GELU_TANH: u32 = 2u;
 
 fn erfcApprox(x: f32) -> f32 {
   let z = abs(x);
@@ -21,7 +22,19 @@ fn geluErf(x: f32) -> f32 {
   return 0.5 * x * erfcApprox(-x * 0.70710678118654752);
 }
 
-// Applies `activation` (ACTIVATION_NONE or ACTIVATION_GELU) to a value.
+// torch's GELU(approximate='tanh'). No supported model uses it; tests run an encoder with it to show that the
+// comparison with the reference would catch the wrong GELU.
+fn geluTanh(x: f32) -> f32 {
+  return 0.5 * x * (1.0 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+}
+
+// Applies `activation` (ACTIVATION_*) to a value.
 fn activate(x: f32, activation: u32) -> f32 {
-  return select(x, geluErf(x), activation == ACTIVATION_GELU);
+  if (activation == ACTIVATION_GELU) {
+    return geluErf(x);
+  }
+  if (activation == ACTIVATION_GELU_TANH) {
+    return geluTanh(x);
+  }
+  return x;
 }

@@ -6,9 +6,12 @@
 import { createComputePipelineFromFiles, type ShaderSources } from '../../gpu/pipeline.ts';
 import { foldWorkgroups, PassDestroyedError, UniformCache } from '../../compute/passSupport.ts';
 
-/** The activation a kernel applies last; the values match ACTIVATION_* in shaders/model/gelu.wgsl. */
-export type Activation = 'none' | 'gelu';
-export const ACTIVATION_CODE: Record<Activation, number> = { none: 0, gelu: 1 };
+/**
+ * The activation a kernel applies last; the values match ACTIVATION_* in shaders/model/gelu.wgsl. 'gelu' is the
+ * exact erf form every supported model uses; 'gelu-tanh' exists so tests can show a wrong GELU would be caught.
+ */
+export type Activation = 'none' | 'gelu' | 'gelu-tanh';
+export const ACTIVATION_CODE: Record<Activation, number> = { none: 0, gelu: 1, 'gelu-tanh': 2 };
 
 /** One compute kernel of the model: compile once with ready(), then dispatch() inside an encoder. */
 export class ModelKernel {
