@@ -8,7 +8,7 @@
 // invocation and then reduced pairwise across the workgroup; variance is the biased one (divided by the count).
 // Dispatch: groupCount workgroups, folded into (x, y) past maxComputeWorkgroupsPerDimension.
 
-const WORKGROUP_SIZE: u32 = 256u;
+const WORKGROUP_SIZE: u32 = 64u;
 
 const AFFINE_NONE: u32 = 0u;
 const AFFINE_PER_ELEMENT: u32 = 1u; // layer norm: gamma[e], beta[e]

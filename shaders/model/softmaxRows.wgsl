@@ -3,7 +3,7 @@
 // Scores inside a model are finite, so this kernel needs none of torch's non-finite rules.
 // Dispatch: one workgroup per row, folded into (x, y) past maxComputeWorkgroupsPerDimension.
 
-const WORKGROUP_SIZE: u32 = 256u;
+const WORKGROUP_SIZE: u32 = 64u;
 
 struct SoftmaxRowsParams {
   rows: u32,

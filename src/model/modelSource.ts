@@ -40,6 +40,8 @@ export interface ModelRunOptions {
   /** The name the engine and titles show (by default the model's name). */
   readonly fileName?: string;
   readonly onProgress?: (progress: ModelProgress) => void;
+  /** Compiled kernels to use (the caller's, kept after destroy()); by default the source compiles and owns its own. */
+  readonly passes?: ModelPasses;
   /** Deliberate departures from Whisper, for tests only. */
   readonly whisperMutation?: WhisperMutation;
 }
@@ -67,12 +69,14 @@ export class ModelAttentionSource implements GpuProducedSource {
   readonly summary: ModelSummary;
   readonly #run: EncoderRun;
   readonly #passes: ModelPasses;
+  readonly #ownsPasses: boolean;
   #destroyed = false;
 
-  private constructor(run: EncoderRun, passes: ModelPasses, checkpoint: EncoderCheckpoint, spf: number, fileName: string) {
+  private constructor(run: EncoderRun, passes: ModelPasses, ownsPasses: boolean, checkpoint: EncoderCheckpoint, spf: number, fileName: string) {
     const config = checkpoint.config;
     this.#run = run;
     this.#passes = passes;
+    this.#ownsPasses = ownsPasses;
     this.fileName = fileName;
     this.shape = { layers: config.layers, heads: config.heads, rows: run.frames, cols: run.frames };
     this.metadata = { spf, sampleRate: 16000, model: config.name };
@@ -93,7 +97,8 @@ export class ModelAttentionSource implements GpuProducedSource {
   /** Runs the encoder of `checkpoint` on `input`, on `device` (the engine's: engine.device). */
   static async run(device: GPUDevice, shaders: ShaderSources, checkpoint: EncoderCheckpoint, input: EncoderInput, options: ModelRunOptions = {}): Promise<ModelAttentionSource> {
     const config = checkpoint.config;
-    const passes = await ModelPasses.create(device, shaders);
+    const passes = options.passes ?? (await ModelPasses.create(device, shaders));
+    if (passes.device !== device) throw new Error('ModelAttentionSource.run: the passes were made for another device');
     let bytesRead = 0;
     let layersDone = 0;
     const report = (stage: ModelProgress['stage']) => {
@@ -121,10 +126,10 @@ export class ModelAttentionSource implements GpuProducedSource {
         run = await runWav2Vec2Encoder(passes, weights, config, input.samples, onLayer);
         spf = input.samples.length / run.frames;
       }
-      return new ModelAttentionSource(run, passes, checkpoint, spf, options.fileName ?? config.name);
+      return new ModelAttentionSource(run, passes, !options.passes, checkpoint, spf, options.fileName ?? config.name);
     } catch (error) {
       weights.destroy();
-      passes.destroy();
+      if (!options.passes) passes.destroy();
       throw error;
     }
   }
@@ -188,12 +193,12 @@ export class ModelAttentionSource implements GpuProducedSource {
     }
   }
 
-  /** Frees the layers' inputs, the kept weights and the passes. */
+  /** Frees the layers' inputs, the kept weights and (when it made them) the passes. */
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
     this.#run.destroy();
-    this.#passes.destroy();
+    if (this.#ownsPasses) this.#passes.destroy();
   }
 }
 

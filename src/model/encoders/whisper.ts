@@ -16,7 +16,7 @@ import { ScratchBuffers, type GpuWeights } from './gpuTensors.ts';
 
 /** Deliberate departures from the model, for tests that show the comparison would catch them. */
 export interface WhisperMutation {
-  /** Add q_proj's bias to k as well (Whisper's k_proj has none). */
+  /** Give k a bias (v_proj's, as the fixture generator's wrong variant does); Whisper's k_proj has none. */
   readonly kBias?: boolean;
   /** The GELU to use instead of the exact erf form. */
   readonly gelu?: Activation;
@@ -45,7 +45,7 @@ function layerNames(layer: number) {
 
 export function whisperQueryKeyNames(layer: number, mutation: WhisperMutation = {}): QueryKeyNames {
   const names = layerNames(layer);
-  return { qWeight: names.qWeight, qBias: names.qBias, kWeight: names.kWeight, kBias: mutation.kBias ? names.qBias : undefined };
+  return { qWeight: names.qWeight, qBias: names.qBias, kWeight: names.kWeight, kBias: mutation.kBias ? names.vBias : undefined };
 }
 
 /**

@@ -7,7 +7,7 @@ import type { ShaderSources } from '../../gpu/pipeline.ts';
 import { ACTIVATION_CODE, checkElements, checkWords, float32Word, ModelKernel, type Activation } from './modelKernel.ts';
 
 /** Side of the output tile one workgroup computes (TILE in matmul.wgsl). */
-const TILE = 64;
+const TILE = 32;
 
 /** A strided operand: element (row, inner) of batch b is at offset + b * batchStride + row * rowStride + inner * innerStride. */
 export interface MatmulOperand {
