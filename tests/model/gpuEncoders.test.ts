@@ -5,7 +5,9 @@
  * tolerance (and land on the generator's own wrong variants), so the comparison is known to catch them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFloat32 } from '../../src/gpu/buffers.ts';
+import { packFloat16Pairs } from '../../src/data/float16.ts';
+import { readBufferBytes, readFloat32 } from '../../src/gpu/buffers.ts';
+import { storageBytes } from '../../src/gpu/storageFormat.ts';
 import { openEncoderCheckpoint, selectModelFiles } from '../../src/model/checkpoint.ts';
 import { ModelAttentionSource, type EncoderInput } from '../../src/model/modelSource.ts';
 import type { WhisperMutation } from '../../src/model/encoders/whisper.ts';
@@ -69,6 +71,22 @@ describe('encoders against the float64 torch reference', () => {
       expect(source.metadata.spf).toBe(folder.startsWith('whisper') ? 320 : expected.get('audio')!.data.length / source.shape.rows);
     });
   }
+
+  it('writes float16 chunks on the GPU as the CPU upload path would pack them', async () => {
+    const { source } = await runFixture('whisper_f32');
+    const { heads, rows, cols } = source.shape;
+    const chunk = { layer: 1, firstHead: 1, headCount: 2, byteLength: storageBytes('float16', 2 * rows * cols) };
+    const buffer = device.createBuffer({ size: chunk.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+    try {
+      await source.writeChunk(device, chunk, 'float16', buffer);
+      const words = new Uint32Array(await readBufferBytes(device, buffer, chunk.byteLength));
+      const layer = await source.readLayer(1);
+      expect(heads).toBeGreaterThan(2);
+      expect(Array.from(words)).toEqual(Array.from(packFloat16Pairs(layer.subarray(rows * cols, 3 * rows * cols))));
+    } finally {
+      buffer.destroy();
+    }
+  });
 
   for (const [name, mutation, variant] of [
     ['a tanh GELU', { gelu: 'gelu-tanh' }, 'scores_tanh_gelu'],
