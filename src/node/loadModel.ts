@@ -32,8 +32,8 @@ export interface LoadedModelUtterance extends LoadedUtterance {
   readonly model: ModelAttentionSource;
 }
 
-/** The model's files: PATH a folder, or a .safetensors file with config.json beside it. */
-export async function openModelFiles(path: string): Promise<FileSource[]> {
+/** The paths of the model's files: PATH a folder, or a .safetensors file with config.json beside it. */
+export async function listModelFiles(path: string): Promise<string[]> {
   let info;
   try {
     info = await stat(path);
@@ -47,9 +47,14 @@ export async function openModelFiles(path: string): Promise<FileSource[]> {
   const names = (await readdir(folder)).filter((name) => MODEL_FILE.test(name));
   // A single .safetensors file names the weights; its folder gives the configs.
   const chosen = info.isDirectory() ? names : names.filter((name) => !name.endsWith('.safetensors') && !name.endsWith('.index.json')).concat(basename(path));
+  return chosen.map((name) => join(folder, name));
+}
+
+/** The model's files opened for reading by slices. */
+export async function openModelFiles(path: string): Promise<FileSource[]> {
   const sources: FileSource[] = [];
   try {
-    for (const name of chosen) sources.push(await makeFileSource(join(folder, name)));
+    for (const file of await listModelFiles(path)) sources.push(await makeFileSource(file));
   } catch (error) {
     await Promise.all(sources.map((source) => source.close()));
     throw error;

@@ -7,7 +7,8 @@ import { toFrameSegments } from '../data/frames.ts';
 import type { EngineEvent } from '../engine.ts';
 import { AttentionEngine, msPerFrameFromSpf } from '../engine.ts';
 import type { LoadedUtterance } from './loadFiles.ts';
-import { loadDroppedFiles, loadSampleUtterances, loadServedUtterances } from './loadFiles.ts';
+import { loadDroppedFiles, loadSampleUtterances, loadServedUtterances, type ModelRunner } from './loadFiles.ts';
+import type { ModelProgress } from '../model/modelSource.ts';
 import { AudioStrips } from './audioStrips.ts';
 import { download, exportViewPng, exportViewSvg } from './exportView.ts';
 import { renderOverlay } from './overlay.ts';
@@ -142,7 +143,9 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
 
   // Files given to `steve serve`, or else the bundled samples.
   status.textContent = 'loading...';
-  const served = await loadServedUtterances(baseUrl);
+  // Models run on the engine's device, so their scores go into the engine without leaving the GPU.
+  const runner: ModelRunner = { device: engine.device, shaders: SHADER_SOURCES, onProgress: showModelProgress };
+  const served = await loadServedUtterances(baseUrl, runner);
   if (served && served.utterances.length > 0) {
     viewer.setUtterances(served.utterances);
     if (served.problems.length) status.textContent = served.problems.join(' | ');
@@ -188,14 +191,14 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
     pane.rebuild(paneLimits(viewer.utterances, params.utterance));
     await apply({ utterance: viewer.utterances.length - utterances.length, wordStart: 0, wordEnd: 0 });
   };
-  wireFiles(viewer, status, addUtterances);
+  wireFiles(viewer, status, addUtterances, runner);
   await apply(params);
 
   return {
     viewer,
     engine,
     setParams: apply,
-    loadFiles: (files) => addFiles(files, addUtterances),
+    loadFiles: (files) => addFiles(files, addUtterances, runner),
     exportSvg: () => exportViewSvg(viewer),
     exportPng: async () => {
       const blob = await exportViewPng(viewer);
@@ -381,20 +384,32 @@ function showReadProgress(bytesRead: number, byteLength: number, fileName: strin
   if (label) label.textContent = bar.hidden ? '' : bar.title;
 }
 
-async function addFiles(files: File[], add: (u: LoadedUtterance[]) => Promise<void>): Promise<string[]> {
-  const { utterances, problems } = await loadDroppedFiles(files, undefined, undefined, showReadProgress);
+/** The footer's progress bar while a dropped model reads its weights and runs its encoder. */
+function showModelProgress(progress: ModelProgress, modelName: string): void {
+  const bar = document.getElementById('read-progress') as HTMLProgressElement | null;
+  if (!bar) return;
+  bar.max = 1;
+  bar.value = progress.fraction;
+  bar.hidden = progress.layersDone >= progress.layers;
+  bar.title = `${modelName}: ${progress.stage === 'weights' ? 'reading weights' : 'running the encoder'}, layer ${progress.layersDone} of ${progress.layers} done`;
+  const label = document.getElementById('read-progress-label');
+  if (label) label.textContent = bar.hidden ? '' : bar.title;
+}
+
+async function addFiles(files: File[], add: (u: LoadedUtterance[]) => Promise<void>, runner?: ModelRunner): Promise<string[]> {
+  const { utterances, problems } = await loadDroppedFiles(files, undefined, undefined, showReadProgress, runner);
   if (utterances.length > 0) await add(utterances);
   return problems;
 }
 
-function wireFiles(viewer: Viewer, status: HTMLElement, add: (u: LoadedUtterance[]) => Promise<void>): void {
+function wireFiles(viewer: Viewer, status: HTMLElement, add: (u: LoadedUtterance[]) => Promise<void>, runner: ModelRunner): void {
   const report = (problems: string[], count: number) => {
     status.textContent = [count ? `loaded ${count} utterance(s)` : '', ...problems].filter(Boolean).join(' | ');
   };
   const handle = async (files: File[]) => {
     status.textContent = `reading ${files.length} file(s)...`;
     const before = viewer.utterances.length;
-    const problems = await addFiles(files, add);
+    const problems = await addFiles(files, add, runner);
     report(problems, viewer.utterances.length - before);
   };
   document.addEventListener('dragover', (event) => {
