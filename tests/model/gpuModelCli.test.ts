@@ -12,7 +12,6 @@ import { CliError } from '../../src/cli/cliError.ts';
 import { runInspect } from '../../src/cli/inspect.ts';
 import { expandInputs } from '../../src/cli/inputs.ts';
 import { InputError } from '../../src/data/inputError.ts';
-import { steve } from '../cli/steveProcess.ts';
 import { MODEL_FIXTURES, readExpected } from './modelFixtures.ts';
 
 const WHISPER = join(MODEL_FIXTURES, 'whisper_f32');
@@ -20,10 +19,13 @@ const WHISPER_WAV = join(MODEL_FIXTURES, 'whisper_input.wav');
 
 describe('steve --model', () => {
   it('inspect --json: raw scores of every head, the model type, dims and weight dtype', async () => {
-    const run = await steve(['inspect', '--json', '--model', WHISPER, '--wav', WHISPER_WAV]);
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
-    const report = JSON.parse(run.stdout);
+    // In-process (what `steve inspect --json --model WHISPER --wav WAV` runs), to spare a process start.
+    const out = new PassThrough();
+    let printed = '';
+    out.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+    await runInspect({ json: true, model: WHISPER, wav: WHISPER_WAV }, out);
+    expect(printed.trim().split('\n')).toHaveLength(1);
+    const report = JSON.parse(printed);
     expect(report.attention).toMatchObject({ layers: 2, heads: 4, keys: 100, queries: 100, softmaxed: false, model: 'steve-tests/whisper_f32' });
     expect(report.model).toEqual({ name: 'steve-tests/whisper_f32', model_type: 'whisper', hidden_size: 64, layers: 2, heads: 4, head_dim: 16, ffn_dim: 128, weight_dtype: 'F32' });
     expect(report.spf).toBe(320);
@@ -40,7 +42,7 @@ describe('steve --model', () => {
     }
   });
 
-  // In-process (the messages are what main() prints after "steve: "), to spare three process starts.
+  // The messages are what main() prints after "steve: ".
   it('errors are one line naming the file: unknown model_type (before the GPU starts), --model with --attention, no --wav', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'steve-model-'));
     await cp(WHISPER, folder, { recursive: true });
