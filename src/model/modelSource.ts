@@ -143,6 +143,11 @@ export class ModelAttentionSource implements GpuProducedSource {
     return this.#run.output;
   }
 
+  /** Layer `layer`'s attention input on the GPU, frames x hiddenSize (for benchmarks and tests). */
+  attentionInput(layer: number): GPUBuffer {
+    return this.#run.attentionInputs[layer];
+  }
+
   /** GPU bytes held outside the engine's budget: the layers' attention inputs, the q/k weights, the output. */
   get heldBytes(): number {
     return this.#run.heldBytes;
