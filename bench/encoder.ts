@@ -5,7 +5,8 @@
  *
  *   npx tsx bench/encoder.ts                     Whisper base (6 layers, all of them) and large-v3 (2 of 32 layers)
  *   npx tsx bench/encoder.ts --large-layers 32   every large-v3 layer (a real GPU; hours on SwiftShader)
- *   npx tsx bench/encoder.ts --quick             base only, 2 layers, and the JS layer on 300 of the 1500 frames
+ *   npx tsx bench/encoder.ts --quick             base only, 1 layer, and the JS layer on 300 of the 1500 frames
+ *   (--base-layers N, --no-large, --js-frames N choose other sizes)
  *
  * Reported per model: weights (MB, read from memory here, so no disk time), forward time (weights' upload included) with GFLOP/s (the multiply-adds of the convs,
  * projections, q.k^T, probabilities.V and MLP, 2 FLOP each), time from the WAV's samples to the first map on the
@@ -32,7 +33,9 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    'base-layers': { type: 'string', default: '6' },
     'large-layers': { type: 'string', default: '2' },
+    'no-large': { type: 'boolean', default: false },
     'js-frames': { type: 'string' },
     out: { type: 'string', default: join(ROOT, 'bench/results') },
   },
@@ -50,8 +53,8 @@ interface ModelShape {
 }
 
 const SHAPES: ModelShape[] = [
-  { name: 'whisper-base', dModel: 512, heads: 8, ffn: 2048, layers: 6, melBins: 80, layersRun: args.quick ? 2 : 6 },
-  ...(args.quick ? [] : [{ name: 'whisper-large-v3', dModel: 1280, heads: 20, ffn: 5120, layers: 32, melBins: 128, layersRun: Number(args['large-layers']) }]),
+  { name: 'whisper-base', dModel: 512, heads: 8, ffn: 2048, layers: 6, melBins: 80, layersRun: args.quick ? 1 : Number(args['base-layers']) },
+  ...(args.quick || args['no-large'] ? [] : [{ name: 'whisper-large-v3', dModel: 1280, heads: 20, ffn: 5120, layers: 32, melBins: 128, layersRun: Number(args['large-layers']) }]),
 ];
 
 /** Deterministic uniform values in [-scale, scale). */

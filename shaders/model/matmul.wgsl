@@ -57,7 +57,11 @@ fn main(
   let colBase = workgroupId.x * TILE;
   let aBase = params.aOffset + batch * params.aBatchStride;
   let bBase = params.bOffset + batch * params.bBatchStride;
-  var sums: array<f32, 16>;
+  // Four rows of four columns in vec4 registers: no dynamically indexed arrays, which SwiftShader keeps in memory.
+  var sums0 = vec4<f32>(0.0);
+  var sums1 = vec4<f32>(0.0);
+  var sums2 = vec4<f32>(0.0);
+  var sums3 = vec4<f32>(0.0);
   for (var k0 = 0u; k0 < params.k; k0 += TILE_K) {
     // TILE x TILE_K values of each tile, 8 per invocation; consecutive invocations take consecutive k.
     for (var part = 0u; part < TILE * TILE_K / (THREADS * THREADS); part++) {
@@ -78,41 +82,42 @@ fn main(
     }
     workgroupBarrier();
     for (var inner = 0u; inner < TILE_K; inner++) {
-      var aRegister: array<f32, 4>;
-      var bRegister: array<f32, 4>;
-      for (var i = 0u; i < PER_THREAD; i++) {
-        aRegister[i] = tileA[inner * TILE + localId.y + i * THREADS];
-        bRegister[i] = tileB[inner * TILE + localId.x + i * THREADS];
-      }
-      for (var i = 0u; i < PER_THREAD; i++) {
-        for (var j = 0u; j < PER_THREAD; j++) {
-          sums[i * PER_THREAD + j] = fma(aRegister[i], bRegister[j], sums[i * PER_THREAD + j]);
-        }
-      }
+      let aAt = inner * TILE + localId.y;
+      let bAt = inner * TILE + localId.x;
+      let bRow = vec4<f32>(tileB[bAt], tileB[bAt + THREADS], tileB[bAt + 2u * THREADS], tileB[bAt + 3u * THREADS]);
+      sums0 = fma(vec4<f32>(tileA[aAt]), bRow, sums0);
+      sums1 = fma(vec4<f32>(tileA[aAt + THREADS]), bRow, sums1);
+      sums2 = fma(vec4<f32>(tileA[aAt + 2u * THREADS]), bRow, sums2);
+      sums3 = fma(vec4<f32>(tileA[aAt + 3u * THREADS]), bRow, sums3);
     }
     workgroupBarrier();
   }
   let cBase = params.cOffset + batch * params.cBatchStride;
-  for (var i = 0u; i < PER_THREAD; i++) {
-    let row = rowBase + localId.y + i * THREADS;
-    if (row >= params.m) {
+  writeRow(cBase, rowBase + localId.y, colBase + localId.x, sums0);
+  writeRow(cBase, rowBase + localId.y + THREADS, colBase + localId.x, sums1);
+  writeRow(cBase, rowBase + localId.y + 2u * THREADS, colBase + localId.x, sums2);
+  writeRow(cBase, rowBase + localId.y + 3u * THREADS, colBase + localId.x, sums3);
+}
+
+// Writes one invocation's four sums of `row` (columns firstCol + j * THREADS) through the epilogue.
+fn writeRow(cBase: u32, row: u32, firstCol: u32, sums: vec4<f32>) {
+  if (row >= params.m) {
+    return;
+  }
+  for (var j = 0u; j < PER_THREAD; j++) {
+    let col = firstCol + j * THREADS;
+    if (col >= params.n) {
       continue;
     }
-    for (var j = 0u; j < PER_THREAD; j++) {
-      let col = colBase + localId.x + j * THREADS;
-      if (col >= params.n) {
-        continue;
-      }
-      var value = sums[i * PER_THREAD + j];
-      if (params.hasBias == 1u) {
-        value += bias[params.biasOffset + col];
-      }
-      value = activate(value * params.scale, params.activation);
-      let index = cBase + row * params.cRowStride + col;
-      if (params.accumulate == 1u) {
-        value += c[index];
-      }
-      c[index] = value;
+    var value = sums[j];
+    if (params.hasBias == 1u) {
+      value += bias[params.biasOffset + col];
     }
+    value = activate(value * params.scale, params.activation);
+    let index = cBase + row * params.cRowStride + col;
+    if (params.accumulate == 1u) {
+      value += c[index];
+    }
+    c[index] = value;
   }
 }
