@@ -29,21 +29,11 @@ export class GpuWeights {
     }
   }
 
-  /** Whether a tensor is in the checkpoint (optional ones: conv biases, HuBERT's projection norm). */
-  has(name: string): boolean {
-    return this.#checkpoint.tensors.some((tensor) => tensor.name === name);
-  }
-
   /** An uploaded tensor. Precondition: load() included it. */
   get(name: string): GPUBuffer {
     const buffer = this.#buffers.get(name);
     if (!buffer) throw new Error(`GpuWeights: ${name} was not loaded`);
     return buffer;
-  }
-
-  /** The uploaded tensor, or undefined when it was not loaded. */
-  optional(name: string): GPUBuffer | undefined {
-    return this.#buffers.get(name);
   }
 
   /** Frees every uploaded tensor except those `keep` accepts. */
