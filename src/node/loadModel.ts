@@ -44,7 +44,12 @@ export async function listModelFiles(path: string): Promise<string[]> {
   if (!info.isDirectory() && extname(path) !== '.safetensors') {
     throw new InputError(path, 'unsupported-layout', 'give a model folder (config.json and model.safetensors) or a .safetensors file with config.json beside it');
   }
-  const names = (await readdir(folder)).filter((name) => MODEL_FILE.test(name));
+  let names = (await readdir(folder)).filter((name) => MODEL_FILE.test(name));
+  // Other .safetensors beside the weights (another precision, an adapter) are not the model's: with model.safetensors
+  // that file alone, with an index its shards alone.
+  const isWeights = (name: string) => name.endsWith('.safetensors');
+  if (names.includes('model.safetensors')) names = names.filter((name) => !isWeights(name) || name === 'model.safetensors');
+  else if (names.includes('model.safetensors.index.json')) names = names.filter((name) => !isWeights(name) || /^model-\d+-of-\d+\.safetensors$/.test(name));
   // A single .safetensors file names the weights; its folder gives the configs.
   const chosen = info.isDirectory() ? names : names.filter((name) => !name.endsWith('.safetensors') && !name.endsWith('.index.json')).concat(basename(path));
   return chosen.map((name) => join(folder, name));
