@@ -1,6 +1,7 @@
 /**
  * The encoder's weights from a Hugging Face model folder: config.json (+ preprocessor_config.json) and
- * model.safetensors, or shards listed by model.safetensors.index.json. Only the encoder's tensors are read, each
+ * model.safetensors, or shards listed by model.safetensors.index.json; failing those, pytorch_model.bin (or its
+ * shards and pytorch_model.bin.index.json), read without running its pickle (pytorchBin.ts). Only the encoder's tensors are read, each
  * by its own slice of its file (a browser File or a Node file handle, both ByteSources); decoder, LM-head,
  * quantizer and other tensors are never read. F32, F16, BF16 (and F64) are widened to float32.
  *
@@ -44,6 +45,8 @@ import { InputError, check } from '../data/inputError.ts';
 import { readBytes } from '../data/safeRead.ts';
 import { readSafetensorsHeader, type SafetensorsTensor } from '../data/safetensors.ts';
 import { MAX_CONFIG_BYTES, parseModelConfig, type ModelConfig, type Wav2Vec2Config, type WhisperConfig } from './config.ts';
+import { readPytorchBinTensors } from './pytorchBin.ts';
+import { printable } from './untrustedText.ts';
 
 /** One encoder tensor, widened to float32, row-major (C order) as stored. */
 export interface EncoderTensor {
@@ -61,9 +64,9 @@ export interface ExpectedTensor {
 export interface ModelFiles {
   readonly config: ByteSource;
   readonly preprocessor?: ByteSource;
-  /** model.safetensors, a single *.safetensors file, or the shards. */
+  /** model.safetensors, a single *.safetensors file, or the shards; or pytorch_model.bin (or its shards). */
   readonly weights: readonly ByteSource[];
-  /** model.safetensors.index.json, which maps each tensor to its shard. */
+  /** model.safetensors.index.json (or pytorch_model.bin.index.json), which maps each tensor to its shard. */
   readonly index?: ByteSource;
   /** Names the model when config.json has no _name_or_path (the folder's name). */
   readonly folderName?: string;
@@ -98,7 +101,7 @@ const MAX_INDEX_BYTES = 32_000_000;
 const POS_CONV_WEIGHT = 'encoder.pos_conv_embed.conv.weight';
 
 const CONVERT_HINT =
-  'STEVE reads safetensors only; convert the folder with python: ' +
+  'STEVE reads safetensors and torch.save zips (pytorch_model.bin); convert the folder with python: ' +
   `from transformers import AutoModel; AutoModel.from_pretrained('DIR').save_pretrained('DIR', safe_serialization=True)`;
 
 /** Base name of a path or File name (either separator). */
@@ -108,23 +111,32 @@ export function baseName(path: string): string {
 
 /**
  * Picks a model's files out of a list (a folder's files, or files dropped together): config.json,
- * preprocessor_config.json, model.safetensors.index.json and the .safetensors weights. Files of other kinds are
- * ignored. Throws InputError when config.json or the weights are missing, and for pytorch_model.bin (or another
- * pickle/TF/Flax checkpoint) without safetensors, saying how to convert it.
+ * preprocessor_config.json and the weights, in this order of preference: model.safetensors; the .safetensors
+ * shards (with model.safetensors.index.json, only the shards it names are opened); pytorch_model.bin; its shards
+ * (pytorch_model-0000i-of-0000n.bin with pytorch_model.bin.index.json). Files of other kinds
+ * are ignored. Throws InputError when config.json or the weights are missing, and for a TF, Flax or other
+ * checkpoint alone, saying how to convert it.
  */
 export function selectModelFiles(sources: readonly ByteSource[], folderName = 'model folder'): ModelFiles {
   const byName = (name: string) => sources.find((s) => baseName(s.name) === name);
   const listed = () => sources.map((s) => baseName(s.name)).join(', ') || 'no files';
   const config = byName('config.json');
   check(config, folderName, 'not-found', () => `no config.json among ${listed()}`);
-  const weights = sources.filter((s) => baseName(s.name).endsWith('.safetensors'));
-  const index = byName('model.safetensors.index.json');
-  if (weights.length === 0) {
-    const other = sources.find((s) => /\.(bin|pt|pth|ckpt|h5|msgpack)$/.test(baseName(s.name)));
-    if (other) throw new InputError(other.name, 'unsupported-layout', `is not a safetensors checkpoint. ${CONVERT_HINT}`);
-    throw new InputError(folderName, 'not-found', `no model.safetensors (or shards) among ${listed()}`);
-  }
-  return { config, preprocessor: byName('preprocessor_config.json'), weights, index, folderName: baseName(folderName) };
+  const preprocessor = byName('preprocessor_config.json');
+  const folder = baseName(folderName);
+  // A folder may hold the same weights twice (whisper-large-v3 has model.safetensors and fp32 shards): the single
+  // file wins, then the shards its index lists.
+  const single = byName('model.safetensors');
+  if (single) return { config, preprocessor, weights: [single], folderName: folder };
+  const safetensors = sources.filter((s) => baseName(s.name).endsWith('.safetensors'));
+  if (safetensors.length > 0) return { config, preprocessor, weights: safetensors, index: byName('model.safetensors.index.json'), folderName: folder };
+  const singleBin = byName('pytorch_model.bin');
+  if (singleBin) return { config, preprocessor, weights: [singleBin], folderName: folder };
+  const pickles = sources.filter((s) => /^pytorch_model-\d+-of-\d+\.bin$/.test(baseName(s.name)));
+  if (pickles.length > 0) return { config, preprocessor, weights: pickles, index: byName('pytorch_model.bin.index.json'), folderName: folder };
+  const other = sources.find((s) => /\.(bin|pt|pth|ckpt|h5|msgpack)$/.test(baseName(s.name)));
+  if (other) throw new InputError(other.name, 'unsupported-layout', `is not a safetensors or pytorch_model.bin checkpoint. ${CONVERT_HINT}`);
+  throw new InputError(folderName, 'not-found', `no model.safetensors (or shards) among ${listed()}`);
 }
 
 /** The encoder tensors `config` implies, by canonical name, in the order a forward pass uses them. */
@@ -253,7 +265,7 @@ async function openCheckpoint(files: ModelFiles): Promise<{ checkpoint: EncoderC
         Object.hasOwn(WEIGHT_DTYPE_BYTES, part.entry.dtype),
         part.source.name,
         'unsupported-dtype',
-        () => `tensor '${part.entry.name}' has dtype ${part.entry.dtype}; encoder weights must be F32, F16, BF16 or F64`,
+        () => `tensor '${part.entry.name}' has dtype ${printable(part.entry.dtype)}; encoder weights must be F32, F16, BF16 or F64`,
       );
       dtypes.add(part.entry.dtype);
       encoderBytes += part.entry.end - part.entry.begin;
@@ -304,21 +316,33 @@ async function readStoredTensors(files: ModelFiles, config: ModelConfig): Promis
     check(wanted.size > 0, files.index.name, 'mismatch', () => `weight_map lists no ${config.family === 'whisper' ? 'Whisper' : 'wav2vec 2.0'} encoder tensors`);
     shards = [...wanted].map((file) => {
       const source = files.weights.find((s) => baseName(s.name) === file);
-      check(source, files.index!.name, 'not-found', () => `weight_map names shard ${file}, which is not among the files given (${files.weights.map((s) => baseName(s.name)).join(', ')})`);
+      check(source, files.index!.name, 'not-found', () => `weight_map names shard ${printable(file)}, which is not among the files given (${files.weights.map((s) => baseName(s.name)).join(', ')})`);
       return source;
     });
   }
   const stored = new Map<string, StoredTensor>();
-  for (const source of shards) {
-    const header = await readSafetensorsHeader(source);
-    for (const entry of header.tensors) {
+  for (const shard of shards) {
+    for (const { source, entry } of await listTensors(shard)) {
       if (!isEncoderName(entry.name, config)) continue;
       const earlier = stored.get(entry.name);
-      check(!earlier, source.name, 'bad-header', () => `tensor '${entry.name}' is also in ${earlier!.source.name}`);
+      check(!earlier, shard.name, 'bad-header', () => `tensor '${printable(entry.name)}' is also in ${earlier!.source.name}`);
       stored.set(entry.name, { source, entry });
     }
   }
   return stored;
+}
+
+/** Every tensor of one weights file: a safetensors header, or a torch.save zip's state dict. */
+async function listTensors(file: ByteSource): Promise<StoredTensor[]> {
+  if (baseName(file.name).endsWith('.bin')) {
+    try {
+      return (await readPytorchBinTensors(file)).map(({ source, ...entry }) => ({ source, entry }));
+    } catch (error) {
+      if (error instanceof InputError && error.kind === 'unsupported-layout') throw new InputError(error.file, error.kind, `${error.reason} ${CONVERT_HINT}`);
+      throw error;
+    }
+  }
+  return (await readSafetensorsHeader(file)).tensors.map((entry) => ({ source: file, entry }));
 }
 
 /** Whether a stored name can be an encoder tensor (whatever its prefix); decoders, heads and the like are skipped. */
@@ -334,7 +358,7 @@ async function readIndex(index: ByteSource): Promise<Map<string, string>> {
   try {
     root = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(text));
   } catch (error) {
-    throw new InputError(index.name, 'parse', `is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+    throw new InputError(index.name, 'parse', `is not valid JSON (${printable(error instanceof Error ? error.message : String(error))})`);
   }
   const weightMap = (root as { weight_map?: unknown } | null)?.weight_map;
   check(
@@ -392,7 +416,7 @@ function checkShape(tensor: StoredTensor, shape: readonly number[], what: string
     found.length === shape.length && found.every((d, i) => d === shape[i]),
     tensor.source.name,
     'mismatch',
-    () => `tensor '${tensor.entry.name}' has shape [${found.join(', ')}] but the config implies [${shape.join(', ')}] for ${what}`,
+    () => `tensor '${tensor.entry.name}' has shape [${printable(found.join(', '))}] but the config implies [${shape.join(', ')}] for ${what}`,
   );
 }
 

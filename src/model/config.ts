@@ -12,6 +12,7 @@
  * InputError naming the file that holds the bad value.
  */
 import { InputError, check } from '../data/inputError.ts';
+import { printable } from './untrustedText.ts';
 
 /** model_type values we run, in the order the "unknown model_type" error lists them. */
 export const SUPPORTED_MODEL_TYPES = ['whisper', 'wav2vec2', 'hubert'] as const;
@@ -100,6 +101,11 @@ export interface JsonFile {
   readonly text: string | Uint8Array;
 }
 
+/** Bound on every size in a config (dims, kernels, rates); layers have their own, MAX_LAYERS. */
+const MAX_CONFIG_INTEGER = 1 << 24;
+/** Far above any encoder's depth (large-v3 has 32, wav2vec 2.0 large 24). */
+const MAX_LAYERS = 1024;
+
 /** config.json and preprocessor_config.json are a few kilobytes; anything this big is not one. */
 export const MAX_CONFIG_BYTES = 4_000_000;
 
@@ -120,7 +126,7 @@ export function parseModelConfig(config: JsonFile, preprocessor?: JsonFile, fall
     typeof modelType === 'string' && (SUPPORTED_MODEL_TYPES as readonly string[]).includes(modelType),
     config.name,
     'unsupported-layout',
-    () => `model_type ${modelType === undefined ? 'is missing' : JSON.stringify(modelType)}; supported: ${SUPPORTED_MODEL_TYPES.join(', ')}`,
+    () => `model_type ${modelType === undefined ? 'is missing' : printable(JSON.stringify(modelType))}; supported: ${SUPPORTED_MODEL_TYPES.join(', ')}`,
   );
   const nameOrPath = root.raw('_name_or_path');
   const name = typeof nameOrPath === 'string' && nameOrPath.trim() !== '' && nameOrPath !== '.' ? nameOrPath : fallbackName;
@@ -133,18 +139,18 @@ function parseWhisper(root: JsonReader, pre: JsonReader | undefined, name: strin
   const numMelBins = root.int('num_mel_bins', 80);
   const maxSourcePositions = root.int('max_source_positions', 1500);
   const activation = root.string('activation_function', 'gelu');
-  check(activation === 'gelu', root.file, 'unsupported-layout', () => `activation_function is "${activation}"; only "gelu" (exact erf GELU) is supported`);
+  check(activation === 'gelu', root.file, 'unsupported-layout', () => `activation_function is "${printable(activation)}"; only "gelu" (exact erf GELU) is supported`);
   checkHeads(root, hiddenSize, heads, 'd_model', 'encoder_attention_heads');
 
   const samplingRate = pre?.int('sampling_rate', 16000) ?? 16000;
   const nFft = pre?.int('n_fft', 400) ?? 400;
   const hopLength = pre?.int('hop_length', 160) ?? 160;
   const chunkLength = pre?.positive('chunk_length', 30) ?? 30;
-  const nSamples = pre?.int('n_samples', chunkLength * samplingRate) ?? chunkLength * samplingRate;
+  // WhisperFeatureExtractor derives n_samples from chunk_length itself (a saved n_samples key is overridden).
+  const nSamples = Math.round(chunkLength * samplingRate);
   const melBins = pre?.int('feature_size', numMelBins) ?? numMelBins;
   if (pre) {
     check(melBins === numMelBins, pre.file, 'mismatch', () => `feature_size is ${melBins} but ${root.file} has num_mel_bins ${numMelBins}`);
-    check(nSamples === Math.round(chunkLength * samplingRate), pre.file, 'mismatch', () => `n_samples is ${nSamples} but chunk_length x sampling_rate is ${chunkLength * samplingRate}`);
     check(nFft >= 2 && nFft % 2 === 0, pre.file, 'unsupported-layout', () => `n_fft is ${nFft}; expected an even number of at least 2`);
   }
   const melFrames = Math.floor(nSamples / hopLength);
@@ -161,7 +167,7 @@ function parseWhisper(root: JsonReader, pre: JsonReader | undefined, name: strin
     modelType: 'whisper',
     name,
     hiddenSize,
-    layers: root.int('encoder_layers', 4),
+    layers: root.int('encoder_layers', 4, MAX_LAYERS),
     heads,
     headDim: hiddenSize / heads,
     ffnDim: root.int('encoder_ffn_dim', 1536),
@@ -179,7 +185,7 @@ function parseWav2Vec2(root: JsonReader, pre: JsonReader | undefined, modelType:
   checkHeads(root, hiddenSize, heads, 'hidden_size', 'num_attention_heads');
   for (const key of ['hidden_act', 'feat_extract_activation']) {
     const activation = root.string(key, 'gelu');
-    check(activation === 'gelu', root.file, 'unsupported-layout', () => `${key} is "${activation}"; only "gelu" (exact erf GELU) is supported`);
+    check(activation === 'gelu', root.file, 'unsupported-layout', () => `${key} is "${printable(activation)}"; only "gelu" (exact erf GELU) is supported`);
   }
   const dims = root.intArray('conv_dim', [512, 512, 512, 512, 512, 512, 512]);
   const kernels = root.intArray('conv_kernel', [10, 3, 3, 3, 3, 2, 2]);
@@ -191,8 +197,10 @@ function parseWav2Vec2(root: JsonReader, pre: JsonReader | undefined, modelType:
     () => `conv_dim, conv_kernel and conv_stride have ${dims.length}, ${kernels.length} and ${strides.length} entries; they must have the same number, at least one`,
   );
   const featExtractNorm = root.string('feat_extract_norm', 'group');
-  check(featExtractNorm === 'group' || featExtractNorm === 'layer', root.file, 'unsupported-layout', () => `feat_extract_norm is "${featExtractNorm}"; expected "group" or "layer"`);
+  check(featExtractNorm === 'group' || featExtractNorm === 'layer', root.file, 'unsupported-layout', () => `feat_extract_norm is "${printable(featExtractNorm)}"; expected "group" or "layer"`);
   const posConvGroups = root.int('num_conv_pos_embedding_groups', 16);
+  // HuBERT can replace the positional conv's weight norm by a batch norm (conv_pos_batch_norm); not supported.
+  check(root.raw('conv_pos_batch_norm') !== true, root.file, 'unsupported-layout', () => 'conv_pos_batch_norm is true; only the weight-normed positional conv is supported');
   check(hiddenSize % posConvGroups === 0, root.file, 'mismatch', () => `hidden_size ${hiddenSize} is not divisible by num_conv_pos_embedding_groups ${posConvGroups}`);
   const samplingRate = pre?.int('sampling_rate', 16000) ?? 16000;
   const doNormalize = pre?.boolean('do_normalize', true) ?? true;
@@ -201,7 +209,7 @@ function parseWav2Vec2(root: JsonReader, pre: JsonReader | undefined, modelType:
     modelType,
     name,
     hiddenSize,
-    layers: root.int('num_hidden_layers', 12),
+    layers: root.int('num_hidden_layers', 12, MAX_LAYERS),
     heads,
     headDim: hiddenSize / heads,
     ffnDim: root.int('intermediate_size', 3072),
@@ -256,7 +264,7 @@ class JsonReader {
     try {
       root = JSON.parse(text);
     } catch (error) {
-      throw new InputError(json.name, 'parse', `is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+      throw new InputError(json.name, 'parse', `is not valid JSON (${printable(error instanceof Error ? error.message : String(error))})`);
     }
     check(typeof root === 'object' && root !== null && !Array.isArray(root), json.name, 'parse', () => 'is not a JSON object');
     this.root = root as Record<string, unknown>;
@@ -266,29 +274,37 @@ class JsonReader {
     return Object.hasOwn(this.root, key) ? this.root[key] : undefined;
   }
 
-  /** A positive integer (or the default when the key is absent or null). */
-  int(key: string, fallback: number): number {
+  /**
+   * A positive integer up to `max` (or the default when the key is absent or null). The bound keeps a hostile
+   * config from making us list billions of tensors; real models are orders of magnitude below it.
+   */
+  int(key: string, fallback: number, max = MAX_CONFIG_INTEGER): number {
     const value = this.raw(key) ?? fallback;
-    check(Number.isSafeInteger(value) && (value as number) > 0, this.file, 'bad-header', () => `${key} is ${JSON.stringify(value)}; expected a positive integer`);
+    check(
+      Number.isSafeInteger(value) && (value as number) > 0 && (value as number) <= max,
+      this.file,
+      'bad-header',
+      () => `${key} is ${printable(JSON.stringify(value) ?? String(value))}; expected a positive integer up to ${max}`,
+    );
     return value as number;
   }
 
   /** A positive finite number. */
   positive(key: string, fallback: number): number {
     const value = this.raw(key) ?? fallback;
-    check(typeof value === 'number' && Number.isFinite(value) && value > 0, this.file, 'bad-header', () => `${key} is ${JSON.stringify(value)}; expected a positive number`);
+    check(typeof value === 'number' && Number.isFinite(value) && value > 0, this.file, 'bad-header', () => `${key} is ${printable(JSON.stringify(value) ?? String(value))}; expected a positive number`);
     return value;
   }
 
   string(key: string, fallback: string): string {
     const value = this.raw(key) ?? fallback;
-    check(typeof value === 'string', this.file, 'bad-header', () => `${key} is ${JSON.stringify(value)}; expected a string`);
+    check(typeof value === 'string', this.file, 'bad-header', () => `${key} is ${printable(JSON.stringify(value) ?? String(value))}; expected a string`);
     return value;
   }
 
   boolean(key: string, fallback: boolean): boolean {
     const value = this.raw(key) ?? fallback;
-    check(typeof value === 'boolean', this.file, 'bad-header', () => `${key} is ${JSON.stringify(value)}; expected true or false`);
+    check(typeof value === 'boolean', this.file, 'bad-header', () => `${key} is ${printable(JSON.stringify(value) ?? String(value))}; expected true or false`);
     return value;
   }
 
@@ -296,10 +312,10 @@ class JsonReader {
   intArray(key: string, fallback: readonly number[]): number[] {
     const value = this.raw(key) ?? fallback;
     check(
-      Array.isArray(value) && value.length > 0 && value.length <= 64 && value.every((v) => Number.isSafeInteger(v) && v > 0),
+      Array.isArray(value) && value.length > 0 && value.length <= 64 && value.every((v) => Number.isSafeInteger(v) && v > 0 && v <= MAX_CONFIG_INTEGER),
       this.file,
       'bad-header',
-      () => `${key} is ${JSON.stringify(value).slice(0, 200)}; expected a list of positive integers`,
+      () => `${key} is ${printable(JSON.stringify(value) ?? String(value))}; expected a list of positive integers`,
     );
     return value as number[];
   }

@@ -1,5 +1,6 @@
 /**
- * Whisper's log-mel input features, as WhisperFeatureExtractor computes them (its numpy path, in float64):
+ * Whisper's log-mel input features, as WhisperFeatureExtractor and openai-whisper's log_mel_spectrogram compute
+ * them (they work in float32 / complex64; here every step is float64, which differs from them by ~1e-6):
  * 1. zero-pad or trim the 16 kHz audio to nSamples (480000 = 30 s; trimming is reported, as Whisper trims too);
  * 2. STFT with n_fft 400 and hop 160: a periodic Hann window, centre padding by reflecting n_fft / 2 samples at
  *    each end (numpy's pad mode "reflect", which does not repeat the edge sample);
@@ -25,6 +26,8 @@ export interface WhisperLogMel {
   readonly trimmed: boolean;
   /** Samples of audio actually used: min(input length, nSamples); the rest of the input window is zero padding. */
   readonly audioSamples: number;
+  /** Samples given (before trimming). */
+  readonly inputSamples: number;
 }
 
 /** The log-mel features of `samples` (mono, at params.samplingRate). */
@@ -59,7 +62,17 @@ export function whisperLogMel(samples: Float32Array, params: WhisperFeatureParam
   const data = new Float32Array(logMel.length);
   const floor = max - 8;
   for (let i = 0; i < data.length; i++) data[i] = (Math.max(logMel[i], floor) + 4) / 4;
-  return { melBins, frames, data, trimmed: samples.length > nSamples, audioSamples };
+  return { melBins, frames, data, trimmed: samples.length > nSamples, audioSamples, inputSamples: samples.length };
+}
+
+/**
+ * What the viewer and the CLI tell the user when Whisper's input was trimmed (one line naming the audio file), or
+ * undefined when nothing was cut.
+ */
+export function whisperTrimNotice(audioName: string, logMel: WhisperLogMel, params: WhisperFeatureParams): string | undefined {
+  if (!logMel.trimmed) return undefined;
+  const seconds = (samples: number) => `${(samples / params.samplingRate).toFixed(1)} s`;
+  return `${audioName}: ${seconds(logMel.inputSamples)} of audio; Whisper reads ${seconds(params.nSamples)} at most, so the rest is trimmed, as Whisper itself does`;
 }
 
 /** A periodic Hann window of length n (scipy's get_window('hann', n), torch.hann_window(n)): 0.5 - 0.5 cos(2 pi i / n). */
@@ -85,29 +98,37 @@ export function powerSpectrogram(signal: Float64Array, nFft: number, hop: number
   const bins = half + 1;
   const window = periodicHann(nFft);
   const dft = new PowerDft(nFft);
-  const frame = new Float64Array(nFft);
+  const [first, second] = [new Float64Array(nFft), new Float64Array(nFft)];
   const out = new Float64Array(frames * bins);
-  for (let t = 0; t < frames; t++) {
-    for (let i = 0; i < nFft; i++) frame[i] = padded[t * hop + i] * window[i];
-    dft.power(frame, out.subarray(t * bins, (t + 1) * bins));
+  // Two real frames per complex transform: one as the real part, the next as the imaginary part.
+  for (let t = 0; t < frames; t += 2) {
+    for (let i = 0; i < nFft; i++) first[i] = padded[t * hop + i] * window[i];
+    if (t + 1 < frames) for (let i = 0; i < nFft; i++) second[i] = padded[(t + 1) * hop + i] * window[i];
+    else second.fill(0);
+    dft.powerPair(first, second, out.subarray(t * bins, (t + 1) * bins), t + 1 < frames ? out.subarray((t + 1) * bins, (t + 2) * bins) : undefined);
   }
   return out;
 }
 
 /**
- * |DFT|^2 of a real frame of any even length n, bins 0..n/2, in float64: fft.js directly when n is a power of two,
- * otherwise Bluestein's algorithm (X[k] = w[k] (a * b)[k] with the chirp w[n] = exp(-i pi n^2 / n), a convolution
- * done by fft.js at the next power of two >= 2n - 1; |w[k]| = 1, so the power needs no final chirp).
+ * |DFT|^2 of two real frames of any even length n at once, bins 0..n/2, in float64. The frames are packed as one
+ * complex signal z = a + i b, whose DFT Z gives A[k] = (Z[k] + conj Z[n-k]) / 2 and B[k] = (Z[k] - conj Z[n-k]) / 2i.
+ * Z comes from fft.js directly when n is a power of two, otherwise from Bluestein's algorithm: Z[k] = w[k] (x * b)[k]
+ * with the chirp w[j] = exp(-i pi j^2 / n) and x[j] = z[j] w[j], the convolution done by fft.js at the next power of
+ * two >= 2n - 1.
  */
 class PowerDft {
   private readonly n: number;
   private readonly fft: FFT;
   private readonly direct: boolean;
+  /** w[j] as (re, im) pairs, j < n. */
   private readonly chirp: Float64Array = new Float64Array(0);
   private readonly chirpSpectrum: number[] = [];
   private readonly input: number[];
   private readonly spectrum: number[];
   private readonly product: number[];
+  /** Z[k] as (re, im) pairs, k < n. */
+  private readonly transformed: Float64Array;
 
   constructor(n: number) {
     this.n = n;
@@ -121,8 +142,9 @@ class PowerDft {
     this.input = this.fft.createComplexArray();
     this.spectrum = this.fft.createComplexArray();
     this.product = this.fft.createComplexArray();
+    this.transformed = new Float64Array(2 * n);
     if (this.direct) return;
-    // w[j] = exp(-i pi j^2 / n); j^2 is reduced mod 2n first so that the angle stays exact for large j.
+    // j^2 is reduced mod 2n first so that the angle stays exact for large j.
     this.chirp = new Float64Array(2 * n);
     for (let j = 0; j < n; j++) {
       const angle = (Math.PI * ((j * j) % (2 * n))) / n;
@@ -141,28 +163,42 @@ class PowerDft {
     this.fft.transform(this.chirpSpectrum, b);
   }
 
-  /** Writes |X[k]|^2 for k = 0..n/2 into `out`. */
-  power(frame: Float64Array, out: Float64Array): void {
-    const { n, input, spectrum, product } = this;
+  /** Writes |A[k]|^2 into outA and |B[k]|^2 into outB (when given) for k = 0..n/2. */
+  powerPair(a: Float64Array, b: Float64Array, outA: Float64Array, outB?: Float64Array): void {
+    const { n, input, spectrum, product, transformed: z } = this;
     input.fill(0);
     if (this.direct) {
-      for (let j = 0; j < n; j++) input[2 * j] = frame[j];
+      for (let j = 0; j < n; j++) {
+        input[2 * j] = a[j];
+        input[2 * j + 1] = b[j];
+      }
       this.fft.transform(spectrum, input);
-      for (let k = 0; k <= n / 2; k++) out[k] = spectrum[2 * k] ** 2 + spectrum[2 * k + 1] ** 2;
-      return;
+      for (let i = 0; i < 2 * n; i++) z[i] = spectrum[i];
+    } else {
+      const w = this.chirp;
+      for (let j = 0; j < n; j++) {
+        input[2 * j] = a[j] * w[2 * j] - b[j] * w[2 * j + 1];
+        input[2 * j + 1] = a[j] * w[2 * j + 1] + b[j] * w[2 * j];
+      }
+      this.fft.transform(spectrum, input);
+      const c = this.chirpSpectrum;
+      for (let i = 0; i < spectrum.length; i += 2) {
+        product[i] = spectrum[i] * c[i] - spectrum[i + 1] * c[i + 1];
+        product[i + 1] = spectrum[i] * c[i + 1] + spectrum[i + 1] * c[i];
+      }
+      this.fft.inverseTransform(spectrum, product);
+      for (let k = 0; k < n; k++) {
+        z[2 * k] = spectrum[2 * k] * w[2 * k] - spectrum[2 * k + 1] * w[2 * k + 1];
+        z[2 * k + 1] = spectrum[2 * k] * w[2 * k + 1] + spectrum[2 * k + 1] * w[2 * k];
+      }
     }
-    for (let j = 0; j < n; j++) {
-      input[2 * j] = frame[j] * this.chirp[2 * j];
-      input[2 * j + 1] = frame[j] * this.chirp[2 * j + 1];
+    for (let k = 0; k <= n / 2; k++) {
+      const mirror = (n - k) % n;
+      const [re, im, mirrorRe, mirrorIm] = [z[2 * k], z[2 * k + 1], z[2 * mirror], z[2 * mirror + 1]];
+      // A = (Z[k] + conj Z[n-k]) / 2, B = (Z[k] - conj Z[n-k]) / 2i.
+      outA[k] = ((re + mirrorRe) ** 2 + (im - mirrorIm) ** 2) / 4;
+      if (outB) outB[k] = ((im + mirrorIm) ** 2 + (re - mirrorRe) ** 2) / 4;
     }
-    this.fft.transform(spectrum, input);
-    const b = this.chirpSpectrum;
-    for (let i = 0; i < spectrum.length; i += 2) {
-      product[i] = spectrum[i] * b[i] - spectrum[i + 1] * b[i + 1];
-      product[i + 1] = spectrum[i] * b[i + 1] + spectrum[i + 1] * b[i];
-    }
-    this.fft.inverseTransform(spectrum, product);
-    for (let k = 0; k <= n / 2; k++) out[k] = spectrum[2 * k] ** 2 + spectrum[2 * k + 1] ** 2;
   }
 }
 

@@ -95,12 +95,23 @@ describe('parseModelConfig', () => {
     expect(inputErrorOf(() => parseModelConfig({ name: 'config.json', text: '{}' })).message).toMatch(/model_type is missing; supported: whisper, wav2vec2, hubert/);
   });
 
+  it('keeps control characters and long values from the file out of the message', () => {
+    const hostile = JSON.stringify({ model_type: `\u001b[2J${'x'.repeat(500)}` });
+    const message = inputErrorOf(() => parseModelConfig({ name: 'config.json', text: hostile })).message;
+    expect(message).not.toMatch(/[\x00-\x1f]/);
+    expect(message.length).toBeLessThan(250);
+    const badJson = inputErrorOf(() => parseModelConfig({ name: 'config.json', text: `{"a": \u0007${'y'.repeat(500)}` })).message;
+    expect(badJson).not.toMatch(/[\x00-\x1f]/);
+    expect(badJson.length).toBeLessThan(250);
+  });
+
   it('refuses bad JSON, bad numbers, other activations and inconsistent dims, naming the file', () => {
     expect(inputErrorOf(() => parseModelConfig({ name: 'c.json', text: '{"model_type": ' })).message).toMatch(/^c\.json: is not valid JSON/);
     expect(inputErrorOf(() => parseModelConfig({ name: 'c.json', text: '[1]' })).message).toBe('c.json: is not a JSON object');
     const cases: [(j: Record<string, unknown>) => void, RegExp][] = [
       [(j) => (j.d_model = 66), /d_model 66 is not divisible by encoder_attention_heads 4/],
-      [(j) => (j.encoder_layers = 0), /encoder_layers is 0; expected a positive integer/],
+      [(j) => (j.encoder_layers = 0), /encoder_layers is 0; expected a positive integer up to 1024/],
+      [(j) => (j.encoder_layers = 1e9), /encoder_layers is 1000000000; expected a positive integer up to 1024/],
       [(j) => (j.encoder_ffn_dim = '128'), /encoder_ffn_dim is "128"; expected a positive integer/],
       [(j) => (j.activation_function = 'gelu_new'), /activation_function is "gelu_new"; only "gelu"/],
       [(j) => (j.max_source_positions = 1500), /give 200 mel frames, but max_source_positions 1500 .* needs 3000/],
@@ -117,6 +128,7 @@ describe('parseModelConfig', () => {
       [(j) => (j.num_conv_pos_embedding_groups = 5), /hidden_size 48 is not divisible by num_conv_pos_embedding_groups 5/],
       [(j) => (j.hidden_act = 'relu'), /hidden_act is "relu"/],
       [(j) => (j.do_stable_layer_norm = 'yes'), /do_stable_layer_norm is "yes"; expected true or false/],
+      [(j) => (j.conv_pos_batch_norm = true), /conv_pos_batch_norm is true; only the weight-normed positional conv/],
     ];
     for (const [edit, message] of w2v) expect(inputErrorOf(() => parseModelConfig(edited('wav2vec2_base', 'config.json', edit))).message).toMatch(message);
   });

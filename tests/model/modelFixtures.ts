@@ -10,7 +10,7 @@ import { parseWav } from '../../src/data/wav.ts';
 
 export const MODEL_FIXTURES = resolve(import.meta.dirname, '../fixtures/model');
 
-export const MODEL_FOLDERS = ['whisper_f32', 'whisper_f16', 'whisper_sharded', 'wav2vec2_base', 'wav2vec2_large', 'hubert'] as const;
+export const MODEL_FOLDERS = ['whisper_f32', 'whisper_f16', 'whisper_sharded', 'wav2vec2_base', 'wav2vec2_large', 'hubert', 'hubert_bin'] as const;
 export type ModelFolder = (typeof MODEL_FOLDERS)[number];
 
 /** Every file of a fixture folder as an in-memory ByteSource named by its path. */
