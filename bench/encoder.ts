@@ -202,7 +202,7 @@ for (const shape of SHAPES) {
     // 10 s of a 220 Hz tone with noise at 44.1 kHz: resampled and turned into Whisper's log-mel as a WAV would be.
     const wav = Float32Array.from({ length: 441000 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 220 * i) / 44100) + 0.01 * Math.sin(i * 12.9898));
     const started = performance.now();
-    const prepared = prepareEncoderInput(checkpoint.config, wav, 44100);
+    const prepared = prepareEncoderInput(checkpoint.config, wav, 44100, 'synthetic.wav');
     const frontEndMs = performance.now() - started;
     const source = await ModelAttentionSource.run(engine.device, shaders, checkpoint, prepared.input, { passes });
     const forwardMs = performance.now() - started - frontEndMs;

@@ -6,27 +6,28 @@
 import { prepareModelAudio } from './audio.ts';
 import type { ModelConfig } from './config.ts';
 import type { EncoderInput } from './modelSource.ts';
-import { whisperLogMel } from './whisperFeatures.ts';
+import { whisperLogMel, whisperTrimNotice } from './whisperFeatures.ts';
 
 export interface PreparedEncoderInput {
   readonly input: EncoderInput;
+  /** The line to show when Whisper trimmed the audio (whisperTrimNotice), else undefined. */
+  readonly notice?: string;
   /** Whisper only: the audio was longer than the model's window and its end was not used. */
   readonly trimmed: boolean;
   /** Seconds of audio the model saw. */
   readonly secondsUsed: number;
 }
 
-export function prepareEncoderInput(config: ModelConfig, samples: Float32Array, sampleRate: number): PreparedEncoderInput {
+export function prepareEncoderInput(config: ModelConfig, samples: Float32Array, sampleRate: number, audioName: string): PreparedEncoderInput {
   const audio = prepareModelAudio(samples, sampleRate, config);
   if (config.family === 'whisper') {
     const mel = whisperLogMel(audio.samples, config.features);
-    return { input: { kind: 'log-mel', values: mel.data }, trimmed: mel.trimmed, secondsUsed: mel.audioSamples / audio.sampleRate };
+    return {
+      input: { kind: 'log-mel', values: mel.data },
+      notice: whisperTrimNotice(audioName, mel, config.features),
+      trimmed: mel.trimmed,
+      secondsUsed: mel.audioSamples / audio.sampleRate,
+    };
   }
   return { input: { kind: 'waveform', samples: audio.samples }, trimmed: false, secondsUsed: audio.samples.length / audio.sampleRate };
-}
-
-/** The line to show when Whisper trimmed the audio. */
-export function trimmedAudioWarning(audioName: string, config: ModelConfig, durationSec: number): string {
-  const window = config.family === 'whisper' ? config.features.chunkLength : 0;
-  return `${audioName}: ${durationSec.toFixed(2)} s is longer than ${config.name}'s ${window} s window; only the first ${window} s are used, as Whisper does`;
 }

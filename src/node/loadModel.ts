@@ -10,7 +10,7 @@ import { assembleUtterance } from '../data/utterance.ts';
 import { parseWav, type WavAudio } from '../data/wav.ts';
 import type { ShaderSources } from '../gpu/pipeline.ts';
 import { openEncoderCheckpoint, selectModelFiles, type EncoderCheckpoint } from '../model/checkpoint.ts';
-import { prepareEncoderInput, trimmedAudioWarning, type PreparedEncoderInput } from '../model/encoderInput.ts';
+import { prepareEncoderInput, type PreparedEncoderInput } from '../model/encoderInput.ts';
 import { ModelAttentionSource, type ModelProgress } from '../model/modelSource.ts';
 import { makeFileSource, type FileSource } from './fileSource.ts';
 import { loadAlignmentForWav } from './findAlignments.ts';
@@ -89,9 +89,9 @@ export async function openModelInput(files: UtteranceFiles & { readonly model: s
     const folder = (await stat(files.model)).isDirectory() ? files.model : dirname(files.model);
     const checkpoint = await openEncoderCheckpoint(selectModelFiles(sources, folder));
     let audio = parseWav(await readWavBytes(wavPath), wavPath);
-    const prepared = prepareEncoderInput(checkpoint.config, audio.samples, audio.sampleRate);
+    const prepared = prepareEncoderInput(checkpoint.config, audio.samples, audio.sampleRate, wavPath);
     if (prepared.trimmed) {
-      warn(trimmedAudioWarning(wavPath, checkpoint.config, audio.durationSec));
+      if (prepared.notice) warn(prepared.notice);
       audio = trimAudio(audio, prepared.secondsUsed);
     }
     return { checkpoint, audio, prepared, close };

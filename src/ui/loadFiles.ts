@@ -19,7 +19,7 @@ import type { FileGroup } from '../data/fileGroups.ts';
 import { ALIGNMENT_EXTENSIONS, groupFiles, splitName } from '../data/fileGroups.ts';
 import type { ShaderSources } from '../gpu/pipeline.ts';
 import { openEncoderCheckpoint, selectModelFiles } from '../model/checkpoint.ts';
-import { prepareEncoderInput, trimmedAudioWarning } from '../model/encoderInput.ts';
+import { prepareEncoderInput } from '../model/encoderInput.ts';
 import { ModelAttentionSource, type ModelProgress } from '../model/modelSource.ts';
 
 /** An utterance in the viewer, and whether its attention is the synthetic stand-in rather than model output. */
@@ -175,9 +175,9 @@ async function loadWithModel(files: readonly File[], tiers: TierNames, userSpf: 
     const { stem } = splitName(wav.name);
     try {
       let audio = parseWav(new Uint8Array(await wav.arrayBuffer()), wav.name);
-      const prepared = prepareEncoderInput(checkpoint.config, audio.samples, audio.sampleRate);
+      const prepared = prepareEncoderInput(checkpoint.config, audio.samples, audio.sampleRate, wav.name);
       if (prepared.trimmed) {
-        problems.push(trimmedAudioWarning(wav.name, checkpoint.config, audio.durationSec));
+        if (prepared.notice) problems.push(prepared.notice);
         const samples = audio.samples.slice(0, Math.round(prepared.secondsUsed * audio.sampleRate));
         audio = { ...audio, samples, durationSec: samples.length / audio.sampleRate };
       }

@@ -12,6 +12,7 @@ import { CliError } from '../../src/cli/cliError.ts';
 import { runInspect } from '../../src/cli/inspect.ts';
 import { expandInputs } from '../../src/cli/inputs.ts';
 import { InputError } from '../../src/data/inputError.ts';
+import { openModelInput } from '../../src/node/loadModel.ts';
 import { MODEL_FIXTURES, readExpected } from './modelFixtures.ts';
 
 const WHISPER = join(MODEL_FIXTURES, 'whisper_f32');
@@ -43,7 +44,7 @@ describe('steve --model', () => {
   });
 
   // The messages are what main() prints after "steve: ".
-  it('errors are one line naming the file: unknown model_type (before the GPU starts), --model with --attention, no --wav', async () => {
+  it('errors are one line naming the file: unknown model_type (before the GPU starts), --model with --attention, no --wav; long audio trimmed with a warning', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'steve-model-'));
     await cp(WHISPER, folder, { recursive: true });
     await writeFile(join(folder, 'config.json'), JSON.stringify({ model_type: 'bert' }));
@@ -56,6 +57,35 @@ describe('steve --model', () => {
     await expect(expandInputs({ ...inputs, attention: ['x.npy'] })).rejects.toThrow(new CliError('give --model or --attention, not both'));
     await expect(expandInputs({ ...inputs, wav: [] })).rejects.toThrow(/--model needs audio/);
     const items = await expandInputs(inputs);
+    // Audio over the fixture model's 2 s window: one warning line, and the utterance keeps the 2 s the model saw.
+    const long = join(folder, 'long.wav');
+    await writeFile(long, pcm16Wav(new Int16Array(3 * 16000).map((_, i) => Math.round(8000 * Math.sin(i / 10))), 16000));
+    const warnings: string[] = [];
+    const opened = await openModelInput({ model: WHISPER, attention: WHISPER, wav: long }, (line) => warnings.push(line));
+    await opened.close();
+    expect(warnings).toEqual([expect.stringMatching(/long\.wav: 3\.0 s of audio; Whisper reads 2\.0 s at most, so the rest is trimmed/)]);
+    expect(opened.audio.samples.length).toBe(2 * 16000);
     expect(items).toEqual([{ name: 'whisper_input', files: { wav: WHISPER_WAV, attention: WHISPER, model: WHISPER } }]);
   });
 });
+
+/** A mono 16-bit PCM WAV file's bytes. */
+function pcm16Wav(samples: Int16Array, sampleRate: number): Uint8Array {
+  const bytes = new Uint8Array(44 + samples.byteLength);
+  const view = new DataView(bytes.buffer);
+  const text = (offset: number, value: string) => [...value].forEach((char, i) => (bytes[offset + i] = char.charCodeAt(0)));
+  text(0, 'RIFF');
+  view.setUint32(4, 36 + samples.byteLength, true);
+  text(8, 'WAVEfmt ');
+  view.setUint32(16, 16, true);
+  view.setUint16(20, 1, true); // PCM
+  view.setUint16(22, 1, true); // mono
+  view.setUint32(24, sampleRate, true);
+  view.setUint32(28, sampleRate * 2, true);
+  view.setUint16(32, 2, true);
+  view.setUint16(34, 16, true);
+  text(36, 'data');
+  view.setUint32(40, samples.byteLength, true);
+  bytes.set(new Uint8Array(samples.buffer), 44);
+  return bytes;
+}
