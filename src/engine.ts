@@ -32,6 +32,7 @@ import type { ShaderSources } from './gpu/pipeline.ts';
 import { BudgetTooSmallError, ResidencyCache, type MemoryReport, type ResidentChunk } from './gpu/residency.ts';
 import type { StorageFormat } from './gpu/storageFormat.ts';
 import { submitCounted, workCountsOf, type WorkCounts } from './gpu/workCounters.ts';
+import { createProducedChunkBuffer, isGpuProducedSource } from './gpu/producedChunks.ts';
 import { createChunkBuffer, planChunks, readChunkValues, type ChunkPlan, type UploadChunk } from './gpu/upload.ts';
 
 export type { ComputedMap, MapContext, MapKindHandler, AcquiredMaps, ChunkMaps } from './compute/mapKind.ts';
@@ -652,10 +653,16 @@ export class AttentionEngine {
     return this.#residency.acquire(this.#chunkKey(generation, tensor, chunk), info, async (freeSomething) => {
       // A load for a device already lost would read the file for nothing: the retry on the new device reads it.
       if (generation.lost) throw new Error('the GPU device was lost before the upload');
-      const values = await readChunkValues(tensor.source, chunk);
-      if (generation.lost) throw new Error('the GPU device was lost during the upload');
       const whole = chunk.headCount === tensor.source.shape.heads;
       const label = `Upload.${tensor.id}.layer${chunk.layer}${whole ? '' : `.heads${chunk.firstHead}-${chunk.firstHead + chunk.headCount - 1}`}`;
+      // A model's scores are computed straight into the chunk's buffer; a file's values are read and uploaded.
+      if (isGpuProducedSource(tensor.source)) {
+        const buffer = await createProducedChunkBuffer(generation.device, label, chunk, tensor.source, this.#format, freeSomething);
+        this.#emit({ type: 'upload', ...info });
+        return buffer;
+      }
+      const values = await readChunkValues(tensor.source, chunk);
+      if (generation.lost) throw new Error('the GPU device was lost during the upload');
       const buffer = await createChunkBuffer(generation.device, label, chunk, values, this.#format, freeSomething, this.#options.shaders);
       this.#emit({ type: 'upload', ...info });
       return buffer;

@@ -16,6 +16,8 @@ export type BatchItem = { readonly name: string; readonly files: UtteranceFiles 
 export interface InputOptions extends Omit<UtteranceFiles, 'attention' | 'wav'> {
   readonly attention: readonly string[];
   readonly wav: readonly string[];
+  /** Run this model on every WAV instead of reading attention files (the items' `attention` names the model). */
+  readonly model?: string;
 }
 
 /**
@@ -23,11 +25,16 @@ export interface InputOptions extends Omit<UtteranceFiles, 'attention' | 'wav'> 
  * still run); counts that cannot be paired and patterns that match nothing are usage errors.
  */
 export async function expandInputs(options: InputOptions): Promise<BatchItem[]> {
-  const { attention: attentionArgs, wav: wavArgs, ...reading } = options;
+  const { attention: attentionArgs, wav: wavArgs, model, ...reading } = options;
   const expand = async (args: readonly string[]) => (await Promise.all(args.map(expandPattern))).flat();
   const wavs = await expand(wavArgs);
-  const attentions = await expand(attentionArgs);
   const stem = (path: string) => basename(path, extname(path));
+  if (model !== undefined) {
+    if (attentionArgs.length > 0) throw new CliError('give --model or --attention, not both');
+    if (wavs.length === 0) throw new CliError('--model needs audio: give --wav FILE (or a quoted glob)');
+    return wavs.map((wav) => ({ name: stem(wav), files: { ...reading, wav, attention: model, model } }));
+  }
+  const attentions = await expand(attentionArgs);
   if (wavs.length === 0) {
     if (attentions.length === 0) throw new CliError('give --attention FILE (and --wav FILE for its audio and alignment), or --wav with the tensor beside it');
     return attentions.map((attention) => ({ name: stem(attention), files: { ...reading, attention } }));

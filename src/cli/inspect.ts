@@ -9,9 +9,16 @@ import { computeMapStats, isSoftmaxed, softmaxTolerance } from '../data/openAtte
 import type { LoadedUtterance, UtteranceFiles } from '../node/loadUtterance.ts';
 import { loadUtterance } from '../node/loadUtterance.ts';
 import { escapeControl, escapeControlInJson } from '../data/untrustedText.ts';
+import { openModelInput, runModelUtterance } from '../node/loadModel.ts';
+import { readShaderSources } from '../node/shaderFiles.ts';
+import { CliError } from './cliError.ts';
+import { startNodeEngine } from './viewCommand.ts';
 
 /** The files to inspect and how to print the report. */
-export interface InspectOptions extends UtteranceFiles {
+export interface InspectOptions extends Omit<UtteranceFiles, 'attention'> {
+  attention?: string;
+  /** A model folder (or .safetensors) to run on --wav instead of an attention file. */
+  model?: string;
   roundUp?: boolean;
   json?: boolean;
 }
@@ -48,6 +55,17 @@ export interface InspectReport {
   spf: number | null;
   spfSource: string | null;
   alignment: { source: string; text: string; phones: SegmentReport[]; words: SegmentReport[] } | null;
+  /** With --model: the encoder that produced the (pre-softmax) scores. */
+  model?: {
+    name: string;
+    model_type: string;
+    hidden_size: number;
+    layers: number;
+    heads: number;
+    head_dim: number;
+    ffn_dim: number;
+    weight_dtype: string;
+  };
 }
 
 /** Reads every head once (a slice at a time, so any file size works) for its statistics and the softmax check. */
@@ -132,15 +150,70 @@ function fmt(value: number | null): string {
   return value === null ? 'n/a' : Number(value.toPrecision(4)).toString();
 }
 
-/** Opens the utterance, reports on it to `out`, and closes it. */
+/** Opens the utterance (running the model with --model), reports on it to `out`, and closes it. */
 export async function runInspect(options: InspectOptions, out: Writable): Promise<void> {
-  const utterance = await loadUtterance(options);
+  if (options.model) {
+    await inspectModel({ ...options, model: options.model }, out);
+    return;
+  }
+  if (!options.attention) throw new CliError('give --attention FILE, or --model PATH with --wav FILE');
+  const utterance = await loadUtterance({ ...options, attention: options.attention });
   try {
     const report = await makeInspectReport(utterance, options.roundUp);
-    // The report quotes the files (model name, words, text): nothing in it may act on the terminal.
-    const text = options.json ? escapeControlInJson(JSON.stringify(report)) + '\n' : formatInspectReport(report).split('\n').map(escapeControl).join('\n');
-    out.write(text);
+    writeInspectReport(report, options.json, out);
   } finally {
     await utterance.close();
+  }
+}
+
+/**
+ * Writes the report as one JSON object or as text (after `firstLine`, if any). The report quotes the files (model
+ * name, words, text): nothing in it may act on the terminal.
+ */
+function writeInspectReport(report: InspectReport, json: boolean | undefined, out: Writable, firstLine?: string): void {
+  if (json) {
+    out.write(escapeControlInJson(JSON.stringify(report)) + '\n');
+    return;
+  }
+  const text = (firstLine === undefined ? '' : firstLine + '\n') + formatInspectReport(report);
+  out.write(text.split('\n').map(escapeControl).join('\n'));
+}
+
+async function inspectModel(options: InspectOptions & { model: string }, out: Writable): Promise<void> {
+  if (options.attention) throw new CliError('give --model or --attention, not both');
+  const files = { ...options, attention: options.model };
+  // The checkpoint and the audio are checked before the GPU starts.
+  const opened = await openModelInput(files, (line) => process.stderr.write(`steve: ${line}\n`));
+  let node;
+  try {
+    node = await startNodeEngine();
+  } catch (error) {
+    await opened.close();
+    throw error;
+  }
+  try {
+    const utterance = await runModelUtterance(files, opened, { device: node.engine.device, shaders: readShaderSources() });
+    try {
+      const summary = utterance.model.summary;
+      const report: InspectReport = {
+        ...(await makeInspectReport(utterance, options.roundUp)),
+        model: {
+          name: summary.name,
+          model_type: summary.modelType,
+          hidden_size: summary.hiddenSize,
+          layers: summary.layers,
+          heads: summary.heads,
+          head_dim: summary.headDim,
+          ffn_dim: summary.ffnDim,
+          weight_dtype: summary.weightDtype,
+        },
+      };
+      const modelLine = `model: ${summary.name} (${summary.modelType}), ${summary.layers} layers, ${summary.heads} heads of ${summary.headDim}, width ${summary.hiddenSize}, weights ${summary.weightDtype}`;
+      writeInspectReport(report, options.json, out, modelLine);
+    } finally {
+      await utterance.close();
+    }
+  } finally {
+    node.destroy();
   }
 }

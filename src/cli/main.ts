@@ -28,6 +28,7 @@ export function makeProgram(outcome: { exitCode: number } = { exitCode: 0 }): Co
         '',
         'Examples:',
         '  steve inspect --attention attn.npy --wav LDC93S1.wav --json',
+        '  steve inspect --model whisper-base/ --wav LDC93S1.wav --json',
         '  steve render --attention attn.npy --wav LDC93S1.wav --layer 3 --head 5 --words 0:2 -o map.png',
         '  steve export --attention attn.npy --wav LDC93S1.wav --head all -o heads.npy',
         '  steve serve --wav LDC93S1.wav --attention attn.npy',
@@ -39,7 +40,8 @@ export function makeProgram(outcome: { exitCode: number } = { exitCode: 0 }): Co
   const inspect = program
     .command('inspect')
     .description('summarise an attention tensor, its audio, spf and alignment')
-    .requiredOption('--attention <file>', 'attention tensor (.npy, .npz or .safetensors)')
+    .option('--attention <file>', 'attention tensor (.npy, .npz or .safetensors)')
+    .option('--model <path>', 'instead of --attention: run this model on --wav (a Hugging Face folder with config.json and model.safetensors, or a .safetensors with config.json beside it)')
     .option('--wav <file>', 'the utterance audio (WAV); alignment files are looked for beside it');
   addAlignmentOptions(inspect)
     .option('--spf <n>', 'audio samples (at 16 kHz) per model frame; default: file metadata, 320 for Whisper, or audio/frames', parsePositiveNumber)

@@ -13,6 +13,7 @@ import { boundText } from '../data/untrustedText.ts';
 import { detectAlignmentKind, findSibling, listSiblings } from '../node/findAlignments.ts';
 import type { AlignmentKind, UtteranceFiles } from '../node/loadUtterance.ts';
 import { loadUtterance } from '../node/loadUtterance.ts';
+import { listModelFiles, openModelInput } from '../node/loadModel.ts';
 import { expandPattern, findAttentionBeside, scanFolder } from '../node/pairFiles.ts';
 import type { ServedFile, ServedUtterance } from '../node/servedFiles.ts';
 import { startSteveServer, staysInside } from '../node/steveServer.ts';
@@ -29,6 +30,7 @@ export const DEFAULT_PORT = 5173;
 
 interface ServeOptions {
   attention: string[];
+  model?: string;
   wav: string[];
   spf: number[];
   alignments: string;
@@ -46,6 +48,7 @@ export function addServeCommand(program: Command, outcome: { exitCode: number })
     .description('open the viewer in your browser with these files loaded (serves on 127.0.0.1 only)')
     .argument('[paths...]', 'folders to scan for WAV + tensor pairs (by stem, sub-folders included), WAVs (tensor beside each), or tensors')
     .option('--attention <file>', 'attention tensor; repeat, in the order of the --wav files', collect, [])
+    .option('--model <path>', 'instead of --attention: a model folder (config.json, model.safetensors) the viewer runs on each --wav')
     .option('--wav <file>', 'utterance audio; repeat for several (quoted globs work)', collect, [])
     .option('--spf <n>', 'samples per frame: once for every utterance, or once per --wav in order', collectPositiveNumbers, []);
   addAlignmentOptions(command)
@@ -70,7 +73,9 @@ export function addServeCommand(program: Command, outcome: { exitCode: number })
       const port = parsePort(options.port);
       const reading = { alignments, phoneTier: options.phoneTier, wordTier: options.wordTier, textTier: options.textTier, tgExt: options.tgExt };
       const items = [
-        ...(options.wav.length || options.attention.length ? await expandInputs({ ...reading, wav: options.wav, attention: options.attention }) : []),
+        ...(options.wav.length || options.attention.length || options.model
+          ? await expandInputs({ ...reading, wav: options.wav, attention: options.attention, model: options.model })
+          : []),
         ...(await itemsFromPaths(paths, reading)),
       ];
       if (items.length === 0) throw new CliError('nothing to serve: give a folder, WAV or tensor files, or --wav/--attention');
@@ -141,8 +146,10 @@ async function symlinkProblem(item: ServeItem): Promise<string | undefined> {
 /** Opens the utterance as the viewer will (tensor header, audio, alignment, spf): undefined, or what is wrong. */
 async function checkUtterance(files: UtteranceFiles): Promise<string | undefined> {
   try {
-    const utterance = await loadUtterance(files);
-    await utterance.close();
+    const { model } = files;
+    // A model is checked as far as the CPU can (config, tensor shapes, audio); the viewer runs it.
+    const opened = model ? await openModelInput({ ...files, model }) : await loadUtterance(files);
+    await opened.close();
     return undefined;
   } catch (error) {
     if (error instanceof InputError || error instanceof CliError) return error.message;
@@ -151,11 +158,13 @@ async function checkUtterance(files: UtteranceFiles): Promise<string | undefined
 }
 
 /**
- * The utterance's files with their roles: the tensor, the WAV, and the alignment files beside the WAV (those that
- * are links out of the scanned folder `root` are left out).
+ * The utterance's files with their roles: the tensor (or the model's files), the WAV, and the alignment files beside
+ * the WAV (those that are links out of the scanned folder `root` are left out).
  */
 async function describeServed(name: string, files: UtteranceFiles, root: string | undefined): Promise<ServedUtterance> {
-  const served: ServedFile[] = [{ role: 'attention', path: resolve(files.attention), root }];
+  const served: ServedFile[] = files.model
+    ? (await listModelFiles(files.model)).map((path) => ({ role: 'model' as const, path: resolve(path) }))
+    : [{ role: 'attention', path: resolve(files.attention), root }];
   const alignments: AlignmentKind = files.wav ? (files.alignments ?? 'none') : 'none';
   if (files.wav) {
     served.push({ role: 'wav', path: resolve(files.wav), root });

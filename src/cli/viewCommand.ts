@@ -10,6 +10,8 @@ import type { Utterance } from '../data/utterance.ts';
 import type { ComputedMap } from '../engine.ts';
 import type { LoadedUtterance, UtteranceFiles } from '../node/loadUtterance.ts';
 import { loadUtterance } from '../node/loadUtterance.ts';
+import { loadModelUtterance } from '../node/loadModel.ts';
+import { readShaderSources } from '../node/shaderFiles.ts';
 import type { NodeEngine } from '../node/nodeEngine.ts';
 import { createNodeEngine } from '../node/nodeEngine.ts';
 import { runBatch } from './batch.ts';
@@ -28,6 +30,7 @@ import { addViewSpecOptions, parseViewSpec } from './viewSpec.ts';
 /** Option values of render and export as Commander parses them. */
 export interface ViewCommandOptions extends ViewOptionValues {
   attention: string[];
+  model?: string;
   wav: string[];
   alignments: string;
   phoneTier?: string;
@@ -59,6 +62,7 @@ export interface ViewOutput {
 export function addViewOptions(command: Command, looks: boolean): Command {
   command
     .option('--attention <file>', 'attention tensor (.npy, .npz, .safetensors); repeat, or a quoted glob, for several', collect, [])
+    .option('--model <path>', 'instead of --attention: run this model (Hugging Face folder with config.json and model.safetensors) on each --wav')
     .option('--wav <file>', 'the utterance audio; repeat, or a quoted glob ("data/*.wav"), for several; without --attention, the tensor beside each WAV with its stem', collect, []);
   addAlignmentOptions(command).option('--spf <n>', 'audio samples (at 16 kHz) per model frame; default: file metadata, 320 for Whisper, or audio/frames', parsePositiveNumber);
   return addViewSpecOptions(command, looks)
@@ -85,7 +89,7 @@ export async function runViewCommand(
   const request: OutputRequest = { out: options.out, format: options.format, formats, count: items.length };
   // -o problems are the same for every utterance: say so once, before the GPU starts.
   check?.(outputPathFor(request, items[0].name).format);
-  const node = await startEngine();
+  const node = await startNodeEngine();
   let other: LoadedUtterance | undefined;
   try {
     let compare: PlanTensors['compare'];
@@ -96,7 +100,10 @@ export async function runViewCommand(
       compare = { tensorId: 'compare', utterance: other };
     }
     const result = await runBatch(items, async (item, say) => {
-      const utterance = await loadUtterance(item.files);
+      const { model } = item.files;
+      const utterance = model
+        ? await loadModelUtterance({ ...item.files, model }, { device: node.engine.device, shaders: readShaderSources(), warn: (line) => process.stderr.write(`steve: ${line}\n`) })
+        : await loadUtterance(item.files);
       const maps: ComputedMap[] = [];
       try {
         node.engine.addTensor('utterance', utterance.attention);
@@ -139,7 +146,8 @@ async function compareFiles(attention: string, reading: Omit<UtteranceFiles, 'at
   return found ? { ...reading, attention, wav } : { ...reading, attention };
 }
 
-async function startEngine(): Promise<NodeEngine> {
+/** The Node engine, or a one-line CliError when there is no WebGPU adapter. */
+export async function startNodeEngine(): Promise<NodeEngine> {
   try {
     return await createNodeEngine();
   } catch (error) {

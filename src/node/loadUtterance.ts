@@ -15,7 +15,10 @@ import { loadAlignmentForWav } from './findAlignments.ts';
 export type AlignmentKind = 'timit' | 'textgrid' | 'none';
 
 export interface UtteranceFiles {
+  /** The attention file; with `model`, the model path (what outputs name as the attention's source). */
   attention: string;
+  /** A model folder (or .safetensors) to run on `wav` instead of reading `attention` (src/node/loadModel.ts). */
+  model?: string;
   wav?: string;
   alignments?: AlignmentKind;
   phoneTier?: string;

@@ -7,7 +7,8 @@
 import { basename } from 'node:path';
 
 /** What a served file is to the viewer. */
-export type ServedRole = 'attention' | 'wav' | 'phones' | 'words' | 'text' | 'textgrid';
+/** 'model': a model folder's file (config.json, preprocessor_config.json, safetensors), run by the viewer on the WAV. */
+export type ServedRole = 'attention' | 'wav' | 'phones' | 'words' | 'text' | 'textgrid' | 'model';
 
 /** A file on disk and its role. */
 export interface ServedFile {

@@ -16,7 +16,11 @@ import type { Utterance } from '../data/utterance.ts';
 import { assembleUtterance } from '../data/utterance.ts';
 import { parseWav } from '../data/wav.ts';
 import type { FileGroup } from '../data/fileGroups.ts';
-import { groupFiles } from '../data/fileGroups.ts';
+import { ALIGNMENT_EXTENSIONS, groupFiles, splitName } from '../data/fileGroups.ts';
+import type { ShaderSources } from '../gpu/pipeline.ts';
+import { openEncoderCheckpoint, selectModelFiles } from '../model/checkpoint.ts';
+import { prepareEncoderInput } from '../model/encoderInput.ts';
+import { ModelAttentionSource, type ModelProgress } from '../model/modelSource.ts';
 
 /** An utterance in the viewer, and whether its attention is the synthetic stand-in rather than model output. */
 export interface LoadedUtterance extends Utterance {
@@ -96,12 +100,22 @@ export interface DroppedLoad {
 /** Hears how much of each attention file has been read so far (files are read by slices, as maps are asked for). */
 export type ReadProgress = (bytesRead: number, byteLength: number, fileName: string) => void;
 
+/** Where a dropped model runs (the engine's device, so its scores stay there) and who hears its progress. */
+export interface ModelRunner {
+  readonly device: GPUDevice;
+  readonly shaders: ShaderSources;
+  readonly onProgress?: (progress: ModelProgress, modelName: string) => void;
+}
+
 export async function loadDroppedFiles(
   files: readonly File[],
   tiers: TierNames = DEFAULT_TIERS,
   userSpf?: number,
   onProgress?: ReadProgress,
+  runner?: ModelRunner,
 ): Promise<DroppedLoad> {
+  // A config.json among the files means a model folder: its WAVs are run through the model.
+  if (files.some((file) => file.name === 'config.json')) return loadWithModel(files, tiers, userSpf, runner);
   const { groups, unmatched } = groupFiles(files);
   const problems = unmatched.map(({ file, reason }) => `${file.name}: ${reason}`);
   const utterances: LoadedUtterance[] = [];
@@ -132,6 +146,71 @@ async function loadGroup(group: FileGroup<File>, tiers: TierNames, userSpf?: num
   return { ...utterance, synthetic: false, softmaxed: await isHeadSoftmaxed(attention) };
 }
 
+/** Files of a model folder (weights are read by slices, only the encoder's). */
+const MODEL_FILE = /^(config\.json|preprocessor_config\.json|model\.safetensors\.index\.json|.*\.safetensors|.*\.(bin|pt|pth|ckpt|h5|msgpack))$/;
+
+/**
+ * Runs the model in `files` (config.json, model.safetensors or shards, preprocessor_config.json) on each WAV among
+ * them, with the alignment files beside each WAV. The scores are computed on the runner's device.
+ */
+async function loadWithModel(files: readonly File[], tiers: TierNames, userSpf: number | undefined, runner: ModelRunner | undefined): Promise<DroppedLoad> {
+  const modelFiles = files.filter((file) => MODEL_FILE.test(file.name));
+  const rest = files.filter((file) => !MODEL_FILE.test(file.name));
+  const problems: string[] = [];
+  const utterances: LoadedUtterance[] = [];
+  const wavs = rest.filter((file) => splitName(file.name).extension === 'wav');
+  if (!runner) return { utterances, problems: ['config.json: a model was dropped, but no GPU device is available to run it'] };
+  if (wavs.length === 0) return { utterances, problems: ['config.json: drop a WAV together with the model folder\'s files'] };
+  const config = files.find((file) => file.name === 'config.json')!;
+  // A picked folder gives each file its path inside the folder: the folder's name names the model without _name_or_path.
+  const folderName = config.webkitRelativePath ? config.webkitRelativePath.split('/').slice(-2)[0] : 'model';
+  let checkpoint;
+  try {
+    checkpoint = await openEncoderCheckpoint(selectModelFiles(modelFiles.map((file) => makeBlobSource(file, file.name)), folderName));
+  } catch (error) {
+    return { utterances, problems: [(error as Error).message] };
+  }
+  const modelName = checkpoint.config.name;
+  for (const wav of wavs) {
+    const { stem } = splitName(wav.name);
+    try {
+      let audio = parseWav(new Uint8Array(await wav.arrayBuffer()), wav.name);
+      const prepared = prepareEncoderInput(checkpoint.config, audio.samples, audio.sampleRate, wav.name);
+      if (prepared.trimmed) {
+        if (prepared.notice) problems.push(prepared.notice);
+        const samples = audio.samples.slice(0, Math.round(prepared.secondsUsed * audio.sampleRate));
+        audio = { ...audio, samples, durationSec: samples.length / audio.sampleRate };
+      }
+      const attention = await ModelAttentionSource.run(runner.device, runner.shaders, checkpoint, prepared.input, {
+        fileName: modelName,
+        onProgress: (progress) => runner.onProgress?.(progress, modelName),
+      });
+      const alignments: FileGroup<File>['alignments'] = {};
+      for (const file of rest) {
+        const parts = splitName(file.name);
+        if (parts.stem === stem && ALIGNMENT_EXTENSIONS.includes(parts.extension)) alignments[parts.extension] = file;
+      }
+      const group: FileGroup<File> = { stem, wav, alignments };
+      try {
+        const utterance = await assembleUtterance({
+          name: stem,
+          attention,
+          userSpf,
+          audio: { audio, fileName: wav.name },
+          makeAlignment: (samples16k) => alignmentFromGroup(group, tiers, samples16k),
+        });
+        utterances.push({ ...utterance, synthetic: false, softmaxed: false });
+      } catch (error) {
+        attention.destroy();
+        throw error;
+      }
+    } catch (error) {
+      problems.push(error instanceof InputError ? error.message : `${wav.name}: ${(error as Error).message}`);
+    }
+  }
+  return { utterances, problems };
+}
+
 async function alignmentFromGroup(group: FileGroup<File>, tiers: TierNames, samples16k: number): Promise<Alignment> {
   const { textgrid, phn, wrd, txt } = group.alignments;
   if (textgrid) {
@@ -159,7 +238,7 @@ interface ServedManifest {
   version: number;
   utterances: {
     name: string;
-    files: { role: 'attention' | 'wav' | 'phones' | 'words' | 'text' | 'textgrid'; name: string; url: string }[];
+    files: { role: 'attention' | 'wav' | 'phones' | 'words' | 'text' | 'textgrid' | 'model'; name: string; url: string }[];
     tiers: { phoneTier: string | null; wordTier: string | null; textTier: string | null };
     spf: number | null;
   }[];
@@ -172,7 +251,7 @@ const SERVED_EXTENSIONS: Record<string, string> = { phones: 'phn', words: 'wrd',
  * The utterances `steve serve` was started with, or undefined when the page is not served by it (no manifest).
  * Each is loaded as a drop of its files would be, with its own tiers and spf; problems are reported per file.
  */
-export async function loadServedUtterances(baseUrl: string): Promise<DroppedLoad | undefined> {
+export async function loadServedUtterances(baseUrl: string, runner?: ModelRunner): Promise<DroppedLoad | undefined> {
   // `steve serve` prints the page's URL with a per-run token, which its file routes require (the manifest's URLs carry it).
   const token = new URLSearchParams(location.search).get('token');
   const response = await fetch(`${baseUrl}steve-files.json${token ? `?token=${encodeURIComponent(token)}` : ''}`).catch(() => undefined);
@@ -197,7 +276,7 @@ export async function loadServedUtterances(baseUrl: string): Promise<DroppedLoad
       wordTier: utterance.tiers.wordTier ?? DEFAULT_TIERS.wordTier,
       textTier: utterance.tiers.textTier ?? undefined,
     };
-    const loaded = await loadDroppedFiles(files, tiers, utterance.spf ?? undefined);
+    const loaded = await loadDroppedFiles(files, tiers, utterance.spf ?? undefined, undefined, runner);
     result.utterances.push(...loaded.utterances);
     result.problems.push(...loaded.problems);
   }

@@ -8,7 +8,8 @@ import type { EngineEvent } from '../engine.ts';
 import { AttentionEngine, msPerFrameFromSpf } from '../engine.ts';
 import { AtlasView, isAtlasFile } from './atlasView.ts';
 import type { LoadedUtterance } from './loadFiles.ts';
-import { loadDroppedFiles, loadSampleUtterances, loadServedUtterances } from './loadFiles.ts';
+import { loadDroppedFiles, loadSampleUtterances, loadServedUtterances, type ModelRunner } from './loadFiles.ts';
+import type { ModelProgress } from '../model/modelSource.ts';
 import { AudioStrips } from './audioStrips.ts';
 import { download, exportViewPng, exportViewSvg } from './exportView.ts';
 import { renderOverlay } from './overlay.ts';
@@ -145,7 +146,9 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
 
   // Files given to `steve serve`, or else the bundled samples.
   status.textContent = 'loading...';
-  const served = await loadServedUtterances(baseUrl);
+  // Models run on the engine's device, so their scores go into the engine without leaving the GPU.
+  const runner: ModelRunner = { device: engine.device, shaders: SHADER_SOURCES, onProgress: showModelProgress };
+  const served = await loadServedUtterances(baseUrl, runner);
   if (served && served.utterances.length > 0) {
     viewer.setUtterances(served.utterances);
     if (served.problems.length) status.textContent = served.problems.join(' | ');
@@ -196,7 +199,7 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
   const addUtterancesOrAtlas = async (files: File[]) => {
     const problems = (await Promise.all(files.filter(isAtlasFile).map((file) => atlas.openFile(file)))).filter((p): p is string => !!p);
     const others = files.filter((file) => !isAtlasFile(file));
-    return [...problems, ...(others.length ? await addFiles(others, addUtterances) : [])];
+    return [...problems, ...(others.length ? await addFiles(others, addUtterances, runner) : [])];
   };
   wireFiles(viewer, status, addUtterancesOrAtlas);
   await apply(params);
@@ -392,8 +395,20 @@ function showReadProgress(bytesRead: number, byteLength: number, fileName: strin
   if (label) label.textContent = bar.hidden ? '' : bar.title;
 }
 
-async function addFiles(files: File[], add: (u: LoadedUtterance[]) => Promise<void>): Promise<string[]> {
-  const { utterances, problems } = await loadDroppedFiles(files, undefined, undefined, showReadProgress);
+/** The footer's progress bar while a dropped model reads its weights and runs its encoder. */
+function showModelProgress(progress: ModelProgress, modelName: string): void {
+  const bar = document.getElementById('read-progress') as HTMLProgressElement | null;
+  if (!bar) return;
+  bar.max = 1;
+  bar.value = progress.fraction;
+  bar.hidden = progress.layersDone >= progress.layers;
+  bar.title = `${modelName}: ${progress.stage === 'weights' ? 'reading weights' : 'running the encoder'}, layer ${progress.layersDone} of ${progress.layers} done`;
+  const label = document.getElementById('read-progress-label');
+  if (label) label.textContent = bar.hidden ? '' : bar.title;
+}
+
+async function addFiles(files: File[], add: (u: LoadedUtterance[]) => Promise<void>, runner?: ModelRunner): Promise<string[]> {
+  const { utterances, problems } = await loadDroppedFiles(files, undefined, undefined, showReadProgress, runner);
   if (utterances.length > 0) await add(utterances);
   return problems;
 }

@@ -1,0 +1,262 @@
+/**
+ * `npx tsx bench/encoder.ts`: the model encoders on the GPU (src/model/encoders), with random weights in the shapes
+ * of openai/whisper-base and openai/whisper-large-v3, against a plain-JS float32 encoder layer measured in the same
+ * run on the same values. Writes bench/results/<date>-<time>-<adapter>-encoder.json and prints a table.
+ *
+ *   npx tsx bench/encoder.ts                     Whisper base (6 layers, all of them) and large-v3 (2 of 32 layers)
+ *   npx tsx bench/encoder.ts --large-layers 32   every large-v3 layer (a real GPU; hours on SwiftShader)
+ *   npx tsx bench/encoder.ts --quick             base only, 1 layer, and the JS layer on 300 of the 1500 frames
+ *   (--base-layers N, --no-large, --js-frames N choose other sizes)
+ *
+ * Reported per model: weights (MB, read from memory here, so no disk time), forward time (weights' upload included) with GFLOP/s (the multiply-adds of the convs,
+ * projections, q.k^T, probabilities.V and MLP, 2 FLOP each), time from the WAV's samples to the first map on the
+ * engine (resampling, log-mel, forward, the first chunk's scores, row softmax, read back), and the plain-JS layer's
+ * time and GFLOP/s. Layers beyond those run are not timed: on SwiftShader a full large-v3 forward would take hours.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { AttentionEngine } from '../src/engine.ts';
+import { readFloat32 } from '../src/gpu/buffers.ts';
+import type { EncoderCheckpoint } from '../src/model/checkpoint.ts';
+import { expectedEncoderTensors } from '../src/model/checkpoint.ts';
+import { parseModelConfig, type WhisperConfig } from '../src/model/config.ts';
+import { prepareEncoderInput } from '../src/model/encoderInput.ts';
+import { ModelAttentionSource } from '../src/model/modelSource.ts';
+import { ModelPasses } from '../src/model/ops/modelPasses.ts';
+import { describeAdapter, getNodeGpu, requestNodeAdapter } from '../src/node/dawn.ts';
+import { readShaderSources } from '../src/node/shaderFiles.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    'base-layers': { type: 'string', default: '6' },
+    'large-layers': { type: 'string', default: '2' },
+    'no-large': { type: 'boolean', default: false },
+    'js-frames': { type: 'string' },
+    out: { type: 'string', default: join(ROOT, 'bench/results') },
+  },
+});
+
+interface ModelShape {
+  readonly name: string;
+  readonly dModel: number;
+  readonly heads: number;
+  readonly ffn: number;
+  readonly layers: number;
+  readonly melBins: number;
+  /** Layers actually run (the checkpoint is cut to these). */
+  readonly layersRun: number;
+}
+
+const SHAPES: ModelShape[] = [
+  { name: 'whisper-base', dModel: 512, heads: 8, ffn: 2048, layers: 6, melBins: 80, layersRun: args.quick ? 1 : Number(args['base-layers']) },
+  ...(args.quick || args['no-large'] ? [] : [{ name: 'whisper-large-v3', dModel: 1280, heads: 20, ffn: 5120, layers: 32, melBins: 128, layersRun: Number(args['large-layers']) }]),
+];
+
+/** Deterministic uniform values in [-scale, scale). */
+function randomArray(length: number, seed: number, scale: number): Float32Array {
+  const values = new Float32Array(length);
+  let state = seed >>> 0;
+  for (let i = 0; i < length; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    values[i] = ((state / 4294967296) * 2 - 1) * scale;
+  }
+  return values;
+}
+
+/** An in-memory checkpoint of random weights in the model's exact tensor names and shapes. */
+function randomCheckpoint(shape: ModelShape): EncoderCheckpoint {
+  const config = parseModelConfig({
+    name: `${shape.name}/config.json`,
+    text: JSON.stringify({
+      model_type: 'whisper',
+      _name_or_path: `random-${shape.name}`,
+      d_model: shape.dModel,
+      encoder_layers: shape.layersRun,
+      encoder_attention_heads: shape.heads,
+      encoder_ffn_dim: shape.ffn,
+      num_mel_bins: shape.melBins,
+    }),
+  }) as WhisperConfig;
+  const tensors = expectedEncoderTensors(config);
+  let bytes = 0;
+  for (const tensor of tensors) bytes += tensor.shape.reduce((a, b) => a * b, 1) * 4;
+  return {
+    config,
+    tensors,
+    storedDtype: 'F32',
+    encoderBytes: bytes,
+    async readTensor(name) {
+      const index = tensors.findIndex((tensor) => tensor.name === name);
+      const tensor = tensors[index];
+      const length = tensor.shape.reduce((a, b) => a * b, 1);
+      // Layer norms near 1, everything else scaled like a trained layer (1/sqrt(fan-in)) so activations stay O(1).
+      const isNormWeight = /layer_norm\.weight$/.test(name);
+      const fanIn = tensor.shape.length > 1 ? tensor.shape.slice(1).reduce((a, b) => a * b, 1) : 1;
+      const data = randomArray(length, index + 1, isNormWeight ? 0.1 : 1 / Math.sqrt(fanIn));
+      if (isNormWeight) for (let i = 0; i < length; i++) data[i] += 1;
+      return { shape: tensor.shape, data };
+    },
+  };
+}
+
+/** FLOP of a Whisper encoder forward pass (2 per multiply-add). */
+function whisperFlop(shape: ModelShape, layers: number, frames = 1500): number {
+  const { dModel: d, ffn: f, melBins: m } = shape;
+  const front = 2 * 2 * frames * d * m * 3 + 2 * frames * d * d * 3;
+  return front + layers * layerFlop(d, f, frames);
+}
+
+function layerFlop(d: number, f: number, frames: number): number {
+  return 2 * frames * d * d * 4 + 2 * 2 * frames * frames * d + 2 * 2 * frames * d * f;
+}
+
+/**
+ * Plain-JS float32 encoder layer (pre-LN Whisper block), tight loops over Float32Arrays: the peer of one GPU layer.
+ * `normed` is the layer's attention input (after its first LayerNorm: the GPU's kept input, so head 0's scores can
+ * be compared); `x` the residual stream.
+ */
+function jsLayer(x: Float32Array, normed: Float32Array, frames: number, d: number, heads: number, f: number, w: Record<string, Float32Array>): { out: Float32Array; scores0: Float32Array } {
+  const hd = d / heads;
+  const layerNorm = (input: Float32Array, gamma: Float32Array, beta: Float32Array) => {
+    const out = new Float32Array(input.length);
+    for (let t = 0; t < frames; t++) {
+      let mean = 0;
+      for (let c = 0; c < d; c++) mean += input[t * d + c];
+      mean /= d;
+      let variance = 0;
+      for (let c = 0; c < d; c++) variance += (input[t * d + c] - mean) ** 2;
+      const inv = 1 / Math.sqrt(variance / d + 1e-5);
+      for (let c = 0; c < d; c++) out[t * d + c] = (input[t * d + c] - mean) * inv * gamma[c] + beta[c];
+    }
+    return out;
+  };
+  const linear = (input: Float32Array, inF: number, weight: Float32Array, outF: number, bias?: Float32Array, scale = 1) => {
+    const out = new Float32Array(frames * outF);
+    for (let t = 0; t < frames; t++) {
+      for (let o = 0; o < outF; o++) {
+        let sum = 0;
+        const wBase = o * inF;
+        const xBase = t * inF;
+        for (let i = 0; i < inF; i++) sum += input[xBase + i] * weight[wBase + i];
+        out[t * outF + o] = (sum + (bias ? bias[o] : 0)) * scale;
+      }
+    }
+    return out;
+  };
+  const erf = (z: number) => {
+    const t = 1 / (1 + 0.5 * Math.abs(z));
+    const y = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+    return z >= 0 ? 1 - y : y - 1;
+  };
+  const h = normed;
+  const q = linear(h, d, w.q, d, w.qb, hd ** -0.5);
+  const k = linear(h, d, w.k, d);
+  const v = linear(h, d, w.v, d, w.vb);
+  const context = new Float32Array(frames * d);
+  const row = new Float32Array(frames);
+  let scores0 = new Float32Array(0);
+  for (let head = 0; head < heads; head++) {
+    const scores = head === 0 ? new Float32Array(frames * frames) : undefined;
+    for (let i = 0; i < frames; i++) {
+      let max = -Infinity;
+      for (let j = 0; j < frames; j++) {
+        let sum = 0;
+        for (let c = 0; c < hd; c++) sum += q[i * d + head * hd + c] * k[j * d + head * hd + c];
+        row[j] = sum;
+        if (scores) scores[i * frames + j] = sum;
+        if (sum > max) max = sum;
+      }
+      let total = 0;
+      for (let j = 0; j < frames; j++) total += row[j] = Math.exp(row[j] - max);
+      for (let j = 0; j < frames; j++) {
+        const p = row[j] / total;
+        for (let c = 0; c < hd; c++) context[i * d + head * hd + c] += p * v[j * d + head * hd + c];
+      }
+    }
+    if (scores) scores0 = scores;
+  }
+  const attn = linear(context, d, w.o, d, w.ob);
+  const mid = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) mid[i] = x[i] + attn[i];
+  const inner = linear(layerNorm(mid, w.ln2g, w.ln2b), d, w.fc1, f, w.fc1b);
+  for (let i = 0; i < inner.length; i++) inner[i] = 0.5 * inner[i] * (1 + erf(inner[i] / Math.SQRT2));
+  const ffn = linear(inner, f, w.fc2, d, w.fc2b);
+  for (let i = 0; i < mid.length; i++) mid[i] += ffn[i];
+  return { out: mid, scores0 };
+}
+
+const shaders = readShaderSources();
+const adapter = describeAdapter(await requestNodeAdapter());
+const results: unknown[] = [];
+console.log(`encoder benchmark on ${adapter}`);
+for (const shape of SHAPES) {
+  const checkpoint = randomCheckpoint(shape);
+  const engine = await AttentionEngine.create({ gpu: getNodeGpu(), shaders, budgetBytes: 2 * 1024 ** 3 });
+  try {
+    const passes = await ModelPasses.create(engine.device, shaders);
+    // 10 s of a 220 Hz tone with noise at 44.1 kHz: resampled and turned into Whisper's log-mel as a WAV would be.
+    const wav = Float32Array.from({ length: 441000 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 220 * i) / 44100) + 0.01 * Math.sin(i * 12.9898));
+    const started = performance.now();
+    const prepared = prepareEncoderInput(checkpoint.config, wav, 44100, 'synthetic.wav');
+    const frontEndMs = performance.now() - started;
+    const source = await ModelAttentionSource.run(engine.device, shaders, checkpoint, prepared.input, { passes });
+    const forwardMs = performance.now() - started - frontEndMs;
+    engine.addTensor('model', source);
+    await engine.readMap({ tensorId: 'model', layer: 0, head: 0, softmax: 'row' });
+    const firstMapMs = performance.now() - started;
+    const forwardFlop = whisperFlop(shape, shape.layersRun);
+
+    // The plain-JS peer: one layer on the GPU's own input to layer 0 (on fewer frames with --js-frames / --quick).
+    const jsFrames = Number(args['js-frames'] ?? (args.quick ? 300 : 1500));
+    const d = shape.dModel;
+    const input = (await readFloat32(engine.device, source.attentionInput(0), 1500 * d)).subarray(0, jsFrames * d);
+    const read = async (name: string) => (await checkpoint.readTensor(`layers.0.${name}`)).data;
+    const w = {
+      q: await read('self_attn.q_proj.weight'), qb: await read('self_attn.q_proj.bias'), k: await read('self_attn.k_proj.weight'),
+      v: await read('self_attn.v_proj.weight'), vb: await read('self_attn.v_proj.bias'),
+      o: await read('self_attn.out_proj.weight'), ob: await read('self_attn.out_proj.bias'),
+      ln2g: await read('final_layer_norm.weight'), ln2b: await read('final_layer_norm.bias'),
+      fc1: await read('fc1.weight'), fc1b: await read('fc1.bias'), fc2: await read('fc2.weight'), fc2b: await read('fc2.bias'),
+    };
+    const jsStarted = performance.now();
+    const js = jsLayer(input, input, jsFrames, d, shape.heads, shape.ffn, w);
+    const jsMs = performance.now() - jsStarted;
+    const jsFlop = layerFlop(d, shape.ffn, jsFrames);
+    let maxScoreDifference: number | null = null;
+    if (jsFrames === 1500) {
+      const gpuScores = await source.readHead(0, 0);
+      maxScoreDifference = 0;
+      for (let i = 0; i < gpuScores.length; i++) maxScoreDifference = Math.max(maxScoreDifference, Math.abs(gpuScores[i] - js.scores0[i]));
+    }
+    const result = {
+      model: shape.name,
+      layers: `${shape.layersRun} of ${shape.layers}`,
+      weightMB: checkpoint.encoderBytes / 1e6,
+      frontEndMs,
+      forwardMs,
+      forwardGflop: forwardFlop / 1e9,
+      forwardGflopPerSec: forwardFlop / 1e6 / forwardMs,
+      firstMapFromWavMs: firstMapMs,
+      jsLayer: { frames: jsFrames, ms: jsMs, gflop: jsFlop / 1e9, gflopPerSec: jsFlop / 1e6 / jsMs },
+      gpuLayerMsEstimate: (forwardMs * layerFlop(d, shape.ffn, 1500)) / forwardFlop,
+      maxScoreDifferenceVsJs: maxScoreDifference,
+      heldGpuMB: source.heldBytes / 1e6,
+    };
+    results.push(result);
+    console.log(JSON.stringify(result, null, 2));
+    source.destroy();
+    passes.destroy();
+  } finally {
+    engine.destroy();
+  }
+}
+mkdirSync(args.out!, { recursive: true });
+const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+const path = join(args.out!, `${stamp}-${adapter.split(' / ').slice(0, 2).join('-').replace(/[^a-z0-9-]+/gi, '-')}-encoder.json`);
+writeFileSync(path, JSON.stringify({ suite: 'encoder', adapter, date: new Date().toISOString(), quick: args.quick, results }, null, 2) + '\n');
+console.log(`wrote ${path}`);

@@ -1,0 +1,45 @@
+/**
+ * Every model kernel for one device, compiled together: what an encoder's forward pass needs.
+ */
+import type { ShaderSources } from '../../gpu/pipeline.ts';
+import { Conv1dPass } from './conv1d.ts';
+import { ElementwisePass } from './elementwise.ts';
+import { MatmulPass } from './matmul.ts';
+import { NormalizePass } from './normalize.ts';
+import { PackFloat16Pass } from './packFloat16.ts';
+import { SoftmaxRowsPass } from './softmaxRows.ts';
+
+export class ModelPasses {
+  readonly device: GPUDevice;
+  readonly matmul: MatmulPass;
+  readonly conv1d: Conv1dPass;
+  readonly normalize: NormalizePass;
+  readonly elementwise: ElementwisePass;
+  readonly softmaxRows: SoftmaxRowsPass;
+  readonly packFloat16: PackFloat16Pass;
+
+  private constructor(device: GPUDevice, shaders: ShaderSources) {
+    this.device = device;
+    this.matmul = new MatmulPass(device, shaders);
+    this.conv1d = new Conv1dPass(device, shaders);
+    this.normalize = new NormalizePass(device, shaders);
+    this.elementwise = new ElementwisePass(device, shaders);
+    this.softmaxRows = new SoftmaxRowsPass(device, shaders);
+    this.packFloat16 = new PackFloat16Pass(device, shaders);
+  }
+
+  /** Creates and compiles every pass. */
+  static async create(device: GPUDevice, shaders: ShaderSources): Promise<ModelPasses> {
+    const passes = new ModelPasses(device, shaders);
+    await Promise.all(passes.#all().map((pass) => pass.ready()));
+    return passes;
+  }
+
+  #all() {
+    return [this.matmul, this.conv1d, this.normalize, this.elementwise, this.softmaxRows, this.packFloat16];
+  }
+
+  destroy(): void {
+    for (const pass of this.#all()) pass.destroy();
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * An utterance whose attention comes from running a model (--model PATH): the model folder's files (or a
+ * .safetensors with config.json beside it), the WAV run through the encoder on the engine's device, and the
+ * alignment beside the WAV as for any utterance.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+import { InputError } from '../data/inputError.ts';
+import { assembleUtterance } from '../data/utterance.ts';
+import { parseWav, type WavAudio } from '../data/wav.ts';
+import type { ShaderSources } from '../gpu/pipeline.ts';
+import { openEncoderCheckpoint, selectModelFiles, type EncoderCheckpoint } from '../model/checkpoint.ts';
+import { prepareEncoderInput, type PreparedEncoderInput } from '../model/encoderInput.ts';
+import { ModelAttentionSource, type ModelProgress } from '../model/modelSource.ts';
+import { makeFileSource, type FileSource } from './fileSource.ts';
+import { loadAlignmentForWav } from './findAlignments.ts';
+import type { LoadedUtterance, UtteranceFiles } from './loadUtterance.ts';
+
+/** Files of a model folder we may read (weights are opened, never read whole). */
+const MODEL_FILE = /^(config\.json|preprocessor_config\.json|model\.safetensors\.index\.json|.*\.safetensors|pytorch_model.*\.bin|.*\.(pt|pth|ckpt|h5|msgpack))$/;
+
+/** Where the model runs, and who hears about it. */
+export interface ModelRunContext {
+  readonly device: GPUDevice;
+  readonly shaders: ShaderSources;
+  readonly onProgress?: (progress: ModelProgress) => void;
+  /** One line for the user (the audio was trimmed). */
+  readonly warn?: (line: string) => void;
+}
+
+export interface LoadedModelUtterance extends LoadedUtterance {
+  readonly model: ModelAttentionSource;
+}
+
+/** The paths of the model's files: PATH a folder, or a .safetensors file with config.json beside it. */
+export async function listModelFiles(path: string): Promise<string[]> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch {
+    throw new InputError(path, 'not-found', 'no such model folder or .safetensors file');
+  }
+  const folder = info.isDirectory() ? path : dirname(path);
+  if (!info.isDirectory() && extname(path) !== '.safetensors') {
+    throw new InputError(path, 'unsupported-layout', 'give a model folder (config.json and model.safetensors) or a .safetensors file with config.json beside it');
+  }
+  let names = (await readdir(folder)).filter((name) => MODEL_FILE.test(name));
+  // Other .safetensors beside the weights (another precision, an adapter) are not the model's: with model.safetensors
+  // that file alone, with an index its shards alone.
+  const isWeights = (name: string) => name.endsWith('.safetensors');
+  if (names.includes('model.safetensors')) names = names.filter((name) => !isWeights(name) || name === 'model.safetensors');
+  else if (names.includes('model.safetensors.index.json')) names = names.filter((name) => !isWeights(name) || /^model-\d+-of-\d+\.safetensors$/.test(name));
+  // A single .safetensors file names the weights; its folder gives the configs.
+  const chosen = info.isDirectory() ? names : names.filter((name) => !name.endsWith('.safetensors') && !name.endsWith('.index.json')).concat(basename(path));
+  return chosen.map((name) => join(folder, name));
+}
+
+/** The model's files opened for reading by slices. */
+export async function openModelFiles(path: string): Promise<FileSource[]> {
+  const sources: FileSource[] = [];
+  try {
+    for (const file of await listModelFiles(path)) sources.push(await makeFileSource(file));
+  } catch (error) {
+    await Promise.all(sources.map((source) => source.close()));
+    throw error;
+  }
+  return sources;
+}
+
+/** A model checkpoint opened and its audio prepared: everything checked that can be checked without a GPU. */
+export interface OpenedModelInput {
+  readonly checkpoint: EncoderCheckpoint;
+  readonly audio: WavAudio;
+  readonly prepared: PreparedEncoderInput;
+  /** Closes the model's files (after run() they are no longer needed). */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the model (config, tensor headers and shapes) and reads and prepares the WAV. Errors in the checkpoint or the
+ * audio are InputErrors naming the file, before any GPU work.
+ */
+export async function openModelInput(files: UtteranceFiles & { readonly model: string }, warn: (line: string) => void = () => {}): Promise<OpenedModelInput> {
+  if (!files.wav) throw new InputError(files.model, 'not-found', 'a model needs audio: give --wav');
+  const wavPath = files.wav;
+  const sources = await openModelFiles(files.model);
+  const close = () => Promise.all(sources.map((source) => source.close())).then(() => {});
+  try {
+    const folder = (await stat(files.model)).isDirectory() ? files.model : dirname(files.model);
+    const checkpoint = await openEncoderCheckpoint(selectModelFiles(sources, folder));
+    let audio = parseWav(await readWavBytes(wavPath), wavPath);
+    const prepared = prepareEncoderInput(checkpoint.config, audio.samples, audio.sampleRate, wavPath);
+    if (prepared.trimmed) {
+      if (prepared.notice) warn(prepared.notice);
+      audio = trimAudio(audio, prepared.secondsUsed);
+    }
+    return { checkpoint, audio, prepared, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** Runs the opened model on its audio and assembles the utterance (alignment beside the WAV, spf from the model). */
+export async function runModelUtterance(
+  files: UtteranceFiles & { readonly model: string },
+  opened: OpenedModelInput,
+  context: ModelRunContext,
+): Promise<LoadedModelUtterance> {
+  const wavPath = files.wav!;
+  const config = opened.checkpoint.config;
+  let model: ModelAttentionSource | undefined;
+  try {
+    model = await ModelAttentionSource.run(context.device, context.shaders, opened.checkpoint, opened.prepared.input, {
+      fileName: config.name,
+      onProgress: context.onProgress,
+    });
+    await opened.close();
+    const alignments = files.alignments ?? 'none';
+    const textGrid = alignments === 'textgrid';
+    const utterance = await assembleUtterance({
+      name: basename(wavPath, extname(wavPath)),
+      attention: model,
+      userSpf: files.spf,
+      audio: { audio: opened.audio, fileName: wavPath },
+      makeAlignment: (audioSamples16k) =>
+        loadAlignmentForWav(wavPath, {
+          alignments,
+          phoneTier: files.phoneTier ?? (textGrid ? 'phones' : undefined),
+          wordTier: files.wordTier ?? (textGrid ? 'words' : undefined),
+          textTier: files.textTier,
+          tgExt: files.tgExt,
+          audioSamples16k,
+        }),
+    });
+    const loaded = model;
+    return { ...utterance, model: loaded, close: async () => loaded.destroy() };
+  } catch (error) {
+    model?.destroy();
+    await opened.close();
+    throw error;
+  }
+}
+
+/** openModelInput then runModelUtterance. */
+export async function loadModelUtterance(files: UtteranceFiles & { readonly model: string }, context: ModelRunContext): Promise<LoadedModelUtterance> {
+  return runModelUtterance(files, await openModelInput(files, context.warn), context);
+}
+
+/** The first `seconds` of the audio (what Whisper saw). */
+function trimAudio(audio: WavAudio, seconds: number): WavAudio {
+  const samples = audio.samples.slice(0, Math.round(seconds * audio.sampleRate));
+  return { ...audio, samples, durationSec: samples.length / audio.sampleRate };
+}
+
+async function readWavBytes(path: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw new InputError(path, 'not-found', `cannot read the WAV file (${(error as NodeJS.ErrnoException).code ?? error})`);
+  }
+}
