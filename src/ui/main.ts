@@ -7,15 +7,19 @@ import { toFrameSegments } from '../data/frames.ts';
 import type { EngineEvent } from '../engine.ts';
 import { AttentionEngine, msPerFrameFromSpf } from '../engine.ts';
 import type { LoadedUtterance } from './loadFiles.ts';
-import { loadDroppedFiles, loadSampleUtterances, loadServedUtterances } from './loadFiles.ts';
+import { loadDroppedFiles, loadSampleUtterances, loadServedUtterances, withDistinctNames } from './loadFiles.ts';
 import { AudioStrips } from './audioStrips.ts';
-import { download, exportViewPng, exportViewSvg } from './exportView.ts';
+import { download, exportViewPng, exportViewSvg, viewTitle } from './exportView.ts';
 import { renderOverlay } from './overlay.ts';
 import { ViewerPane } from './pane.ts';
 import { formatValue } from '../render/formatValue.ts';
-import { describeData, drawColorbar, drawStatsTable, renderDebug, segmentAtFrame } from './panels.ts';
-import type { ViewerParams } from './params.ts';
-import { clampParams, paramsFromHash, paramsToHash } from './params.ts';
+import { drawColorbar } from './colorbar.ts';
+import { describeData, drawStatsTable, renderDebug, segmentAtFrame } from './panels.ts';
+import type { IndexOrMean } from '../view/spec.ts';
+import { formatViewCommand, parseViewArgs } from '../view/spec.ts';
+import type { LoadedNames, ViewerParams } from './params.ts';
+import { clampParams, DEFAULT_PARAMS, paramsFromHash, paramsFromSpec, paramsToHash, specFromParams, viewArgsOf } from './params.ts';
+import { headName } from './viewPlan.ts';
 import { Viewer } from './viewer.ts';
 
 /** The page's elements, by id (see demo/index.html). */
@@ -33,6 +37,10 @@ export interface ViewerHandle {
   viewer: Viewer;
   engine: AttentionEngine;
   setParams(params: Partial<ViewerParams>): Promise<void>;
+  /** The current view as `steve render` options, e.g. ['--view', 'heads', '--layer', '3', '--words', '0:2']. */
+  viewCommand(): string[];
+  /** Shows the view those options describe (throws ViewError for options the viewer cannot show). */
+  setView(args: readonly string[]): Promise<void>;
   loadFiles(files: File[]): Promise<string[]>;
   exportSvg(): Promise<string>;
   /** The PNG export as a data URL. */
@@ -75,6 +83,17 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
   const canvas = element<HTMLCanvasElement>('map-canvas');
   const overlay = element('overlay');
   const colorbar = element<HTMLCanvasElement>('colorbar');
+  const viewTitleElement = element('view-title');
+  /** The colour bar sits right of the maps, as tall as they are; redrawn when they move (resize) or change. */
+  const placeColorbar = () => {
+    const rect = viewer.colorbarRect();
+    const spec = viewer.info?.colorbar;
+    colorbar.hidden = !rect || !spec;
+    if (!rect || !spec) return;
+    colorbar.style.left = `${rect.x}px`;
+    colorbar.style.top = `${rect.y}px`;
+    drawColorbar(colorbar, spec, rect.width, rect.height);
+  };
   const hover = element('hover');
   const debug = element('debug');
   const banner = element('banner');
@@ -86,9 +105,11 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
   const viewer = await Viewer.create(canvas, engine, SHADER_SOURCES, {
     onView: (info) => {
       const params = viewer.params;
-      const colormap = params.view === 'difference' ? 'diverging' : params.colormap;
-      const range: [number, number] = params.view === 'difference' ? [-Math.max(Math.abs(info.range[0]), Math.abs(info.range[1])), Math.max(Math.abs(info.range[0]), Math.abs(info.range[1]))] : info.range;
-      drawColorbar(colorbar, colormap, range, params.softmax === 'none' ? 'attention (as stored)' : 'attention (softmax)');
+      const { title, subtitle } = viewTitle(viewer);
+      viewTitleElement.replaceChildren(Object.assign(document.createElement('strong'), { textContent: title }), ' ', Object.assign(document.createElement('span'), { textContent: subtitle }));
+      // What the cursor was over belongs to the maps that were replaced.
+      hover.textContent = '';
+      placeColorbar();
       banner.textContent = describeData(info.utterance);
       banner.classList.toggle('synthetic', info.utterance.synthetic);
       if (params.debug) renderDebug(debug, info, engine);
@@ -144,21 +165,37 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
   status.textContent = 'loading...';
   const served = await loadServedUtterances(baseUrl);
   if (served && served.utterances.length > 0) {
-    viewer.setUtterances(served.utterances);
+    viewer.setUtterances(withDistinctNames(served.utterances));
     if (served.problems.length) status.textContent = served.problems.join(' | ');
   } else {
     viewer.setUtterances(await loadSampleUtterances(baseUrl));
     if (served?.problems.length) status.textContent = `could not open the served files: ${served.problems.join(' | ')}; showing the samples`;
   }
-  let params = clampParams(paramsFromHash(location.hash), limitsOf(viewer.utterances));
+  const fromLink = paramsFromHash(location.hash, DEFAULT_PARAMS, loadedNames(viewer.utterances));
+  if (fromLink.problem) status.textContent = fromLink.problem;
+  let params = clampParams(fromLink.params, limitsOf(viewer.utterances));
+  /** The current view's `steve render` options (what Copy command copies and window.steve.viewCommand() returns). */
+  const viewArgs = () => viewArgsOf(params, loadedNames(viewer.utterances));
+  /** The command line that draws this view: the files of the utterance when it has real ones, then the view options. */
+  const viewCommandLine = () => {
+    const utterance = viewer.utterances[params.utterance];
+    const files = utterance && !utterance.synthetic ? ['--attention', utterance.attention.fileName, ...(utterance.audioFileName ? ['--wav', utterance.audioFileName] : [])] : [];
+    const view = formatViewCommand(specFromParams(params, loadedNames(viewer.utterances)));
+    return ['steve render', ...files.map(shellWord), view].filter(Boolean).join(' ');
+  };
 
-  const pane = new ViewerPane(element('pane'), params, paneLimits(viewer.utterances, params.utterance), (next) => void apply(next));
-  frameMeter = pane.frameMeter;
-  const exportFolder = pane.pane.addFolder({ title: 'Export figure' });
-  const fileStem = () => `steve_${viewer.info?.utterance.name ?? 'view'}_L${params.layer}_H${params.head < 0 ? 'mean' : params.head}`;
+  const fileStem = () => `steve_${viewer.info?.utterance.name ?? 'view'}_${params.view}_L${params.layer}_${headName(params.head)}`;
   const guard = (work: () => Promise<void>) => work().catch((error: Error) => (status.textContent = `export failed: ${error.message}`));
-  exportFolder.addButton({ title: 'PNG' }).on('click', () => guard(async () => download(`${fileStem()}.png`, await exportViewPng(viewer))));
-  exportFolder.addButton({ title: 'SVG' }).on('click', () => guard(async () => download(`${fileStem()}.svg`, await exportViewSvg(viewer))));
+  const pane = new ViewerPane(element('pane'), params, paneLimits(viewer.utterances, params.utterance), (next) => void apply(next), {
+    exportPng: () => guard(async () => download(`${fileStem()}.png`, await exportViewPng(viewer))),
+    exportSvg: () => guard(async () => download(`${fileStem()}.svg`, await exportViewSvg(viewer))),
+    copyCommand: () => guard(async () => {
+      const command = viewCommandLine();
+      await navigator.clipboard.writeText(command).catch(() => undefined);
+      status.textContent = `copied: ${command}`;
+    }),
+  });
+  frameMeter = pane.frameMeter;
 
   let shownUtterance: LoadedUtterance | undefined;
   async function apply(next: Partial<ViewerParams>): Promise<void> {
@@ -173,18 +210,32 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
     }
     if (utteranceChanged) pane.rebuild(paneLimits(viewer.utterances, params.utterance));
     pane.show(params);
-    history.replaceState(null, '', paramsToHash(params) || location.pathname + location.search);
+    history.replaceState(null, '', paramsToHash(params, loadedNames(viewer.utterances)) || location.pathname + location.search);
+    // The debug panel is not part of the view: it shows or hides at once, without waiting for new maps.
+    debug.hidden = !params.debug;
+    if (params.debug) renderDebug(debug, viewer.info, engine);
     pending = viewer.setParams(params);
     await pending;
   }
 
-  window.addEventListener('hashchange', () => void apply(paramsFromHash(location.hash)));
-  window.addEventListener('resize', () => viewer.layout());
+  window.addEventListener('hashchange', () => {
+    const linked = paramsFromHash(location.hash, params, loadedNames(viewer.utterances));
+    if (linked.problem) status.textContent = linked.problem;
+    void apply(linked.params);
+  });
+  /** Shows the view that `steve render` options describe; a ViewError (one sentence) for options it cannot show. */
+  const setView = async (args: readonly string[]) => {
+    await apply(paramsFromSpec(parseViewArgs(args), params, loadedNames(viewer.utterances)));
+  };
+  window.addEventListener('resize', () => {
+    viewer.layout();
+    placeColorbar();
+  });
   wireMouse(viewer, hover, strips, apply);
   wireKeyboard(viewer, () => params, apply);
   /** Keeps what is loaded, adds the new utterances and shows the first of them. */
   const addUtterances = async (utterances: LoadedUtterance[]) => {
-    viewer.setUtterances([...viewer.utterances, ...utterances]);
+    viewer.setUtterances(withDistinctNames([...viewer.utterances, ...utterances]));
     pane.rebuild(paneLimits(viewer.utterances, params.utterance));
     await apply({ utterance: viewer.utterances.length - utterances.length, wordStart: 0, wordEnd: 0 });
   };
@@ -195,6 +246,8 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
     viewer,
     engine,
     setParams: apply,
+    viewCommand: viewArgs,
+    setView,
     loadFiles: (files) => addFiles(files, addUtterances),
     exportSvg: () => exportViewSvg(viewer),
     exportPng: async () => {
@@ -221,6 +274,19 @@ function limitsOf(utterances: readonly LoadedUtterance[]) {
     words: utterances.map((u) => u.alignment?.words.length ?? 1),
     layers: first?.layers ?? 1,
     heads: first?.heads ?? 1,
+  };
+}
+
+/** A file name as one shell word: as is when safe, else single-quoted. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+function loadedNames(utterances: readonly LoadedUtterance[]): LoadedNames {
+  return {
+    files: utterances.map((u) => ({ attention: u.attention.fileName, name: u.name })),
+    layers: utterances[0]?.attention.shape.layers ?? 1,
+    words: utterances.map((u) => u.alignment?.words.length ?? 1),
   };
 }
 
@@ -342,9 +408,22 @@ function wireMouse(viewer: Viewer, hover: HTMLElement, strips: AudioStrips, appl
 
 function wireKeyboard(viewer: Viewer, params: () => ViewerParams, apply: Apply): void {
   window.addEventListener('keydown', (event) => {
-    if ((event.target as HTMLElement).closest?.('input, select, textarea, .tp-dfwv')) return;
+    const target = event.target as HTMLElement;
+    // Enter (after Tweakpane has taken the typed value) or Escape leaves a text field or list, so the keys below
+    // work again; while a field has the focus, they are the field's.
+    if ((event.key === 'Enter' || event.key === 'Escape') && target.matches?.('input, select, textarea')) {
+      target.blur();
+      return;
+    }
+    if (target.closest?.('input, select, textarea, .tp-dfwv')) return;
     const p = params();
     const canvas = viewer.canvas;
+    // Heads in the order of the head list: 0, 1, ..., the last, then their mean.
+    const heads = viewer.utterances[p.utterance]?.attention.shape.heads ?? 1;
+    const stepHead = (head: IndexOrMean, step: number): IndexOrMean => {
+      const position = Math.min(Math.max((head === 'mean' ? heads : head) + step, 0), heads);
+      return position === heads ? 'mean' : position;
+    };
     const centre = [canvas.clientWidth / 2, canvas.clientHeight / 2] as const;
     const actions: Record<string, () => void> = {
       '+': () => viewer.zoomAt(1.25, ...centre),
@@ -357,8 +436,8 @@ function wireKeyboard(viewer: Viewer, params: () => ViewerParams, apply: Apply):
       ArrowDown: () => viewer.panBy(0, -40),
       '[': () => void apply({ layer: p.layer - 1 }),
       ']': () => void apply({ layer: p.layer + 1 }),
-      ',': () => void apply({ head: p.head - 1 }),
-      '.': () => void apply({ head: p.head + 1 }),
+      ',': () => void apply({ head: stepHead(p.head, -1) }),
+      '.': () => void apply({ head: stepHead(p.head, 1) }),
       s: () => void apply({ softmax: p.softmax === 'none' ? 'row' : 'none' }),
     };
     const action = actions[event.key];

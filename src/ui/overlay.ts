@@ -6,7 +6,8 @@
 import type { WordSelection } from '../data/frames.ts';
 import { layoutAxisLabels } from '../render/axisLabels.ts';
 import type { Cell, ViewInfo, Viewer } from './viewer.ts';
-import { LABEL_BAND } from './viewer.ts';
+import { cellTitle } from './exportView.ts';
+import { GRID_EDGE, GRID_TITLE, LABEL_BAND } from './layout.ts';
 
 /** Approximate label extent in pixels: 7 px per character at the 12 px font, plus padding. */
 const labelSpan = (text: string) => text.length * 7 + 6;
@@ -17,7 +18,34 @@ export function renderOverlay(root: HTMLElement, viewer: Viewer, info: ViewInfo 
   const cells = info.cells;
   if (cells.length === 1 && cells[0].segmentLabels) renderSegmentAxes(root, viewer, cells[0], cells[0].segmentLabels);
   else if (cells.length === 1) renderAxes(root, viewer, cells[0], info);
-  else for (const cell of cells) root.append(makeText(cell.title, cell.rect.x, cell.rect.y - 15, 'cell-title'));
+  else renderGrid(root, viewer, cells);
+}
+
+/**
+ * A grid: each map's title (with its own colour range when each map has one), and the words along the grid's top
+ * and left edges, over the first row's columns and the first column's rows (every map of a grid shares its frames).
+ */
+function renderGrid(root: HTMLElement, viewer: Viewer, cells: readonly Cell[]): void {
+  for (const cell of cells) root.append(makeText(cellTitle(cell.title, cell.range, viewer.params), cell.rect.x, cell.rect.y - 15, 'cell-title'));
+  const columns = viewer.gridColumns();
+  const first = cells[0];
+  const selection = first.selection;
+  if (!selection || first.segmentLabels || viewer.params.view === 'pair') return;
+  const ticks = selection.words.map((word) => ({ position: (word.startFrame + word.stopFrame + 1) / 2, label: word.label }));
+  for (const cell of cells.slice(0, columns)) {
+    const transform = viewer.mapToCanvas(cell);
+    const toX = (p: number) => transform[0] * (p - cell.frameOrigin) + transform[6];
+    for (const label of layoutAxisLabels(ticks, [], { toPx: toX, startPx: cell.rect.x, endPx: cell.rect.x + cell.rect.width, labelSpan })) {
+      root.append(makeText(label.text, label.px, first.rect.y - GRID_TITLE - GRID_EDGE + 4, 'word-label x grid-edge'));
+    }
+  }
+  for (const cell of cells.filter((_, i) => i % columns === 0)) {
+    const transform = viewer.mapToCanvas(cell);
+    const toY = (p: number) => transform[4] * (p - cell.frameOrigin) + transform[7];
+    for (const label of layoutAxisLabels(ticks, [], { toPx: toY, startPx: cell.rect.y, endPx: cell.rect.y + cell.rect.height, labelSpan: () => 14 })) {
+      root.append(makeText(label.text, cell.rect.x - 4, label.px, 'word-label y grid-edge'));
+    }
+  }
 }
 
 function renderAxes(root: HTMLElement, viewer: Viewer, cell: Cell, info: ViewInfo): void {

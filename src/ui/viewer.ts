@@ -11,63 +11,42 @@
  */
 import { mat3 } from 'gl-matrix';
 import type { WordSelection } from '../data/frames.ts';
-import { selectWords } from '../data/frames.ts';
-import type { AttentionEngine, AttentionMapRequest, ComputedMap, ComputedStats, Crop, MapRequest } from '../engine.ts';
+import type { AttentionEngine, ComputedMap, ComputedStats, ReadStats } from '../engine.ts';
 import { MAP_STATS_MIN_WORD, percentileFromHistogram } from '../engine.ts';
 import type { ShaderSources } from '../gpu/pipeline.ts';
 import { createStorageBufferFrom } from '../gpu/buffers.ts';
-import type { BoundaryDrawable } from '../render/boundaries.ts';
-import { BoundaryPass } from '../render/boundaries.ts';
+import type { BoundaryDrawable, BoundaryStyle } from '../render/boundaries.ts';
+import { BoundaryPass, DEFAULT_BOUNDARY_STYLE } from '../render/boundaries.ts';
 import type { ColormapName } from '../render/colormaps.ts';
 import type { HeatmapDrawable } from '../render/heatmap.ts';
 import { HeatmapPass } from '../render/heatmap.ts';
 import { renderToPixels } from '../render/offscreen.ts';
 import { panBy, zoomAbout } from '../render/view.ts';
-import { STRIPS_LEFT, STRIPS_TOP } from './audioStrips.ts';
+import type { ColorbarSpec } from './colorbar.ts';
+import type { Rect } from './layout.ts';
+import type { PlannedCell } from './viewPlan.ts';
+import { boundaryPositions, planView, segmentEdges, tensorId } from './viewPlan.ts';
+import { COLORBAR_BAND, GRID_EDGE, GRID_GAP, GRID_TITLE, LABEL_MARGIN } from './layout.ts';
 import type { LoadedUtterance } from './loadFiles.ts';
 import type { ViewerParams } from './params.ts';
 
 /** Fields whose change needs new maps; the others only change how the same maps look. */
 const STRUCTURAL: (keyof ViewerParams)[] = [
-  'utterance', 'wordStart', 'wordEnd', 'fullMap', 'layer', 'head', 'softmax', 'view',
-  'poolUnit', 'poolStat', 'compareLayer', 'compareHead', 'compareUtterance', 'scale', 'clipLow', 'clipHigh', 'rolloutScope',
+  'utterance', 'wordStart', 'wordEnd', 'full', 'layer', 'head', 'softmax', 'view',
+  'poolUnit', 'poolStat', 'compareLayer', 'compareHead', 'compareUtterance', 'scale', 'clipLow', 'clipHigh', 'rolloutCrop', 'colorRange',
 ];
 
-/** Width of the band of axis labels (phones, boundaries, words) on the top and left, as STEVE places them. */
-export const LABEL_BAND = 96;
-/** Pixel margins of the single-map view: audio strips outside, then the labels, then the map. */
-export const LABEL_MARGIN = { left: STRIPS_LEFT + LABEL_BAND, top: STRIPS_TOP + LABEL_BAND, right: 16, bottom: 16 };
-const GRID_GAP = 6;
-const GRID_TITLE = 16;
 
-export interface Rect {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
-
-/** One map on screen. */
-export interface Cell {
-  readonly title: string;
-  /** The word selection behind its crop, and the first frame of its rows and columns. */
-  readonly selection?: WordSelection;
-  readonly frameOrigin: number;
-  /** Labels of a pooled map's rows and columns (one per segment); its axes are segments, not frames. */
-  readonly segmentLabels?: readonly string[];
-  readonly layer: number;
-  /** -1 for the head mean. */
-  readonly head: number;
-  readonly request: MapRequest;
+/** One map on screen: a planned cell with its place, its computed map and its drawables. */
+export interface Cell extends PlannedCell {
   rect: Rect;
   rows: number;
   cols: number;
   map?: ComputedMap;
   stats?: ComputedStats;
-  /** A CPU range [low, high] that replaces the GPU min/max (differences: symmetric about 0). */
+  /** The values at the two ends of the colormap (see colorRanges), and the same on the GPU for the heatmap pass. */
+  range?: [number, number];
   rangeBuffer?: GPUBuffer;
-  /** Colour limits as fractions of [min, max] (percentile scaling). */
-  clip: [number, number];
   heatmap: HeatmapDrawable;
   boundaries: BoundaryDrawable;
 }
@@ -83,6 +62,8 @@ export interface ViewInfo {
   /** Colour range of the first cell, read back. */
   range: [number, number];
   cells: readonly Cell[];
+  /** What the colour bar says: one bar for a single map or a grid on one scale (the first map's with per-map ranges). */
+  colorbar: ColorbarSpec;
 }
 
 export interface ViewerCallbacks {
@@ -177,13 +158,31 @@ export class Viewer {
     this.#params = params;
     const structural = !previous || STRUCTURAL.some((key) => previous[key] !== params[key]);
     if (structural) {
-      if (previous && (previous.view !== params.view || previous.utterance !== params.utterance || previous.fullMap !== params.fullMap)) {
+      if (previous && (previous.view !== params.view || previous.utterance !== params.utterance || previous.full !== params.full)) {
         mat3.identity(this.#zoom);
       }
       await this.#recompute();
     } else {
       this.requestDraw();
     }
+  }
+
+  /** Maps per row of a grid: the heads of a layer for 'model', else about square. */
+  gridColumns(): number {
+    const count = this.#cells.length;
+    if (this.#params?.view === 'model') return this.#utterances[this.#params.utterance].attention.shape.heads;
+    return Math.max(1, Math.ceil(Math.sqrt(count)));
+  }
+
+  /** Where the colour bar goes (CSS pixels): right of the maps, as tall as the single map or the grid. */
+  colorbarRect(): Rect | undefined {
+    const cells = this.#cells;
+    if (cells.length === 0) return undefined;
+    const right = Math.max(...cells.map((cell) => cell.rect.x + cell.rect.width));
+    const top = Math.min(...cells.map((cell) => cell.rect.y));
+    const bottom = Math.max(...cells.map((cell) => cell.rect.y + cell.rect.height));
+    const height = Math.min(bottom - top, Math.max(160, this.canvas.clientHeight * 0.6));
+    return { x: right + 12, y: top, width: COLORBAR_BAND - 16, height: Math.max(60, height) };
   }
 
   /** Zooms by `factor` about a canvas point (CSS pixels), in every cell at once. */
@@ -284,7 +283,6 @@ export class Viewer {
           cols: map.cols,
           map,
           stats,
-          clip: [0, 1],
           heatmap: this.#heatmapPass.createDrawable(`Viewer.heatmap.${spec.title}`),
           boundaries: this.#boundaryPass.createDrawable(`Viewer.boundaries.${spec.title}`),
         });
@@ -299,8 +297,12 @@ export class Viewer {
       cells.forEach(releaseCell);
       return;
     }
-    const first = cells[0] ? await cells[0].stats!.read() : undefined;
-    for (const cell of cells) await this.#applyScale(cell, params);
+    const read = await Promise.all(cells.map((cell) => cell.stats!.read()));
+    const ranges = colorRanges(read, params);
+    cells.forEach((cell, i) => {
+      cell.range = ranges[i];
+      cell.rangeBuffer = createStorageBufferFrom(this.#engine.device, `Viewer.range.${cell.title}`, new Float32Array(ranges[i]));
+    });
     // A newer recompute may have started during those reads: only the newest may show its maps.
     if (generation !== this.#generation) {
       cells.forEach(releaseCell);
@@ -309,37 +311,33 @@ export class Viewer {
     this.#releaseCells();
     this.#cells = cells;
     for (const cell of cells) {
-      const boundaries = cell.selection && !cell.segmentLabels ? boundaryPositions(cell.selection, cell.frameOrigin) : { phones: [], words: [] };
+      const boundaries = cell.segmentLabels
+        ? segmentEdges(cell.segmentLabels.length)
+        : cell.selection
+          ? boundaryPositions(cell.selection, cell.frameOrigin)
+          : { phones: [], words: [] };
       cell.boundaries.setLines(boundaries.phones, boundaries.words);
     }
+    const [low, high] = ranges[0] ?? [NaN, NaN];
     this.#info = {
       utterance,
       selection: plan.selection,
       frameOrigin: plan.frameOrigin,
       rows: cells[0]?.rows ?? 0,
       cols: cells[0]?.cols ?? 0,
-      range: first ? [first.min, first.max] : [NaN, NaN],
+      range: [low, high],
       cells,
+      colorbar: {
+        colormap: colormapOf(params),
+        low,
+        high,
+        log: params.scale === 'log' && params.view !== 'difference' && low > 0,
+        clip: params.scale === 'percentile' && params.view !== 'difference' ? [params.clipLow, params.clipHigh] : undefined,
+        label: colorbarLabel(params, utterance),
+      },
     };
     this.layout();
     this.#callbacks.onView?.(this.#info);
-  }
-
-  /** Percentile clipping and the symmetric range of differences need the stats on the CPU once per map. */
-  async #applyScale(cell: Cell, params: ViewerParams): Promise<void> {
-    if (params.view === 'difference') {
-      const stats = await cell.stats!.read();
-      const bound = Math.max(Math.abs(stats.min), Math.abs(stats.max)) || 1;
-      cell.rangeBuffer = createStorageBufferFrom(this.#engine.device, `Viewer.range.${cell.title}`, new Float32Array([-bound, bound]));
-    } else if (params.scale === 'percentile') {
-      const stats = await cell.stats!.read();
-      const span = stats.max - stats.min;
-      if (span > 0) {
-        const low = percentileFromHistogram(stats.histogram, stats.min, stats.max, params.clipLow / 100);
-        const high = percentileFromHistogram(stats.histogram, stats.min, stats.max, params.clipHigh / 100);
-        cell.clip = [(low - stats.min) / span, (high - stats.min) / span];
-      }
-    }
   }
 
   #releaseCells(): void {
@@ -361,13 +359,16 @@ export class Viewer {
       const size = Math.max(10, Math.min(width - LABEL_MARGIN.left - LABEL_MARGIN.right, height - LABEL_MARGIN.top - LABEL_MARGIN.bottom));
       cells[0].rect = { x: LABEL_MARGIN.left, y: LABEL_MARGIN.top, width: size, height: size };
     } else if (cells.length > 1) {
-      const columns = this.#params.view === 'model' ? this.#utterances[this.#params.utterance].attention.shape.heads : Math.ceil(Math.sqrt(cells.length));
+      const columns = this.gridColumns();
       const rows = Math.ceil(cells.length / columns);
-      const size = Math.max(4, Math.min((width - GRID_GAP) / columns - GRID_GAP, (height - GRID_GAP) / rows - GRID_GAP - GRID_TITLE));
+      // Word labels along the grid's top and left edges; the colour bar right of it.
+      const left = GRID_GAP + GRID_EDGE;
+      const top = GRID_GAP + GRID_EDGE;
+      const size = Math.max(4, Math.min((width - left - COLORBAR_BAND) / columns - GRID_GAP, (height - top) / rows - GRID_GAP - GRID_TITLE));
       cells.forEach((cell, i) => {
         const column = i % columns;
         const row = Math.floor(i / columns);
-        cell.rect = { x: GRID_GAP + column * (size + GRID_GAP), y: GRID_GAP + GRID_TITLE + row * (size + GRID_GAP + GRID_TITLE), width: size, height: size };
+        cell.rect = { x: left + column * (size + GRID_GAP), y: top + GRID_TITLE + row * (size + GRID_GAP + GRID_TITLE), width: size, height: size };
       });
     }
     this.requestDraw();
@@ -389,7 +390,7 @@ export class Viewer {
     this.#callbacks.onDrawStart?.();
     const device = this.#engine.device;
     const dpr = this.canvas.width / Math.max(1, this.canvas.clientWidth);
-    const colormap: ColormapName = params.view === 'difference' ? 'diverging' : params.colormap;
+    const colormap = colormapOf(params);
     const encoder = device.createCommandEncoder({ label: 'Viewer.frame' });
     const pass = encoder.beginRenderPass({
       label: 'Viewer.frame.pass',
@@ -414,12 +415,12 @@ export class Viewer {
         viewport,
         mapToViewport: toViewport,
         colormap,
-        scale: params.scale === 'log' ? 'log' : 'linear',
+        scale: this.#info?.colorbar.log ? 'log' : 'linear',
         smooth: params.smooth,
-        clip: cell.clip,
+        clip: [0, 1],
       });
       cell.heatmap.draw(pass);
-      cell.boundaries.update(viewport, toViewport, { cols: cell.cols, rows: cell.rows });
+      cell.boundaries.update(viewport, toViewport, { cols: cell.cols, rows: cell.rows }, colormap === 'diverging' ? DIVERGING_BOUNDARY_STYLE : DEFAULT_BOUNDARY_STYLE);
       cell.boundaries.draw(pass);
     }
     pass.end();
@@ -449,10 +450,10 @@ export class Viewer {
         rangeWord: cell.rangeBuffer ? 0 : MAP_STATS_MIN_WORD,
         viewport: { x: 0, y: 0, width: size, height: size },
         mapToViewport: toFigure,
-        colormap: this.#params.view === 'difference' ? 'diverging' : this.#params.colormap,
-        scale: this.#params.scale === 'log' ? 'log' : 'linear',
+        colormap: colormapOf(this.#params),
+        scale: this.#info?.colorbar.log ? 'log' : 'linear',
         smooth: this.#params.smooth,
-        clip: cell.clip,
+        clip: [0, 1],
       });
       return await renderToPixels(device, size, size, (pass) => drawable.draw(pass));
     } finally {
@@ -467,9 +468,6 @@ export class Viewer {
   }
 }
 
-export function tensorId(utteranceIndex: number): string {
-  return `u${utteranceIndex}`;
-}
 
 function releaseCell(cell: Cell): void {
   cell.map?.destroy();
@@ -492,145 +490,71 @@ function clampRect(rect: Rect, width: number, height: number): Rect | undefined 
   return right > x && bottom > y ? { x, y, width: right - x, height: bottom - y } : undefined;
 }
 
-/** Boundary line positions relative to the map's first frame. */
-export function boundaryPositions(selection: WordSelection, frameOrigin: number): { phones: number[]; words: number[] } {
-  return {
-    phones: selection.phoneBoundaries.map((p) => p - frameOrigin),
-    words: selection.wordBoundaries.map((p) => p - frameOrigin),
+/** On a diverging map white means 0, so white word lines would vanish where nothing changes: they are dark there. */
+export const DIVERGING_BOUNDARY_STYLE: BoundaryStyle = { ...DEFAULT_BOUNDARY_STYLE, wordColor: [0.1, 0.1, 0.1, 0.85] };
+
+/** The colormap a view is drawn with: differences always diverging (white at 0). */
+export function colormapOf(params: ViewerParams): ColormapName {
+  return params.view === 'difference' ? 'diverging' : params.colormap;
+}
+
+/** The quantity the colours stand for, with the scale when it is not linear (the colour bar's label). */
+export function colorbarLabel(params: ViewerParams, utterance: LoadedUtterance): string {
+  const quantity =
+    params.view === 'difference'
+      ? 'difference'
+      : params.view === 'rollout'
+        ? 'rollout'
+        : params.softmax !== 'none'
+          ? 'attention (softmax)'
+          : utterance.softmaxed || utterance.synthetic
+            ? 'attention (as stored)'
+            : 'raw score';
+  const pooled = params.view === 'pooled' ? `, ${params.poolStat} per ${params.poolUnit === 'phones' ? 'phone' : 'word'} pair` : '';
+  const scale = params.view === 'difference' ? '' : params.scale === 'log' ? ', log scale' : params.scale === 'percentile' ? ', clipped' : '';
+  return quantity + pooled + scale;
+}
+
+/**
+ * The values at the two ends of the colormap for each map: its min and max, or its percentiles (scale
+ * 'percentile'), symmetric about 0 for differences, and one range for all maps of a grid unless per-map ranges are
+ * asked for. A log scale keeps [min, max]: the heatmap pass floors values at max x 1e-6, and so does the bar.
+ */
+export function colorRanges(stats: readonly ReadStats[], params: Pick<ViewerParams, 'view' | 'scale' | 'clipLow' | 'clipHigh' | 'colorRange'>): [number, number][] {
+  const percentile = params.scale === 'percentile' && params.view !== 'difference';
+  const one = (group: readonly ReadStats[]): [number, number] => {
+    const min = Math.min(...group.map((s) => s.min).filter(Number.isFinite));
+    const max = Math.max(...group.map((s) => s.max).filter(Number.isFinite));
+    if (!Number.isFinite(min) || !Number.isFinite(max)) return [0, 1];
+    if (params.view === 'difference') {
+      const bound = Math.max(Math.abs(min), Math.abs(max)) || 1;
+      return [-bound, bound];
+    }
+    if (percentile && max > min) {
+      const histogram = mergedHistogram(group, min, max);
+      return [percentileFromHistogram(histogram, min, max, params.clipLow / 100), percentileFromHistogram(histogram, min, max, params.clipHigh / 100)];
+    }
+    if (params.scale === 'log') return [Math.max(min, max * 1e-6), max];
+    return [min, max];
   };
+  if (params.colorRange === 'per-map' || stats.length <= 1) return stats.map((s) => one([s]));
+  const shared = one(stats);
+  return stats.map(() => shared);
 }
 
-/** What to compute for a view: the cells' requests, and the word selection behind the crop. */
-export interface ViewPlan {
-  cells: {
-    title: string;
-    layer: number;
-    head: number;
-    request: MapRequest;
-    selection?: WordSelection;
-    frameOrigin: number;
-    segmentLabels?: readonly string[];
-  }[];
-  selection?: WordSelection;
-  frameOrigin: number;
-}
-
-/** The word selection and crop of an utterance for params' word range (clamped to its words). */
-function cropOf(params: ViewerParams, utterance: LoadedUtterance): { selection?: WordSelection; crop?: Crop; frameOrigin: number } {
-  const { shape } = utterance.attention;
-  const frames = Math.min(shape.rows, shape.cols);
-  const alignment = utterance.alignment;
-  const spf = utterance.spf?.samplesPerFrame;
-  let selection: WordSelection | undefined;
-  if (alignment && spf && alignment.words.length > 0) {
-    const last = alignment.words.length - 1;
-    selection = selectWords(alignment, spf, Math.min(params.wordStart, last), Math.min(Math.max(params.wordEnd, params.wordStart), last));
-  }
-  if (params.fullMap || !selection) return { selection, frameOrigin: 0 };
-  const start = Math.min(selection.crop.startFrame, frames - 1);
-  const end = Math.min(selection.crop.stopFrame + 1, frames);
-  return { selection, crop: { rowStart: start, rowEnd: end, colStart: start, colEnd: end }, frameOrigin: start };
-}
-
-/** Pure: the requests a view needs. Exported for tests. */
-export function planView(params: ViewerParams, utterance: LoadedUtterance, all: readonly LoadedUtterance[]): ViewPlan {
-  const { shape } = utterance.attention;
-  const frames = Math.min(shape.rows, shape.cols);
-  const { selection, crop, frameOrigin } = cropOf(params, utterance);
-  const id = tensorId(params.utterance);
-  const attention = (layer: number, head: number, tensor = id, region = crop): AttentionMapRequest => ({
-    kind: 'attention',
-    tensorId: tensor,
-    layer,
-    head: head < 0 ? 'mean' : head,
-    softmax: params.softmax,
-    crop: region,
-  });
-  const cells: ViewPlan['cells'] = [];
-  const push = (title: string, layer: number, head: number, request: MapRequest) => cells.push({ title, layer, head, request, selection, frameOrigin });
-  const headName = (head: number) => (head < 0 ? 'mean' : `H${head}`);
-  const otherIndex = params.compareUtterance >= 0 && params.compareUtterance < all.length ? params.compareUtterance : params.utterance;
-  switch (params.view) {
-    case 'heads':
-      for (let head = 0; head < shape.heads; head++) push(`L${params.layer} H${head}`, params.layer, head, attention(params.layer, head));
-      push(`L${params.layer} mean`, params.layer, -1, attention(params.layer, -1));
-      break;
-    case 'model':
-      for (let layer = 0; layer < shape.layers; layer++) {
-        for (let head = 0; head < shape.heads; head++) push(`L${layer} H${head}`, layer, head, attention(layer, head));
-      }
-      break;
-    case 'pair': {
-      // Two utterances side by side at the same layer and head, each cropped to the same word indices of its own words.
-      push(`${utterance.name} L${params.layer} ${headName(params.head)}`, params.layer, params.head, attention(params.layer, params.head));
-      const otherUtterance = all[otherIndex === params.utterance ? (params.utterance + 1) % all.length : otherIndex];
-      const index = all.indexOf(otherUtterance);
-      const other = cropOf(params, otherUtterance);
-      const otherShape = otherUtterance.attention.shape;
-      const layer = Math.min(params.layer, otherShape.layers - 1);
-      const head = Math.min(params.head, otherShape.heads - 1);
-      cells.push({
-        title: `${otherUtterance.name} L${layer} ${headName(head)}`,
-        layer,
-        head,
-        request: attention(layer, head, tensorId(index), other.crop),
-        selection: other.selection,
-        frameOrigin: other.frameOrigin,
-      });
-      break;
+/** The maps' histograms (each between its own min and max) counted again into 256 bins between min and max of all. */
+function mergedHistogram(stats: readonly ReadStats[], min: number, max: number): Float64Array {
+  const bins = 256;
+  const merged = new Float64Array(bins);
+  for (const s of stats) {
+    const histogram = s.histogram;
+    if (!histogram || !(s.max >= s.min)) continue;
+    const width = (s.max - s.min) / histogram.length;
+    for (let bin = 0; bin < histogram.length; bin++) {
+      if (!histogram[bin]) continue;
+      const centre = s.min + (bin + 0.5) * width;
+      merged[Math.min(bins - 1, Math.max(0, Math.floor(((centre - min) / (max - min)) * bins)))] += histogram[bin];
     }
-    case 'pooled': {
-      // The phone-level view of the STEVE paper: each (query segment, key segment) block reduced to its mean or max.
-      const size = crop ? crop.rowEnd - crop.rowStart : frames;
-      const segments = (params.poolUnit === 'phones' ? selection?.phones : selection?.words) ?? [];
-      const ranges = segments
-        .map((segment) => ({
-          label: segment.label,
-          start: Math.min(Math.max(segment.startFrame - frameOrigin, 0), size),
-          end: Math.min(Math.max(segment.stopFrame - frameOrigin, 0), size),
-        }))
-        .filter((range) => range.end > range.start);
-      if (ranges.length === 0) {
-        push(`L${params.layer} ${headName(params.head)}`, params.layer, params.head, attention(params.layer, params.head));
-        break;
-      }
-      cells.push({
-        title: `L${params.layer} ${headName(params.head)} pooled onto ${params.poolUnit} (${params.poolStat})`,
-        layer: params.layer,
-        head: params.head,
-        request: {
-          kind: 'segmentPool',
-          source: attention(params.layer, params.head),
-          rowSegments: ranges,
-          colSegments: ranges,
-          stat: params.poolStat,
-        },
-        frameOrigin: 0,
-        segmentLabels: ranges.map((range) => range.label),
-      });
-      break;
-    }
-    case 'rollout':
-      push(`rollout of layers 0..${shape.layers - 1}${params.rolloutScope === 'crop' ? ' (within the crop)' : ''}`, shape.layers - 1, -1, {
-        kind: 'rollout',
-        tensorId: id,
-        heads: 'mean',
-        // Rollout needs probabilities: raw scores get STEVE's row softmax, a softmaxed tensor is used as stored.
-        softmax: params.softmax === 'none' ? 'none' : params.rolloutScope === 'crop' ? params.softmax : 'row',
-        crop,
-        cropMode: params.rolloutScope === 'crop' && crop ? 'within' : 'after',
-      });
-      break;
-    case 'difference':
-      push(
-        `L${params.layer} ${headName(params.head)} - L${params.compareLayer} ${headName(params.compareHead)}`,
-        params.layer,
-        params.head,
-        { kind: 'difference', minuend: attention(params.layer, params.head), subtrahend: attention(params.compareLayer, params.compareHead, tensorId(otherIndex)) },
-      );
-      break;
-    default:
-      push(`L${params.layer} ${headName(params.head)}`, params.layer, params.head, attention(params.layer, params.head));
   }
-  return { cells, selection, frameOrigin };
+  return merged;
 }
