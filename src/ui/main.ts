@@ -41,6 +41,8 @@ export interface ViewerHandle {
   viewCommand(): string[];
   /** Shows the view those options describe (throws ViewError for options the viewer cannot show). */
   setView(args: readonly string[]): Promise<void>;
+  /** Drops the maps being computed and goes back to the view on screen; false when nothing was being computed. */
+  cancel(): boolean;
   loadFiles(files: File[]): Promise<string[]>;
   exportSvg(): Promise<string>;
   /** The PNG export as a data URL. */
@@ -84,6 +86,8 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
   const overlay = element('overlay');
   const colorbar = element<HTMLCanvasElement>('colorbar');
   const viewTitleElement = element('view-title');
+  const stage = element('stage');
+  const cancelButton = element<HTMLButtonElement>('cancel');
   /** The colour bar sits right of the maps, as tall as they are; redrawn when they move (resize) or change. */
   const placeColorbar = () => {
     const rect = viewer.colorbarRect();
@@ -117,6 +121,12 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
       const unit = info.cells[0]?.segmentLabels ? params.poolUnit : 'frames';
       status.textContent = `${info.cells.length} map(s) of ${info.rows} x ${info.cols} ${unit} on ${engine.adapterDescription}`;
       void showHeadStats(info);
+    },
+    onProgress: (progress) => {
+      // The maps on screen belong to the previous view until the new ones arrive: dimmed, and marked so.
+      stage.classList.toggle('stale', progress !== undefined);
+      cancelButton.hidden = progress === undefined;
+      if (progress) status.textContent = `computing ${progress.total > 1 ? `map ${progress.done + 1} of ${progress.total} (${progress.title})` : progress.title}... the maps shown are the previous view's; Cancel or Esc stops`;
     },
     onDrawStart: () => frameMeter?.begin(),
     onDraw: () => {
@@ -200,7 +210,10 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
   let shownUtterance: LoadedUtterance | undefined;
   async function apply(next: Partial<ViewerParams>): Promise<void> {
     const utteranceChanged = next.utterance !== undefined && next.utterance !== params.utterance;
+    const leavingDifference = params.view === 'difference' && next.view !== undefined && next.view !== 'difference';
     params = clampParams({ ...params, ...next }, limitsOf(viewer.utterances));
+    // The diverging colormap was the difference's; the next view gets the default back unless it names its own.
+    if (leavingDifference && next.colormap === undefined && params.colormap === 'diverging') params = { ...params, colormap: DEFAULT_PARAMS.colormap };
     const utterance = viewer.utterances[params.utterance];
     if (utterance !== shownUtterance) {
       shownUtterance = utterance;
@@ -216,7 +229,19 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
     if (params.debug) renderDebug(debug, viewer.info, engine);
     pending = viewer.setParams(params);
     await pending;
+    placeColorbar();
   }
+  /** Back to the view on screen: the maps being computed are dropped. */
+  const cancel = () => {
+    const shown = viewer.cancel();
+    if (!shown) return false;
+    params = shown;
+    pane.show(params);
+    history.replaceState(null, '', paramsToHash(params, loadedNames(viewer.utterances)) || location.pathname + location.search);
+    status.textContent = 'cancelled: showing the previous view';
+    return true;
+  };
+  cancelButton.addEventListener('click', cancel);
 
   window.addEventListener('hashchange', () => {
     const linked = paramsFromHash(location.hash, params, loadedNames(viewer.utterances));
@@ -227,12 +252,14 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
   const setView = async (args: readonly string[]) => {
     await apply(paramsFromSpec(parseViewArgs(args), params, loadedNames(viewer.utterances)));
   };
-  window.addEventListener('resize', () => {
+  // The stage changes size with the window, and when the title above it takes another line: the maps, the overlay
+  // and the colour bar are placed again each time, or the canvas would be stretched under labels placed for the old size.
+  new ResizeObserver(() => {
     viewer.layout();
     placeColorbar();
-  });
+  }).observe(canvas);
   wireMouse(viewer, hover, strips, apply);
-  wireKeyboard(viewer, () => params, apply);
+  wireKeyboard(viewer, () => params, apply, cancel);
   /** Keeps what is loaded, adds the new utterances and shows the first of them. */
   const addUtterances = async (utterances: LoadedUtterance[]) => {
     viewer.setUtterances(withDistinctNames([...viewer.utterances, ...utterances]));
@@ -248,6 +275,7 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
     setParams: apply,
     viewCommand: viewArgs,
     setView,
+    cancel: () => cancel(),
     loadFiles: (files) => addFiles(files, addUtterances),
     exportSvg: () => exportViewSvg(viewer),
     exportPng: async () => {
@@ -406,7 +434,7 @@ function wireMouse(viewer: Viewer, hover: HTMLElement, strips: AudioStrips, appl
   }
 }
 
-function wireKeyboard(viewer: Viewer, params: () => ViewerParams, apply: Apply): void {
+function wireKeyboard(viewer: Viewer, params: () => ViewerParams, apply: Apply, cancel: () => boolean): void {
   window.addEventListener('keydown', (event) => {
     const target = event.target as HTMLElement;
     // Enter (after Tweakpane has taken the typed value) or Escape leaves a text field or list, so the keys below
@@ -439,6 +467,7 @@ function wireKeyboard(viewer: Viewer, params: () => ViewerParams, apply: Apply):
       ',': () => void apply({ head: stepHead(p.head, -1) }),
       '.': () => void apply({ head: stepHead(p.head, 1) }),
       s: () => void apply({ softmax: p.softmax === 'none' ? 'row' : 'none' }),
+      Escape: () => void cancel(),
     };
     const action = actions[event.key];
     if (action) {

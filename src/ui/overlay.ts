@@ -42,7 +42,7 @@ function renderGrid(root: HTMLElement, viewer: Viewer, cells: readonly Cell[]): 
   for (const cell of cells.filter((_, i) => i % columns === 0)) {
     const transform = viewer.mapToCanvas(cell);
     const toY = (p: number) => transform[4] * (p - cell.frameOrigin) + transform[7];
-    for (const label of layoutAxisLabels(ticks, [], { toPx: toY, startPx: cell.rect.y, endPx: cell.rect.y + cell.rect.height, labelSpan: () => 14 })) {
+    for (const label of layoutAxisLabels(ticks, [], { toPx: toY, startPx: cell.rect.y, endPx: cell.rect.y + cell.rect.height, labelSpan })) {
       root.append(makeText(label.text, cell.rect.x - 4, label.px, 'word-label y grid-edge'));
     }
   }

@@ -192,6 +192,8 @@ export function paramsFromHash(hash: string, current: ViewerParams, loaded: Load
     args.push(`--${key}`);
     if (value !== '') args.push(value);
   }
+  // No view options at all (a bare page): the view is left as it is, not widened to every word.
+  if (args.length === 0) return { params: base };
   try {
     return { params: paramsFromSpec(parseViewArgs(args), base, loaded) };
   } catch (error) {

@@ -30,6 +30,9 @@ import { COLORBAR_BAND, GRID_EDGE, GRID_GAP, GRID_TITLE, LABEL_MARGIN } from './
 import type { LoadedUtterance } from './loadFiles.ts';
 import type { ViewerParams } from './params.ts';
 
+/** How long new maps may take before progress is reported and the maps on screen are marked stale. */
+const PROGRESS_AFTER_MS = 400;
+
 /** Fields whose change needs new maps; the others only change how the same maps look. */
 const STRUCTURAL: (keyof ViewerParams)[] = [
   'utterance', 'wordStart', 'wordEnd', 'full', 'layer', 'head', 'softmax', 'view',
@@ -69,6 +72,11 @@ export interface ViewInfo {
 export interface ViewerCallbacks {
   /** After every recompute (new maps). */
   onView?: (info: ViewInfo) => void;
+  /**
+   * While new maps take long (more than PROGRESS_AFTER_MS): how many of them are done; undefined when they are
+   * shown, fail or are cancelled. The maps on screen meanwhile are those of the previous view.
+   */
+  onProgress?: (progress: { done: number; total: number; title: string } | undefined) => void;
   /** Before and after every draw (zoom, pan, looks): the frame-time graph measures between them. */
   onDrawStart?: () => void;
   onDraw?: () => void;
@@ -90,6 +98,10 @@ export class Viewer {
   /** Zoom and pan, in unit coordinates of a cell, shared by all cells. */
   #zoom = mat3.create();
   #generation = 0;
+  /** The params of the maps on screen (params may be ahead of them while new maps are computed). */
+  #shown?: ViewerParams;
+  /** Whether maps for params are being computed (the ones on screen are then stale). */
+  #computing = false;
   #drawPending = false;
   #callbacks: ViewerCallbacks;
   /** An rgba8unorm heatmap pipeline for exports (the canvas' format may be bgra8unorm). */
@@ -161,8 +173,12 @@ export class Viewer {
       if (previous && (previous.view !== params.view || previous.utterance !== params.utterance || previous.full !== params.full)) {
         mat3.identity(this.#zoom);
       }
+      this.#computing = true;
       await this.#recompute();
     } else {
+      // Only the looks changed: the maps on screen are redrawn, and the colour bar follows the colormap.
+      if (!this.#computing) this.#shown = params;
+      if (this.#info) this.#info.colorbar = { ...this.#info.colorbar, colormap: colormapOf(this.#shown ?? params) };
       this.requestDraw();
     }
   }
@@ -183,6 +199,20 @@ export class Viewer {
     const bottom = Math.max(...cells.map((cell) => cell.rect.y + cell.rect.height));
     const height = Math.min(bottom - top, Math.max(160, this.canvas.clientHeight * 0.6));
     return { x: right + 12, y: top, width: COLORBAR_BAND - 16, height: Math.max(60, height) };
+  }
+
+  /**
+   * Stops waiting for the maps being computed (the GPU finishes what it was given; the result is dropped) and goes
+   * back to the params of the maps on screen, which it returns; undefined when nothing was being computed.
+   */
+  cancel(): ViewerParams | undefined {
+    if (!this.#computing || !this.#shown) return undefined;
+    this.#computing = false;
+    this.#generation++;
+    this.#params = this.#shown;
+    this.#callbacks.onProgress?.(undefined);
+    this.requestDraw();
+    return this.#shown;
   }
 
   /** Zooms by `factor` about a canvas point (CSS pixels), in every cell at once. */
@@ -272,6 +302,12 @@ export class Viewer {
     if (!utterance) return;
     const plan = planView(params, utterance, this.#utterances);
     const cells: Cell[] = [];
+    // Progress is reported once the work has run for a moment, so that quick views do not flicker.
+    const started = performance.now();
+    const progress = (done: number) => {
+      if (generation === this.#generation && performance.now() - started > PROGRESS_AFTER_MS) this.#callbacks.onProgress?.({ done, total: plan.cells.length, title: plan.cells[done]?.title ?? '' });
+    };
+    const timer = setTimeout(() => progress(cells.length), PROGRESS_AFTER_MS + 1);
     try {
       for (const spec of plan.cells) {
         const map = await this.#engine.computeMap(spec.request);
@@ -286,12 +322,20 @@ export class Viewer {
           heatmap: this.#heatmapPass.createDrawable(`Viewer.heatmap.${spec.title}`),
           boundaries: this.#boundaryPass.createDrawable(`Viewer.boundaries.${spec.title}`),
         });
+        await this.#engine.device.queue.onSubmittedWorkDone();
         if (generation !== this.#generation) break;
+        progress(cells.length);
       }
     } catch (error) {
       cells.forEach(releaseCell);
-      if (generation === this.#generation) this.#callbacks.onError?.((error as Error).message);
+      if (generation === this.#generation) {
+        this.#computing = false;
+        this.#callbacks.onProgress?.(undefined);
+        this.#callbacks.onError?.((error as Error).message);
+      }
       return;
+    } finally {
+      clearTimeout(timer);
     }
     if (generation !== this.#generation) {
       cells.forEach(releaseCell);
@@ -310,6 +354,9 @@ export class Viewer {
     }
     this.#releaseCells();
     this.#cells = cells;
+    this.#shown = params;
+    this.#computing = false;
+    this.#callbacks.onProgress?.(undefined);
     for (const cell of cells) {
       const boundaries = cell.segmentLabels
         ? segmentEdges(cell.segmentLabels.length)
@@ -390,7 +437,8 @@ export class Viewer {
     this.#callbacks.onDrawStart?.();
     const device = this.#engine.device;
     const dpr = this.canvas.width / Math.max(1, this.canvas.clientWidth);
-    const colormap = colormapOf(params);
+    // The maps on screen are those of #shown: a difference stays diverging until the next view replaces it.
+    const colormap = colormapOf({ ...params, view: (this.#shown ?? params).view });
     const encoder = device.createCommandEncoder({ label: 'Viewer.frame' });
     const pass = encoder.beginRenderPass({
       label: 'Viewer.frame.pass',
@@ -450,7 +498,7 @@ export class Viewer {
         rangeWord: cell.rangeBuffer ? 0 : MAP_STATS_MIN_WORD,
         viewport: { x: 0, y: 0, width: size, height: size },
         mapToViewport: toFigure,
-        colormap: colormapOf(this.#params),
+        colormap: colormapOf({ ...this.#params, view: (this.#shown ?? this.#params).view }),
         scale: this.#info?.colorbar.log ? 'log' : 'linear',
         smooth: this.#params.smooth,
         clip: [0, 1],
