@@ -1,4 +1,4 @@
-"""Writes src/render/colormapTables.ts: 256-entry RGB tables of matplotlib's colormaps, as hex strings.
+"""Writes src/view/colormapTables.ts: 256-entry RGB tables of matplotlib's colormaps, as hex strings.
 
 Run with Debian's python3-matplotlib: /usr/bin/python3 scripts/make_colormaps.py
 viridis, magma, inferno, plasma and cividis are matplotlib's listed colormaps (CC0, by Stéfan van der Walt,
@@ -22,6 +22,6 @@ for ours, theirs in NAMES.items():
     lines.append(f"  {ours}: '{rgb.tobytes().hex()}',")
 lines.append("} as const;")
 lines.append("")
-out = Path(__file__).resolve().parents[1] / "src" / "render" / "colormapTables.ts"
+out = Path(__file__).resolve().parents[1] / "src" / "view" / "colormapTables.ts"
 out.write_text("\n".join(lines))
 print("wrote", out)

@@ -1,7 +1,8 @@
 /**
  * Rendering: frame times of the heatmap and boundary passes while zooming and panning, for the three views the issue
- * names (one full-resolution map, the 48-head grid of Whisper base, the 640-head model view of large-v3), drawn the
- * way src/ui/viewer.ts draws them (same passes, same layout rules, one uniform write per cell per frame).
+ * names (one full-resolution map, the 48-head grid of Whisper base, the 640-head model view of large-v3), drawn
+ * through src/render/mapScene.ts as the viewer and `steve render` draw (same scene, one uniform write per cell per
+ * frame), with the viewer's layout rules.
  *
  * A frame is timed from the first uniform write to onSubmittedWorkDone: what it costs before the next frame could
  * start. The target is an offscreen texture in Node and the page's canvas in the browser (FrameTarget).
@@ -10,11 +11,8 @@
 import { mat3 } from 'gl-matrix';
 import { createStorageBufferFrom } from '../../src/gpu/buffers.ts';
 import type { ShaderSources } from '../../src/gpu/pipeline.ts';
-import type { BoundaryDrawable } from '../../src/render/boundaries.ts';
-import { BoundaryPass } from '../../src/render/boundaries.ts';
-import type { HeatmapDrawable } from '../../src/render/heatmap.ts';
-import { HeatmapPass } from '../../src/render/heatmap.ts';
-import { panBy, zoomAbout } from '../../src/render/view.ts';
+import type { Rect, SceneCell } from '../../src/render/mapScene.ts';
+import { MapScene } from '../../src/render/mapScene.ts';
 import { GpuTimer } from './gpuTimer.ts';
 import { softmaxLoop } from './cpuPeers.ts';
 import { summarize, type Summary } from './stats.ts';
@@ -43,13 +41,7 @@ export function createOffscreenTarget(device: GPUDevice, width: number, height: 
   return { kind: 'offscreen texture', width, height, format: 'rgba8unorm', nextView: () => view, destroy: () => texture.destroy() };
 }
 
-/** A rectangle in target pixels. */
-export interface Rect {
-  readonly x: number;
-  readonly y: number;
-  readonly width: number;
-  readonly height: number;
-}
+export type { Rect };
 
 // The viewer's single-map margins (src/ui/viewer.ts LABEL_MARGIN: audio strips, then 96 px of labels) and grid
 // spacing, copied rather than imported so that Node does not load the viewer's DOM code.
@@ -75,7 +67,7 @@ export function layoutGrid(count: number, columns: number, width: number, height
   }));
 }
 
-/** One map on screen: its f32 values, the buffer holding its colour range, and where it goes. */
+/** One map on screen: its f32 values and the buffer holding its colour range. */
 export interface SceneMap {
   readonly values: GPUBuffer;
   readonly rows: number;
@@ -92,63 +84,66 @@ export interface FrameTime {
 }
 
 /**
- * Cells drawn like the viewer's: a heatmap and a boundary drawable each, a shared zoom in unit coordinates of a cell,
- * the heatmap uniforms rewritten every frame.
+ * The benchmark's scene: src/render/mapScene.ts's MapScene (what the viewer and `steve render` draw through), with a
+ * shared zoom in unit coordinates of a cell and every cell's uniforms rewritten every frame, timed per frame.
  */
 export class BenchScene {
-  readonly #device: GPUDevice;
-  readonly #heatmapPass: HeatmapPass;
-  readonly #boundaryPass: BoundaryPass;
-  #cells: { map: SceneMap; rect: Rect; heatmap: HeatmapDrawable; boundaries: BoundaryDrawable }[] = [];
-  /** Zoom and pan in unit coordinates of a cell, shared by all cells (Viewer.#zoom). */
-  zoom = mat3.create();
-  smooth = false;
+  readonly #scene: MapScene;
 
-  private constructor(device: GPUDevice, heatmapPass: HeatmapPass, boundaryPass: BoundaryPass) {
-    this.#device = device;
-    this.#heatmapPass = heatmapPass;
-    this.#boundaryPass = boundaryPass;
+  private constructor(scene: MapScene) {
+    this.#scene = scene;
   }
 
   /** Compiles the passes for a target format. */
   static async create(device: GPUDevice, shaders: ShaderSources, format: GPUTextureFormat): Promise<BenchScene> {
-    const [heatmap, boundaries] = await Promise.all([HeatmapPass.create(device, shaders, format), BoundaryPass.create(device, shaders, format)]);
-    return new BenchScene(device, heatmap, boundaries);
+    return new BenchScene(await MapScene.create(device, shaders, format));
   }
 
-  /** Replaces the cells (their drawables; the maps stay the caller's). Lines: positions in frames of each map. */
+  /** Zoom and pan in unit coordinates of a cell, shared by all cells. */
+  get zoom(): mat3 {
+    return this.#scene.zoom;
+  }
+
+  set zoom(zoom: mat3) {
+    this.#scene.zoom = zoom;
+  }
+
+  get smooth(): boolean {
+    return this.#scene.look.smooth;
+  }
+
+  set smooth(smooth: boolean) {
+    this.#scene.look = { ...this.#scene.look, smooth };
+  }
+
+  /** Replaces the cells (their drawables; the maps stay the caller's). Lines: cell edges of each map. */
   setCells(maps: readonly SceneMap[], rects: readonly Rect[], lines: { phones: number[]; words: number[] } = { phones: [], words: [] }): void {
-    this.#releaseCells();
-    this.#cells = maps.map((map, index) => {
-      const heatmap = this.#heatmapPass.createDrawable(`RenderBench.heatmap${index}`);
-      const boundaries = this.#boundaryPass.createDrawable(`RenderBench.boundaries${index}`);
-      boundaries.setLines(lines.phones, lines.words);
-      return { map, rect: rects[index], heatmap, boundaries };
-    });
+    this.#scene.setCells(maps.map((map, index) => sceneCell(map, rects[index], lines)));
   }
 
   /** Changes one cell's map (a control change), keeping its drawables. */
   replaceMap(index: number, map: SceneMap): void {
-    this.#cells[index].map = map;
+    const cell = this.#scene.cellAt(index);
+    this.#scene.replaceCell(index, { ...sceneCell(map, cell.rect), lines: undefined });
   }
 
   get cellCount(): number {
-    return this.#cells.length;
+    return this.#scene.cellCount;
   }
 
   /** Rect of cell `index` (for zoom anchors). */
   rectOf(index: number): Rect {
-    return this.#cells[index].rect;
+    return this.#scene.cellAt(index).rect;
   }
 
-  /** Zooms about a point given in unit coordinates of a cell ([0,1]^2), as Viewer.zoomAt does. */
+  /** Zooms about a point given in unit coordinates of a cell ([0,1]^2), as the viewer's wheel zoom does. */
   zoomAt(factor: number, unitX: number, unitY: number): void {
-    this.zoom = zoomAbout(this.zoom, factor, [unitX, unitY]);
+    this.#scene.zoomAt(factor, unitX, unitY);
   }
 
-  /** Pans by a fraction of a cell, as Viewer.panBy does with a drag of (dx, dy) pixels over the first cell. */
+  /** Pans by a fraction of a cell, as a drag over the first cell does. */
   panBy(unitDx: number, unitDy: number): void {
-    this.zoom = panBy(this.zoom, unitDx, unitDy);
+    this.#scene.panBy(unitDx, unitDy);
   }
 
   /** Records, submits and waits for one frame. */
@@ -158,57 +153,23 @@ export class BenchScene {
         label: 'RenderBench.frame',
         colorAttachments: [{ view: target.nextView(), loadOp: 'clear', storeOp: 'store', clearValue: { r: 0, g: 0, b: 0, a: 0 } }],
       });
-      for (const cell of this.#cells) {
-        const viewport = clampRect(cell.rect, target.width, target.height);
-        if (!viewport) continue;
-        // map frames -> viewport pixels: the viewer's mapToCanvas, moved to the viewport's corner.
-        const toViewport = mat3.create();
-        mat3.translate(toViewport, toViewport, [cell.rect.x - viewport.x, cell.rect.y - viewport.y]);
-        mat3.scale(toViewport, toViewport, [cell.rect.width, cell.rect.height]);
-        mat3.multiply(toViewport, toViewport, this.zoom);
-        mat3.scale(toViewport, toViewport, [1 / cell.map.cols, 1 / cell.map.rows]);
-        cell.heatmap.update({
-          values: cell.map.values,
-          cols: cell.map.cols,
-          rows: cell.map.rows,
-          valueRange: cell.map.range,
-          rangeWord: cell.map.rangeWord,
-          viewport,
-          mapToViewport: toViewport,
-          colormap: 'viridis',
-          scale: 'linear',
-          smooth: this.smooth,
-          clip: [0, 1],
-        });
-        cell.heatmap.draw(pass);
-        cell.boundaries.update(viewport, toViewport, { cols: cell.map.cols, rows: cell.map.rows });
-        cell.boundaries.draw(pass);
-      }
+      this.#scene.encode(pass, target.width, target.height);
       pass.end();
     }, 'RenderBench.frameEncoder');
   }
 
   destroy(): void {
-    this.#releaseCells();
-    this.#heatmapPass.destroy();
-  }
-
-  #releaseCells(): void {
-    for (const cell of this.#cells) {
-      cell.heatmap.destroy();
-      cell.boundaries.destroy();
-    }
-    this.#cells = [];
+    this.#scene.destroy();
   }
 }
 
-/** Viewports and scissor rectangles must lie inside the render target. */
-function clampRect(rect: Rect, width: number, height: number): Rect | undefined {
-  const x = Math.max(0, Math.floor(rect.x));
-  const y = Math.max(0, Math.floor(rect.y));
-  const right = Math.min(width, Math.ceil(rect.x + rect.width));
-  const bottom = Math.min(height, Math.ceil(rect.y + rect.height));
-  return right > x && bottom > y ? { x, y, width: right - x, height: bottom - y } : undefined;
+function sceneCell(map: SceneMap, rect: Rect, lines?: { phones: number[]; words: number[] }): SceneCell {
+  return {
+    map: { values: map.values, rows: map.rows, cols: map.cols },
+    rect,
+    range: { buffer: map.range, word: map.rangeWord, log: false },
+    lines: lines && { phoneBoundaries: lines.phones, wordBoundaries: lines.words },
+  };
 }
 
 /**

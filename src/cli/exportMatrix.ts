@@ -7,7 +7,7 @@ import type { FrameSegment } from '../data/frames.ts';
 import { encodeNpy } from '../data/npyWriter.ts';
 import type { Utterance } from '../data/utterance.ts';
 import type { LayerSelector, HeadSelector } from '../engine.ts';
-import type { ViewPlan } from './viewPlan.ts';
+import type { ViewPlan } from '../view/plan.ts';
 import type { ViewSpec } from '../view/spec.ts';
 
 /** The maps of a view read back: values of each cell, row-major, all rows x cols. */

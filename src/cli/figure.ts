@@ -1,129 +1,128 @@
 /**
- * The figure of a planned view as SVG: each computed map colour-mapped by the viewer's own heatmap render pass
- * (offscreen, read back, embedded as PNG), then one map with axes, phone and word labels, boundary lines, colour
- * bar and title (src/render/figureSvg.ts, as the viewer's figure export), or a grid of maps
- * (src/render/gridSvg.ts).
+ * The figure of a planned view as SVG: the maps' colour scale from their statistics (src/view/colorScale.ts: one
+ * scale for the whole view by default, or one per map), each map drawn offscreen through the viewer's MapScene
+ * (src/render/mapScene.ts) and embedded as PNG, then one map with axes, phone and word labels, boundary lines on
+ * cell edges, colour bar and title (src/figure/figureSvg.ts, as the viewer's figure export), or a grid of maps
+ * (src/figure/gridSvg.ts).
  */
 import type { AttentionEngine, ComputedMap } from '../engine.ts';
-import { MAP_STATS_MIN_WORD, percentileFromHistogram } from '../engine.ts';
-import { createStorageBufferFrom } from '../gpu/buffers.ts';
-import type { ColormapName } from '../render/colormaps.ts';
-import { makeColormapLut } from '../render/colormaps.ts';
-import type { FigureAxes } from '../render/figureAxes.ts';
-import { frameFigureAxes, segmentFigureAxes } from '../render/figureAxes.ts';
-import { makeFigureSvg } from '../render/figureSvg.ts';
-import { formatValue } from '../render/formatValue.ts';
-import { makeGridSvg } from '../render/gridSvg.ts';
+import type { ShaderSources } from '../gpu/pipeline.ts';
+import { figureAxesOf, wordLabelSpan } from '../figure/figureAxes.ts';
+import { makeFigureSvg } from '../figure/figureSvg.ts';
+import { makeGridSvg } from '../figure/gridSvg.ts';
 import type { HeatmapPass } from '../render/heatmap.ts';
+import { MapScene, boundaryStyleFor, createRangeBuffer } from '../render/mapScene.ts';
 import { renderToPixels } from '../render/offscreen.ts';
-import { makeMapToViewport } from '../render/view.ts';
 import { encodeRgbaPng, pngDataUrl } from '../node/png.ts';
-import type { ViewPlan } from './viewPlan.ts';
+import { layoutAxisLabels } from '../view/axisLabels.ts';
+import type { ColorScale, MapValueStats } from '../view/colorScale.ts';
+import { makeColorScale } from '../view/colorScale.ts';
+import { makeColormapLut } from '../view/colormaps.ts';
+import { formatValue } from '../view/formatValue.ts';
+import type { ViewPlan } from '../view/plan.ts';
 
-/** How maps look: the viewer's colormap, scale and smoothing, and the figure's size. */
+/** The figure's size; how the maps look (colormap, scale, smoothing) is the plan's spec. */
 export interface FigureLook {
-  readonly colormap: ColormapName;
-  readonly scale: 'linear' | 'log' | 'percentile';
-  /** Percentiles (0..100) that the colour scale spans with scale 'percentile'. */
-  readonly clip: readonly [number, number];
-  readonly smooth: boolean;
   /** Side of the map (one map) or of each map (grids), in SVG pixels. */
   readonly size: number;
   /** Raster pixels per SVG pixel: the PNG's scale, so the map is never resampled on the way. */
   readonly rasterScale: number;
 }
 
-/** A map drawn: its raster and the values its colour scale spans. */
-interface DrawnMap {
-  readonly href: string;
-  readonly low: number;
-  readonly high: number;
+/** What draws the rasters: the engine's device, and the passes (an rgba8unorm heatmap pass may be shared). */
+export interface FigureDrawing {
+  readonly engine: AttentionEngine;
+  readonly shaders: ShaderSources;
+  readonly heatmap: HeatmapPass;
 }
 
 /** The figure of `plan` with its computed `maps` (one per plan cell, in order). */
-export async function makeViewFigureSvg(engine: AttentionEngine, heatmap: HeatmapPass, plan: ViewPlan, maps: readonly ComputedMap[], look: FigureLook): Promise<string> {
+export async function makeViewFigureSvg(drawing: FigureDrawing, plan: ViewPlan, maps: readonly ComputedMap[], look: FigureLook): Promise<string> {
   const rasterSize = Math.max(1, Math.round(look.size * look.rasterScale));
-  const drawn: DrawnMap[] = [];
-  for (const map of maps) drawn.push(await drawMap(engine, heatmap, map, plan.diverging, look, rasterSize));
-  const scaleNote = look.scale === 'log' ? ', log scale' : look.scale === 'percentile' ? `, ${look.clip[0]}-${look.clip[1]} percentile` : '';
-  const lut = makeColormapLut(plan.diverging ? 'diverging' : look.colormap);
+  const stats = await readMapStats(drawing.engine, maps, plan.range.scale === 'percentile');
+  const shared = makeColorScale(plan.range, stats);
+  const scales = plan.range.shared ? maps.map(() => shared) : stats.map((one) => makeColorScale(plan.range, [one]));
+  const hrefs = await drawRasters(drawing, plan, maps, scales, rasterSize);
+  const lut = makeColormapLut(plan.colorbar.colormap);
+  const note = shared.note ? `, ${shared.note}` : '';
+  const darkLines = plan.colorbar.colormap === 'diverging';
   if (maps.length > 1) {
-    const axes = figureAxes(plan, maps[0], look.size);
+    const axes = figureAxesOf(plan.marks, look.size);
+    const wordLabels = layoutAxisLabels(plan.marks.wordLabels, [], {
+      toPx: (position) => (position * look.size) / Math.max(1, plan.marks.cells),
+      startPx: 0,
+      endPx: look.size,
+      labelSpan: (text) => wordLabelSpan(text) * 0.7,
+    }).map((label) => ({ text: label.text, px: label.px }));
     return makeGridSvg({
       title: plan.title,
       subtitle: plan.subtitle,
-      cells: plan.cells.map((cell, i) => ({ title: cell.title, rasterHref: drawn[i].href })),
+      // Per-map scaling states each map's range in its title, since no one bar can.
+      cells: plan.cells.map((cell, i) => ({
+        title: plan.range.shared ? cell.title : `${cell.title} (${formatValue(scales[i].low)}–${formatValue(scales[i].high)})`,
+        rasterHref: hrefs[i],
+      })),
       columns: plan.columns,
       cellSize: look.size,
       wordBoundaries: axes.wordBoundaries,
-      colorbar: { lut, low: 'min', high: 'max', label: plan.colorbarLabel + scaleNote },
+      wordLabels,
+      darkLines,
+      colorbar: plan.range.shared
+        ? { lut, low: shared.lowLabel, high: shared.highLabel, ticks: shared.ticks, label: plan.colorbar.label + note }
+        : { lut, low: 'min', high: 'max', label: `${plan.colorbar.label}${note}, each map its own range` },
     });
   }
-  const axes = figureAxes(plan, maps[0], look.size);
+  const axes = figureAxesOf(plan.marks, look.size);
   return makeFigureSvg({
     title: plan.title,
     subtitle: plan.subtitle,
     mapSize: look.size,
-    rasterHref: drawn[0].href,
+    rasterHref: hrefs[0],
     columnLabels: axes.labels,
     rowLabels: axes.labels,
     phoneBoundaries: axes.phoneBoundaries,
     wordBoundaries: axes.wordBoundaries,
-    colorbar: { lut, low: formatValue(drawn[0].low), high: formatValue(drawn[0].high), label: plan.colorbarLabel + scaleNote },
+    darkLines,
+    colorbar: { lut, low: shared.lowLabel, high: shared.highLabel, ticks: shared.ticks, label: plan.colorbar.label + note },
   });
 }
 
-/** Labels and boundaries of the plan's maps (all of one size) drawn at `size` pixels. */
-function figureAxes(plan: ViewPlan, map: ComputedMap, size: number): FigureAxes {
-  const { selection, axes } = plan;
-  if (!selection) return { labels: [], phoneBoundaries: [], wordBoundaries: [] };
-  if (axes.kind === 'segments') return segmentFigureAxes(axes.segments, axes.unit, selection.words, size);
-  const pixelsPerFrame = size / (map.cols * axes.framesPerCell);
-  return frameFigureAxes(selection, (position) => (position - plan.crop.colStart) * pixelsPerFrame, size);
+/** Min, max (and with `histograms`, 256-bin histograms) of each map, read back. */
+async function readMapStats(engine: AttentionEngine, maps: readonly ComputedMap[], histograms: boolean): Promise<MapValueStats[]> {
+  const all: MapValueStats[] = [];
+  for (const map of maps) {
+    const stats = await engine.computeStats(map, { bins: histograms ? 256 : 0 });
+    try {
+      const read = await stats.read();
+      all.push({ min: read.min, max: read.max, histogram: read.histogram });
+    } finally {
+      stats.destroy();
+    }
+  }
+  return all;
 }
 
-/** Colour-maps one map offscreen as the viewer draws it, and returns it as a PNG data URL with its colour range. */
-async function drawMap(engine: AttentionEngine, heatmap: HeatmapPass, map: ComputedMap, diverging: boolean, look: FigureLook, rasterSize: number): Promise<DrawnMap> {
-  const percentile = look.scale === 'percentile' && !diverging;
-  const stats = await engine.computeStats(map, { bins: percentile ? 256 : 0 });
-  const drawable = heatmap.createDrawable('steve.figure.heatmap');
-  let symmetric: GPUBuffer | undefined;
+/** Each map drawn through MapScene into a rasterSize square (the lines are the SVG's), as PNG data URLs. */
+async function drawRasters(drawing: FigureDrawing, plan: ViewPlan, maps: readonly ComputedMap[], scales: readonly ColorScale[], rasterSize: number): Promise<string[]> {
+  const device = drawing.engine.device;
+  const scene = await MapScene.create(device, drawing.shaders, 'rgba8unorm', drawing.heatmap);
+  scene.look = { colormap: plan.colorbar.colormap, smooth: plan.spec.smooth, boundaryStyle: boundaryStyleFor(plan.colorbar.colormap) };
+  const ranges = new Map<ColorScale, GPUBuffer>();
   try {
-    const read = await stats.read();
-    let low = read.min;
-    let high = read.max;
-    let clip: [number, number] = [0, 1];
-    if (diverging) {
-      // Differences are symmetric about 0, so white means "no change" whatever the range.
-      const bound = Math.max(Math.abs(read.min), Math.abs(read.max)) || 1;
-      [low, high] = [-bound, bound];
-      symmetric = createStorageBufferFrom(engine.device, 'steve.figure.range', new Float32Array([low, high]));
-    } else if (percentile && read.max > read.min) {
-      low = percentileFromHistogram(read.histogram, read.min, read.max, look.clip[0] / 100);
-      high = percentileFromHistogram(read.histogram, read.min, read.max, look.clip[1] / 100);
-      clip = [(low - read.min) / (read.max - read.min), (high - read.min) / (read.max - read.min)];
-    } else if (look.scale === 'log') {
-      // The heatmap shader clamps values below max x 1e-6 to the bottom colour.
-      low = Math.max(low, high * 1e-6);
+    const hrefs: string[] = [];
+    for (let i = 0; i < maps.length; i++) {
+      const scale = scales[i];
+      let range = ranges.get(scale);
+      if (!range) ranges.set(scale, (range = createRangeBuffer(device, scale, 'steve.figure.range')));
+      scene.setCells([
+        { map: { values: maps[i].buffer, rows: maps[i].rows, cols: maps[i].cols }, rect: { x: 0, y: 0, width: rasterSize, height: rasterSize }, range: { buffer: range, word: 0, log: scale.log } },
+      ]);
+      const pixels = await renderToPixels(device, rasterSize, rasterSize, (pass) => scene.encode(pass, rasterSize, rasterSize));
+      hrefs.push(pngDataUrl(encodeRgbaPng(pixels, rasterSize, rasterSize)));
     }
-    drawable.update({
-      values: map.buffer,
-      cols: map.cols,
-      rows: map.rows,
-      valueRange: symmetric ?? stats.stats,
-      rangeWord: symmetric ? 0 : MAP_STATS_MIN_WORD,
-      viewport: { x: 0, y: 0, width: rasterSize, height: rasterSize },
-      mapToViewport: makeMapToViewport({ x: 0, y: 0, width: map.cols, height: map.rows }, rasterSize, rasterSize),
-      colormap: diverging ? 'diverging' : look.colormap,
-      scale: look.scale === 'log' && !diverging ? 'log' : 'linear',
-      smooth: look.smooth,
-      clip,
-    });
-    const pixels = await renderToPixels(engine.device, rasterSize, rasterSize, (pass) => drawable.draw(pass));
-    return { href: pngDataUrl(encodeRgbaPng(pixels, rasterSize, rasterSize)), low, high };
+    return hrefs;
   } finally {
-    drawable.destroy();
-    stats.destroy();
-    symmetric?.destroy();
+    scene.destroy();
+    for (const buffer of ranges.values()) buffer.destroy();
   }
 }

@@ -52,16 +52,12 @@ export function addRenderCommand(program: Command, outcome: { exitCode: number }
         async (output) => {
           const grid = output.plan.cells.length > 1;
           const png = output.format === 'png';
-          const { colormap, scale, clip, smooth } = output.spec;
           const look = {
-            colormap,
-            scale,
-            clip,
-            smooth,
             size: options.size ?? (grid ? DEFAULT_GRID_CELL_SIZE : DEFAULT_MAP_SIZE),
             rasterScale: png && options.dpi ? options.dpi / CSS_DPI : 1,
           };
-          const svg = await makeViewFigureSvg(output.node.engine, await output.node.heatmap(), output.plan, output.maps, look);
+          const drawing = { engine: output.node.engine, shaders: output.node.shaders, heatmap: await output.node.heatmap() };
+          const svg = await makeViewFigureSvg(drawing, output.plan, output.maps, look);
           await writeFile(output.path, png ? svgToPng(svg, { scale: look.rasterScale, dpi: options.dpi }) : svg);
         },
         (format) => {

@@ -3,14 +3,12 @@
  * the viewer's controls and STEVE's plot_attentions arguments), and the run over the call's utterances: load each,
  * plan its view, compute its maps on the engine, hand them to the command's writer, free them.
  */
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, stat } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
 import type { Command } from 'commander';
-import type { AttentionShape } from '../data/tensor.ts';
-import { openAttention } from '../data/openAttention.ts';
 import type { Utterance } from '../data/utterance.ts';
 import type { ComputedMap } from '../engine.ts';
-import { makeFileSource } from '../node/fileSource.ts';
+import type { LoadedUtterance, UtteranceFiles } from '../node/loadUtterance.ts';
 import { loadUtterance } from '../node/loadUtterance.ts';
 import type { NodeEngine } from '../node/nodeEngine.ts';
 import { createNodeEngine } from '../node/nodeEngine.ts';
@@ -21,8 +19,9 @@ import { expandInputs } from './inputs.ts';
 import { collect, parsePositiveNumber } from './optionParsers.ts';
 import type { OutputRequest } from './outputPath.ts';
 import { outputPathFor } from './outputPath.ts';
-import type { ViewPlan } from './viewPlan.ts';
-import { planView } from './viewPlan.ts';
+import type { PlanTensors, ViewPlan } from '../view/plan.ts';
+import { planView } from '../view/plan.ts';
+import { ViewError } from '../view/spec.ts';
 import type { ViewOptionValues, ViewSpec } from './viewSpec.ts';
 import { addViewSpecOptions, parseViewSpec } from './viewSpec.ts';
 
@@ -85,22 +84,21 @@ export async function runViewCommand(
   // -o problems are the same for every utterance: say so once, before the GPU starts.
   check?.(outputPathFor(request, items[0].name).format);
   const node = await startEngine();
-  let closeCompare = async () => {};
+  let other: LoadedUtterance | undefined;
   try {
-    let compare: { tensorId: string; fileName: string; shape: AttentionShape } | undefined;
+    let compare: PlanTensors['compare'];
     if (spec.compare?.attention) {
-      const source = await makeFileSource(spec.compare.attention);
-      closeCompare = () => source.close();
-      const attention = await openAttention(source);
-      node.engine.addTensor('compare', attention);
-      compare = { tensorId: 'compare', fileName: attention.fileName, shape: attention.shape };
+      const { phoneTier, wordTier, textTier, tgExt, spf } = options;
+      other = await loadUtterance(await compareFiles(spec.compare.attention, { alignments, phoneTier, wordTier, textTier, tgExt, spf }));
+      node.engine.addTensor('compare', other.attention);
+      compare = { tensorId: 'compare', utterance: other };
     }
     const result = await runBatch(items, async (item, say) => {
       const utterance = await loadUtterance(item.files);
       const maps: ComputedMap[] = [];
       try {
         node.engine.addTensor('utterance', utterance.attention);
-        const plan = planView(spec, utterance, { tensorId: 'utterance', compare });
+        const plan = planOrExplain(spec, utterance, { tensorId: 'utterance', compare });
         for (const cell of plan.cells) maps.push(await node.engine.computeMap(cell.request));
         const { path, format } = outputPathFor(request, item.name);
         await mkdir(dirname(path), { recursive: true });
@@ -115,8 +113,28 @@ export async function runViewCommand(
     return result.failed > 0 ? 1 : 0;
   } finally {
     node.destroy();
-    await closeCompare();
+    await other?.close();
   }
+}
+
+/** The plan, or the spec's sentence about why it does not fit this utterance as a CliError. */
+function planOrExplain(spec: ViewSpec, utterance: LoadedUtterance, tensors: PlanTensors): ViewPlan {
+  try {
+    return planView(spec, utterance, tensors);
+  } catch (error) {
+    if (error instanceof ViewError) throw new CliError(error.message);
+    throw error;
+  }
+}
+
+/**
+ * How to read the other utterance of a difference or pair: its tensor, read as the call's utterances are, with the
+ * WAV of the same stem beside it (for its audio and alignment) when there is one.
+ */
+async function compareFiles(attention: string, reading: Omit<UtteranceFiles, 'attention' | 'wav'>): Promise<UtteranceFiles> {
+  const wav = join(dirname(attention), `${basename(attention, extname(attention))}.wav`);
+  const found = (await stat(wav).catch(() => undefined))?.isFile() ?? false;
+  return found ? { ...reading, attention, wav } : { ...reading, attention };
 }
 
 async function startEngine(): Promise<NodeEngine> {

@@ -170,6 +170,36 @@ export function selectWords(
 }
 
 /**
+ * The view of every frame (the viewer's "all frames", the CLI's --full): frames 0 ..= frameCount - 1 labelled with
+ * the whole alignment, leading and trailing silences included (they are phones, though inside no word), rather
+ * than with the words a word range last selected. The same structure as selectWords, so renderers need not care.
+ */
+export function selectAllFrames(alignment: Alignment, samplesPerFrame: number, frameCount: number, roundUp = false): WordSelection {
+  const allWords = toFrameSegments(alignment.words, samplesPerFrame, roundUp);
+  const allPhones = toFrameSegments(alignment.phones, samplesPerFrame, roundUp);
+  const stopFrame = Math.max(0, frameCount - 1);
+  const inside = (segment: FrameSegment) => segment.startFrame >= 0 && segment.stopFrame <= frameCount && segment.stopFrame > segment.startFrame;
+  const { majorTicks, minorTicks, phoneBoundaries } = makePhoneTicks(allPhones, 0, frameCount);
+  const words = allWords.filter(inside);
+  const wordBoundaries = [...new Set(words.flatMap((word) => [word.startFrame, word.stopFrame]))].sort((a, b) => a - b);
+  return {
+    samplesPerFrame,
+    roundUp,
+    firstWord: 0,
+    lastWord: allWords.length - 1,
+    crop: { startFrame: 0, stopFrame, frameCount },
+    words,
+    phones: allPhones.filter(inside),
+    majorTicks,
+    minorTicks,
+    phoneBoundaries: [...new Set(phoneBoundaries.concat(allPhones.filter(inside).flatMap((p) => [p.startFrame, p.stopFrame])))]
+      .filter((p) => p > 0 && p < frameCount)
+      .sort((a, b) => a - b),
+    wordBoundaries,
+  };
+}
+
+/**
  * STEVE's major_minor_calculator over all phones of the utterance for the crop [startFrame, stopFrame].
  *
  * Deviations from STEVE's Python, each where its figure would otherwise show an accident:

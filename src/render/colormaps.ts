@@ -1,33 +1,12 @@
 /**
- * Colormaps as 256-entry lookup tables (HiGlass's choice: a table, not a colour function, for speed), uploaded as a
- * 256 x 1 texture the heatmap shader samples.
+ * The colormap on the GPU: the view's 256-entry table (src/view/colormaps.ts) as a 256 x 1 texture the heatmap
+ * shader samples. The names and tables are re-exported for the code that imported them from here.
  */
 import type { ColormapName } from '../view/spec.ts';
-import { COLORMAP_NAMES } from '../view/spec.ts';
-import { COLORMAP_TABLES } from './colormapTables.ts';
+import { COLORMAP_SIZE, makeColormapLut } from '../view/colormaps.ts';
 
-// The names belong to the view vocabulary (src/view/spec.ts); the tables to drawing.
-export { COLORMAP_NAMES, type ColormapName };
-
-export const COLORMAP_SIZE = 256;
-
-export function isColormapName(name: string): name is ColormapName {
-  return (COLORMAP_NAMES as readonly string[]).includes(name);
-}
-
-/** The colormap as 256 RGBA bytes (alpha 255), entry 0 for the lowest value. */
-export function makeColormapLut(name: ColormapName): Uint8Array<ArrayBuffer> {
-  const hex = COLORMAP_TABLES[name];
-  const lut = new Uint8Array(COLORMAP_SIZE * 4);
-  for (let i = 0; i < COLORMAP_SIZE; i++) {
-    for (let channel = 0; channel < 3; channel++) {
-      const at = (i * 3 + channel) * 2;
-      lut[i * 4 + channel] = parseInt(hex.slice(at, at + 2), 16);
-    }
-    lut[i * 4 + 3] = 255;
-  }
-  return lut;
-}
+export { COLORMAP_NAMES, type ColormapName } from '../view/spec.ts';
+export { COLORMAP_SIZE, isColormapName, makeColormapLut } from '../view/colormaps.ts';
 
 /** A 256 x 1 rgba8unorm texture holding the colormap. */
 export function createColormapTexture(device: GPUDevice, name: ColormapName): GPUTexture {

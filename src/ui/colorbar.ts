@@ -5,7 +5,7 @@
  */
 import type { ColormapName } from '../render/colormaps.ts';
 import { makeColormapLut } from '../render/colormaps.ts';
-import { formatValue } from '../render/formatValue.ts';
+import { formatValue } from '../view/formatValue.ts';
 
 /** What a colour bar states; the same for the bar on screen and the one in an exported figure. */
 export interface ColorbarSpec {

@@ -3,12 +3,12 @@
  * colour bar and title) or PNG (the maps' pixels with that SVG's vector layer drawn over them). One map or a grid
  * (heads, model, pair). The title is the one on screen (viewTitle).
  */
-import type { FigureLabel } from '../render/figureSvg.ts';
-import { FIGURE_MARGIN, figureSize, makeFigureSvg } from '../render/figureSvg.ts';
-import { GRID_MARGIN, gridSize, makeGridSvg } from '../render/gridSvg.ts';
+import type { FigureLabel } from '../figure/figureSvg.ts';
+import { FIGURE_MARGIN, figureSize, makeFigureSvg } from '../figure/figureSvg.ts';
+import { GRID_MARGIN, gridSize, makeGridSvg } from '../figure/gridSvg.ts';
 import { makeColormapLut } from '../render/colormaps.ts';
-import { layoutAxisLabels } from '../render/axisLabels.ts';
-import { formatValue } from '../render/formatValue.ts';
+import { layoutAxisLabels } from '../view/axisLabels.ts';
+import { formatValue } from '../view/formatValue.ts';
 import { colorbarTicks } from './colorbar.ts';
 import type { ViewerParams } from './params.ts';
 import type { ViewInfo, Viewer } from './viewer.ts';

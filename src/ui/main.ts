@@ -12,7 +12,7 @@ import { AudioStrips } from './audioStrips.ts';
 import { download, exportViewPng, exportViewSvg, viewTitle } from './exportView.ts';
 import { renderOverlay } from './overlay.ts';
 import { ViewerPane } from './pane.ts';
-import { formatValue } from '../render/formatValue.ts';
+import { formatValue } from '../view/formatValue.ts';
 import { drawColorbar } from './colorbar.ts';
 import { describeData, drawStatsTable, renderDebug, segmentAtFrame } from './panels.ts';
 import type { IndexOrMean } from '../view/spec.ts';

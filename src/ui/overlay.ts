@@ -4,7 +4,7 @@
  * Text stays sharp at any zoom because the browser draws it, not the GPU.
  */
 import type { WordSelection } from '../data/frames.ts';
-import { layoutAxisLabels } from '../render/axisLabels.ts';
+import { layoutAxisLabels } from '../view/axisLabels.ts';
 import type { Cell, ViewInfo, Viewer } from './viewer.ts';
 import { cellTitle } from './exportView.ts';
 import { GRID_EDGE, GRID_TITLE, LABEL_BAND } from './layout.ts';

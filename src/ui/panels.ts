@@ -2,7 +2,7 @@
  * The viewer's side panels: colour bar, hover readout and the debug panel (STEVE's debug=True printout).
  */
 import { makeColormapLut } from '../render/colormaps.ts';
-import { formatValue } from '../render/formatValue.ts';
+import { formatValue } from '../view/formatValue.ts';
 import type { ColormapName } from '../render/colormaps.ts';
 import type { AttentionEngine } from '../engine.ts';
 import type { LoadedUtterance } from './loadFiles.ts';

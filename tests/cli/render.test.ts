@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeColormapLut } from '../../src/render/colormaps.ts';
-import { FIGURE_MARGIN, figureSize } from '../../src/render/figureSvg.ts';
+import { FIGURE_MARGIN, figureSize } from '../../src/figure/figureSvg.ts';
 import { python, SOFTMAXED_F16, steve, TIMIT_WAV } from './steveProcess.ts';
 
 const VIEW = ['--attention', SOFTMAXED_F16, '--wav', TIMIT_WAV, '--words', '0:2'];
@@ -137,7 +137,8 @@ describe('steve render', () => {
     ]);
     expect(runs.map((run) => run.code)).toEqual([0, 0]);
     const svg = readFileSync(diff, 'utf8');
-    expect(svg).toContain('L0 H0 - L1 H0');
+    expect(svg).toContain('L0 H0 − L1 H0');
+    expect(svg).toContain('difference of raw score');
     const bar = svg.match(/<g class="colorbar">([\s\S]*?)<\/g>/)![1];
     const limits = [...bar.matchAll(/font-size="11">(-?[\d.e+-]+)<\/text>/g)].map((m) => Number(m[1]));
     expect(limits).toHaveLength(2);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { layoutAxisLabels } from '../../src/render/axisLabels.ts';
+import { layoutAxisLabels } from '../../src/view/axisLabels.ts';
 import { groupFiles } from '../../src/data/fileGroups.ts';
 
 describe(layoutAxisLabels.name, () => {

@@ -28,17 +28,31 @@ export interface FigureSpec {
   /** Boundary positions in map pixels. */
   readonly phoneBoundaries: readonly number[];
   readonly wordBoundaries: readonly number[];
-  readonly colorbar: {
-    /** 256 RGBA entries, lowest value first. */
-    readonly lut: Uint8Array;
-    readonly low: string;
-    readonly high: string;
-    readonly label: string;
-  };
+  readonly colorbar: FigureColorbar;
+  /** Dark lines for maps on the diverging colormap, whose white middle would hide STEVE's white word lines. */
+  readonly darkLines?: boolean;
+}
+
+/** A colour bar: its colours, end labels, ticks and the quantity it names. */
+export interface FigureColorbar {
+  /** 256 RGBA entries, lowest value first. */
+  readonly lut: Uint8Array;
+  readonly low: string;
+  readonly high: string;
+  readonly label: string;
+  /** Ticks between the ends: `at` 0 at the bottom colour, 1 at the top (src/view/colorScale.ts). */
+  readonly ticks?: readonly { readonly at: number; readonly label: string }[];
+}
+
+/** Stroke attributes of the boundary lines: STEVE's (phones thin and dark, words wider and white), or all dark. */
+export function boundaryStrokes(darkLines: boolean | undefined): { phone: string; word: string } {
+  return darkLines
+    ? { phone: 'stroke="#000" stroke-opacity="0.45" stroke-width="1"', word: 'stroke="#1a1a1a" stroke-opacity="0.9" stroke-width="2"' }
+    : { phone: 'stroke="#000" stroke-opacity="0.55" stroke-width="1"', word: 'stroke="#fff" stroke-opacity="0.9" stroke-width="2"' };
 }
 
 /** Space around the map for labels, title and colour bar, in figure pixels. */
-export const FIGURE_MARGIN = { left: 150, top: 190, right: 110, bottom: 24 };
+export const FIGURE_MARGIN = { left: 150, top: 190, right: 130, bottom: 24 };
 
 /** Text made safe inside SVG elements and attribute values. */
 export const escapeXml = (text: string) =>
@@ -69,18 +83,19 @@ export function makeFigureSvg(spec: FigureSpec): string {
       `<image x="${left}" y="${top}" width="${size}" height="${size}" preserveAspectRatio="none" style="image-rendering:pixelated" href="${spec.rasterHref}" xlink:href="${spec.rasterHref}"/>`,
     );
   }
-  // Boundary lines, as STEVE draws them: phones thin and dark, words wider and white.
+  // Boundary lines on cell edges, as STEVE styles them: phones thin and dark, words wider and white.
+  const strokes = boundaryStrokes(spec.darkLines);
   const line = (x1: number, y1: number, x2: number, y2: number, style: string) =>
     `<line x1="${x1.toFixed(2)}" y1="${y1.toFixed(2)}" x2="${x2.toFixed(2)}" y2="${y2.toFixed(2)}" ${style}/>`;
   parts.push('<g class="phone-boundaries">');
   for (const p of spec.phoneBoundaries) {
-    parts.push(line(left + p, top, left + p, top + size, 'stroke="#000" stroke-opacity="0.55" stroke-width="1"'));
-    parts.push(line(left, top + p, left + size, top + p, 'stroke="#000" stroke-opacity="0.55" stroke-width="1"'));
+    parts.push(line(left + p, top, left + p, top + size, strokes.phone));
+    parts.push(line(left, top + p, left + size, top + p, strokes.phone));
   }
   parts.push('</g><g class="word-boundaries">');
   for (const p of spec.wordBoundaries) {
-    parts.push(line(left + p, top, left + p, top + size, 'stroke="#fff" stroke-opacity="0.9" stroke-width="2"'));
-    parts.push(line(left, top + p, left + size, top + p, 'stroke="#fff" stroke-opacity="0.9" stroke-width="2"'));
+    parts.push(line(left + p, top, left + p, top + size, strokes.word));
+    parts.push(line(left, top + p, left + size, top + p, strokes.word));
   }
   parts.push(`</g><rect x="${left}" y="${top}" width="${size}" height="${size}" fill="none" stroke="#333" stroke-width="1"/>`);
   // Column labels above the map, written upwards as STEVE rotates them; row labels to the left.
@@ -116,8 +131,8 @@ export function makeFigureSvg(spec: FigureSpec): string {
   return parts.join('\n');
 }
 
-/** A vertical colour bar at (x, y): 64 bands of the colormap, high at the top, with its limits and label. */
-export function makeColorbar(colorbar: FigureSpec['colorbar'], x: number, y: number, height: number): string {
+/** A vertical colour bar at (x, y): 64 bands of the colormap, high at the top, with its limits, ticks and label. */
+export function makeColorbar(colorbar: FigureColorbar, x: number, y: number, height: number): string {
   const { lut, low, high, label } = colorbar;
   const bands = 64;
   const bandHeight = height / bands;
@@ -129,7 +144,14 @@ export function makeColorbar(colorbar: FigureSpec['colorbar'], x: number, y: num
   parts.push(`<rect x="${x}" y="${y}" width="16" height="${height}" fill="none" stroke="#333"/>`);
   parts.push(`<text x="${x + 20}" y="${y + 9}" font-size="11">${escapeXml(high)}</text>`);
   parts.push(`<text x="${x + 20}" y="${y + height}" font-size="11">${escapeXml(low)}</text>`);
-  parts.push(`<text transform="translate(${x + 62},${y + height / 2}) rotate(-90)" font-size="11" text-anchor="middle">${escapeXml(label)}</text>`);
+  // Inner ticks, where they keep clear of the end labels.
+  for (const tick of colorbar.ticks ?? []) {
+    const ty = y + (1 - tick.at) * height;
+    if (ty < y + 16 || ty > y + height - 14) continue;
+    parts.push(`<line class="colorbar-tick" x1="${x + 16}" y1="${ty.toFixed(2)}" x2="${x + 19}" y2="${ty.toFixed(2)}" stroke="#333"/>`);
+    parts.push(`<text x="${x + 20}" y="${(ty + 4).toFixed(2)}" font-size="10" fill="#333">${escapeXml(tick.label)}</text>`);
+  }
+  parts.push(`<text transform="translate(${x + 96},${y + height / 2}) rotate(-90)" font-size="11" text-anchor="middle">${escapeXml(label)}</text>`);
   parts.push('</g>');
   return parts.join('\n');
 }

@@ -1,9 +1,10 @@
 /**
  * A figure of many maps as SVG: the heads of a layer, or the whole model (layers x heads), each map an embedded
- * raster with its title and the word boundary lines, and one colour bar. Cells are too small for phone labels, so
- * the words go in the subtitle instead. Pure, like figureSvg.ts.
+ * raster with its title and the word boundary lines, the words along the grid's bottom and left edges, and one
+ * colour bar (one colour scale for every map, or per-map ranges stated in each map's title). Cells are too small
+ * for phone labels. Pure, like figureSvg.ts.
  */
-import { escapeXml, makeColorbar, type FigureSpec } from './figureSvg.ts';
+import { boundaryStrokes, escapeXml, makeColorbar, type FigureColorbar } from './figureSvg.ts';
 
 /** One map of the grid. */
 export interface GridCell {
@@ -24,11 +25,15 @@ export interface GridSpec {
   readonly cellSize: number;
   /** Word boundary positions in cell pixels, drawn on every cell. */
   readonly wordBoundaries: readonly number[];
-  readonly colorbar: FigureSpec['colorbar'];
+  /** Word labels (centre in cell pixels), under the bottom row and left of the first column. */
+  readonly wordLabels?: readonly { readonly text: string; readonly px: number }[];
+  readonly colorbar: FigureColorbar;
+  /** Dark lines for the diverging colormap (see figureSvg.ts). */
+  readonly darkLines?: boolean;
 }
 
-/** Space around and between the cells, in figure pixels. */
-export const GRID_MARGIN = { left: 16, top: 56, right: 110, bottom: 16, gap: 8, cellTitle: 16 };
+/** Space around and between the cells, in figure pixels; `words` is the band for the word labels on the edges. */
+export const GRID_MARGIN = { left: 16, top: 56, right: 130, bottom: 16, gap: 8, cellTitle: 16, words: 64 };
 
 /** Width of the cells side by side, without margins. */
 function cellsWidth(spec: Pick<GridSpec, 'columns' | 'cellSize'>): number {
@@ -36,14 +41,15 @@ function cellsWidth(spec: Pick<GridSpec, 'columns' | 'cellSize'>): number {
 }
 
 /** Grid figure width and height: wide enough for the cells and colour bar, and for the title of a narrow grid. */
-export function gridSize(spec: Pick<GridSpec, 'cells' | 'columns' | 'cellSize' | 'title' | 'subtitle'>): { width: number; height: number } {
+export function gridSize(spec: Pick<GridSpec, 'cells' | 'columns' | 'cellSize' | 'title' | 'subtitle' | 'wordLabels'>): { width: number; height: number } {
   const rows = Math.ceil(spec.cells.length / spec.columns);
   const m = GRID_MARGIN;
+  const band = spec.wordLabels?.length ? m.words : 0;
   // About 9 pixels per character of the bold 15-pixel title, 7 of the 12-pixel subtitle.
   const textWidth = Math.max(spec.title.length * 9, (spec.subtitle ?? '').length * 7) + 2 * m.left;
   return {
-    width: Math.ceil(Math.max(m.left + cellsWidth(spec) + m.right, textWidth)),
-    height: m.top + rows * (spec.cellSize + m.cellTitle + m.gap) - m.gap + m.bottom,
+    width: Math.ceil(Math.max(m.left + band + cellsWidth(spec) + m.right, textWidth)),
+    height: m.top + rows * (spec.cellSize + m.cellTitle + m.gap) - m.gap + band / 4 + m.bottom,
   };
 }
 
@@ -58,23 +64,38 @@ export function makeGridSvg(spec: GridSpec): string {
     `<text x="${width / 2}" y="22" font-size="15" text-anchor="middle" font-weight="bold">${escapeXml(spec.title)}</text>`,
   ];
   if (spec.subtitle) parts.push(`<text x="${width / 2}" y="40" font-size="12" text-anchor="middle" fill="#444">${escapeXml(spec.subtitle)}</text>`);
+  const band = spec.wordLabels?.length ? m.words : 0;
+  const rows = Math.ceil(spec.cells.length / spec.columns);
+  const strokes = boundaryStrokes(spec.darkLines);
   spec.cells.forEach((cell, i) => {
-    const x = m.left + (i % spec.columns) * (size + m.gap);
-    const y = m.top + Math.floor(i / spec.columns) * (size + m.cellTitle + m.gap) + m.cellTitle;
+    const column = i % spec.columns;
+    const row = Math.floor(i / spec.columns);
+    const x = m.left + band + column * (size + m.gap);
+    const y = m.top + row * (size + m.cellTitle + m.gap) + m.cellTitle;
     parts.push(`<g class="cell">`);
     parts.push(`<text x="${x + size / 2}" y="${y - 4}" font-size="11" text-anchor="middle">${escapeXml(cell.title)}</text>`);
     parts.push(
       `<image x="${x}" y="${y}" width="${size}" height="${size}" preserveAspectRatio="none" style="image-rendering:pixelated" href="${cell.rasterHref}" xlink:href="${cell.rasterHref}"/>`,
     );
     for (const p of spec.wordBoundaries) {
-      const style = 'stroke="#fff" stroke-opacity="0.8" stroke-width="1"';
+      const style = strokes.word.replace('stroke-width="2"', 'stroke-width="1"');
       parts.push(`<line x1="${(x + p).toFixed(2)}" y1="${y}" x2="${(x + p).toFixed(2)}" y2="${y + size}" ${style}/>`);
       parts.push(`<line x1="${x}" y1="${(y + p).toFixed(2)}" x2="${x + size}" y2="${(y + p).toFixed(2)}" ${style}/>`);
     }
     parts.push(`<rect x="${x}" y="${y}" width="${size}" height="${size}" fill="none" stroke="#333" stroke-width="1"/>`);
+    // Words on the grid's edges: under the last row's maps (columns) and left of the first column's (rows).
+    const lastInColumn = row === rows - 1 || i + spec.columns >= spec.cells.length;
+    for (const label of spec.wordLabels ?? []) {
+      if (lastInColumn) {
+        parts.push(`<text class="word-label" x="${(x + label.px).toFixed(2)}" y="${y + size + 11}" font-size="9" text-anchor="middle">${escapeXml(label.text)}</text>`);
+      }
+      if (column === 0) {
+        parts.push(`<text class="word-label" x="${x - 4}" y="${(y + label.px + 3).toFixed(2)}" font-size="9" text-anchor="end">${escapeXml(label.text)}</text>`);
+      }
+    }
     parts.push('</g>');
   });
-  parts.push(makeColorbar(spec.colorbar, m.left + cellsWidth(spec) + 24, m.top + m.cellTitle, Math.min(height - m.top - m.cellTitle - m.bottom, 320)));
+  parts.push(makeColorbar(spec.colorbar, m.left + band + cellsWidth(spec) + 24, m.top + m.cellTitle, Math.min(height - m.top - m.cellTitle - m.bottom, 320)));
   parts.push('</svg>');
   return parts.join('\n');
 }

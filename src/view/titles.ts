@@ -1,0 +1,55 @@
+/**
+ * The provenance text of a view: the figure title (which words), the subtitle (utterance, what the map is,
+ * softmax, colour scale), each map's name ("L3 H5") and the colour bar's quantity. The viewer's on-screen title,
+ * its exports and `steve render` all print these, so the same view is described the same way everywhere. Pure.
+ */
+import type { WordSelection } from '../data/frames.ts';
+import type { SoftmaxScope } from '../compute/region.ts';
+import type { IndexOrMean, PoolStat, PoolSpec, ScaleName } from './spec.ts';
+
+/** A map's name: "L3 H5", "L3 mean" (head mean), "Lmean H2". */
+export function mapName(layer: IndexOrMean, head: IndexOrMean): string {
+  return `L${layer} ${head === 'mean' ? 'mean' : `H${head}`}`;
+}
+
+/** STEVE's figure title: the selected words, or "All frames". */
+export function viewTitle(selection: WordSelection | undefined, full: boolean): string {
+  if (!selection || full) return 'All frames';
+  return `Word(s): '${selection.words.map((word) => word.label).join(' ')}'`;
+}
+
+/** "layer 3", "mean of layers". */
+export function describeLayer(layer: IndexOrMean): string {
+  return layer === 'mean' ? 'mean of layers' : `layer ${layer}`;
+}
+
+/** "head 5", "mean of heads". */
+export function describeHead(head: IndexOrMean): string {
+  return head === 'mean' ? 'mean of heads' : `head ${head}`;
+}
+
+/** What softmax made the values. */
+export function describeSoftmax(softmax: SoftmaxScope): string {
+  return { none: 'no softmax', row: 'softmax over rows', crop: 'softmax within the crop' }[softmax];
+}
+
+/** The quantity a map's values are: "attention (softmax)" or, without softmax, "raw score". */
+export function attentionQuantity(softmax: SoftmaxScope): string {
+  return softmax === 'none' ? 'raw score' : 'attention (softmax)';
+}
+
+/** "mean over each phone", "max over 4 x 4 frames". */
+export function describePooling(pool: PoolSpec, stat: PoolStat): string {
+  return 'block' in pool ? `${stat} over ${pool.block} x ${pool.block} frames` : `${stat} over each ${pool.unit === 'phones' ? 'phone' : 'word'}`;
+}
+
+/** The colour scale as the subtitle states it: "linear scale", "log scale", "p1–p99 clipped", plus per-map. */
+export function describeScale(scale: ScaleName, clip: readonly [number, number], perMap: boolean): string {
+  const text = scale === 'log' ? 'log scale' : scale === 'percentile' ? `p${clip[0]}–p${clip[1]} clipped scale` : 'linear scale';
+  return perMap ? `${text}, each map its own range` : text;
+}
+
+/** The subtitle: "Utterance: NAME | WHAT | SOFTMAX | SCALE". */
+export function viewSubtitle(utteranceName: string, what: string, softmax: SoftmaxScope, scale: string): string {
+  return `Utterance: ${utteranceName} | ${what} | ${describeSoftmax(softmax)} | ${scale}`;
+}
