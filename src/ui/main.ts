@@ -17,9 +17,9 @@ import { drawColorbar } from './colorbar.ts';
 import { describeData, drawStatsTable, renderDebug, segmentAtFrame } from './panels.ts';
 import type { IndexOrMean } from '../view/spec.ts';
 import { formatViewCommand, parseViewArgs } from '../view/spec.ts';
-import type { LoadedNames, ViewerParams } from './params.ts';
+import type { ViewerParams } from './params.ts';
 import { clampParams, DEFAULT_PARAMS, paramsFromHash, paramsFromSpec, paramsToHash, specFromParams, viewArgsOf } from './params.ts';
-import { headName } from './viewPlan.ts';
+import { mapName } from '../view/titles.ts';
 import { Viewer } from './viewer.ts';
 
 /** The page's elements, by id (see demo/index.html). */
@@ -109,7 +109,7 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
   const viewer = await Viewer.create(canvas, engine, SHADER_SOURCES, {
     onView: (info) => {
       const params = viewer.params;
-      const { title, subtitle } = viewTitle(viewer);
+      const { title, subtitle } = viewTitle(info);
       viewTitleElement.replaceChildren(Object.assign(document.createElement('strong'), { textContent: title }), ' ', Object.assign(document.createElement('span'), { textContent: subtitle }));
       // What the cursor was over belongs to the maps that were replaced.
       hover.textContent = '';
@@ -181,20 +181,20 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
     viewer.setUtterances(await loadSampleUtterances(baseUrl));
     if (served?.problems.length) status.textContent = `could not open the served files: ${served.problems.join(' | ')}; showing the samples`;
   }
-  const fromLink = paramsFromHash(location.hash, DEFAULT_PARAMS, loadedNames(viewer.utterances));
+  const fromLink = paramsFromHash(location.hash, DEFAULT_PARAMS, viewer.loadedNames);
   if (fromLink.problem) status.textContent = fromLink.problem;
   let params = clampParams(fromLink.params, limitsOf(viewer.utterances));
   /** The current view's `steve render` options (what Copy command copies and window.steve.viewCommand() returns). */
-  const viewArgs = () => viewArgsOf(params, loadedNames(viewer.utterances));
+  const viewArgs = () => viewArgsOf(params, viewer.loadedNames);
   /** The command line that draws this view: the files of the utterance when it has real ones, then the view options. */
   const viewCommandLine = () => {
     const utterance = viewer.utterances[params.utterance];
     const files = utterance && !utterance.synthetic ? ['--attention', utterance.attention.fileName, ...(utterance.audioFileName ? ['--wav', utterance.audioFileName] : [])] : [];
-    const view = formatViewCommand(specFromParams(params, loadedNames(viewer.utterances)));
+    const view = formatViewCommand(specFromParams(params, viewer.loadedNames));
     return ['steve render', ...files.map(shellWord), view].filter(Boolean).join(' ');
   };
 
-  const fileStem = () => `steve_${viewer.info?.utterance.name ?? 'view'}_${params.view}_L${params.layer}_${headName(params.head)}`;
+  const fileStem = () => `steve_${viewer.info?.utterance.name ?? 'view'}_${params.view}_${mapName(params.layer, params.head).replace(' ', '_')}`;
   const guard = (work: () => Promise<void>) => work().catch((error: Error) => (status.textContent = `export failed: ${error.message}`));
   const pane = new ViewerPane(element('pane'), params, paneLimits(viewer.utterances, params.utterance), (next) => void apply(next), {
     exportPng: () => guard(async () => download(`${fileStem()}.png`, await exportViewPng(viewer))),
@@ -223,7 +223,7 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
     }
     if (utteranceChanged) pane.rebuild(paneLimits(viewer.utterances, params.utterance));
     pane.show(params);
-    history.replaceState(null, '', paramsToHash(params, loadedNames(viewer.utterances)) || location.pathname + location.search);
+    history.replaceState(null, '', paramsToHash(params, viewer.loadedNames) || location.pathname + location.search);
     // The debug panel is not part of the view: it shows or hides at once, without waiting for new maps.
     debug.hidden = !params.debug;
     if (params.debug) renderDebug(debug, viewer.info, engine);
@@ -237,20 +237,20 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
     if (!shown) return false;
     params = shown;
     pane.show(params);
-    history.replaceState(null, '', paramsToHash(params, loadedNames(viewer.utterances)) || location.pathname + location.search);
+    history.replaceState(null, '', paramsToHash(params, viewer.loadedNames) || location.pathname + location.search);
     status.textContent = 'cancelled: showing the previous view';
     return true;
   };
   cancelButton.addEventListener('click', cancel);
 
   window.addEventListener('hashchange', () => {
-    const linked = paramsFromHash(location.hash, params, loadedNames(viewer.utterances));
+    const linked = paramsFromHash(location.hash, params, viewer.loadedNames);
     if (linked.problem) status.textContent = linked.problem;
     void apply(linked.params);
   });
   /** Shows the view that `steve render` options describe; a ViewError (one sentence) for options it cannot show. */
   const setView = async (args: readonly string[]) => {
-    await apply(paramsFromSpec(parseViewArgs(args), params, loadedNames(viewer.utterances)));
+    await apply(paramsFromSpec(parseViewArgs(args), params, viewer.loadedNames));
   };
   // The stage changes size with the window, and when the title above it takes another line: the maps, the overlay
   // and the colour bar are placed again each time, or the canvas would be stretched under labels placed for the old size.
@@ -310,13 +310,6 @@ function shellWord(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-function loadedNames(utterances: readonly LoadedUtterance[]): LoadedNames {
-  return {
-    files: utterances.map((u) => ({ attention: u.attention.fileName, name: u.name })),
-    layers: utterances[0]?.attention.shape.layers ?? 1,
-    words: utterances.map((u) => u.alignment?.words.length ?? 1),
-  };
-}
 
 function paneLimits(utterances: readonly LoadedUtterance[], index: number) {
   const utterance = utterances[index] ?? utterances[0];
@@ -388,7 +381,8 @@ function wireMouse(viewer: Viewer, hover: HTMLElement, strips: AudioStrips, appl
     if (!click) return;
     const cell = viewer.cellAt(event.offsetX, event.offsetY);
     if (cell && viewer.cells.length > 1) {
-      void apply({ view: 'map', layer: cell.layer, head: cell.head });
+      // A map of the grid opens on its own (the plan's layers are indices: the viewer shows no layer mean).
+      void apply({ view: 'map', layer: cell.layer === 'mean' ? viewer.params.layer : cell.layer, head: cell.head });
       return;
     }
     if (strips.clickTier(event.offsetX, event.offsetY)) return;

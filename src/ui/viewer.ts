@@ -1,81 +1,76 @@
 /**
- * The viewer: turns ViewerParams into maps on the GPU and draws them.
- *
- * A view is a list of cells, one per map on screen (one for 'map', one per head for 'heads', layers x heads for
- * 'model'). Each cell has a map request for the engine, the min/max (and histogram) the engine keeps on the GPU,
- * and a heatmap + boundary drawable. Structural changes (utterance, words, layer, head, softmax, view) recompute the
- * cells; looks (colormap, scale, smoothing) and zoom/pan only rewrite uniforms and redraw.
+ * The live viewer: what only a viewer on a page does with a view. The view itself (which maps, axes, labels,
+ * boundaries, titles, colour bar, colour range) is the shared plan (src/view/plan.ts) of the params' ViewSpec; the
+ * drawing is the shared MapScene (src/render/mapScene.ts). Here: computing the plan's maps on the engine (with
+ * progress, cancellation and the old maps kept meanwhile), placing them on the canvas, zoom and pan, hit tests,
+ * and redrawing when only the looks change.
  *
  * Zoom is one transform in "unit" coordinates ([0,1]^2 over a cell) shared by every cell, so a grid zooms and pans
  * in step.
  */
 import { mat3 } from 'gl-matrix';
 import type { WordSelection } from '../data/frames.ts';
-import type { AttentionEngine, ComputedMap, ComputedStats, ReadStats } from '../engine.ts';
-import { MAP_STATS_MIN_WORD, percentileFromHistogram } from '../engine.ts';
+import type { AttentionEngine, ComputedMap, ComputedStats } from '../engine.ts';
 import type { ShaderSources } from '../gpu/pipeline.ts';
-import { createStorageBufferFrom } from '../gpu/buffers.ts';
-import type { BoundaryDrawable, BoundaryStyle } from '../render/boundaries.ts';
-import { BoundaryPass, DEFAULT_BOUNDARY_STYLE } from '../render/boundaries.ts';
-import type { ColormapName } from '../render/colormaps.ts';
-import type { HeatmapDrawable } from '../render/heatmap.ts';
-import { HeatmapPass } from '../render/heatmap.ts';
+import { MapScene, boundaryStyleFor, createRangeBuffer } from '../render/mapScene.ts';
 import { renderToPixels } from '../render/offscreen.ts';
 import { panBy, zoomAbout } from '../render/view.ts';
+import type { ColorScale } from '../view/colorScale.ts';
+import { makeColorScale } from '../view/colorScale.ts';
+import type { MapMarks, PlannedCell, ViewPlan } from '../view/plan.ts';
+import { planView } from '../view/plan.ts';
 import type { ColorbarSpec } from './colorbar.ts';
 import type { Rect } from './layout.ts';
-import type { PlannedCell } from './viewPlan.ts';
-import { boundaryPositions, planView, segmentEdges, tensorId } from './viewPlan.ts';
 import { COLORBAR_BAND, GRID_EDGE, GRID_GAP, GRID_TITLE, LABEL_MARGIN } from './layout.ts';
 import type { LoadedUtterance } from './loadFiles.ts';
-import type { ViewerParams } from './params.ts';
+import type { LoadedNames, ViewerParams } from './params.ts';
+import { otherUtterance, specFromParams } from './params.ts';
 
 /** How long new maps may take before progress is reported and the maps on screen are marked stale. */
 const PROGRESS_AFTER_MS = 400;
 
-/** Fields whose change needs new maps; the others only change how the same maps look. */
+/** Fields whose change needs new maps; the others (colormap, smoothing, debug) only change how the same maps look. */
 const STRUCTURAL: (keyof ViewerParams)[] = [
-  'utterance', 'wordStart', 'wordEnd', 'full', 'layer', 'head', 'softmax', 'view',
-  'poolUnit', 'poolStat', 'compareLayer', 'compareHead', 'compareUtterance', 'scale', 'clipLow', 'clipHigh', 'rolloutCrop', 'colorRange',
+  'utterance', 'wordStart', 'wordEnd', 'full', 'layer', 'head', 'softmax', 'view', 'poolUnit', 'poolStat',
+  'compareLayer', 'compareHead', 'compareUtterance', 'scale', 'clipLow', 'clipHigh', 'rolloutCrop', 'colorRange',
 ];
 
-
-/** One map on screen: a planned cell with its place, its computed map and its drawables. */
+/** One map on screen: a planned cell with its labels and lines, its place, its computed map and its colour scale. */
 export interface Cell extends PlannedCell {
+  readonly marks: MapMarks;
+  /** The words behind its frames, and the first frame of its rows and columns (0 for a pooled map). */
+  readonly selection?: WordSelection;
+  readonly frameOrigin: number;
+  /** A pooled map's rows and columns are segments: their labels. */
+  readonly segmentLabels?: readonly string[];
   rect: Rect;
   rows: number;
   cols: number;
   map?: ComputedMap;
   stats?: ComputedStats;
-  /** The values at the two ends of the colormap (see colorRanges), and the same on the GPU for the heatmap pass. */
-  range?: [number, number];
+  /** The values its bottom and top colours stand for (shared by a grid unless per-map), and the same on the GPU. */
+  scale?: ColorScale;
   rangeBuffer?: GPUBuffer;
-  heatmap: HeatmapDrawable;
-  boundaries: BoundaryDrawable;
 }
 
-/** What the viewer reports after a recompute, for the colour bar, the debug panel and tests. */
+/** What the viewer reports after a recompute, for the title, the colour bar, the debug panel and tests. */
 export interface ViewInfo {
   utterance: LoadedUtterance;
+  plan: ViewPlan;
   selection?: WordSelection;
-  /** First frame of the computed map's rows and columns (the crop start). */
+  /** First frame of the first map's rows and columns (the crop start). */
   frameOrigin: number;
   rows: number;
   cols: number;
-  /** Colour range of the first cell, read back. */
-  range: [number, number];
   cells: readonly Cell[];
-  /** What the colour bar says: one bar for a single map or a grid on one scale (the first map's with per-map ranges). */
+  /** One colour bar: the view's scale (a per-map grid: the first map's, its ends "min" and "max"). */
   colorbar: ColorbarSpec;
 }
 
 export interface ViewerCallbacks {
   /** After every recompute (new maps). */
   onView?: (info: ViewInfo) => void;
-  /**
-   * While new maps take long (more than PROGRESS_AFTER_MS): how many of them are done; undefined when they are
-   * shown, fail or are cancelled. The maps on screen meanwhile are those of the previous view.
-   */
+  /** While new maps take long: how many are done; undefined once they are shown, fail or are cancelled. */
   onProgress?: (progress: { done: number; total: number; title: string } | undefined) => void;
   /** Before and after every draw (zoom, pan, looks): the frame-time graph measures between them. */
   onDrawStart?: () => void;
@@ -88,24 +83,20 @@ export class Viewer {
   #engine: AttentionEngine;
   #shaders: ShaderSources;
   #context!: GPUCanvasContext;
-  #format!: GPUTextureFormat;
-  #heatmapPass!: HeatmapPass;
-  #boundaryPass!: BoundaryPass;
+  #scene!: MapScene;
+  /** An rgba8unorm scene for exports (the canvas' format may be bgra8unorm). */
+  #exportScene?: MapScene;
   #utterances: LoadedUtterance[] = [];
   #params!: ViewerParams;
-  #cells: Cell[] = [];
-  #info?: ViewInfo;
-  /** Zoom and pan, in unit coordinates of a cell, shared by all cells. */
-  #zoom = mat3.create();
-  #generation = 0;
   /** The params of the maps on screen (params may be ahead of them while new maps are computed). */
   #shown?: ViewerParams;
-  /** Whether maps for params are being computed (the ones on screen are then stale). */
   #computing = false;
+  #cells: Cell[] = [];
+  #info?: ViewInfo;
+  #zoom = mat3.create();
+  #generation = 0;
   #drawPending = false;
   #callbacks: ViewerCallbacks;
-  /** An rgba8unorm heatmap pipeline for exports (the canvas' format may be bgra8unorm). */
-  #exportPass?: HeatmapPass;
 
   private constructor(canvas: HTMLCanvasElement, engine: AttentionEngine, shaders: ShaderSources, callbacks: ViewerCallbacks) {
     this.canvas = canvas;
@@ -142,17 +133,16 @@ export class Viewer {
   /** The render passes are per device: (re)made at start and after a device loss. */
   async #attachDevice(): Promise<void> {
     const device = this.#engine.device;
-    this.#format = navigator.gpu.getPreferredCanvasFormat();
+    const format = navigator.gpu.getPreferredCanvasFormat();
     this.#context = this.canvas.getContext('webgpu') as GPUCanvasContext;
     // COPY_SRC lets export and tests read the picture back; premultiplied keeps the page behind transparent areas.
-    this.#context.configure({ device, format: this.#format, alphaMode: 'premultiplied', usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.COPY_SRC });
-    this.#heatmapPass = await HeatmapPass.create(device, this.#shaders, this.#format);
-    this.#boundaryPass = await BoundaryPass.create(device, this.#shaders, this.#format);
+    this.#context.configure({ device, format, alphaMode: 'premultiplied', usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.COPY_SRC });
+    this.#scene = await MapScene.create(device, this.#shaders, format);
   }
 
   async #recoverDevice(): Promise<void> {
     this.#releaseCells();
-    this.#exportPass = undefined;
+    this.#exportScene = undefined;
     await this.#attachDevice();
     if (this.#params) await this.#recompute();
   }
@@ -164,47 +154,32 @@ export class Viewer {
     utterances.forEach((utterance, index) => this.#engine.addTensor(tensorId(index), utterance.attention));
   }
 
+  /** What the params' ViewSpec is spelt with: the loaded utterances' files. */
+  get loadedNames(): LoadedNames {
+    const utterances = this.#utterances;
+    return {
+      files: utterances.map((u) => ({ attention: u.attention.fileName, name: u.name })),
+      layers: utterances[0]?.attention.shape.layers ?? 1,
+      words: utterances.map((u) => u.alignment?.words.length ?? 1),
+    };
+  }
+
   /** Shows `params`; recomputes maps only when something structural changed. */
   async setParams(params: ViewerParams): Promise<void> {
     const previous = this.#params;
     this.#params = params;
-    const structural = !previous || STRUCTURAL.some((key) => previous[key] !== params[key]);
-    if (structural) {
-      if (previous && (previous.view !== params.view || previous.utterance !== params.utterance || previous.full !== params.full)) {
-        mat3.identity(this.#zoom);
-      }
+    if (!previous || STRUCTURAL.some((key) => previous[key] !== params[key])) {
+      if (previous && (previous.view !== params.view || previous.utterance !== params.utterance || previous.full !== params.full)) mat3.identity(this.#zoom);
       this.#computing = true;
       await this.#recompute();
     } else {
-      // Only the looks changed: the maps on screen are redrawn, and the colour bar follows the colormap.
       if (!this.#computing) this.#shown = params;
-      if (this.#info) this.#info.colorbar = { ...this.#info.colorbar, colormap: colormapOf(this.#shown ?? params) };
+      if (this.#info) this.#info.colorbar = { ...this.#info.colorbar, colormap: this.#colormap() };
       this.requestDraw();
     }
   }
 
-  /** Maps per row of a grid: the heads of a layer for 'model', else about square. */
-  gridColumns(): number {
-    const count = this.#cells.length;
-    if (this.#params?.view === 'model') return this.#utterances[this.#params.utterance].attention.shape.heads;
-    return Math.max(1, Math.ceil(Math.sqrt(count)));
-  }
-
-  /** Where the colour bar goes (CSS pixels): right of the maps, as tall as the single map or the grid. */
-  colorbarRect(): Rect | undefined {
-    const cells = this.#cells;
-    if (cells.length === 0) return undefined;
-    const right = Math.max(...cells.map((cell) => cell.rect.x + cell.rect.width));
-    const top = Math.min(...cells.map((cell) => cell.rect.y));
-    const bottom = Math.max(...cells.map((cell) => cell.rect.y + cell.rect.height));
-    const height = Math.min(bottom - top, Math.max(160, this.canvas.clientHeight * 0.6));
-    return { x: right + 12, y: top, width: COLORBAR_BAND - 16, height: Math.max(60, height) };
-  }
-
-  /**
-   * Stops waiting for the maps being computed (the GPU finishes what it was given; the result is dropped) and goes
-   * back to the params of the maps on screen, which it returns; undefined when nothing was being computed.
-   */
+  /** Stops waiting for the maps being computed and goes back to the params on screen (returned); undefined if idle. */
   cancel(): ViewerParams | undefined {
     if (!this.#computing || !this.#shown) return undefined;
     this.#computing = false;
@@ -215,17 +190,29 @@ export class Viewer {
     return this.#shown;
   }
 
-  /** Zooms by `factor` about a canvas point (CSS pixels), in every cell at once. */
+  /** Maps per row of a grid (the plan's: heads for 'model', about square otherwise). */
+  gridColumns(): number {
+    return this.#info?.plan.columns ?? 1;
+  }
+
+  /** Where the colour bar goes (CSS pixels): right of the maps, as tall as the single map or the grid. */
+  colorbarRect(): Rect | undefined {
+    const cells = this.#cells;
+    if (cells.length === 0) return undefined;
+    const right = Math.max(...cells.map((cell) => cell.rect.x + cell.rect.width));
+    const top = Math.min(...cells.map((cell) => cell.rect.y));
+    const bottom = Math.max(...cells.map((cell) => cell.rect.y + cell.rect.height));
+    return { x: right + 12, y: top, width: COLORBAR_BAND - 16, height: Math.max(60, Math.min(bottom - top, 480)) };
+  }
+
   zoomAt(factor: number, x: number, y: number): void {
     const cell = this.cellAt(x, y) ?? this.#cells[0];
     if (!cell) return;
-    const unit: [number, number] = [(x - cell.rect.x) / cell.rect.width, (y - cell.rect.y) / cell.rect.height];
-    this.#zoom = zoomAbout(this.#zoom, factor, unit);
+    this.#zoom = zoomAbout(this.#zoom, factor, [(x - cell.rect.x) / cell.rect.width, (y - cell.rect.y) / cell.rect.height]);
     this.#clampZoom();
     this.requestDraw();
   }
 
-  /** Pans by a drag of (dx, dy) CSS pixels over a cell. */
   panBy(dx: number, dy: number): void {
     const cell = this.#cells[0];
     if (!cell) return;
@@ -243,8 +230,7 @@ export class Viewer {
   #clampZoom(): void {
     const cell = this.#cells[0];
     const frames = cell ? Math.max(cell.rows, cell.cols) : 1;
-    const maxScale = Math.max(1, (frames * 64) / Math.max(cell?.rect.width ?? 1, 1));
-    const scale = Math.min(Math.max(this.#zoom[0], 1), maxScale);
+    const scale = Math.min(Math.max(this.#zoom[0], 1), Math.max(1, (frames * 64) / Math.max(cell?.rect.width ?? 1, 1)));
     const z = this.#zoom;
     z[0] = scale;
     z[4] = scale;
@@ -253,12 +239,11 @@ export class Viewer {
     z[7] = Math.min(Math.max(z[7], 1 - scale), 0);
   }
 
-  /** The cell under a canvas point (CSS pixels), if any. */
   cellAt(x: number, y: number): Cell | undefined {
     return this.#cells.find((c) => x >= c.rect.x && x < c.rect.x + c.rect.width && y >= c.rect.y && y < c.rect.y + c.rect.height);
   }
 
-  /** Map -> CSS pixels of a cell, under the current zoom: what overlays use to place labels and to hit-test. */
+  /** Map cells -> CSS pixels of a cell, under the current zoom: what overlays use to place labels and to hit-test. */
   mapToCanvas(cell: Cell): mat3 {
     const transform = mat3.create();
     mat3.translate(transform, transform, [cell.rect.x, cell.rect.y]);
@@ -268,22 +253,18 @@ export class Viewer {
     return transform;
   }
 
-  /** Map cell (row, col) under a canvas point, or undefined outside the maps. */
   mapPointAt(x: number, y: number): { cell: Cell; row: number; col: number } | undefined {
     const cell = this.cellAt(x, y);
-    if (!cell) return undefined;
-    const inverse = mat3.invert(mat3.create(), this.mapToCanvas(cell));
-    if (!inverse) return undefined;
+    const inverse = cell && mat3.invert(mat3.create(), this.mapToCanvas(cell));
+    if (!cell || !inverse) return undefined;
     const col = Math.floor(inverse[0] * x + inverse[3] * y + inverse[6]);
     const row = Math.floor(inverse[1] * x + inverse[4] * y + inverse[7]);
-    if (row < 0 || col < 0 || row >= cell.rows || col >= cell.cols) return undefined;
-    return { cell, row, col };
+    return row < 0 || col < 0 || row >= cell.rows || col >= cell.cols ? undefined : { cell, row, col };
   }
 
-  /** Reads one cell's map back (for hover values and export). */
+  /** Reads one cell's map back (hover values). */
   async readCell(cell: Cell): Promise<Float32Array | undefined> {
-    if (!cell.map) return undefined;
-    return this.#engine.readMap(cell.request);
+    return cell.map ? this.#engine.readMap(cell.request) : undefined;
   }
 
   /** The raw scores behind a softmaxed attention cell (same crop, no softmax); undefined when there is no softmax. */
@@ -300,94 +281,87 @@ export class Viewer {
     const params = this.#params;
     const utterance = this.#utterances[params.utterance];
     if (!utterance) return;
-    const plan = planView(params, utterance, this.#utterances);
     const cells: Cell[] = [];
-    // Progress is reported once the work has run for a moment, so that quick views do not flicker.
-    const started = performance.now();
-    const progress = (done: number) => {
-      if (generation === this.#generation && performance.now() - started > PROGRESS_AFTER_MS) this.#callbacks.onProgress?.({ done, total: plan.cells.length, title: plan.cells[done]?.title ?? '' });
+    const fail = (message: string) => {
+      cells.forEach(releaseCell);
+      if (generation !== this.#generation) return;
+      this.#computing = false;
+      this.#callbacks.onProgress?.(undefined);
+      this.#callbacks.onError?.(message);
     };
-    const timer = setTimeout(() => progress(cells.length), PROGRESS_AFTER_MS + 1);
+    let plan: ViewPlan;
     try {
-      for (const spec of plan.cells) {
-        const map = await this.#engine.computeMap(spec.request);
-        const stats = await this.#engine.computeStats(map, { bins: params.scale === 'percentile' ? 256 : 0 });
-        cells.push({
-          ...spec,
-          rect: { x: 0, y: 0, width: 1, height: 1 },
-          rows: map.rows,
-          cols: map.cols,
-          map,
-          stats,
-          heatmap: this.#heatmapPass.createDrawable(`Viewer.heatmap.${spec.title}`),
-          boundaries: this.#boundaryPass.createDrawable(`Viewer.boundaries.${spec.title}`),
-        });
+      const other = otherUtterance(params, this.#utterances.length);
+      plan = planView(specFromParams(params, this.loadedNames), utterance, {
+        tensorId: tensorId(params.utterance),
+        compare: other === undefined ? undefined : { tensorId: tensorId(other), utterance: this.#utterances[other] },
+      });
+    } catch (error) {
+      return fail((error as Error).message);
+    }
+    const started = performance.now();
+    const progress = () => {
+      if (generation !== this.#generation || performance.now() - started < PROGRESS_AFTER_MS) return;
+      this.#callbacks.onProgress?.({ done: cells.length, total: plan.cells.length, title: plan.cells[cells.length]?.title ?? '' });
+    };
+    const timer = setTimeout(progress, PROGRESS_AFTER_MS + 1);
+    try {
+      for (const planned of plan.cells) {
+        const map = await this.#engine.computeMap(planned.request);
+        const stats = await this.#engine.computeStats(map, { bins: plan.range.scale === 'percentile' ? 256 : 0 });
+        cells.push({ ...planned, ...cellAxes(plan, planned), rect: { x: 0, y: 0, width: 1, height: 1 }, rows: map.rows, cols: map.cols, map, stats });
         await this.#engine.device.queue.onSubmittedWorkDone();
         if (generation !== this.#generation) break;
-        progress(cells.length);
+        progress();
       }
+      const read = await Promise.all(cells.map((cell) => cell.stats!.read()));
+      const shared = makeColorScale(plan.range, read);
+      cells.forEach((cell, i) => {
+        cell.scale = plan.range.shared ? shared : makeColorScale(plan.range, [read[i]]);
+        cell.rangeBuffer = createRangeBuffer(this.#engine.device, cell.scale, `Viewer.range.${cell.title}`);
+      });
+      // A newer recompute may have started meanwhile: only the newest may show its maps.
+      if (generation !== this.#generation) return void cells.forEach(releaseCell);
+      this.#releaseCells();
+      this.#cells = cells;
+      this.#shown = params;
+      this.#computing = false;
+      this.#scene.setCells(cells.map((cell) => sceneCell(cell)));
+      const note = shared.note ? `, ${shared.note}` : '';
+      const perMapGrid = cells.length > 1 && !plan.range.shared;
+      this.#info = {
+        utterance,
+        plan,
+        selection: plan.selection,
+        frameOrigin: cells[0]?.frameOrigin ?? 0,
+        rows: cells[0]?.rows ?? 0,
+        cols: cells[0]?.cols ?? 0,
+        cells,
+        colorbar: {
+          colormap: this.#colormap(),
+          scale: cells[0]?.scale ?? shared,
+          ends: perMapGrid ? ['min', 'max'] : undefined,
+          label: `${plan.colorbar.label}${note}${perMapGrid ? ', each map its own range' : ''}`,
+        },
+      };
+      this.#callbacks.onProgress?.(undefined);
+      this.layout();
+      this.#callbacks.onView?.(this.#info);
     } catch (error) {
-      cells.forEach(releaseCell);
-      if (generation === this.#generation) {
-        this.#computing = false;
-        this.#callbacks.onProgress?.(undefined);
-        this.#callbacks.onError?.((error as Error).message);
-      }
-      return;
+      fail((error as Error).message);
     } finally {
       clearTimeout(timer);
     }
-    if (generation !== this.#generation) {
-      cells.forEach(releaseCell);
-      return;
-    }
-    const read = await Promise.all(cells.map((cell) => cell.stats!.read()));
-    const ranges = colorRanges(read, params);
-    cells.forEach((cell, i) => {
-      cell.range = ranges[i];
-      cell.rangeBuffer = createStorageBufferFrom(this.#engine.device, `Viewer.range.${cell.title}`, new Float32Array(ranges[i]));
-    });
-    // A newer recompute may have started during those reads: only the newest may show its maps.
-    if (generation !== this.#generation) {
-      cells.forEach(releaseCell);
-      return;
-    }
-    this.#releaseCells();
-    this.#cells = cells;
-    this.#shown = params;
-    this.#computing = false;
-    this.#callbacks.onProgress?.(undefined);
-    for (const cell of cells) {
-      const boundaries = cell.segmentLabels
-        ? segmentEdges(cell.segmentLabels.length)
-        : cell.selection
-          ? boundaryPositions(cell.selection, cell.frameOrigin)
-          : { phones: [], words: [] };
-      cell.boundaries.setLines(boundaries.phones, boundaries.words);
-    }
-    const [low, high] = ranges[0] ?? [NaN, NaN];
-    this.#info = {
-      utterance,
-      selection: plan.selection,
-      frameOrigin: plan.frameOrigin,
-      rows: cells[0]?.rows ?? 0,
-      cols: cells[0]?.cols ?? 0,
-      range: [low, high],
-      cells,
-      colorbar: {
-        colormap: colormapOf(params),
-        low,
-        high,
-        log: params.scale === 'log' && params.view !== 'difference' && low > 0,
-        clip: params.scale === 'percentile' && params.view !== 'difference' ? [params.clipLow, params.clipHigh] : undefined,
-        label: colorbarLabel(params, utterance),
-      },
-    };
-    this.layout();
-    this.#callbacks.onView?.(this.#info);
+  }
+
+  /** The maps on screen are #shown's: a difference stays diverging until the next view replaces it. */
+  #colormap() {
+    const shown = this.#shown ?? this.#params;
+    return shown.view === 'difference' ? 'diverging' : this.#params.colormap;
   }
 
   #releaseCells(): void {
+    this.#scene?.setCells([]);
     this.#cells.forEach(releaseCell);
     this.#cells = [];
   }
@@ -409,15 +383,14 @@ export class Viewer {
       const columns = this.gridColumns();
       const rows = Math.ceil(cells.length / columns);
       // Word labels along the grid's top and left edges; the colour bar right of it.
-      const left = GRID_GAP + GRID_EDGE;
-      const top = GRID_GAP + GRID_EDGE;
-      const size = Math.max(4, Math.min((width - left - COLORBAR_BAND) / columns - GRID_GAP, (height - top) / rows - GRID_GAP - GRID_TITLE));
+      const edge = GRID_GAP + GRID_EDGE;
+      const size = Math.max(4, Math.min((width - edge - COLORBAR_BAND) / columns - GRID_GAP, (height - edge) / rows - GRID_GAP - GRID_TITLE));
       cells.forEach((cell, i) => {
-        const column = i % columns;
-        const row = Math.floor(i / columns);
-        cell.rect = { x: left + column * (size + GRID_GAP), y: top + GRID_TITLE + row * (size + GRID_GAP + GRID_TITLE), width: size, height: size };
+        const [column, row] = [i % columns, Math.floor(i / columns)];
+        cell.rect = { x: edge + column * (size + GRID_GAP), y: edge + GRID_TITLE + row * (size + GRID_GAP + GRID_TITLE), width: size, height: size };
       });
     }
+    cells.forEach((cell, i) => this.#scene.replaceCell(i, sceneCell(cell, dpr)));
     this.requestDraw();
   }
 
@@ -436,41 +409,15 @@ export class Viewer {
     if (!params) return;
     this.#callbacks.onDrawStart?.();
     const device = this.#engine.device;
-    const dpr = this.canvas.width / Math.max(1, this.canvas.clientWidth);
-    // The maps on screen are those of #shown: a difference stays diverging until the next view replaces it.
-    const colormap = colormapOf({ ...params, view: (this.#shown ?? params).view });
+    const colormap = this.#colormap();
+    this.#scene.look = { colormap, smooth: params.smooth, boundaryStyle: boundaryStyleFor(colormap) };
+    this.#scene.zoom = this.#zoom;
     const encoder = device.createCommandEncoder({ label: 'Viewer.frame' });
     const pass = encoder.beginRenderPass({
       label: 'Viewer.frame.pass',
       colorAttachments: [{ view: this.#context.getCurrentTexture().createView(), loadOp: 'clear', storeOp: 'store', clearValue: { r: 0, g: 0, b: 0, a: 0 } }],
     });
-    for (const cell of this.#cells) {
-      if (!cell.map || !cell.stats) continue;
-      const viewport = clampRect(scaleRect(cell.rect, dpr), this.canvas.width, this.canvas.height);
-      if (!viewport) continue;
-      const local = this.mapToCanvas(cell);
-      // The drawables want map -> viewport pixels (device pixels, from the viewport's corner).
-      const toViewport = mat3.create();
-      mat3.scale(toViewport, toViewport, [dpr, dpr]);
-      mat3.translate(toViewport, toViewport, [-(viewport.x / dpr), -(viewport.y / dpr)]);
-      mat3.multiply(toViewport, toViewport, local);
-      cell.heatmap.update({
-        values: cell.map.buffer,
-        cols: cell.cols,
-        rows: cell.rows,
-        valueRange: cell.rangeBuffer ?? cell.stats.stats,
-        rangeWord: cell.rangeBuffer ? 0 : MAP_STATS_MIN_WORD,
-        viewport,
-        mapToViewport: toViewport,
-        colormap,
-        scale: this.#info?.colorbar.log ? 'log' : 'linear',
-        smooth: params.smooth,
-        clip: [0, 1],
-      });
-      cell.heatmap.draw(pass);
-      cell.boundaries.update(viewport, toViewport, { cols: cell.cols, rows: cell.rows }, colormap === 'diverging' ? DIVERGING_BOUNDARY_STYLE : DEFAULT_BOUNDARY_STYLE);
-      cell.boundaries.draw(pass);
-    }
+    this.#scene.encode(pass, this.canvas.width, this.canvas.height);
     pass.end();
     device.queue.submit([encoder.finish()]);
     this.#callbacks.onDraw?.();
@@ -481,128 +428,50 @@ export class Viewer {
    * boundary lines: the raster of an exported figure, whose lines are drawn as vectors.
    */
   async renderCellRaster(cell: Cell, size: number): Promise<Uint8Array> {
-    if (!cell.map || !cell.stats) throw new Error(`${cell.title}: nothing computed to export`);
+    if (!cell.map || !cell.rangeBuffer) throw new Error(`${cell.title}: nothing computed to export`);
     const device = this.#engine.device;
-    this.#exportPass ??= await HeatmapPass.create(device, this.#shaders, 'rgba8unorm');
-    const drawable = this.#exportPass.createDrawable('Viewer.export');
+    this.#exportScene ??= await MapScene.create(device, this.#shaders, 'rgba8unorm');
+    const scene = this.#exportScene;
+    scene.look = { ...this.#scene.look };
+    scene.zoom = this.#zoom;
+    scene.setCells([{ ...sceneCell({ ...cell, rect: { x: 0, y: 0, width: size, height: size } }), lines: undefined }]);
     try {
-      const toFigure = mat3.create();
-      mat3.scale(toFigure, toFigure, [size / cell.rect.width, size / cell.rect.height]);
-      mat3.translate(toFigure, toFigure, [-cell.rect.x, -cell.rect.y]);
-      mat3.multiply(toFigure, toFigure, this.mapToCanvas(cell));
-      drawable.update({
-        values: cell.map.buffer,
-        cols: cell.cols,
-        rows: cell.rows,
-        valueRange: cell.rangeBuffer ?? cell.stats.stats,
-        rangeWord: cell.rangeBuffer ? 0 : MAP_STATS_MIN_WORD,
-        viewport: { x: 0, y: 0, width: size, height: size },
-        mapToViewport: toFigure,
-        colormap: colormapOf({ ...this.#params, view: (this.#shown ?? this.#params).view }),
-        scale: this.#info?.colorbar.log ? 'log' : 'linear',
-        smooth: this.#params.smooth,
-        clip: [0, 1],
-      });
-      return await renderToPixels(device, size, size, (pass) => drawable.draw(pass));
+      return await renderToPixels(device, size, size, (pass) => scene.encode(pass, size, size));
     } finally {
-      drawable.destroy();
+      scene.setCells([]);
     }
   }
 
   destroy(): void {
     this.#releaseCells();
-    this.#heatmapPass.destroy();
-    this.#exportPass?.destroy();
+    this.#scene.destroy();
+    this.#exportScene?.destroy();
   }
 }
 
+export function tensorId(utteranceIndex: number): string {
+  return `u${utteranceIndex}`;
+}
+
+/** A planned cell's labels and lines, frames and words: the plan's, or for a pair's second map its own. */
+function cellAxes(plan: ViewPlan, planned: PlannedCell): Pick<Cell, 'marks' | 'selection' | 'frameOrigin' | 'segmentLabels'> {
+  if (planned.other) return { marks: planned.other.marks, selection: planned.other.selection, frameOrigin: planned.other.crop.colStart };
+  if (plan.axes.kind === 'segments') return { marks: plan.marks, selection: plan.selection, frameOrigin: 0, segmentLabels: plan.axes.segments.map((s) => s.label) };
+  return { marks: plan.marks, selection: plan.selection, frameOrigin: plan.crop.colStart };
+}
+
+/** A cell as the scene draws it, in device pixels. */
+function sceneCell(cell: Cell, dpr = 1) {
+  return {
+    map: { values: cell.map!.buffer, rows: cell.rows, cols: cell.cols },
+    rect: { x: cell.rect.x * dpr, y: cell.rect.y * dpr, width: cell.rect.width * dpr, height: cell.rect.height * dpr },
+    range: { buffer: cell.rangeBuffer!, word: 0, log: cell.scale?.log ?? false },
+    lines: cell.marks,
+  };
+}
 
 function releaseCell(cell: Cell): void {
   cell.map?.destroy();
   cell.stats?.destroy();
   cell.rangeBuffer?.destroy();
-  cell.heatmap.destroy();
-  cell.boundaries.destroy();
-}
-
-function scaleRect(rect: Rect, factor: number): Rect {
-  return { x: rect.x * factor, y: rect.y * factor, width: rect.width * factor, height: rect.height * factor };
-}
-
-/** Viewports and scissor rectangles must lie inside the render target. */
-function clampRect(rect: Rect, width: number, height: number): Rect | undefined {
-  const x = Math.max(0, Math.floor(rect.x));
-  const y = Math.max(0, Math.floor(rect.y));
-  const right = Math.min(width, Math.ceil(rect.x + rect.width));
-  const bottom = Math.min(height, Math.ceil(rect.y + rect.height));
-  return right > x && bottom > y ? { x, y, width: right - x, height: bottom - y } : undefined;
-}
-
-/** On a diverging map white means 0, so white word lines would vanish where nothing changes: they are dark there. */
-export const DIVERGING_BOUNDARY_STYLE: BoundaryStyle = { ...DEFAULT_BOUNDARY_STYLE, wordColor: [0.1, 0.1, 0.1, 0.85] };
-
-/** The colormap a view is drawn with: differences always diverging (white at 0). */
-export function colormapOf(params: ViewerParams): ColormapName {
-  return params.view === 'difference' ? 'diverging' : params.colormap;
-}
-
-/** The quantity the colours stand for, with the scale when it is not linear (the colour bar's label). */
-export function colorbarLabel(params: ViewerParams, utterance: LoadedUtterance): string {
-  const quantity =
-    params.view === 'difference'
-      ? 'difference'
-      : params.view === 'rollout'
-        ? 'rollout'
-        : params.softmax !== 'none'
-          ? 'attention (softmax)'
-          : utterance.softmaxed || utterance.synthetic
-            ? 'attention (as stored)'
-            : 'raw score';
-  const pooled = params.view === 'pooled' ? `, ${params.poolStat} per ${params.poolUnit === 'phones' ? 'phone' : 'word'} pair` : '';
-  const scale = params.view === 'difference' ? '' : params.scale === 'log' ? ', log scale' : params.scale === 'percentile' ? ', clipped' : '';
-  return quantity + pooled + scale;
-}
-
-/**
- * The values at the two ends of the colormap for each map: its min and max, or its percentiles (scale
- * 'percentile'), symmetric about 0 for differences, and one range for all maps of a grid unless per-map ranges are
- * asked for. A log scale keeps [min, max]: the heatmap pass floors values at max x 1e-6, and so does the bar.
- */
-export function colorRanges(stats: readonly ReadStats[], params: Pick<ViewerParams, 'view' | 'scale' | 'clipLow' | 'clipHigh' | 'colorRange'>): [number, number][] {
-  const percentile = params.scale === 'percentile' && params.view !== 'difference';
-  const one = (group: readonly ReadStats[]): [number, number] => {
-    const min = Math.min(...group.map((s) => s.min).filter(Number.isFinite));
-    const max = Math.max(...group.map((s) => s.max).filter(Number.isFinite));
-    if (!Number.isFinite(min) || !Number.isFinite(max)) return [0, 1];
-    if (params.view === 'difference') {
-      const bound = Math.max(Math.abs(min), Math.abs(max)) || 1;
-      return [-bound, bound];
-    }
-    if (percentile && max > min) {
-      const histogram = mergedHistogram(group, min, max);
-      return [percentileFromHistogram(histogram, min, max, params.clipLow / 100), percentileFromHistogram(histogram, min, max, params.clipHigh / 100)];
-    }
-    if (params.scale === 'log') return [Math.max(min, max * 1e-6), max];
-    return [min, max];
-  };
-  if (params.colorRange === 'per-map' || stats.length <= 1) return stats.map((s) => one([s]));
-  const shared = one(stats);
-  return stats.map(() => shared);
-}
-
-/** The maps' histograms (each between its own min and max) counted again into 256 bins between min and max of all. */
-function mergedHistogram(stats: readonly ReadStats[], min: number, max: number): Float64Array {
-  const bins = 256;
-  const merged = new Float64Array(bins);
-  for (const s of stats) {
-    const histogram = s.histogram;
-    if (!histogram || !(s.max >= s.min)) continue;
-    const width = (s.max - s.min) / histogram.length;
-    for (let bin = 0; bin < histogram.length; bin++) {
-      if (!histogram[bin]) continue;
-      const centre = s.min + (bin + 0.5) * width;
-      merged[Math.min(bins - 1, Math.max(0, Math.floor(((centre - min) / (max - min)) * bins)))] += histogram[bin];
-    }
-  }
-  return merged;
 }
