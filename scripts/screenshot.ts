@@ -1,9 +1,9 @@
 // Opens the viewer in Debian's Chromium (WebGPU on SwiftShader) and saves screenshots, for the README and for
 // looking at changes as a user would. Start the viewer (npm start), then one view at one size:
-//   xvfb-run -a -s "-screen 0 1920x1080x24" npx tsx scripts/screenshot.ts "http://127.0.0.1:5173/#w1=3&l=1&h=2" out.png
+//   xvfb-run -a -s "-screen 0 1920x1080x24" npx tsx scripts/screenshot.ts "http://127.0.0.1:5173/#words=0:3&layer=1&head=2" out.png
 // or several views at several window sizes, each saved as <folder>/<name>-<width>x<height>.png:
 //   xvfb-run -a -s "-screen 0 1920x1080x24" npx tsx scripts/screenshot.ts --base http://127.0.0.1:5173/ \
-//     --sizes 1024x700,1400x900,1920x1080 --out shots map="" heads="v=heads" pooled="v=pooled"
+//     --sizes 1024x700,1400x900,1920x1080 --out shots map="" heads="view=heads" pooled="view=pooled"
 // (headed under xvfb-run: headless Chromium's page screenshots leave the WebGPU canvas blank).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
