@@ -29,3 +29,30 @@ export interface Rect {
   width: number;
   height: number;
 }
+
+/**
+ * The maps' places in a stage of width x height: one map square between the strips and labels and the colour bar;
+ * a grid of `columns` with titles above each map and words along the top and left edges.
+ */
+export function placeCells(count: number, columns: number, width: number, height: number): Rect[] {
+  if (count === 1) {
+    const size = Math.max(10, Math.min(width - LABEL_MARGIN.left - LABEL_MARGIN.right, height - LABEL_MARGIN.top - LABEL_MARGIN.bottom));
+    return [{ x: LABEL_MARGIN.left, y: LABEL_MARGIN.top, width: size, height: size }];
+  }
+  const rows = Math.ceil(count / columns);
+  const edge = GRID_GAP + GRID_EDGE;
+  const size = Math.max(4, Math.min((width - edge - COLORBAR_BAND) / columns - GRID_GAP, (height - edge) / rows - GRID_GAP - GRID_TITLE));
+  return Array.from({ length: count }, (_, i) => {
+    const [column, row] = [i % columns, Math.floor(i / columns)];
+    return { x: edge + column * (size + GRID_GAP), y: edge + GRID_TITLE + row * (size + GRID_GAP + GRID_TITLE), width: size, height: size };
+  });
+}
+
+/** The colour bar's place: right of the maps, level with their top, as tall as they are (at most 480 pixels). */
+export function colorbarBeside(maps: readonly Rect[]): Rect | undefined {
+  if (maps.length === 0) return undefined;
+  const right = Math.max(...maps.map((rect) => rect.x + rect.width));
+  const top = Math.min(...maps.map((rect) => rect.y));
+  const bottom = Math.max(...maps.map((rect) => rect.y + rect.height));
+  return { x: right + 12, y: top, width: COLORBAR_BAND - 16, height: Math.max(60, Math.min(bottom - top, 480)) };
+}

@@ -44,12 +44,20 @@ function renderAxes(root: HTMLElement, viewer: Viewer, cell: Cell): void {
 /**
  * A grid: each map's title (with its own colour range when each map has one), and the words along the grid's top
  * and left edges, over the first row's columns and the first column's rows (the maps of a grid share their frames;
- * a pair's do not, so it has none).
+ * a pair's do not: each has its words above it).
  */
 function renderGrid(root: HTMLElement, viewer: Viewer, info: ViewInfo): void {
   const cells = info.cells;
   for (const cell of cells) root.append(makeText(cellTitle(cell, info), cell.rect.x, cell.rect.y - 15, 'cell-title'));
-  if (info.plan.spec.view === 'pair') return;
+  if (info.plan.spec.view === 'pair') {
+    // Each utterance of a pair has its own words, over its own map.
+    for (const cell of cells) {
+      const transform = viewer.mapToCanvas(cell);
+      const axis = { toPx: (p: number) => transform[0] * p + transform[6], startPx: cell.rect.x, endPx: cell.rect.x + cell.rect.width, labelSpan };
+      for (const label of layoutAxisLabels(cell.marks.wordLabels, [], axis)) root.append(makeText(label.text, label.px, cell.rect.y - GRID_TITLE - GRID_EDGE + 4, 'word-label x grid-edge'));
+    }
+    return;
+  }
   const columns = viewer.gridColumns();
   const words: readonly AxisTick[] = info.plan.marks.wordLabels;
   const top = cells[0].rect.y - GRID_TITLE - GRID_EDGE + 4;

@@ -21,7 +21,7 @@ import type { MapMarks, PlannedCell, ViewPlan } from '../view/plan.ts';
 import { planView } from '../view/plan.ts';
 import type { ColorbarSpec } from './colorbar.ts';
 import type { Rect } from './layout.ts';
-import { COLORBAR_BAND, GRID_EDGE, GRID_GAP, GRID_TITLE, LABEL_MARGIN } from './layout.ts';
+import { colorbarBeside, placeCells } from './layout.ts';
 import type { LoadedUtterance } from './loadFiles.ts';
 import type { LoadedNames, ViewerParams } from './params.ts';
 import { otherUtterance, specFromParams } from './params.ts';
@@ -195,14 +195,9 @@ export class Viewer {
     return this.#info?.plan.columns ?? 1;
   }
 
-  /** Where the colour bar goes (CSS pixels): right of the maps, as tall as the single map or the grid. */
+  /** Where the colour bar goes (CSS pixels): right of the maps. */
   colorbarRect(): Rect | undefined {
-    const cells = this.#cells;
-    if (cells.length === 0) return undefined;
-    const right = Math.max(...cells.map((cell) => cell.rect.x + cell.rect.width));
-    const top = Math.min(...cells.map((cell) => cell.rect.y));
-    const bottom = Math.max(...cells.map((cell) => cell.rect.y + cell.rect.height));
-    return { x: right + 12, y: top, width: COLORBAR_BAND - 16, height: Math.max(60, Math.min(bottom - top, 480)) };
+    return colorbarBeside(this.#cells.map((cell) => cell.rect));
   }
 
   zoomAt(factor: number, x: number, y: number): void {
@@ -376,20 +371,7 @@ export class Viewer {
     this.canvas.width = Math.max(1, Math.round(width * dpr));
     this.canvas.height = Math.max(1, Math.round(height * dpr));
     const cells = this.#cells;
-    if (cells.length === 1) {
-      const size = Math.max(10, Math.min(width - LABEL_MARGIN.left - LABEL_MARGIN.right, height - LABEL_MARGIN.top - LABEL_MARGIN.bottom));
-      cells[0].rect = { x: LABEL_MARGIN.left, y: LABEL_MARGIN.top, width: size, height: size };
-    } else if (cells.length > 1) {
-      const columns = this.gridColumns();
-      const rows = Math.ceil(cells.length / columns);
-      // Word labels along the grid's top and left edges; the colour bar right of it.
-      const edge = GRID_GAP + GRID_EDGE;
-      const size = Math.max(4, Math.min((width - edge - COLORBAR_BAND) / columns - GRID_GAP, (height - edge) / rows - GRID_GAP - GRID_TITLE));
-      cells.forEach((cell, i) => {
-        const [column, row] = [i % columns, Math.floor(i / columns)];
-        cell.rect = { x: edge + column * (size + GRID_GAP), y: edge + GRID_TITLE + row * (size + GRID_GAP + GRID_TITLE), width: size, height: size };
-      });
-    }
+    placeCells(cells.length, this.gridColumns(), width, height).forEach((rect, i) => (cells[i].rect = rect));
     cells.forEach((cell, i) => this.#scene.replaceCell(i, sceneCell(cell, dpr)));
     this.requestDraw();
   }

@@ -12,6 +12,7 @@ import { softmaxCpu } from '../../src/compute/softmax.cpu.ts';
 import { alignmentFromTimit } from '../../src/data/alignment.ts';
 import { selectWords } from '../../src/data/frames.ts';
 import { makeSyntheticAttention } from '../../src/data/syntheticAttention.ts';
+import { FIGURE_MARGIN } from '../../src/figure/figureSvg.ts';
 import { makeColormapLut } from '../../src/render/colormaps.ts';
 import type { BrowserSession } from './harness.ts';
 import { canvasPixels, idle, openViewer, ROOT, screenshot, startBrowserSession } from './harness.ts';
@@ -96,9 +97,10 @@ describe('viewer in Chromium', () => {
   it('draws a word boundary line where "had" starts (frame 18) on both axes', async () => {
     const { page } = await openViewer(session);
     const rect = await cellRect(page);
-    // Crop starts at frame 10 ("she"), so "had" (frame 18) is map column/row 8; the line is at the frame's centre.
+    // Crop starts at frame 10 ("she"), so "had" (frame 18) is map column/row 8; the line is on its leading edge
+    // (between cells 7 and 8), 2 pixels wide: probed half a pixel before the edge.
     const size = 27;
-    const at = (8 + 0.5) * (rect.width / size);
+    const at = 8 * (rect.width / size) - 0.5;
     const [vertical, horizontal, beside] = await canvasPixels(page, [
       [rect.x + at, rect.y + rect.height * 0.9],
       [rect.x + rect.width * 0.9, rect.y + at],
@@ -226,7 +228,8 @@ describe('viewer in Chromium', () => {
     // from the audio: 62623 samples / 147 frames.
     await page.waitForFunction(() => /loaded 1 utterance/.test(document.getElementById('status')!.textContent ?? ''), { timeout: 60_000 });
     await idle(page);
-    expect(await page.$eval('#banner', (e) => e.textContent)).toMatch(/arctic_a0001: arctic_a0001_attention\.npy/);
+    // The sample of that stem is loaded already: the dropped one gets a name of its own.
+    expect(await page.$eval('#banner', (e) => e.textContent)).toMatch(/arctic_a0001 \(2\): arctic_a0001_attention\.npy/);
     const labels = await page.$$eval('#overlay div', (els) => els.map((e) => e.textContent));
     expect(labels).toEqual(expect.arrayContaining(['author', 'AO1', 'TH', 'sil,AO1']));
     await page.close();
@@ -246,7 +249,7 @@ describe('viewer in Chromium', () => {
     await idle(page);
     expect(await page.$eval('#banner', (e) => e.textContent)).toMatch(/timit_softmaxed_f16\.npy/);
     const names = await page.evaluate(() => (window as unknown as { steve: Steve }).steve.viewer.utterances.map((u) => u.name));
-    expect(names).toEqual(['LDC93S1', 'arctic_a0001', 'LDC93S1']);
+    expect(names).toEqual(['LDC93S1', 'arctic_a0001', 'LDC93S1 (2)']);
     await screenshot(page, 'viewer-dropped-npy');
 
     await picker!.uploadFile(join(ROOT, 'tests/fixtures/cli/make_cli_fixtures.py'), join(TIMIT, 'LDC93S1.wav'), join(ROOT, 'tests/fixtures/tensors/README.md'));
@@ -296,7 +299,7 @@ describe('figure export', () => {
       return { width: image.width, height: image.height, inMap, corner, prefix: url.slice(0, 22) };
     });
     expect(result.prefix).toBe('data:image/png;base64,');
-    expect(result.width).toBe(2 * (150 + 640 + 110));
+    expect(result.width).toBe(2 * (FIGURE_MARGIN.left + 640 + FIGURE_MARGIN.right));
     expect(result.corner).toEqual([255, 255, 255, 255]);
     // a viridis colour: blue-green-yellow, never grey or white
     const [r, g, b] = result.inMap;
