@@ -27,6 +27,7 @@ import type { AttentionShape, AttentionSource } from './data/tensor.ts';
 import { createBufferWithRetry, formatBytes, GpuMemoryError } from './gpu/allocate.ts';
 import { readFloat32 } from './gpu/buffers.ts';
 import { requestEngineDevice, watchDevice, type BufferLimits } from './gpu/device.ts';
+import { MapRequestError } from './compute/requestError.ts';
 import type { ShaderSources } from './gpu/pipeline.ts';
 import { BudgetTooSmallError, ResidencyCache, type MemoryReport, type ResidentChunk } from './gpu/residency.ts';
 import type { StorageFormat } from './gpu/storageFormat.ts';
@@ -56,6 +57,7 @@ export type { MemoryReport, ResidentChunk } from './gpu/residency.ts';
 export type { StorageFormat } from './gpu/storageFormat.ts';
 export type { ShaderSources } from './gpu/pipeline.ts';
 export { GpuMemoryError } from './gpu/allocate.ts';
+export { MapRequestError } from './compute/requestError.ts';
 export { BudgetTooSmallError } from './gpu/residency.ts';
 
 /**
@@ -243,7 +245,7 @@ export class AttentionEngine {
     this.#residency.evictWhere((chunk) => chunk.tensorId === id);
   }
 
-  /** Shape of an added tensor. Throws a RangeError for an unknown id. */
+  /** Shape of an added tensor. Throws a MapRequestError for an unknown id. */
   tensorShape(id: string): AttentionShape {
     return this.#tensor(id).source.shape;
   }
@@ -257,7 +259,7 @@ export class AttentionEngine {
 
   /**
    * Computes a map on the GPU. The result's buffer is the caller's (destroy() it) unless options.output was given.
-   * Throws a RangeError with a sentence for an invalid request, GpuMemoryError when memory cannot be found.
+   * Throws a MapRequestError with a sentence for an invalid request, GpuMemoryError when memory cannot be found.
    */
   async computeMap(request: MapRequest, options: ComputeMapOptions = {}): Promise<ComputedMap> {
     return this.#withDevice((generation) => this.#computeOn(generation, request, options.output));
@@ -344,13 +346,13 @@ export class AttentionEngine {
     const shape = await handler.outputShape(request as never, context);
     const byteLength = shape.rows * shape.cols * 4;
     if (byteLength > generation.limits.maxStorageBufferBindingSize) {
-      throw new RangeError(
+      throw new MapRequestError(
         `A ${shape.rows} x ${shape.cols} map takes ${formatBytes(byteLength)}, more than this GPU binds at once ` +
           `(${formatBytes(generation.limits.maxStorageBufferBindingSize)}); request a crop.`,
       );
     }
     if (supplied && supplied.size < byteLength) {
-      throw new RangeError(`computeMap: the output buffer has ${supplied.size} bytes, the map needs ${byteLength}`);
+      throw new MapRequestError(`computeMap: the output buffer has ${supplied.size} bytes, the map needs ${byteLength}`);
     }
     const buffer =
       supplied ??
@@ -423,7 +425,7 @@ export class AttentionEngine {
   #handler(request: MapRequest): MapKindHandler {
     const kind = kindOf(request);
     const handler = this.#kinds.get(kind);
-    if (!handler) throw new RangeError(`No handler for map requests of kind '${kind}'; register one with registerKind()`);
+    if (!handler) throw new MapRequestError(`No handler for map requests of kind '${kind}'; register one with registerKind()`);
     return handler;
   }
 
@@ -465,7 +467,7 @@ export class AttentionEngine {
     const tensor = this.#tensors.get(id);
     if (!tensor) {
       const known = [...this.#tensors.keys()].map((key) => `'${key}'`).join(', ') || 'none';
-      throw new RangeError(`No tensor '${id}' has been added (added: ${known})`);
+      throw new MapRequestError(`No tensor '${id}' has been added (added: ${known})`);
     }
     return tensor;
   }
@@ -597,7 +599,7 @@ export class AttentionEngine {
       try {
         return await operation(generation);
       } catch (error) {
-        const ours = error instanceof RangeError || error instanceof GpuMemoryError || error instanceof BudgetTooSmallError;
+        const ours = error instanceof MapRequestError || error instanceof GpuMemoryError || error instanceof BudgetTooSmallError;
         if (this.#destroyed || attempt >= 2 || ours || !(await wasLost(generation))) throw error;
       }
     }

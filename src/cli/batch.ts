@@ -4,6 +4,7 @@
  * and pipes get plain lines.
  */
 import { SingleBar } from 'cli-progress';
+import { MapRequestError } from '../compute/requestError.ts';
 import { InputError } from '../data/inputError.ts';
 import { CliError } from './cliError.ts';
 import type { BatchItem } from './inputs.ts';
@@ -15,7 +16,7 @@ export interface BatchResult {
 }
 
 /**
- * Calls `work` on each item in order. Errors of the input (InputError, CliError, and the RangeError sentences the
+ * Calls `work` on each item in order. Errors of the input (InputError, CliError, and the MapRequestError sentences the
  * engine throws for requests that do not fit the data) are one line each; anything else is a bug and propagates.
  */
 export async function runBatch(
@@ -42,7 +43,7 @@ export async function runBatch(
         try {
           await work(item, say);
         } catch (error) {
-          if (!(error instanceof InputError || error instanceof CliError || error instanceof RangeError)) throw error;
+          if (!(error instanceof InputError || error instanceof CliError || error instanceof MapRequestError)) throw error;
           failed++;
           // InputErrors name their file; the others are about the utterance as a whole.
           report(`steve: ${error instanceof InputError ? '' : `${item.name}: `}${error.message}`);

@@ -61,11 +61,13 @@ export async function makeViewFigureSvg(drawing: FigureDrawing, plan: ViewPlan, 
       cells: plan.cells.map((cell, i) => ({
         title: plan.range.shared ? cell.title : `${cell.title} (${formatValue(scales[i].low)}–${formatValue(scales[i].high)})`,
         rasterHref: hrefs[i],
+        wordBoundaries: cell.other ? figureAxesOf(cell.other.marks, look.size).wordBoundaries : undefined,
       })),
       columns: plan.columns,
       cellSize: look.size,
       wordBoundaries: axes.wordBoundaries,
-      wordLabels,
+      // A pair's maps have different words: their titles name the utterances instead.
+      wordLabels: plan.spec.view === 'pair' ? undefined : wordLabels,
       darkLines,
       colorbar: plan.range.shared
         ? { lut, low: shared.lowLabel, high: shared.highLabel, ticks: shared.ticks, label: plan.colorbar.label + note }

@@ -6,6 +6,7 @@ import { BlockPoolPass, blockPoolShape } from './blockPool.ts';
 import type { MapContext, MapKindHandler } from './mapKind.ts';
 import type { MapRequest, MapShape } from './mapRequest.ts';
 import { awaitPass, checkPoolStatistic, createScratch, type PoolStatistic } from './segmentPoolMap.ts';
+import { MapRequestError } from './requestError.ts';
 
 /**
  * The mean or max of a map over k x k blocks: ceil(rows / k) x ceil(cols / k) values, the last block of a row or
@@ -33,7 +34,7 @@ export const BLOCK_POOL_MAP_KIND: MapKindHandler<'blockPool'> = {
   async outputShape(request: BlockPoolMapRequest, context: MapContext): Promise<MapShape> {
     checkPoolStatistic('blockPool', request.stat);
     if (!Number.isInteger(request.block) || request.block < 1) {
-      throw new RangeError(`blockPool: block must be an integer number of frames >= 1, got ${request.block}`);
+      throw new MapRequestError(`blockPool: block must be an integer number of frames >= 1, got ${request.block}`);
     }
     const source = await context.shapeOf(request.source);
     return blockPoolShape(source.rows, source.cols, request.block);

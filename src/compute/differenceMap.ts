@@ -4,6 +4,7 @@
 import { DifferencePass } from './difference.ts';
 import type { MapContext, MapKindHandler } from './mapKind.ts';
 import type { DifferenceMapRequest, MapShape } from './mapRequest.ts';
+import { MapRequestError } from './requestError.ts';
 
 /** Computes DifferenceMapRequests. */
 export const DIFFERENCE_MAP_KIND: MapKindHandler<'difference'> = {
@@ -12,7 +13,7 @@ export const DIFFERENCE_MAP_KIND: MapKindHandler<'difference'> = {
   async outputShape(request: DifferenceMapRequest, context: MapContext): Promise<MapShape> {
     const [minuend, subtrahend] = await Promise.all([context.shapeOf(request.minuend), context.shapeOf(request.subtrahend)]);
     if (minuend.rows !== subtrahend.rows || minuend.cols !== subtrahend.cols) {
-      throw new RangeError(
+      throw new MapRequestError(
         `difference: the maps differ in size (${minuend.rows} x ${minuend.cols} minus ${subtrahend.rows} x ${subtrahend.cols})`,
       );
     }

@@ -10,6 +10,7 @@ import { resolveAttentionSelection, type MapShape } from './mapRequest.ts';
 import { checkCrop, cropCols, cropRows, fullCrop, type Crop, type SoftmaxScope } from './region.ts';
 import { awaitPass, checkSoftmaxScope, createScratch } from './segmentPoolMap.ts';
 import { SoftmaxPass } from './softmax.ts';
+import { MapRequestError } from './requestError.ts';
 
 /** The statistics a headStats request can select (HEAD_STATS_FIELDS). */
 export type HeadStatistic = (typeof HEAD_STATS_FIELDS)[number];
@@ -71,20 +72,20 @@ function resolveHeadStats(request: HeadStatsMapRequest, context: MapContext): Re
   checkSoftmaxScope(owner, request.softmax);
   const statisticIndex = HEAD_STATS_FIELDS.indexOf(request.statistic);
   if (statisticIndex < 0) {
-    throw new RangeError(`${owner}: statistic must be one of ${HEAD_STATS_FIELDS.map((name) => `'${name}'`).join(', ')}, got ${JSON.stringify(request.statistic)}`);
+    throw new MapRequestError(`${owner}: statistic must be one of ${HEAD_STATS_FIELDS.map((name) => `'${name}'`).join(', ')}, got ${JSON.stringify(request.statistic)}`);
   }
   if (!(typeof request.msPerFrame === 'number' && Number.isFinite(request.msPerFrame) && request.msPerFrame > 0)) {
-    throw new RangeError(`${owner}: msPerFrame must be a finite number of milliseconds > 0, got ${request.msPerFrame}`);
+    throw new MapRequestError(`${owner}: msPerFrame must be a finite number of milliseconds > 0, got ${request.msPerFrame}`);
   }
   const nearFrames = request.nearFrames ?? DEFAULT_NEAR_FRAMES;
   if (!Number.isInteger(nearFrames) || nearFrames < 0) {
-    throw new RangeError(`${owner}: nearFrames must be an integer >= 0, got ${nearFrames}`);
+    throw new MapRequestError(`${owner}: nearFrames must be an integer >= 0, got ${nearFrames}`);
   }
   const crop = request.crop ?? fullCrop(shape.rows, shape.cols);
   if (request.crop) {
     checkCrop(owner, crop, shape.rows, shape.cols);
     if (crop.rowStart !== crop.colStart || crop.rowEnd !== crop.colEnd) {
-      throw new RangeError(
+      throw new MapRequestError(
         `${owner}: the crop's rows and columns must be the same frames (distances are measured from the diagonal), ` +
           `got rows ${crop.rowStart}..${crop.rowEnd} and columns ${crop.colStart}..${crop.colEnd}`,
       );

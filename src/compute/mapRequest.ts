@@ -18,6 +18,7 @@
  * computes min/max and histograms on the result like on any other map.
  */
 import type { Crop, SoftmaxScope } from './region.ts';
+import { MapRequestError } from './requestError.ts';
 
 /** Which heads: one head, the mean over all heads ('mean'), or the mean over a subset (distinct head indices). */
 export type HeadSelector = number | 'mean' | readonly number[];
@@ -83,7 +84,7 @@ export interface AttentionSelection {
 
 /**
  * Expands 'mean' to every index and checks the indices (integers in range, distinct, at least one). Throws a
- * RangeError naming the tensor and the axis otherwise.
+ * MapRequestError naming the tensor and the axis otherwise.
  */
 export function resolveAttentionSelection(
   request: AttentionMapRequest,
@@ -97,12 +98,12 @@ export function resolveAttentionSelection(
 
 function resolveAxis(tensorId: string, axis: string, selector: number | 'mean' | readonly number[], count: number): number[] {
   const indices = selector === 'mean' ? Array.from({ length: count }, (_, index) => index) : typeof selector === 'number' ? [selector] : [...selector];
-  if (indices.length === 0) throw new RangeError(`${tensorId}: an empty ${axis} subset selects no maps`);
+  if (indices.length === 0) throw new MapRequestError(`${tensorId}: an empty ${axis} subset selects no maps`);
   for (const index of indices) {
     if (!Number.isInteger(index) || index < 0 || index >= count) {
-      throw new RangeError(`${tensorId}: ${axis} ${index} does not exist (the tensor has ${count} ${axis}s, 0..${count - 1})`);
+      throw new MapRequestError(`${tensorId}: ${axis} ${index} does not exist (the tensor has ${count} ${axis}s, 0..${count - 1})`);
     }
   }
-  if (new Set(indices).size !== indices.length) throw new RangeError(`${tensorId}: the ${axis} subset [${indices}] repeats an index`);
+  if (new Set(indices).size !== indices.length) throw new MapRequestError(`${tensorId}: the ${axis} subset [${indices}] repeats an index`);
   return indices;
 }

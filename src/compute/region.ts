@@ -2,6 +2,7 @@
  * Rectangles of a map, and which columns a softmax normalises. Shared by the passes, their CPU references and the
  * engine's requests.
  */
+import { MapRequestError } from './requestError.ts';
 
 /** A rectangle of a map: rows [rowStart, rowEnd) and columns [colStart, colEnd), ends exclusive (Python slices). */
 export interface Crop {
@@ -33,12 +34,12 @@ export function cropCols(crop: Crop): number {
   return crop.colEnd - crop.colStart;
 }
 
-/** Throws a RangeError naming `owner` unless `crop` is a non-empty integer rectangle inside a rows x cols map. */
+/** Throws a MapRequestError naming `owner` unless `crop` is a non-empty integer rectangle inside a rows x cols map. */
 export function checkCrop(owner: string, crop: Crop, rows: number, cols: number): void {
   const { rowStart, rowEnd, colStart, colEnd } = crop;
   const integers = [rowStart, rowEnd, colStart, colEnd].every(Number.isInteger);
   if (!integers || rowStart < 0 || colStart < 0 || rowEnd > rows || colEnd > cols || rowStart >= rowEnd || colStart >= colEnd) {
-    throw new RangeError(
+    throw new MapRequestError(
       `${owner}: crop rows ${rowStart}..${rowEnd}, columns ${colStart}..${colEnd} (ends exclusive) is not a ` +
         `non-empty rectangle inside the ${rows} x ${cols} map`,
     );

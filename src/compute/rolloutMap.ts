@@ -18,6 +18,7 @@ import { checkCrop, cropCols, cropRows, type Crop, type SoftmaxScope } from './r
 import { RolloutPass } from './rollout.ts';
 import { awaitPass, checkSoftmaxScope, createScratch } from './segmentPoolMap.ts';
 import { SoftmaxPass } from './softmax.ts';
+import { MapRequestError } from './requestError.ts';
 
 /**
  * Attention rollout of layers [layerStart, layerEnd) of a tensor: R = Â_(end-1) · ... · Â_start with
@@ -68,13 +69,13 @@ function resolveRollout(request: RolloutMapRequest, context: MapContext): Resolv
   const owner = `rollout of ${request.tensorId}`;
   const shape = context.tensorShape(request.tensorId);
   if (shape.rows !== shape.cols) {
-    throw new RangeError(`${owner}: rollout needs square maps (frames x frames), but the tensor's maps are ${shape.rows} x ${shape.cols}`);
+    throw new MapRequestError(`${owner}: rollout needs square maps (frames x frames), but the tensor's maps are ${shape.rows} x ${shape.cols}`);
   }
   const frames = shape.rows;
   const layerStart = request.layerStart ?? 0;
   const layerEnd = request.layerEnd ?? shape.layers;
   if (!Number.isInteger(layerStart) || !Number.isInteger(layerEnd) || layerStart < 0 || layerEnd > shape.layers || layerStart >= layerEnd) {
-    throw new RangeError(
+    throw new MapRequestError(
       `${owner}: layers ${layerStart}..${layerEnd} (end exclusive) is not a non-empty range inside the tensor's ` +
         `${shape.layers} layers (0..${shape.layers})`,
     );
@@ -85,19 +86,19 @@ function resolveRollout(request: RolloutMapRequest, context: MapContext): Resolv
   checkSoftmaxScope(owner, softmax);
   const cropMode = request.cropMode ?? 'after';
   if (cropMode !== 'after' && cropMode !== 'within') {
-    throw new RangeError(`${owner}: cropMode must be 'after' or 'within', got ${JSON.stringify(cropMode)}`);
+    throw new MapRequestError(`${owner}: cropMode must be 'after' or 'within', got ${JSON.stringify(cropMode)}`);
   }
   let crop = request.crop;
   if (crop) checkCrop(owner, crop, frames, frames);
   const within = cropMode === 'within' && crop !== undefined;
   if (within && crop && (crop.rowStart !== crop.colStart || crop.rowEnd !== crop.colEnd)) {
-    throw new RangeError(
+    throw new MapRequestError(
       `${owner}: rollout within the crop needs the crop's rows and columns to be the same frames, got rows ` +
         `${crop.rowStart}..${crop.rowEnd} and columns ${crop.colStart}..${crop.colEnd}`,
     );
   }
   if (softmax === 'crop' && !within) {
-    throw new RangeError(
+    throw new MapRequestError(
       `${owner}: softmax 'crop' normalises over the crop's columns, which only applies to rollout within the crop ` +
         `(cropMode 'within' with a crop); use 'row'`,
     );

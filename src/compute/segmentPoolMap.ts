@@ -11,6 +11,7 @@ import type { MapContext, MapKindHandler } from './mapKind.ts';
 import type { MapRequest, MapShape } from './mapRequest.ts';
 import type { SoftmaxScope } from './region.ts';
 import { createSegmentBoundsBuffer, SegmentPoolPass, type FrameRange, type SegmentBuffer } from './segmentPool.ts';
+import { MapRequestError } from './requestError.ts';
 
 export type { FrameRange } from './segmentPool.ts';
 
@@ -43,23 +44,23 @@ declare module './mapRequest.ts' {
   }
 }
 
-/** Throws a RangeError naming `owner` unless `stat` is 'mean' or 'max'. */
+/** Throws a MapRequestError naming `owner` unless `stat` is 'mean' or 'max'. */
 export function checkPoolStatistic(owner: string, stat: unknown): asserts stat is PoolStatistic {
-  if (stat !== 'mean' && stat !== 'max') throw new RangeError(`${owner}: stat must be 'mean' or 'max', got ${JSON.stringify(stat)}`);
+  if (stat !== 'mean' && stat !== 'max') throw new MapRequestError(`${owner}: stat must be 'mean' or 'max', got ${JSON.stringify(stat)}`);
 }
 
 /**
- * Throws a RangeError naming `owner` and `axis` unless `segments` is a non-empty list of integer ranges
+ * Throws a MapRequestError naming `owner` and `axis` unless `segments` is a non-empty list of integer ranges
  * 0 <= start <= end <= size (`size` being the source map's extent along that axis).
  */
 function checkSegments(owner: string, axis: 'row' | 'column', segments: readonly FrameRange[], size: number): void {
   if (!Array.isArray(segments) || segments.length === 0) {
-    throw new RangeError(`${owner}: ${axis}Segments is empty; give at least one ${axis} segment`);
+    throw new MapRequestError(`${owner}: ${axis}Segments is empty; give at least one ${axis} segment`);
   }
   segments.forEach((segment, index) => {
     const { start, end } = segment ?? ({} as FrameRange);
     if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start || end > size) {
-      throw new RangeError(
+      throw new MapRequestError(
         `${owner}: ${axis} segment ${index} [${start}, ${end}) is not a range of integers with ` +
           `0 <= start <= end <= ${size} (the source map has ${size} ${axis}s; segments are relative to it)`,
       );
@@ -163,9 +164,9 @@ export function createScratch(device: GPUDevice, label: string, byteLength: numb
   );
 }
 
-/** Throws a RangeError naming `owner` unless `scope` is a SoftmaxScope. */
+/** Throws a MapRequestError naming `owner` unless `scope` is a SoftmaxScope. */
 export function checkSoftmaxScope(owner: string, scope: unknown): asserts scope is SoftmaxScope {
   if (scope !== 'none' && scope !== 'row' && scope !== 'crop') {
-    throw new RangeError(`${owner}: softmax must be 'none', 'row' or 'crop', got ${JSON.stringify(scope)}`);
+    throw new MapRequestError(`${owner}: softmax must be 'none', 'row' or 'crop', got ${JSON.stringify(scope)}`);
   }
 }

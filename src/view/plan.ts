@@ -13,7 +13,8 @@
 import type { AxisTick, FrameSegment, WordSelection } from '../data/frames.ts';
 import { selectAllFrames, selectWords } from '../data/frames.ts';
 import type { Utterance } from '../data/utterance.ts';
-import type { AttentionMapRequest, Crop, MapRequest } from '../engine.ts';
+import type { AttentionMapRequest, MapRequest } from '../compute/mapRequest.ts';
+import type { Crop } from '../compute/region.ts';
 import type { RangePolicy } from './colorScale.ts';
 import type { ColormapName, IndexOrMean, PoolUnit, ViewSpec } from './spec.ts';
 import { ViewError, headOf, layerOf } from './spec.ts';
@@ -218,6 +219,9 @@ export function planView(spec: ViewSpec, utterance: PlanUtterance, tensors: Plan
       const otherFile = otherUtterance.attention.fileName;
       checkIndex(layer, otherShape.layers, '--layer', 'layers', otherFile);
       checkIndex(head, otherShape.heads, '--head', 'heads', otherFile);
+      if (spec.words && !(otherUtterance.alignment && otherUtterance.spf)) {
+        throw new ViewError(`--view pair --words ${spec.words.join(':')}: ${otherFile} has no alignment to find those words in (give its audio and alignment)`);
+      }
       const region = frameRegion(spec, otherUtterance);
       const otherRequest = attentionRequest(layer, head, other.tensorId, region.cropped ? region.crop : undefined);
       const cells: PlannedCell[] = [

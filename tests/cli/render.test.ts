@@ -59,6 +59,8 @@ describe('steve render', () => {
     const lines = boundaryColumns(readFileSync(svgPath, 'utf8'));
     expect(lines.length).toBeGreaterThan(2);
     const cell = SIZE / cols;
+    // Boundaries lie on cell edges (between frames f-1 and f), never through a cell's middle.
+    for (const line of lines) expect(Math.abs(line / cell - Math.round(line / cell)), `line at ${line} px`).toBeLessThan(0.01);
     const clear = (px: number) => lines.every((line) => Math.abs(line - px) > 3);
     let checked = 0;
     for (let row = 0; row < rows; row += 3) {
@@ -117,6 +119,36 @@ describe('steve render', () => {
     expect(modelSvg).toMatch(/<image x="\d+" y="\d+" width="64" height="64"/);
   });
 
+  it('puts a grid on one colour scale with one bar and words on its edges, or states per-map ranges; pools every segment with --full', async () => {
+    const shared = join(dir, 'heads-shared.svg');
+    const perMap = join(dir, 'heads-per-map.svg');
+    const full = join(dir, 'phones-full.svg');
+    const runs = await Promise.all([
+      steve(['render', ...VIEW, '--head', 'all', '--size', '64', '-o', shared]),
+      steve(['render', ...VIEW, '--head', 'all', '--size', '64', '--color-range', 'per-map', '-o', perMap]),
+      steve(['render', '--attention', SOFTMAXED_F16, '--wav', TIMIT_WAV, '--full', '--pool', 'phones', '--size', '200', '-o', full]),
+    ]);
+    for (const run of runs) expect(run.stderr).toBe('');
+    const sharedSvg = readFileSync(shared, 'utf8');
+    const bar = sharedSvg.match(/<g class="colorbar">([\s\S]*?)<\/g>/)![1];
+    // One bar with the numbers every map shares, not "min" and "max".
+    expect([...bar.matchAll(/font-size="11">([^<]+)<\/text>/g)].map((m) => Number(m[1])).every(Number.isFinite)).toBe(true);
+    expect(sharedSvg.match(/<g class="colorbar">/g)).toHaveLength(1);
+    const wordLabels = [...sharedSvg.matchAll(/class="word-label"[^>]*>([^<]+)<\/text>/g)].map((m) => m[1]);
+    // Thinned where they would overlap at 64 px, but words of the selection, under and beside the maps.
+    expect(new Set(wordLabels).size).toBeGreaterThanOrEqual(2);
+    for (const label of wordLabels) expect(['she', 'had', 'your']).toContain(label);
+    const perMapSvg = readFileSync(perMap, 'utf8');
+    expect(perMapSvg).toContain('each map its own range');
+    expect(perMapSvg).toMatch(/>L0 H1 \([\d.e-]+–[\d.e-]+\)<\/text>/);
+    const fullSvg = readFileSync(full, 'utf8');
+    expect(fullSvg).toContain('All frames');
+    const rowLabels = [...fullSvg.match(/<g class="row-labels">([\s\S]*?)<\/g>/)![1].matchAll(/>([^<]+)<\/text>/g)].map((m) => m[1]);
+    // The leading and trailing silences are pooled too.
+    expect(rowLabels.filter((label) => label === 'h#').length).toBeGreaterThanOrEqual(1);
+    expect(fullSvg).toContain('pooled: mean over each phone');
+  });
+
   it('pools onto phones: one labelled cell per phone of the words', async () => {
     const out = join(dir, 'phones.svg');
     const run = await steve(['render', ...VIEW, '--pool', 'phones', '--head', 'mean', '-o', out]);
@@ -139,6 +171,10 @@ describe('steve render', () => {
     const svg = readFileSync(diff, 'utf8');
     expect(svg).toContain('L0 H0 − L1 H0');
     expect(svg).toContain('difference of raw score');
+    // White word lines would vanish in the diverging map's white middle: they are dark there.
+    const wordLines = svg.match(/<g class="word-boundaries">([\s\S]*?)<\/g>/)![1];
+    expect(wordLines).toContain('stroke="#1a1a1a"');
+    expect(wordLines).not.toContain('stroke="#fff"');
     const bar = svg.match(/<g class="colorbar">([\s\S]*?)<\/g>/)![1];
     const limits = [...bar.matchAll(/font-size="11">(-?[\d.e+-]+)<\/text>/g)].map((m) => Number(m[1]));
     expect(limits).toHaveLength(2);

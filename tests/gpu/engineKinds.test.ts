@@ -21,7 +21,7 @@ import { softmaxCpu } from '../../src/compute/softmax.cpu.ts';
 import type { Alignment } from '../../src/data/alignment.ts';
 import { selectWords, toFrameSegments } from '../../src/data/frames.ts';
 import { parseTimitSegments } from '../../src/data/timit.ts';
-import { AttentionEngine, BUILT_IN_KINDS, type AttentionEngineOptions, type MapRequest } from '../../src/engine.ts';
+import { AttentionEngine, BUILT_IN_KINDS, MapRequestError, type AttentionEngineOptions, type MapRequest } from '../../src/engine.ts';
 import { getNodeGpu } from '../../src/node/dawn.ts';
 import {
   ABSOLUTE_FLOOR,
@@ -333,7 +333,7 @@ describe('AttentionEngine analysis kinds', () => {
     });
   });
 
-  it('rejects invalid requests with a RangeError that says what is wrong', async () => {
+  it('rejects invalid requests with a MapRequestError that says what is wrong', async () => {
     const source = { tensorId: 'raw', layer: 0, head: 0, softmax: 'row' } as const;
     const cases: [MapRequest, RegExp][] = [
       [{ kind: 'segmentPool', source, rowSegments: [], colSegments: [{ start: 0, end: 1 }], stat: 'mean' }, /rowSegments is empty/],
@@ -361,7 +361,7 @@ describe('AttentionEngine analysis kinds', () => {
       [{ kind: 'headStats', tensorId: 'raw', softmax: 'row', msPerFrame: 20, statistic: 'entropy', crop: { rowStart: 0, rowEnd: 9, colStart: 0, colEnd: 10 } }, /the crop's rows and columns must be the same frames/],
     ];
     for (const [request, message] of cases) {
-      await expect(engine.outputShape(request), JSON.stringify(request)).rejects.toThrowError(RangeError);
+      await expect(engine.outputShape(request), JSON.stringify(request)).rejects.toThrowError(MapRequestError);
       await expect(engine.readMap(request), JSON.stringify(request)).rejects.toThrowError(message);
     }
   });
