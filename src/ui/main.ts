@@ -16,9 +16,9 @@ import { formatValue } from '../view/formatValue.ts';
 import { drawColorbar } from './colorbar.ts';
 import { describeData, drawStatsTable, renderDebug, segmentAtFrame } from './panels.ts';
 import type { IndexOrMean } from '../view/spec.ts';
-import { formatViewCommand, parseViewArgs } from '../view/spec.ts';
+import { formatViewCommand, parseViewArgs, ViewError } from '../view/spec.ts';
 import type { ViewerParams } from './params.ts';
-import { clampParams, DEFAULT_PARAMS, paramsFromHash, paramsFromSpec, paramsToHash, specFromParams, viewArgsOf } from './params.ts';
+import { clampedAway, clampParams, DEFAULT_PARAMS, paramsFromHash, paramsFromSpec, paramsToHash, specFromParams, viewArgsOf } from './params.ts';
 import { mapName } from '../view/titles.ts';
 import { Viewer } from './viewer.ts';
 
@@ -182,8 +182,10 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
     if (served?.problems.length) status.textContent = `could not open the served files: ${served.problems.join(' | ')}; showing the samples`;
   }
   const fromLink = paramsFromHash(location.hash, DEFAULT_PARAMS, viewer.loadedNames);
-  if (fromLink.problem) status.textContent = fromLink.problem;
   let params = clampParams(fromLink.params, limitsOf(viewer.utterances));
+  // Only a link's own values are worth a word (the defaults may not fit a short utterance).
+  const linkProblem = fromLink.problem ?? (location.hash.length > 1 ? clampedAway(fromLink.params, params) : undefined);
+  if (linkProblem) status.textContent = linkProblem;
   /** The current view's `steve render` options (what Copy command copies and window.steve.viewCommand() returns). */
   const viewArgs = () => viewArgsOf(params, viewer.loadedNames);
   /** The command line that draws this view: the files of the utterance when it has real ones, then the view options. */
@@ -250,7 +252,10 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
   });
   /** Shows the view that `steve render` options describe; a ViewError (one sentence) for options it cannot show. */
   const setView = async (args: readonly string[]) => {
-    await apply(paramsFromSpec(parseViewArgs(args), params, viewer.loadedNames));
+    const asked = paramsFromSpec(parseViewArgs(args), params, viewer.loadedNames);
+    const problem = clampedAway(asked, clampParams(asked, limitsOf(viewer.utterances)));
+    if (problem) throw new ViewError(problem);
+    await apply(asked);
   };
   // The stage changes size with the window, and when the title above it takes another line: the maps, the overlay
   // and the colour bar are placed again each time, or the canvas would be stretched under labels placed for the old size.

@@ -241,3 +241,22 @@ export function clampParams(params: ViewerParams, limits: ParamLimits): ViewerPa
     rolloutCrop: params.view === 'rollout' && params.softmax === 'crop' ? 'within' : params.rolloutCrop,
   };
 }
+
+/**
+ * What clampParams changed that a view's options asked for (a layer, head or word the data does not have), as one
+ * sentence naming the option; undefined when nothing was. A link or setView() never falls back silently.
+ */
+export function clampedAway(asked: ViewerParams, shown: ViewerParams): string | undefined {
+  const options: [keyof ViewerParams, string][] = [
+    ['layer', '--layer'],
+    ['head', '--head'],
+    ['wordStart', '--words'],
+    ['wordEnd', '--words'],
+    ['compareLayer', '--compare-layer'],
+    ['compareHead', '--compare-head'],
+  ];
+  const changed = options.find(([key]) => asked[key] !== shown[key]);
+  if (!changed) return undefined;
+  const [key, option] = changed;
+  return `${option} ${String(asked[key])} is outside the loaded data: showing ${String(shown[key])}`;
+}

@@ -7,7 +7,7 @@ import type { LoadedUtterance } from '../../src/ui/loadFiles.ts';
 import { withDistinctNames } from '../../src/ui/loadFiles.ts';
 import { selectedWordsText, sliderPosition, spokenWordIndices } from '../../src/ui/pane.ts';
 import type { LoadedNames, ViewerParams } from '../../src/ui/params.ts';
-import { clampParams, DEFAULT_PARAMS, paramsFromHash, paramsFromSpec, paramsToHash, specFromParams, viewArgsOf } from '../../src/ui/params.ts';
+import { clampedAway, clampParams, DEFAULT_PARAMS, paramsFromHash, paramsFromSpec, paramsToHash, specFromParams, viewArgsOf } from '../../src/ui/params.ts';
 import { parseViewArgs, ViewError } from '../../src/view/spec.ts';
 
 const LOADED: LoadedNames = {
@@ -103,6 +103,15 @@ describe(clampParams.name, () => {
   it('gives a difference the diverging colormap and no log scale', () => {
     const params = clampParams({ ...DEFAULT_PARAMS, view: 'difference', scale: 'log' }, { utterances: 1, words: [3], layers: 2, heads: 2 });
     expect([params.colormap, params.scale]).toEqual(['diverging', 'linear']);
+  });
+});
+
+describe(clampedAway.name, () => {
+  it('names the option whose value the data does not have, and is quiet when nothing was clamped', () => {
+    const limits = { utterances: 1, words: [3], layers: 2, heads: 2 };
+    const asked = { ...DEFAULT_PARAMS, head: 2 };
+    expect(clampedAway(asked, clampParams(asked, limits))).toBe('--head 2 is outside the loaded data: showing 1');
+    expect(clampedAway(DEFAULT_PARAMS, clampParams({ ...DEFAULT_PARAMS }, limits))).toBeUndefined();
   });
 });
 
