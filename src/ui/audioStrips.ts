@@ -7,15 +7,12 @@ import type { Segment } from '../data/alignment.ts';
 import type { Spectrogram } from '../data/spectrogram.ts';
 import { computeSpectrogram, PRAAT_BROADBAND_HANN_SEC } from '../data/spectrogram.ts';
 import { AudioPlayer } from './audioPlayer.ts';
+import { STRIP } from './layout.ts';
 import type { LoadedUtterance } from './loadFiles.ts';
 import type { TierView } from './strips.ts';
 import { drawSpectrogram, drawTier, drawWaveform, hitTestTier } from './strips.ts';
 import type { Viewer } from './viewer.ts';
 
-/** Heights of the top strips (widths of the left ones), in CSS pixels; left tiers are wider for horizontal labels. */
-export const STRIP = { spectrogram: 56, waveform: 34, tier: 18, leftTier: 40 };
-export const STRIPS_TOP = STRIP.spectrogram + STRIP.waveform + 2 * STRIP.tier + 8;
-export const STRIPS_LEFT = STRIP.spectrogram + STRIP.waveform + 2 * STRIP.leftTier + 10;
 
 interface Layout {
   spectrogram: TierView;

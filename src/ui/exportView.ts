@@ -1,95 +1,153 @@
 /**
- * Export of the current view as a figure: SVG (the map as an embedded raster, with vector boundary lines, labels,
- * colour bar and title) or PNG (that SVG rasterised by the browser at a chosen scale).
+ * Export of the current view as a figure: SVG (each map as an embedded raster, with vector boundary lines, labels,
+ * colour bar and title) or PNG (the maps' pixels with that SVG's vector layer drawn over them). One map, or a grid
+ * (heads, model, pair). Title, subtitle, labels, lines and colour-bar label come from the view's plan, as in
+ * `steve render`'s figures, so the same view reads the same in both.
  */
-import type { FigureLabel } from '../figure/figureSvg.ts';
+import { figureAxesOf, wordLabelSpan } from '../figure/figureAxes.ts';
+import type { FigureColorbar } from '../figure/figureSvg.ts';
 import { FIGURE_MARGIN, figureSize, makeFigureSvg } from '../figure/figureSvg.ts';
-import { makeColormapLut } from '../render/colormaps.ts';
+import type { GridSpec } from '../figure/gridSvg.ts';
+import { GRID_MARGIN, gridSize, makeGridSvg } from '../figure/gridSvg.ts';
 import { layoutAxisLabels } from '../view/axisLabels.ts';
+import { makeColormapLut } from '../view/colormaps.ts';
 import { formatValue } from '../view/formatValue.ts';
-import type { Viewer } from './viewer.ts';
-import { boundaryPositions } from './viewer.ts';
+import { colorbarLabels } from './colorbar.ts';
+import type { Cell, ViewInfo, Viewer } from './viewer.ts';
 
-/** Side of the exported map in SVG pixels. */
+/** Side of the exported map in SVG pixels; a grid's maps are GRID_CELL_SIZE each. */
 export const EXPORT_MAP_SIZE = 640;
+export const GRID_CELL_SIZE = 200;
 
-/** STEVE's figure title: the words, the utterance, the layer and head. */
-export function viewTitle(viewer: Viewer): { title: string; subtitle: string } {
-  const info = viewer.info!;
-  const params = viewer.params;
-  const words = info.selection && !params.fullMap ? info.selection.words.map((w) => w.label).join(' ') : 'all frames';
-  const cell = info.cells[0];
-  const head = cell.head < 0 ? 'mean of heads' : `head ${cell.head}`;
-  const what = params.view === 'difference' ? cell.title : `Encoder attention layer ${cell.layer}, ${head}`;
-  const softmax = params.softmax === 'none' ? 'no softmax' : params.softmax === 'row' ? 'softmax over rows' : 'softmax within the crop';
+/** The figure's title and subtitle, on screen and in every export (the plan's). */
+export function viewTitle(info: ViewInfo): { title: string; subtitle: string } {
   const synthetic = info.utterance.synthetic ? ' | SYNTHETIC attention, not model output' : '';
-  return { title: `Word(s): '${words}'`, subtitle: `Utterance: ${info.utterance.name} | ${what} | ${softmax}${synthetic}` };
+  return { title: info.plan.title, subtitle: info.plan.subtitle + synthetic };
+}
+
+/** A grid map's title; with per-map colour ranges, the range its colours span (as `steve render` writes it). */
+export function cellTitle(cell: Pick<Cell, 'title' | 'scale'>, info: ViewInfo): string {
+  return info.plan.range.shared || info.cells.length < 2 || !cell.scale ? cell.title : `${cell.title} (${formatValue(cell.scale.low)}–${formatValue(cell.scale.high)})`;
 }
 
 export async function exportViewSvg(viewer: Viewer, mapSize = EXPORT_MAP_SIZE): Promise<string> {
-  const pixels = await renderRaster(viewer, mapSize);
-  return makeFigureSvg(figureSpec(viewer, mapSize, pixelsToDataUrl(pixels, mapSize, mapSize)));
+  const info = requireInfo(viewer);
+  if (info.cells.length > 1) {
+    const rasters = await Promise.all(info.cells.map((cell) => viewer.renderCellRaster(cell, GRID_CELL_SIZE)));
+    return makeGridSvg(gridSpec(info, viewer.gridColumns(), rasters.map((pixels) => pixelsToDataUrl(pixels, GRID_CELL_SIZE, GRID_CELL_SIZE))));
+  }
+  const pixels = await viewer.renderCellRaster(info.cells[0], mapSize);
+  return makeFigureSvg(figureSpec(viewer, info, mapSize, pixelsToDataUrl(pixels, mapSize, mapSize)));
 }
 
-async function renderRaster(viewer: Viewer, mapSize: number): Promise<Uint8Array> {
+function requireInfo(viewer: Viewer): ViewInfo {
   const info = viewer.info;
-  if (!info || info.cells.length !== 1) throw new Error('export works on a single map: choose the "map", "difference" or another single view');
-  return viewer.renderCellRaster(info.cells[0], mapSize);
+  if (!info || info.cells.length === 0) throw new Error('nothing is shown yet to export');
+  return info;
 }
 
-/** The figure's labels, lines, colour bar and title for the current view; the raster is passed in. */
-function figureSpec(viewer: Viewer, mapSize: number, rasterHref: string | undefined) {
-  const info = viewer.info!;
-  const cell = info.cells[0];
-  // Frame position (absolute frame coordinates) -> figure map pixels, through the same zoom as the screen.
-  const transform = viewer.mapToCanvas(cell);
-  const scaleX = mapSize / cell.rect.width;
-  const scaleY = mapSize / cell.rect.height;
-  const toX = (position: number) => (transform[0] * (position - info.frameOrigin) + transform[6] - cell.rect.x) * scaleX;
-  const toY = (position: number) => (transform[4] * (position - info.frameOrigin) + transform[7] - cell.rect.y) * scaleY;
-  const selection = info.selection;
-  const labels = (toPx: (p: number) => number): FigureLabel[] => {
-    if (!selection) return [];
-    const axis = { toPx, startPx: 0, endPx: mapSize, labelSpan: () => 13 };
-    const phones = layoutAxisLabels(selection.majorTicks, selection.minorTicks, axis).map((l) => ({ text: l.text, px: l.px, kind: l.kind }));
-    const wordTicks = selection.words.map((w) => ({ position: (w.startFrame + w.stopFrame + 1) / 2, label: w.label }));
-    const words = layoutAxisLabels(wordTicks, [], { ...axis, labelSpan: (text) => text.length * 8 + 8 }).map((l) => ({ text: l.text, px: l.px, kind: 'word' as const }));
-    return [...phones, ...words];
+/** The colour bar of the figure: the one on screen. */
+function figureColorbar(info: ViewInfo): FigureColorbar {
+  const { colorbar } = info;
+  const labels = colorbarLabels(colorbar);
+  return {
+    lut: makeColormapLut(colorbar.colormap),
+    low: labels[0].text,
+    high: labels[labels.length - 1].text,
+    ticks: colorbar.ends ? [] : colorbar.scale.ticks,
+    label: colorbar.label,
   };
-  const boundaries = selection ? boundaryPositions(selection, 0) : { phones: [], words: [] };
-  const inside = (p: number) => p >= 0 && p <= mapSize;
-  const params = viewer.params;
-  const difference = params.view === 'difference';
-  const bound = Math.max(Math.abs(info.range[0]), Math.abs(info.range[1]));
-  const [low, high] = difference ? [-bound, bound] : info.range;
-  const { title, subtitle } = viewTitle(viewer);
+}
+
+/** A grid's maps with their titles, word lines and labels on the edges, and one colour bar. */
+function gridSpec(info: ViewInfo, columns: number, hrefs: readonly string[]): GridSpec {
+  const { plan } = info;
+  const axes = figureAxesOf(plan.marks, GRID_CELL_SIZE);
+  const wordLabels = layoutAxisLabels(plan.marks.wordLabels, [], {
+    toPx: (position) => (position * GRID_CELL_SIZE) / Math.max(1, plan.marks.cells),
+    startPx: 0,
+    endPx: GRID_CELL_SIZE,
+    labelSpan: (text) => wordLabelSpan(text) * 0.7,
+  }).map((label) => ({ text: label.text, px: label.px }));
+  const { title, subtitle } = viewTitle(info);
+  return {
+    title,
+    subtitle,
+    cells: info.cells.map((cell, i) => ({ title: cellTitle(cell, info), rasterHref: hrefs[i] })),
+    columns,
+    cellSize: GRID_CELL_SIZE,
+    // A pair's maps have frames of their own: no shared lines or labels.
+    wordBoundaries: plan.spec.view === 'pair' ? [] : axes.wordBoundaries,
+    wordLabels: plan.spec.view === 'pair' ? [] : wordLabels,
+    darkLines: info.colorbar.colormap === 'diverging',
+    colorbar: figureColorbar(info),
+  };
+}
+
+/** The single map's labels, lines, colour bar and title; labels and lines follow the screen's zoom. */
+function figureSpec(viewer: Viewer, info: ViewInfo, mapSize: number, rasterHref: string | undefined) {
+  const cell = info.cells[0];
+  const transform = viewer.mapToCanvas(cell);
+  const zoomed = Math.abs(transform[0] - cell.rect.width / cell.cols) > 1e-9 || Math.abs(transform[6] - cell.rect.x) > 1e-9 || Math.abs(transform[7] - cell.rect.y) > 1e-9;
+  // Unzoomed, exactly `steve render`'s axes; zoomed, the same marks through the screen's transform.
+  const axes = zoomed ? zoomedAxes(cell, (p) => ((transform[0] * p + transform[6] - cell.rect.x) * mapSize) / cell.rect.width, mapSize) : figureAxesOf(cell.marks, mapSize);
+  const { title, subtitle } = viewTitle(info);
   return {
     title,
     subtitle,
     mapSize,
     rasterHref,
-    columnLabels: labels(toX),
-    rowLabels: labels(toY),
-    phoneBoundaries: boundaries.phones.map(toX).filter(inside),
-    wordBoundaries: boundaries.words.map(toX).filter(inside),
-    colorbar: {
-      lut: makeColormapLut(difference ? 'diverging' : params.colormap),
-      low: formatValue(low),
-      high: formatValue(high),
-      label: difference ? 'difference' : params.softmax === 'none' ? 'attention (as stored)' : 'attention (softmax)',
-    },
+    columnLabels: axes.labels,
+    rowLabels: axes.labels,
+    phoneBoundaries: axes.phoneBoundaries,
+    wordBoundaries: axes.wordBoundaries,
+    darkLines: info.colorbar.colormap === 'diverging',
+    colorbar: figureColorbar(info),
+  };
+}
+
+/** figureAxesOf for a zoomed map: `toPx` takes map cells to figure pixels; what falls outside is left out. */
+function zoomedAxes(cell: Cell, toPx: (position: number) => number, mapSize: number) {
+  const axis = { toPx, startPx: 0, endPx: mapSize, labelSpan: () => 13 };
+  const phones = layoutAxisLabels(cell.marks.phoneLabels, cell.marks.boundaryLabels, axis);
+  const words = layoutAxisLabels(cell.marks.wordLabels, [], { ...axis, labelSpan: wordLabelSpan });
+  const inside = (px: number) => px >= 0 && px <= mapSize;
+  return {
+    labels: [...phones.map((l) => ({ text: l.text, px: l.px, kind: l.kind })), ...words.map((l) => ({ text: l.text, px: l.px, kind: 'word' as const }))],
+    phoneBoundaries: cell.marks.phoneBoundaries.map(toPx).filter(inside),
+    wordBoundaries: cell.marks.wordBoundaries.map(toPx).filter(inside),
   };
 }
 
 /**
- * The figure as PNG at `scale` (2: an 1800-pixel-wide figure for print): the map pixels are drawn straight onto the
- * canvas, then the figure's vector layer (an SVG without the raster) over them. Rasterising the full SVG instead
- * would depend on the browser having decoded the SVG's embedded image by the time it is drawn, which it may not have.
+ * The figure as PNG at `scale` (2: print resolution): the maps' pixels drawn straight onto the canvas, then the
+ * figure's vector layer (the SVG without its rasters) over them. Rasterising the full SVG instead would depend on
+ * the browser having decoded its embedded images by the time it is drawn, which it may not have.
  */
 export async function exportViewPng(viewer: Viewer, scale = 2): Promise<Blob> {
-  const pixels = await renderRaster(viewer, EXPORT_MAP_SIZE);
-  const vectors = makeFigureSvg(figureSpec(viewer, EXPORT_MAP_SIZE, undefined));
-  const { width, height } = figureSize(EXPORT_MAP_SIZE);
+  const info = requireInfo(viewer);
+  const grid = info.cells.length > 1;
+  const size = grid ? GRID_CELL_SIZE : EXPORT_MAP_SIZE;
+  const rasters = await Promise.all(info.cells.map((cell) => viewer.renderCellRaster(cell, size)));
+  let vectors: string;
+  let width: number;
+  let height: number;
+  let places: { x: number; y: number }[];
+  if (grid) {
+    const spec = gridSpec(info, viewer.gridColumns(), rasters.map(() => ''));
+    // The vector layer: no images, no white background (the maps go under it).
+    vectors = makeGridSvg(spec).replace(/<image [^>]*\/>/g, '').replace(/<rect width="\d+" height="\d+" fill="#ffffff"\/>/, '');
+    ({ width, height } = gridSize(spec));
+    const band = spec.wordLabels?.length ? GRID_MARGIN.words : 0;
+    places = info.cells.map((_, i) => ({
+      x: GRID_MARGIN.left + band + (i % spec.columns) * (size + GRID_MARGIN.gap),
+      y: GRID_MARGIN.top + Math.floor(i / spec.columns) * (size + GRID_MARGIN.cellTitle + GRID_MARGIN.gap) + GRID_MARGIN.cellTitle,
+    }));
+  } else {
+    vectors = makeFigureSvg(figureSpec(viewer, info, size, undefined));
+    ({ width, height } = figureSize(size));
+    places = [{ x: FIGURE_MARGIN.left, y: FIGURE_MARGIN.top }];
+  }
   const url = URL.createObjectURL(new Blob([vectors], { type: 'image/svg+xml' }));
   try {
     const image = new Image();
@@ -102,10 +160,12 @@ export async function exportViewPng(viewer: Viewer, scale = 2): Promise<Blob> {
     context.scale(scale, scale);
     context.fillStyle = '#ffffff';
     context.fillRect(0, 0, width, height);
-    const map = await createImageBitmap(new ImageData(new Uint8ClampedArray(pixels.buffer as ArrayBuffer, pixels.byteOffset, pixels.byteLength), EXPORT_MAP_SIZE, EXPORT_MAP_SIZE));
     // Frames stay crisp cells when the map is scaled up, as in the SVG (image-rendering: pixelated).
     context.imageSmoothingEnabled = false;
-    context.drawImage(map, FIGURE_MARGIN.left, FIGURE_MARGIN.top, EXPORT_MAP_SIZE, EXPORT_MAP_SIZE);
+    for (const [i, pixels] of rasters.entries()) {
+      const map = await createImageBitmap(new ImageData(new Uint8ClampedArray(pixels.buffer as ArrayBuffer, pixels.byteOffset, pixels.byteLength), size, size));
+      context.drawImage(map, places[i].x, places[i].y, size, size);
+    }
     context.imageSmoothingEnabled = true;
     context.drawImage(image, 0, 0, width, height);
     return await new Promise<Blob>((resolve, reject) => canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('PNG encoding failed'))), 'image/png'));
@@ -118,8 +178,7 @@ function pixelsToDataUrl(pixels: Uint8Array, width: number, height: number): str
   const canvas = document.createElement('canvas');
   canvas.width = width;
   canvas.height = height;
-  const context = canvas.getContext('2d')!;
-  context.putImageData(new ImageData(new Uint8ClampedArray(pixels.buffer as ArrayBuffer, pixels.byteOffset, pixels.byteLength), width, height), 0, 0);
+  canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(pixels.buffer as ArrayBuffer, pixels.byteOffset, pixels.byteLength), width, height), 0, 0);
   return canvas.toDataURL('image/png');
 }
 
@@ -132,4 +191,3 @@ export function download(name: string, content: Blob | string, type = 'image/svg
   link.click();
   setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
 }
-

@@ -282,3 +282,17 @@ export async function loadServedUtterances(baseUrl: string, runner?: ModelRunner
   }
   return result;
 }
+
+/**
+ * The utterances with names that tell them apart: a name already taken (two folders with the same stem, or the
+ * same files dropped twice) gets " (2)", " (3)", ... in load order, so the utterance list never shows two alike.
+ */
+export function withDistinctNames(utterances: readonly LoadedUtterance[]): LoadedUtterance[] {
+  const taken = new Set<string>();
+  return utterances.map((utterance) => {
+    let name = utterance.name;
+    for (let n = 2; taken.has(name); n++) name = `${utterance.name} (${n})`;
+    taken.add(name);
+    return name === utterance.name ? utterance : { ...utterance, name };
+  });
+}

@@ -8,16 +8,20 @@ import type { EngineEvent } from '../engine.ts';
 import { AttentionEngine, msPerFrameFromSpf } from '../engine.ts';
 import { AtlasView, isAtlasFile } from './atlasView.ts';
 import type { LoadedUtterance } from './loadFiles.ts';
-import { loadDroppedFiles, loadSampleUtterances, loadServedUtterances, type ModelRunner } from './loadFiles.ts';
+import { loadDroppedFiles, loadSampleUtterances, loadServedUtterances, withDistinctNames, type ModelRunner } from './loadFiles.ts';
 import type { ModelProgress } from '../model/modelSource.ts';
 import { AudioStrips } from './audioStrips.ts';
-import { download, exportViewPng, exportViewSvg } from './exportView.ts';
+import { download, exportViewPng, exportViewSvg, viewTitle } from './exportView.ts';
 import { renderOverlay } from './overlay.ts';
 import { ViewerPane } from './pane.ts';
 import { formatValue } from '../view/formatValue.ts';
-import { describeData, drawColorbar, drawStatsTable, renderDebug, segmentAtFrame } from './panels.ts';
+import { drawColorbar } from './colorbar.ts';
+import { describeData, drawStatsTable, renderDebug, segmentAtFrame } from './panels.ts';
+import type { IndexOrMean } from '../view/spec.ts';
+import { formatViewCommand, parseViewArgs, ViewError } from '../view/spec.ts';
 import type { ViewerParams } from './params.ts';
-import { clampParams, paramsFromHash, paramsToHash } from './params.ts';
+import { clampedAway, clampParams, DEFAULT_PARAMS, paramsFromHash, paramsFromSpec, paramsToHash, specFromParams, viewArgsOf } from './params.ts';
+import { mapName } from '../view/titles.ts';
 import { Viewer } from './viewer.ts';
 
 /** The page's elements, by id (see demo/index.html). */
@@ -35,6 +39,12 @@ export interface ViewerHandle {
   viewer: Viewer;
   engine: AttentionEngine;
   setParams(params: Partial<ViewerParams>): Promise<void>;
+  /** The current view as `steve render` options, e.g. ['--view', 'heads', '--layer', '3', '--words', '0:2']. */
+  viewCommand(): string[];
+  /** Shows the view those options describe (throws ViewError for options the viewer cannot show). */
+  setView(args: readonly string[]): Promise<void>;
+  /** Drops the maps being computed and goes back to the view on screen; false when nothing was being computed. */
+  cancel(): boolean;
   loadFiles(files: File[]): Promise<string[]>;
   exportSvg(): Promise<string>;
   /** The PNG export as a data URL. */
@@ -79,6 +89,19 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
   const canvas = element<HTMLCanvasElement>('map-canvas');
   const overlay = element('overlay');
   const colorbar = element<HTMLCanvasElement>('colorbar');
+  const viewTitleElement = element('view-title');
+  const stage = element('stage');
+  const cancelButton = element<HTMLButtonElement>('cancel');
+  /** The colour bar sits right of the maps, as tall as they are; redrawn when they move (resize) or change. */
+  const placeColorbar = () => {
+    const rect = viewer.colorbarRect();
+    const spec = viewer.info?.colorbar;
+    colorbar.hidden = !rect || !spec;
+    if (!rect || !spec) return;
+    colorbar.style.left = `${rect.x}px`;
+    colorbar.style.top = `${rect.y}px`;
+    drawColorbar(colorbar, spec, rect.width, rect.height);
+  };
   const hover = element('hover');
   const debug = element('debug');
   const banner = element('banner');
@@ -90,9 +113,11 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
   const viewer = await Viewer.create(canvas, engine, SHADER_SOURCES, {
     onView: (info) => {
       const params = viewer.params;
-      const colormap = params.view === 'difference' ? 'diverging' : params.colormap;
-      const range: [number, number] = params.view === 'difference' ? [-Math.max(Math.abs(info.range[0]), Math.abs(info.range[1])), Math.max(Math.abs(info.range[0]), Math.abs(info.range[1]))] : info.range;
-      drawColorbar(colorbar, colormap, range, params.softmax === 'none' ? 'attention (as stored)' : 'attention (softmax)');
+      const { title, subtitle } = viewTitle(info);
+      viewTitleElement.replaceChildren(Object.assign(document.createElement('strong'), { textContent: title }), ' ', Object.assign(document.createElement('span'), { textContent: subtitle }));
+      // What the cursor was over belongs to the maps that were replaced.
+      hover.textContent = '';
+      placeColorbar();
       banner.textContent = describeData(info.utterance);
       banner.classList.toggle('synthetic', info.utterance.synthetic);
       if (params.debug) renderDebug(debug, info, engine);
@@ -100,6 +125,12 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
       const unit = info.cells[0]?.segmentLabels ? params.poolUnit : 'frames';
       status.textContent = `${info.cells.length} map(s) of ${info.rows} x ${info.cols} ${unit} on ${engine.adapterDescription}`;
       void showHeadStats(info);
+    },
+    onProgress: (progress) => {
+      // The maps on screen belong to the previous view until the new ones arrive: dimmed, and marked so.
+      stage.classList.toggle('stale', progress !== undefined);
+      cancelButton.hidden = progress === undefined;
+      if (progress) status.textContent = `computing ${progress.total > 1 ? `map ${progress.done + 1} of ${progress.total} (${progress.title})` : progress.title}... the maps shown are the previous view's; Cancel or Esc stops`;
     },
     onDrawStart: () => frameMeter?.begin(),
     onDraw: () => {
@@ -150,26 +181,47 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
   const runner: ModelRunner = { device: engine.device, shaders: SHADER_SOURCES, onProgress: showModelProgress };
   const served = await loadServedUtterances(baseUrl, runner);
   if (served && served.utterances.length > 0) {
-    viewer.setUtterances(served.utterances);
+    viewer.setUtterances(withDistinctNames(served.utterances));
     if (served.problems.length) status.textContent = served.problems.join(' | ');
   } else {
     viewer.setUtterances(await loadSampleUtterances(baseUrl));
     if (served?.problems.length) status.textContent = `could not open the served files: ${served.problems.join(' | ')}; showing the samples`;
   }
-  let params = clampParams(paramsFromHash(location.hash), limitsOf(viewer.utterances));
+  const fromLink = paramsFromHash(location.hash, DEFAULT_PARAMS, viewer.loadedNames);
+  let params = clampParams(fromLink.params, limitsOf(viewer.utterances));
+  // Only a link's own values are worth a word (the defaults may not fit a short utterance).
+  const linkProblem = fromLink.problem ?? (location.hash.length > 1 ? clampedAway(fromLink.params, params) : undefined);
+  if (linkProblem) status.textContent = linkProblem;
+  /** The current view's `steve render` options (what Copy command copies and window.steve.viewCommand() returns). */
+  const viewArgs = () => viewArgsOf(params, viewer.loadedNames);
+  /** The command line that draws this view: the files of the utterance when it has real ones, then the view options. */
+  const viewCommandLine = () => {
+    const utterance = viewer.utterances[params.utterance];
+    const files = utterance && !utterance.synthetic ? ['--attention', utterance.attention.fileName, ...(utterance.audioFileName ? ['--wav', utterance.audioFileName] : [])] : [];
+    const view = formatViewCommand(specFromParams(params, viewer.loadedNames));
+    return ['steve render', ...files.map(shellWord), view].filter(Boolean).join(' ');
+  };
 
-  const pane = new ViewerPane(element('pane'), params, paneLimits(viewer.utterances, params.utterance), (next) => void apply(next));
-  frameMeter = pane.frameMeter;
-  const exportFolder = pane.pane.addFolder({ title: 'Export figure' });
-  const fileStem = () => `steve_${viewer.info?.utterance.name ?? 'view'}_L${params.layer}_H${params.head < 0 ? 'mean' : params.head}`;
+  const fileStem = () => `steve_${viewer.info?.utterance.name ?? 'view'}_${params.view}_${mapName(params.layer, params.head).replace(' ', '_')}`;
   const guard = (work: () => Promise<void>) => work().catch((error: Error) => (status.textContent = `export failed: ${error.message}`));
-  exportFolder.addButton({ title: 'PNG' }).on('click', () => guard(async () => download(`${fileStem()}.png`, await exportViewPng(viewer))));
-  exportFolder.addButton({ title: 'SVG' }).on('click', () => guard(async () => download(`${fileStem()}.svg`, await exportViewSvg(viewer))));
+  const pane = new ViewerPane(element('pane'), params, paneLimits(viewer.utterances, params.utterance), (next) => void apply(next), {
+    exportPng: () => guard(async () => download(`${fileStem()}.png`, await exportViewPng(viewer))),
+    exportSvg: () => guard(async () => download(`${fileStem()}.svg`, await exportViewSvg(viewer))),
+    copyCommand: () => guard(async () => {
+      const command = viewCommandLine();
+      await navigator.clipboard.writeText(command).catch(() => undefined);
+      status.textContent = `copied: ${command}`;
+    }),
+  });
+  frameMeter = pane.frameMeter;
 
   let shownUtterance: LoadedUtterance | undefined;
   async function apply(next: Partial<ViewerParams>): Promise<void> {
     const utteranceChanged = next.utterance !== undefined && next.utterance !== params.utterance;
+    const leavingDifference = params.view === 'difference' && next.view !== undefined && next.view !== 'difference';
     params = clampParams({ ...params, ...next }, limitsOf(viewer.utterances));
+    // The diverging colormap was the difference's; the next view gets the default back unless it names its own.
+    if (leavingDifference && next.colormap === undefined && params.colormap === 'diverging') params = { ...params, colormap: DEFAULT_PARAMS.colormap };
     const utterance = viewer.utterances[params.utterance];
     if (utterance !== shownUtterance) {
       shownUtterance = utterance;
@@ -179,18 +231,49 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
     }
     if (utteranceChanged) pane.rebuild(paneLimits(viewer.utterances, params.utterance));
     pane.show(params);
-    history.replaceState(null, '', paramsToHash(params) || location.pathname + location.search);
+    history.replaceState(null, '', paramsToHash(params, viewer.loadedNames) || location.pathname + location.search);
+    // The debug panel is not part of the view: it shows or hides at once, without waiting for new maps.
+    debug.hidden = !params.debug;
+    if (params.debug) renderDebug(debug, viewer.info, engine);
     pending = viewer.setParams(params);
     await pending;
+    placeColorbar();
   }
+  /** Back to the view on screen: the maps being computed are dropped. */
+  const cancel = () => {
+    const shown = viewer.cancel();
+    if (!shown) return false;
+    params = shown;
+    pane.show(params);
+    history.replaceState(null, '', paramsToHash(params, viewer.loadedNames) || location.pathname + location.search);
+    status.textContent = 'cancelled: showing the previous view';
+    return true;
+  };
+  cancelButton.addEventListener('click', cancel);
 
-  window.addEventListener('hashchange', () => void apply(paramsFromHash(location.hash)));
-  window.addEventListener('resize', () => viewer.layout());
+  window.addEventListener('hashchange', () => {
+    const linked = paramsFromHash(location.hash, params, viewer.loadedNames);
+    if (linked.problem) status.textContent = linked.problem;
+    void apply(linked.params);
+  });
+  /** Shows the view that `steve render` options describe; a ViewError (one sentence) for options it cannot show. */
+  const setView = async (args: readonly string[]) => {
+    const asked = paramsFromSpec(parseViewArgs(args), params, viewer.loadedNames);
+    const problem = clampedAway(asked, clampParams(asked, limitsOf(viewer.utterances)));
+    if (problem) throw new ViewError(problem);
+    await apply(asked);
+  };
+  // The stage changes size with the window, and when the title above it takes another line: the maps, the overlay
+  // and the colour bar are placed again each time, or the canvas would be stretched under labels placed for the old size.
+  new ResizeObserver(() => {
+    viewer.layout();
+    placeColorbar();
+  }).observe(canvas);
   wireMouse(viewer, hover, strips, apply);
-  wireKeyboard(viewer, () => params, apply);
+  wireKeyboard(viewer, () => params, apply, cancel);
   /** Keeps what is loaded, adds the new utterances and shows the first of them. */
   const addUtterances = async (utterances: LoadedUtterance[]) => {
-    viewer.setUtterances([...viewer.utterances, ...utterances]);
+    viewer.setUtterances(withDistinctNames([...viewer.utterances, ...utterances]));
     pane.rebuild(paneLimits(viewer.utterances, params.utterance));
     await apply({ utterance: viewer.utterances.length - utterances.length, wordStart: 0, wordEnd: 0 });
   };
@@ -208,6 +291,9 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
     viewer,
     engine,
     setParams: apply,
+    viewCommand: viewArgs,
+    setView,
+    cancel: () => cancel(),
     loadFiles: addUtterancesOrAtlas,
     atlas,
     exportSvg: () => exportViewSvg(viewer),
@@ -237,6 +323,12 @@ function limitsOf(utterances: readonly LoadedUtterance[]) {
     heads: first?.heads ?? 1,
   };
 }
+
+/** A file name as one shell word: as is when safe, else single-quoted. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
 
 function paneLimits(utterances: readonly LoadedUtterance[], index: number) {
   const utterance = utterances[index] ?? utterances[0];
@@ -308,7 +400,8 @@ function wireMouse(viewer: Viewer, hover: HTMLElement, strips: AudioStrips, appl
     if (!click) return;
     const cell = viewer.cellAt(event.offsetX, event.offsetY);
     if (cell && viewer.cells.length > 1) {
-      void apply({ view: 'map', layer: cell.layer, head: cell.head });
+      // A map of the grid opens on its own (the plan's layers are indices: the viewer shows no layer mean).
+      void apply({ view: 'map', layer: cell.layer === 'mean' ? viewer.params.layer : cell.layer, head: cell.head });
       return;
     }
     if (strips.clickTier(event.offsetX, event.offsetY)) return;
@@ -354,11 +447,24 @@ function wireMouse(viewer: Viewer, hover: HTMLElement, strips: AudioStrips, appl
   }
 }
 
-function wireKeyboard(viewer: Viewer, params: () => ViewerParams, apply: Apply): void {
+function wireKeyboard(viewer: Viewer, params: () => ViewerParams, apply: Apply, cancel: () => boolean): void {
   window.addEventListener('keydown', (event) => {
-    if ((event.target as HTMLElement).closest?.('input, select, textarea, .tp-dfwv')) return;
+    const target = event.target as HTMLElement;
+    // Enter (after Tweakpane has taken the typed value) or Escape leaves a text field or list, so the keys below
+    // work again; while a field has the focus, they are the field's.
+    if ((event.key === 'Enter' || event.key === 'Escape') && target.matches?.('input, select, textarea')) {
+      target.blur();
+      return;
+    }
+    if (target.closest?.('input, select, textarea, .tp-dfwv')) return;
     const p = params();
     const canvas = viewer.canvas;
+    // Heads in the order of the head list: 0, 1, ..., the last, then their mean.
+    const heads = viewer.utterances[p.utterance]?.attention.shape.heads ?? 1;
+    const stepHead = (head: IndexOrMean, step: number): IndexOrMean => {
+      const position = Math.min(Math.max((head === 'mean' ? heads : head) + step, 0), heads);
+      return position === heads ? 'mean' : position;
+    };
     const centre = [canvas.clientWidth / 2, canvas.clientHeight / 2] as const;
     const actions: Record<string, () => void> = {
       '+': () => viewer.zoomAt(1.25, ...centre),
@@ -371,9 +477,10 @@ function wireKeyboard(viewer: Viewer, params: () => ViewerParams, apply: Apply):
       ArrowDown: () => viewer.panBy(0, -40),
       '[': () => void apply({ layer: p.layer - 1 }),
       ']': () => void apply({ layer: p.layer + 1 }),
-      ',': () => void apply({ head: p.head - 1 }),
-      '.': () => void apply({ head: p.head + 1 }),
+      ',': () => void apply({ head: stepHead(p.head, -1) }),
+      '.': () => void apply({ head: stepHead(p.head, 1) }),
       s: () => void apply({ softmax: p.softmax === 'none' ? 'row' : 'none' }),
+      Escape: () => void cancel(),
     };
     const action = actions[event.key];
     if (action) {

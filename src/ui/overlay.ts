@@ -1,12 +1,14 @@
 /**
- * Text over the maps, as DOM elements: axis labels of the single-map view (phones at their centres, "previous,next"
- * at boundaries, words further out), which follow zoom and thin out, and the titles of grid cells.
+ * Text over the maps, as DOM elements, from the plan's marks (labels in map cells, src/view/plan.ts): for one map,
+ * phone labels and "previous,next" boundary labels beside it and the words further out, following zoom and
+ * thinned so they never overlap; for a grid, each map's title and the words along the grid's top and left edges.
  * Text stays sharp at any zoom because the browser draws it, not the GPU.
  */
-import type { WordSelection } from '../data/frames.ts';
+import type { AxisTick } from '../data/frames.ts';
 import { layoutAxisLabels } from '../view/axisLabels.ts';
+import { cellTitle } from './exportView.ts';
+import { GRID_EDGE, GRID_TITLE, LABEL_BAND } from './layout.ts';
 import type { Cell, ViewInfo, Viewer } from './viewer.ts';
-import { LABEL_BAND } from './viewer.ts';
 
 /** Approximate label extent in pixels: 7 px per character at the 12 px font, plus padding. */
 const labelSpan = (text: string) => text.length * 7 + 6;
@@ -14,60 +16,61 @@ const labelSpan = (text: string) => text.length * 7 + 6;
 export function renderOverlay(root: HTMLElement, viewer: Viewer, info: ViewInfo | undefined): void {
   root.replaceChildren();
   if (!info) return;
-  const cells = info.cells;
-  if (cells.length === 1 && cells[0].segmentLabels) renderSegmentAxes(root, viewer, cells[0], cells[0].segmentLabels);
-  else if (cells.length === 1) renderAxes(root, viewer, cells[0], info);
-  else for (const cell of cells) root.append(makeText(cell.title, cell.rect.x, cell.rect.y - 15, 'cell-title'));
+  if (info.cells.length === 1) renderAxes(root, viewer, info.cells[0]);
+  else renderGrid(root, viewer, info);
 }
 
-function renderAxes(root: HTMLElement, viewer: Viewer, cell: Cell, info: ViewInfo): void {
-  const selection = info.selection;
-  if (!selection) return;
+/** Labels along the top (columns, written upwards as STEVE rotates them) and down the left (rows) of one map. */
+function renderAxes(root: HTMLElement, viewer: Viewer, cell: Cell): void {
   const transform = viewer.mapToCanvas(cell);
-  const origin = info.frameOrigin;
-  // Frame coordinates of the selection are absolute; the map starts at the crop's first frame.
-  const toX = (position: number) => transform[0] * (position - origin) + transform[6];
-  const toY = (position: number) => transform[4] * (position - origin) + transform[7];
-  const { rect } = cell;
-  const xLabels = layoutAxisLabels(selection.majorTicks, selection.minorTicks, {
-    toPx: toX,
-    startPx: rect.x,
-    endPx: rect.x + rect.width,
-    // Column labels are written vertically (as STEVE rotates them): they need a line's height, not their width.
-    labelSpan: () => 14,
-  });
-  for (const label of xLabels) {
-    const element = makeText(label.text, label.px, rect.y - 6, `axis-label x ${label.kind}`);
-    root.append(element);
+  const toX = (position: number) => transform[0] * position + transform[6];
+  const toY = (position: number) => transform[4] * position + transform[7];
+  const { rect, marks } = cell;
+  // Column labels are written vertically: they need a line's height along the axis, not their width.
+  const across = { toPx: toX, startPx: rect.x, endPx: rect.x + rect.width, labelSpan: () => 14 };
+  const down = { toPx: toY, startPx: rect.y, endPx: rect.y + rect.height, labelSpan: () => 14 };
+  for (const label of layoutAxisLabels(marks.phoneLabels, marks.boundaryLabels, across)) root.append(makeText(label.text, label.px, rect.y - 6, `axis-label x ${label.kind}`));
+  for (const label of layoutAxisLabels(marks.phoneLabels, marks.boundaryLabels, down)) root.append(makeText(label.text, rect.x - 6, label.px, `axis-label y ${label.kind}`));
+  // Words sit outside the phone labels (a map pooled onto words has only these).
+  const wordsOnly = marks.phoneLabels.length === 0;
+  for (const label of layoutAxisLabels(marks.wordLabels, [], { ...across, labelSpan })) {
+    root.append(makeText(label.text, label.px, wordsOnly ? rect.y - 20 : rect.y - LABEL_BAND + 4, 'word-label x'));
   }
-  const yLabels = layoutAxisLabels(selection.majorTicks, selection.minorTicks, {
-    toPx: toY,
-    startPx: rect.y,
-    endPx: rect.y + rect.height,
-    labelSpan: () => 14,
-  });
-  for (const label of yLabels) root.append(makeText(label.text, rect.x - 6, label.px, `axis-label y ${label.kind}`));
-  renderWords(root, selection, toX, toY, rect);
+  for (const label of layoutAxisLabels(marks.wordLabels, [], down)) {
+    root.append(makeText(label.text, wordsOnly ? rect.x - 60 : rect.x - LABEL_BAND + 4, label.px, 'word-label y'));
+  }
 }
 
-/** A pooled map's axes are segments: one label at the centre of each row and column, thinned like the others. */
-function renderSegmentAxes(root: HTMLElement, viewer: Viewer, cell: Cell, labels: readonly string[]): void {
-  const transform = viewer.mapToCanvas(cell);
-  const ticks = labels.map((label, index) => ({ position: index + 0.5, label }));
-  const { rect } = cell;
-  const across = layoutAxisLabels(ticks, [], { toPx: (p) => transform[0] * p + transform[6], startPx: rect.x, endPx: rect.x + rect.width, labelSpan: () => 14 });
-  for (const label of across) root.append(makeText(label.text, label.px, rect.y - 6, 'axis-label x major'));
-  const down = layoutAxisLabels(ticks, [], { toPx: (p) => transform[4] * p + transform[7], startPx: rect.y, endPx: rect.y + rect.height, labelSpan: () => 14 });
-  for (const label of down) root.append(makeText(label.text, rect.x - 6, label.px, 'axis-label y major'));
-}
-
-/** Word labels sit outside the phone labels, centred on each word, dropped where they would overlap. */
-function renderWords(root: HTMLElement, selection: WordSelection, toX: (p: number) => number, toY: (p: number) => number, rect: Cell['rect']): void {
-  const ticks = selection.words.map((word) => ({ position: (word.startFrame + word.stopFrame + 1) / 2, label: word.label }));
-  const across = layoutAxisLabels(ticks, [], { toPx: toX, startPx: rect.x, endPx: rect.x + rect.width, labelSpan });
-  for (const label of across) root.append(makeText(label.text, label.px, rect.y - LABEL_BAND + 4, 'word-label x'));
-  const down = layoutAxisLabels(ticks, [], { toPx: toY, startPx: rect.y, endPx: rect.y + rect.height, labelSpan: () => 14 });
-  for (const label of down) root.append(makeText(label.text, rect.x - LABEL_BAND + 4, label.px, 'word-label y'));
+/**
+ * A grid: each map's title (with its own colour range when each map has one), and the words along the grid's top
+ * and left edges, over the first row's columns and the first column's rows (the maps of a grid share their frames;
+ * a pair's do not: each has its words above it).
+ */
+function renderGrid(root: HTMLElement, viewer: Viewer, info: ViewInfo): void {
+  const cells = info.cells;
+  for (const cell of cells) root.append(makeText(cellTitle(cell, info), cell.rect.x, cell.rect.y - 15, 'cell-title'));
+  if (info.plan.spec.view === 'pair') {
+    // Each utterance of a pair has its own words, over its own map.
+    for (const cell of cells) {
+      const transform = viewer.mapToCanvas(cell);
+      const axis = { toPx: (p: number) => transform[0] * p + transform[6], startPx: cell.rect.x, endPx: cell.rect.x + cell.rect.width, labelSpan };
+      for (const label of layoutAxisLabels(cell.marks.wordLabels, [], axis)) root.append(makeText(label.text, label.px, cell.rect.y - GRID_TITLE - GRID_EDGE + 4, 'word-label x grid-edge'));
+    }
+    return;
+  }
+  const columns = viewer.gridColumns();
+  const words: readonly AxisTick[] = info.plan.marks.wordLabels;
+  const top = cells[0].rect.y - GRID_TITLE - GRID_EDGE + 4;
+  for (const cell of cells.slice(0, columns)) {
+    const transform = viewer.mapToCanvas(cell);
+    const axis = { toPx: (p: number) => transform[0] * p + transform[6], startPx: cell.rect.x, endPx: cell.rect.x + cell.rect.width, labelSpan };
+    for (const label of layoutAxisLabels(words, [], axis)) root.append(makeText(label.text, label.px, top, 'word-label x grid-edge'));
+  }
+  for (const cell of cells.filter((_, i) => i % columns === 0)) {
+    const transform = viewer.mapToCanvas(cell);
+    const axis = { toPx: (p: number) => transform[4] * p + transform[7], startPx: cell.rect.y, endPx: cell.rect.y + cell.rect.height, labelSpan };
+    for (const label of layoutAxisLabels(words, [], axis)) root.append(makeText(label.text, cell.rect.x - 4, label.px, 'word-label y grid-edge'));
+  }
 }
 
 function makeText(text: string, x: number, y: number, className: string): HTMLElement {

@@ -8,33 +8,6 @@ import type { AttentionEngine } from '../engine.ts';
 import type { LoadedUtterance } from './loadFiles.ts';
 import type { ViewInfo } from './viewer.ts';
 
-/** Draws the colour bar (low at the bottom) with its limits. */
-export function drawColorbar(canvas: HTMLCanvasElement, colormap: ColormapName, range: [number, number], label: string): void {
-  const context = canvas.getContext('2d');
-  if (!context) return;
-  const { width, height } = canvas;
-  const lut = makeColormapLut(colormap);
-  const barWidth = 18;
-  const top = 14;
-  const bottom = height - 14;
-  context.clearRect(0, 0, width, height);
-  for (let y = top; y < bottom; y++) {
-    const index = Math.round(((bottom - 1 - y) / (bottom - top - 1)) * 255);
-    context.fillStyle = `rgb(${lut[index * 4]},${lut[index * 4 + 1]},${lut[index * 4 + 2]})`;
-    context.fillRect(0, y, barWidth, 1);
-  }
-  context.fillStyle = '#222';
-  context.font = '11px sans-serif';
-  context.fillText(formatValue(range[1]), barWidth + 4, top + 8);
-  context.fillText(formatValue(range[0]), barWidth + 4, bottom);
-  context.save();
-  context.translate(width - 4, height / 2);
-  context.rotate(-Math.PI / 2);
-  context.textAlign = 'center';
-  context.fillText(label, 0, 0);
-  context.restore();
-}
-
 /** The segment (phone or word) covering a frame, by STEVE's frame numbers. */
 export function segmentAtFrame(segments: readonly { label: string; startFrame: number; stopFrame: number }[], frame: number): string {
   const found = segments.filter((s) => frame >= s.startFrame && frame < Math.max(s.stopFrame, s.startFrame + 1));
@@ -85,7 +58,8 @@ export function describeData(utterance: LoadedUtterance): string {
 
 /**
  * A small heat-table of one statistic per head (rows: layers, columns: heads), as the head statistics kernel
- * returns it: the cell colour follows the colormap over the table's own range (values are not written in).
+ * returns it: the cell colour follows the colormap over the table's own range, and each cell has its value
+ * written in (black or white, whichever reads on that colour).
  */
 export function drawStatsTable(
   canvas: HTMLCanvasElement,
@@ -108,6 +82,8 @@ export function drawStatsTable(
   const low = Math.min(...finite);
   const high = Math.max(...finite);
   const lut = makeColormapLut(colormap);
+  // The numbers as text too: a tooltip, and what tests read.
+  canvas.title = layers.map((layer, row) => `L${layer}: ${Array.from({ length: heads }, (_, head) => statText(values[row * heads + head])).join(' ')}`).join('\n');
   context.font = '9px sans-serif';
   for (let head = 0; head < heads; head++) context.fillText(`H${head}`, 28 + head * cell, top + 8);
   layers.forEach((layer, row) => {
@@ -117,8 +93,20 @@ export function drawStatsTable(
     for (let head = 0; head < heads; head++) {
       const value = values[row * heads + head];
       const index = Number.isFinite(value) && high > low ? Math.round(((value - low) / (high - low)) * 255) : 0;
+      context.textAlign = 'left';
       context.fillStyle = Number.isFinite(value) ? `rgb(${lut[index * 4]},${lut[index * 4 + 1]},${lut[index * 4 + 2]})` : '#888';
       context.fillRect(26 + head * cell, y, cell - 2, 15);
+      context.textAlign = 'center';
+      const [r, g, b] = Number.isFinite(value) ? [lut[index * 4], lut[index * 4 + 1], lut[index * 4 + 2]] : [136, 136, 136];
+      context.fillStyle = 0.299 * r + 0.587 * g + 0.114 * b > 140 ? '#000' : '#fff';
+      context.fillText(statText(value), 26 + head * cell + (cell - 2) / 2, y + 11, cell - 3);
+      context.textAlign = 'left';
     }
   });
+}
+
+/** A table value in at most 3 significant digits ("2.31", "143", "0.052"), short enough for a 20-pixel cell. */
+export function statText(value: number): string {
+  if (!Number.isFinite(value)) return '-';
+  return Math.abs(value) >= 100 ? Math.round(value).toString() : Number(value.toPrecision(3)).toString();
 }

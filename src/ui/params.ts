@@ -1,57 +1,44 @@
 /**
- * ViewerParams: the one object that says what the viewer shows. Tweakpane edits it, the URL hash mirrors it (so a
- * view can be reloaded and shared), and the viewer redraws from it. Pure: no DOM here, so it is tested in Node.
+ * ViewerParams: the one object that says what the viewer shows, flat so that Tweakpane can bind each field. It is
+ * a ViewSpec (src/view/spec.ts) spelt for controls, plus what only a live viewer has (which loaded utterance, the
+ * debug panel). This file maps ViewerParams <-> ViewSpec <-> URL: the URL hash holds the view's `steve render`
+ * options (`#view=heads&layer=3&words=0:2`, a switch as `full=`), with `u` (the utterance's index) and `debug`.
+ * Pure: no DOM here, so it is tested in Node.
  */
-import type { ColormapName } from '../render/colormaps.ts';
-import { COLORMAP_NAMES } from '../render/colormaps.ts';
-
-export const VIEW_MODES = ['map', 'heads', 'model', 'pair', 'difference', 'pooled', 'rollout'] as const;
-export type ViewMode = (typeof VIEW_MODES)[number];
-
-export const SOFTMAX_MODES = ['none', 'row', 'crop'] as const;
-/** 'row': softmax over the whole last axis, then crop (STEVE's checkbox); 'crop': softmax within the crop only. */
-export type SoftmaxMode = (typeof SOFTMAX_MODES)[number];
-
-export const SCALES = ['linear', 'log', 'percentile'] as const;
-export type ScaleMode = (typeof SCALES)[number];
-
-export const POOL_UNITS = ['phones', 'words'] as const;
-export const POOL_STATS = ['mean', 'max'] as const;
-export const ROLLOUT_SCOPES = ['full', 'crop'] as const;
+import type { SoftmaxScope } from '../compute/region.ts';
+import type { ColormapName, ColorRange, IndexOrMean, PoolStat, PoolUnit, RolloutCrop, ScaleName, ViewKind, ViewOptionValues, ViewSpec } from '../view/spec.ts';
+import { DEFAULT_CLIP, formatViewArgs, parseViewArgs, parseViewSpec, VIEW_OPTIONS, ViewError } from '../view/spec.ts';
 
 export interface ViewerParams {
   /** Index of the utterance shown. */
   utterance: number;
-  /** First and last word of the crop, inclusive (STEVE's word slider). */
+  /** First and last word of the crop, inclusive, counted in the alignment's words (--words A:B). */
   wordStart: number;
   wordEnd: number;
-  /** Show every frame of the tensor instead of the word crop. */
-  fullMap: boolean;
+  /** Every frame of the tensor instead of the word crop (--full). */
+  full: boolean;
+  /** The layer; a rollout runs through layers 0..layer. */
   layer: number;
-  /** A head index, or -1 for the mean of the layer's heads. */
-  head: number;
-  softmax: SoftmaxMode;
-  view: ViewMode;
+  head: IndexOrMean;
+  softmax: SoftmaxScope;
+  view: ViewKind;
   colormap: ColormapName;
-  scale: ScaleMode;
-  /** Percentile clipping of the colour scale (scale 'percentile'): low and high percentiles, 0..100. */
+  scale: ScaleName;
+  /** Percentiles the colour scale spans with scale 'percentile' (--clip low:high). */
   clipLow: number;
   clipHigh: number;
-  /** Bilinear interpolation between frames (STEVE draws with matplotlib's 'bessel'); off shows each frame as a cell. */
+  /** Interpolate between frames (STEVE draws with matplotlib's 'bessel'); off shows each frame as a cell. */
   smooth: boolean;
-  poolUnit: (typeof POOL_UNITS)[number];
-  poolStat: (typeof POOL_STATS)[number];
-  /** The other map of a difference view: layer and head (-1: mean) of the same utterance, or of `compareUtterance`. */
+  poolUnit: PoolUnit;
+  poolStat: PoolStat;
+  /** The other map of a difference: layer and head of the same utterance, or of `compareUtterance`. */
   compareLayer: number;
-  compareHead: number;
-  /** -1: the same utterance. */
+  compareHead: IndexOrMean;
+  /** The other utterance of a difference or pair; -1: the same one (a pair then shows the next utterance). */
   compareUtterance: number;
-  /**
-   * Rollout over every frame, then cropped ('full': Abnar & Zuidema's definition, n^3 per layer), or rollout of the
-   * crop alone ('crop': much cheaper, and a different quantity).
-   */
-  rolloutScope: (typeof ROLLOUT_SCOPES)[number];
-  /** Show the debug panel (STEVE's debug=True). */
+  rolloutCrop: RolloutCrop;
+  colorRange: ColorRange;
+  /** Show the debug panel (STEVE's debug=True). Not part of the view. */
   debug: boolean;
 }
 
@@ -59,93 +46,160 @@ export const DEFAULT_PARAMS: Readonly<ViewerParams> = {
   utterance: 0,
   wordStart: 0,
   wordEnd: 2,
-  fullMap: false,
+  full: false,
   layer: 0,
   head: 0,
   softmax: 'row',
   view: 'map',
   colormap: 'viridis',
   scale: 'linear',
-  clipLow: 1,
-  clipHigh: 99,
+  clipLow: DEFAULT_CLIP[0],
+  clipHigh: DEFAULT_CLIP[1],
   smooth: false,
   poolUnit: 'phones',
   poolStat: 'mean',
   compareLayer: 0,
   compareHead: 1,
   compareUtterance: -1,
-  rolloutScope: 'full',
+  rolloutCrop: 'after',
+  colorRange: 'shared',
   debug: false,
 };
 
-/** Short keys keep shared URLs readable: #u=0&w=0-2&l=3&h=5&sm=row&v=map&cm=viridis */
-const KEYS: Record<keyof ViewerParams, string> = {
-  utterance: 'u',
-  wordStart: 'w0',
-  wordEnd: 'w1',
-  fullMap: 'full',
-  layer: 'l',
-  head: 'h',
-  softmax: 'sm',
-  view: 'v',
-  colormap: 'cm',
-  scale: 'sc',
-  clipLow: 'lo',
-  clipHigh: 'hi',
-  smooth: 'smooth',
-  poolUnit: 'pu',
-  poolStat: 'ps',
-  compareLayer: 'cl',
-  compareHead: 'ch',
-  compareUtterance: 'cu',
-  rolloutScope: 'ro',
-  debug: 'debug',
-};
+/** What a ViewSpec needs to know of the loaded utterances: names of their tensor files, and their sizes. */
+export interface LoadedNames {
+  /** Per utterance: its tensor's file name (what --compare-attention names) and its display name. */
+  readonly files: readonly { readonly attention: string; readonly name: string }[];
+  readonly layers: number;
+  /** Words of each utterance's alignment. */
+  readonly words: readonly number[];
+}
 
-const CHOICES: Partial<Record<keyof ViewerParams, readonly string[]>> = {
-  softmax: SOFTMAX_MODES,
-  view: VIEW_MODES,
-  colormap: COLORMAP_NAMES,
-  scale: SCALES,
-  poolUnit: POOL_UNITS,
-  poolStat: POOL_STATS,
-  rolloutScope: ROLLOUT_SCOPES,
-};
+/** The other utterance of a difference or pair, as an index into the loaded ones; undefined: the same utterance. */
+export function otherUtterance(params: Pick<ViewerParams, 'view' | 'utterance' | 'compareUtterance'>, count: number): number | undefined {
+  if (params.compareUtterance >= 0 && params.compareUtterance < count && params.compareUtterance !== params.utterance) return params.compareUtterance;
+  // A pair of an utterance with itself says nothing: it shows the next one.
+  return params.view === 'pair' && count > 1 ? (params.utterance + 1) % count : undefined;
+}
 
-/** The URL hash for params: only what differs from the defaults, so a default view has an empty hash. */
-export function paramsToHash(params: ViewerParams): string {
-  const search = new URLSearchParams();
-  for (const key of Object.keys(KEYS) as (keyof ViewerParams)[]) {
-    const value = params[key];
-    if (value === DEFAULT_PARAMS[key]) continue;
-    search.set(KEYS[key], typeof value === 'boolean' ? (value ? '1' : '0') : String(value));
+/** The ViewSpec of what params show: `steve render` with these options draws the same figure. */
+export function specFromParams(params: ViewerParams, loaded: LoadedNames): ViewSpec {
+  const other = otherUtterance(params, loaded.files.length);
+  const grid = params.view === 'heads' || params.view === 'model';
+  const values: ViewOptionValues = {
+    view: params.view,
+    // The defaults are left out: layer 0 (a rollout: the last layer), head 0 (a rollout: the mean of the heads).
+    layer: params.view === 'model' || params.layer === (params.view === 'rollout' ? loaded.layers - 1 : 0) ? undefined : String(params.layer),
+    head: grid ? undefined : params.head === (params.view === 'rollout' ? 'mean' : 0) ? undefined : String(params.head),
+    words: params.full ? undefined : `${params.wordStart}:${params.wordEnd}`,
+    full: params.full || undefined,
+    softmax: params.softmax,
+    pool: params.view === 'pooled' ? params.poolUnit : undefined,
+    poolStat: params.poolStat,
+    compareLayer: params.view === 'difference' ? String(params.compareLayer) : undefined,
+    compareHead: params.view === 'difference' ? String(params.compareHead) : undefined,
+    compareAttention: other === undefined ? undefined : loaded.files[other].attention,
+    rolloutCrop: params.view === 'rollout' ? params.rolloutCrop : undefined,
+    colormap: params.view === 'difference' ? 'diverging' : params.colormap,
+    scale: params.view === 'difference' && params.scale === 'log' ? 'linear' : params.scale,
+    clip: `${params.clipLow}:${params.clipHigh}`,
+    colorRange: params.colorRange,
+    smooth: params.smooth || undefined,
+  };
+  return parseViewSpec(values);
+}
+
+/** The view's `steve render` options as an argument list (window.steve.viewCommand()). */
+export function viewArgsOf(params: ViewerParams, loaded: LoadedNames): string[] {
+  return formatViewArgs(specFromParams(params, loaded));
+}
+
+/**
+ * The params that show `spec` on the loaded utterances, keeping `current`'s utterance and debug panel. What the
+ * viewer cannot show (a layer mean, blocks of frames, STEVE's round-up frames, a file that is not loaded) is a
+ * ViewError naming the option.
+ */
+export function paramsFromSpec(spec: ViewSpec, current: ViewerParams, loaded: LoadedNames): ViewerParams {
+  const index = (option: string, value: IndexOrMean | undefined, fallback: number): number => {
+    if (value === 'mean') throw new ViewError(`${option} mean: the viewer shows one layer at a time; choose a layer index`);
+    return value ?? fallback;
+  };
+  if (spec.pool && 'block' in spec.pool) throw new ViewError(`--pool ${spec.pool.block}: the viewer pools onto phones or words, not blocks of frames`);
+  if (spec.roundUp) throw new ViewError("--round-up: the viewer rounds frame numbers to nearest, not up as STEVE's ceil mode does");
+  let compareUtterance = -1;
+  if (spec.compare?.attention !== undefined) {
+    const wanted = spec.compare.attention;
+    const base = (path: string) => path.split(/[\\/]/).pop() ?? path;
+    compareUtterance = loaded.files.findIndex((file) => file.attention === wanted || base(file.attention) === base(wanted) || file.name === wanted);
+    if (compareUtterance < 0) throw new ViewError(`--compare-attention ${wanted}: no loaded utterance has that tensor file`);
   }
+  const lastWord = Math.max(0, (loaded.words[current.utterance] ?? 1) - 1);
+  return {
+    ...current,
+    view: spec.view,
+    layer: index('--layer', spec.layer, spec.view === 'rollout' ? loaded.layers - 1 : 0),
+    head: spec.head ?? (spec.view === 'rollout' ? 'mean' : 0),
+    // --full keeps the slider where it was (its words are not shown); no --words at all means every word.
+    wordStart: spec.words ? spec.words[0] : spec.full ? current.wordStart : 0,
+    wordEnd: spec.words ? spec.words[1] : spec.full ? current.wordEnd : lastWord,
+    full: spec.full,
+    softmax: spec.softmax,
+    poolUnit: spec.pool && 'unit' in spec.pool ? spec.pool.unit : current.poolUnit,
+    poolStat: spec.poolStat,
+    compareLayer: spec.view === 'difference' ? index('--compare-layer', spec.compare?.layer, 0) : current.compareLayer,
+    compareHead: spec.view === 'difference' ? (spec.compare?.head ?? 0) : current.compareHead,
+    compareUtterance,
+    rolloutCrop: spec.rolloutCrop ?? current.rolloutCrop,
+    colormap: spec.colormap,
+    scale: spec.scale,
+    clipLow: spec.clip[0],
+    clipHigh: spec.clip[1],
+    colorRange: spec.colorRange,
+    smooth: spec.smooth,
+  };
+}
+
+/** The URL hash for params: the view's options, the utterance and the debug panel; empty for the default view. */
+export function paramsToHash(params: ViewerParams, loaded: LoadedNames): string {
+  const search = new URLSearchParams();
+  if (params.utterance !== 0) search.set('u', String(params.utterance));
+  const args = viewArgsOf(params, loaded);
+  for (let i = 0; i < args.length; i++) {
+    const option = VIEW_OPTIONS.find((candidate) => candidate.flag === args[i])!;
+    search.set(option.flag.slice(2), option.value ? args[++i] : '');
+  }
+  if (params.debug) search.set('debug', '1');
   const text = search.toString();
   return text ? `#${text}` : '';
 }
 
 /**
- * Params from a URL hash. Unknown keys and values that do not parse are ignored (the default stays), so an old or
- * hand-edited link still opens; ranges are checked later against the loaded data by clampParams.
+ * Params from a URL hash, over `current` (the defaults, at start). A hash whose view options do not parse, or
+ * that the viewer cannot show, leaves the view as it was and comes back as `problem` (one sentence, for the
+ * status line): an old or hand-edited link still opens.
  */
-export function paramsFromHash(hash: string): ViewerParams {
-  const params: ViewerParams = { ...DEFAULT_PARAMS };
+export function paramsFromHash(hash: string, current: ViewerParams, loaded: LoadedNames): { params: ViewerParams; problem?: string } {
   const search = new URLSearchParams(hash.replace(/^#/, ''));
-  const writable = params as unknown as Record<string, unknown>;
-  for (const key of Object.keys(KEYS) as (keyof ViewerParams)[]) {
-    const text = search.get(KEYS[key]);
-    if (text === null) continue;
-    const fallback = DEFAULT_PARAMS[key];
-    if (typeof fallback === 'boolean') {
-      if (text === '1' || text === '0') writable[key] = text === '1';
-    } else if (typeof fallback === 'number') {
-      const number = Number(text);
-      if (text.trim() !== '' && Number.isFinite(number)) writable[key] = number;
-    } else if (CHOICES[key]?.includes(text)) {
-      writable[key] = text;
-    }
+  const utterance = Number(search.get('u') ?? current.utterance);
+  const base: ViewerParams = {
+    ...current,
+    utterance: Number.isInteger(utterance) && utterance >= 0 ? utterance : current.utterance,
+    debug: search.get('debug') === '1',
+  };
+  const args: string[] = [];
+  for (const [key, value] of search) {
+    if (key === 'u' || key === 'debug') continue;
+    args.push(`--${key}`);
+    if (value !== '') args.push(value);
   }
-  return params;
+  // No view options at all (a bare page): the view is left as it is, not widened to every word.
+  if (args.length === 0) return { params: base };
+  try {
+    return { params: paramsFromSpec(parseViewArgs(args), base, loaded) };
+  } catch (error) {
+    if (!(error instanceof ViewError)) throw error;
+    return { params: base, problem: `the link's view was not shown: ${error.message}` };
+  }
 }
 
 /** What the loaded data allows: counts of utterances, words, layers and heads. */
@@ -157,23 +211,52 @@ export interface ParamLimits {
   heads: number;
 }
 
-/** Brings params inside what the loaded data allows (after a file load or a shared link from other data). */
+/**
+ * Brings params inside what the loaded data allows (after a file load or a shared link from other data), and
+ * keeps the look a difference needs: the diverging colormap, and no log scale.
+ */
 export function clampParams(params: ViewerParams, limits: ParamLimits): ViewerParams {
   const clampInt = (value: number, low: number, high: number) => Math.min(Math.max(Math.round(value), low), high);
+  const clampHead = (head: IndexOrMean) => (head === 'mean' ? head : clampInt(head, 0, limits.heads - 1));
   const utterance = clampInt(params.utterance, 0, Math.max(0, limits.utterances - 1));
   const words = Math.max(1, limits.words[utterance] ?? 1);
   const wordStart = clampInt(params.wordStart, 0, words - 1);
+  const difference = params.view === 'difference';
+  const clipLow = Math.min(Math.max(params.clipLow, 0), 99.5);
   return {
     ...params,
     utterance,
     wordStart,
     wordEnd: clampInt(params.wordEnd, wordStart, words - 1),
     layer: clampInt(params.layer, 0, limits.layers - 1),
-    head: clampInt(params.head, -1, limits.heads - 1),
+    head: clampHead(params.head),
     compareLayer: clampInt(params.compareLayer, 0, limits.layers - 1),
-    compareHead: clampInt(params.compareHead, -1, limits.heads - 1),
+    compareHead: clampHead(params.compareHead),
     compareUtterance: clampInt(params.compareUtterance, -1, limits.utterances - 1),
-    clipLow: Math.min(Math.max(params.clipLow, 0), 100),
-    clipHigh: Math.min(Math.max(params.clipHigh, 0), 100),
+    clipLow,
+    clipHigh: Math.min(Math.max(params.clipHigh, clipLow + 0.5), 100),
+    colormap: difference ? 'diverging' : params.colormap,
+    scale: difference && params.scale === 'log' ? 'linear' : params.scale,
+    // --softmax crop has no crop to work within when a rollout rolls out every frame.
+    rolloutCrop: params.view === 'rollout' && params.softmax === 'crop' ? 'within' : params.rolloutCrop,
   };
+}
+
+/**
+ * What clampParams changed that a view's options asked for (a layer, head or word the data does not have), as one
+ * sentence naming the option; undefined when nothing was. A link or setView() never falls back silently.
+ */
+export function clampedAway(asked: ViewerParams, shown: ViewerParams): string | undefined {
+  const options: [keyof ViewerParams, string][] = [
+    ['layer', '--layer'],
+    ['head', '--head'],
+    ['wordStart', '--words'],
+    ['wordEnd', '--words'],
+    ['compareLayer', '--compare-layer'],
+    ['compareHead', '--compare-head'],
+  ];
+  const changed = options.find(([key]) => asked[key] !== shown[key]);
+  if (!changed) return undefined;
+  const [key, option] = changed;
+  return `${option} ${String(asked[key])} is outside the loaded data: showing ${String(shown[key])}`;
 }

@@ -3,12 +3,13 @@
  * the served files (not the samples) on screen.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../src/node/chromium.ts';
+import { SOFTMAXED_F16, steve } from '../cli/steveProcess.ts';
 import { ROOT, screenshot } from './harness.ts';
 
 const TIMIT = join(ROOT, 'demo/public/samples/timit');
@@ -63,7 +64,7 @@ describe('steve serve in Chromium', () => {
     const labels = await page.$$eval('#overlay div', (els) => els.map((e) => e.textContent));
     expect(labels).toEqual(expect.arrayContaining(['she', 'sh', 'ix']));
     // The tensor's rows already sum to 1 (as wav2vec 2.0 attention from transformers does): no second softmax.
-    expect(await page.evaluate(() => location.hash)).toMatch(/sm=none/);
+    expect(await page.evaluate(() => location.hash)).toMatch(/softmax=none/);
     expect(await page.$eval('#banner', (e) => e.textContent)).toMatch(/rows already sum to 1/);
     await screenshot(page, 'serve-timit-npy');
     expect(await page.$eval('#banner', (e) => e.textContent)).not.toMatch(/dummy/);
@@ -73,6 +74,37 @@ describe('steve serve in Chromium', () => {
     expect(await page.$eval('#banner', (e) => e.textContent)).toMatch(/^quiet: .* no alignment files: dummy 40 ms segments, not phones or words$/);
     await screenshot(page, 'serve-dummy-banner');
     expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("round trip: the viewer's view command, run as steve render, gives an SVG with the same title, axis labels and colour-bar label", async () => {
+    const page = await browser.newPage();
+    await page.goto(url);
+    await page.waitForFunction(() => document.body.dataset.ready, { timeout: 120_000 });
+    type Handle = { setView(args: string[]): Promise<void>; viewCommand(): string[]; exportSvg(): Promise<string>; idle(): Promise<void> };
+    const view = ['--layer', '1', '--head', '1', '--words', '0:2', '--softmax', 'none', '--scale', 'percentile', '--clip', '5:95'];
+    await page.evaluate((args) => (window as unknown as { steve: Handle }).steve.setView(args), view);
+    await page.evaluate(() => (window as unknown as { steve: Handle }).steve.idle());
+    const args = await page.evaluate(() => (window as unknown as { steve: Handle }).steve.viewCommand());
+    // The same view, spelt back: setView(args) shows what viewCommand() returns.
+    expect(args).toEqual(view);
+    const viewerSvg = await page.evaluate(() => (window as unknown as { steve: Handle }).steve.exportSvg());
+    const out = join(mkdtempSync(join(tmpdir(), 'steve-roundtrip-')), 'view.svg');
+    const run = await steve(['render', '--attention', SOFTMAXED_F16, '--wav', join(TIMIT, 'LDC93S1.wav'), '--alignments', 'timit', ...args, '-o', out]);
+    expect(run.stderr).toBe('');
+    const cliSvg = readFileSync(out, 'utf8');
+    const described = (svg: string) => ({
+      title: /<text [^>]*font-weight="bold">([^<]*)<\/text>/.exec(svg)?.[1],
+      subtitle: /<text [^>]*fill="#444">([^<]*)<\/text>/.exec(svg)?.[1],
+      columnLabels: [.../<g class="column-labels">([\s\S]*?)<\/g>/.exec(svg)![1].matchAll(/>([^<]+)<\/text>/g)].map((m) => m[1]),
+      rowLabels: [.../<g class="row-labels">([\s\S]*?)<\/g>/.exec(svg)![1].matchAll(/>([^<]+)<\/text>/g)].map((m) => m[1]),
+      colorbar: [.../<g class="colorbar">([\s\S]*?)<\/g>/.exec(svg)![1].matchAll(/>([^<]+)<\/text>/g)].map((m) => m[1]),
+    });
+    const fromViewer = described(viewerSvg);
+    expect(fromViewer.title).toBe('Word(s): &apos;she had your&apos;');
+    expect(fromViewer.colorbar.join(' ')).toMatch(/p95 .*p5 .*raw score, p5–p95/);
+    expect(fromViewer.columnLabels).toEqual(expect.arrayContaining(['sh', 'ix', 'she', 'had']));
+    expect(fromViewer).toEqual(described(cliSvg));
     await page.close();
   });
 });

@@ -12,6 +12,7 @@ import { softmaxCpu } from '../../src/compute/softmax.cpu.ts';
 import { alignmentFromTimit } from '../../src/data/alignment.ts';
 import { selectWords } from '../../src/data/frames.ts';
 import { makeSyntheticAttention } from '../../src/data/syntheticAttention.ts';
+import { FIGURE_MARGIN } from '../../src/figure/figureSvg.ts';
 import { makeColormapLut } from '../../src/render/colormaps.ts';
 import type { BrowserSession } from './harness.ts';
 import { canvasPixels, idle, openViewer, ROOT, screenshot, startBrowserSession } from './harness.ts';
@@ -96,9 +97,10 @@ describe('viewer in Chromium', () => {
   it('draws a word boundary line where "had" starts (frame 18) on both axes', async () => {
     const { page } = await openViewer(session);
     const rect = await cellRect(page);
-    // Crop starts at frame 10 ("she"), so "had" (frame 18) is map column/row 8; the line is at the frame's centre.
+    // Crop starts at frame 10 ("she"), so "had" (frame 18) is map column/row 8; the line is on its leading edge
+    // (between cells 7 and 8), 2 pixels wide: probed half a pixel before the edge.
     const size = 27;
-    const at = (8 + 0.5) * (rect.width / size);
+    const at = 8 * (rect.width / size) - 0.5;
     const [vertical, horizontal, beside] = await canvasPixels(page, [
       [rect.x + at, rect.y + rect.height * 0.9],
       [rect.x + rect.width * 0.9, rect.y + at],
@@ -129,12 +131,12 @@ describe('viewer in Chromium', () => {
     await idle(page);
     const after = await canvasPixels(page, probes);
     expect(after).not.toEqual(before);
-    expect(await page.evaluate(() => location.hash)).toMatch(/sm=none/);
+    expect(await page.evaluate(() => location.hash)).toMatch(/softmax=none/);
     await page.close();
   });
 
   it('shows every head of a layer in a grid, and opens a head from its thumbnail', async () => {
-    const { page, errors } = await openViewer(session, '#v=heads&l=1');
+    const { page, errors } = await openViewer(session, '#view=heads&layer=1');
     const titles = await page.$$eval('#overlay .cell-title', (els) => els.map((e) => e.textContent));
     expect(titles).toEqual(['L1 H0', 'L1 H1', 'L1 H2', 'L1 H3', 'L1 H4', 'L1 H5', 'L1 H6', 'L1 H7', 'L1 mean']);
     await screenshot(page, 'viewer-heads-grid');
@@ -142,17 +144,17 @@ describe('viewer in Chromium', () => {
     const canvas = await page.$eval('#map-canvas', (e) => e.getBoundingClientRect().toJSON() as { x: number; y: number });
     await page.mouse.click(canvas.x + rect.x + rect.width / 2, canvas.y + rect.y + rect.height / 2);
     await idle(page);
-    expect(await page.evaluate(() => location.hash)).toMatch(/h=5/);
+    expect(await page.evaluate(() => location.hash)).toMatch(/head=5/);
     expect(await page.evaluate(() => (window as unknown as { steve: Steve }).steve.viewer.cells.length)).toBe(1);
     expect(errors).toEqual([]);
     await page.close();
   });
 
   it('pools the map onto phones: one row and column per phone, labelled with the phones', async () => {
-    const { page, errors } = await openViewer(session, '#v=pooled&l=1&h=2');
+    const { page, errors } = await openViewer(session, '#view=pooled&layer=1&head=2&words=0:2');
     const cells = await page.evaluate(() => (window as unknown as { steve: Steve }).steve.viewer.cells.map((c) => [c.rows, c.cols, c.title]));
     // words 0..2 ("she had your") hold the phones sh ix hv eh dcl jh ih
-    expect(cells).toEqual([[7, 7, 'L1 H2 pooled onto phones (mean)']]);
+    expect(cells).toEqual([[7, 7, 'L1 H2, mean over each phone']]);
     const labels = await page.$$eval('#overlay .axis-label.x', (els) => els.map((e) => e.textContent));
     expect(labels).toEqual(['sh', 'ix', 'hv', 'eh', 'dcl', 'jh', 'ih']);
     // The axes are phones, not time: no time strips beside the map, and the hover names the phones of the cell.
@@ -172,9 +174,9 @@ describe('viewer in Chromium', () => {
   });
 
   it('shows attention rollout, and entropy and distance of every head beside the head grid', async () => {
-    const { page, errors } = await openViewer(session, '#v=rollout&ro=crop');
+    const { page, errors } = await openViewer(session, '#view=rollout&rollout-crop=within&words=0:2');
     const title = await page.evaluate(() => (window as unknown as { steve: Steve }).steve.viewer.cells[0].title);
-    expect(title).toBe('rollout of layers 0..5 (within the crop)');
+    expect(title).toBe('rollout L0–L5');
     await setParams(page, { view: 'heads' });
     // The tables are drawn once the statistics come back from the GPU: wait for coloured cells in both.
     const drawn = await page
@@ -197,7 +199,7 @@ describe('viewer in Chromium', () => {
   });
 
   it('puts two utterances side by side, each cropped to its own words', async () => {
-    const { page, errors } = await openViewer(session, '#v=pair&w1=1');
+    const { page, errors } = await openViewer(session, '#view=pair&words=0:1');
     const titles = await page.$$eval('#overlay .cell-title', (els) => els.map((e) => e.textContent));
     expect(titles).toEqual(['LDC93S1 L0 H0', 'arctic_a0001 L0 H0']);
     const sizes = await page.evaluate(() => (window as unknown as { steve: Steve }).steve.viewer.cells.map((c) => c.rows));
@@ -226,7 +228,8 @@ describe('viewer in Chromium', () => {
     // from the audio: 62623 samples / 147 frames.
     await page.waitForFunction(() => /loaded 1 utterance/.test(document.getElementById('status')!.textContent ?? ''), { timeout: 60_000 });
     await idle(page);
-    expect(await page.$eval('#banner', (e) => e.textContent)).toMatch(/arctic_a0001: arctic_a0001_attention\.npy/);
+    // The sample of that stem is loaded already: the dropped one gets a name of its own.
+    expect(await page.$eval('#banner', (e) => e.textContent)).toMatch(/arctic_a0001 \(2\): arctic_a0001_attention\.npy/);
     const labels = await page.$$eval('#overlay div', (els) => els.map((e) => e.textContent));
     expect(labels).toEqual(expect.arrayContaining(['author', 'AO1', 'TH', 'sil,AO1']));
     await page.close();
@@ -246,7 +249,7 @@ describe('viewer in Chromium', () => {
     await idle(page);
     expect(await page.$eval('#banner', (e) => e.textContent)).toMatch(/timit_softmaxed_f16\.npy/);
     const names = await page.evaluate(() => (window as unknown as { steve: Steve }).steve.viewer.utterances.map((u) => u.name));
-    expect(names).toEqual(['LDC93S1', 'arctic_a0001', 'LDC93S1']);
+    expect(names).toEqual(['LDC93S1', 'arctic_a0001', 'LDC93S1 (2)']);
     await screenshot(page, 'viewer-dropped-npy');
 
     await picker!.uploadFile(join(ROOT, 'tests/fixtures/cli/make_cli_fixtures.py'), join(TIMIT, 'LDC93S1.wav'), join(ROOT, 'tests/fixtures/tensors/README.md'));
@@ -264,12 +267,12 @@ describe('viewer in Chromium', () => {
 
 describe('figure export', () => {
   it('exports the view as SVG with the raster map, vector lines, labels, colour bar and title', async () => {
-    const { page, errors } = await openViewer(session, '#l=1&h=2');
+    const { page, errors } = await openViewer(session, '#layer=1&head=2&words=0:2');
     const svg = await page.evaluate(() => (window as unknown as { steve: { exportSvg(): Promise<string> } }).steve.exportSvg());
     expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     expect(svg).toMatch(/<image [^>]*href="data:image\/png;base64,/);
     expect(svg).toContain('Word(s): &apos;she had your&apos;');
-    expect(svg).toMatch(/Utterance: LDC93S1 \| Encoder attention layer 1, head 2 \| softmax over rows \| SYNTHETIC/);
+    expect(svg).toMatch(/Utterance: LDC93S1 \| Encoder attention layer 1, head 2 \| softmax over rows \| linear scale \| SYNTHETIC/);
     // words 0..2 cross 7 phone boundaries and 4 word boundaries; each is drawn on both axes
     expect(svg.match(/<line [^>]*stroke="#fff"/g)?.length).toBe(2 * 4);
     for (const label of ['>sh<', '>ix<', '>hv<', '>eh<', '>sh,ix<', '>she<', '>had<', '>your<']) expect(svg).toContain(label);
@@ -279,7 +282,7 @@ describe('figure export', () => {
   });
 
   it('exports a PNG whose map area shows the colormap', async () => {
-    const { page } = await openViewer(session, '#l=1&h=2');
+    const { page } = await openViewer(session, '#layer=1&head=2&words=0:2');
     const result = await page.evaluate(async () => {
       const url = await (window as unknown as { steve: { exportPng(): Promise<string> } }).steve.exportPng();
       const image = new Image();
@@ -296,7 +299,7 @@ describe('figure export', () => {
       return { width: image.width, height: image.height, inMap, corner, prefix: url.slice(0, 22) };
     });
     expect(result.prefix).toBe('data:image/png;base64,');
-    expect(result.width).toBe(2 * (150 + 640 + 110));
+    expect(result.width).toBe(2 * (FIGURE_MARGIN.left + 640 + FIGURE_MARGIN.right));
     expect(result.corner).toEqual([255, 255, 255, 255]);
     // a viridis colour: blue-green-yellow, never grey or white
     const [r, g, b] = result.inMap;
@@ -379,7 +382,7 @@ describe('viewer robustness', () => {
   });
 
   it('recovers from a lost GPU device without losing what was loaded', async () => {
-    const { page, errors } = await openViewer(session, '#l=1&h=2');
+    const { page, errors } = await openViewer(session, '#layer=1&head=2&words=0:2');
     const rect = await cellRect(page);
     const probes = [0.2, 0.5, 0.8].map((f) => [rect.x + rect.width * f, rect.y + rect.height * (1 - f) + 3] as [number, number]);
     const before = await canvasPixels(page, probes);
@@ -396,7 +399,7 @@ describe('viewer robustness', () => {
   });
 
   it('stores attention as float16 under a GPU memory budget when asked, and shows what is resident', async () => {
-    const { page, errors } = await openViewer(session, '?storage=float16&budget=100#debug=1');
+    const { page, errors } = await openViewer(session, '?storage=float16&budget=100#words=0:2&debug=1');
     const debug = await page.$eval('#debug', (e) => e.textContent);
     expect(debug).toMatch(/float16 storage, \d+ of 100 MiB budget resident/);
     // one Whisper-base layer of 8 heads x 1500 x 1500 in float16 is 36 MB: layer 0 is resident

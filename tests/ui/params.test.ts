@@ -1,45 +1,90 @@
+/**
+ * ViewerParams <-> ViewSpec <-> URL: the viewer's state is spelt as `steve render` options, read back the same,
+ * and what the viewer cannot show is refused by name; plus the pure pieces of the panel (word slider, names).
+ */
 import { describe, expect, it } from 'vitest';
-import { clampParams, DEFAULT_PARAMS, paramsFromHash, paramsToHash } from '../../src/ui/params.ts';
+import type { LoadedUtterance } from '../../src/ui/loadFiles.ts';
+import { withDistinctNames } from '../../src/ui/loadFiles.ts';
+import { selectedWordsText, sliderPosition, spokenWordIndices } from '../../src/ui/pane.ts';
+import type { LoadedNames, ViewerParams } from '../../src/ui/params.ts';
+import { clampedAway, clampParams, DEFAULT_PARAMS, paramsFromHash, paramsFromSpec, paramsToHash, specFromParams, viewArgsOf } from '../../src/ui/params.ts';
+import { parseViewArgs, ViewError } from '../../src/view/spec.ts';
 
-describe(paramsToHash.name, () => {
-  it('writes only what differs from the defaults', () => {
-    expect(paramsToHash({ ...DEFAULT_PARAMS })).toBe('');
-    expect(paramsToHash({ ...DEFAULT_PARAMS, layer: 3, head: -1, colormap: 'magma', smooth: true })).toBe(
-      '#l=3&h=-1&cm=magma&smooth=1',
-    );
+const LOADED: LoadedNames = {
+  files: [
+    { attention: 'a.npy', name: 'a' },
+    { attention: 'b.npy', name: 'b' },
+  ],
+  layers: 6,
+  words: [11, 12],
+};
+
+describe(viewArgsOf.name, () => {
+  it('spells the view as steve render options, defaults left out', () => {
+    expect(viewArgsOf({ ...DEFAULT_PARAMS }, LOADED)).toEqual(['--words', '0:2']);
+    expect(viewArgsOf({ ...DEFAULT_PARAMS, view: 'heads', layer: 3, full: true, colorRange: 'per-map' }, LOADED)).toEqual([
+      '--view', 'heads', '--layer', '3', '--full', '--color-range', 'per-map',
+    ]);
+    expect(viewArgsOf({ ...DEFAULT_PARAMS, view: 'difference', layer: 1, head: 2, compareLayer: 1, compareHead: 4, compareUtterance: 1 }, LOADED)).toEqual([
+      '--view', 'difference', '--layer', '1', '--head', '2', '--words', '0:2', '--compare-head', '4', '--compare-attention', 'b.npy',
+    ]);
+    // A rollout's default layer is the last: through layer 3 is written, through the last is not.
+    expect(viewArgsOf({ ...DEFAULT_PARAMS, view: 'rollout', layer: 3, head: 'mean' }, LOADED)).toEqual(['--view', 'rollout', '--layer', '3', '--words', '0:2']);
+    expect(viewArgsOf({ ...DEFAULT_PARAMS, view: 'rollout', layer: 5, head: 'mean' }, LOADED)).toEqual(['--view', 'rollout', '--words', '0:2']);
   });
 
-  it('round-trips every field', () => {
-    const params = {
-      ...DEFAULT_PARAMS,
-      utterance: 1,
-      wordStart: 2,
-      wordEnd: 5,
-      fullMap: true,
-      layer: 4,
-      head: 7,
-      softmax: 'crop' as const,
-      view: 'pooled' as const,
-      colormap: 'turbo' as const,
-      scale: 'percentile' as const,
-      clipLow: 2.5,
-      clipHigh: 97,
-      smooth: true,
-      poolUnit: 'words' as const,
-      poolStat: 'max' as const,
-      compareLayer: 5,
-      compareHead: -1,
-      compareUtterance: 0,
-      debug: true,
-    };
-    expect(paramsFromHash(paramsToHash(params))).toEqual(params);
+  it('never spells a log scale or another colormap for a difference', () => {
+    const spec = specFromParams({ ...DEFAULT_PARAMS, view: 'difference', scale: 'log', colormap: 'magma' }, LOADED);
+    expect([spec.scale, spec.colormap]).toEqual(['linear', 'diverging']);
   });
 });
 
-describe(paramsFromHash.name, () => {
-  it('ignores unknown keys and values that do not parse, keeping the defaults', () => {
-    const params = paramsFromHash('#l=abc&cm=rainbow&v=nope&smooth=yes&zz=1&h=3');
-    expect(params).toEqual({ ...DEFAULT_PARAMS, head: 3 });
+describe(paramsFromSpec.name, () => {
+  const views: ViewerParams[] = [
+    { ...DEFAULT_PARAMS, layer: 3, head: 'mean', wordStart: 1, wordEnd: 4 },
+    { ...DEFAULT_PARAMS, view: 'pooled', poolUnit: 'words', poolStat: 'max', full: true },
+    { ...DEFAULT_PARAMS, view: 'difference', layer: 2, head: 1, compareLayer: 4, compareHead: 'mean', colormap: 'diverging', compareUtterance: 1 },
+    { ...DEFAULT_PARAMS, view: 'model', scale: 'percentile', clipLow: 5, clipHigh: 95, colorRange: 'per-map', smooth: true },
+    { ...DEFAULT_PARAMS, view: 'rollout', layer: 2, head: 'mean', rolloutCrop: 'within', softmax: 'crop' },
+  ];
+  it('reads back the view that viewArgsOf wrote (round trip through the options)', () => {
+    for (const params of views) {
+      const back = paramsFromSpec(parseViewArgs(viewArgsOf(params, LOADED)), { ...DEFAULT_PARAMS }, LOADED);
+      expect(back, viewArgsOf(params, LOADED).join(' ')).toEqual(params);
+    }
+  });
+
+  it('shows every word when the options name none, and refuses what the viewer cannot show, naming the option', () => {
+    expect(paramsFromSpec(parseViewArgs([]), { ...DEFAULT_PARAMS }, LOADED)).toMatchObject({ wordStart: 0, wordEnd: 10 });
+    const refused = (args: string[]) => {
+      try {
+        paramsFromSpec(parseViewArgs(args), { ...DEFAULT_PARAMS }, LOADED);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ViewError);
+        return (error as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(refused(['--layer', 'mean'])).toMatch(/^--layer mean/);
+    expect(refused(['--view', 'pooled', '--pool', '4'])).toMatch(/^--pool 4/);
+    expect(refused(['--round-up'])).toMatch(/^--round-up/);
+    expect(refused(['--view', 'difference', '--compare-attention', 'zzz.npy'])).toMatch(/zzz\.npy.*no loaded utterance/);
+  });
+});
+
+describe('URL hash', () => {
+  it('holds the view options, the utterance and the debug panel, and reads them back', () => {
+    const params: ViewerParams = { ...DEFAULT_PARAMS, utterance: 1, view: 'heads', layer: 4, debug: true, scale: 'log' };
+    const hash = paramsToHash(params, LOADED);
+    expect(hash).toBe('#u=1&view=heads&layer=4&words=0%3A2&scale=log&debug=1');
+    expect(paramsFromHash(hash, { ...DEFAULT_PARAMS }, LOADED)).toEqual({ params });
+    expect(paramsToHash({ ...DEFAULT_PARAMS, full: true }, LOADED)).toBe('#full=');
+  });
+
+  it('keeps the view and says why when a link does not parse', () => {
+    const { params, problem } = paramsFromHash('#view=nope&layer=2', { ...DEFAULT_PARAMS }, LOADED);
+    expect(params).toEqual(DEFAULT_PARAMS);
+    expect(problem).toMatch(/--view must be/);
   });
 });
 
@@ -52,5 +97,39 @@ describe(clampParams.name, () => {
       heads: 8,
     });
     expect(params).toMatchObject({ utterance: 1, wordStart: 9, wordEnd: 9, layer: 5, head: 7 });
+    expect(clampParams({ ...DEFAULT_PARAMS, head: 'mean' }, { utterances: 1, words: [3], layers: 1, heads: 2 }).head).toBe('mean');
+  });
+
+  it('gives a difference the diverging colormap and no log scale', () => {
+    const params = clampParams({ ...DEFAULT_PARAMS, view: 'difference', scale: 'log' }, { utterances: 1, words: [3], layers: 2, heads: 2 });
+    expect([params.colormap, params.scale]).toEqual(['diverging', 'linear']);
+  });
+});
+
+describe(clampedAway.name, () => {
+  it('names the option whose value the data does not have, and is quiet when nothing was clamped', () => {
+    const limits = { utterances: 1, words: [3], layers: 2, heads: 2 };
+    const asked = { ...DEFAULT_PARAMS, head: 2 };
+    expect(clampedAway(asked, clampParams(asked, limits))).toBe('--head 2 is outside the loaded data: showing 1');
+    expect(clampedAway(DEFAULT_PARAMS, clampParams({ ...DEFAULT_PARAMS }, limits))).toBeUndefined();
+  });
+});
+
+describe('word slider', () => {
+  const labels = ['she', '', 'had', 'your', '', 'dark'];
+  it('moves over the spoken words only, and names what it selects without pauses', () => {
+    const spoken = spokenWordIndices(labels);
+    expect(spoken).toEqual([0, 2, 3, 5]);
+    expect(sliderPosition(spoken, 1)).toBe(1);
+    expect(sliderPosition(spoken, 5)).toBe(3);
+    expect(selectedWordsText(labels, 0, 3, false)).toBe('she had your');
+    expect(selectedWordsText(labels, 0, 3, true)).toBe('all frames');
+  });
+});
+
+describe(withDistinctNames.name, () => {
+  it('tells apart utterances with the same stem', () => {
+    const named = (name: string) => ({ name }) as LoadedUtterance;
+    expect(withDistinctNames([named('a'), named('b'), named('a'), named('a')]).map((u) => u.name)).toEqual(['a', 'b', 'a (2)', 'a (3)']);
   });
 });
