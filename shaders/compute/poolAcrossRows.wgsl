@@ -18,6 +18,8 @@ struct Params {
   blockSize: u32,
   // Index of this dispatch's first output value in meanOutput and maxOutput (maps before it x cells per map).
   outputOffset: u32,
+  // Consecutive output cells (column ranges) one thread makes (1 on a GPU; more on a software adapter).
+  rangesPerThread: u32,
 }
 
 struct RowPartial {
@@ -38,19 +40,21 @@ struct RowPartial {
 
 const NAN_BITS: u32 = 0x7fc00000u;
 
-// Dispatch: ceil(maps x rowRangeCount x colRangeCount / WorkgroupSize) workgroups along x, folded into y.
-// Thread i makes output cell i (column range fastest): neighbouring threads read neighbouring partials of each row.
+// Dispatch: ceil(maps x rowRangeCount x ceil(colRangeCount / rangesPerThread) / WorkgroupSize) workgroups along x,
+// folded into y. Thread i makes rangesPerThread neighbouring output cells of one output row (column range fastest):
+// neighbouring threads read neighbouring partials of each row.
 @compute @workgroup_size(WorkgroupSize)
 fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) grid: vec3<u32>) {
   let index = id.x + id.y * grid.x * WorkgroupSize;
-  let cellsPerMap = params.rowRangeCount * params.colRangeCount;
-  if (index >= params.maps * cellsPerMap) {
+  let chunksPerRow = (params.colRangeCount + params.rangesPerThread - 1u) / params.rangesPerThread;
+  if (index >= params.maps * params.rowRangeCount * chunksPerRow) {
     return;
   }
-  let map = index / cellsPerMap;
-  let inMap = index % cellsPerMap;
-  let range = inMap / params.colRangeCount;
-  let colRange = inMap % params.colRangeCount;
+  let outputRow = index / chunksPerRow;  // map * rowRangeCount + row range
+  let map = outputRow / params.rowRangeCount;
+  let range = outputRow % params.rowRangeCount;
+  let firstColRange = (index % chunksPerRow) * params.rangesPerThread;
+  let endColRange = min(firstColRange + params.rangesPerThread, params.colRangeCount);
   var bounds: vec2<u32>;
   if (params.blockSize > 0u) {
     bounds = vec2<u32>(range * params.blockSize, range * params.blockSize + params.blockSize);
@@ -59,21 +63,23 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
   }
   let rowEnd = min(bounds.y, params.rows);
   let rowStart = min(bounds.x, rowEnd);
-  var sum = 0.0;
-  var finiteCount = 0u;
-  var maximum = -0x1.fffffep+127f;
-  for (var row = rowStart; row < rowEnd; row++) {
-    let partial = partials[(map * params.rows + row) * params.colRangeCount + colRange];
-    sum += partial.sum;
-    finiteCount += partial.finiteCount;
-    maximum = max(maximum, partial.maximum);
-  }
-  let out = params.outputOffset + index;
-  if (finiteCount == 0u) {
-    meanOutput[out] = NAN_BITS;
-    maxOutput[out] = NAN_BITS;
-  } else {
-    meanOutput[out] = bitcast<u32>(sum / f32(finiteCount));
-    maxOutput[out] = bitcast<u32>(maximum);
+  for (var colRange = firstColRange; colRange < endColRange; colRange++) {
+    var sum = 0.0;
+    var finiteCount = 0u;
+    var maximum = -0x1.fffffep+127f;
+    for (var row = rowStart; row < rowEnd; row++) {
+      let partial = partials[(map * params.rows + row) * params.colRangeCount + colRange];
+      sum += partial.sum;
+      finiteCount += partial.finiteCount;
+      maximum = max(maximum, partial.maximum);
+    }
+    let out = params.outputOffset + outputRow * params.colRangeCount + colRange;
+    if (finiteCount == 0u) {
+      meanOutput[out] = NAN_BITS;
+      maxOutput[out] = NAN_BITS;
+    } else {
+      meanOutput[out] = bitcast<u32>(sum / f32(finiteCount));
+      maxOutput[out] = bitcast<u32>(maximum);
+    }
   }
 }

@@ -29,6 +29,8 @@ struct Params {
   colRangeCount: u32,
   // k for block pooling (range i is [i k, (i + 1) k)); 0 to read the ranges from colRanges.
   blockSize: u32,
+  // Consecutive column ranges one thread pools (1 on a GPU; more on a software adapter, see separablePool.ts).
+  rangesPerThread: u32,
 }
 
 // Partial of one row over one column range.
@@ -48,18 +50,7 @@ fn isFiniteValue(x: f32) -> bool {
   return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
 }
 
-// Dispatch: ceil(maps x rows x colRangeCount / WorkgroupSize) workgroups along x, folded into y past the
-// per-dimension limit. Thread i pools column range i % colRangeCount of row i / colRangeCount: neighbouring threads
-// take neighbouring ranges of one row, so on a GPU a warp walks one contiguous stretch of the row together.
-@compute @workgroup_size(WorkgroupSize)
-fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) grid: vec3<u32>) {
-  let index = id.x + id.y * grid.x * WorkgroupSize;
-  let rowCount = params.maps * params.rows;
-  if (index >= rowCount * params.colRangeCount) {
-    return;
-  }
-  let range = index % params.colRangeCount;
-  let row = index / params.colRangeCount;  // map * rows + row within the map
+fn columnRange(range: u32) -> vec2<u32> {
   var bounds: vec2<u32>;
   if (params.blockSize > 0u) {
     bounds = vec2<u32>(range * params.blockSize, range * params.blockSize + params.blockSize);
@@ -67,16 +58,35 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
     bounds = colRanges[range];
   }
   let colEnd = min(bounds.y, params.cols);
-  let colStart = min(bounds.x, colEnd);
-  let rowStart = params.elementOffset + row * params.cols;
-  var partial = RowPartial(0.0, 0u, LOWEST_F32);
-  for (var col = colStart; col < colEnd; col++) {
-    let value = loadAttention(rowStart + col);
-    if (isFiniteValue(value)) {
-      partial.sum += value;
-      partial.finiteCount += 1u;
-      partial.maximum = max(partial.maximum, value);
-    }
+  return vec2<u32>(min(bounds.x, colEnd), colEnd);
+}
+
+// Dispatch: ceil(maps x rows x ceil(colRangeCount / rangesPerThread) / WorkgroupSize) workgroups along x, folded
+// into y past the per-dimension limit. Thread i pools column ranges chunk * rangesPerThread ... of one row, where
+// chunk = i % chunksPerRow: neighbouring threads take neighbouring ranges of one row, so on a GPU (one range per
+// thread) a warp walks one contiguous stretch of the row together.
+@compute @workgroup_size(WorkgroupSize)
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) grid: vec3<u32>) {
+  let index = id.x + id.y * grid.x * WorkgroupSize;
+  let chunksPerRow = (params.colRangeCount + params.rangesPerThread - 1u) / params.rangesPerThread;
+  if (index >= params.maps * params.rows * chunksPerRow) {
+    return;
   }
-  partials[index] = partial;
+  let row = index / chunksPerRow;  // map * rows + row within the map
+  let firstRange = (index % chunksPerRow) * params.rangesPerThread;
+  let endRange = min(firstRange + params.rangesPerThread, params.colRangeCount);
+  let rowStart = params.elementOffset + row * params.cols;
+  for (var range = firstRange; range < endRange; range++) {
+    let bounds = columnRange(range);
+    var partial = RowPartial(0.0, 0u, LOWEST_F32);
+    for (var col = bounds.x; col < bounds.y; col++) {
+      let value = loadAttention(rowStart + col);
+      if (isFiniteValue(value)) {
+        partial.sum += value;
+        partial.finiteCount += 1u;
+        partial.maximum = max(partial.maximum, value);
+      }
+    }
+    partials[row * params.colRangeCount + range] = partial;
+  }
 }

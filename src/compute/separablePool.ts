@@ -17,6 +17,7 @@ import { createAttentionPipelinesForAllFormats, createComputePipelineFromFiles }
 import type { AttentionView, StorageFormat } from '../gpu/storageFormat.ts';
 import { storageBytes } from '../gpu/storageFormat.ts';
 import { countDispatch } from '../gpu/workCounters.ts';
+import { workgroupShapeOf } from '../gpu/workgroupShape.ts';
 import { bindAttentionView, foldWorkgroups, UniformCache } from './passSupport.ts';
 
 /** Threads per workgroup of both stages (WGSL override WorkgroupSize); see poolAlongRows.wgsl for why 64. */
@@ -28,6 +29,19 @@ const PARTIAL_BYTES = 12;
  * scratch buffer (later dispatches in one encoder run after earlier ones, so the reuse is safe).
  */
 const MAX_PARTIAL_BYTES = 64 * 1024 * 1024;
+/**
+ * Values a thread should walk, at least, on a software adapter. There each invocation has a fixed cost several times
+ * that of a load (SwiftShader runs a workgroup's SIMD groups one after the other on a CPU thread), so one thread
+ * pools several neighbouring ranges. On a GPU a thread takes one range: neighbouring threads then read neighbouring
+ * values (coalesced), and the millions of threads are what keeps the GPU busy.
+ */
+const SOFTWARE_VALUES_PER_THREAD = 32;
+
+/** Ranges one thread pools: enough of them to walk SOFTWARE_VALUES_PER_THREAD values on a software adapter. */
+function rangesPerThread(software: boolean, valuesPerRange: number, rangeCount: number): number {
+  if (!software) return 1;
+  return Math.max(1, Math.min(rangeCount, Math.ceil(SOFTWARE_VALUES_PER_THREAD / Math.max(1, valuesPerRange))));
+}
 
 /** Ranges along one axis: from a buffer of u32 pairs (start, end), or the fixed k-frame blocks of block pooling. */
 export type PoolRanges =
@@ -55,34 +69,43 @@ export class SeparablePool {
   readonly #alongRows: Record<StorageFormat, GPUComputePipeline>;
   readonly #acrossRows: GPUComputePipeline;
   readonly #uniforms: UniformCache;
+  readonly #maxPartialBytes: number;
   /** Holds the placeholder range (one u32 pair) bound when the ranges are computed from k. */
   readonly #noRanges: GPUBuffer;
   #partials: GPUBuffer | undefined;
   /** Outgrown scratch buffers: a recorded command buffer may still use them, so they are freed in destroy(). */
   readonly #retired: GPUBuffer[] = [];
 
-  private constructor(device: GPUDevice, alongRows: Record<StorageFormat, GPUComputePipeline>, acrossRows: GPUComputePipeline, label: string) {
+  private constructor(
+    device: GPUDevice,
+    alongRows: Record<StorageFormat, GPUComputePipeline>,
+    acrossRows: GPUComputePipeline,
+    label: string,
+    maxPartialBytes: number,
+  ) {
     this.#device = device;
+    this.#maxPartialBytes = Math.min(maxPartialBytes, device.limits.maxStorageBufferBindingSize);
     this.#alongRows = alongRows;
     this.#acrossRows = acrossRows;
     this.#uniforms = new UniformCache(device, `${label}.params`);
     this.#noRanges = createStorageBuffer(device, `${label}.noRanges`, 8);
   }
 
-  static async create(device: GPUDevice, shaders: ShaderSources, label: string): Promise<SeparablePool> {
+  /** `maxPartialBytes` caps the scratch buffer (tests lower it to exercise the chunking over maps). */
+  static async create(device: GPUDevice, shaders: ShaderSources, label: string, maxPartialBytes = MAX_PARTIAL_BYTES): Promise<SeparablePool> {
     const constants = { WorkgroupSize: WORKGROUP_SIZE };
     const [alongRows, acrossRows] = await Promise.all([
       createAttentionPipelinesForAllFormats(device, shaders, `${label}.alongRows`, ['compute/poolAlongRows.wgsl'], constants),
       createComputePipelineFromFiles(device, shaders, `${label}.acrossRows`, ['compute/poolAcrossRows.wgsl'], constants),
     ]);
-    return new SeparablePool(device, alongRows, acrossRows, label);
+    return new SeparablePool(device, alongRows, acrossRows, label, maxPartialBytes);
   }
 
   /** Records both stages into `encoder` (one compute pass, two dispatches per chunk of maps). */
   encode(encoder: GPUCommandEncoder, args: SeparablePoolArgs): void {
     const { rows, cols, rowRanges, colRanges, owner } = args;
     const partialsPerMap = rows * colRanges.count;
-    const maxPartialBytes = Math.min(MAX_PARTIAL_BYTES, this.#device.limits.maxStorageBufferBindingSize);
+    const maxPartialBytes = this.#maxPartialBytes;
     if (partialsPerMap * PARTIAL_BYTES > maxPartialBytes) {
       throw new RangeError(
         `${owner}: ${rows} rows x ${colRanges.count} column ranges need ${partialsPerMap * PARTIAL_BYTES} bytes of ` +
@@ -92,6 +115,12 @@ export class SeparablePool {
     const mapsPerChunk = Math.min(args.maps, Math.floor(maxPartialBytes / (partialsPerMap * PARTIAL_BYTES)));
     const partials = this.#scratch(mapsPerChunk * partialsPerMap * PARTIAL_BYTES, owner);
     const cellsPerMap = rowRanges.count * colRanges.count;
+    const software = workgroupShapeOf(this.#device).software;
+    // Mean frames per range: what one range costs a thread in stage 1 (columns) and stage 2 (rows).
+    const colsPerRange = colRanges.kind === 'blocks' ? colRanges.blockSize : colRanges.coveredFrames / colRanges.count;
+    const rowsPerRange = rowRanges.kind === 'blocks' ? rowRanges.blockSize : rowRanges.coveredFrames / rowRanges.count;
+    const alongChunks = rangesPerThread(software, colsPerRange, colRanges.count);
+    const acrossChunks = rangesPerThread(software, rowsPerRange, colRanges.count);
     const outputBytes = args.maps * cellsPerMap * 4;
     const pass = encoder.beginComputePass({ label: `${owner}.computePass` });
     for (let firstMap = 0; firstMap < args.maps; firstMap += mapsPerChunk) {
@@ -102,7 +131,15 @@ export class SeparablePool {
 
       // Stage 1: Params of poolAlongRows.wgsl, one u32 per field.
       const alongParams = this.#uniforms.get(
-        new Uint32Array([input.elementOffset, rows, cols, maps, colRanges.count, colRanges.kind === 'blocks' ? colRanges.blockSize : 0]),
+        new Uint32Array([
+          input.elementOffset,
+          rows,
+          cols,
+          maps,
+          colRanges.count,
+          colRanges.kind === 'blocks' ? colRanges.blockSize : 0,
+          alongChunks,
+        ]),
       );
       const alongPipeline = this.#alongRows[args.input.format];
       pass.setPipeline(alongPipeline);
@@ -119,14 +156,23 @@ export class SeparablePool {
           ],
         }),
       );
-      pass.dispatchWorkgroups(...foldWorkgroups(this.#device, Math.ceil((maps * partialsPerMap) / WORKGROUP_SIZE)));
+      const alongThreads = maps * rows * Math.ceil(colRanges.count / alongChunks);
+      pass.dispatchWorkgroups(...foldWorkgroups(this.#device, Math.ceil(alongThreads / WORKGROUP_SIZE)));
       // Each row reads the columns its ranges cover (the whole row when unknown, or for blocks that tile it).
       const coveredCols = colRanges.kind === 'buffer' ? Math.min(colRanges.coveredFrames, colRanges.count * cols) : cols;
       countDispatch(this.#device, storageBytes(args.input.format, maps * rows * coveredCols) + partialBytes);
 
       // Stage 2: Params of poolAcrossRows.wgsl, one u32 per field.
       const acrossParams = this.#uniforms.get(
-        new Uint32Array([rows, maps, rowRanges.count, colRanges.count, rowRanges.kind === 'blocks' ? rowRanges.blockSize : 0, firstMap * cellsPerMap]),
+        new Uint32Array([
+          rows,
+          maps,
+          rowRanges.count,
+          colRanges.count,
+          rowRanges.kind === 'blocks' ? rowRanges.blockSize : 0,
+          firstMap * cellsPerMap,
+          acrossChunks,
+        ]),
       );
       pass.setPipeline(this.#acrossRows);
       pass.setBindGroup(
@@ -143,7 +189,8 @@ export class SeparablePool {
           ],
         }),
       );
-      pass.dispatchWorkgroups(...foldWorkgroups(this.#device, Math.ceil((maps * cellsPerMap) / WORKGROUP_SIZE)));
+      const acrossThreads = maps * rowRanges.count * Math.ceil(colRanges.count / acrossChunks);
+      pass.dispatchWorkgroups(...foldWorkgroups(this.#device, Math.ceil(acrossThreads / WORKGROUP_SIZE)));
       const coveredRows = rowRanges.kind === 'buffer' ? Math.min(rowRanges.coveredFrames, rowRanges.count * rows) : rows;
       countDispatch(this.#device, maps * coveredRows * colRanges.count * PARTIAL_BYTES + 2 * maps * cellsPerMap * 4);
     }
