@@ -80,12 +80,12 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
     let bounds = columnRange(range);
     var partial = RowPartial(0.0, 0u, LOWEST_F32);
     for (var col = bounds.x; col < bounds.y; col++) {
+      // Selects rather than a branch: no divergence between the lanes of a SIMD group.
       let value = loadAttention(rowStart + col);
-      if (isFiniteValue(value)) {
-        partial.sum += value;
-        partial.finiteCount += 1u;
-        partial.maximum = max(partial.maximum, value);
-      }
+      let finite = isFiniteValue(value);
+      partial.sum += select(0.0, value, finite);
+      partial.finiteCount += select(0u, 1u, finite);
+      partial.maximum = select(partial.maximum, max(partial.maximum, value), finite);
     }
     partials[row * params.colRangeCount + range] = partial;
   }
