@@ -119,8 +119,8 @@ export class SeparablePool {
     // Mean frames per range: what one range costs a thread in stage 1 (columns) and stage 2 (rows).
     const colsPerRange = colRanges.kind === 'blocks' ? colRanges.blockSize : colRanges.coveredFrames / colRanges.count;
     const rowsPerRange = rowRanges.kind === 'blocks' ? rowRanges.blockSize : rowRanges.coveredFrames / rowRanges.count;
-    const alongChunks = rangesPerThread(software, colsPerRange, colRanges.count);
-    const acrossChunks = rangesPerThread(software, rowsPerRange, colRanges.count);
+    const alongRangesPerThread = rangesPerThread(software, colsPerRange, colRanges.count);
+    const acrossRangesPerThread = rangesPerThread(software, rowsPerRange, colRanges.count);
     const outputBytes = args.maps * cellsPerMap * 4;
     const pass = encoder.beginComputePass({ label: `${owner}.computePass` });
     for (let firstMap = 0; firstMap < args.maps; firstMap += mapsPerChunk) {
@@ -138,7 +138,7 @@ export class SeparablePool {
           maps,
           colRanges.count,
           colRanges.kind === 'blocks' ? colRanges.blockSize : 0,
-          alongChunks,
+          alongRangesPerThread,
         ]),
       );
       const alongPipeline = this.#alongRows[args.input.format];
@@ -156,7 +156,7 @@ export class SeparablePool {
           ],
         }),
       );
-      const alongThreads = maps * rows * Math.ceil(colRanges.count / alongChunks);
+      const alongThreads = maps * rows * Math.ceil(colRanges.count / alongRangesPerThread);
       pass.dispatchWorkgroups(...foldWorkgroups(this.#device, Math.ceil(alongThreads / WORKGROUP_SIZE)));
       // Each row reads the columns its ranges cover (the whole row when unknown, or for blocks that tile it).
       const coveredCols = colRanges.kind === 'buffer' ? Math.min(colRanges.coveredFrames, colRanges.count * cols) : cols;
@@ -171,7 +171,7 @@ export class SeparablePool {
           colRanges.count,
           rowRanges.kind === 'blocks' ? rowRanges.blockSize : 0,
           firstMap * cellsPerMap,
-          acrossChunks,
+          acrossRangesPerThread,
         ]),
       );
       pass.setPipeline(this.#acrossRows);
@@ -189,7 +189,7 @@ export class SeparablePool {
           ],
         }),
       );
-      const acrossThreads = maps * rowRanges.count * Math.ceil(colRanges.count / acrossChunks);
+      const acrossThreads = maps * rowRanges.count * Math.ceil(colRanges.count / acrossRangesPerThread);
       pass.dispatchWorkgroups(...foldWorkgroups(this.#device, Math.ceil(acrossThreads / WORKGROUP_SIZE)));
       const coveredRows = rowRanges.kind === 'buffer' ? Math.min(rowRanges.coveredFrames, rowRanges.count * rows) : rows;
       countDispatch(this.#device, maps * coveredRows * colRanges.count * PARTIAL_BYTES + 2 * maps * cellsPerMap * 4);
