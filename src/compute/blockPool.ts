@@ -1,30 +1,15 @@
 /**
  * Fixed k x k block pooling on the GPU: the mean and the max of each block of a map, for overviews and zoomed-out
- * rendering. Kernel: shaders/compute/blockPool.wgsl; reference: blockPool.cpu.ts.
+ * rendering. Kernels: the two stages of separablePool.ts (shaders/compute/poolAlongRows.wgsl, poolAcrossRows.wgsl);
+ * reference: blockPool.cpu.ts.
  */
 import type { ShaderSources } from '../gpu/pipeline.ts';
-import { createAttentionPipelinesForAllFormats } from '../gpu/pipeline.ts';
-import type { AttentionView, StorageFormat } from '../gpu/storageFormat.ts';
-import { storageBytes } from '../gpu/storageFormat.ts';
-import { countDispatch } from '../gpu/workCounters.ts';
+import type { AttentionView } from '../gpu/storageFormat.ts';
 import { blockPoolShape } from './blockPool.cpu.ts';
-import {
-  bindAttentionView,
-  checkInteger,
-  checkOutputSize,
-  foldWorkgroups,
-  PassDestroyedError,
-  UniformCache,
-} from './passSupport.ts';
+import { checkInteger, checkOutputSize, PassDestroyedError } from './passSupport.ts';
+import { SeparablePool } from './separablePool.ts';
 
 export { blockPoolShape } from './blockPool.cpu.ts';
-
-/** The kernel after the shared rectangle walk (the load prefix goes in front of both). */
-const KERNEL_FILES = ['common/rectangleSums.wgsl', 'compute/blockPool.wgsl'];
-/** Threads per workgroup (WGSL override WorkgroupSize); also the most threads that share one block. */
-const WORKGROUP_SIZE = 64;
-/** Values one thread pools before a block is split between more threads (k <= 4: one thread per block). */
-const VALUES_PER_THREAD = 16;
 
 /** What BlockPoolPass.encode pools and where the results go. */
 export interface BlockPoolArgs {
@@ -49,27 +34,21 @@ export interface BlockPoolArgs {
  * Non-finite values are skipped: mean and max are over the block's finite values; a block with no finite value is
  * NaN in both outputs.
  *
- * For k <= 4 each thread pools one block on its own; for larger k, 2..64 threads share a block (about 16 values
- * each) and reduce in workgroup memory, so that k = 64 still spreads over the GPU.
+ * Two dispatches (separablePool.ts): each row is pooled over k-column blocks, then k of those row partials at a
+ * time, one thread per partial and per output value: every input value is read once, whatever k, and k = 64 costs
+ * 128 steps per output value rather than 4096.
  */
 export class BlockPoolPass {
-  readonly #device: GPUDevice;
-  readonly #pipelines: Record<StorageFormat, GPUComputePipeline>;
-  readonly #uniforms: UniformCache;
+  readonly #pool: SeparablePool;
   #destroyed = false;
 
-  private constructor(device: GPUDevice, pipelines: Record<StorageFormat, GPUComputePipeline>) {
-    this.#device = device;
-    this.#pipelines = pipelines;
-    this.#uniforms = new UniformCache(device, 'BlockPoolPass.params');
+  private constructor(pool: SeparablePool) {
+    this.#pool = pool;
   }
 
-  /** Compiles the kernel for both storage formats. */
+  /** Compiles the kernels for both storage formats. */
   static async create(device: GPUDevice, shaders: ShaderSources): Promise<BlockPoolPass> {
-    const pipelines = await createAttentionPipelinesForAllFormats(device, shaders, 'BlockPoolPass.pipeline', KERNEL_FILES, {
-      WorkgroupSize: WORKGROUP_SIZE,
-    });
-    return new BlockPoolPass(device, pipelines);
+    return new BlockPoolPass(await SeparablePool.create(device, shaders, 'BlockPoolPass'));
   }
 
   /** Bytes of each output (mean, max): maps x ceil(rows / k) x ceil(cols / k) f32. */
@@ -90,51 +69,25 @@ export class BlockPoolPass {
     const outputBytes = BlockPoolPass.outputSizeBytes(args.rows, args.cols, args.blockSize, maps);
     checkOutputSize('BlockPoolPass', 'meanOutput', args.meanOutput, outputBytes);
     checkOutputSize('BlockPoolPass', 'maxOutput', args.maxOutput, outputBytes);
-
-    const blockValues = Math.min(args.blockSize, args.rows) * Math.min(args.blockSize, args.cols);
-    const threadsPerBlockLog2 = Math.min(
-      Math.log2(WORKGROUP_SIZE),
-      Math.max(0, Math.ceil(Math.log2(blockValues / VALUES_PER_THREAD))),
-    );
-    const blocksPerWorkgroup = WORKGROUP_SIZE >> threadsPerBlockLog2;
-    const input = bindAttentionView(this.#device, args.input, maps * args.rows * args.cols, 'BlockPoolPass.input');
-    // Params struct of blockPool.wgsl, one u32 per field.
-    const params = this.#uniforms.get(
-      new Uint32Array([
-        input.elementOffset, // elementOffset
-        args.rows, // rows
-        args.cols, // cols
-        args.blockSize, // blockSize
-        shape.rows, // outputRows
-        shape.cols, // outputCols
-        maps, // maps
-        threadsPerBlockLog2, // threadsPerBlockLog2
-      ]),
-    );
-    const pipeline = this.#pipelines[args.input.format];
-    const bindGroup = this.#device.createBindGroup({
-      label: 'BlockPoolPass.bindGroup',
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [
-        { binding: 0, resource: input.resource },
-        { binding: 1, resource: { buffer: params } },
-        { binding: 2, resource: { buffer: args.meanOutput, size: outputBytes } },
-        { binding: 3, resource: { buffer: args.maxOutput, size: outputBytes } },
-      ],
+    // A block past the map would only index past it in the kernels; k beyond the map is one block per axis.
+    const blockSize = Math.min(args.blockSize, Math.max(args.rows, args.cols));
+    this.#pool.encode(encoder, {
+      input: args.input,
+      rows: args.rows,
+      cols: args.cols,
+      maps,
+      rowRanges: { kind: 'blocks', blockSize, count: shape.rows },
+      colRanges: { kind: 'blocks', blockSize, count: shape.cols },
+      meanOutput: args.meanOutput,
+      maxOutput: args.maxOutput,
+      owner: 'BlockPoolPass',
     });
-    const [x, y] = foldWorkgroups(this.#device, Math.ceil((maps * shape.rows * shape.cols) / blocksPerWorkgroup));
-    const pass = encoder.beginComputePass({ label: 'BlockPoolPass.computePass' });
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(x, y);
-    countDispatch(this.#device, storageBytes(args.input.format, maps * args.rows * args.cols) + 2 * outputBytes);
-    pass.end();
   }
 
-  /** Frees the pass's uniform buffers. Safe to call twice; encode() afterwards throws PassDestroyedError. */
+  /** Frees the pass's uniform and scratch buffers. Safe to call twice; encode() afterwards throws PassDestroyedError. */
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    this.#uniforms.destroy();
+    this.#pool.destroy();
   }
 }

@@ -1,27 +1,16 @@
 /**
  * Segment pooling on the GPU: the mean and the max of attention maps over every (row segment, column segment) block,
- * where segments are phones or words as frame ranges. Kernel: shaders/compute/segmentPool.wgsl; reference:
- * segmentPool.cpu.ts.
+ * where segments are phones or words as frame ranges. Kernels: the two stages of separablePool.ts
+ * (shaders/compute/poolAlongRows.wgsl, poolAcrossRows.wgsl); reference: segmentPool.cpu.ts.
  */
 import { createStorageBuffer, writeBufferPadded } from '../gpu/buffers.ts';
 import type { ShaderSources } from '../gpu/pipeline.ts';
-import { createAttentionPipelinesForAllFormats } from '../gpu/pipeline.ts';
-import type { AttentionView, StorageFormat } from '../gpu/storageFormat.ts';
-import { storageBytes } from '../gpu/storageFormat.ts';
-import { countDispatch } from '../gpu/workCounters.ts';
-import { cooperativeThreads } from '../gpu/workgroupShape.ts';
-import { bindAttentionView, checkInteger, checkOutputSize, PassDestroyedError, UniformCache } from './passSupport.ts';
+import type { AttentionView } from '../gpu/storageFormat.ts';
+import { checkInteger, checkOutputSize, PassDestroyedError } from './passSupport.ts';
+import { SeparablePool } from './separablePool.ts';
 import type { FrameRange } from './segmentPool.cpu.ts';
 
 export type { FrameRange } from './segmentPool.cpu.ts';
-
-/** The kernel after the shared rectangle walk (the load prefix goes in front of both). */
-const KERNEL_FILES = ['common/rectangleSums.wgsl', 'compute/segmentPool.wgsl'];
-/**
- * Threads per workgroup on a GPU; one workgroup pools one block (WGSL override WorkgroupSize). One SIMD group on a
- * software adapter (src/gpu/workgroupShape.ts).
- */
-const HARDWARE_WORKGROUP_SIZE = 64;
 
 /** Segment bounds on the GPU: `count` pairs of u32 (start, end), as made by makeSegmentBoundsData. */
 export interface SegmentBuffer {
@@ -80,27 +69,21 @@ export function createSegmentBoundsBuffer(device: GPUDevice, label: string, segm
  * Non-finite values are skipped: mean and max are over the block's finite values. A block with no finite value,
  * which includes every block of an empty segment, is NaN in both outputs. Bounds past the map are clamped to it.
  *
- * One workgroup of 64 threads per block, reducing in workgroup memory: blocks from 1x1 to 100x100 frames take at
- * most ~160 loads per thread, and the grid (segments^2 x maps workgroups) keeps a GPU busy.
+ * Two dispatches (separablePool.ts): each row is pooled over the column segments, then those row partials over the
+ * row segments, one thread per partial and per output cell. For segments that tile the map each input value is read
+ * once, and a 100 x 100-frame word block costs 200 steps rather than 10 000.
  */
 export class SegmentPoolPass {
-  readonly #device: GPUDevice;
-  readonly #pipelines: Record<StorageFormat, GPUComputePipeline>;
-  readonly #uniforms: UniformCache;
+  readonly #pool: SeparablePool;
   #destroyed = false;
 
-  private constructor(device: GPUDevice, pipelines: Record<StorageFormat, GPUComputePipeline>) {
-    this.#device = device;
-    this.#pipelines = pipelines;
-    this.#uniforms = new UniformCache(device, 'SegmentPoolPass.params');
+  private constructor(pool: SeparablePool) {
+    this.#pool = pool;
   }
 
-  /** Compiles the kernel for both storage formats. */
+  /** Compiles the kernels for both storage formats. */
   static async create(device: GPUDevice, shaders: ShaderSources): Promise<SegmentPoolPass> {
-    const pipelines = await createAttentionPipelinesForAllFormats(device, shaders, 'SegmentPoolPass.pipeline', KERNEL_FILES, {
-      WorkgroupSize: cooperativeThreads(device, HARDWARE_WORKGROUP_SIZE),
-    });
-    return new SegmentPoolPass(device, pipelines);
+    return new SegmentPoolPass(await SeparablePool.create(device, shaders, 'SegmentPoolPass'));
   }
 
   /** Bytes of each output (mean, max): maps x rowSegmentCount x colSegmentCount f32. */
@@ -112,58 +95,37 @@ export class SegmentPoolPass {
   encode(encoder: GPUCommandEncoder, args: SegmentPoolArgs): void {
     if (this.#destroyed) throw new PassDestroyedError('SegmentPoolPass');
     const maps = args.maps ?? 1;
-    const limit = this.#device.limits.maxComputeWorkgroupsPerDimension;
     checkInteger('SegmentPoolPass', 'rows', args.rows, 1);
     checkInteger('SegmentPoolPass', 'cols', args.cols, 1);
-    checkInteger('SegmentPoolPass', 'maps', maps, 1, limit);
-    checkInteger('SegmentPoolPass', 'rowSegments.count', args.rowSegments.count, 0, limit);
-    checkInteger('SegmentPoolPass', 'colSegments.count', args.colSegments.count, 0, limit);
+    checkInteger('SegmentPoolPass', 'maps', maps, 1);
+    checkInteger('SegmentPoolPass', 'rowSegments.count', args.rowSegments.count, 0);
+    checkInteger('SegmentPoolPass', 'colSegments.count', args.colSegments.count, 0);
     const outputBytes = SegmentPoolPass.outputSizeBytes(args.rowSegments.count, args.colSegments.count, maps);
     if (outputBytes === 0) return;
     checkOutputSize('SegmentPoolPass', 'meanOutput', args.meanOutput, outputBytes);
     checkOutputSize('SegmentPoolPass', 'maxOutput', args.maxOutput, outputBytes);
     checkOutputSize('SegmentPoolPass', 'rowSegments.buffer', args.rowSegments.buffer, args.rowSegments.count * 8);
     checkOutputSize('SegmentPoolPass', 'colSegments.buffer', args.colSegments.buffer, args.colSegments.count * 8);
-
-    const input = bindAttentionView(this.#device, args.input, maps * args.rows * args.cols, 'SegmentPoolPass.input');
-    // Params struct of segmentPool.wgsl, one u32 per field.
-    const params = this.#uniforms.get(
-      new Uint32Array([
-        input.elementOffset, // elementOffset
-        args.rows, // rows
-        args.cols, // cols
-        args.rowSegments.count, // rowSegmentCount
-        args.colSegments.count, // colSegmentCount
-      ]),
-    );
-    const pipeline = this.#pipelines[args.input.format];
-    const bindGroup = this.#device.createBindGroup({
-      label: 'SegmentPoolPass.bindGroup',
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [
-        { binding: 0, resource: input.resource },
-        { binding: 1, resource: { buffer: params } },
-        { binding: 2, resource: { buffer: args.rowSegments.buffer, size: args.rowSegments.count * 8 } },
-        { binding: 3, resource: { buffer: args.colSegments.buffer, size: args.colSegments.count * 8 } },
-        { binding: 4, resource: { buffer: args.meanOutput, size: outputBytes } },
-        { binding: 5, resource: { buffer: args.maxOutput, size: outputBytes } },
-      ],
+    // Frames the segments cover, for the work counters; the whole axis when the caller does not say.
+    const ranges = (segments: SegmentBuffer, frames: number) =>
+      ({ kind: 'buffer', buffer: segments.buffer, count: segments.count, coveredFrames: segments.coveredFrames ?? frames }) as const;
+    this.#pool.encode(encoder, {
+      input: args.input,
+      rows: args.rows,
+      cols: args.cols,
+      maps,
+      rowRanges: ranges(args.rowSegments, args.rows),
+      colRanges: ranges(args.colSegments, args.cols),
+      meanOutput: args.meanOutput,
+      maxOutput: args.maxOutput,
+      owner: 'SegmentPoolPass',
     });
-    const pass = encoder.beginComputePass({ label: 'SegmentPoolPass.computePass' });
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(args.colSegments.count, args.rowSegments.count, maps);
-    // Every block reads its own values: the segments' covered frames along both axes (the whole map when unknown).
-    const coveredRows = Math.min(args.rowSegments.coveredFrames ?? args.rows, args.rowSegments.count * args.rows);
-    const coveredCols = Math.min(args.colSegments.coveredFrames ?? args.cols, args.colSegments.count * args.cols);
-    countDispatch(this.#device, storageBytes(args.input.format, maps * coveredRows * coveredCols) + 2 * outputBytes);
-    pass.end();
   }
 
-  /** Frees the pass's uniform buffers. Safe to call twice; encode() afterwards throws PassDestroyedError. */
+  /** Frees the pass's uniform and scratch buffers. Safe to call twice; encode() afterwards throws PassDestroyedError. */
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    this.#uniforms.destroy();
+    this.#pool.destroy();
   }
 }
