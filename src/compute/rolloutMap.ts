@@ -129,7 +129,12 @@ export const ROLLOUT_MAP_KIND: MapKindHandler<'rollout'> = {
     const rollout = await awaitPass(context, 'RolloutPass', RolloutPass.create);
     const copyPass = context.pass('SoftmaxPass', (device, shaders) => new SoftmaxPass(device, shaders));
     await copyPass.ready('float32');
-    const product = await acquireRunningProduct(request, resolved, layers[layers.length - 1], rollout, context);
+    const through = layers[layers.length - 1];
+    const made = await acquireRunningProduct(request, resolved, through, rollout, context);
+    // Acquired again so that it counts as used now: when it was just made, its entry is older than those of the
+    // products and uploads made for it, and the product asked for would be the first evicted.
+    const product = await acquireRunningProduct(request, resolved, through, rollout, context);
+    made.release();
     try {
       // SoftmaxPass with scope 'none' copies the product, or the crop of it, into the output (which need not be a
       // copy destination).
