@@ -559,6 +559,7 @@ export class AttentionEngine {
       format: this.#format,
       tensorShape: (tensorId) => this.tensorShape(tensorId),
       acquireMaps: (tensorId, layer, heads) => this.#acquireMaps(generation, tensorId, layer, heads),
+      acquireDerived: (tensorId, derived, create) => this.#acquireDerived(generation, tensorId, derived, create),
       shapeOf: async (request) => this.#handler(request).outputShape(request as never, this.#context(generation)),
       computeInner: (request) => this.#computeOn(generation, request, undefined, batch),
       pass: <T extends { destroy(): void }>(key: string, create: (device: GPUDevice, shaders: ShaderSources) => T): T => {
@@ -640,6 +641,25 @@ export class AttentionEngine {
       throw error;
     }
     return { parts, release: () => releases.forEach((release) => release()) };
+  }
+
+  /**
+   * A handler's derived buffer in the residency cache. The key holds the device generation and the tensor's serial,
+   * so a tensor added again under the same id (the CLI's 'utterance' for every file of a batch) never finds the
+   * buffers of the one before, even one still pinned by a computation when removeTensor ran.
+   */
+  #acquireDerived(
+    generation: DeviceGeneration,
+    tensorId: string,
+    derived: { readonly name: string; readonly layer: number; readonly byteLength: number },
+    create: (freeSomething: () => boolean) => Promise<GPUBuffer>,
+  ) {
+    const tensor = this.#tensor(tensorId);
+    const info: ResidentChunk = { tensorId, layer: derived.layer, firstHead: 0, headCount: 0, byteLength: derived.byteLength, derived: derived.name };
+    return this.#residency.acquire(`${generation.id}/${tensor.serial}/derived/${derived.name}`, info, async (freeSomething) => {
+      if (generation.lost) throw new Error('the GPU device was lost before a derived buffer was computed');
+      return create(freeSomething);
+    });
   }
 
   #acquireChunk(generation: DeviceGeneration, tensor: TensorEntry, chunk: UploadChunk) {

@@ -309,7 +309,7 @@ export async function runKernelSuite(
     log(`kernel ${kernelCase.id}: ${kernelCase.work}`);
     kernels.push(await measureCase(kernelCase, timer, config));
   }
-  kernels.push(await measureRollout(device, rollout, timer, config, log));
+  kernels.push(...(await measureRollout(device, rollout, timer, config, log)));
 
   softmax.destroy();
   headMean.destroy();
@@ -387,7 +387,7 @@ async function measureRollout(
   timer: GpuTimer,
   config: KernelSuiteConfig,
   log: (line: string) => void,
-): Promise<KernelResult> {
+): Promise<KernelResult[]> {
   const layers = Math.max(2, config.rolloutLayers);
   const probeFrames = Math.min(config.rolloutFrames, 128);
   const probe = await rolloutAt(device, rollout, timer, probeFrames, layers);
@@ -425,9 +425,30 @@ async function measureRollout(
     timer,
     { ...config, cpuReps: Math.min(config.cpuReps, 2) },
   );
+  // One step of the running product, what a layer move costs with the products kept per layer (rolloutMap.ts):
+  // the prepare of Â for the next layer and one product Â · R.
+  const previous = createStorageBuffer(device, 'KernelSuite.rollout.previous', mapElements * 4);
+  const step = await measureCase(
+    {
+      id: 'rollout-step-float32',
+      label: 'attention rollout, one layer step (prepare and one product)',
+      work: `Â · R for ${frames} x ${frames}, f32`,
+      format: 'float32',
+      bytes: mapElements * 4 * 2 + mapElements * 12,
+      flops: 2 * frames ** 3,
+      note,
+      encode: (encoder) =>
+        rollout.encodeStep(encoder, { layer: { buffer: input, format: 'float32', elementOffset: 0 }, previous, size: frames, output }),
+      encodeWarm: () => {},
+      peers: [{ id: 'rollout.cpu.ts', label: 'rolloutCpu of two layers (float64 reference)', run: () => rolloutCpu(values, frames, 0, 2) }],
+    },
+    timer,
+    { ...config, cpuReps: Math.min(config.cpuReps, 2) },
+  );
   input.destroy();
   output.destroy();
-  return result;
+  previous.destroy();
+  return [result, step];
 }
 
 /** Wall time of one rollout dispatch of `frames` frames (pipeline warm-up included once). */

@@ -34,6 +34,13 @@ export interface AcquiredMaps {
   release(): void;
 }
 
+/** A buffer kept by the engine for a handler (MapContext.acquireDerived), pinned until release(). */
+export interface AcquiredBuffer {
+  readonly buffer: GPUBuffer;
+  /** Unpins the buffer. Call after the commands that read it are submitted. Safe to call twice. */
+  release(): void;
+}
+
 /** What a handler can use while computing a request. Valid for one compute() call. */
 export interface MapContext {
   readonly device: GPUDevice;
@@ -44,6 +51,19 @@ export interface MapContext {
   tensorShape(tensorId: string): AttentionShape;
   /** Uploads (if needed) and pins the chunks holding `heads` of `layer`. Preconditions: indices in range. */
   acquireMaps(tensorId: string, layer: number, heads: readonly number[]): Promise<AcquiredMaps>;
+  /**
+   * A buffer derived from a tensor's values (rollout's running product through a layer) that the engine keeps between
+   * requests, under its memory budget together with the uploads (least recently used out first). `name` identifies
+   * the content within the tensor. It belongs to the tensor as added: removing the tensor, or adding another under the
+   * same id, drops it, and a later tensor never gets an earlier one's buffer; so does a device loss. Returned pinned;
+   * when it is not kept, `create` makes it, and must submit the commands that fill it before it returns (whoever
+   * acquires it next reads it in a later submit). `create` may call `freeSomething` when an allocation runs out of memory.
+   */
+  acquireDerived(
+    tensorId: string,
+    derived: { readonly name: string; readonly layer: number; readonly byteLength: number },
+    create: (freeSomething: () => boolean) => Promise<GPUBuffer>,
+  ): Promise<AcquiredBuffer>;
   /** Output size of any request (checking it), e.g. of a nested one. */
   shapeOf(request: MapRequest): Promise<MapShape>;
   /** Computes any request into a new map, which the caller destroys once its commands are submitted. */

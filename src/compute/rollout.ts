@@ -38,6 +38,18 @@ export interface RolloutArgs {
   readonly output: GPUBuffer;
 }
 
+/** What RolloutPass.encodeStep multiplies and where the result goes. */
+export interface RolloutStepArgs {
+  /** Head-averaged attention map of the layer to add: size x size, rows being distributions, values >= 0. */
+  readonly layer: AttentionView;
+  /** The rollout through the previous layer (size x size f32), or undefined when `layer` starts the range. */
+  readonly previous: GPUBuffer | undefined;
+  /** Frames: rows and columns of each (square) map. */
+  readonly size: number;
+  /** Receives Â · previous (or Â when there is no previous): size x size f32. Must alias neither input. */
+  readonly output: GPUBuffer;
+}
+
 /**
  * Attention rollout over a range of layers: for each layer l, Â_l = 0.5 A_l + 0.5 I with rows renormalised to sum 1
  * (the residual connection counted as half of the mixing), and
@@ -95,20 +107,12 @@ export class RolloutPass {
 
   /** Records the rollout into `encoder` (one compute pass: a prepare and a multiply per layer); nothing is submitted. */
   encode(encoder: GPUCommandEncoder, args: RolloutArgs): void {
-    if (this.#destroyed) throw new PassDestroyedError('RolloutPass');
     const { size, layerStart, layerEnd } = args;
-    const bytes = RolloutPass.outputSizeBytes(size);
-    checkInteger('RolloutPass', 'size', size, 1, this.#device.limits.maxComputeWorkgroupsPerDimension);
+    const bytes = this.#checkSize(size);
     checkInteger('RolloutPass', 'layerStart', layerStart, 0);
     checkInteger('RolloutPass', 'layerEnd', layerEnd, layerStart + 1);
     if (Array.isArray(args.layers) && layerEnd > args.layers.length) {
       throw new RangeError(`RolloutPass: layerEnd ${layerEnd} is past the ${args.layers.length} layer views`);
-    }
-    if (bytes > this.#device.limits.maxStorageBufferBindingSize) {
-      throw new RangeError(
-        `RolloutPass: a ${size} x ${size} f32 matrix takes ${bytes} bytes, more than this device binds at once ` +
-          `(maxStorageBufferBindingSize ${this.#device.limits.maxStorageBufferBindingSize})`,
-      );
     }
     checkOutputSize('RolloutPass', 'output', args.output, bytes);
     const layerView = (layer: number): AttentionView => {
@@ -132,6 +136,29 @@ export class RolloutPass {
     pass.end();
   }
 
+  /**
+   * Records one step of the running product into `encoder`: output = Â_layer · previous, one prepare and one
+   * multiply (one product), or output = Â_layer (a prepare alone) when there is no previous. Stepping layer by layer
+   * this way gives exactly what encode() gives for the whole range: encode() runs the same two kernels in the same
+   * order. Nothing is submitted.
+   */
+  encodeStep(encoder: GPUCommandEncoder, args: RolloutStepArgs): void {
+    const { size, previous, output } = args;
+    const bytes = this.#checkSize(size);
+    checkOutputSize('RolloutPass', 'output', output, bytes);
+    if (previous) checkOutputSize('RolloutPass', 'previous', previous, bytes);
+    if (previous === output) throw new RangeError('RolloutPass: the output of a step must not be its previous rollout');
+    const pass = encoder.beginComputePass({ label: 'RolloutPass.stepPass' });
+    if (!previous) {
+      this.#encodePrepare(pass, args.layer, size, output, bytes);
+    } else {
+      const { prepared } = this.#scratch(bytes);
+      this.#encodePrepare(pass, args.layer, size, prepared, bytes);
+      this.#encodeMultiply(pass, prepared, previous, output, size, bytes);
+    }
+    pass.end();
+  }
+
   /** Frees the scratch and uniform buffers. Safe to call twice; encode() afterwards throws PassDestroyedError. */
   destroy(): void {
     if (this.#destroyed) return;
@@ -140,6 +167,20 @@ export class RolloutPass {
     this.#partner?.destroy();
     this.#prepared = this.#partner = undefined;
     this.#uniforms.destroy();
+  }
+
+  /** Checks `size` (and that the pass is alive); returns the bytes of one size x size f32 matrix. */
+  #checkSize(size: number): number {
+    if (this.#destroyed) throw new PassDestroyedError('RolloutPass');
+    checkInteger('RolloutPass', 'size', size, 1, this.#device.limits.maxComputeWorkgroupsPerDimension);
+    const bytes = RolloutPass.outputSizeBytes(size);
+    if (bytes > this.#device.limits.maxStorageBufferBindingSize) {
+      throw new RangeError(
+        `RolloutPass: a ${size} x ${size} f32 matrix takes ${bytes} bytes, more than this device binds at once ` +
+          `(maxStorageBufferBindingSize ${this.#device.limits.maxStorageBufferBindingSize})`,
+      );
+    }
+    return bytes;
   }
 
   #scratch(bytes: number): { prepared: GPUBuffer; partner: GPUBuffer } {

@@ -1,22 +1,28 @@
 /**
  * Handler of 'rollout' requests: attention rollout (Abnar & Zuidema 2020) over a range of layers of one tensor.
  * Each layer's head mean is an inner 'attention' request (softmax per head first, as STEVE does), RolloutPass
- * multiplies them, and the crop, if any, is cut out of the product.
+ * multiplies them one step at a time, and the crop, if any, is cut out of the product.
+ *
+ * The running product is kept per layer. R_L (layers layerStart..L) stays in the engine's residency cache after a
+ * request, under its memory budget, so the request through L + 1 costs one product (Â_(L+1) · R_L) and the request
+ * through a layer already passed costs none: a layer control stepping through the model no longer multiplies every
+ * layer again at each move. The kept products belong to the tensor as added (see MapContext.acquireDerived).
  *
  * Cropping. The paper's rollout mixes every frame with every other, so the rollout of a word range is the crop of
  * the rollout over all frames: that is the default (cropMode 'after'), and what a crop means here. It costs n^3
  * multiply-adds per layer for n frames (3.4e9 at Whisper's 1500, about 7 ms per layer at a sustained 1 TFLOP/s of f32:
- * an estimate, not measured), whatever the crop, and holds the L head-mean maps of n x n f32
- * (9 MB each at 1500) of an L-layer range while it runs. cropMode 'within' instead multiplies the
- * cropped maps, m^3 per layer for an m-frame crop: "rollout within the crop", attention flow that may only pass
+ * an estimate, not measured), whatever the crop, and keeps one n x n f32 product per layer (9 MB each at 1500).
+ * cropMode 'within' instead multiplies the cropped maps, m^3 per layer for an m-frame crop: "rollout within the crop", attention flow that may only pass
  * through the crop's frames (each cropped row is renormalised, so the mass that went outside is dropped). It is
  * cheaper and a different quantity; it needs a crop whose rows and columns are the same frames.
  */
-import type { ComputedMap, MapContext, MapKindHandler } from './mapKind.ts';
+import { createBufferWithRetry } from '../gpu/allocate.ts';
+import { submitCounted } from '../gpu/workCounters.ts';
+import type { AcquiredBuffer, ComputedMap, MapContext, MapKindHandler } from './mapKind.ts';
 import { resolveAttentionSelection, type AttentionMapRequest, type HeadSelector, type MapShape } from './mapRequest.ts';
-import { checkCrop, cropCols, cropRows, type Crop, type SoftmaxScope } from './region.ts';
+import { checkCrop, cropCols, cropRows, fullCrop, type Crop, type SoftmaxScope } from './region.ts';
 import { RolloutPass } from './rollout.ts';
-import { awaitPass, checkSoftmaxScope, createScratch } from './segmentPoolMap.ts';
+import { awaitPass, checkSoftmaxScope } from './segmentPoolMap.ts';
 import { SoftmaxPass } from './softmax.ts';
 import { MapRequestError } from './requestError.ts';
 
@@ -119,51 +125,98 @@ export const ROLLOUT_MAP_KIND: MapKindHandler<'rollout'> = {
 
   async compute(request: RolloutMapRequest, output: GPUBuffer, context: MapContext): Promise<void> {
     const resolved = resolveRollout(request, context);
-    const { size, crop, within } = resolved;
+    const { size, crop, within, layers } = resolved;
     const rollout = await awaitPass(context, 'RolloutPass', RolloutPass.create);
-    const cropPass = context.pass('SoftmaxPass', (device, shaders) => new SoftmaxPass(device, shaders));
-    await cropPass.ready('float32');
-    // Each layer's head mean (size x size f32), kept until the product is submitted.
-    const layerMaps: ComputedMap[] = [];
-    let full: GPUBuffer | undefined;
+    const copyPass = context.pass('SoftmaxPass', (device, shaders) => new SoftmaxPass(device, shaders));
+    await copyPass.ready('float32');
+    const through = layers[layers.length - 1];
+    const made = await acquireRunningProduct(request, resolved, through, rollout, context);
+    // Acquired again so that it counts as used now: when it was just made, its entry is older than those of the
+    // products and uploads made for it, and the product asked for would be the first evicted.
+    const product = await acquireRunningProduct(request, resolved, through, rollout, context);
+    made.release();
     try {
-      for (const layer of resolved.layers) {
-        const inner: AttentionMapRequest = {
-          kind: 'attention',
-          tensorId: request.tensorId,
-          layer,
-          head: resolved.heads,
-          softmax: resolved.softmax,
-          ...(within ? { crop } : {}),
-        };
-        layerMaps.push(await context.computeInner(inner));
-      }
-      const cropAfter = crop !== undefined && !within;
-      if (cropAfter) full = await createScratch(context.device, 'RolloutMap.full', RolloutPass.outputSizeBytes(size));
+      // SoftmaxPass with scope 'none' copies the product, or the crop of it, into the output (which need not be a
+      // copy destination).
       const encoder = context.createEncoder('RolloutMap.encoder');
-      rollout.encode(encoder, {
-        layers: layerMaps.map((map) => ({ buffer: map.buffer, format: 'float32' as const, elementOffset: 0 })),
-        size,
-        layerStart: 0,
-        layerEnd: layerMaps.length,
-        output: full ?? output,
+      copyPass.encode(encoder, {
+        input: { buffer: product.buffer, format: 'float32', elementOffset: 0 },
+        rows: size,
+        cols: size,
+        crop: crop && !within ? crop : fullCrop(size, size),
+        scope: 'none',
+        output,
       });
-      if (full && crop) {
-        // SoftmaxPass with scope 'none' copies the crop out of the full rollout.
-        cropPass.encode(encoder, {
-          input: { buffer: full, format: 'float32', elementOffset: 0 },
-          rows: size,
-          cols: size,
-          crop,
-          scope: 'none',
-          output,
-        });
-      }
       context.submit(encoder);
     } finally {
-      for (const map of layerMaps) map.destroy();
-      full?.destroy();
+      context.afterSubmit(() => product.release());
     }
   },
 };
+
+/**
+ * The running product R_through = Â_through · ... · Â_layerStart of `request`, pinned. It is kept by the engine per
+ * layer (MapContext.acquireDerived): when it is absent, R_(through-1) is acquired the same way (recursively, down to
+ * the last product kept, or to layerStart) and one step multiplies it by Â_through. So moving the layer from L to
+ * L + 1 costs one product, moving back costs none, and after an eviction the chain is rebuilt from what is kept.
+ */
+function acquireRunningProduct(
+  request: RolloutMapRequest,
+  resolved: ResolvedRollout,
+  through: number,
+  rollout: RolloutPass,
+  context: MapContext,
+): Promise<AcquiredBuffer> {
+  const { size, layers } = resolved;
+  const layerStart = layers[0];
+  const byteLength = RolloutPass.outputSizeBytes(size);
+  return context.acquireDerived(request.tensorId, { name: runningProductName(resolved, through), layer: through, byteLength }, async (freeSomething) => {
+    const previous = through > layerStart ? await acquireRunningProduct(request, resolved, through - 1, rollout, context) : undefined;
+    let layerMap: ComputedMap | undefined;
+    let product: GPUBuffer | undefined;
+    try {
+      layerMap = await context.computeInner({
+        kind: 'attention',
+        tensorId: request.tensorId,
+        layer: through,
+        head: resolved.heads,
+        softmax: resolved.softmax,
+        ...(resolved.within ? { crop: resolved.crop } : {}),
+      });
+      product = await createBufferWithRetry(
+        context.device,
+        { label: `RolloutMap.product.L${layerStart}-L${through}`, size: byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC },
+        freeSomething,
+      );
+      const encoder = context.device.createCommandEncoder({ label: 'RolloutMap.stepEncoder' });
+      rollout.encodeStep(encoder, {
+        layer: { buffer: layerMap.buffer, format: 'float32', elementOffset: 0 },
+        previous: previous?.buffer,
+        size,
+        output: product,
+      });
+      // Submitted here, not through the context: whoever acquires the product next must find it written.
+      submitCounted(context.device, [encoder.finish()]);
+      return product;
+    } catch (error) {
+      product?.destroy();
+      throw error;
+    } finally {
+      layerMap?.destroy();
+      previous?.release();
+    }
+  });
+}
+
+/**
+ * What a running product depends on besides the tensor (which the engine's key adds): heads, softmax scope, the crop
+ * when the maps are cropped before the product ('within'; a crop 'after' is cut from the full product, which is then
+ * shared by every crop), the first layer and the last.
+ */
+function runningProductName(resolved: ResolvedRollout, through: number): string {
+  const crop = resolved.within && resolved.crop ? resolved.crop : undefined;
+  const heads = typeof resolved.heads === 'object' ? resolved.heads.join(',') : String(resolved.heads);
+  const region = crop ? ` within rows ${crop.rowStart}..${crop.rowEnd} columns ${crop.colStart}..${crop.colEnd}` : '';
+  return `rollout L${resolved.layers[0]}-L${through} heads ${heads} softmax ${resolved.softmax}${region}`;
+}
 

@@ -15,6 +15,8 @@ export interface ResidentChunk {
   readonly headCount: number;
   /** Bytes of GPU memory the chunk's buffer takes. */
   readonly byteLength: number;
+  /** Set for a buffer computed from the tensor rather than uploaded (e.g. a rollout product): what it holds. */
+  readonly derived?: string;
 }
 
 /** Snapshot of GPU memory use by uploaded attention (outputs and scratch buffers are not counted). */

@@ -1,6 +1,7 @@
 /**
  * RolloutPass against rolloutCpu: hand-made layers with a zero row and NaN, random head-averaged maps of sizes that
  * the 64-wide tiles do not divide (1, 7, 65, 149, 257), layer ranges, one view per layer, both storage formats.
+ * encodeStep (one step of the running product) is checked against encode in tests/gpu/rolloutCache.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStorageBuffer, readFloat32 } from '../../src/gpu/buffers.ts';
@@ -121,6 +122,8 @@ describe(RolloutPass.name, () => {
       expect(() => spare.encode(encoder, { ...args, layerEnd: 1 })).toThrow(RangeError);
       expect(() => spare.encode(encoder, { ...args, output: tiny })).toThrow(/output needs 16 bytes/);
       expect(() => spare.encode(encoder, { ...args, layers: [layers] })).toThrow(/past the 1 layer views/);
+      expect(() => spare.encodeStep(encoder, { layer: layers, previous: output, size: 2, output })).toThrow(/must not be its previous/);
+      expect(() => spare.encodeStep(encoder, { layer: layers, previous: tiny, size: 2, output })).toThrow(/previous needs 16 bytes/);
       spare.destroy();
       spare.destroy();
       expect(() => spare.encode(encoder, args)).toThrow(PassDestroyedError);
