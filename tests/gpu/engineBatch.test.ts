@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AttentionEngine, type MapRequest, type MapWithStats } from '../../src/engine.ts';
 import { readBufferBytes } from '../../src/gpu/buffers.ts';
 import { getNodeGpu } from '../../src/node/dawn.ts';
+import { MapRequestError } from '../../src/compute/requestError.ts';
 import { SHADERS, makeRandom, makeRecordingSource } from './support.ts';
 
 const SHAPE = { layers: 3, heads: 4, rows: 12, cols: 12 };
@@ -117,8 +118,8 @@ describe('AttentionEngine.computeMaps', () => {
     }
   });
 
-  it('an invalid request frees what was made and throws its RangeError', async () => {
-    await expect(engine.computeMaps([GRID[0], { kind: 'attention', tensorId: 't', layer: 7, head: 0, softmax: 'row' }])).rejects.toThrow(RangeError);
+  it('an invalid request frees what was made and throws its MapRequestError', async () => {
+    await expect(engine.computeMaps([GRID[0], { kind: 'attention', tensorId: 't', layer: 7, head: 0, softmax: 'row' }])).rejects.toThrow(MapRequestError);
     // The engine still works afterwards (nothing left pinned or half-recorded).
     const [{ map }] = await engine.computeMaps([GRID[1]]);
     map.destroy();
