@@ -4,7 +4,8 @@
  * path given the fixture's expected scores (torch, float64, written independently of our code) as a .npy: same
  * utterance, same alignment, to 1e-4 relative. Also: provenance names the model, sharded model runs merge to the one
  * run, and --model with --attention is refused with one line. The comparison can fail: the scores of the same model with
- * the tanh GELU (also in the fixture) give an atlas outside the tolerance.
+ * the tanh GELU (also in the fixture) give an atlas outside the tolerance. And AtlasRunner takes a GPU-produced
+ * source's chunks from writeChunk, never reading them back (its read methods throw here).
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,8 +13,16 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ATLAS_METRICS } from '../../src/atlas/atlas.ts';
 import type { AtlasJson } from '../../src/atlas/atlasFile.ts';
+import type { AtlasFrameTable } from '../../src/compute/atlas.cpu.ts';
+import { NO_SEGMENT } from '../../src/compute/atlas.cpu.ts';
+import { AtlasRunner } from '../../src/compute/atlasUtterance.ts';
 import { encodeNpy } from '../../src/data/npyWriter.ts';
+import type { AttentionSource } from '../../src/data/tensor.ts';
+import type { GpuProducedSource } from '../../src/gpu/producedChunks.ts';
+import { readShaderSources } from '../../src/node/shaderFiles.ts';
 import { ROOT, steve } from '../cli/steveProcess.ts';
+import { makeRandom } from '../helpers/computeCheck.ts';
+import { getTestDevice, withDevice } from '../helpers/gpuDevice.ts';
 
 const MODELS = join(ROOT, 'tests/fixtures/model');
 const work = mkdtempSync(join(tmpdir(), 'steve-atlas-model-'));
@@ -139,5 +148,48 @@ describe('steve atlas --model', () => {
     expect(missing.code).not.toBe(0);
     expect(missing.stderr.trim().split('\n')).toHaveLength(1);
     expect(missing.stderr).toContain('no-such-model');
+  });
+});
+
+describe('AtlasRunner with a GPU-produced source', () => {
+  it('measures the chunks the source writes on the GPU, with the same sums as from memory, reading nothing back', async () => {
+    const [layers, heads, frames] = [2, 3, 12];
+    const random = makeRandom(5);
+    const values = Float32Array.from({ length: layers * heads * frames * frames }, () => 6 * random() - 3);
+    const frameSegment = new Uint32Array(frames).fill(NO_SEGMENT);
+    frameSegment.fill(0, 0, 2);
+    frameSegment.fill(1, 2, 7);
+    frameSegment.fill(2, 7, 12);
+    const table: AtlasFrameTable = { frames, queryStart: 2, queryEnd: 10, frameSegment, phones: 3, classes: 1, labelKeyRanges: [[[0, 2]], [[2, 7]], [[7, 12]], [[0, 12]]] };
+    const map = frames * frames;
+    const base = { fileName: 'scores', shape: { layers, heads, rows: frames, cols: frames }, dtype: 'float32' as const, metadata: {} };
+    const memory: AttentionSource = {
+      ...base,
+      readHead: async (layer, head) => values.slice((layer * heads + head) * map, (layer * heads + head + 1) * map),
+      readLayer: async (layer) => values.slice(layer * heads * map, (layer + 1) * heads * map),
+    };
+    let written = 0;
+    const produced: GpuProducedSource = {
+      ...base,
+      readHead: () => Promise.reject(new Error('readHead: a GPU-produced source must not be read back')),
+      readLayer: () => Promise.reject(new Error('readLayer: a GPU-produced source must not be read back')),
+      writeChunk: async (device, chunk, format, output) => {
+        expect(format).toBe('float32');
+        const start = (chunk.layer * heads + chunk.firstHead) * map;
+        device.queue.writeBuffer(output, 0, values, start, chunk.headCount * map);
+        written++;
+      },
+    };
+    const device = await getTestDevice();
+    const runner = await AtlasRunner.create(device, readShaderSources());
+    try {
+      const fromMemory = await withDevice(() => runner.measure(memory, table, true));
+      const fromGpu = await withDevice(() => runner.measure(produced, table, true));
+      expect(written).toBeGreaterThanOrEqual(layers);
+      expect(Array.from(fromGpu)).toEqual(Array.from(fromMemory));
+      expect(fromGpu.some((value) => value !== 0)).toBe(true);
+    } finally {
+      runner.destroy();
+    }
   });
 });
