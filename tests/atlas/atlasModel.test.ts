@@ -141,10 +141,12 @@ describe('steve atlas --model', () => {
   });
 
   it('refuses --model with --attention, and a bad model folder, in one line', async () => {
-    const both = await steve(['atlas', '--wav', whisperWavs[0], '--attention', whisperNpy, '--model', join(MODELS, 'whisper_f32'), '--alignments', 'timit', '-o', join(work, 'both')]);
+    const [both, missing] = await Promise.all([
+      steve(['atlas', '--wav', whisperWavs[0], '--attention', whisperNpy, '--model', join(MODELS, 'whisper_f32'), '--alignments', 'timit', '-o', join(work, 'both')]),
+      steve(['atlas', '--wav', whisperWavs[0], '--model', join(work, 'no-such-model'), '--alignments', 'timit', '-o', join(work, 'missing')]),
+    ]);
     expect(both.code).not.toBe(0);
     expect(both.stderr.trim()).toBe('steve: give --model or --attention, not both');
-    const missing = await steve(['atlas', '--wav', whisperWavs[0], '--model', join(work, 'no-such-model'), '--alignments', 'timit', '-o', join(work, 'missing')]);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr.trim().split('\n')).toHaveLength(1);
     expect(missing.stderr).toContain('no-such-model');
