@@ -6,6 +6,7 @@
 import type { ClassScheme, PhoneSet } from '../data/phoneClasses.ts';
 import { classLabels as schemeClassOrder, sortPhonesByClass, phoneClassLabel } from '../data/phoneClasses.ts';
 import { ATLAS_ROW_VALUES, atlasOutputWidth } from '../compute/atlas.cpu.ts';
+import type { ModelSummary } from '../model/modelSource.ts';
 import type { UtteranceFrames } from './frameTable.ts';
 
 /** The metrics, in the order of atlas.json, heads.csv and the heat-tables. */
@@ -40,9 +41,14 @@ export interface TensorProvenance {
   readonly source: string;
   readonly dtype: string;
   readonly model?: string;
+  /** With --model: the model that computed the scores (its name, type, dims and the dtype of its stored weights). */
+  readonly modelSummary?: AtlasModelSummary;
   readonly softmaxed: boolean;
   readonly spf: number;
 }
+
+/** What atlas.json says of a model (ModelSummary less what varies by utterance: frames, bytes read). */
+export type AtlasModelSummary = Pick<ModelSummary, 'name' | 'modelType' | 'hiddenSize' | 'layers' | 'heads' | 'headDim' | 'ffnDim' | 'weightDtype'>;
 
 export interface SkippedUtterance {
   readonly utterance: string;

@@ -4,8 +4,9 @@
  *   steve atlas --wav "corpus/**\/*.wav" --alignments timit [--fold 61|49|40] -o OUT/   one run (or --shard i/N)
  *   steve atlas merge OUT_0 OUT_1 ... -o OUT/                                           add partial atlases
  *
- * Each utterance's tensor comes from a file today (--attention, or beside the WAV). The model issue adds --model
- * DIR: it only has to supply another `TensorProvider` (an AttentionSource per utterance); the rest is unchanged.
+ * Each utterance's tensor comes from a file (--attention, or beside the WAV) or from running a model on its WAV
+ * (--model DIR): the checkpoint is opened once, the encoder runs per WAV on the atlas's device, and its raw scores
+ * are written straight into the atlas pass's input (softmaxed there), never read back.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { Atlas } from '../atlas/atlas.ts';
-import type { AtlasSettings, AtlasSoftmax, TensorProvenance } from '../atlas/atlas.ts';
+import type { AtlasModelSummary, AtlasSettings, AtlasSoftmax, TensorProvenance } from '../atlas/atlas.ts';
 import type { AtlasJson, ShardInfo } from '../atlas/atlasFile.ts';
 import { atlasFromJson, atlasHeadsCsv, atlasToJson, matrixAverages, matrixSidecar } from '../atlas/atlasFile.ts';
 import { makeAtlasFrameTable } from '../atlas/frameTable.ts';
@@ -25,8 +26,11 @@ import type { ClassScheme, PhoneSet } from '../data/phoneClasses.ts';
 import { CLASS_SCHEMES } from '../data/phoneClasses.ts';
 import { handleInterrupts, writeFileAtomic, writeOutputs } from '../node/atomicWrite.ts';
 import { requestNodeAdapter } from '../node/dawn.ts';
+import type { OpenedCheckpoint } from '../node/loadModel.ts';
+import { openModelCheckpoint, openModelInput, runModelUtterance } from '../node/loadModel.ts';
 import type { LoadedUtterance, UtteranceFiles } from '../node/loadUtterance.ts';
 import { loadUtterance } from '../node/loadUtterance.ts';
+import { ModelPasses } from '../model/ops/modelPasses.ts';
 import { readShaderSources } from '../node/shaderFiles.ts';
 import { addAlignmentOptions } from './alignmentOptions.ts';
 import { plotAtlas } from './atlasPlot.ts';
@@ -39,6 +43,7 @@ import { oneOf } from './viewSpec.ts';
 interface AtlasOptions {
   wav: string[];
   attention: string[];
+  model?: string;
   alignments: string;
   phoneTier?: string;
   wordTier?: string;
@@ -99,7 +104,8 @@ export function addAtlasCommand(program: Command, outcome: { exitCode: number })
     // `atlas merge ... -o OUT` gives -o to merge, not to atlas.
     .enablePositionalOptions()
     .option('--wav <file|glob>', 'utterance audio (repeatable; quote globs: "corpus/**/*.wav")', collect, [])
-    .option('--attention <file|glob>', 'attention tensor per --wav, in the same order (default: the tensor beside each WAV)', collect, []);
+    .option('--attention <file|glob>', 'attention tensor per --wav, in the same order (default: the tensor beside each WAV)', collect, [])
+    .option('--model <path>', 'instead of --attention: run this model (Hugging Face folder with config.json and model.safetensors) on each --wav');
   addAlignmentOptions(command)
     .option('--spf <n>', 'audio samples (at 16 kHz) per model frame; default: file metadata, 320 for Whisper, or audio/frames', parsePositiveNumber)
     .option('--round-up', "round frame numbers up (STEVE's ceil mode) instead of to nearest")
@@ -120,6 +126,7 @@ export function addAtlasCommand(program: Command, outcome: { exitCode: number })
         'Examples:',
         '  steve atlas --wav "timit/**/*.wav" --alignments timit --fold 49 -o atlas/',
         '  steve atlas --wav "l2arctic/*/wav/*.wav" --alignments textgrid --shard 3/16 -o parts/3/',
+        '  steve atlas --wav "timit/**/*.wav" --model whisper-base/ --alignments timit -o atlas-whisper/',
         '  steve atlas merge parts/* -o atlas/',
         '  steve atlas --plot atlas/ --layer 3 --head 5 -o figures/',
       ].join('\n'),
@@ -156,6 +163,7 @@ async function runAtlas(options: AtlasOptions): Promise<number> {
       await expandInputs({
         wav: options.wav,
         attention: options.attention,
+        model: options.model,
         alignments,
         phoneTier: options.phoneTier,
         wordTier: options.wordTier,
@@ -166,14 +174,63 @@ async function runAtlas(options: AtlasOptions): Promise<number> {
     ),
     options.shard,
   );
-  await mkdir(options.output, { recursive: true });
-  const openUtterance: UtteranceProvider = loadUtterance;
-  const adapter = await requestNodeAdapter();
-  const device = await adapter.requestDevice({
-    label: 'steve.atlas',
-    requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize },
-  });
-  const runner = await AtlasRunner.create(device, readShaderSources());
+  // A bad checkpoint is one error for the whole run, said before any utterance (not a skip per utterance).
+  const checkpoint = options.model !== undefined ? await openModelCheckpoint(options.model) : undefined;
+  let device: GPUDevice | undefined;
+  let runner: AtlasRunner | undefined;
+  let passes: ModelPasses | undefined;
+  try {
+    await mkdir(options.output, { recursive: true });
+    const adapter = await requestNodeAdapter();
+    device = await adapter.requestDevice({
+      label: 'steve.atlas',
+      requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize },
+    });
+    runner = await AtlasRunner.create(device, readShaderSources());
+    if (checkpoint) passes = await ModelPasses.create(device, readShaderSources());
+    const openUtterance: UtteranceProvider = checkpoint && passes ? modelProvider(checkpoint, device, passes) : loadUtterance;
+    return await measureCorpus(options, items, { alignments, fold, classScheme, softmax }, openUtterance, runner, checkpoint ? modelSummary(checkpoint) : undefined);
+  } finally {
+    passes?.destroy();
+    runner?.destroy();
+    device?.destroy();
+    await checkpoint?.close();
+  }
+}
+
+/** Runs the opened model on each utterance's WAV on `device`, with the kernels compiled once. */
+function modelProvider(checkpoint: OpenedCheckpoint, device: GPUDevice, passes: ModelPasses): UtteranceProvider {
+  const warn = (line: string) => process.stderr.write(`steve: ${line}\n`);
+  return async (files) => {
+    const model = files.model!;
+    const modelFiles = { ...files, model };
+    return runModelUtterance(modelFiles, await openModelInput(modelFiles, warn, checkpoint), { device, shaders: readShaderSources(), warn, passes });
+  };
+}
+
+function modelSummary({ checkpoint }: OpenedCheckpoint): AtlasModelSummary {
+  const { config } = checkpoint;
+  return {
+    name: config.name,
+    modelType: config.modelType,
+    hiddenSize: config.hiddenSize,
+    layers: config.layers,
+    heads: config.heads,
+    headDim: config.headDim,
+    ffnDim: config.ffnDim,
+    weightDtype: checkpoint.storedDtype,
+  };
+}
+
+/** Every utterance through the atlas pass; writes the atlas. Returns the exit status. */
+async function measureCorpus(
+  options: AtlasOptions,
+  items: readonly BatchItem[],
+  { alignments, fold, classScheme, softmax }: { alignments: string; fold: PhoneSet; classScheme: ClassScheme; softmax: AtlasSoftmax },
+  openUtterance: UtteranceProvider,
+  runner: AtlasRunner,
+  model: AtlasModelSummary | undefined,
+): Promise<number> {
   let atlas: Atlas | undefined;
   const skipped: { utterance: string; reason: string }[] = [];
   const progress = makeProgress(items.length);
@@ -200,13 +257,15 @@ async function runAtlas(options: AtlasOptions): Promise<number> {
           }
           const spf = utterance.spf.samplesPerFrame;
           const frames = makeAtlasFrameTable(utterance.alignment, spf, shape.cols, { fold, classScheme }, options.roundUp);
-          const softmaxed = softmax === 'none' || (softmax === 'auto' && (await isHeadSoftmaxed(utterance.attention)));
+          // A model gives raw scores: only --softmax none keeps them as they are.
+          const softmaxed = softmax === 'none' || (softmax === 'auto' && !model && (await isHeadSoftmaxed(utterance.attention)));
           const sums = await runner.measure(utterance.attention, frames, !softmaxed);
           const provenance: TensorProvenance = {
             utterance: item.name,
             source: item.files.attention,
             dtype: utterance.attention.dtype,
             ...(utterance.attention.metadata.model ? { model: utterance.attention.metadata.model } : {}),
+            ...(model ? { modelSummary: model } : {}),
             softmaxed,
             spf,
           };
@@ -224,8 +283,6 @@ async function runAtlas(options: AtlasOptions): Promise<number> {
     }
   } finally {
     progress.stop();
-    runner.destroy();
-    device.destroy();
   }
   const used = atlas?.used.length ?? 0;
   process.stderr.write(`steve atlas: ${used} utterance(s) used, ${skipped.length} skipped${options.shard ? ` (shard ${options.shard.index}/${options.shard.count})` : ''}\n`);
@@ -234,7 +291,7 @@ async function runAtlas(options: AtlasOptions): Promise<number> {
     return 1;
   }
   atlas.skipped.push(...skipped);
-  await writeAtlas(atlas, options.output, options.shard ? [options.shard] : []);
+  await writeAtlas(atlas, options.output!, options.shard ? [options.shard] : []);
   return 0;
 }
 

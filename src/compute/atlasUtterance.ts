@@ -5,6 +5,7 @@
  */
 import type { AttentionSource } from '../data/tensor.ts';
 import { createStorageBuffer, readBufferBytes } from '../gpu/buffers.ts';
+import { isGpuProducedSource } from '../gpu/producedChunks.ts';
 import { planChunks, readChunkValues } from '../gpu/upload.ts';
 import type { AtlasFrameTable } from './atlas.ts';
 import { AtlasPass, atlasOutputWidth } from './atlas.ts';
@@ -39,17 +40,23 @@ export class AtlasRunner {
     const outputBytes = AtlasPass.outputSizeBytes(table, layers * heads);
     const output = createStorageBuffer(device, 'AtlasRunner.output', outputBytes);
     const tables = this.#pass.uploadTable(table);
+    // A source computed on the GPU (a model) writes each chunk straight into the input buffer: its scores never
+    // leave the GPU. A file's chunks are read on the CPU, the next while the GPU works on the current one.
+    const produced = isGpuProducedSource(source) ? source : undefined;
     try {
-      let next = readChunkValues(source, chunks[0]);
+      let next = produced ? undefined : readChunkValues(source, chunks[0]);
       for (let index = 0; index < chunks.length; index++) {
         const chunk = chunks[index];
-        const values = await next;
-        if (index + 1 < chunks.length) next = readChunkValues(source, chunks[index + 1]);
-        if (!this.#input || this.#input.size < values.byteLength) {
+        if (!this.#input || this.#input.size < chunk.byteLength) {
           this.#input?.destroy();
           this.#input = createStorageBuffer(device, 'AtlasRunner.input', plan.chunkOf(0, 0).byteLength);
         }
-        device.queue.writeBuffer(this.#input, 0, values.buffer, values.byteOffset, values.byteLength);
+        if (produced) await produced.writeChunk(device, chunk, 'float32', this.#input);
+        else {
+          const values = await next!;
+          if (index + 1 < chunks.length) next = readChunkValues(source, chunks[index + 1]);
+          device.queue.writeBuffer(this.#input, 0, values.buffer, values.byteOffset, values.byteLength);
+        }
         const encoder = device.createCommandEncoder({ label: 'AtlasRunner.encoder' });
         this.#pass.encode(encoder, {
           input: { buffer: this.#input, format: 'float32', elementOffset: 0 },

@@ -12,6 +12,7 @@ import type { ShaderSources } from '../gpu/pipeline.ts';
 import { openEncoderCheckpoint, selectModelFiles, type EncoderCheckpoint } from '../model/checkpoint.ts';
 import { prepareEncoderInput, type PreparedEncoderInput } from '../model/encoderInput.ts';
 import { ModelAttentionSource, type ModelProgress } from '../model/modelSource.ts';
+import type { ModelPasses } from '../model/ops/modelPasses.ts';
 import { makeFileSource, type FileSource } from './fileSource.ts';
 import { loadAlignmentForWav } from './findAlignments.ts';
 import type { LoadedUtterance, UtteranceFiles } from './loadUtterance.ts';
@@ -26,6 +27,8 @@ export interface ModelRunContext {
   readonly onProgress?: (progress: ModelProgress) => void;
   /** One line for the user (the audio was trimmed). */
   readonly warn?: (line: string) => void;
+  /** Compiled encoder kernels shared by many runs (the caller destroys them); by default each run compiles its own. */
+  readonly passes?: ModelPasses;
 }
 
 export interface LoadedModelUtterance extends LoadedUtterance {
@@ -76,18 +79,41 @@ export interface OpenedModelInput {
   close(): Promise<void>;
 }
 
-/**
- * Opens the model (config, tensor headers and shapes) and reads and prepares the WAV. Errors in the checkpoint or the
- * audio are InputErrors naming the file, before any GPU work.
- */
-export async function openModelInput(files: UtteranceFiles & { readonly model: string }, warn: (line: string) => void = () => {}): Promise<OpenedModelInput> {
-  if (!files.wav) throw new InputError(files.model, 'not-found', 'a model needs audio: give --wav');
-  const wavPath = files.wav;
-  const sources = await openModelFiles(files.model);
+/** A checkpoint opened once for many utterances (`steve atlas`): its files stay open until close(). */
+export interface OpenedCheckpoint {
+  readonly checkpoint: EncoderCheckpoint;
+  close(): Promise<void>;
+}
+
+/** Opens the model's files and its checkpoint (config, tensor headers and shapes); InputErrors name the file. */
+export async function openModelCheckpoint(path: string): Promise<OpenedCheckpoint> {
+  const sources = await openModelFiles(path);
   const close = () => Promise.all(sources.map((source) => source.close())).then(() => {});
   try {
-    const folder = (await stat(files.model)).isDirectory() ? files.model : dirname(files.model);
-    const checkpoint = await openEncoderCheckpoint(selectModelFiles(sources, folder));
+    const folder = (await stat(path)).isDirectory() ? path : dirname(path);
+    return { checkpoint: await openEncoderCheckpoint(selectModelFiles(sources, folder)), close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/**
+ * Opens the model (config, tensor headers and shapes) and reads and prepares the WAV. Errors in the checkpoint or the
+ * audio are InputErrors naming the file, before any GPU work. With `shared`, that checkpoint is used and left open
+ * (its owner closes it).
+ */
+export async function openModelInput(
+  files: UtteranceFiles & { readonly model: string },
+  warn: (line: string) => void = () => {},
+  shared?: OpenedCheckpoint,
+): Promise<OpenedModelInput> {
+  if (!files.wav) throw new InputError(files.model, 'not-found', 'a model needs audio: give --wav');
+  const wavPath = files.wav;
+  const opened = shared ?? (await openModelCheckpoint(files.model));
+  const close = shared ? async () => {} : opened.close;
+  try {
+    const checkpoint = opened.checkpoint;
     let audio = parseWav(await readWavBytes(wavPath), wavPath);
     const prepared = prepareEncoderInput(checkpoint.config, audio.samples, audio.sampleRate, wavPath);
     if (prepared.trimmed) {
@@ -114,6 +140,7 @@ export async function runModelUtterance(
     model = await ModelAttentionSource.run(context.device, context.shaders, opened.checkpoint, opened.prepared.input, {
       fileName: config.name,
       onProgress: context.onProgress,
+      passes: context.passes,
     });
     await opened.close();
     const alignments = files.alignments ?? 'none';
