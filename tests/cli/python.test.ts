@@ -125,7 +125,9 @@ async function checkServe(args: string[], dir: string): Promise<void> {
       });
       child.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
     });
-    const manifest = await (await fetch(`${url}steve-files.json`)).json();
+    // The printed URL carries serve's per-run token, which the manifest route requires.
+    const { origin, search } = new URL(url);
+    const manifest = await (await fetch(`${origin}/steve-files.json${search}`)).json();
     expect(manifest.utterances[0].files.map((f: { name: string }) => f.name)).toEqual([
       'LDC93S1_attention.safetensors',
       'LDC93S1.wav',
