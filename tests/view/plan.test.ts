@@ -197,6 +197,20 @@ describe('planView: one test per view kind', () => {
     expect(frames.marks.wordLabels.map((tick) => tick.label)).toEqual(['a', 'b']);
   });
 
+  it('puts each phone label midway between the boundary lines on its edges, as both front ends draw them', () => {
+    const plan = planBoth({ full: true });
+    const edges = [0, ...plan.marks.phoneBoundaries, FRAMES];
+    expect(plan.marks.phoneBoundaries).toEqual([2, 4, 6, 9, 12]);
+    // p3 covers cells 6, 7, 8 (edges 6 and 9): its label at 7.5, not at 8 (half a frame late).
+    expect(plan.marks.phoneLabels.map((tick) => tick.position)).toEqual(edges.slice(1).map((stop, i) => (edges[i] + stop) / 2));
+    const words = planBoth({ words: '1:1' });
+    expect(words.marks.phoneLabels).toEqual([
+      { position: 1.5, label: 'p3' },
+      { position: 4.5, label: 'p4' },
+    ]);
+    expect(words.marks.phoneBoundaries).toEqual([0, 3, 6]);
+  });
+
   it('difference: names both maps and the other utterance, diverging and symmetric', () => {
     const same = planBoth({ layer: '1', head: '0', compareHead: '1' });
     expect(same.cells[0].title).toBe('L1 H0 − L1 H1');
