@@ -25,7 +25,8 @@ const WORD_ROW_SPAN = 16;
 
 /** The marks of a map drawn `mapSize` pixels wide. */
 export function figureAxesOf(marks: MapMarks, mapSize: number): FigureAxes {
-  const pixelsPerCell = mapSize / Math.max(1, marks.cells);
+  // The axis spans marks.span cells: a partial last pooled block is narrower than the others.
+  const pixelsPerCell = mapSize / (marks.span > 0 ? marks.span : 1);
   const toPx = (position: number) => position * pixelsPerCell;
   const axis = { toPx, startPx: 0, endPx: mapSize, labelSpan: () => PHONE_LABEL_SPAN };
   const phones = layoutAxisLabels(marks.phoneLabels, marks.boundaryLabels, axis);

@@ -10,6 +10,7 @@ import type { MapMarks } from '../../src/view/plan.ts';
 /** Four words 20 pixels apart on a 100-pixel map: too close for "your" beside "dark" across, room enough down. */
 const MARKS: MapMarks = {
   cells: 10,
+  span: 10,
   phoneLabels: [],
   boundaryLabels: [],
   wordLabels: [

@@ -176,6 +176,9 @@ describe('planView: one test per view kind', () => {
     expect(block.axes).toEqual({ kind: 'frames', framesPerCell: 4 });
     expect(block.cells[0].request).toMatchObject({ kind: 'blockPool', block: 4, stat: 'mean' });
     expect(block.marks.cells).toBe(3); // 11 frames in blocks of 4
+    // The last block holds 3 frames: the axis spans 2.75 cells, so in a 110-pixel figure a frame is 10 pixels.
+    expect(block.marks.span).toBe(2.75);
+    expect(figureAxesOf(block.marks, 110).wordBoundaries).toEqual([0, 40, 100]);
   });
 
   it('pooled with every frame: every segment of the tier, leading and trailing silences included', () => {
