@@ -20,6 +20,7 @@ import { makeColorScale } from '../view/colorScale.ts';
 import { makeColormapLut } from '../view/colormaps.ts';
 import { formatValue } from '../view/formatValue.ts';
 import type { ViewPlan } from '../view/plan.ts';
+import { spanOf } from '../view/plan.ts';
 
 /** The figure's size; how the maps look (colormap, scale, smoothing) is the plan's spec. */
 export interface FigureLook {
@@ -117,7 +118,7 @@ async function drawRasters(drawing: FigureDrawing, plan: ViewPlan, maps: readonl
       let range = ranges.get(scale);
       if (!range) ranges.set(scale, (range = createRangeBuffer(device, scale, 'steve.figure.range')));
       scene.setCells([
-        { map: { values: maps[i].buffer, rows: maps[i].rows, cols: maps[i].cols }, rect: { x: 0, y: 0, width: rasterSize, height: rasterSize }, range: { buffer: range, word: 0, log: scale.log } },
+        { map: { values: maps[i].buffer, rows: maps[i].rows, cols: maps[i].cols, span: spanOf(plan.marks, maps[i].cols) }, rect: { x: 0, y: 0, width: rasterSize, height: rasterSize }, range: { buffer: range, word: 0, log: scale.log } },
       ]);
       const pixels = await renderToPixels(device, rasterSize, rasterSize, (pass) => scene.encode(pass, rasterSize, rasterSize));
       hrefs.push(pngDataUrl(encodeRgbaPng(pixels, rasterSize, rasterSize)));

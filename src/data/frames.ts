@@ -7,13 +7,15 @@
  * STEVE's figure shows, not the accident. The result is one plain structure shared by the renderers and the CLI.
  *
  * Frame coordinates: frame f covers [f, f + 1) on an axis, as STEVE's imshow extent does, so the centre of
- * frame f is f + 0.5 and a tick at a frame is drawn at its centre.
+ * frame f is f + 0.5.
  *
  * Boundaries lie on cell edges: a phone or word running from frame a to frame b (STEVE's start and stop frames,
  * where the next one starts) covers cells a .. b-1, and its boundary with the next one is the edge at position b,
  * between cells b-1 and b. STEVE draws that line through the middle of cell b (b + 0.5), so that one boundary
  * appeared up to a frame away from the tiers and the pooled blocks; here lines, boundary labels, tiers and pooled
- * blocks all use the edge. Phone labels keep STEVE's positions.
+ * blocks all use the edge. A phone's label sits midway between its edges, (a + b) / 2: STEVE puts it half a frame
+ * later ((a + b) / 2 + 0.5 on this axis, or floor((a + b) / 2) + 0.5 for the utterance's last phone), centred
+ * between its lines through frame middles but half a cell late between the edges drawn here.
  */
 import type { Alignment, Segment } from './segment.ts';
 import { STEVE_SAMPLE_RATE } from './segment.ts';
@@ -110,7 +112,7 @@ export interface WordSelection {
   readonly words: readonly FrameSegment[];
   /** Phones wholly inside the crop (start frame >= crop start and stop frame <= crop stop). */
   readonly phones: readonly FrameSegment[];
-  /** A tick at each phone's centre, labelled with the phone (and with a boundary label merged in where one coincides). */
+  /** A tick at each phone's centre (start + stop) / 2, midway between its boundary edges, labelled with the phone (and with a boundary label merged in where one coincides). */
   readonly majorTicks: readonly AxisTick[];
   /** A tick at each phone boundary (on its cell edge), labelled "previous,next"; coincident ones merged into one label. */
   readonly minorTicks: readonly AxisTick[];
@@ -236,8 +238,8 @@ function makePhoneTicks(
   }
   const lastPhone = allPhones[allPhones.length - 1];
   if (lastPhone && stopFrame === lastPhone.stopFrame && lastInside !== allPhones.length - 1) {
-    // STEVE uses floor division here, unlike the loop above.
-    majors.push({ position: Math.floor((lastPhone.stopFrame + lastPhone.startFrame) / 2), label: lastPhone.label });
+    // STEVE uses floor division here, unlike the loop above; we centre it between its edges like every other phone.
+    majors.push({ position: (lastPhone.stopFrame + lastPhone.startFrame) / 2, label: lastPhone.label });
   }
   // On the edge at the boundary frame (see the file comment), not through its middle as STEVE draws it.
   const phoneBoundaries = minors.map((minor) => minor.position);
@@ -261,12 +263,11 @@ function makePhoneTicks(
       absorbed.add(index);
     }
   }
-  // A phone label at its centre frame's centre (STEVE's); a boundary label on its line, the cell edge.
-  const centreTick = (tick: { position: number; label: string }): AxisTick => ({ position: tick.position + 0.5, label: tick.label });
-  const edgeTick = (tick: { position: number; label: string }): AxisTick => ({ position: tick.position, label: tick.label });
+  // A phone label midway between its boundary lines; a boundary label on its line, the cell edge.
+  const tick = (mark: { position: number; label: string }): AxisTick => ({ position: mark.position, label: mark.label });
   return {
-    majorTicks: majors.map(centreTick),
-    minorTicks: merged.filter((_, i) => !absorbed.has(i)).map(edgeTick),
+    majorTicks: majors.map(tick),
+    minorTicks: merged.filter((_, i) => !absorbed.has(i)).map(tick),
     phoneBoundaries,
   };
 }

@@ -100,10 +100,14 @@ export function makeLabelMatrixSvg(spec: LabelMatrixSpec): string {
   const size = n * cell;
   const left = 110;
   const top = 130;
-  const width = left + size + 120;
-  const height = top + Math.max(size, 160) + 20;
   const values = Array.from({ length: n * n }, (_, i) => spec.values[i]);
   const finite = values.filter((value) => Number.isFinite(value));
+  const missing = finite.length < values.length;
+  // Room for the colour bar and its rotated label on the right, and for the whole subtitle.
+  const width = Math.ceil(Math.max(left + size + 150, textWidth(spec.subtitle ?? '', 12) + 40, textWidth(spec.title, 15) + 40));
+  const barHeight = Math.max(Math.min(size, 320), 160);
+  // Below the colour bar, a "no data" swatch when some cells have no value.
+  const height = top + Math.max(size, barHeight + (missing ? 34 : 0)) + 20;
   const [low, high] = finite.length ? [Math.min(0, ...finite), Math.max(...finite)] : [0, 1];
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT}">`,
@@ -121,7 +125,12 @@ export function makeLabelMatrixSvg(spec: LabelMatrixSpec): string {
     parts.push(`<text x="${left - 4}" y="${top + (a + 0.5) * cell + labelSize / 3}" font-size="${labelSize}" text-anchor="end">${escapeXml(spec.labels[a])}</text>`);
     parts.push(`<text transform="translate(${left + (a + 0.5) * cell + labelSize / 3},${top - 4}) rotate(-90)" font-size="${labelSize}">${escapeXml(spec.labels[a])}</text>`);
   }
-  // Class groups: a line between groups, the group's name above its columns' labels.
+  // Class groups: a line between groups, the group's name above its columns' labels, on the first of two rows
+  // where it clears its neighbour (left out where neither has room). When every label is its own group (a class x
+  // class matrix) the labels already name the groups, so the names are not repeated.
+  const namesGroups = spec.groups.some((group, i) => group !== spec.labels[i]);
+  const headerRows = [top - 44, top - 58];
+  const headerEnds = headerRows.map(() => -Infinity);
   let start = 0;
   for (let i = 1; i <= n; i++) {
     if (i < n && spec.groups[i] === spec.groups[start]) continue;
@@ -130,15 +139,30 @@ export function makeLabelMatrixSvg(spec: LabelMatrixSpec): string {
       parts.push(`<line x1="${left + p}" y1="${top - 40}" x2="${left + p}" y2="${top + size}" stroke="#000" stroke-width="1.5"/>`);
       parts.push(`<line x1="${left - 40}" y1="${top + p}" x2="${left + size}" y2="${top + p}" stroke="#000" stroke-width="1.5"/>`);
     }
-    if ((i - start) * cell >= 24 || n <= 24) {
-      parts.push(`<text x="${left + ((start + i) / 2) * cell}" y="${top - 44}" font-size="11" font-weight="bold" text-anchor="middle">${escapeXml(spec.groups[start])}</text>`);
+    const centre = left + ((start + i) / 2) * cell;
+    const half = textWidth(spec.groups[start], 11, true) / 2;
+    const row = namesGroups ? headerEnds.findIndex((end) => end + 4 <= centre - half) : -1;
+    if (row >= 0) {
+      headerEnds[row] = centre + half;
+      parts.push(`<text x="${centre}" y="${headerRows[row]}" font-size="11" font-weight="bold" text-anchor="middle">${escapeXml(spec.groups[start])}</text>`);
     }
     start = i;
   }
   parts.push(`<rect x="${left}" y="${top}" width="${size}" height="${size}" fill="none" stroke="#333"/>`);
   parts.push(`<text x="${left + size / 2}" y="${top + size + 16}" font-size="11" text-anchor="middle">key</text>`);
   parts.push(`<text transform="translate(14,${top + size / 2}) rotate(-90)" font-size="11" text-anchor="middle">query</text>`);
-  parts.push(makeColorbar({ lut: spec.lut, low: formatValue(low), high: formatValue(high), label: spec.colorbarLabel }, left + size + 24, top, Math.max(Math.min(size, 320), 160)));
+  parts.push(makeColorbar({ lut: spec.lut, low: formatValue(low), high: formatValue(high), label: spec.colorbarLabel }, left + size + 24, top, barHeight));
+  if (missing) {
+    // The grey of cells without a value (a label never seen as a query or key), which no colour bar shows.
+    const y = top + barHeight + 14;
+    parts.push(`<rect class="no-data" x="${left + size + 24}" y="${y}" width="14" height="14" fill="${cellColour(spec.lut, null, low, high)}" stroke="#333"/>`);
+    parts.push(`<text x="${left + size + 42}" y="${y + 11}" font-size="10">no data</text>`);
+  }
   parts.push('</svg>');
   return parts.join('\n');
+}
+
+/** Rough width of a line of text in the figure font: 0.6 em a character (0.65 bold), enough not to cut it off. */
+function textWidth(text: string, fontSize: number, bold = false): number {
+  return text.length * fontSize * (bold ? 0.65 : 0.6);
 }

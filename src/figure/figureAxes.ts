@@ -1,7 +1,9 @@
 /**
  * The axis labels and boundary lines of a figure in map pixels, from a plan's marks (src/view/plan.ts: phone,
  * boundary and word labels and boundary lines, in map cells): labels thinned so they do not overlap, lines at cell
- * edges. Pure; the maps are square, so one set serves both axes.
+ * edges. Pure; the maps are square, so one set serves both axes, except word labels: written horizontally on both,
+ * they need their width along the columns but only a line's height down the rows, so each axis is thinned by its
+ * own extent and its word labels are marked with the axis they belong to.
  */
 import type { MapMarks } from '../view/plan.ts';
 import { layoutAxisLabels } from '../view/axisLabels.ts';
@@ -18,16 +20,24 @@ export interface FigureAxes {
 const PHONE_LABEL_SPAN = 13;
 /** Word labels are written along the axis: about 8 pixels per character of the bold 13-pixel font, plus a gap. */
 export const wordLabelSpan = (text: string) => text.length * 8 + 8;
+/** Down the rows a word label needs the height of its bold 13-pixel line, plus a gap. */
+const WORD_ROW_SPAN = 16;
 
 /** The marks of a map drawn `mapSize` pixels wide. */
 export function figureAxesOf(marks: MapMarks, mapSize: number): FigureAxes {
-  const pixelsPerCell = mapSize / Math.max(1, marks.cells);
+  // The axis spans marks.span cells: a partial last pooled block is narrower than the others.
+  const pixelsPerCell = mapSize / (marks.span > 0 ? marks.span : 1);
   const toPx = (position: number) => position * pixelsPerCell;
   const axis = { toPx, startPx: 0, endPx: mapSize, labelSpan: () => PHONE_LABEL_SPAN };
   const phones = layoutAxisLabels(marks.phoneLabels, marks.boundaryLabels, axis);
-  const words = layoutAxisLabels(marks.wordLabels, [], { ...axis, labelSpan: wordLabelSpan });
+  const columnWords = layoutAxisLabels(marks.wordLabels, [], { ...axis, labelSpan: wordLabelSpan });
+  const rowWords = layoutAxisLabels(marks.wordLabels, [], { ...axis, labelSpan: () => WORD_ROW_SPAN });
   return {
-    labels: [...phones.map((l) => ({ text: l.text, px: l.px, kind: l.kind })), ...words.map((l) => ({ text: l.text, px: l.px, kind: 'word' as const }))],
+    labels: [
+      ...phones.map((l) => ({ text: l.text, px: l.px, kind: l.kind })),
+      ...columnWords.map((l) => ({ text: l.text, px: l.px, kind: 'word' as const, axis: 'column' as const })),
+      ...rowWords.map((l) => ({ text: l.text, px: l.px, kind: 'word' as const, axis: 'row' as const })),
+    ],
     phoneBoundaries: marks.phoneBoundaries.map(toPx),
     wordBoundaries: marks.wordBoundaries.map(toPx),
   };

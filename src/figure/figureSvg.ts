@@ -9,6 +9,8 @@ export interface FigureLabel {
   /** Position along the axis in map pixels (0 at the map's top/left edge). */
   readonly px: number;
   readonly kind: 'major' | 'minor' | 'word';
+  /** Only along this axis (word labels, thinned by their extent along each: figureAxes.ts); on both when absent. */
+  readonly axis?: 'column' | 'row';
 }
 
 export interface FigureSpec {
@@ -100,7 +102,7 @@ export function makeFigureSvg(spec: FigureSpec): string {
   parts.push(`</g><rect x="${left}" y="${top}" width="${size}" height="${size}" fill="none" stroke="#333" stroke-width="1"/>`);
   // Column labels above the map, written upwards as STEVE rotates them; row labels to the left.
   parts.push('<g class="column-labels">');
-  for (const label of spec.columnLabels) {
+  for (const label of spec.columnLabels.filter((l) => l.axis !== 'row')) {
     const x = left + label.px;
     if (label.kind === 'word') {
       parts.push(`<text x="${x.toFixed(2)}" y="${top - 100}" font-size="13" font-weight="bold" text-anchor="middle">${escapeXml(label.text)}</text>`);
@@ -114,7 +116,7 @@ export function makeFigureSvg(spec: FigureSpec): string {
     }
   }
   parts.push('</g><g class="row-labels">');
-  for (const label of spec.rowLabels) {
+  for (const label of spec.rowLabels.filter((l) => l.axis !== 'column')) {
     const y = top + label.px;
     if (label.kind === 'word') {
       parts.push(`<text x="8" y="${(y + 4).toFixed(2)}" font-size="13" font-weight="bold">${escapeXml(label.text)}</text>`);

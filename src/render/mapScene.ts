@@ -32,6 +32,11 @@ export interface SceneMap {
   readonly values: GPUBuffer;
   readonly rows: number;
   readonly cols: number;
+  /**
+   * Map cells along each axis of the rect (MapMarks' span): rows and cols unless the last pooled block is partial,
+   * when it is drawn at its real width and the rest of its cell falls outside the rect.
+   */
+  readonly span?: number;
 }
 
 /** The values a cell's colours span: f32 low and high at words `word` and `word + 1` of `buffer`. */
@@ -153,7 +158,7 @@ export class MapScene {
     mat3.translate(toViewport, toViewport, [cell.rect.x - viewport.x, cell.rect.y - viewport.y]);
     mat3.scale(toViewport, toViewport, [cell.rect.width, cell.rect.height]);
     mat3.multiply(toViewport, toViewport, this.zoom);
-    mat3.scale(toViewport, toViewport, [1 / cell.map.cols, 1 / cell.map.rows]);
+    mat3.scale(toViewport, toViewport, [1 / (cell.map.span ?? cell.map.cols), 1 / (cell.map.span ?? cell.map.rows)]);
     return toViewport;
   }
 

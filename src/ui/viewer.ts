@@ -18,7 +18,7 @@ import { panBy, zoomAbout } from '../render/view.ts';
 import type { ColorScale } from '../view/colorScale.ts';
 import { makeColorScale } from '../view/colorScale.ts';
 import type { MapMarks, PlannedCell, ViewPlan } from '../view/plan.ts';
-import { planView } from '../view/plan.ts';
+import { planView, spanOf } from '../view/plan.ts';
 import type { ColorbarSpec } from './colorbar.ts';
 import type { Rect } from './layout.ts';
 import { colorbarBeside, placeCells } from './layout.ts';
@@ -244,7 +244,7 @@ export class Viewer {
     mat3.translate(transform, transform, [cell.rect.x, cell.rect.y]);
     mat3.scale(transform, transform, [cell.rect.width, cell.rect.height]);
     mat3.multiply(transform, transform, this.#zoom);
-    mat3.scale(transform, transform, [1 / cell.cols, 1 / cell.rows]);
+    mat3.scale(transform, transform, [1 / spanOf(cell.marks, cell.cols), 1 / spanOf(cell.marks, cell.rows)]);
     return transform;
   }
 
@@ -445,7 +445,7 @@ function cellAxes(plan: ViewPlan, planned: PlannedCell): Pick<Cell, 'marks' | 's
 /** A cell as the scene draws it, in device pixels. */
 function sceneCell(cell: Cell, dpr = 1) {
   return {
-    map: { values: cell.map!.buffer, rows: cell.rows, cols: cell.cols },
+    map: { values: cell.map!.buffer, rows: cell.rows, cols: cell.cols, span: spanOf(cell.marks, cell.cols) },
     rect: { x: cell.rect.x * dpr, y: cell.rect.y * dpr, width: cell.rect.width * dpr, height: cell.rect.height * dpr },
     range: { buffer: cell.rangeBuffer!, word: 0, log: cell.scale?.log ?? false },
     lines: cell.marks,

@@ -73,8 +73,11 @@ export function makeColorScale(policy: RangePolicy, stats: readonly MapValueStat
     return linearScale(-bound, bound, note, percentile ? policy.clip : undefined);
   }
   if (policy.scale === 'log' && max > 0) {
-    const low = Math.max(min, max * LOG_FLOOR_RATIO);
-    return { low, high: max, log: true, lowLabel: formatValue(low), highLabel: formatValue(max), ticks: logTicks(low, max), note };
+    const floor = max * LOG_FLOOR_RATIO;
+    const low = Math.max(min, floor);
+    // Values below the floor share the bottom colour: say so, or the bar claims the data ends there.
+    const lowLabel = min < floor ? `≤ ${formatValue(low)}` : formatValue(low);
+    return { low, high: max, log: true, lowLabel, highLabel: formatValue(max), ticks: logTicks(low, max), note };
   }
   return linearScale(min, max, note, percentile ? policy.clip : undefined);
 }

@@ -55,6 +55,11 @@ export type PlanAxes =
 export interface MapMarks {
   /** Cells along each axis. */
   readonly cells: number;
+  /**
+   * Length of each axis in map cells: `cells`, or less when the last pooled block holds fewer than framesPerCell
+   * frames (38 frames in blocks of 4: 10 cells, span 9.5), so that block is drawn at its real width.
+   */
+  readonly span: number;
   /** A label per phone (frames: STEVE's major ticks; pooled onto phones: each cell). */
   readonly phoneLabels: readonly AxisTick[];
   /** "previous,next" labels on phone boundaries (STEVE's minor ticks); none for pooled maps. */
@@ -291,16 +296,23 @@ function cropSize(crop: Crop): number {
   return crop.rowEnd - crop.rowStart;
 }
 
+/** The span of a map of `cells` cells drawn with these marks: theirs when the sizes agree, else the whole map. */
+export function spanOf(marks: MapMarks, cells: number): number {
+  return marks.cells === cells ? marks.span : cells;
+}
+
 /** Labels and boundaries of maps with these axes, in map cells. */
 export function marksOf(axes: PlanAxes, selection: WordSelection | undefined, crop: Crop, frames: number): MapMarks {
   if (axes.kind === 'segments') return segmentMarks(axes.segments, axes.unit, selection?.words ?? []);
   const cells = Math.ceil(frames / axes.framesPerCell);
-  if (!selection) return { cells, phoneLabels: [], boundaryLabels: [], wordLabels: [], phoneBoundaries: [], wordBoundaries: [] };
+  const span = frames / axes.framesPerCell;
+  if (!selection) return { cells, span, phoneLabels: [], boundaryLabels: [], wordLabels: [], phoneBoundaries: [], wordBoundaries: [] };
   const toCell = (position: number) => (position - crop.colStart) / axes.framesPerCell;
-  const inside = (cell: number) => cell >= 0 && cell <= cells;
+  const inside = (cell: number) => cell >= 0 && cell <= span;
   const ticks = (list: readonly AxisTick[]) => list.map((tick) => ({ position: toCell(tick.position), label: tick.label })).filter((tick) => inside(tick.position));
   return {
     cells,
+    span,
     phoneLabels: ticks(selection.majorTicks),
     boundaryLabels: ticks(selection.minorTicks),
     // A word's label over its cells [startFrame, stopFrame), as the boundaries bound it.
@@ -319,7 +331,7 @@ function segmentMarks(segments: readonly FrameSegment[], unit: PoolUnit, words: 
   const centres = segments.map((segment, i) => ({ position: i + 0.5, label: segment.label }));
   const edges = Array.from({ length: cells + 1 }, (_, i) => i);
   const inner = edges.slice(1, -1);
-  if (unit === 'words') return { cells, phoneLabels: [], boundaryLabels: [], wordLabels: centres, phoneBoundaries: [], wordBoundaries: inner };
+  if (unit === 'words') return { cells, span: cells, phoneLabels: [], boundaryLabels: [], wordLabels: centres, phoneBoundaries: [], wordBoundaries: inner };
   // The phones of each word: those lying wholly inside the word's frames.
   const spans = words.flatMap((word) => {
     const inside = segments.flatMap((phone, i) => (phone.startFrame >= word.startFrame && phone.stopFrame <= word.stopFrame ? [i] : []));
@@ -328,6 +340,7 @@ function segmentMarks(segments: readonly FrameSegment[], unit: PoolUnit, words: 
   const wordEdges = new Set(spans.flatMap((span) => [span.first, span.last + 1]));
   return {
     cells,
+    span: cells,
     phoneLabels: centres,
     boundaryLabels: [],
     wordLabels: spans.map((span) => ({ position: (span.first + span.last + 1) / 2, label: span.label })),

@@ -14,6 +14,7 @@ import {
   roundHalfEven,
   samplesAt16k,
   selectWords,
+  toFrameSegments,
   toModelFrame,
 } from '../../src/data/frames.ts';
 import { parseTextGrid } from '../../src/data/textgrid.ts';
@@ -109,9 +110,10 @@ describe(selectWords.name, () => {
       ['sh', 10, 14], // 3050/320 -> 10, 4559/320 = 14.25 -> 14
       ['ix', 14, 18], // 5723/320 = 17.88 -> 18
     ]);
+    // Midway between the edges: sh covers cells 10..13 (edges 10 and 14), ix cells 14..17 (edges 14 and 18).
     expect(view.majorTicks).toEqual([
-      { position: 12.5, label: 'sh' },
-      { position: 16.5, label: 'ix' },
+      { position: 12, label: 'sh' },
+      { position: 16, label: 'ix' },
     ]);
     expect(view.minorTicks.map((t) => t.label)).toEqual(['h#,sh', 'sh,ix', 'ix,hv']);
   });
@@ -128,7 +130,18 @@ describe(selectWords.name, () => {
       const view = selectWords(alignment, steve.spf, steve.firstWord, steve.lastWord, steve.roundUp);
       expect([view.crop.startFrame, view.crop.stopFrame]).toEqual(steve.crop);
       expect(view.phones.map((p) => [p.label, p.startFrame, p.stopFrame])).toEqual(steve.phones);
-      expect(view.majorTicks.map((t) => [t.position, t.label])).toEqual(steve.majorTicks);
+      expect(view.majorTicks.map((t) => t.label)).toEqual(steve.majorTicks.map(([, label]) => label));
+      // STEVE puts a phone label at (a + b) / 2 + 0.5 on our axis (floor((a + b) / 2) + 0.5 for the utterance's
+      // last phone); ours sits midway between the phone's edges, half a frame (or up to a frame) earlier.
+      // Ticks follow the phones inside the crop, then (STEVE's extra tick) the utterance's last phone.
+      const allPhones = toFrameSegments(alignment.phones, steve.spf, steve.roundUp);
+      view.majorTicks.forEach((tick, i) => {
+        const [stevePosition] = steve.majorTicks[i];
+        const phone = i < view.phones.length ? view.phones[i] : allPhones[allPhones.length - 1];
+        expect(tick.label.split(' ')[0]).toBe(phone.label);
+        expect(tick.position).toBe((phone.startFrame + phone.stopFrame) / 2);
+        expect(stevePosition - tick.position === 0.5 || stevePosition - tick.position === 0).toBe(true);
+      });
       // STEVE draws boundaries through the middle of the boundary frame (f + 0.5); we draw them on its edge (f).
       expect(view.minorTicks.map((t) => [t.position + 0.5, t.label])).toEqual(steve.minorTicksShown);
       expect(view.phoneBoundaries.map((p) => p + 0.5)).toEqual(steve.allMinorTicks);

@@ -56,6 +56,15 @@ describe('makeColorScale', () => {
     expect(scalePosition(scale, 0.5e-3)).toBeCloseTo(0.5, 10);
     expect(scale.note).toBe('log');
   });
+
+  it('marks a clamped log floor as clipped ("≤ …"), and only when data lies below it', () => {
+    const clipped = makeColorScale({ ...LINEAR, scale: 'log' }, [{ min: 1e-13, max: 0.751 }]);
+    expect(clipped.low).toBeCloseTo(7.51e-7, 20);
+    expect(clipped.lowLabel).toBe('≤ 7.51e-7');
+    const whole = makeColorScale({ ...LINEAR, scale: 'log' }, [{ min: 0.01, max: 0.751 }]);
+    expect(whole.low).toBe(0.01);
+    expect(whole.lowLabel.startsWith('≤')).toBe(false);
+  });
 });
 
 describe('ticks and percentiles', () => {

@@ -176,6 +176,9 @@ describe('planView: one test per view kind', () => {
     expect(block.axes).toEqual({ kind: 'frames', framesPerCell: 4 });
     expect(block.cells[0].request).toMatchObject({ kind: 'blockPool', block: 4, stat: 'mean' });
     expect(block.marks.cells).toBe(3); // 11 frames in blocks of 4
+    // The last block holds 3 frames: the axis spans 2.75 cells, so in a 110-pixel figure a frame is 10 pixels.
+    expect(block.marks.span).toBe(2.75);
+    expect(figureAxesOf(block.marks, 110).wordBoundaries).toEqual([0, 40, 100]);
   });
 
   it('pooled with every frame: every segment of the tier, leading and trailing silences included', () => {
@@ -195,6 +198,20 @@ describe('planView: one test per view kind', () => {
     const frames = planBoth({ full: true });
     expect(frames.marks.phoneLabels.map((tick) => tick.label)).toEqual(['h#', 'p1', 'p2', 'p3', 'p4', 'h#']);
     expect(frames.marks.wordLabels.map((tick) => tick.label)).toEqual(['a', 'b']);
+  });
+
+  it('puts each phone label midway between the boundary lines on its edges, as both front ends draw them', () => {
+    const plan = planBoth({ full: true });
+    const edges = [0, ...plan.marks.phoneBoundaries, FRAMES];
+    expect(plan.marks.phoneBoundaries).toEqual([2, 4, 6, 9, 12]);
+    // p3 covers cells 6, 7, 8 (edges 6 and 9): its label at 7.5, not at 8 (half a frame late).
+    expect(plan.marks.phoneLabels.map((tick) => tick.position)).toEqual(edges.slice(1).map((stop, i) => (edges[i] + stop) / 2));
+    const words = planBoth({ words: '1:1' });
+    expect(words.marks.phoneLabels).toEqual([
+      { position: 1.5, label: 'p3' },
+      { position: 4.5, label: 'p4' },
+    ]);
+    expect(words.marks.phoneBoundaries).toEqual([0, 3, 6]);
   });
 
   it('difference: names both maps and the other utterance, diverging and symmetric', () => {
