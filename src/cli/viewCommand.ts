@@ -24,6 +24,9 @@ import { outputPathFor } from './outputPath.ts';
 import type { PlanTensors, ViewPlan } from '../view/plan.ts';
 import { planView } from '../view/plan.ts';
 import { ViewError } from '../view/spec.ts';
+import { resolveSoftmax, storedSoftmaxNote } from '../view/storedSoftmax.ts';
+import { isHeadSoftmaxed } from '../data/openAttention.ts';
+import { boundText } from '../data/untrustedText.ts';
 import type { ViewOptionValues, ViewSpec } from './viewSpec.ts';
 import { addViewSpecOptions, parseViewSpec } from './viewSpec.ts';
 
@@ -107,11 +110,16 @@ export async function runViewCommand(
       const maps: ComputedMap[] = [];
       try {
         node.engine.addTensor('utterance', utterance.attention);
-        const plan = planOrExplain(spec, utterance, { tensorId: 'utterance', compare });
+        // A model's scores are pre-softmax by construction; a file's rows are checked (one map read).
+        const softmaxed = !model && (await isHeadSoftmaxed(utterance.attention));
+        const shown = resolveSoftmax(spec, { softmaxGiven: options.softmax !== undefined, softmaxed });
+        const plan = planOrExplain(shown, utterance, { tensorId: 'utterance', compare, softmaxed });
+        // After planning, so a view that does not fit is still one line.
+        if (shown !== spec) process.stderr.write(`steve: ${storedSoftmaxNote(boundText(item.files.attention, 400))}\n`);
         if (computeMaps) for (const cell of plan.cells) maps.push(await node.engine.computeMap(cell.request));
         const { path, format } = outputPathFor(request, item.name);
         await mkdir(dirname(path), { recursive: true });
-        await write({ spec, plan, maps, utterance, files: { attention: item.files.attention, wav: item.files.wav, alignments }, path, format, node });
+        await write({ spec: shown, plan, maps, utterance, files: { attention: item.files.attention, wav: item.files.wav, alignments }, path, format, node });
         say(path);
       } finally {
         maps.forEach((map) => map.destroy());
