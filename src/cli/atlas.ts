@@ -106,7 +106,7 @@ export function addAtlasCommand(program: Command, outcome: { exitCode: number })
     .option('--wav <file|glob>', 'utterance audio (repeatable; quote globs: "corpus/**/*.wav")', collect, [])
     .option('--attention <file|glob>', 'attention tensor per --wav, in the same order (default: the tensor beside each WAV)', collect, [])
     .option('--model <path>', 'instead of --attention: run this model (Hugging Face folder with config.json and model.safetensors) on each --wav');
-  addAlignmentOptions(command)
+  addAlignmentOptions(command, 'timit')
     .option('--spf <n>', 'audio samples (at 16 kHz) per model frame; default: file metadata, 320 for Whisper, or audio/frames', parsePositiveNumber)
     .option('--round-up', "round frame numbers up (STEVE's ceil mode) instead of to nearest")
     .option('--fold <set>', 'phone set: 61 (labels as written), 49 or 40 (TIMIT folded as Lee & Hon 1989)', '61')

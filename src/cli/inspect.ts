@@ -7,11 +7,11 @@ import type { Segment } from '../data/alignment.ts';
 import { toFrameSegments } from '../data/frames.ts';
 import { computeMapStats, isSoftmaxed, softmaxTolerance } from '../data/openAttention.ts';
 import type { LoadedUtterance, UtteranceFiles } from '../node/loadUtterance.ts';
-import { loadUtterance } from '../node/loadUtterance.ts';
+import { loadUtterance, withAlignmentKind } from '../node/loadUtterance.ts';
 import { escapeControl, escapeControlInJson } from '../data/untrustedText.ts';
 import { openModelInput, runModelUtterance } from '../node/loadModel.ts';
 import { readShaderSources } from '../node/shaderFiles.ts';
-import { CliError } from './cliError.ts';
+import { CliError, warnLine } from './cliError.ts';
 import { startNodeEngine } from './viewCommand.ts';
 
 /** The files to inspect and how to print the report. */
@@ -151,7 +151,8 @@ function fmt(value: number | null): string {
 }
 
 /** Opens the utterance (running the model with --model), reports on it to `out`, and closes it. */
-export async function runInspect(options: InspectOptions, out: Writable): Promise<void> {
+export async function runInspect(given: InspectOptions, out: Writable): Promise<void> {
+  const options = await withAlignmentKind(given, warnLine);
   if (options.model) {
     await inspectModel({ ...options, model: options.model }, out);
     return;

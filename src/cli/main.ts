@@ -1,7 +1,8 @@
 /**
  * The `steve` command line: one Commander program, one module per command (inspect, render, export, serve).
  * Errors in the user's input (InputError, CliError) print one line and exit 1; usage errors Commander finds
- * (unknown options, missing values) print one line and exit 2; anything else is a bug and prints its stack.
+ * (unknown options, missing values) and option values wrong in themselves (CliError exit code 2) print one line and
+ * exit 2; anything else is a bug and prints its stack.
  */
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../data/inputError.ts';
@@ -49,7 +50,7 @@ export function makeProgram(outcome: { exitCode: number } = { exitCode: 0 }): Co
     .option('--json', 'print exactly one JSON object')
     .addHelpText('after', '\nExample:\n  steve inspect --attention whisper_base.npy --wav LDC93S1.wav --alignments timit --json')
     .action(async (options) => {
-      await runInspect({ ...options, alignments: parseAlignmentKind(String(options.alignments)) }, process.stdout);
+      await runInspect({ ...options, alignments: parseAlignmentKind(options.alignments) }, process.stdout);
     });
 
   addRenderCommand(program, outcome);
@@ -75,7 +76,7 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     if (error instanceof InputError || error instanceof CliError) {
       process.stderr.write(`steve: ${error.message}\n`);
-      return 1;
+      return error instanceof CliError ? error.exitCode : 1;
     }
     throw error;
   }

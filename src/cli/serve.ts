@@ -51,7 +51,7 @@ export function addServeCommand(program: Command, outcome: { exitCode: number })
     .option('--model <path>', 'instead of --attention: a model folder (config.json, model.safetensors) the viewer runs on each --wav')
     .option('--wav <file>', 'utterance audio; repeat for several (quoted globs work)', collect, [])
     .option('--spf <n>', 'samples per frame: once for every utterance, or once per --wav in order', collectPositiveNumbers, []);
-  addAlignmentOptions(command)
+  addAlignmentOptions(command, 'timit')
     .option('--port <n>', `port on 127.0.0.1 (default ${DEFAULT_PORT}, or the next free one; 0: any free port)`)
     .addHelpText(
       'after',

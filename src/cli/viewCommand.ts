@@ -9,14 +9,14 @@ import type { Command } from 'commander';
 import type { Utterance } from '../data/utterance.ts';
 import type { ComputedMap } from '../engine.ts';
 import type { LoadedUtterance, UtteranceFiles } from '../node/loadUtterance.ts';
-import { loadUtterance } from '../node/loadUtterance.ts';
+import { loadUtterance, withAlignmentKind } from '../node/loadUtterance.ts';
 import { loadModelUtterance } from '../node/loadModel.ts';
 import { readShaderSources } from '../node/shaderFiles.ts';
 import type { NodeEngine } from '../node/nodeEngine.ts';
 import { createNodeEngine } from '../node/nodeEngine.ts';
 import { runBatch } from './batch.ts';
 import { addAlignmentOptions, parseAlignmentKind } from './alignmentOptions.ts';
-import { CliError } from './cliError.ts';
+import { CliError, warnLine } from './cliError.ts';
 import { expandInputs } from './inputs.ts';
 import { collect, parsePositiveNumber } from './optionParsers.ts';
 import type { OutputRequest } from './outputPath.ts';
@@ -24,6 +24,8 @@ import { outputPathFor } from './outputPath.ts';
 import type { PlanTensors, ViewPlan } from '../view/plan.ts';
 import { planView } from '../view/plan.ts';
 import { ViewError } from '../view/spec.ts';
+import { resolveSoftmax, storedSoftmaxNote } from '../view/storedSoftmax.ts';
+import { isHeadSoftmaxed } from '../data/openAttention.ts';
 import type { ViewOptionValues, ViewSpec } from './viewSpec.ts';
 import { addViewSpecOptions, parseViewSpec } from './viewSpec.ts';
 
@@ -32,7 +34,7 @@ export interface ViewCommandOptions extends ViewOptionValues {
   attention: string[];
   model?: string;
   wav: string[];
-  alignments: string;
+  alignments?: string;
   phoneTier?: string;
   wordTier?: string;
   textTier?: string;
@@ -95,23 +97,29 @@ export async function runViewCommand(
     let compare: PlanTensors['compare'];
     if (spec.compare?.attention) {
       const { phoneTier, wordTier, textTier, tgExt, spf } = options;
-      other = await loadUtterance(await compareFiles(spec.compare.attention, { alignments, phoneTier, wordTier, textTier, tgExt, spf }));
+      other = await loadUtterance(await withAlignmentKind(await compareFiles(spec.compare.attention, { alignments, phoneTier, wordTier, textTier, tgExt, spf }), warnLine));
       node.engine.addTensor('compare', other.attention);
       compare = { tensorId: 'compare', utterance: other };
     }
     const result = await runBatch(items, async (item, say) => {
-      const { model } = item.files;
+      const files = await withAlignmentKind(item.files, warnLine);
+      const { model } = files;
       const utterance = model
-        ? await loadModelUtterance({ ...item.files, model }, { device: node.engine.device, shaders: readShaderSources(), warn: (line) => process.stderr.write(`steve: ${line}\n`) })
-        : await loadUtterance(item.files);
+        ? await loadModelUtterance({ ...files, model }, { device: node.engine.device, shaders: readShaderSources(), warn: (line) => process.stderr.write(`steve: ${line}\n`) })
+        : await loadUtterance(files);
       const maps: ComputedMap[] = [];
       try {
         node.engine.addTensor('utterance', utterance.attention);
-        const plan = planOrExplain(spec, utterance, { tensorId: 'utterance', compare });
+        // A model's scores are pre-softmax by construction; a file's rows are checked (one map read).
+        const softmaxed = !model && (await isHeadSoftmaxed(utterance.attention));
+        const shown = resolveSoftmax(spec, { softmaxGiven: options.softmax !== undefined, softmaxed });
+        const plan = planOrExplain(shown, utterance, { tensorId: 'utterance', compare, softmaxed });
+        // After planning, so a view that does not fit is still one line.
+        if (shown !== spec) warnLine(storedSoftmaxNote(item.files.attention));
         if (computeMaps) for (const cell of plan.cells) maps.push(await node.engine.computeMap(cell.request));
         const { path, format } = outputPathFor(request, item.name);
         await mkdir(dirname(path), { recursive: true });
-        await write({ spec, plan, maps, utterance, files: { attention: item.files.attention, wav: item.files.wav, alignments }, path, format, node });
+        await write({ spec: shown, plan, maps, utterance, files: { attention: files.attention, wav: files.wav, alignments: files.alignments ?? 'none' }, path, format, node });
         say(path);
       } finally {
         maps.forEach((map) => map.destroy());

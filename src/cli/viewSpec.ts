@@ -21,18 +21,19 @@ export function addViewSpecOptions(command: Command, looks: boolean): Command {
   return command;
 }
 
-/** The ViewSpec of the options; a problem is a CliError with the spec's sentence. */
+/** The ViewSpec of the options; a problem is a CliError (exit 2) with the spec's sentence. */
 export function parseViewSpec(options: ViewOptionValues): ViewSpec {
   try {
     return parseSpec(options);
   } catch (error) {
-    if (error instanceof ViewError) throw new CliError(error.message);
+    // The options alone are wrong (data-dependent checks come later, in the plan): a usage error, exit 2.
+    if (error instanceof ViewError) throw new CliError(error.message, 2);
     throw error;
   }
 }
 
-/** `value` if it is one of `choices`, else a CliError listing them. */
+/** `value` if it is one of `choices`, else a CliError (exit 2) listing them. */
 export function oneOf<T extends string>(option: string, value: string, choices: readonly T[]): T {
   if ((choices as readonly string[]).includes(value)) return value as T;
-  throw new CliError(`${option} must be ${choices.slice(0, -1).join(', ')} or ${choices[choices.length - 1]}, got "${value}"`);
+  throw new CliError(`${option} must be ${choices.slice(0, -1).join(', ')} or ${choices[choices.length - 1]}, got "${value}"`, 2);
 }

@@ -2,7 +2,7 @@
  * Finds the alignment files beside a WAV file the way STEVE does (same path, other extension) and builds the
  * Alignment. Node only: it lists the WAV's folder and reads files; the parsing is in src/data.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { Alignment, TimitFileNames, TimitTexts } from '../data/alignment.ts';
 import { alignmentFromTextGrid, alignmentFromTimit, checkAlignmentFitsAudio } from '../data/alignment.ts';
@@ -95,6 +95,35 @@ export async function detectAlignmentKind(wavPath: string, tgExt = 'TextGrid'): 
   if (findSibling(wavPath, siblings, tgExt) !== undefined) return 'textgrid';
   if (findSibling(wavPath, siblings, 'phn') !== undefined || findSibling(wavPath, siblings, 'wrd') !== undefined) return 'timit';
   return 'none';
+}
+
+/**
+ * The alignment kind to read for `wavPath`, decided once for every command that reads a WAV's alignment: the given
+ * kind, or without one the kind the files beside it call for (detectAlignmentKind). `warn` gets one line when the
+ * result is STEVE's dummy grid that the user did not ask for: nothing beside the WAV, or `timit` given with neither
+ * a .phn nor a .wrd file (STEVE then falls back to the dummy grid). A missing TextGrid stays loadAlignmentForWav's error.
+ */
+export async function chooseAlignmentKind(
+  wavPath: string,
+  given: 'timit' | 'textgrid' | 'none' | undefined,
+  lookup: { readonly tgExt?: string; readonly phoneTier?: string; readonly wordTier?: string },
+  warn: (line: string) => void,
+): Promise<'timit' | 'textgrid' | 'none'> {
+  // No WAV to read: loading it reports that, and a warning about its alignment would only add noise.
+  const wavIsFile = (await stat(wavPath).catch(() => undefined))?.isFile() ?? false;
+  if (!wavIsFile) return given ?? 'none';
+  const dummy = `${basename(wavPath)}: no TextGrid or TIMIT .phn/.wrd beside it; using STEVE's dummy 40 ms phones (--alignments none asks for them)`;
+  if (given === undefined) {
+    const detected = await detectAlignmentKind(wavPath, lookup.tgExt);
+    if (detected === 'none') warn(dummy);
+    return detected;
+  }
+  if (given === 'timit') {
+    const siblings = await listSiblings(wavPath);
+    const found = findSibling(wavPath, siblings, lookup.phoneTier ?? 'phn') ?? findSibling(wavPath, siblings, lookup.wordTier ?? 'wrd');
+    if (found === undefined) warn(`${basename(wavPath)}: --alignments timit, but no .${stripDot(lookup.phoneTier ?? 'phn')} or .${stripDot(lookup.wordTier ?? 'wrd')} beside it; using STEVE's dummy 40 ms phones`);
+  }
+  return given;
 }
 
 /** STEVE's text from a .txt beside a TextGrid: every field of the first row, joined by single spaces. */

@@ -10,7 +10,7 @@ import type { Utterance } from '../data/utterance.ts';
 import { assembleUtterance } from '../data/utterance.ts';
 import { parseWav } from '../data/wav.ts';
 import { makeFileSource } from './fileSource.ts';
-import { loadAlignmentForWav } from './findAlignments.ts';
+import { chooseAlignmentKind, loadAlignmentForWav } from './findAlignments.ts';
 
 export type AlignmentKind = 'timit' | 'textgrid' | 'none';
 
@@ -31,6 +31,18 @@ export interface UtteranceFiles {
 export interface LoadedUtterance extends Utterance {
   /** Closes the attention file handle; the tensor must not be read afterwards. */
   close(): Promise<void>;
+}
+
+/**
+ * `files` with the alignment kind decided (chooseAlignmentKind): unchanged without a WAV, else the given kind or the
+ * one the files beside the WAV call for, `warn` told when it is the dummy grid nobody asked for.
+ */
+export async function withAlignmentKind<T extends Pick<UtteranceFiles, 'wav' | 'alignments' | 'tgExt' | 'phoneTier' | 'wordTier'>>(
+  files: T,
+  warn: (line: string) => void,
+): Promise<T> {
+  if (files.wav === undefined) return files;
+  return { ...files, alignments: await chooseAlignmentKind(files.wav, files.alignments, files, warn) };
 }
 
 export async function loadUtterance(files: UtteranceFiles): Promise<LoadedUtterance> {

@@ -290,6 +290,7 @@ export class Viewer {
       plan = planView(specFromParams(params, this.loadedNames), utterance, {
         tensorId: tensorId(params.utterance),
         compare: other === undefined ? undefined : { tensorId: tensorId(other), utterance: this.#utterances[other] },
+        softmaxed: utterance.softmaxed,
       });
     } catch (error) {
       return fail((error as Error).message);

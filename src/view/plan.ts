@@ -107,6 +107,8 @@ export interface PlanTensors {
    * utterance (a pair crops it to the same word indices of its own alignment).
    */
   readonly compare?: { readonly tensorId: string; readonly utterance: PlanUtterance };
+  /** The tensor's rows already sum to 1: without softmax its values are attention as stored, not raw scores. */
+  readonly softmaxed?: boolean;
 }
 
 /** What a plan reads of an utterance. */
@@ -129,7 +131,7 @@ export function planView(spec: ViewSpec, utterance: PlanUtterance, tensors: Plan
   });
   const perMap = spec.colorRange === 'per-map';
   const frameAxes: PlanAxes = { kind: 'frames', framesPerCell: 1 };
-  const quantity = attentionQuantity(spec.softmax);
+  const quantity = attentionQuantity(spec.softmax, tensors.softmaxed ?? false);
   const what = `Encoder attention ${describeLayer(layer)}, ${describeHead(head)}`;
   const base = (cells: PlannedCell[], text: string, label: string, axes: PlanAxes = frameAxes, columns = 1): ViewPlan => {
     const diverging = spec.view === 'difference';

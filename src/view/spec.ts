@@ -145,7 +145,7 @@ export const VIEW_OPTIONS: readonly ViewOption[] = [
   { flag: '--head', key: 'head', value: '<n>', help: 'head index from 0, "mean" (mean of the heads) or "all" (every head: --view heads)' },
   { flag: '--words', key: 'words', value: '<A:B>', help: "words A to B of the alignment, counted from 0, both included (the viewer's word slider); default every word" },
   { flag: '--full', key: 'full', help: "every frame of the tensor (Whisper: all 30 s) instead of the words' crop" },
-  { flag: '--softmax', key: 'softmax', value: '<scope>', help: 'none (values as stored; for tensors already softmaxed), row (STEVE: whole row, then crop; default) or crop' },
+  { flag: '--softmax', key: 'softmax', value: '<scope>', help: 'none (values as stored), row (STEVE: whole row, then crop) or crop; default row, or none for a tensor already softmaxed' },
   { flag: '--pool', key: 'pool', value: '<unit>', help: 'pool the map onto phones, words, or K x K blocks of frames (a number): --view pooled' },
   { flag: '--pool-stat', key: 'poolStat', value: '<stat>', help: 'mean (default) or max of each pooled block' },
   { flag: '--compare-layer', key: 'compareLayer', value: '<n>', help: 'difference: the layer subtracted (index or "mean"; default --layer)' },

@@ -33,9 +33,13 @@ export function describeSoftmax(softmax: SoftmaxScope): string {
   return { none: 'no softmax', row: 'softmax over rows', crop: 'softmax within the crop' }[softmax];
 }
 
-/** The quantity a map's values are: "attention (softmax)" or, without softmax, "raw score". */
-export function attentionQuantity(softmax: SoftmaxScope): string {
-  return softmax === 'none' ? 'raw score' : 'attention (softmax)';
+/**
+ * The quantity a map's values are: "attention (softmax)"; without softmax, "attention (as stored)" for a tensor
+ * whose rows already sum to 1 (softmax outputs), else "raw score".
+ */
+export function attentionQuantity(softmax: SoftmaxScope, softmaxed = false): string {
+  if (softmax !== 'none') return 'attention (softmax)';
+  return softmaxed ? 'attention (as stored)' : 'raw score';
 }
 
 /** "mean over each phone", "max over 4 x 4 frames". */

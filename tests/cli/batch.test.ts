@@ -24,7 +24,7 @@ beforeAll(() => {
 describe('steve batches', () => {
   it('renders every WAV of a glob with the tensor beside it, reports the bad ones, and exits 1', async () => {
     const out = join(data, 'figures') + '/';
-    const run = await steve(['render', '--wav', join(data, '*.wav'), '--words', '0:1', '--size', '64', '-o', out]);
+    const run = await steve(['render', '--wav', join(data, '*.wav'), '--words', '0:1', '--softmax', 'row', '--size', '64', '-o', out]);
     expect(run.code).toBe(1);
     expect(run.stdout.trim().split('\n')).toEqual([join(out, 'a.png'), join(out, 'b.png')]);
     const problems = run.stderr.trim().split('\n');
@@ -39,7 +39,7 @@ describe('steve batches', () => {
   it('exports --wav/--attention pairs in order to {name} outputs, going on after a bad one', async () => {
     const pair = (stem: string, tensor: string) => ['--wav', join(data, `${stem}.wav`), '--attention', join(data, tensor)];
     const template = join(data, 'matrices', '{name}_L1.npy');
-    const run = await steve(['export', ...pair('a', 'a.npy'), ...pair('c', 'c.npy'), ...pair('b', 'b_whisper.npy'), '--layer', '1', '-o', template]);
+    const run = await steve(['export', ...pair('a', 'a.npy'), ...pair('c', 'c.npy'), ...pair('b', 'b_whisper.npy'), '--layer', '1', '--softmax', 'row', '-o', template]);
     expect(run.code).toBe(1);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toMatch(/c\.npy/);

@@ -29,10 +29,13 @@ describe('steve errors', () => {
       failsWith(['render', ...VIEW, '--colour', 'red'], /unknown option '--colour'/, 2),
       failsWith(['frobnicate'], /unknown command 'frobnicate'/, 2),
       failsWith(['render', ...VIEW, '--size', 'big', '-o', out()], /--size.*positive whole number.*"big"/, 2),
-      failsWith(['render', ...VIEW, '--colormap', 'rainbow', '-o', out()], /--colormap must be viridis, .* got "rainbow"/, 1),
-      failsWith(['render', ...VIEW, '--softmax', 'all', '-o', out()], /--softmax must be none, row or crop/, 1),
+      failsWith(['render', ...VIEW, '--colormap', 'rainbow', '-o', out()], /--colormap must be viridis, .* got "rainbow"/, 2),
+      failsWith(['render', ...VIEW, '--softmax', 'all', '-o', out()], /--softmax must be none, row or crop/, 2),
+      failsWith(['render', ...VIEW, '--layer', 'abc', '-o', out()], /--layer must be an index .* got "abc"/, 2),
+      failsWith(['render', ...VIEW, '--words', '-1', '-o', out()], /--words must be A:B .* got "-1"/, 2),
+      failsWith(['render', ...VIEW, '--pool', '0', '-o', out()], /--pool must be phones, words or a block size .* got "0"/, 2),
       failsWith(['render', ...VIEW, '-o', 'figure.jpg'], /-o figure.jpg: the extension must be \.png or \.svg/, 1),
-      failsWith(['export', ...VIEW, '--head', 'all', '--view', 'rollout', '-o', out()], /--head all .* does not go with --view rollout/, 1),
+      failsWith(['export', ...VIEW, '--head', 'all', '--view', 'rollout', '-o', out()], /--head all .* does not go with --view rollout/, 2),
       failsWith(['render', ...VIEW, '--dpi', '300', '-o', out().replace('.png', '.svg')], /--dpi sets the resolution of PNG output/, 1),
     ]);
   });

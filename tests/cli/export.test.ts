@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { python, SOFTMAXED_F16, steve, TIMIT_WAV } from './steveProcess.ts';
 
-const VIEW = ['--attention', SOFTMAXED_F16, '--wav', TIMIT_WAV, '--words', '1:3'];
+/** The fixture's rows already sum to 1: --softmax row is named so the maps match the numpy softmax reference. */
+const VIEW = ['--attention', SOFTMAXED_F16, '--wav', TIMIT_WAV, '--words', '1:3', '--softmax', 'row'];
 let dir: string;
 
 beforeAll(() => {

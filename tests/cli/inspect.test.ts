@@ -63,6 +63,29 @@ describe('steve inspect', () => {
     expect(report.alignment.words[0].label).toBe('author');
   });
 
+  it('without --alignments finds the TextGrid beside the WAV, and warns in one line when the dummy grid stands in', async () => {
+    const lone = mkdtempSync(join(tmpdir(), 'steve-lone-'));
+    const loneWav = join(lone, 'arctic_a0001.wav');
+    copyFileSync(ARCTIC_WAV, loneWav);
+    const inspect = (wav: string, ...more: string[]) => steve('inspect', '--attention', join(FIXTURES, 'timit_raw_f32.npy'), '--spf', '440', '--wav', wav, '--json', ...more);
+    const [found, dummy, timitGiven, textGridGiven] = await Promise.all([
+      inspect(ARCTIC_WAV),
+      inspect(loneWav),
+      inspect(loneWav, '--alignments', 'timit'),
+      inspect(loneWav, '--alignments', 'textgrid'),
+    ]);
+    expect(found.stderr).toBe('');
+    expect(JSON.parse(found.stdout).alignment.source).toBe('textgrid');
+    expect(dummy.code).toBe(0);
+    expect(JSON.parse(dummy.stdout).alignment.source).toBe('dummy');
+    expect(dummy.stderr).toBe("steve: arctic_a0001.wav: no TextGrid or TIMIT .phn/.wrd beside it; using STEVE's dummy 40 ms phones (--alignments none asks for them)\n");
+    expect(timitGiven.code).toBe(0);
+    expect(timitGiven.stderr).toMatch(/^steve: arctic_a0001\.wav: --alignments timit, but no \.phn or \.wrd beside it; using STEVE's dummy 40 ms phones\n$/);
+    // An explicit kind whose file is missing is an error, not a fallback.
+    expect(textGridGiven.code).toBe(1);
+    expect(textGridGiven.stderr).toMatch(/^steve: .*arctic_a0001\.TextGrid: no TextGrid beside arctic_a0001\.wav/);
+  });
+
   it('prints a readable summary without --json', async () => {
     const { code, stdout } = await steve('inspect', '--attention', join(FIXTURES, 'timit_softmaxed_f16.npy'), '--wav', TIMIT_WAV);
     expect(code).toBe(0);

@@ -12,7 +12,9 @@ import { makeColormapLut } from '../../src/render/colormaps.ts';
 import { FIGURE_MARGIN, figureSize } from '../../src/figure/figureSvg.ts';
 import { python, SOFTMAXED_F16, steve, TIMIT_WAV } from './steveProcess.ts';
 
-const VIEW = ['--attention', SOFTMAXED_F16, '--wav', TIMIT_WAV, '--words', '0:2'];
+/** The fixture's rows already sum to 1: --softmax row is named so the maps match the softmaxed numpy reference. */
+const STORED = ['--attention', SOFTMAXED_F16, '--wav', TIMIT_WAV, '--words', '0:2'];
+const VIEW = [...STORED, '--softmax', 'row'];
 const SIZE = 300;
 let dir: string;
 
@@ -82,13 +84,15 @@ describe('steve render', () => {
 
   it('writes SVG with the raster, boundary lines, phone and word labels, colour bar and title', async () => {
     const out = join(dir, 'labels.svg');
-    const run = await steve(['render', ...VIEW, '--layer', '0', '--head', 'mean', '-o', out]);
+    // No --softmax: the softmaxed tensor is shown as stored (a second softmax would flatten it), and stderr says so.
+    const run = await steve(['render', ...STORED, '--layer', '0', '--head', 'mean', '-o', out]);
     expect(run.code).toBe(0);
+    expect(run.stderr.trim().split('\n')).toEqual([`steve: ${SOFTMAXED_F16}: rows already sum to 1 (softmaxed), shown as stored; --softmax row applies another softmax`]);
     const svg = readFileSync(out, 'utf8');
     expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     expect(svg).toMatch(/<image [^>]*href="data:image\/png;base64,[A-Za-z0-9+/=]{100,}"/);
     expect(svg).toContain("Word(s): &apos;she had your&apos;");
-    expect(svg).toContain('Encoder attention layer 0, mean of heads | softmax over rows');
+    expect(svg).toContain('Encoder attention layer 0, mean of heads | no softmax');
     const columnLabels = svg.match(/<g class="column-labels">([\s\S]*?)<\/g>/)![1];
     for (const word of ['she', 'had', 'your']) expect(columnLabels).toContain(`>${word}</text>`);
     for (const phone of ['sh', 'ix', 'hv', 'eh', 'jh']) expect(columnLabels).toContain(`>${phone}</text>`);
@@ -98,7 +102,8 @@ describe('steve render', () => {
     expect(words.match(/<line /g)).toHaveLength(2 * 4);
     expect(svg.match(/<g class="phone-boundaries">([\s\S]*?)<\/g>/)![1].match(/<line /g)!.length).toBeGreaterThan(8);
     expect(svg).toContain('<g class="colorbar">');
-    expect(svg).toContain('attention (softmax)');
+    expect(svg).toContain('attention (as stored)');
+    expect(svg).not.toContain('raw score');
   });
 
   it('draws grids: every head of a layer with their mean, and the model as layers x heads', async () => {
@@ -126,7 +131,7 @@ describe('steve render', () => {
     const runs = await Promise.all([
       steve(['render', ...VIEW, '--head', 'all', '--size', '64', '-o', shared]),
       steve(['render', ...VIEW, '--head', 'all', '--size', '64', '--color-range', 'per-map', '-o', perMap]),
-      steve(['render', '--attention', SOFTMAXED_F16, '--wav', TIMIT_WAV, '--full', '--pool', 'phones', '--size', '200', '-o', full]),
+      steve(['render', '--attention', SOFTMAXED_F16, '--wav', TIMIT_WAV, '--full', '--pool', 'phones', '--softmax', 'row', '--size', '200', '-o', full]),
     ]);
     for (const run of runs) expect(run.stderr).toBe('');
     const sharedSvg = readFileSync(shared, 'utf8');
@@ -170,7 +175,8 @@ describe('steve render', () => {
     expect(runs.map((run) => run.code)).toEqual([0, 0]);
     const svg = readFileSync(diff, 'utf8');
     expect(svg).toContain('L0 H0 − L1 H0');
-    expect(svg).toContain('difference of raw score');
+    // --softmax none on a softmaxed tensor: stored probabilities, not raw scores.
+    expect(svg).toContain('difference of attention (as stored)');
     // White word lines would vanish in the diverging map's white middle: they are dark there.
     const wordLines = svg.match(/<g class="word-boundaries">([\s\S]*?)<\/g>/)![1];
     expect(wordLines).toContain('stroke="#1a1a1a"');
