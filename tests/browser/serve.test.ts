@@ -102,7 +102,7 @@ describe('steve serve in Chromium', () => {
     });
     const fromViewer = described(viewerSvg);
     expect(fromViewer.title).toBe('Word(s): &apos;she had your&apos;');
-    expect(fromViewer.colorbar.join(' ')).toMatch(/p95 .*p5 .*raw score, p5–p95/);
+    expect(fromViewer.colorbar.join(' ')).toMatch(/p95 .*p5 .*attention \(as stored\), p5–p95/);
     expect(fromViewer.columnLabels).toEqual(expect.arrayContaining(['sh', 'ix', 'she', 'had']));
     expect(fromViewer).toEqual(described(cliSvg));
     await page.close();
