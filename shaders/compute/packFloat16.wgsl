@@ -1,17 +1,20 @@
-// Upload of float16 storage: float32 values -> float16 pairs packed two per u32 word (element 2k in the low half,
-// 2k+1 in the high half, as common/loadFloat16Packed.wgsl reads them), so that the narrowing runs on the GPU and not
-// in JS. Rounding is done on the bits, bit for bit what float32ToFloat16Bits in src/data/float16.ts (and numpy's
+// float32 values -> float16 storage pairs packed two per u32 word (element 2k in the low half, 2k+1 in the high half,
+// as common/loadFloat16Packed.wgsl reads them), so that the narrowing runs on the GPU: for uploads (not in JS) and for
+// a model's scores written straight into a float16 chunk (src/gpu/packFloat16.ts). Rounding is done on the bits, bit for bit what float32ToFloat16Bits in src/data/float16.ts (and numpy's
 // astype(np.float16)) gives: round to nearest even, overflow to Inf, underflow through subnormals to signed zero,
 // NaN kept as a NaN with its top payload bits. pack2x16float is not used: WGSL leaves its result indeterminate for
 // values outside the finite float16 range, and raw attention scores can be.
 //
-// Dispatch: ceil(pairs / WorkgroupSize) workgroups folded into (x, y); invocation i writes word i.
+// Dispatch: ceil(pairs / WorkgroupSize) workgroups folded into (x, y); invocation i reads values inputOffset + 2i and
+// inputOffset + 2i + 1 and writes word outputOffset + i.
 
 override WorkgroupSize: u32 = 256u;
 
 struct PackParams {
   pairs: u32, // words to write
   values: u32, // values to read (2 * pairs, or one less when the last word's high half is padding)
+  inputOffset: u32, // in values
+  outputOffset: u32, // in words
 }
 
 @group(0) @binding(0) var<storage, read> values: array<u32>;
@@ -65,10 +68,11 @@ fn main(
   if (pair >= params.pairs) {
     return;
   }
-  let low = float16Bits(values[2u * pair]);
+  let first = params.inputOffset + 2u * pair;
+  let low = float16Bits(values[first]);
   var high = 0u;
   if (2u * pair + 1u < params.values) {
-    high = float16Bits(values[2u * pair + 1u]);
+    high = float16Bits(values[first + 1u]);
   }
-  words[pair] = low | (high << 16u);
+  words[params.outputOffset + pair] = low | (high << 16u);
 }

@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { packFloat16Pairs } from '../../src/data/float16.ts';
-import { readBufferBytes } from '../../src/gpu/buffers.ts';
-import { packFloat16OnGpu } from '../../src/gpu/packFloat16.ts';
+import { createStorageBufferFrom, readBufferBytes } from '../../src/gpu/buffers.ts';
+import { packFloat16OnGpu, PackFloat16Pass } from '../../src/gpu/packFloat16.ts';
 import { createChunkBuffer } from '../../src/gpu/upload.ts';
 import { withDevice } from '../helpers/gpuDevice.ts';
 import { SHADERS, makeRandom } from './support.ts';
@@ -58,6 +58,38 @@ describe(packFloat16OnGpu.name, () => {
         expect([...new Uint32Array(await readBufferBytes(device, buffer))]).toEqual([...packFloat16Pairs(values)]);
       } finally {
         buffer.destroy();
+      }
+    });
+  });
+});
+
+describe('PackFloat16Pass', () => {
+  it('narrows values already on the GPU from an input offset into an output word offset, bit for bit, leaving the rest', async () => {
+    await withDevice(async (device) => {
+      const random = makeRandom(9);
+      const values = new Float32Array(SPECIAL.length + 301);
+      values.set(SPECIAL);
+      for (let index = SPECIAL.length; index < values.length; index++) values[index] = (random() - 0.5) * 2 ** (random() * 60 - 30);
+      const inputOffset = 7;
+      const outputOffset = 5;
+      const padded = new Float32Array(inputOffset + values.length + 3).fill(123);
+      padded.set(values, inputOffset);
+      const input = createStorageBufferFrom(device, 'test.input', padded);
+      const words = Math.ceil(values.length / 2);
+      const output = createStorageBufferFrom(device, 'test.output', new Uint32Array(outputOffset + words + 2).fill(0xdeadbeef));
+      const pass = await PackFloat16Pass.create(device, SHADERS);
+      try {
+        const encoder = device.createCommandEncoder();
+        pass.encode(encoder, { input, inputOffset, count: values.length, output, outputOffset });
+        device.queue.submit([encoder.finish()]);
+        const got = [...new Uint32Array(await readBufferBytes(device, output))];
+        expect(got.slice(outputOffset, outputOffset + words)).toEqual([...packFloat16Pairs(values)]);
+        expect([...got.slice(0, outputOffset), ...got.slice(outputOffset + words)]).toEqual(new Array(outputOffset + 2).fill(0xdeadbeef));
+        expect(() => pass.encode(device.createCommandEncoder(), { input, inputOffset, count: padded.length, output })).toThrow(/input needs/);
+      } finally {
+        pass.destroy();
+        input.destroy();
+        output.destroy();
       }
     });
   });
