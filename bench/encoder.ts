@@ -245,7 +245,7 @@ for (const shape of SHAPES) {
       jsLayer: { frames: jsFrames, ms: jsMs, gflop: jsFlop / 1e9, gflopPerSec: jsFlop / 1e6 / jsMs },
       gpuLayerMsEstimate: (forwardMs * layerFlop(d, shape.ffn, 1500)) / forwardFlop,
       maxScoreDifferenceVsJs: maxScoreDifference,
-      heldGpuMB: source.heldBytes / 1e6,
+      keptGpuMB: source.keptMemory('float32').bytes / 1e6,
     };
     results.push(result);
     console.log(JSON.stringify(result, null, 2));

@@ -55,7 +55,7 @@ export { msPerFrameFromSpf } from './compute/headStats.ts';
 export type { MapStats } from './compute/minMax.ts';
 export { MAP_STATS_BYTES, MAP_STATS_MAX_WORD, MAP_STATS_MIN_WORD } from './compute/minMax.ts';
 export { percentileFromHistogram } from './compute/histogram.ts';
-export type { MemoryReport, ResidentChunk } from './gpu/residency.ts';
+export type { MemoryReport, Reservation, ResidentChunk } from './gpu/residency.ts';
 export type { StorageFormat } from './gpu/storageFormat.ts';
 export type { WorkCounts } from './gpu/workCounters.ts';
 export type { ShaderSources } from './gpu/pipeline.ts';
@@ -299,13 +299,27 @@ export class AttentionEngine {
   addTensor(id: string, source: AttentionSource): void {
     this.#checkAlive();
     if (this.#tensors.has(id)) this.removeTensor(id);
-    this.#tensors.set(id, { id, source, serial: this.#nextSerial++, plans: new Map(), prefetched: false });
+    const tensor: TensorEntry = { id, source, serial: this.#nextSerial++, plans: new Map(), prefetched: false };
+    this.#reserveKeptMemory(tensor);
+    this.#tensors.set(id, tensor);
   }
 
   /** Forgets a tensor and frees its uploads (those in use are freed when released). */
   removeTensor(id: string): void {
     this.#tensors.delete(id);
     this.#residency.evictWhere((chunk) => chunk.tensorId === id);
+    this.#residency.unreserve(`tensor '${id}'`);
+  }
+
+  /**
+   * A source that computes its chunks (a model) keeps GPU memory of its own while added: that comes off the budget.
+   * Throws BudgetTooSmallError when the rest could not hold one chunk (chunks are planned as for any tensor).
+   */
+  #reserveKeptMemory(tensor: TensorEntry): void {
+    if (!isGpuProducedSource(tensor.source)) return;
+    const kept = tensor.source.keptMemory(this.#format);
+    const largestChunk = this.#planOf(tensor, this.#generation).chunkOf(0, 0).byteLength;
+    this.#residency.reserve({ owner: `tensor '${tensor.id}'`, holds: kept.holds, bytes: kept.bytes }, largestChunk);
   }
 
   /** Shape of an added tensor. Throws a MapRequestError for an unknown id. */
@@ -354,7 +368,7 @@ export class AttentionEngine {
             const stats = await this.#statsOn(generation, map, options.stats, batch.encoder);
             results[results.length - 1] = { map, stats };
           }
-          if (this.#residency.residentBytes > this.#residency.budgetBytes) batch.submit();
+          if (this.#residency.residentBytes > this.#residency.availableBytes) batch.submit();
         }
         options.finish?.(batch.encoder, results);
         batch.submit();
@@ -427,7 +441,7 @@ export class AttentionEngine {
           for (const chunk of plan.chunksOfLayer(layer)) {
             if (this.#destroyed || this.#tensors.get(tensorId) !== tensor) return;
             if (this.#residency.has(this.#chunkKey(generation, tensor, chunk))) continue;
-            if (this.#residency.residentBytes + chunk.byteLength > this.#residency.budgetBytes) return;
+            if (this.#residency.residentBytes + chunk.byteLength > this.#residency.availableBytes) return;
             if (inFlight.length >= 2) await inFlight.shift();
             const loading = this.#acquireChunk(generation, tensor, chunk).then((acquired) => acquired.release());
             // Handled here so that a failure while the other load is awaited is not an unhandled rejection; it is

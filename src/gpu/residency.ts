@@ -19,9 +19,24 @@ export interface ResidentChunk {
   readonly derived?: string;
 }
 
-/** Snapshot of GPU memory use by uploaded attention (outputs and scratch buffers are not counted). */
+/**
+ * GPU memory a tensor's source holds for as long as it is added, outside the chunks (a model's kept layer inputs and
+ * q/k weights): taken off the budget, so chunks get what is left.
+ */
+export interface Reservation {
+  /** Who holds it, e.g. the tensor id. */
+  readonly owner: string;
+  /** What it holds, for the report. */
+  readonly holds: string;
+  readonly bytes: number;
+}
+
+/** Snapshot of GPU memory use by uploaded attention (outputs and transient scratch buffers are not counted). */
 export interface MemoryReport {
   readonly budgetBytes: number;
+  /** Bytes reserved by sources (sum of `reservations`); chunks may use budgetBytes - reservedBytes. */
+  readonly reservedBytes: number;
+  readonly reservations: readonly Reservation[];
   /** Bytes of chunks uploaded or being uploaded. */
   readonly residentBytes: number;
   /** Resident chunks, least recently used first. */
@@ -41,7 +56,7 @@ interface Entry {
   pins: number;
 }
 
-/** Thrown when one chunk alone is larger than the whole budget. */
+/** Thrown when one chunk alone, or a source's reservation with one chunk, is larger than the whole budget. */
 export class BudgetTooSmallError extends Error {
   override readonly name = 'BudgetTooSmallError';
 }
@@ -53,6 +68,8 @@ export class ResidencyCache {
   /** Insertion order is recency order: the first entry is the least recently used. */
   readonly #entries = new Map<string, Entry>();
   readonly #onEvict: (chunk: ResidentChunk) => void;
+  readonly #reservations = new Map<string, Reservation>();
+  #reservedBytes = 0;
   /** Bumped by clear(): loads that started before it are discarded when they finish. */
   #epoch = 0;
 
@@ -76,10 +93,45 @@ export class ResidencyCache {
     return this.#residentBytes;
   }
 
+  /** What chunks may use: the budget less the reservations. */
+  get availableBytes(): number {
+    return this.#budgetBytes - this.#reservedBytes;
+  }
+
+  /**
+   * Takes `reservation.bytes` off the budget for its owner (replacing the owner's previous one) and evicts unpinned
+   * chunks until the rest fits. Throws BudgetTooSmallError, reserving nothing, when the budget cannot hold all
+   * reservations and `smallestChunkBytes` more.
+   */
+  reserve(reservation: Reservation, smallestChunkBytes: number): void {
+    const others = this.#reservedBytes - (this.#reservations.get(reservation.owner)?.bytes ?? 0);
+    const needed = others + reservation.bytes + smallestChunkBytes;
+    if (needed > this.#budgetBytes) {
+      throw new BudgetTooSmallError(
+        `The GPU memory budget (${this.#budgetBytes} bytes) cannot hold ${reservation.owner}: it keeps ${reservation.bytes} bytes ` +
+          `(${reservation.holds})${others > 0 ? `, other sources keep ${others}` : ''}, and one chunk needs ${smallestChunkBytes} more; ` +
+          `raise budgetBytes to at least ${needed}.`,
+      );
+    }
+    this.#reservations.set(reservation.owner, reservation);
+    this.#reservedBytes = others + reservation.bytes;
+    this.#shrink(0);
+  }
+
+  /** Returns an owner's reservation to the budget. */
+  unreserve(owner: string): void {
+    const reservation = this.#reservations.get(owner);
+    if (!reservation) return;
+    this.#reservations.delete(owner);
+    this.#reservedBytes -= reservation.bytes;
+  }
+
   /** The memory report: budget, resident bytes and entries, least recently used first. */
   report(): MemoryReport {
     return {
       budgetBytes: this.#budgetBytes,
+      reservedBytes: this.#reservedBytes,
+      reservations: [...this.#reservations.values()],
       residentBytes: this.#residentBytes,
       entries: [...this.#entries.values()].map((entry) => entry.info),
     };
@@ -105,9 +157,10 @@ export class ResidencyCache {
       this.#entries.delete(key);
       this.#entries.set(key, entry);
     } else {
-      if (info.byteLength > this.#budgetBytes) {
+      if (info.byteLength > this.availableBytes) {
+        const reserved = this.#reservedBytes > 0 ? ` less ${this.#reservedBytes} reserved by sources` : '';
         throw new BudgetTooSmallError(
-          `The GPU memory budget (${this.#budgetBytes} bytes) is smaller than one upload of ${info.tensorId} ` +
+          `The GPU memory budget (${this.#budgetBytes} bytes${reserved}) is smaller than one upload of ${info.tensorId} ` +
             `(layer ${info.layer}, ${info.headCount} head(s): ${info.byteLength} bytes); raise budgetBytes.`,
         );
       }
@@ -181,7 +234,10 @@ export class ResidencyCache {
     }
   }
 
-  /** Forgets every chunk and destroys their buffers (device lost, or engine destroyed). Pins no longer matter. */
+  /**
+   * Forgets every chunk and destroys their buffers (device lost, or engine destroyed). Pins no longer matter.
+   * Reservations stay: their sources rebuild what they keep on the next device.
+   */
   clear(): void {
     this.#epoch += 1;
     for (const entry of this.#entries.values()) entry.buffer?.destroy();
@@ -191,7 +247,7 @@ export class ResidencyCache {
 
   /** Evicts until `incomingBytes` more would fit the budget, or nothing evictable is left. */
   #shrink(incomingBytes: number): void {
-    while (this.#residentBytes + incomingBytes > this.#budgetBytes && this.evictOne()) {
+    while (this.#residentBytes + incomingBytes > this.availableBytes && this.evictOne()) {
       // evictOne() made progress; keep going.
     }
   }

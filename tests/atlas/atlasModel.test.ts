@@ -175,6 +175,7 @@ describe('AtlasRunner with a GPU-produced source', () => {
       ...base,
       readHead: () => Promise.reject(new Error('readHead: a GPU-produced source must not be read back')),
       readLayer: () => Promise.reject(new Error('readLayer: a GPU-produced source must not be read back')),
+      keptMemory: () => ({ bytes: 0, holds: 'nothing' }),
       writeChunk: async (device, chunk, format, output) => {
         expect(format).toBe('float32');
         const start = (chunk.layer * heads + chunk.firstHead) * map;

@@ -169,6 +169,8 @@ describe(AttentionEngine.name, () => {
       expect(source.reads).toEqual(['layer 2']);
       expect(engine.memory).toEqual({
         budgetBytes: 1024 ** 3,
+        reservedBytes: 0,
+        reservations: [],
         residentBytes: LAYER_BYTES,
         entries: [{ tensorId: 'lazy', layer: 2, firstHead: 0, headCount: 4, byteLength: LAYER_BYTES }],
       });

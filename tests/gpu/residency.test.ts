@@ -72,7 +72,30 @@ describe(ResidencyCache.name, () => {
     (await cache.acquire('small', chunk(1, 50), async () => small)).release();
     cache.clear();
     expect(small.destroyed).toBe(true);
-    expect(cache.report()).toEqual({ budgetBytes: 50, residentBytes: 0, entries: [] });
+    expect(cache.report()).toEqual({ budgetBytes: 50, reservedBytes: 0, reservations: [], residentBytes: 0, entries: [] });
+  });
+
+  it('takes reservations off the budget: evicts to make room, refuses one that leaves no room for a chunk, and survives clear()', async () => {
+    const cache = new ResidencyCache(400);
+    const buffers = [0, 1, 2].map((layer) => fakeBuffer(`layer${layer}`));
+    for (const layer of [0, 1, 2]) (await cache.acquire(`k${layer}`, chunk(layer), async () => buffers[layer])).release();
+    expect(cache.residentBytes).toBe(300);
+    cache.reserve({ owner: 'model', holds: 'layer inputs', bytes: 150 }, 100);
+    // 250 left for chunks: the least recently used one goes.
+    expect(buffers.map((buffer) => buffer.destroyed)).toEqual([true, false, false]);
+    expect(cache.availableBytes).toBe(250);
+    expect(cache.report()).toMatchObject({ budgetBytes: 400, reservedBytes: 150, reservations: [{ owner: 'model', holds: 'layer inputs', bytes: 150 }], residentBytes: 200 });
+    // A chunk larger than what is left is refused, naming the reservation.
+    await expect(cache.acquire('big', chunk(3, 260), async () => fakeBuffer('big'))).rejects.toThrowError(/less 150 reserved/);
+    // A second source that would leave no room for one chunk of 100 is refused with what is needed, and nothing changes.
+    expect(() => cache.reserve({ owner: 'other', holds: 'q/k weights', bytes: 200 }, 100)).toThrowError(
+      /cannot hold other: it keeps 200 bytes \(q\/k weights\), other sources keep 150.*at least 450/,
+    );
+    expect(cache.availableBytes).toBe(250);
+    cache.clear();
+    expect(cache.report().reservedBytes).toBe(150);
+    cache.unreserve('model');
+    expect(cache.availableBytes).toBe(400);
   });
 });
 

@@ -61,9 +61,23 @@ export class EncoderRun {
     return this.dims.frames;
   }
 
-  /** GPU bytes the run holds: attention inputs, output, kept weights and scratch are not counted twice. */
-  get heldBytes(): number {
-    return this.attentionInputs.reduce((sum, buffer) => sum + buffer.size, this.output.size) + this.#weights.residentBytes;
+  /**
+   * What the run keeps on the GPU to recompute scores, by kind, once releaseForwardScratch() has run: the scratch is
+   * then q and k, which every recomputation reuses.
+   */
+  get keptBytes(): { readonly layerInputs: number; readonly output: number; readonly queryKeyWeights: number; readonly queryKeyScratch: number } {
+    const width = this.dims.heads * this.dims.headDim;
+    return {
+      layerInputs: this.attentionInputs.reduce((sum, buffer) => sum + buffer.size, 0),
+      output: this.output.size,
+      queryKeyWeights: this.#weights.residentBytes,
+      queryKeyScratch: 2 * this.dims.frames * width * 4,
+    };
+  }
+
+  /** Frees the forward pass's scratch (values, context, scores, MLP, convolutions), keeping q and k's. */
+  releaseForwardScratch(): void {
+    this.#scratch.releaseExcept(['q', 'k']);
   }
 
   /**
@@ -80,11 +94,6 @@ export class EncoderRun {
     };
     const { q, k } = encodeQueryKey(this.#passes, encoder, this.#scratch, this.attentionInputs[layer], weights, this.dims);
     encodeScores(this.#passes, encoder, q, k, this.dims, firstHead, headCount, output, outputOffset);
-  }
-
-  /** The scratch buffers (for a caller that converts scores before storing them). */
-  get scratch(): ScratchBuffers {
-    return this.#scratch;
   }
 
   get passes(): ModelPasses {

@@ -76,6 +76,15 @@ export class ScratchBuffers {
     return buffer;
   }
 
+  /** Frees every buffer but those named in `keep` (after a forward pass: what recomputing scores needs). */
+  releaseExcept(keep: readonly string[]): void {
+    for (const [name, buffer] of [...this.#buffers]) {
+      if (keep.includes(name)) continue;
+      buffer.destroy();
+      this.#buffers.delete(name);
+    }
+  }
+
   destroy(): void {
     for (const buffer of this.#buffers.values()) buffer.destroy();
     this.#buffers.clear();
