@@ -5,7 +5,8 @@
  *   steve atlas merge OUT_0 OUT_1 ... -o OUT/                                           add partial atlases
  *
  * Each utterance's tensor comes from a file (--attention, or beside the WAV) or from running a model on its WAV
- * (--model DIR): the checkpoint is opened once, the encoder runs per WAV on the atlas's device, and its raw scores
+ * (--model DIR): the checkpoint is opened and its weights read once (kept in memory), the encoder runs per WAV on the
+ * atlas's device, and its raw scores
  * are written straight into the atlas pass's input (softmaxed there), never read back.
  */
 import { mkdir, readFile } from 'node:fs/promises';
@@ -27,7 +28,7 @@ import { CLASS_SCHEMES } from '../data/phoneClasses.ts';
 import { handleInterrupts, writeFileAtomic, writeOutputs } from '../node/atomicWrite.ts';
 import { requestNodeAdapter } from '../node/dawn.ts';
 import type { OpenedCheckpoint } from '../node/loadModel.ts';
-import { openModelCheckpoint, openModelInput, runModelUtterance } from '../node/loadModel.ts';
+import { openModelForCorpus, openModelInput, runModelUtterance } from '../node/loadModel.ts';
 import type { LoadedUtterance, UtteranceFiles } from '../node/loadUtterance.ts';
 import { loadUtterance } from '../node/loadUtterance.ts';
 import { ModelPasses } from '../model/ops/modelPasses.ts';
@@ -175,7 +176,7 @@ async function runAtlas(options: AtlasOptions): Promise<number> {
     options.shard,
   );
   // A bad checkpoint is one error for the whole run, said before any utterance (not a skip per utterance).
-  const checkpoint = options.model !== undefined ? await openModelCheckpoint(options.model) : undefined;
+  const checkpoint = options.model !== undefined ? await openModelForCorpus(options.model) : undefined;
   let device: GPUDevice | undefined;
   let runner: AtlasRunner | undefined;
   let passes: ModelPasses | undefined;

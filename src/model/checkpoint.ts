@@ -289,6 +289,41 @@ async function openCheckpoint(files: ModelFiles): Promise<{ checkpoint: EncoderC
   return { checkpoint, storedBytes };
 }
 
+/** A checkpoint that reads each tensor from its files once and keeps it, as float32, for every later run. */
+export interface KeptTensorsCheckpoint extends EncoderCheckpoint {
+  /** Tensors read from the files so far (each at most once). */
+  readonly tensorsRead: number;
+}
+
+/**
+ * `checkpoint` with every tensor kept in memory after its first read, for running the encoder on many utterances
+ * (`steve atlas --model`): the files are read once, at the cost of the encoder's weights as float32 in memory
+ * (Whisper base ~80 MB, large-v3 ~2.5 GB). Concurrent first reads of a tensor share one read.
+ */
+export function keepTensorsRead(checkpoint: EncoderCheckpoint): KeptTensorsCheckpoint {
+  const kept = new Map<string, Promise<EncoderTensor>>();
+  let tensorsRead = 0;
+  return {
+    config: checkpoint.config,
+    tensors: checkpoint.tensors,
+    storedDtype: checkpoint.storedDtype,
+    encoderBytes: checkpoint.encoderBytes,
+    get tensorsRead() {
+      return tensorsRead;
+    },
+    readTensor(name) {
+      let tensor = kept.get(name);
+      if (!tensor) {
+        tensorsRead += 1;
+        tensor = checkpoint.readTensor(name);
+        kept.set(name, tensor);
+        tensor.catch(() => kept.delete(name));
+      }
+      return tensor;
+    },
+  };
+}
+
 /**
  * Opens the checkpoint and reads every encoder tensor. `onProgress(bytesRead, encoderBytes)` hears each tensor read
  * (the viewer's progress bar).

@@ -9,7 +9,7 @@ import { InputError } from '../data/inputError.ts';
 import { assembleUtterance } from '../data/utterance.ts';
 import { parseWav, type WavAudio } from '../data/wav.ts';
 import type { ShaderSources } from '../gpu/pipeline.ts';
-import { openEncoderCheckpoint, selectModelFiles, type EncoderCheckpoint } from '../model/checkpoint.ts';
+import { keepTensorsRead, openEncoderCheckpoint, selectModelFiles, type EncoderCheckpoint, type KeptTensorsCheckpoint } from '../model/checkpoint.ts';
 import { prepareEncoderInput, type PreparedEncoderInput } from '../model/encoderInput.ts';
 import { ModelAttentionSource, type ModelProgress } from '../model/modelSource.ts';
 import type { ModelPasses } from '../model/ops/modelPasses.ts';
@@ -75,7 +75,7 @@ export interface OpenedModelInput {
   readonly checkpoint: EncoderCheckpoint;
   readonly audio: WavAudio;
   readonly prepared: PreparedEncoderInput;
-  /** Closes the model's files (after run() they are no longer needed). */
+  /** Closes the model's files (the model reads them again after a device loss: close when it is destroyed). */
   close(): Promise<void>;
 }
 
@@ -96,6 +96,15 @@ export async function openModelCheckpoint(path: string): Promise<OpenedCheckpoin
     await close();
     throw error;
   }
+}
+
+/**
+ * A checkpoint opened once for a corpus (`steve atlas --model`): each weight is read from the files once and kept in
+ * memory as float32 for every utterance (src/model/checkpoint.ts keepTensorsRead).
+ */
+export async function openModelForCorpus(path: string): Promise<OpenedCheckpoint & { readonly checkpoint: KeptTensorsCheckpoint }> {
+  const opened = await openModelCheckpoint(path);
+  return { checkpoint: keepTensorsRead(opened.checkpoint), close: opened.close };
 }
 
 /**
@@ -127,7 +136,10 @@ export async function openModelInput(
   }
 }
 
-/** Runs the opened model on its audio and assembles the utterance (alignment beside the WAV, spf from the model). */
+/**
+ * Runs the opened model on its audio and assembles the utterance (alignment beside the WAV, spf from the model).
+ * The model's files stay open until the utterance is closed: after a device loss the encoder runs again from them.
+ */
 export async function runModelUtterance(
   files: UtteranceFiles & { readonly model: string },
   opened: OpenedModelInput,
@@ -142,7 +154,6 @@ export async function runModelUtterance(
       onProgress: context.onProgress,
       passes: context.passes,
     });
-    await opened.close();
     const alignments = files.alignments ?? 'none';
     const textGrid = alignments === 'textgrid';
     const utterance = await assembleUtterance({
@@ -161,7 +172,14 @@ export async function runModelUtterance(
         }),
     });
     const loaded = model;
-    return { ...utterance, model: loaded, close: async () => loaded.destroy() };
+    return {
+      ...utterance,
+      model: loaded,
+      close: async () => {
+        loaded.destroy();
+        await opened.close();
+      },
+    };
   } catch (error) {
     model?.destroy();
     await opened.close();
