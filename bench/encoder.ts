@@ -7,6 +7,15 @@
  *   npx tsx bench/encoder.ts --large-layers 32   every large-v3 layer (a real GPU; hours on SwiftShader)
  *   npx tsx bench/encoder.ts --quick             base only, 1 layer, and the JS layer on 300 of the 1500 frames
  *   (--base-layers N, --no-large, --js-frames N choose other sizes)
+ *   npx tsx bench/encoder.ts --kernels [--rows N] each kernel of one encoder layer, Whisper base and large-v3 shapes
+ *
+ * --kernels (for a software adapter, where a whole forward pass takes hours): each kernel of one layer (q/k/v/out
+ * projection, MLP fc1 with GELU and fc2, per-head scores q.k^T, probabilities.V, row softmax, layer norm) at the
+ * layer's full width, heads and key count, on the first N of the 1500 query frames (default 60), timed alone (submit
+ * to onSubmittedWorkDone), next to the same operation in plain-JS float32 loops on the same rows in the same run.
+ * Every kernel's work is linear in the query rows, so a full layer and a forward pass are ESTIMATED as
+ * (1500 / N) x the per-kernel sum (projection x4, layer norm x2) x layers, plus the convolutional front end at the
+ * projection's measured rate. Those totals are estimates, not measurements.
  *
  * Reported per model: weights (MB, read from memory here, so no disk time), forward time (weights' upload included) with GFLOP/s (the multiply-adds of the convs,
  * projections, q.k^T, probabilities.V and MLP, 2 FLOP each), time from the WAV's samples to the first map on the
@@ -18,7 +27,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AttentionEngine } from '../src/engine.ts';
-import { readFloat32 } from '../src/gpu/buffers.ts';
+import { createStorageBufferFrom, readFloat32 } from '../src/gpu/buffers.ts';
+import { encodeLinear } from '../src/model/ops/matmul.ts';
 import type { EncoderCheckpoint } from '../src/model/checkpoint.ts';
 import { expectedEncoderTensors } from '../src/model/checkpoint.ts';
 import { parseModelConfig, type WhisperConfig } from '../src/model/config.ts';
@@ -37,6 +47,8 @@ const { values: args } = parseArgs({
     'large-layers': { type: 'string', default: '2' },
     'no-large': { type: 'boolean', default: false },
     'js-frames': { type: 'string' },
+    kernels: { type: 'boolean', default: false },
+    rows: { type: 'string', default: '60' },
     out: { type: 'string', default: join(ROOT, 'bench/results') },
   },
 });
@@ -190,11 +202,217 @@ function jsLayer(x: Float32Array, normed: Float32Array, frames: number, d: numbe
   return { out: mid, scores0 };
 }
 
+/** A kernel's time on the GPU and of its plain-JS peer on the same rows, with the FLOP both did. */
+interface KernelTiming {
+  readonly kernel: string;
+  readonly flop: number;
+  readonly gpuMs: number;
+  readonly jsMs: number;
+  /** Times the kernel runs in one layer. */
+  readonly perLayer: number;
+}
+
+/** Times each kernel of one layer of `shape` on `rows` query rows (see --kernels above). */
+async function kernelBench(device: GPUDevice, passes: ModelPasses, shape: ModelShape, rows: number) {
+  const frames = 1500;
+  const { dModel: d, heads, ffn: f } = shape;
+  const hd = d / heads;
+  const buffers: GPUBuffer[] = [];
+  const upload = (values: Float32Array) => {
+    const buffer = createStorageBufferFrom(device, 'bench', values);
+    buffers.push(buffer);
+    return buffer;
+  };
+  const zeros = (length: number) => upload(new Float32Array(length));
+  const x = randomArray(rows * d, 1, 1);
+  const keys = randomArray(frames * d, 2, 1);
+  const wqkv = randomArray(d * d, 3, d ** -0.5);
+  const bias = randomArray(Math.max(d, f), 4, 0.1);
+  const w1 = randomArray(f * d, 5, d ** -0.5);
+  const w2 = randomArray(d * f, 6, f ** -0.5);
+  const probabilities = randomArray(heads * rows * frames, 7, 1 / frames).map(Math.abs);
+  const gpu = {
+    x: upload(x), keys: upload(keys), wqkv: upload(wqkv), bias: upload(bias), w1: upload(w1), w2: upload(w2),
+    probabilities: upload(probabilities), gamma: upload(new Float32Array(d).fill(1)), beta: zeros(d),
+    projected: zeros(rows * d), inner: zeros(rows * f), scores: zeros(heads * rows * frames), context: zeros(rows * d),
+  };
+  const time = async (record: (encoder: GPUCommandEncoder) => void) => {
+    // Once untimed (bind groups, uniforms, the driver's first dispatch), then timed.
+    for (let pass = 0; pass < 2; pass++) {
+      const started = performance.now();
+      const encoder = device.createCommandEncoder();
+      record(encoder);
+      device.queue.submit([encoder.finish()]);
+      await device.queue.onSubmittedWorkDone();
+      if (pass === 1) return performance.now() - started;
+    }
+    return NaN;
+  };
+  const jsTime = (work: () => void) => {
+    const started = performance.now();
+    work();
+    return performance.now() - started;
+  };
+  const jsLinear = (input: Float32Array, inF: number, weight: Float32Array, outF: number, gelu = false) => {
+    const out = new Float32Array(rows * outF);
+    for (let t = 0; t < rows; t++) {
+      for (let o = 0; o < outF; o++) {
+        let sum = 0;
+        for (let i = 0; i < inF; i++) sum += input[t * inF + i] * weight[o * inF + i];
+        sum += bias[o];
+        // GELU's tanh form here: its cost next to the dot product is the same as erf's.
+        out[t * outF + o] = gelu ? 0.5 * sum * (1 + Math.tanh(0.7978845608 * (sum + 0.044715 * sum ** 3))) : sum;
+      }
+    }
+    return out;
+  };
+  const timings: KernelTiming[] = [];
+  timings.push({
+    kernel: `projection ${rows}x${d} . ${d}x${d} + bias (q, k, v, out)`,
+    flop: 2 * rows * d * d,
+    perLayer: 4,
+    gpuMs: await time((encoder) => encodeLinear(passes.matmul, encoder, { input: gpu.x, rows, inFeatures: d, outFeatures: d, weight: gpu.wqkv, bias: gpu.bias, output: gpu.projected })),
+    jsMs: jsTime(() => jsLinear(x, d, wqkv, d)),
+  });
+  const inner = jsLinear(x, d, w1, f, true);
+  timings.push({
+    kernel: `MLP fc1 ${rows}x${d} . ${d}x${f} + bias, GELU`,
+    flop: 2 * rows * d * f,
+    perLayer: 1,
+    gpuMs: await time((encoder) => encodeLinear(passes.matmul, encoder, { input: gpu.x, rows, inFeatures: d, outFeatures: f, weight: gpu.w1, bias: gpu.bias, output: gpu.inner, activation: 'gelu' })),
+    jsMs: jsTime(() => jsLinear(x, d, w1, f, true)),
+  });
+  timings.push({
+    kernel: `MLP fc2 ${rows}x${f} . ${f}x${d} + bias`,
+    flop: 2 * rows * f * d,
+    perLayer: 1,
+    gpuMs: await time((encoder) => encodeLinear(passes.matmul, encoder, { input: gpu.inner, rows, inFeatures: f, outFeatures: d, weight: gpu.w2, bias: gpu.bias, output: gpu.projected })),
+    jsMs: jsTime(() => jsLinear(inner, f, w2, d)),
+  });
+  const operand = (buffer: GPUBuffer, rowStride: number) => ({ buffer, rowStride, batchStride: hd });
+  timings.push({
+    kernel: `scores q.k^T ${heads} heads x ${rows}x${frames}, head dim ${hd}`,
+    flop: 2 * heads * rows * frames * hd,
+    perLayer: 1,
+    gpuMs: await time((encoder) =>
+      passes.matmul.encode(encoder, { m: rows, n: frames, k: hd, batches: heads, a: operand(gpu.x, d), b: operand(gpu.keys, d), c: { buffer: gpu.scores, rowStride: frames, batchStride: rows * frames } }),
+    ),
+    jsMs: jsTime(() => {
+      const out = new Float32Array(heads * rows * frames);
+      for (let h = 0; h < heads; h++)
+        for (let i = 0; i < rows; i++)
+          for (let j = 0; j < frames; j++) {
+            let sum = 0;
+            for (let c = 0; c < hd; c++) sum += x[i * d + h * hd + c] * keys[j * d + h * hd + c];
+            out[(h * rows + i) * frames + j] = sum;
+          }
+    }),
+  });
+  timings.push({
+    kernel: `probabilities.V ${heads} heads x ${rows}x${hd}, ${frames} keys`,
+    flop: 2 * heads * rows * frames * hd,
+    perLayer: 1,
+    gpuMs: await time((encoder) =>
+      passes.matmul.encode(encoder, {
+        m: rows, n: hd, k: frames, batches: heads,
+        a: { buffer: gpu.probabilities, rowStride: frames, batchStride: rows * frames },
+        b: { buffer: gpu.keys, rowStride: 1, innerStride: d, batchStride: hd },
+        c: { buffer: gpu.context, rowStride: d, batchStride: hd },
+      }),
+    ),
+    jsMs: jsTime(() => {
+      const out = new Float32Array(rows * d);
+      for (let h = 0; h < heads; h++)
+        for (let i = 0; i < rows; i++)
+          for (let j = 0; j < frames; j++) {
+            const p = probabilities[(h * rows + i) * frames + j];
+            for (let c = 0; c < hd; c++) out[i * d + h * hd + c] += p * keys[j * d + h * hd + c];
+          }
+    }),
+  });
+  timings.push({
+    kernel: `row softmax ${heads * rows} rows of ${frames}`,
+    flop: 0,
+    perLayer: 1,
+    gpuMs: await time((encoder) => passes.softmaxRows.encode(encoder, { values: gpu.scores, rows: heads * rows, cols: frames })),
+    jsMs: jsTime(() => {
+      const values = probabilities.slice();
+      for (let r = 0; r < heads * rows; r++) {
+        let max = -Infinity;
+        for (let j = 0; j < frames; j++) max = Math.max(max, values[r * frames + j]);
+        let total = 0;
+        for (let j = 0; j < frames; j++) total += values[r * frames + j] = Math.exp(values[r * frames + j] - max);
+        for (let j = 0; j < frames; j++) values[r * frames + j] /= total;
+      }
+    }),
+  });
+  timings.push({
+    kernel: `layer norm ${rows}x${d}`,
+    flop: 0,
+    perLayer: 2,
+    gpuMs: await time((encoder) => passes.normalize.encodeLayerNorm(encoder, { input: gpu.x, frames: rows, channels: d, gamma: gpu.gamma, beta: gpu.beta, eps: 1e-5, output: gpu.projected })),
+    jsMs: jsTime(() => {
+      const out = new Float32Array(rows * d);
+      for (let t = 0; t < rows; t++) {
+        let mean = 0;
+        for (let c = 0; c < d; c++) mean += x[t * d + c];
+        mean /= d;
+        let variance = 0;
+        for (let c = 0; c < d; c++) variance += (x[t * d + c] - mean) ** 2;
+        const inv = 1 / Math.sqrt(variance / d + 1e-5);
+        for (let c = 0; c < d; c++) out[t * d + c] = (x[t * d + c] - mean) * inv;
+      }
+    }),
+  });
+  for (const buffer of buffers) buffer.destroy();
+  const scale = frames / rows;
+  const layerMs = (key: 'gpuMs' | 'jsMs') => timings.reduce((sum, t) => sum + t[key] * t.perLayer, 0) * scale;
+  const projection = timings[0];
+  const frontEndFlop = whisperFlop(shape, 0);
+  const frontEndMs = (key: 'gpuMs' | 'jsMs') => (frontEndFlop / projection.flop) * projection[key];
+  const forward = (key: 'gpuMs' | 'jsMs') => shape.layers * layerMs(key) + frontEndMs(key);
+  return {
+    model: shape.name,
+    queryRows: rows,
+    kernels: timings.map((t) => ({
+      ...t,
+      gflop: t.flop / 1e9,
+      gpuGflopPerSec: t.flop ? t.flop / 1e6 / t.gpuMs : null,
+      jsGflopPerSec: t.flop ? t.flop / 1e6 / t.jsMs : null,
+      jsOverGpu: t.jsMs / t.gpuMs,
+    })),
+    estimate: {
+      note: `ESTIMATE, not measured: (1500 / ${rows}) x per-kernel times x ${shape.layers} layers + front end at the projection's rate`,
+      layerGflop: layerFlop(d, f, frames) / 1e9,
+      gpuLayerSeconds: layerMs('gpuMs') / 1e3,
+      jsLayerSeconds: layerMs('jsMs') / 1e3,
+      gpuForwardSeconds: forward('gpuMs') / 1e3,
+      jsForwardSeconds: forward('jsMs') / 1e3,
+    },
+  };
+}
+
 const shaders = readShaderSources();
 const adapter = describeAdapter(await requestNodeAdapter());
 const results: unknown[] = [];
 console.log(`encoder benchmark on ${adapter}`);
-for (const shape of SHAPES) {
+if (args.kernels) {
+  const nodeAdapter = await requestNodeAdapter();
+  const device = await nodeAdapter.requestDevice({
+    label: 'bench.encoder.kernels',
+    requiredLimits: { maxStorageBufferBindingSize: nodeAdapter.limits.maxStorageBufferBindingSize, maxBufferSize: nodeAdapter.limits.maxBufferSize },
+  });
+  const passes = await ModelPasses.create(device, shaders);
+  const largeV3: ModelShape = { name: 'whisper-large-v3', dModel: 1280, heads: 20, ffn: 5120, layers: 32, melBins: 128, layersRun: 0 };
+  for (const shape of [{ ...SHAPES[0], layersRun: 0 }, largeV3]) {
+    const result = await kernelBench(device, passes, shape, Number(args.rows));
+    results.push(result);
+    console.log(JSON.stringify(result, null, 2));
+  }
+  passes.destroy();
+  device.destroy();
+}
+for (const shape of args.kernels ? [] : SHAPES) {
   const checkpoint = randomCheckpoint(shape);
   const engine = await AttentionEngine.create({ gpu: getNodeGpu(), shaders, budgetBytes: 2 * 1024 ** 3 });
   try {
@@ -258,5 +476,5 @@ for (const shape of SHAPES) {
 mkdirSync(args.out!, { recursive: true });
 const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 const path = join(args.out!, `${stamp}-${adapter.split(' / ').slice(0, 2).join('-').replace(/[^a-z0-9-]+/gi, '-')}-encoder.json`);
-writeFileSync(path, JSON.stringify({ suite: 'encoder', adapter, date: new Date().toISOString(), quick: args.quick, results }, null, 2) + '\n');
+writeFileSync(path, JSON.stringify({ suite: args.kernels ? 'encoder-kernels' : 'encoder', adapter, date: new Date().toISOString(), quick: args.quick, results }, null, 2) + '\n');
 console.log(`wrote ${path}`);
