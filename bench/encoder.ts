@@ -11,10 +11,11 @@
  *
  * --kernels (for a software adapter, where a whole forward pass takes hours): each kernel of one layer (q/k/v/out
  * projection, MLP fc1 with GELU and fc2, per-head scores q.k^T, probabilities.V, row softmax, layer norm) at the
- * layer's full width, heads and key count, on the first N of the 1500 query frames (default 60), timed alone (submit
- * to onSubmittedWorkDone), next to the same operation in plain-JS float32 loops on the same rows in the same run.
- * Every kernel's work is linear in the query rows, so a full layer and a forward pass are ESTIMATED as
- * (1500 / N) x the per-kernel sum (projection x4, layer norm x2) x layers, plus the convolutional front end at the
+ * layer's full width, heads and key count, on the first N of the 1500 query frames (default 64, a multiple of the
+ * matmul's 32-row tile), timed alone (submit to onSubmittedWorkDone), next to the same operation in plain-JS float32
+ * loops on the same rows in the same run. Every kernel's work is linear in the query rows (in 32-row tiles on the
+ * GPU: 1500 rows are 47 tiles), so a full layer and a forward pass are ESTIMATED as (47 / (N / 32)) x the per-kernel
+ * sum (projection x4, layer norm x2) x layers, (1500 / N) x for JS, plus the convolutional front end at the
  * projection's measured rate. Those totals are estimates, not measurements.
  *
  * Reported per model: weights (MB, read from memory here, so no disk time), forward time (weights' upload included) with GFLOP/s (the multiply-adds of the convs,
@@ -48,7 +49,7 @@ const { values: args } = parseArgs({
     'no-large': { type: 'boolean', default: false },
     'js-frames': { type: 'string' },
     kernels: { type: 'boolean', default: false },
-    rows: { type: 'string', default: '60' },
+    rows: { type: 'string', default: '64' },
     out: { type: 'string', default: join(ROOT, 'bench/results') },
   },
 });
@@ -212,8 +213,12 @@ interface KernelTiming {
   readonly perLayer: number;
 }
 
+/** Rows of the matmul's output tile (TILE in shaders/model/matmul.wgsl): the GPU computes whole tiles of rows. */
+const MATMUL_TILE = 32;
+
 /** Times each kernel of one layer of `shape` on `rows` query rows (see --kernels above). */
 async function kernelBench(device: GPUDevice, passes: ModelPasses, shape: ModelShape, rows: number) {
+  if (!(rows > 0 && rows % MATMUL_TILE === 0 && rows <= 1500)) throw new RangeError(`--rows must be a multiple of ${MATMUL_TILE} up to 1500, got ${rows}`);
   const frames = 1500;
   const { dModel: d, heads, ffn: f } = shape;
   const hd = d / heads;
@@ -365,8 +370,8 @@ async function kernelBench(device: GPUDevice, passes: ModelPasses, shape: ModelS
     }),
   });
   for (const buffer of buffers) buffer.destroy();
-  const scale = frames / rows;
-  const layerMs = (key: 'gpuMs' | 'jsMs') => timings.reduce((sum, t) => sum + t[key] * t.perLayer, 0) * scale;
+  const scale = { gpuMs: Math.ceil(frames / MATMUL_TILE) / (rows / MATMUL_TILE), jsMs: frames / rows };
+  const layerMs = (key: 'gpuMs' | 'jsMs') => timings.reduce((sum, t) => sum + t[key] * t.perLayer, 0) * scale[key];
   const projection = timings[0];
   const frontEndFlop = whisperFlop(shape, 0);
   const frontEndMs = (key: 'gpuMs' | 'jsMs') => (frontEndFlop / projection.flop) * projection[key];
@@ -382,7 +387,7 @@ async function kernelBench(device: GPUDevice, passes: ModelPasses, shape: ModelS
       jsOverGpu: t.jsMs / t.gpuMs,
     })),
     estimate: {
-      note: `ESTIMATE, not measured: (1500 / ${rows}) x per-kernel times x ${shape.layers} layers + front end at the projection's rate`,
+      note: `ESTIMATE, not measured: ${scale.gpuMs.toFixed(2)} (GPU) or ${scale.jsMs.toFixed(2)} (JS) x per-kernel times on ${rows} rows x ${shape.layers} layers + front end at the projection's rate`,
       layerGflop: layerFlop(d, f, frames) / 1e9,
       gpuLayerSeconds: layerMs('gpuMs') / 1e3,
       jsLayerSeconds: layerMs('jsMs') / 1e3,
