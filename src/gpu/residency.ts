@@ -101,15 +101,15 @@ export class ResidencyCache {
   /**
    * Takes `reservation.bytes` off the budget for its owner (replacing the owner's previous one) and evicts unpinned
    * chunks until the rest fits. Throws BudgetTooSmallError, reserving nothing, when the budget cannot hold all
-   * reservations and `smallestChunkBytes` more.
+   * reservations and `chunkBytes` more (the largest chunk of the source's tensor).
    */
-  reserve(reservation: Reservation, smallestChunkBytes: number): void {
+  reserve(reservation: Reservation, chunkBytes: number): void {
     const others = this.#reservedBytes - (this.#reservations.get(reservation.owner)?.bytes ?? 0);
-    const needed = others + reservation.bytes + smallestChunkBytes;
+    const needed = others + reservation.bytes + chunkBytes;
     if (needed > this.#budgetBytes) {
       throw new BudgetTooSmallError(
         `The GPU memory budget (${this.#budgetBytes} bytes) cannot hold ${reservation.owner}: it keeps ${reservation.bytes} bytes ` +
-          `(${reservation.holds})${others > 0 ? `, other sources keep ${others}` : ''}, and one chunk needs ${smallestChunkBytes} more; ` +
+          `(${reservation.holds})${others > 0 ? `, other sources keep ${others}` : ''}, and one chunk needs ${chunkBytes} more; ` +
           `raise budgetBytes to at least ${needed}.`,
       );
     }
