@@ -1,14 +1,17 @@
 /**
- * A model run over a corpus (`steve atlas --model`, src/node/loadModel.ts openModelForCorpus): two WAVs through the
- * tiny Whisper fixture read each weight from the files once, and the kept weights still give the torch reference's
- * scores on the fixture's WAV.
+ * The CLI's model loading (src/node/loadModel.ts). Over a corpus (`steve atlas --model`, openModelForCorpus): two WAVs
+ * through the tiny Whisper fixture read each weight from the files once, and the kept weights still give the torch
+ * reference's scores on the fixture's WAV. One utterance (render, export, inspect): its model files stay open, so
+ * after a device loss the engine's new device gets the encoder run again from them.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AttentionEngine } from '../../src/engine.ts';
 import { ModelPasses } from '../../src/model/ops/modelPasses.ts';
-import { openModelForCorpus, openModelInput, runModelUtterance } from '../../src/node/loadModel.ts';
+import { getNodeGpu } from '../../src/node/dawn.ts';
+import { loadModelUtterance, openModelForCorpus, openModelInput, runModelUtterance } from '../../src/node/loadModel.ts';
 import { getTestDevice } from '../helpers/gpuDevice.ts';
 import { SHADERS } from '../gpu/support.ts';
 import { MODEL_FIXTURES, maxAbsDifference, readExpected } from './modelFixtures.ts';
@@ -62,6 +65,28 @@ describe('openModelForCorpus', () => {
       expect(maxAbsDifference(heads[1], reference)).toBeGreaterThan(0.1);
     } finally {
       await opened.close();
+    }
+  });
+});
+
+describe('loadModelUtterance', () => {
+  it('keeps the model files open: after a device loss the encoder runs again from them, with the same scores', async () => {
+    const engine = await AttentionEngine.create({ gpu: getNodeGpu(), shaders: SHADERS });
+    try {
+      const utterance = await loadModelUtterance({ wav: WAV, attention: WHISPER, model: WHISPER }, { device: engine.device, shaders: SHADERS });
+      try {
+        engine.addTensor('model', utterance.attention);
+        const request = { tensorId: 'model', layer: 1, head: 2, softmax: 'none' } as const;
+        const before = await engine.readMap(request);
+        engine.device.destroy();
+        const after = await engine.readMap(request);
+        expect(utterance.model.rebuilds).toBe(1);
+        expect(maxAbsDifference(after, before)).toBeLessThan(1e-6);
+      } finally {
+        await utterance.close();
+      }
+    } finally {
+      engine.destroy();
     }
   });
 });
