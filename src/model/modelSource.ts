@@ -44,7 +44,10 @@ export interface ModelRunOptions {
   /** The name the engine and titles show (by default the model's name). */
   readonly fileName?: string;
   readonly onProgress?: (progress: ModelProgress) => void;
-  /** Compiled kernels to use (the caller's, kept after destroy()); by default the source compiles and owns its own. */
+  /**
+   * Compiled kernels to use (the caller's, kept after destroy()); by default the source compiles and owns its own.
+   * After a device loss the source compiles its own on the new device.
+   */
   readonly passes?: ModelPasses;
   /** Deliberate departures from Whisper, for tests only. */
   readonly whisperMutation?: WhisperMutation;
