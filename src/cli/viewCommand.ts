@@ -23,7 +23,7 @@ import type { OutputRequest } from './outputPath.ts';
 import { outputPathFor } from './outputPath.ts';
 import type { PlanTensors, ViewPlan } from '../view/plan.ts';
 import { planView } from '../view/plan.ts';
-import { ViewError } from '../view/spec.ts';
+import { ViewError, ignoredViewOptions } from '../view/spec.ts';
 import { resolveSoftmax, storedSoftmaxNote } from '../view/storedSoftmax.ts';
 import { isHeadSoftmaxed } from '../data/openAttention.ts';
 import type { ViewOptionValues, ViewSpec } from './viewSpec.ts';
@@ -86,6 +86,7 @@ export async function runViewCommand(
   computeMaps = true,
 ): Promise<number> {
   const spec = parseViewSpec(options);
+  for (const ignored of ignoredViewOptions(options, spec)) warnLine(ignored.message);
   const alignments = parseAlignmentKind(options.alignments);
   const items = await expandInputs({ ...options, alignments });
   const request: OutputRequest = { out: options.out, format: options.format, formats, count: items.length };

@@ -42,3 +42,27 @@ export function figureAxesOf(marks: MapMarks, mapSize: number): FigureAxes {
     wordBoundaries: marks.wordBoundaries.map(toPx),
   };
 }
+
+/** A grid's word labels are 9-pixel type, 9/13 of a figure's: they need that share of wordLabelSpan along the columns. */
+const GRID_WORD_SCALE = 9 / 13;
+/** Down a grid's rows a word label needs its 9-pixel line, plus a gap. */
+const GRID_WORD_ROW_SPAN = 11;
+
+/** A word label of a grid: its centre in cell pixels. */
+export interface GridWordLabel {
+  readonly text: string;
+  readonly px: number;
+}
+
+/**
+ * The word labels of a grid whose maps are `cellSize` pixels wide, placed along the maps' span (a partial last pooled
+ * block is narrower, as in figureAxesOf) and thinned by each axis's own extent: along the columns by the words'
+ * width, down the rows by a line's height.
+ */
+export function gridWordLabels(marks: MapMarks, cellSize: number): { readonly columns: GridWordLabel[]; readonly rows: GridWordLabel[] } {
+  const pixelsPerCell = cellSize / (marks.span > 0 ? marks.span : 1);
+  const axis = { toPx: (position: number) => position * pixelsPerCell, startPx: 0, endPx: cellSize };
+  const placed = (labelSpan: (text: string) => number) =>
+    layoutAxisLabels(marks.wordLabels, [], { ...axis, labelSpan }).map((label) => ({ text: label.text, px: label.px }));
+  return { columns: placed((text) => wordLabelSpan(text) * GRID_WORD_SCALE), rows: placed(() => GRID_WORD_ROW_SPAN) };
+}

@@ -27,8 +27,10 @@ export interface GridSpec {
   readonly cellSize: number;
   /** Word boundary positions in cell pixels, drawn on every cell. */
   readonly wordBoundaries: readonly number[];
-  /** Word labels (centre in cell pixels), under the bottom row and left of the first column. */
+  /** Word labels (centre in cell pixels) under the bottom row, and left of the first column unless rowWordLabels. */
   readonly wordLabels?: readonly { readonly text: string; readonly px: number }[];
+  /** Word labels left of the first column, when they are thinned apart from the columns' (figureAxes.ts: gridWordLabels). */
+  readonly rowWordLabels?: readonly { readonly text: string; readonly px: number }[];
   readonly colorbar: FigureColorbar;
   /** Dark lines for the diverging colormap (see figureSvg.ts). */
   readonly darkLines?: boolean;
@@ -87,13 +89,11 @@ export function makeGridSvg(spec: GridSpec): string {
     parts.push(`<rect x="${x}" y="${y}" width="${size}" height="${size}" fill="none" stroke="#333" stroke-width="1"/>`);
     // Words on the grid's edges: under the last row's maps (columns) and left of the first column's (rows).
     const lastInColumn = row === rows - 1 || i + spec.columns >= spec.cells.length;
-    for (const label of spec.wordLabels ?? []) {
-      if (lastInColumn) {
-        parts.push(`<text class="word-label" x="${(x + label.px).toFixed(2)}" y="${y + size + 11}" font-size="9" text-anchor="middle">${escapeXml(label.text)}</text>`);
-      }
-      if (column === 0) {
-        parts.push(`<text class="word-label" x="${x - 4}" y="${(y + label.px + 3).toFixed(2)}" font-size="9" text-anchor="end">${escapeXml(label.text)}</text>`);
-      }
+    for (const label of lastInColumn ? (spec.wordLabels ?? []) : []) {
+      parts.push(`<text class="word-label" x="${(x + label.px).toFixed(2)}" y="${y + size + 11}" font-size="9" text-anchor="middle">${escapeXml(label.text)}</text>`);
+    }
+    for (const label of column === 0 && spec.wordLabels?.length ? (spec.rowWordLabels ?? spec.wordLabels) : []) {
+      parts.push(`<text class="word-label" x="${x - 4}" y="${(y + label.px + 3).toFixed(2)}" font-size="9" text-anchor="end">${escapeXml(label.text)}</text>`);
     }
     parts.push('</g>');
   });
