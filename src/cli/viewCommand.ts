@@ -98,7 +98,10 @@ export async function runViewCommand(
     let compare: PlanTensors['compare'];
     if (spec.compare?.attention) {
       const { phoneTier, wordTier, textTier, tgExt, spf } = options;
-      other = await loadUtterance(await withAlignmentKind(await compareFiles(spec.compare.attention, { alignments, phoneTier, wordTier, textTier, tgExt, spf }), warnLine));
+      // The other utterance may come from another corpus (TIMIT beside an ARCTIC TextGrid): its alignment is the one
+      // found beside its WAV, whatever --alignments says of the call's utterances (but for none: no alignment at all).
+      const otherKind = alignments === 'none' ? 'none' : undefined;
+      other = await loadUtterance(await withAlignmentKind(await compareFiles(spec.compare.attention, { alignments: otherKind, phoneTier, wordTier, textTier, tgExt, spf }), warnLine));
       node.engine.addTensor('compare', other.attention);
       compare = { tensorId: 'compare', utterance: other };
     }
