@@ -89,11 +89,16 @@ export function makeFigureSvg(spec: FigureSpec): string {
 /** What mapPanelSvg draws: one map with its boundary lines and axis labels (a FigureSpec without titles and bar). */
 export type MapPanel = Pick<FigureSpec, 'mapSize' | 'rasterHref' | 'columnLabels' | 'rowLabels' | 'phoneBoundaries' | 'wordBoundaries' | 'darkLines'>;
 
+/** Right end of the row word labels when they stand beside their map: clear of the phone labels (up to ~40 pixels). */
+const ROW_WORDS_BESIDE = 50;
+
 /**
  * One map with its top-left corner at (left, top): raster, boundary lines, frame, and labels above it (columns) and
- * left of it (rows), which need FIGURE_MARGIN.top above and FIGURE_MARGIN.left beside the map.
+ * left of it (rows), which need FIGURE_MARGIN.top above and FIGURE_MARGIN.left beside the map. The row word labels
+ * start at the margin's left edge, or (`rowWordsBeside`: a map with another map to its left, whose edge they would
+ * seem to label) end just left of the phone labels.
  */
-export function mapPanelSvg(panel: MapPanel, left: number, top: number): string[] {
+export function mapPanelSvg(panel: MapPanel, left: number, top: number, rowWordsBeside = false): string[] {
   const size = panel.mapSize;
   const parts: string[] = [];
   if (panel.rasterHref !== undefined) {
@@ -116,6 +121,10 @@ export function mapPanelSvg(panel: MapPanel, left: number, top: number): string[
     parts.push(line(left, top + p, left + size, top + p, strokes.word));
   }
   parts.push(`</g><rect x="${left}" y="${top}" width="${size}" height="${size}" fill="none" stroke="#333" stroke-width="1"/>`);
+  // Which axis is which, in the empty corner above the row labels: a map's rows are the queries (README "Rows and columns").
+  parts.push(
+    `<g class="axis-note" font-size="10" fill="#666" text-anchor="end"><text x="${left - 10}" y="${top - 22}">rows: queries</text><text x="${left - 10}" y="${top - 10}">columns: keys</text></g>`,
+  );
   // Column labels above the map, written upwards as STEVE rotates them; row labels to the left.
   parts.push('<g class="column-labels">');
   for (const label of panel.columnLabels.filter((l) => l.axis !== 'row')) {
@@ -135,7 +144,8 @@ export function mapPanelSvg(panel: MapPanel, left: number, top: number): string[
   for (const label of panel.rowLabels.filter((l) => l.axis !== 'column')) {
     const y = top + label.px;
     if (label.kind === 'word') {
-      parts.push(`<text x="${left - FIGURE_MARGIN.left + 8}" y="${(y + 4).toFixed(2)}" font-size="13" font-weight="bold">${escapeXml(label.text)}</text>`);
+      const place = rowWordsBeside ? `x="${left - ROW_WORDS_BESIDE}" text-anchor="end"` : `x="${left - FIGURE_MARGIN.left + 8}"`;
+      parts.push(`<text ${place} y="${(y + 4).toFixed(2)}" font-size="13" font-weight="bold">${escapeXml(label.text)}</text>`);
     } else {
       const fontSize = label.kind === 'major' ? 12 : 9;
       const fill = label.kind === 'major' ? '#000' : '#666';

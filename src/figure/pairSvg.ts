@@ -70,7 +70,8 @@ export function makePairSvg(spec: PairSpec): string {
     const { x, y } = maps[i];
     parts.push(`<g class="pair-map">`);
     parts.push(`<text class="map-title" x="${x + size / 2}" y="${PANEL_TITLE_Y}" font-size="13" text-anchor="middle">${escapeXml(panel.title)}</text>`);
-    parts.push(...mapPanelSvg({ ...panel, mapSize: size, darkLines: spec.darkLines }, x, y));
+    // Each map's row words end beside its own phone labels: the second map's would otherwise sit at the first's edge.
+    parts.push(...mapPanelSvg({ ...panel, mapSize: size, darkLines: spec.darkLines }, x, y, true));
     parts.push('</g>');
   });
   parts.push(makeColorbar(spec.colorbar, maps[1].x + size + 24, maps[1].y, Math.min(size, 320)));
