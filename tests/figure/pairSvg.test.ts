@@ -49,6 +49,10 @@ describe(makePairSvg.name, () => {
     const { maps } = pairLayout({ mapSize: SIZE, title, subtitle: 'sub' });
     const xs = [...svg.matchAll(/<g class="word-boundaries">([\s\S]*?)<\/g>/g)].map((m) => [...m[1].matchAll(/<line x1="([\d.]+)" y1="[\d.]+" x2="\1"/g)].map((l) => Number(l[1])));
     expect(xs).toEqual([[maps[0].x + 100], [maps[1].x + 120]]);
+    // The second map's row words end beside its own phone labels, well clear of the first map's right edge.
+    const author = /<text x="([\d.]+)" text-anchor="end" y="[\d.]+" font-size="13" font-weight="bold">author<\/text>/.exec(svg);
+    expect(Number(author?.[1])).toBe(maps[1].x - 50);
+    expect(Number(author?.[1]) - 60).toBeGreaterThan(maps[0].x + SIZE);
     // Each raster where the layout puts it, so the viewer's PNG export can draw the maps under the vector layer.
     expect(svg).toContain(`<image x="${maps[0].x}" y="${maps[0].y}" width="${SIZE}" height="${SIZE}"`);
     expect(svg).toContain(`<image x="${maps[1].x}" y="${maps[1].y}" width="${SIZE}" height="${SIZE}"`);
