@@ -1,15 +1,15 @@
 /**
  * `steve render`: the figure of a view (one map, the heads of a layer, the model, a pooled map, a difference, a
- * rollout) as SVG or PNG, headless: the maps are drawn by the viewer's render pass on Dawn, the figure is the
+ * pair, a rollout) as SVG or PNG, headless: the maps are drawn by the viewer's render pass on Dawn, the figure is the
  * viewer's export SVG, and PNG is that SVG rasterised by resvg.
  */
 import type { Command } from 'commander';
 import { handleInterrupts, writeFileAtomic } from '../node/atomicWrite.ts';
 import { svgToPng } from '../node/svgToPng.ts';
+import { DEFAULT_PAIR_MAP_SIZE } from '../figure/pairSvg.ts';
 import { CliError } from './cliError.ts';
 import { makeViewFigureSvg } from './figure.ts';
 import { integerInRange } from './optionParsers.ts';
-import { DEFAULT_PAIR_MAP_SIZE } from '../figure/pairSvg.ts';
 import type { ViewCommandOptions } from './viewCommand.ts';
 import { addViewOptions, runViewCommand } from './viewCommand.ts';
 

@@ -12,8 +12,6 @@ export interface GridCell {
   readonly title: string;
   /** The map as a PNG data URL, drawn over cellSize x cellSize. */
   readonly rasterHref: string;
-  /** This map's word boundaries (cell pixels) when they differ from the grid's (a pair's other utterance). */
-  readonly wordBoundaries?: readonly number[];
 }
 
 /** What makeGridSvg draws. */
@@ -81,7 +79,7 @@ export function makeGridSvg(spec: GridSpec): string {
     parts.push(
       `<image x="${x}" y="${y}" width="${size}" height="${size}" preserveAspectRatio="none" style="image-rendering:pixelated" href="${cell.rasterHref}" xlink:href="${cell.rasterHref}"/>`,
     );
-    for (const p of cell.wordBoundaries ?? spec.wordBoundaries) {
+    for (const p of spec.wordBoundaries) {
       const style = strokes.word.replace('stroke-width="2"', 'stroke-width="1"');
       parts.push(`<line x1="${(x + p).toFixed(2)}" y1="${y}" x2="${(x + p).toFixed(2)}" y2="${y + size}" ${style}/>`);
       parts.push(`<line x1="${x}" y1="${(y + p).toFixed(2)}" x2="${x + size}" y2="${(y + p).toFixed(2)}" ${style}/>`);
