@@ -4,14 +4,13 @@
  * (heads, model), or two utterances' maps side by side (pair). Title, subtitle, labels, lines and colour-bar label
  * come from the view's plan, as in `steve render`'s figures, so the same view reads the same in both.
  */
-import { figureAxesOf, gridWordLabels, wordLabelSpan } from '../figure/figureAxes.ts';
+import { figureAxesOf, gridWordLabels } from '../figure/figureAxes.ts';
 import type { FigureColorbar } from '../figure/figureSvg.ts';
 import { FIGURE_MARGIN, figureSize, makeFigureSvg } from '../figure/figureSvg.ts';
 import type { GridSpec } from '../figure/gridSvg.ts';
 import { GRID_MARGIN, gridSize, makeGridSvg } from '../figure/gridSvg.ts';
 import type { PairPanel, PairSpec } from '../figure/pairSvg.ts';
 import { DEFAULT_PAIR_MAP_SIZE, makePairSvg, pairLayout } from '../figure/pairSvg.ts';
-import { layoutAxisLabels } from '../view/axisLabels.ts';
 import { makeColormapLut } from '../view/colormaps.ts';
 import { formatValue } from '../view/formatValue.ts';
 import { colorbarLabels } from './colorbar.ts';
@@ -114,7 +113,7 @@ function figureSpec(viewer: Viewer, info: ViewInfo, mapSize: number, rasterHref:
   const transform = viewer.mapToCanvas(cell);
   const zoomed = Math.abs(transform[0] - cell.rect.width / cell.cols) > 1e-9 || Math.abs(transform[6] - cell.rect.x) > 1e-9 || Math.abs(transform[7] - cell.rect.y) > 1e-9;
   // Unzoomed, exactly `steve render`'s axes; zoomed, the same marks through the screen's transform.
-  const axes = zoomed ? zoomedAxes(cell, (p) => ((transform[0] * p + transform[6] - cell.rect.x) * mapSize) / cell.rect.width, mapSize) : figureAxesOf(cell.marks, mapSize);
+  const axes = figureAxesOf(cell.marks, mapSize, zoomed ? (p) => ((transform[0] * p + transform[6] - cell.rect.x) * mapSize) / cell.rect.width : undefined);
   const { title, subtitle } = viewTitle(info);
   return {
     title,
@@ -127,19 +126,6 @@ function figureSpec(viewer: Viewer, info: ViewInfo, mapSize: number, rasterHref:
     wordBoundaries: axes.wordBoundaries,
     darkLines: info.colorbar.colormap === 'diverging',
     colorbar: figureColorbar(info),
-  };
-}
-
-/** figureAxesOf for a zoomed map: `toPx` takes map cells to figure pixels; what falls outside is left out. */
-function zoomedAxes(cell: Cell, toPx: (position: number) => number, mapSize: number) {
-  const axis = { toPx, startPx: 0, endPx: mapSize, labelSpan: () => 13 };
-  const phones = layoutAxisLabels(cell.marks.phoneLabels, cell.marks.boundaryLabels, axis);
-  const words = layoutAxisLabels(cell.marks.wordLabels, [], { ...axis, labelSpan: wordLabelSpan });
-  const inside = (px: number) => px >= 0 && px <= mapSize;
-  return {
-    labels: [...phones.map((l) => ({ text: l.text, px: l.px, kind: l.kind })), ...words.map((l) => ({ text: l.text, px: l.px, kind: 'word' as const }))],
-    phoneBoundaries: cell.marks.phoneBoundaries.map(toPx).filter(inside),
-    wordBoundaries: cell.marks.wordBoundaries.map(toPx).filter(inside),
   };
 }
 

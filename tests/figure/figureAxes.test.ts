@@ -49,6 +49,19 @@ describe(figureAxesOf.name, () => {
   });
 });
 
+describe('figureAxesOf zoomed', () => {
+  it('draws what the zoom shows: labels and lines outside are left out, word labels still thinned per axis', () => {
+    // Zoomed in 2x on the first half of a 100-pixel map: cell c lies at 20 c pixels, so only cells 0..5 show
+    // ("dark" at cell 5 is on the edge, "suit" at cell 7 is out).
+    const axes = figureAxesOf(MARKS, 100, (position) => position * 20);
+    const words = (axis: 'column' | 'row') => axes.labels.filter((l) => l.kind === 'word' && l.axis === axis).map((l) => l.text);
+    expect(words('row')).toEqual(['had', 'your', 'dark']);
+    // Across, "dark" would touch "your" (40 pixels wide each, 40 apart).
+    expect(words('column')).toEqual(['had', 'your']);
+    expect(axes.wordBoundaries).toEqual([40, 80]);
+  });
+});
+
 describe(gridWordLabels.name, () => {
   it('places grid word labels along the span, not the cell count, and thins each axis by its own extent', () => {
     // 38 frames pooled in blocks of 4: 10 cells spanning 9.5, the last block half as wide.
