@@ -26,8 +26,9 @@ export function addExportCommand(program: Command, outcome: { exitCode: number }
       [
         '',
         'The format is the extension of -o: .npy (default; float32, C order, numpy.load reads it) or .csv.',
-        'One map is rows x cols (rows: key frames, the file\'s second-to-last axis; cols: query frames); --head all',
-        'is maps x rows x cols (every head, then their mean); --view model is layers x heads x rows x cols.',
+        'One map is rows x cols: rows are query frames (the file\'s second-to-last axis), cols key frames (the last,',
+        'which softmax normalises). --head all is maps x rows x cols (every head, then their mean); --view model is',
+        'layers x heads x rows x cols.',
         'Each file appears whole or not at all; Ctrl+C removes the one being written and exits with 130.',
         '',
         'Examples:',

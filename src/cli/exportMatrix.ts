@@ -161,7 +161,7 @@ export function makeSidecar(input: {
     spfSource: utterance.spf?.source ?? null,
     roundUp: spec.roundUp,
     words: selection && !spec.full ? { first: selection.firstWord, last: selection.lastWord } : null,
-    // Frames of the utterance kept, ends exclusive; rows are keys (the file's second-to-last axis), columns queries.
+    // Frames of the utterance kept, ends exclusive; rows are queries (the file's second-to-last axis), columns keys.
     crop: plan.crop,
     axes: { rows: axis, cols: axis },
     segments: selection ? { phones: selection.phones.map(segment), words: selection.words.map(segment) } : null,

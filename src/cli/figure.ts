@@ -2,25 +2,25 @@
  * The figure of a planned view as SVG: the maps' colour scale from their statistics (src/view/colorScale.ts: one
  * scale for the whole view by default, or one per map), each map drawn offscreen through the viewer's MapScene
  * (src/render/mapScene.ts) and embedded as PNG, then one map with axes, phone and word labels, boundary lines on
- * cell edges, colour bar and title (src/figure/figureSvg.ts, as the viewer's figure export), or a grid of maps
- * (src/figure/gridSvg.ts).
+ * cell edges, colour bar and title (src/figure/figureSvg.ts, as the viewer's figure export), two utterances' maps
+ * side by side (src/figure/pairSvg.ts), or a grid of maps (src/figure/gridSvg.ts).
  */
 import type { AttentionEngine, ComputedMap } from '../engine.ts';
 import type { ShaderSources } from '../gpu/pipeline.ts';
-import { figureAxesOf, wordLabelSpan } from '../figure/figureAxes.ts';
+import { figureAxesOf, gridWordLabels } from '../figure/figureAxes.ts';
 import { makeFigureSvg } from '../figure/figureSvg.ts';
 import { makeGridSvg } from '../figure/gridSvg.ts';
+import { makePairSvg } from '../figure/pairSvg.ts';
 import type { HeatmapPass } from '../render/heatmap.ts';
 import { MapScene, boundaryStyleFor, createRangeBuffer } from '../render/mapScene.ts';
 import { renderToPixels } from '../render/offscreen.ts';
 import { encodeRgbaPng, pngDataUrl } from '../node/png.ts';
-import { layoutAxisLabels } from '../view/axisLabels.ts';
 import type { ColorScale, MapValueStats } from '../view/colorScale.ts';
 import { makeColorScale } from '../view/colorScale.ts';
 import { makeColormapLut } from '../view/colormaps.ts';
 import { formatValue } from '../view/formatValue.ts';
 import type { ViewPlan } from '../view/plan.ts';
-import { spanOf } from '../view/plan.ts';
+import { cellMarks, spanOf } from '../view/plan.ts';
 
 /** The figure's size; how the maps look (colormap, scale, smoothing) is the plan's spec. */
 export interface FigureLook {
@@ -47,32 +47,33 @@ export async function makeViewFigureSvg(drawing: FigureDrawing, plan: ViewPlan, 
   const lut = makeColormapLut(plan.colorbar.colormap);
   const note = shared.note ? `, ${shared.note}` : '';
   const darkLines = plan.colorbar.colormap === 'diverging';
+  const colorbar = plan.range.shared
+    ? { lut, low: shared.lowLabel, high: shared.highLabel, ticks: shared.ticks, label: plan.colorbar.label + note }
+    : { lut, low: 'min', high: 'max', label: `${plan.colorbar.label}${note}, each map its own range` };
+  // Per-map scaling states each map's range in its title, since no one bar can.
+  const cellTitle = (i: number) => (plan.range.shared ? plan.cells[i].title : `${plan.cells[i].title} (${formatValue(scales[i].low)}–${formatValue(scales[i].high)})`);
+  if (plan.spec.view === 'pair') {
+    // Two utterances: each map with its own frames' labels and lines.
+    const panel = (i: number) => {
+      const axes = figureAxesOf(cellMarks(plan, i), look.size);
+      return { title: cellTitle(i), rasterHref: hrefs[i], columnLabels: axes.labels, rowLabels: axes.labels, phoneBoundaries: axes.phoneBoundaries, wordBoundaries: axes.wordBoundaries };
+    };
+    return makePairSvg({ title: plan.title, subtitle: plan.subtitle, mapSize: look.size, panels: [panel(0), panel(1)], colorbar, darkLines });
+  }
   if (maps.length > 1) {
     const axes = figureAxesOf(plan.marks, look.size);
-    const wordLabels = layoutAxisLabels(plan.marks.wordLabels, [], {
-      toPx: (position) => (position * look.size) / Math.max(1, plan.marks.cells),
-      startPx: 0,
-      endPx: look.size,
-      labelSpan: (text) => wordLabelSpan(text) * 0.7,
-    }).map((label) => ({ text: label.text, px: label.px }));
+    const wordLabels = gridWordLabels(plan.marks, look.size);
     return makeGridSvg({
       title: plan.title,
       subtitle: plan.subtitle,
-      // Per-map scaling states each map's range in its title, since no one bar can.
-      cells: plan.cells.map((cell, i) => ({
-        title: plan.range.shared ? cell.title : `${cell.title} (${formatValue(scales[i].low)}–${formatValue(scales[i].high)})`,
-        rasterHref: hrefs[i],
-        wordBoundaries: cell.other ? figureAxesOf(cell.other.marks, look.size).wordBoundaries : undefined,
-      })),
+      cells: plan.cells.map((cell, i) => ({ title: cellTitle(i), rasterHref: hrefs[i] })),
       columns: plan.columns,
       cellSize: look.size,
       wordBoundaries: axes.wordBoundaries,
-      // A pair's maps have different words: their titles name the utterances instead.
-      wordLabels: plan.spec.view === 'pair' ? undefined : wordLabels,
+      wordLabels: wordLabels.columns,
+      rowWordLabels: wordLabels.rows,
       darkLines,
-      colorbar: plan.range.shared
-        ? { lut, low: shared.lowLabel, high: shared.highLabel, ticks: shared.ticks, label: plan.colorbar.label + note }
-        : { lut, low: 'min', high: 'max', label: `${plan.colorbar.label}${note}, each map its own range` },
+      colorbar,
     });
   }
   const axes = figureAxesOf(plan.marks, look.size);

@@ -44,8 +44,14 @@ export interface InspectReport {
     file: string;
     layers: number;
     heads: number;
-    keys: number;
+    /** A map's rows: the file's second-to-last axis, the query frames of model attention. */
+    rows: number;
+    /** A map's columns: the last axis, which softmax normalises, the key frames. */
+    cols: number;
+    /** The same as rows, by what they are (kept: earlier reports had only these two). */
     queries: number;
+    /** The same as cols. */
+    keys: number;
     dtype: string;
     softmaxed: boolean;
     heads_stats: HeadStats[][];
@@ -102,8 +108,10 @@ export async function makeInspectReport(utterance: LoadedUtterance, roundUp = fa
       file: attention.fileName,
       layers,
       heads,
-      keys: rows,
-      queries: cols,
+      rows,
+      cols,
+      queries: rows,
+      keys: cols,
       dtype: attention.dtype,
       softmaxed,
       heads_stats: headsStats,
@@ -126,7 +134,7 @@ function finiteOrNull(value: number): number | null {
 export function formatInspectReport(report: InspectReport): string {
   const { attention: a, audio, alignment } = report;
   const lines = [
-    `${a.file}: ${a.layers} layers x ${a.heads} heads x ${a.keys} keys x ${a.queries} queries, ${a.dtype}` +
+    `${a.file}: ${a.layers} layers x ${a.heads} heads x ${a.rows} queries x ${a.cols} keys (rows x columns), ${a.dtype}` +
       (a.model ? `, model ${a.model}` : ''),
     `  rows ${a.softmaxed ? 'already sum to 1 (softmaxed)' : 'are raw scores (softmax applies)'}`,
   ];

@@ -47,8 +47,18 @@ export function makeProgram(outcome: { exitCode: number } = { exitCode: 0 }): Co
   addAlignmentOptions(inspect)
     .option('--spf <n>', 'audio samples (at 16 kHz) per model frame; default: file metadata, 320 for Whisper, or audio/frames', parsePositiveNumber)
     .option('--round-up', "round frame numbers up (STEVE's ceil mode) instead of to nearest")
-    .option('--json', 'print exactly one JSON object')
-    .addHelpText('after', '\nExample:\n  steve inspect --attention whisper_base.npy --wav LDC93S1.wav --alignments timit --json')
+    .option('--json', 'print exactly one JSON object (attention.rows and .cols: a map\'s size; .queries and .keys: the same by what they are)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        "A map's rows are the file's second-to-last axis, the query frames, and its columns the last, the key frames",
+        '(softmax normalises each row).',
+        '',
+        'Example:',
+        '  steve inspect --attention whisper_base.npy --wav LDC93S1.wav --alignments timit --json',
+      ].join('\n'),
+    )
     .action(async (options) => {
       await runInspect({ ...options, alignments: parseAlignmentKind(options.alignments) }, process.stdout);
     });

@@ -8,11 +8,18 @@ export function parsePositiveNumber(value: string): number {
   return number;
 }
 
-/** Parses a positive whole number option ("--size 640"). */
-export function parsePositiveInteger(value: string): number {
-  const number = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || number <= 0) throw new InvalidArgumentError(`expected a positive whole number, got "${value}"`);
-  return number;
+/**
+ * A parser of whole numbers from `min` to `max` ("--size 640"): a value outside is refused with the range, as a
+ * usage error (exit 2), rather than drawing a figure too small to read or too large to render.
+ */
+export function integerInRange(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const number = Number(value);
+    if (!/^\s*\d+\s*$/.test(value) || number < min || number > max) {
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}, got "${value}"`);
+    }
+    return number;
+  };
 }
 
 /** Appends each use of a repeatable option ("--wav a.wav --wav b.wav"). */

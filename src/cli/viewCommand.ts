@@ -23,7 +23,7 @@ import type { OutputRequest } from './outputPath.ts';
 import { outputPathFor } from './outputPath.ts';
 import type { PlanTensors, ViewPlan } from '../view/plan.ts';
 import { planView } from '../view/plan.ts';
-import { ViewError } from '../view/spec.ts';
+import { ViewError, ignoredViewOptions } from '../view/spec.ts';
 import { resolveSoftmax, storedSoftmaxNote } from '../view/storedSoftmax.ts';
 import { isHeadSoftmaxed } from '../data/openAttention.ts';
 import type { ViewOptionValues, ViewSpec } from './viewSpec.ts';
@@ -86,6 +86,7 @@ export async function runViewCommand(
   computeMaps = true,
 ): Promise<number> {
   const spec = parseViewSpec(options);
+  for (const ignored of ignoredViewOptions(options, spec)) warnLine(ignored.message);
   const alignments = parseAlignmentKind(options.alignments);
   const items = await expandInputs({ ...options, alignments });
   const request: OutputRequest = { out: options.out, format: options.format, formats, count: items.length };
@@ -97,7 +98,10 @@ export async function runViewCommand(
     let compare: PlanTensors['compare'];
     if (spec.compare?.attention) {
       const { phoneTier, wordTier, textTier, tgExt, spf } = options;
-      other = await loadUtterance(await withAlignmentKind(await compareFiles(spec.compare.attention, { alignments, phoneTier, wordTier, textTier, tgExt, spf }), warnLine));
+      // The other utterance may come from another corpus (TIMIT beside an ARCTIC TextGrid): its alignment is the one
+      // found beside its WAV, whatever --alignments says of the call's utterances (but for none: no alignment at all).
+      const otherKind = alignments === 'none' ? 'none' : undefined;
+      other = await loadUtterance(await withAlignmentKind(await compareFiles(spec.compare.attention, { alignments: otherKind, phoneTier, wordTier, textTier, tgExt, spf }), warnLine));
       node.engine.addTensor('compare', other.attention);
       compare = { tensorId: 'compare', utterance: other };
     }

@@ -2,11 +2,11 @@
  * How the axes of a stored tensor map onto layers x heads x rows x cols, and how per-layer arrays are stacked.
  *
  * Accepted layouts (STEVE saves the first):
- *   N x 1 x M x K x Q   layers x batch x heads x keys x queries (batch must be 1: one utterance per file)
- *   N x M x K x Q       layers x heads x keys x queries
- *   M x K x Q           one layer
- *   K x Q               one head of one layer
- * Keys (second-to-last axis) become the map's rows, queries (last axis) its columns.
+ *   N x 1 x M x Q x K   layers x batch x heads x queries x keys (batch must be 1: one utterance per file)
+ *   N x M x Q x K       layers x heads x queries x keys
+ *   M x Q x K           one layer
+ *   Q x K               one head of one layer
+ * Queries (second-to-last axis) become the map's rows, keys (last axis, the softmax axis) its columns.
  */
 import { InputError, check } from './inputError.ts';
 import type { AttentionShape } from './tensor.ts';

@@ -2,8 +2,8 @@
  * Attention tensors as the rest of the engine sees them, whatever file they came from.
  *
  * Every supported file layout (N x 1 x M x K x Q, N x M x K x Q, M x K x Q, K x Q) is normalised to
- * layers x heads x rows x cols. A map's rows are the file's second-to-last axis (STEVE calls it "keys") and its
- * columns the last axis ("queries"); the last axis is the one softmax normalises (STEVE's softmax(dim=-1)).
+ * layers x heads x rows x cols. A map's rows are the file's second-to-last axis and its columns the last axis, the
+ * one softmax normalises (STEVE's softmax(dim=-1)): for model attention (q . k^T) rows are queries, columns keys.
  */
 
 /** Element types as stored in the file. Everything is widened to float32 when read. */
@@ -12,9 +12,9 @@ export type StoredDType = 'float16' | 'bfloat16' | 'float32' | 'float64';
 export interface AttentionShape {
   readonly layers: number;
   readonly heads: number;
-  /** Second-to-last axis of the file ("keys" in STEVE's naming): the map's rows. */
+  /** Second-to-last axis of the file (query frames of model attention): the map's rows. */
   readonly rows: number;
-  /** Last axis of the file ("queries" in STEVE's naming): the map's columns, the softmax axis. */
+  /** Last axis of the file (key frames): the map's columns, the softmax axis. */
   readonly cols: number;
 }
 

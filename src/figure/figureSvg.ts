@@ -80,29 +80,54 @@ export function makeFigureSvg(spec: FigureSpec): string {
     `<text x="${left + size / 2}" y="22" font-size="15" text-anchor="middle" font-weight="bold">${escapeXml(spec.title)}</text>`,
   ];
   if (spec.subtitle) parts.push(`<text x="${left + size / 2}" y="40" font-size="12" text-anchor="middle" fill="#444">${escapeXml(spec.subtitle)}</text>`);
-  if (spec.rasterHref !== undefined) {
+  parts.push(...mapPanelSvg(spec, left, top));
+  parts.push(makeColorbar(spec.colorbar, left + size + 24, top, Math.min(size, 320)));
+  parts.push('</svg>');
+  return parts.join('\n');
+}
+
+/** What mapPanelSvg draws: one map with its boundary lines and axis labels (a FigureSpec without titles and bar). */
+export type MapPanel = Pick<FigureSpec, 'mapSize' | 'rasterHref' | 'columnLabels' | 'rowLabels' | 'phoneBoundaries' | 'wordBoundaries' | 'darkLines'>;
+
+/** Right end of the row word labels when they stand beside their map: clear of the phone labels (up to ~40 pixels). */
+const ROW_WORDS_BESIDE = 50;
+
+/**
+ * One map with its top-left corner at (left, top): raster, boundary lines, frame, and labels above it (columns) and
+ * left of it (rows), which need FIGURE_MARGIN.top above and FIGURE_MARGIN.left beside the map. The row word labels
+ * start at the margin's left edge, or (`rowWordsBeside`: a map with another map to its left, whose edge they would
+ * seem to label) end just left of the phone labels.
+ */
+export function mapPanelSvg(panel: MapPanel, left: number, top: number, rowWordsBeside = false): string[] {
+  const size = panel.mapSize;
+  const parts: string[] = [];
+  if (panel.rasterHref !== undefined) {
     parts.push(
-      `<image x="${left}" y="${top}" width="${size}" height="${size}" preserveAspectRatio="none" style="image-rendering:pixelated" href="${spec.rasterHref}" xlink:href="${spec.rasterHref}"/>`,
+      `<image x="${left}" y="${top}" width="${size}" height="${size}" preserveAspectRatio="none" style="image-rendering:pixelated" href="${panel.rasterHref}" xlink:href="${panel.rasterHref}"/>`,
     );
   }
   // Boundary lines on cell edges, as STEVE styles them: phones thin and dark, words wider and white.
-  const strokes = boundaryStrokes(spec.darkLines);
+  const strokes = boundaryStrokes(panel.darkLines);
   const line = (x1: number, y1: number, x2: number, y2: number, style: string) =>
     `<line x1="${x1.toFixed(2)}" y1="${y1.toFixed(2)}" x2="${x2.toFixed(2)}" y2="${y2.toFixed(2)}" ${style}/>`;
   parts.push('<g class="phone-boundaries">');
-  for (const p of spec.phoneBoundaries) {
+  for (const p of panel.phoneBoundaries) {
     parts.push(line(left + p, top, left + p, top + size, strokes.phone));
     parts.push(line(left, top + p, left + size, top + p, strokes.phone));
   }
   parts.push('</g><g class="word-boundaries">');
-  for (const p of spec.wordBoundaries) {
+  for (const p of panel.wordBoundaries) {
     parts.push(line(left + p, top, left + p, top + size, strokes.word));
     parts.push(line(left, top + p, left + size, top + p, strokes.word));
   }
   parts.push(`</g><rect x="${left}" y="${top}" width="${size}" height="${size}" fill="none" stroke="#333" stroke-width="1"/>`);
+  // Which axis is which, in the empty corner above the row labels: a map's rows are the queries (README "Rows and columns").
+  parts.push(
+    `<g class="axis-note" font-size="10" fill="#666" text-anchor="end"><text x="${left - 10}" y="${top - 22}">rows: queries</text><text x="${left - 10}" y="${top - 10}">columns: keys</text></g>`,
+  );
   // Column labels above the map, written upwards as STEVE rotates them; row labels to the left.
   parts.push('<g class="column-labels">');
-  for (const label of spec.columnLabels.filter((l) => l.axis !== 'row')) {
+  for (const label of panel.columnLabels.filter((l) => l.axis !== 'row')) {
     const x = left + label.px;
     if (label.kind === 'word') {
       parts.push(`<text x="${x.toFixed(2)}" y="${top - 100}" font-size="13" font-weight="bold" text-anchor="middle">${escapeXml(label.text)}</text>`);
@@ -116,10 +141,11 @@ export function makeFigureSvg(spec: FigureSpec): string {
     }
   }
   parts.push('</g><g class="row-labels">');
-  for (const label of spec.rowLabels.filter((l) => l.axis !== 'column')) {
+  for (const label of panel.rowLabels.filter((l) => l.axis !== 'column')) {
     const y = top + label.px;
     if (label.kind === 'word') {
-      parts.push(`<text x="8" y="${(y + 4).toFixed(2)}" font-size="13" font-weight="bold">${escapeXml(label.text)}</text>`);
+      const place = rowWordsBeside ? `x="${left - ROW_WORDS_BESIDE}" text-anchor="end"` : `x="${left - FIGURE_MARGIN.left + 8}"`;
+      parts.push(`<text ${place} y="${(y + 4).toFixed(2)}" font-size="13" font-weight="bold">${escapeXml(label.text)}</text>`);
     } else {
       const fontSize = label.kind === 'major' ? 12 : 9;
       const fill = label.kind === 'major' ? '#000' : '#666';
@@ -128,9 +154,7 @@ export function makeFigureSvg(spec: FigureSpec): string {
     }
   }
   parts.push('</g>');
-  parts.push(makeColorbar(spec.colorbar, left + size + 24, top, Math.min(size, 320)));
-  parts.push('</svg>');
-  return parts.join('\n');
+  return parts;
 }
 
 /** A vertical colour bar at (x, y): 64 bands of the colormap, high at the top, with its limits, ticks and label. */

@@ -12,8 +12,6 @@ export interface GridCell {
   readonly title: string;
   /** The map as a PNG data URL, drawn over cellSize x cellSize. */
   readonly rasterHref: string;
-  /** This map's word boundaries (cell pixels) when they differ from the grid's (a pair's other utterance). */
-  readonly wordBoundaries?: readonly number[];
 }
 
 /** What makeGridSvg draws. */
@@ -27,8 +25,10 @@ export interface GridSpec {
   readonly cellSize: number;
   /** Word boundary positions in cell pixels, drawn on every cell. */
   readonly wordBoundaries: readonly number[];
-  /** Word labels (centre in cell pixels), under the bottom row and left of the first column. */
+  /** Word labels (centre in cell pixels) under the bottom row, and left of the first column unless rowWordLabels. */
   readonly wordLabels?: readonly { readonly text: string; readonly px: number }[];
+  /** Word labels left of the first column, when they are thinned apart from the columns' (figureAxes.ts: gridWordLabels). */
+  readonly rowWordLabels?: readonly { readonly text: string; readonly px: number }[];
   readonly colorbar: FigureColorbar;
   /** Dark lines for the diverging colormap (see figureSvg.ts). */
   readonly darkLines?: boolean;
@@ -79,7 +79,7 @@ export function makeGridSvg(spec: GridSpec): string {
     parts.push(
       `<image x="${x}" y="${y}" width="${size}" height="${size}" preserveAspectRatio="none" style="image-rendering:pixelated" href="${cell.rasterHref}" xlink:href="${cell.rasterHref}"/>`,
     );
-    for (const p of cell.wordBoundaries ?? spec.wordBoundaries) {
+    for (const p of spec.wordBoundaries) {
       const style = strokes.word.replace('stroke-width="2"', 'stroke-width="1"');
       parts.push(`<line x1="${(x + p).toFixed(2)}" y1="${y}" x2="${(x + p).toFixed(2)}" y2="${y + size}" ${style}/>`);
       parts.push(`<line x1="${x}" y1="${(y + p).toFixed(2)}" x2="${x + size}" y2="${(y + p).toFixed(2)}" ${style}/>`);
@@ -87,13 +87,11 @@ export function makeGridSvg(spec: GridSpec): string {
     parts.push(`<rect x="${x}" y="${y}" width="${size}" height="${size}" fill="none" stroke="#333" stroke-width="1"/>`);
     // Words on the grid's edges: under the last row's maps (columns) and left of the first column's (rows).
     const lastInColumn = row === rows - 1 || i + spec.columns >= spec.cells.length;
-    for (const label of spec.wordLabels ?? []) {
-      if (lastInColumn) {
-        parts.push(`<text class="word-label" x="${(x + label.px).toFixed(2)}" y="${y + size + 11}" font-size="9" text-anchor="middle">${escapeXml(label.text)}</text>`);
-      }
-      if (column === 0) {
-        parts.push(`<text class="word-label" x="${x - 4}" y="${(y + label.px + 3).toFixed(2)}" font-size="9" text-anchor="end">${escapeXml(label.text)}</text>`);
-      }
+    for (const label of lastInColumn ? (spec.wordLabels ?? []) : []) {
+      parts.push(`<text class="word-label" x="${(x + label.px).toFixed(2)}" y="${y + size + 11}" font-size="9" text-anchor="middle">${escapeXml(label.text)}</text>`);
+    }
+    for (const label of column === 0 && spec.wordLabels?.length ? (spec.rowWordLabels ?? spec.wordLabels) : []) {
+      parts.push(`<text class="word-label" x="${x - 4}" y="${(y + label.px + 3).toFixed(2)}" font-size="9" text-anchor="end">${escapeXml(label.text)}</text>`);
     }
     parts.push('</g>');
   });

@@ -1,15 +1,16 @@
 /**
  * Export of the current view as a figure: SVG (each map as an embedded raster, with vector boundary lines, labels,
- * colour bar and title) or PNG (the maps' pixels with that SVG's vector layer drawn over them). One map, or a grid
- * (heads, model, pair). Title, subtitle, labels, lines and colour-bar label come from the view's plan, as in
- * `steve render`'s figures, so the same view reads the same in both.
+ * colour bar and title) or PNG (the maps' pixels with that SVG's vector layer drawn over them). One map, a grid
+ * (heads, model), or two utterances' maps side by side (pair). Title, subtitle, labels, lines and colour-bar label
+ * come from the view's plan, as in `steve render`'s figures, so the same view reads the same in both.
  */
-import { figureAxesOf, wordLabelSpan } from '../figure/figureAxes.ts';
+import { figureAxesOf, gridWordLabels } from '../figure/figureAxes.ts';
 import type { FigureColorbar } from '../figure/figureSvg.ts';
 import { FIGURE_MARGIN, figureSize, makeFigureSvg } from '../figure/figureSvg.ts';
 import type { GridSpec } from '../figure/gridSvg.ts';
 import { GRID_MARGIN, gridSize, makeGridSvg } from '../figure/gridSvg.ts';
-import { layoutAxisLabels } from '../view/axisLabels.ts';
+import type { PairPanel, PairSpec } from '../figure/pairSvg.ts';
+import { DEFAULT_PAIR_MAP_SIZE, makePairSvg, pairLayout } from '../figure/pairSvg.ts';
 import { makeColormapLut } from '../view/colormaps.ts';
 import { formatValue } from '../view/formatValue.ts';
 import { colorbarLabels } from './colorbar.ts';
@@ -32,6 +33,10 @@ export function cellTitle(cell: Pick<Cell, 'title' | 'scale'>, info: ViewInfo): 
 
 export async function exportViewSvg(viewer: Viewer, mapSize = EXPORT_MAP_SIZE): Promise<string> {
   const info = requireInfo(viewer);
+  if (isPair(info)) {
+    const rasters = await Promise.all(info.cells.map((cell) => viewer.renderCellRaster(cell, DEFAULT_PAIR_MAP_SIZE)));
+    return makePairSvg(pairSpec(info, rasters.map((pixels) => pixelsToDataUrl(pixels, DEFAULT_PAIR_MAP_SIZE, DEFAULT_PAIR_MAP_SIZE))));
+  }
   if (info.cells.length > 1) {
     const rasters = await Promise.all(info.cells.map((cell) => viewer.renderCellRaster(cell, GRID_CELL_SIZE)));
     return makeGridSvg(gridSpec(info, viewer.gridColumns(), rasters.map((pixels) => pixelsToDataUrl(pixels, GRID_CELL_SIZE, GRID_CELL_SIZE))));
@@ -63,12 +68,7 @@ function figureColorbar(info: ViewInfo): FigureColorbar {
 function gridSpec(info: ViewInfo, columns: number, hrefs: readonly string[]): GridSpec {
   const { plan } = info;
   const axes = figureAxesOf(plan.marks, GRID_CELL_SIZE);
-  const wordLabels = layoutAxisLabels(plan.marks.wordLabels, [], {
-    toPx: (position) => (position * GRID_CELL_SIZE) / Math.max(1, plan.marks.cells),
-    startPx: 0,
-    endPx: GRID_CELL_SIZE,
-    labelSpan: (text) => wordLabelSpan(text) * 0.7,
-  }).map((label) => ({ text: label.text, px: label.px }));
+  const wordLabels = gridWordLabels(plan.marks, GRID_CELL_SIZE);
   const { title, subtitle } = viewTitle(info);
   return {
     title,
@@ -76,9 +76,32 @@ function gridSpec(info: ViewInfo, columns: number, hrefs: readonly string[]): Gr
     cells: info.cells.map((cell, i) => ({ title: cellTitle(cell, info), rasterHref: hrefs[i] })),
     columns,
     cellSize: GRID_CELL_SIZE,
-    // A pair's maps have frames of their own: no shared lines or labels.
-    wordBoundaries: plan.spec.view === 'pair' ? [] : axes.wordBoundaries,
-    wordLabels: plan.spec.view === 'pair' ? [] : wordLabels,
+    wordBoundaries: axes.wordBoundaries,
+    wordLabels: wordLabels.columns,
+    rowWordLabels: wordLabels.rows,
+    darkLines: info.colorbar.colormap === 'diverging',
+    colorbar: figureColorbar(info),
+  };
+}
+
+/** Two utterances side by side (--view pair). */
+function isPair(info: ViewInfo): boolean {
+  return info.plan.spec.view === 'pair' && info.cells.length === 2;
+}
+
+/** A pair's two maps, each with its own utterance's labels and lines (as `steve render` draws them), and one colour bar. */
+function pairSpec(info: ViewInfo, hrefs: readonly (string | undefined)[]): PairSpec {
+  const panel = (cell: Cell, i: number): PairPanel => {
+    const axes = figureAxesOf(cell.marks, DEFAULT_PAIR_MAP_SIZE);
+    const { labels, phoneBoundaries, wordBoundaries } = axes;
+    return { title: cellTitle(cell, info), rasterHref: hrefs[i], columnLabels: labels, rowLabels: labels, phoneBoundaries, wordBoundaries };
+  };
+  const { title, subtitle } = viewTitle(info);
+  return {
+    title,
+    subtitle,
+    mapSize: DEFAULT_PAIR_MAP_SIZE,
+    panels: [panel(info.cells[0], 0), panel(info.cells[1], 1)],
     darkLines: info.colorbar.colormap === 'diverging',
     colorbar: figureColorbar(info),
   };
@@ -90,7 +113,7 @@ function figureSpec(viewer: Viewer, info: ViewInfo, mapSize: number, rasterHref:
   const transform = viewer.mapToCanvas(cell);
   const zoomed = Math.abs(transform[0] - cell.rect.width / cell.cols) > 1e-9 || Math.abs(transform[6] - cell.rect.x) > 1e-9 || Math.abs(transform[7] - cell.rect.y) > 1e-9;
   // Unzoomed, exactly `steve render`'s axes; zoomed, the same marks through the screen's transform.
-  const axes = zoomed ? zoomedAxes(cell, (p) => ((transform[0] * p + transform[6] - cell.rect.x) * mapSize) / cell.rect.width, mapSize) : figureAxesOf(cell.marks, mapSize);
+  const axes = figureAxesOf(cell.marks, mapSize, zoomed ? (p) => ((transform[0] * p + transform[6] - cell.rect.x) * mapSize) / cell.rect.width : undefined);
   const { title, subtitle } = viewTitle(info);
   return {
     title,
@@ -106,19 +129,6 @@ function figureSpec(viewer: Viewer, info: ViewInfo, mapSize: number, rasterHref:
   };
 }
 
-/** figureAxesOf for a zoomed map: `toPx` takes map cells to figure pixels; what falls outside is left out. */
-function zoomedAxes(cell: Cell, toPx: (position: number) => number, mapSize: number) {
-  const axis = { toPx, startPx: 0, endPx: mapSize, labelSpan: () => 13 };
-  const phones = layoutAxisLabels(cell.marks.phoneLabels, cell.marks.boundaryLabels, axis);
-  const words = layoutAxisLabels(cell.marks.wordLabels, [], { ...axis, labelSpan: wordLabelSpan });
-  const inside = (px: number) => px >= 0 && px <= mapSize;
-  return {
-    labels: [...phones.map((l) => ({ text: l.text, px: l.px, kind: l.kind })), ...words.map((l) => ({ text: l.text, px: l.px, kind: 'word' as const }))],
-    phoneBoundaries: cell.marks.phoneBoundaries.map(toPx).filter(inside),
-    wordBoundaries: cell.marks.wordBoundaries.map(toPx).filter(inside),
-  };
-}
-
 /**
  * The figure as PNG at `scale` (2: print resolution): the maps' pixels drawn straight onto the canvas, then the
  * figure's vector layer (the SVG without its rasters) over them. Rasterising the full SVG instead would depend on
@@ -126,14 +136,20 @@ function zoomedAxes(cell: Cell, toPx: (position: number) => number, mapSize: num
  */
 export async function exportViewPng(viewer: Viewer, scale = 2): Promise<Blob> {
   const info = requireInfo(viewer);
+  const pair = isPair(info);
   const grid = info.cells.length > 1;
-  const size = grid ? GRID_CELL_SIZE : EXPORT_MAP_SIZE;
+  const size = pair ? DEFAULT_PAIR_MAP_SIZE : grid ? GRID_CELL_SIZE : EXPORT_MAP_SIZE;
   const rasters = await Promise.all(info.cells.map((cell) => viewer.renderCellRaster(cell, size)));
   let vectors: string;
   let width: number;
   let height: number;
-  let places: { x: number; y: number }[];
-  if (grid) {
+  let places: readonly { x: number; y: number }[];
+  if (pair) {
+    // Without rasters the pair's SVG is its vector layer alone, on a transparent background.
+    const spec = pairSpec(info, [undefined, undefined]);
+    vectors = makePairSvg(spec);
+    ({ width, height, maps: places } = pairLayout(spec));
+  } else if (grid) {
     const spec = gridSpec(info, viewer.gridColumns(), rasters.map(() => ''));
     // The vector layer: no images, no white background (the maps go under it).
     vectors = makeGridSvg(spec).replace(/<image [^>]*\/>/g, '').replace(/<rect width="\d+" height="\d+" fill="#ffffff"\/>/, '');

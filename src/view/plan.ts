@@ -25,6 +25,7 @@ import {
   describePooling,
   describeScale,
   mapName,
+  pairTitle,
   viewSubtitle,
   viewTitle,
 } from './titles.ts';
@@ -246,7 +247,11 @@ export function planView(spec: ViewSpec, utterance: PlanUtterance, tensors: Plan
           },
         },
       ];
-      return base(cells, `${what}, beside ${otherUtterance.name}`, quantity, frameAxes, 2);
+      const sides = [
+        { name: utterance.name, selection },
+        { name: otherUtterance.name, selection: region.selection },
+      ];
+      return { ...base(cells, `${what}, beside ${otherUtterance.name}`, quantity, frameAxes, 2), title: pairTitle(sides, spec.full) };
     }
     case 'rollout': {
       if (layer === 'mean') throw new ViewError('--view rollout multiplies layers 0 .. --layer N in order: --layer mean does not apply');
@@ -296,6 +301,11 @@ function frameRegion(spec: ViewSpec, utterance: PlanUtterance): { selection?: Wo
 
 function cropSize(crop: Crop): number {
   return crop.rowEnd - crop.rowStart;
+}
+
+/** The labels and boundaries of the plan's `index`th map: a pair's second map has its own utterance's; others the plan's. */
+export function cellMarks(plan: ViewPlan, index: number): MapMarks {
+  return plan.cells[index].other?.marks ?? plan.marks;
 }
 
 /** The span of a map of `cells` cells drawn with these marks: theirs when the sizes agree, else the whole map. */

@@ -223,6 +223,11 @@ export function parseViewSpec(options: ViewOptionValues): ViewSpec {
  * `window.steve.setView(args)` hold it. Only view options: anything else is a ViewError naming it.
  */
 export function parseViewArgs(args: readonly string[]): ViewSpec {
+  return parseViewSpec(viewOptionValues(args));
+}
+
+/** The option values of an argument list (see parseViewArgs), unchecked but for the flags themselves. */
+export function viewOptionValues(args: readonly string[]): ViewOptionValues {
   const values: Record<string, string | boolean> = {};
   for (let i = 0; i < args.length; i++) {
     const [flag, inline] = splitInline(args[i]);
@@ -239,7 +244,40 @@ export function parseViewArgs(args: readonly string[]): ViewSpec {
       values[option.key] = args[++i];
     }
   }
-  return parseViewSpec(values as ViewOptionValues);
+  return values as ViewOptionValues;
+}
+
+/** An option that was given but does nothing for this view, and why: a front end says so rather than drop it silently. */
+export interface IgnoredOption {
+  readonly flag: string;
+  /** One sentence: "--clip is ignored: it sets the percentiles of --scale percentile, and the scale is linear". */
+  readonly message: string;
+}
+
+/** Views that draw more than one map, where each map may take its own colour range. */
+const MULTI_MAP_VIEWS: readonly ViewKind[] = ['heads', 'model', 'pair'];
+
+/**
+ * The options in `given` that do not apply to the view `spec` (parsed from them): each with a one-line reason.
+ * Options that contradict the view outright (--pool with --view map, --compare-head with --view pair) are
+ * ViewErrors in parseViewSpec instead; these are the ones that are merely without effect. The decision is the
+ * view's, so every front end (`steve render`/`export`, the viewer) reports the same ones.
+ */
+export function ignoredViewOptions(given: ViewOptionValues, spec: ViewSpec): IgnoredOption[] {
+  const ignored: IgnoredOption[] = [];
+  const ignore = (flag: string, why: string) => ignored.push({ flag, message: `${flag} is ignored: ${why}` });
+  if (given.clip !== undefined && spec.scale !== 'percentile') {
+    ignore('--clip', `it sets the percentiles that --scale percentile spans, and the scale is ${spec.scale}`);
+  }
+  if (given.poolStat !== undefined && spec.view !== 'pooled') ignore('--pool-stat', `it says how --view pooled pools, and the view is ${spec.view}`);
+  if (given.head !== undefined && given.head !== 'all' && (spec.view === 'heads' || spec.view === 'model')) {
+    ignore('--head', `--view ${spec.view} shows every head`);
+  }
+  if (given.colorRange === 'per-map' && !MULTI_MAP_VIEWS.includes(spec.view)) {
+    ignore('--color-range', `per-map ranges are for views of several maps (${MULTI_MAP_VIEWS.join(', ')}), and --view ${spec.view} draws one`);
+  }
+  if (given.rolloutCrop !== undefined && spec.full) ignore('--rollout-crop', 'with --full every frame is shown, so there is no crop');
+  return ignored;
 }
 
 /** The argument list that parseViewArgs reads back as `spec`: --view (unless 'map'), then what differs from the defaults. */

@@ -18,6 +18,21 @@ export function viewTitle(selection: WordSelection | undefined, full: boolean): 
   return `Word(s): '${selection.words.map((word) => word.label).join(' ')}'`;
 }
 
+/**
+ * A pair's title: each utterance with its words, "LDC93S1: words 0–1 'she had' | arctic_a0001: words 0–1 'author
+ * of'" (each utterance's own words at the same indices), or "all frames".
+ */
+export function pairTitle(sides: readonly { readonly name: string; readonly selection?: WordSelection }[], full: boolean): string {
+  return sides.map(({ name, selection }) => `${name}: ${selection && !full ? wordRange(selection) : 'all frames'}`).join(' | ');
+}
+
+/** "words 0–1 'she had'", "word 3 'dark'". */
+function wordRange(selection: WordSelection): string {
+  const { firstWord, lastWord } = selection;
+  const range = firstWord === lastWord ? `word ${firstWord}` : `words ${firstWord}–${lastWord}`;
+  return `${range} '${selection.words.map((word) => word.label).join(' ')}'`;
+}
+
 /** "layer 3", "mean of layers". */
 export function describeLayer(layer: IndexOrMean): string {
   return layer === 'mean' ? 'mean of layers' : `layer ${layer}`;

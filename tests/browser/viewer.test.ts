@@ -13,6 +13,7 @@ import { alignmentFromTimit } from '../../src/data/alignment.ts';
 import { selectWords } from '../../src/data/frames.ts';
 import { makeSyntheticAttention } from '../../src/data/syntheticAttention.ts';
 import { FIGURE_MARGIN } from '../../src/figure/figureSvg.ts';
+import { DEFAULT_PAIR_MAP_SIZE, pairLayout } from '../../src/figure/pairSvg.ts';
 import { makeColormapLut } from '../../src/render/colormaps.ts';
 import type { BrowserSession } from './harness.ts';
 import { canvasPixels, idle, openViewer, ROOT, screenshot, startBrowserSession } from './harness.ts';
@@ -198,7 +199,7 @@ describe('viewer in Chromium', () => {
     await page.close();
   });
 
-  it('puts two utterances side by side, each cropped to its own words', async () => {
+  it('puts two utterances side by side, each cropped to its own words, and exports them as a pair figure', async () => {
     const { page, errors } = await openViewer(session, '#view=pair&words=0:1');
     const titles = await page.$$eval('#overlay .cell-title', (els) => els.map((e) => e.textContent));
     expect(titles).toEqual(['LDC93S1 L0 H0', 'arctic_a0001 L0 H0']);
@@ -207,6 +208,32 @@ describe('viewer in Chromium', () => {
     expect(sizes[0]).toBe(23);
     expect(sizes[1]).not.toBe(23);
     await screenshot(page, 'viewer-pair');
+    // Exported as PNG, each utterance's map lies where the pair figure puts it; as SVG, each map has its own words.
+    const { maps, width } = pairLayout({ mapSize: DEFAULT_PAIR_MAP_SIZE, title: 't' });
+    const result = await page.evaluate(async (places) => {
+      const steve = (window as unknown as { steve: { exportPng(): Promise<string>; exportSvg(): Promise<string> } }).steve;
+      const image = new Image();
+      image.src = await steve.exportPng();
+      await image.decode();
+      const canvas = document.createElement('canvas');
+      canvas.width = image.width;
+      canvas.height = image.height;
+      const context = canvas.getContext('2d')!;
+      context.drawImage(image, 0, 0);
+      // At scale 2: the middle of each map, and the white between them.
+      const at = (x: number, y: number) => Array.from(context.getImageData(2 * x, 2 * y, 1, 1).data);
+      const inMaps = places.map((p) => at(p.x + 100, p.y + 300));
+      const between = at(places[0].x + 400 + 20, places[0].y + 300);
+      return { width: image.width, inMaps, between, svg: await steve.exportSvg() };
+    }, maps);
+    expect(result.width).toBeGreaterThanOrEqual(2 * width);
+    for (const [r, g, b] of result.inMaps) expect(Math.max(r, g, b) - Math.min(r, g, b)).toBeGreaterThan(40);
+    expect(result.between).toEqual([255, 255, 255, 255]);
+    expect(result.svg).toContain('LDC93S1: words 0–1 &apos;she had&apos; | arctic_a0001: words 0–1 &apos;author of&apos;');
+    const rows = [...result.svg.matchAll(/<g class="row-labels">([\s\S]*?)<\/g>/g)].map((m) => m[1]);
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toContain('>she</text>');
+    expect(rows[1]).toContain('>author</text>');
     expect(errors).toEqual([]);
     await page.close();
   });

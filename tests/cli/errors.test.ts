@@ -28,7 +28,11 @@ describe('steve errors', () => {
     await Promise.all([
       failsWith(['render', ...VIEW, '--colour', 'red'], /unknown option '--colour'/, 2),
       failsWith(['frobnicate'], /unknown command 'frobnicate'/, 2),
-      failsWith(['render', ...VIEW, '--size', 'big', '-o', out()], /--size.*positive whole number.*"big"/, 2),
+      failsWith(['render', ...VIEW, '--size', 'big', '-o', out()], /--size.*whole number from 64 to 4096.*"big"/, 2),
+      failsWith(['render', ...VIEW, '--size', '5', '-o', out()], /--size.*whole number from 64 to 4096, got "5"/, 2),
+      failsWith(['render', ...VIEW, '--size', '5000', '-o', out()], /--size.*whole number from 64 to 4096, got "5000"/, 2),
+      failsWith(['render', ...VIEW, '--dpi', '10', '-o', out()], /--dpi.*whole number from 72 to 1200, got "10"/, 2),
+      failsWith(['render', ...VIEW, '--size', '4096', '--dpi', '600', '-o', out()], /--size 4096 at --dpi 600: each map would be 25600 pixels wide, over 8192/, 2),
       failsWith(['render', ...VIEW, '--colormap', 'rainbow', '-o', out()], /--colormap must be viridis, .* got "rainbow"/, 2),
       failsWith(['render', ...VIEW, '--softmax', 'all', '-o', out()], /--softmax must be none, row or crop/, 2),
       failsWith(['render', ...VIEW, '--layer', 'abc', '-o', out()], /--layer must be an index .* got "abc"/, 2),

@@ -19,7 +19,7 @@ describe('steve inspect', () => {
     expect(code).toBe(0);
     expect(stdout.trim().split('\n')).toHaveLength(1);
     const report = JSON.parse(stdout);
-    expect(report.attention).toMatchObject({ layers: 2, heads: 2, keys: 147, queries: 147, dtype: 'float16', softmaxed: true });
+    expect(report.attention).toMatchObject({ layers: 2, heads: 2, rows: 147, cols: 147, queries: 147, keys: 147, dtype: 'float16', softmaxed: true });
     expect(report.attention.heads_stats).toHaveLength(2);
     expect(report.attention.heads_stats[0]).toHaveLength(2);
     expect(report.audio).toEqual({ sampleRate: 16000, channels: 1, durationSec: 46797 / 16000 });
@@ -89,7 +89,7 @@ describe('steve inspect', () => {
   it('prints a readable summary without --json', async () => {
     const { code, stdout } = await steve('inspect', '--attention', join(FIXTURES, 'timit_softmaxed_f16.npy'), '--wav', TIMIT_WAV);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/2 layers x 2 heads x 147 keys x 147 queries, float16/);
+    expect(stdout).toMatch(/2 layers x 2 heads x 147 queries x 147 keys \(rows x columns\), float16/);
     expect(stdout).toMatch(/softmaxed/);
     expect(stdout).toMatch(/alignment: timit, 11 words/);
   });

@@ -1,10 +1,12 @@
 /**
  * The command line's pure pieces, in process: view options and what they imply, output paths of batches, the .npy
- * writer (read back by the project's own .npy reader), and the PNG resolution chunk.
+ * writer (read back by the project's own .npy reader), the PNG resolution chunk, and inspect's names for a map's axes.
  */
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { formatInspectReport, makeInspectReport } from '../../src/cli/inspect.ts';
 import { outputPathFor } from '../../src/cli/outputPath.ts';
+import type { LoadedUtterance } from '../../src/node/loadUtterance.ts';
 import { parseViewSpec } from '../../src/cli/viewSpec.ts';
 import { parseWords } from '../../src/view/spec.ts';
 import { parseNpyHeader } from '../../src/data/npy.ts';
@@ -84,5 +86,18 @@ describe(setPngDpi.name, () => {
     expect(twice.readUInt32BE(33 + 8)).toBe(Math.round(72 / 0.0254));
     expect(twice.readUInt32BE(33 + 8 + 9)).toBe(crc32(twice.subarray(33 + 4, 33 + 8 + 9)));
     expect(twice.toString('latin1').match(/pHYs/g)).toHaveLength(1);
+  });
+});
+
+describe(makeInspectReport.name, () => {
+  it("names a map's rows queries and its columns keys: a 3 x 5 map has 3 queries of 5 keys", async () => {
+    // Each of the 3 rows is a distribution over the 5 columns, as softmax over the last axis gives.
+    const map = new Float32Array(15).fill(0.2);
+    const utterance = {
+      attention: { shape: { layers: 1, heads: 1, rows: 3, cols: 5 }, dtype: 'float32', fileName: 'a.npy', metadata: {}, readHead: async () => map },
+    } as unknown as LoadedUtterance;
+    const report = await makeInspectReport(utterance);
+    expect(report.attention).toMatchObject({ rows: 3, cols: 5, queries: 3, keys: 5, softmaxed: true });
+    expect(formatInspectReport(report)).toMatch(/^a\.npy: 1 layers x 1 heads x 3 queries x 5 keys \(rows x columns\), float32\n/);
   });
 });

@@ -106,7 +106,7 @@ print(json.dumps(sorted(f for f in os.listdir('.') if f.startswith('LDC93S1_atte
         expect(run.code, command).toBe(0);
         const out = args[args.indexOf('-o') + 1];
         if (args.includes('-o')) expect(existsSync(join(dir, out)), out).toBe(true);
-        if (args[0] === 'inspect') expect(run.stdout).toMatch(/4 layers x 6 heads x 147 keys x 147 queries, float16/);
+        if (args[0] === 'inspect') expect(run.stdout).toMatch(/4 layers x 6 heads x 147 queries x 147 keys \(rows x columns\), float16/);
       }
     });
   }

@@ -3,14 +3,14 @@
  * pngjs and checked pixel by pixel against the colormap of the exported values) and SVG (checked element by
  * element), for each view.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeColormapLut } from '../../src/render/colormaps.ts';
 import { FIGURE_MARGIN, figureSize } from '../../src/figure/figureSvg.ts';
-import { python, SOFTMAXED_F16, steve, TIMIT_WAV } from './steveProcess.ts';
+import { ARCTIC_WAV, python, SOFTMAXED_F16, steve, TIMIT_WAV } from './steveProcess.ts';
 
 /** The fixture's rows already sum to 1: --softmax row is named so the maps match the softmaxed numpy reference. */
 const STORED = ['--attention', SOFTMAXED_F16, '--wav', TIMIT_WAV, '--words', '0:2'];
@@ -193,10 +193,42 @@ describe('steve render', () => {
     expect(readFileSync(rollout, 'utf8')).toContain('Attention rollout through layers 0..1, mean of heads');
   });
 
-  it('renders PNG at --dpi and records it in the pHYs chunk', async () => {
-    const out = join(dir, 'print.png');
-    const run = await steve(['render', ...VIEW, '--size', '96', '--dpi', '192', '-o', out]);
+  it("draws a pair: each utterance's map with its own phones and words on both axes, both named in the title", async () => {
+    // The other utterance: arctic_a0001's WAV and TextGrid beside a numpy-written tensor of its stem.
+    const other = join(dir, 'arctic_a0001.npy');
+    copyFileSync(ARCTIC_WAV, join(dir, 'arctic_a0001.wav'));
+    copyFileSync(ARCTIC_WAV.replace(/\.wav$/, '.TextGrid'), join(dir, 'arctic_a0001.TextGrid'));
+    python(
+      `import numpy as np; s = np.random.default_rng(3).normal(size=(2, 1, 2, 196, 196)); p = np.exp(s) / np.exp(s).sum(-1, keepdims=True); ` +
+        `np.save(${JSON.stringify(other)}, p.astype(np.float32)); print(0)`,
+    );
+    const out = join(dir, 'pair.svg');
+    const run = await steve(['render', '--attention', SOFTMAXED_F16, '--wav', TIMIT_WAV, '--softmax', 'row', '--view', 'pair', '--compare-attention', other, '--words', '0:1', '--size', '240', '-o', out]);
+    expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
+    const svg = readFileSync(out, 'utf8');
+    expect(svg).toContain('>LDC93S1: words 0–1 &apos;she had&apos; | arctic_a0001: words 0–1 &apos;author of&apos;</text>');
+    expect([...svg.matchAll(/class="map-title"[^>]*>([^<]+)</g)].map((m) => m[1])).toEqual(['LDC93S1 L0 H0', 'arctic_a0001 L0 H0']);
+    const texts = (group: string) => [...svg.matchAll(new RegExp(`<g class="${group}">([\\s\\S]*?)</g>`, 'g'))].map((m) => [...m[1].matchAll(/>([^<]+)<\/text>/g)].map((t) => t[1]));
+    const [timitColumns, arcticColumns] = texts('column-labels');
+    const [timitRows, arcticRows] = texts('row-labels');
+    for (const labels of [timitColumns, timitRows]) expect(labels).toEqual(expect.arrayContaining(['she', 'had', 'sh', 'hv']));
+    for (const labels of [arcticColumns, arcticRows]) expect(labels).toEqual(expect.arrayContaining(['author', 'of']));
+    expect(arcticColumns).not.toContain('she');
+    expect(timitColumns).not.toContain('author');
+    expect(svg.match(/<image [^>]*width="240" height="240"/g)).toHaveLength(2);
+    expect(svg.match(/<g class="colorbar">/g)).toHaveLength(1);
+  });
+
+  it('renders PNG at --dpi and records it in the pHYs chunk; says which options have no effect on the view', async () => {
+    const out = join(dir, 'print.png');
+    const run = await steve(['render', ...VIEW, '--size', '96', '--dpi', '192', '--clip', '5:95', '--color-range', 'per-map', '-o', out]);
+    expect(run.code).toBe(0);
+    // Each option without effect gets one line, and the figure is still drawn.
+    expect(run.stderr.trim().split('\n')).toEqual([
+      'steve: --clip is ignored: it sets the percentiles that --scale percentile spans, and the scale is linear',
+      'steve: --color-range is ignored: per-map ranges are for views of several maps (heads, model, pair), and --view map draws one',
+    ]);
     const bytes = readFileSync(out);
     const image = PNG.sync.read(bytes);
     const size = figureSize(96);

@@ -14,7 +14,7 @@ import type { AttentionShape } from '../../src/data/tensor.ts';
 import type { SegmentPoolMapRequest } from '../../src/engine.ts';
 import { figureAxesOf } from '../../src/figure/figureAxes.ts';
 import type { MapMarks, PlanTensors, PlanUtterance, ViewPlan } from '../../src/view/plan.ts';
-import { planView } from '../../src/view/plan.ts';
+import { cellMarks, planView } from '../../src/view/plan.ts';
 import type { ViewOptionValues, ViewSpec } from '../../src/view/spec.ts';
 import { ViewError, formatViewArgs, parseViewArgs, parseViewSpec } from '../../src/view/spec.ts';
 
@@ -236,6 +236,15 @@ describe('planView: one test per view kind', () => {
     expect(plan.cells.map((cell) => cell.title)).toEqual(['utt L1 H0', 'other L1 H0']);
     expect(plan.cells[1].request).toMatchObject({ tensorId: 'o', crop: { rowStart: 6, rowEnd: 13 } });
     expect(plan.cells[1].other?.marks.wordBoundaries).toEqual([0, 6]);
+    // The title names both utterances and the words each shows; each map's labels are its own utterance's.
+    expect(plan.title).toBe("utt: word 1 'b' | other: word 1 'b'");
+    expect(cellMarks(plan, 0)).toBe(plan.marks);
+    expect(cellMarks(plan, 1)).toBe(plan.cells[1].other?.marks);
+    expect(cellMarks(plan, 1).phoneLabels.map((tick) => tick.label)).toEqual(['p3', 'p4']);
+    const wide = planBoth({ view: 'pair', compareAttention: 'other.npy', words: '0:1' }, utterance('utt'), { tensorId: 'u', compare: { tensorId: 'o', utterance: other } });
+    expect(wide.title).toBe("utt: words 0–1 'a b' | other: words 0–1 'a b'");
+    const bare = { tensorId: 'o', utterance: utterance('bare', SHAPE, false) };
+    expect(planBoth({ view: 'pair', compareAttention: 'bare.npy', full: true }, utterance('utt'), { tensorId: 'u', compare: bare }).title).toBe('utt: all frames | bare: all frames');
     expect(() => planBoth({ view: 'pair' })).toThrow(/--view pair needs the other utterance/);
   });
 

@@ -4,7 +4,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ViewSpec } from '../../src/view/spec.ts';
-import { DEFAULT_VIEW_SPEC, VIEW_OPTIONS, ViewError, formatViewArgs, formatViewCommand, parseViewArgs, parseViewSpec } from '../../src/view/spec.ts';
+import {
+  DEFAULT_VIEW_SPEC,
+  VIEW_OPTIONS,
+  ViewError,
+  formatViewArgs,
+  formatViewCommand,
+  ignoredViewOptions,
+  parseViewArgs,
+  parseViewSpec,
+  viewOptionValues,
+} from '../../src/view/spec.ts';
 
 /** Views worth a round trip: every kind, and most options away from their defaults. */
 const ARG_LISTS: readonly string[][] = [
@@ -89,5 +99,27 @@ describe('ViewSpec options', () => {
     expect(new Set(flags).size).toBe(flags.length);
     const spec: ViewSpec = DEFAULT_VIEW_SPEC;
     for (const field of ['colormap', 'scale', 'clip', 'colorRange', 'smooth', 'softmax', 'roundUp', 'full']) expect(spec).toHaveProperty(field);
+  });
+});
+
+describe(ignoredViewOptions.name, () => {
+  const ignored = (args: string[]) => ignoredViewOptions(viewOptionValues(args), parseViewArgs(args)).map((option) => option.message);
+
+  it('names each option given that has no effect on the view, with why', () => {
+    expect(ignored(['--clip', '5:95'])).toEqual(['--clip is ignored: it sets the percentiles that --scale percentile spans, and the scale is linear']);
+    expect(ignored(['--pool-stat', 'max'])).toEqual(['--pool-stat is ignored: it says how --view pooled pools, and the view is map']);
+    expect(ignored(['--view', 'heads', '--head', '3'])).toEqual(['--head is ignored: --view heads shows every head']);
+    expect(ignored(['--view', 'model', '--head', 'mean'])).toEqual(['--head is ignored: --view model shows every head']);
+    expect(ignored(['--color-range', 'per-map', '--view', 'rollout'])).toEqual([
+      '--color-range is ignored: per-map ranges are for views of several maps (heads, model, pair), and --view rollout draws one',
+    ]);
+    expect(ignored(['--view', 'rollout', '--full', '--rollout-crop', 'within'])).toEqual(['--rollout-crop is ignored: with --full every frame is shown, so there is no crop']);
+    expect(ignored(['--clip', '1:99', '--pool-stat', 'mean'])).toHaveLength(2);
+  });
+
+  it('says nothing when every option given applies', () => {
+    for (const args of ARG_LISTS) expect(ignored(args), args.join(' ')).toEqual([]);
+    expect(ignored(['--head', 'all'])).toEqual([]);
+    expect(ignored(['--view', 'pair', '--compare-attention', 'b.npy', '--color-range', 'per-map'])).toEqual([]);
   });
 });
