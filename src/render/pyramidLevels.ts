@@ -1,0 +1,97 @@
+/**
+ * A map's pyramid levels as a scene cell draws them (MapScene's SceneLevels): levels are asked for as the zoom
+ * needs them, kept pinned while a frame may draw them, and let go after the frame that no longer draws them (they
+ * then stay in the engine's cache, under its budget, until evicted least recently used first: AttentionEngine.keepMap).
+ * Until the wanted level arrives the nearest one on hand is drawn, as HiGlass shows a coarser tile meanwhile.
+ */
+import type { SceneLevel, SceneLevels } from './mapScene.ts';
+
+/** A level kept for the cell: its buffer, pinned until release(). */
+export interface PinnedLevel {
+  readonly buffer: GPUBuffer;
+  release(): void;
+}
+
+/** What a cell's pyramid needs from below: the level for a factor, built if needed (engine.keepMap of its request). */
+export type KeepLevel = (factor: number) => Promise<PinnedLevel>;
+
+export class PyramidLevels implements SceneLevels {
+  readonly #keep: KeepLevel;
+  readonly #onReady: () => void;
+  readonly #onError: (error: Error) => void;
+  readonly #held = new Map<number, PinnedLevel>();
+  readonly #loading = new Set<number>();
+  /** Factors that could not be built: not asked for again, so a failing level does not retry every frame. */
+  readonly #failed = new Set<number>();
+  /** Factors drawn since the last frameDone(). */
+  readonly #drawn = new Set<number>();
+  #destroyed = false;
+
+  /** `onReady` runs when an asked-for level arrives (redraw); `onError` when one cannot be built. */
+  constructor(keep: KeepLevel, onReady: () => void, onError: (error: Error) => void = () => {}) {
+    this.#keep = keep;
+    this.#onReady = onReady;
+    this.#onError = onError;
+  }
+
+  /** Factors held now (pinned), finest first. */
+  get heldFactors(): number[] {
+    return [...this.#held.keys()].sort((a, b) => a - b);
+  }
+
+  levelFor(wantedFactor: number): SceneLevel | undefined {
+    if (!this.#held.has(wantedFactor)) this.#ask(wantedFactor);
+    const factor = this.#held.has(wantedFactor) ? wantedFactor : this.#nearestHeld(wantedFactor);
+    if (factor === undefined) return undefined;
+    this.#drawn.add(factor);
+    return { values: this.#held.get(factor)!.buffer, factor };
+  }
+
+  frameDone(): void {
+    for (const [factor, level] of this.#held) {
+      if (this.#drawn.has(factor)) continue;
+      level.release();
+      this.#held.delete(factor);
+    }
+    this.#drawn.clear();
+  }
+
+  /** Lets go of every level (call after the last frame that drew them is submitted). */
+  destroy(): void {
+    this.#destroyed = true;
+    for (const level of this.#held.values()) level.release();
+    this.#held.clear();
+  }
+
+  #ask(factor: number): void {
+    if (this.#destroyed || this.#loading.has(factor) || this.#failed.has(factor)) return;
+    this.#loading.add(factor);
+    this.#keep(factor).then(
+      (level) => {
+        this.#loading.delete(factor);
+        if (this.#destroyed || this.#held.has(factor)) return level.release();
+        this.#held.set(factor, level);
+        this.#onReady();
+      },
+      (error: unknown) => {
+        this.#loading.delete(factor);
+        this.#failed.add(factor);
+        if (!this.#destroyed) this.#onError(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  }
+
+  /** The held factor closest to `factor` in scale (ratio); between two as close, the finer. */
+  #nearestHeld(factor: number): number | undefined {
+    let best: number | undefined;
+    let bestDistance = Infinity;
+    for (const held of this.heldFactors) {
+      const distance = Math.abs(Math.log2(held / factor));
+      if (distance < bestDistance) {
+        best = held;
+        bestDistance = distance;
+      }
+    }
+    return best;
+  }
+}
