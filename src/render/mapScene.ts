@@ -25,7 +25,7 @@ import type { BoundaryDrawable, BoundaryStyle } from './boundaries.ts';
 import { BoundaryPass, DEFAULT_BOUNDARY_STYLE } from './boundaries.ts';
 import type { HeatmapDrawable } from './heatmap.ts';
 import { HeatmapPass } from './heatmap.ts';
-import { chooseLevelFactor } from '../view/pyramidLevel.ts';
+import { chooseLevelFactor, fitLevelsToBudget } from '../view/pyramidLevel.ts';
 import { panBy, zoomAbout } from './view.ts';
 
 /** A rectangle in target pixels. */
@@ -142,6 +142,11 @@ export class MapScene {
   zoom = mat3.create();
   /** Target pixels -> target pixels, applied to every cell's rect: zoom and pan over the whole layout. */
   camera = mat3.create();
+  /**
+   * Bytes the levels one frame draws may take together (they are pinned while drawn); when the wanted levels of the
+   * cells on screen exceed it, all are made coarser together (fitLevelsToBudget). Unlimited when undefined.
+   */
+  levelBudgetBytes: number | undefined;
   #lastFrame: FrameReport = { drawn: 0, culled: 0, waiting: 0, levels: new Map() };
   look: SceneLook = { colormap: 'viridis', smooth: false, boundaryStyle: DEFAULT_BOUNDARY_STYLE };
 
@@ -229,24 +234,16 @@ export class MapScene {
 
   /** Writes every cell's uniforms and records its heatmap and boundary lines into `pass` (a target of width x height). */
   encode(pass: GPURenderPassEncoder, targetWidth: number, targetHeight: number): void {
-    let culled = 0;
     let waiting = 0;
     const levels = new Map<number, number>();
-    for (const { cell, heatmap, boundaries } of this.#cells) {
-      const viewport = clampRect(this.onTarget(cell), targetWidth, targetHeight);
-      if (!viewport) {
-        culled++;
-        continue;
-      }
-      const toViewport = this.mapToViewport(cell, viewport);
+    const visible = this.#visibleCells(targetWidth, targetHeight);
+    const wanted = this.#wantedLevels(visible);
+    for (const [index, { drawn: { cell, heatmap, boundaries }, viewport, toViewport }] of visible.entries()) {
       let values = cell.map.values;
       let levelFactor = 1;
       if (cell.levels) {
-        // Target pixels per frame along each axis (toViewport's scale); the finer axis decides.
-        const pixelsPerFrame = Math.min(Math.abs(toViewport[0]), Math.abs(toViewport[4]));
-        const wanted = chooseLevelFactor(Math.max(cell.map.rows, cell.map.cols), pixelsPerFrame);
-        const level = cell.levels.levelFor(wanted);
-        if (level?.factor !== wanted) waiting++;
+        const level = cell.levels.levelFor(wanted[index]);
+        if (level?.factor !== wanted[index]) waiting++;
         values = level?.values;
         levelFactor = level?.factor ?? 1;
       }
@@ -271,7 +268,33 @@ export class MapScene {
       boundaries.update(viewport, toViewport, { cols: cell.map.cols, rows: cell.map.rows }, this.look.boundaryStyle);
       boundaries.draw(pass);
     }
+    const culled = this.#cells.length - visible.length;
     this.#lastFrame = { drawn: [...levels.values()].reduce((sum, count) => sum + count, 0), culled, waiting, levels };
+  }
+
+  /** The cells on the target, with their viewports and transforms; the others are culled. */
+  #visibleCells(targetWidth: number, targetHeight: number): { drawn: DrawnCell; viewport: Rect; toViewport: mat3 }[] {
+    const visible: { drawn: DrawnCell; viewport: Rect; toViewport: mat3 }[] = [];
+    for (const drawn of this.#cells) {
+      const viewport = clampRect(this.onTarget(drawn.cell), targetWidth, targetHeight);
+      if (viewport) visible.push({ drawn, viewport, toViewport: this.mapToViewport(drawn.cell, viewport) });
+    }
+    return visible;
+  }
+
+  /** The level each visible cell draws (1 for cells without a pyramid): its zoom's level, fitted to the budget. */
+  #wantedLevels(visible: readonly { drawn: DrawnCell; toViewport: mat3 }[]): number[] {
+    const factors = visible.map(() => 1);
+    const pyramids = [...visible.keys()].filter((index) => visible[index].drawn.cell.levels);
+    const wanted = pyramids.map((index) => {
+      const { drawn: { cell }, toViewport } = visible[index];
+      // Target pixels per frame along each axis (toViewport's scale); the finer axis decides.
+      const pixelsPerFrame = Math.min(Math.abs(toViewport[0]), Math.abs(toViewport[4]));
+      return { rows: cell.map.rows, cols: cell.map.cols, factor: chooseLevelFactor(Math.max(cell.map.rows, cell.map.cols), pixelsPerFrame) };
+    });
+    const fitted = this.levelBudgetBytes === undefined ? wanted.map((level) => level.factor) : fitLevelsToBudget(wanted, this.levelBudgetBytes);
+    pyramids.forEach((index, i) => (factors[index] = fitted[i]));
+    return factors;
   }
 
   /** Call after the frame encode() recorded is submitted: cells' pyramids may let go of levels it did not draw. */

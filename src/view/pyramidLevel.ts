@@ -51,3 +51,36 @@ export function chooseLevelFactor(frames: number, pixelsPerFrame: number, device
 export function levelCells(frames: number, factor: number): number {
   return Math.ceil(frames / factor);
 }
+
+/** One visible map's wanted level: its size in frames and the factor chooseLevelFactor gave. */
+export interface WantedLevel {
+  readonly rows: number;
+  readonly cols: number;
+  readonly factor: number;
+}
+
+/** Bytes of level `factor` of a rows x cols f32 map. */
+export function levelBytes(rows: number, cols: number, factor: number): number {
+  return levelCells(rows, factor) * levelCells(cols, factor) * 4;
+}
+
+/**
+ * The wanted levels of the maps on screen, made coarser together (each factor times `base`, as often as needed)
+ * until they fit in `budgetBytes` at once: the levels a frame draws are pinned, so they must fit the budget
+ * together. A grid zoomed in step (every map at full resolution) then draws coarser levels than one cell per
+ * device pixel rather than exceed the budget; a view zoomed into few maps (the rest culled) gets what it wants.
+ * A single map's full resolution is never refused: no level goes coarser than a map's one-cell level.
+ */
+export function fitLevelsToBudget(wanted: readonly WantedLevel[], budgetBytes: number, base = PYRAMID_BASE): number[] {
+  let factors = wanted.map((level) => level.factor);
+  const total = () => wanted.reduce((sum, level, index) => sum + levelBytes(level.rows, level.cols, factors[index]), 0);
+  while (total() > budgetBytes) {
+    const coarser = wanted.map((level, index) => {
+      const largest = pyramidFactors(Math.max(level.rows, level.cols), base).at(-1)!;
+      return Math.min(largest, factors[index] * base);
+    });
+    if (coarser.every((factor, index) => factor === factors[index])) break;
+    factors = coarser;
+  }
+  return factors;
+}

@@ -4,6 +4,7 @@
  * a partial last level cell stops at the map's edge; each cell asks for the level its on-screen size needs, and
  * cells the camera moves off the target ask for nothing.
  */
+import { mat3 } from 'gl-matrix';
 import { describe, expect, it } from 'vitest';
 import { SHADER_SOURCES } from '../../shaders/index.ts';
 import { createStorageBufferFrom } from '../../src/gpu/buffers.ts';
@@ -114,6 +115,11 @@ describe('MapScene with pyramid levels', () => {
       await renderToPixels(device, 200, 200, (pass) => scene.encode(pass, 200, 200));
       expect(asked).toEqual([[4, 1], [4], [4], [4]]);
       expect(scene.lastFrame).toMatchObject({ drawn: 1, culled: 3, waiting: 1 });
+      // Back out, with room for the four maps' levels only at 8 x 8 frames (50^2 cells each): all coarsen together.
+      scene.camera = mat3.create();
+      scene.levelBudgetBytes = 4 * 50 * 50 * 4;
+      await renderToPixels(device, 200, 200, (pass) => scene.encode(pass, 200, 200));
+      expect(asked.map((list) => list.at(-1))).toEqual([8, 8, 8, 8]);
       scene.destroy();
       values.destroy();
       range.destroy();

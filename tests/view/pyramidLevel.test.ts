@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseLevelFactor, levelCells, pyramidFactors } from '../../src/view/pyramidLevel.ts';
+import { chooseLevelFactor, fitLevelsToBudget, levelBytes, levelCells, pyramidFactors } from '../../src/view/pyramidLevel.ts';
 
 describe(pyramidFactors.name, () => {
   it('doubles the block size up to the first one-cell level', () => {
@@ -50,5 +50,25 @@ describe(chooseLevelFactor.name, () => {
   it('refuses non-positive zooms and ratios', () => {
     expect(() => chooseLevelFactor(1500, 0)).toThrow(/pixelsPerFrame/);
     expect(() => chooseLevelFactor(1500, 1, Number.NaN)).toThrow(/devicePixelRatio/);
+  });
+});
+
+describe(fitLevelsToBudget.name, () => {
+  const head = (factor: number) => ({ rows: 1500, cols: 1500, factor });
+
+  it('keeps the wanted levels when they fit together', () => {
+    expect(fitLevelsToBudget([head(1)], 9e6)).toEqual([1]);
+    expect(fitLevelsToBudget(Array.from({ length: 640 }, () => head(16)), 640 * 94 * 94 * 4)).toEqual(Array(640).fill(16));
+  });
+
+  it('coarsens every level together until they fit', () => {
+    // 640 heads at full resolution (5.76 GB) in 1 GiB: level 1 -> 2 (1.44 GB) -> 4 (360 MB).
+    expect(fitLevelsToBudget(Array.from({ length: 640 }, () => head(1)), 2 ** 30)).toEqual(Array(640).fill(4));
+    expect(fitLevelsToBudget([head(1), head(4)], levelBytes(1500, 1500, 2) + levelBytes(1500, 1500, 8))).toEqual([2, 8]);
+    expect(levelBytes(1500, 1500, 2)).toBe(750 * 750 * 4);
+  });
+
+  it('stops at the one-cell level when nothing fits', () => {
+    expect(fitLevelsToBudget([head(1), { rows: 3, cols: 3, factor: 1 }], 0)).toEqual([2048, 4]);
   });
 });
