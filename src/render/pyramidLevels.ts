@@ -20,7 +20,7 @@ export class PyramidLevels implements SceneLevels {
   readonly #onReady: () => void;
   readonly #onError: (error: Error) => void;
   readonly #held = new Map<number, PinnedLevel>();
-  readonly #loading = new Set<number>();
+  readonly #loading = new Map<number, Promise<void>>();
   /** Factors that could not be built: not asked for again, so a failing level does not retry every frame. */
   readonly #failed = new Set<number>();
   /** Factors drawn since the last frameDone(). */
@@ -32,6 +32,11 @@ export class PyramidLevels implements SceneLevels {
     this.#keep = keep;
     this.#onReady = onReady;
     this.#onError = onError;
+  }
+
+  /** Resolves once no level asked for so far is still being built (benchmarks and tests wait on it). */
+  async whenSettled(): Promise<void> {
+    while (this.#loading.size > 0) await Promise.all(this.#loading.values());
   }
 
   /** Factors held now (pinned), finest first. */
@@ -65,8 +70,7 @@ export class PyramidLevels implements SceneLevels {
 
   #ask(factor: number): void {
     if (this.#destroyed || this.#loading.has(factor) || this.#failed.has(factor)) return;
-    this.#loading.add(factor);
-    this.#keep(factor).then(
+    const loading = this.#keep(factor).then(
       (level) => {
         this.#loading.delete(factor);
         if (this.#destroyed || this.#held.has(factor)) return level.release();
@@ -79,6 +83,7 @@ export class PyramidLevels implements SceneLevels {
         if (!this.#destroyed) this.#onError(error instanceof Error ? error : new Error(String(error)));
       },
     );
+    this.#loading.set(factor, loading);
   }
 
   /** The held factor closest to `factor` in scale (ratio); between two as close, the finer. */
@@ -94,4 +99,25 @@ export class PyramidLevels implements SceneLevels {
     }
     return best;
   }
+}
+
+/**
+ * Runs at most `limit` of the tasks given to it at once, the others in the order given: the pyramids of a grid ask
+ * for hundreds of levels in one frame, and each build holds a full map on the GPU while it pools it (640 large-v3
+ * maps at once would hold 5.8 GB).
+ */
+export function createTaskLimiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`createTaskLimiter: limit must be an integer >= 1, got ${limit}`);
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await task();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
 }

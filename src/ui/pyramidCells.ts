@@ -6,7 +6,11 @@
  */
 import type { AttentionEngine, MapRequest, PoolStatistic } from '../engine.ts';
 import { pyramidLevelRequest } from '../compute/pyramid.ts';
-import { PyramidLevels } from '../render/pyramidLevels.ts';
+import { createTaskLimiter, PyramidLevels } from '../render/pyramidLevels.ts';
+
+/** Level builds at once, across every cell: each holds a full map on the GPU while it is pooled. */
+const BUILDS_AT_ONCE = 4;
+const buildQueue = createTaskLimiter(BUILDS_AT_ONCE);
 
 /** Whether a view's cells draw from pyramids: the grids, whose maps are many and small on screen. */
 export function drawsPyramid(view: string): boolean {
@@ -21,7 +25,7 @@ export function cellPyramid(
   onError: (error: Error) => void,
   stat: PoolStatistic = 'mean',
 ): PyramidLevels {
-  return new PyramidLevels((factor) => engine.keepMap(pyramidLevelRequest(request, factor, stat)), onReady, onError);
+  return new PyramidLevels((factor) => buildQueue(() => engine.keepMap(pyramidLevelRequest(request, factor, stat))), onReady, onError);
 }
 
 /**

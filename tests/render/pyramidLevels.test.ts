@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PyramidLevels, type PinnedLevel } from '../../src/render/pyramidLevels.ts';
+import { createTaskLimiter, PyramidLevels, type PinnedLevel } from '../../src/render/pyramidLevels.ts';
 
 /** A fake engine: levels resolve when `settle()` says, and pins are counted. */
 function fakeKeep() {
@@ -91,5 +91,28 @@ describe(PyramidLevels.name, () => {
     levels.destroy();
     await fake.settle(8);
     expect(fake.pins.get(8)).toBe(0);
+  });
+});
+
+describe(createTaskLimiter.name, () => {
+  it('runs at most `limit` tasks at once, the rest in order', async () => {
+    const limit = createTaskLimiter(2);
+    let running = 0;
+    let most = 0;
+    const order: number[] = [];
+    const task = (id: number) => async () => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      order.push(id);
+      running--;
+      return id * 10;
+    };
+    const results = await Promise.all([1, 2, 3, 4, 5].map((id) => limit(task(id))));
+    expect(results).toEqual([10, 20, 30, 40, 50]);
+    expect(most).toBe(2);
+    expect(order).toEqual([1, 2, 3, 4, 5]);
+    await expect(limit(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(await limit(task(6))).toBe(60);
   });
 });
