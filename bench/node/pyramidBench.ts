@@ -67,7 +67,7 @@ try {
   writeFileSync(file, JSON.stringify({ adapter: engine.adapterDescription, totalMs, ...result }, null, 1));
   console.log(
     `frame (levels on hand) p50 ${result.frameMs.median.toFixed(1)} ms, settled frame p50 ${result.settledMs.median.toFixed(1)} ms, ` +
-      `level builds ${(result.buildMsTotal / 1000).toFixed(1)} s in all, peak resident ${(result.maxResidentBytes / 2 ** 20).toFixed(1)} MiB ` +
+      `levels ready after ${(result.readyMsTotal / 1000).toFixed(1)} s in all, peak resident ${(result.maxResidentBytes / 2 ** 20).toFixed(1)} MiB ` +
       `of a ${budgetBytes / 2 ** 20} MiB budget (all maps at full resolution: ${(result.fullResolutionBytes / 2 ** 20).toFixed(0)} MiB); ` +
       `total ${(totalMs / 1000).toFixed(1)} s -> ${file}`,
   );

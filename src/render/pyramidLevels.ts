@@ -25,6 +25,11 @@ export class PyramidLevels implements SceneLevels {
   readonly #failed = new Set<number>();
   /** Factors drawn since the last frameDone(). */
   readonly #drawn = new Set<number>();
+  /**
+   * Factors that arrived since the last frameDone(): no frame has had the chance to draw them yet (one may arrive
+   * while a frame that asked for it is still in flight), so that frameDone() keeps them.
+   */
+  readonly #arrived = new Set<number>();
   #destroyed = false;
 
   /** `onReady` runs when an asked-for level arrives (redraw); `onError` when one cannot be built. */
@@ -54,11 +59,12 @@ export class PyramidLevels implements SceneLevels {
 
   frameDone(): void {
     for (const [factor, level] of this.#held) {
-      if (this.#drawn.has(factor)) continue;
+      if (this.#drawn.has(factor) || this.#arrived.has(factor)) continue;
       level.release();
       this.#held.delete(factor);
     }
     this.#drawn.clear();
+    this.#arrived.clear();
   }
 
   /** Lets go of every level (call after the last frame that drew them is submitted). */
@@ -75,6 +81,7 @@ export class PyramidLevels implements SceneLevels {
         this.#loading.delete(factor);
         if (this.#destroyed || this.#held.has(factor)) return level.release();
         this.#held.set(factor, level);
+        this.#arrived.add(factor);
         this.#onReady();
       },
       (error: unknown) => {

@@ -116,3 +116,23 @@ describe(createTaskLimiter.name, () => {
     expect(await limit(task(6))).toBe(60);
   });
 });
+
+describe('PyramidLevels and frames in flight', () => {
+  it('keeps a level that arrived while the frame that asked for it was in flight', async () => {
+    const fake = fakeKeep();
+    const levels = new PyramidLevels(fake.keep, () => {});
+    levels.levelFor(8);
+    await fake.settle(8);
+    levels.levelFor(8);
+    levels.frameDone();
+    // A frame asks for 2 (draws 8); level 2 arrives before that frame's frameDone().
+    expect(levels.levelFor(2)?.factor).toBe(8);
+    await fake.settle(2);
+    levels.frameDone();
+    expect(levels.heldFactors).toEqual([2, 8]);
+    expect(levels.levelFor(2)?.factor).toBe(2);
+    levels.frameDone();
+    expect(levels.heldFactors).toEqual([2]);
+    expect(fake.pins.get(8)).toBe(0);
+  });
+});
