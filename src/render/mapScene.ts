@@ -288,8 +288,9 @@ export class MapScene {
     const pyramids = [...visible.keys()].filter((index) => visible[index].drawn.cell.levels);
     const wanted = pyramids.map((index) => {
       const { drawn: { cell }, toViewport } = visible[index];
-      // Target pixels per frame along each axis (toViewport's scale); the finer axis decides.
-      const pixelsPerFrame = Math.min(Math.abs(toViewport[0]), Math.abs(toViewport[4]));
+      // Target pixels per frame along each axis (toViewport's scale): the axis with more pixels per frame decides,
+      // so that both axes keep at least one level cell per pixel.
+      const pixelsPerFrame = Math.max(Math.abs(toViewport[0]), Math.abs(toViewport[4]));
       return { rows: cell.map.rows, cols: cell.map.cols, factor: chooseLevelFactor(Math.max(cell.map.rows, cell.map.cols), pixelsPerFrame) };
     });
     const fitted = this.levelBudgetBytes === undefined ? wanted.map((level) => level.factor) : fitLevelsToBudget(wanted, this.levelBudgetBytes);
