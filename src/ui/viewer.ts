@@ -425,9 +425,21 @@ export class Viewer {
     const scene = this.#exportScene;
     scene.look = { ...this.#scene.look };
     scene.zoom = this.#zoom;
-    scene.setCells([{ ...sceneCell({ ...cell, rect: { x: 0, y: 0, width: size, height: size } }), lines: undefined }]);
+    const exported = { ...sceneCell({ ...cell, rect: { x: 0, y: 0, width: size, height: size } }), lines: undefined };
+    let waiting = 0;
+    // The cell is set just before each encode: concurrent exports share this scene.
+    const render = () =>
+      renderToPixels(device, size, size, (pass) => {
+        scene.setCells([exported]);
+        scene.encode(pass, size, size);
+        waiting = scene.lastFrame.waiting;
+      });
     try {
-      return await renderToPixels(device, size, size, (pass) => scene.encode(pass, size, size));
+      const pixels = await render();
+      // A pyramid cell drew the nearest level on hand: draw again once the level this size needs is built.
+      if (waiting === 0 || !cell.levels) return pixels;
+      await cell.levels.whenSettled();
+      return await render();
     } finally {
       scene.setCells([]);
     }
