@@ -14,6 +14,7 @@
  */
 import { ATTENTION_MAP_KIND } from './compute/attentionMap.ts';
 import { BLOCK_POOL_MAP_KIND } from './compute/blockPoolMap.ts';
+import { tensorIdsOf } from './compute/pyramid.ts';
 import { DIFFERENCE_MAP_KIND } from './compute/differenceMap.ts';
 import { HEAD_STATS_MAP_KIND } from './compute/headStatsMap.ts';
 import { ROLLOUT_MAP_KIND } from './compute/rolloutMap.ts';
@@ -159,6 +160,15 @@ interface TensorEntry {
   readonly serial: number;
   plans: Map<number, ChunkPlan>;
   prefetched: boolean;
+}
+
+/** A map kept by the engine (AttentionEngine.keepMap), pinned until release(). */
+export interface KeptMap extends MapShape {
+  readonly buffer: GPUBuffer;
+  /** The device the buffer lives on. */
+  readonly device: GPUDevice;
+  /** Unpins it (it stays kept until evicted). Call after the commands that read it are submitted. Safe to call twice. */
+  release(): void;
 }
 
 /** A map and, when asked for, its stats (AttentionEngine.computeMaps). */
@@ -381,6 +391,32 @@ export class AttentionEngine {
         }
         throw error;
       }
+    });
+  }
+
+  /**
+   * A map computed once and kept on the GPU under the memory budget, with the uploads (least recently used out
+   * first), for maps a view draws again and again: the levels of a map pyramid (src/compute/pyramid.ts). Keyed by
+   * the request and the tensors as added; part of the memory report (`derived` names the request). Returned pinned:
+   * release() once the commands that read it are submitted; the buffer is the engine's, never destroy it.
+   */
+  async keepMap(request: MapRequest): Promise<KeptMap> {
+    return this.#withDevice(async (generation) => {
+      const shape = await this.#handler(request).outputShape(request as never, this.#context(generation));
+      const tensors = tensorIdsOf(request).map((id) => this.#tensor(id));
+      const described = JSON.stringify(request);
+      const layer = (request as { layer?: unknown }).layer;
+      const info: ResidentChunk = {
+        tensorId: tensors[0]?.id ?? '',
+        layer: typeof layer === 'number' ? layer : 0,
+        firstHead: 0,
+        headCount: 0,
+        byteLength: Math.max(4, shape.rows * shape.cols * 4),
+        derived: described,
+      };
+      const key = `${generation.id}/${tensors.map((tensor) => tensor.serial).join(',')}/kept/${described}`;
+      const acquired = await this.#residency.acquire(key, info, async () => (await this.#computeOn(generation, request)).buffer);
+      return { buffer: acquired.buffer, rows: shape.rows, cols: shape.cols, device: generation.device, release: acquired.release };
     });
   }
 

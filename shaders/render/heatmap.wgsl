@@ -1,20 +1,25 @@
 // Heatmap: one attention map (or any f32 matrix) colour-mapped into a viewport.
 // Drawn as one full-screen triangle clipped to the viewport; each fragment finds its map cell through
 // viewportToMap, so pan and zoom change a uniform, never the data.
+// `values` may be a pyramid level (src/compute/pyramid.ts): the map block-pooled over levelFactor x levelFactor
+// frames. Positions stay in frames (so the map's edges and the boundary lines are where they are at full
+// resolution); level cell c covers frames [c * levelFactor, (c + 1) * levelFactor), cut at the map's edge.
 
 struct HeatmapParams {
   viewportToMap: mat3x3<f32>, // viewport pixels (from its top-left) -> map (column, row) in frames; 48 bytes
   viewportOrigin: vec2<f32>,  // the viewport's top-left corner in framebuffer pixels
-  mapSize: vec2<f32>,         // columns, rows of `values`
+  mapSize: vec2<f32>,         // columns, rows of the map in frames
   clip: vec2<f32>,            // colour limits as fractions of [min, max]: (0, 1) spans the whole range
   scale: u32,                 // 0: linear, 1: log10 (values below max * 1e-6 clamp to the bottom colour)
   bilinear: u32,              // 0: nearest cell (each frame a visible cell), 1: bilinear between cell centres
   rangeWord: u32,             // index in valueRange of the minimum; the maximum follows it
+  levelFactor: f32,           // frames per cell of `values` along each axis: 1 at full resolution
+  levelSize: vec2<f32>,       // columns, rows of `values`: ceil(mapSize / levelFactor)
   background: vec4<f32>,      // colour outside the map
   nonFinite: vec4<f32>,       // colour of NaN / infinite cells, so they never take a colour from the scale
 }
 
-// values: row-major [row][column] f32, rows x columns = mapSize.y x mapSize.x
+// values: row-major [row][column] f32, rows x columns = levelSize.y x levelSize.x
 @group(0) @binding(0) var<storage, read> values: array<f32>;
 @group(0) @binding(1) var<uniform> params: HeatmapParams;
 // colormap: 256 x 1 RGBA, entry 0 for the lowest value
@@ -36,18 +41,20 @@ fn isFinite(value: f32) -> bool {
 }
 
 fn cellValue(column: i32, row: i32) -> f32 {
-  let size = vec2<i32>(params.mapSize);
+  let size = vec2<i32>(params.levelSize);
   let c = clamp(column, 0, size.x - 1);
   let r = clamp(row, 0, size.y - 1);
   return values[u32(r) * u32(size.x) + u32(c)];
 }
 
+// `point` in frames; the level cell holding it, or (smooth) bilinear between level-cell centres.
 fn sampleAt(point: vec2<f32>) -> f32 {
+  let cell = point / params.levelFactor;
   if (params.bilinear == 0u) {
-    return cellValue(i32(floor(point.x)), i32(floor(point.y)));
+    return cellValue(i32(floor(cell.x)), i32(floor(cell.y)));
   }
   // Bilinear between cell centres (cell c's centre is at c + 0.5).
-  let p = point - 0.5;
+  let p = cell - 0.5;
   let base = vec2<i32>(floor(p));
   let f = p - floor(p);
   let top = mix(cellValue(base.x, base.y), cellValue(base.x + 1, base.y), f.x);
@@ -64,10 +71,11 @@ fn fragmentMain(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32
   if (point.x < 0.0 || point.y < 0.0 || point.x >= params.mapSize.x || point.y >= params.mapSize.y) {
     return params.background;
   }
-  // Zoomed out, one pixel covers several frames: average up to 4 x 4 samples spread over the pixel's footprint
-  // so that thin diagonals and single-frame peaks do not flicker in and out while panning.
+  // Zoomed out, one pixel covers several cells: average up to 4 x 4 samples spread over the pixel's footprint
+  // so that thin diagonals and single-frame peaks do not flicker in and out while panning. With the pyramid level
+  // chosen for the zoom (src/view/pyramidLevel.ts) a pixel covers at most ~2 cells a side.
   let framesPerPixel = vec2<f32>(abs(params.viewportToMap[0].x), abs(params.viewportToMap[1].y));
-  let samples = clamp(ceil(framesPerPixel), vec2<f32>(1.0), vec2<f32>(MAX_FOOTPRINT_SAMPLES));
+  let samples = clamp(ceil(framesPerPixel / params.levelFactor), vec2<f32>(1.0), vec2<f32>(MAX_FOOTPRINT_SAMPLES));
   var sum = 0.0;
   var count = 0.0;
   for (var i = 0.0; i < samples.x; i += 1.0) {

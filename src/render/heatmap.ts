@@ -20,16 +20,21 @@ const PARAMS_BYTES =
   8 + // clip: vec2<f32>
   4 + // scale: u32
   4 + // bilinear: u32
-  16 + // rangeWord: u32, then padding to background's 16-byte alignment
+  4 + // rangeWord: u32
+  4 + // levelFactor: f32
+  8 + // levelSize: vec2<f32> (ends at byte 96, background's 16-byte alignment)
   16 + // background: vec4<f32>
   16; // nonFinite: vec4<f32>
 
 /** Where a map is drawn and how it looks. */
 export interface HeatmapDrawState {
-  /** f32 matrix, row-major, rows x cols. */
+  /** f32 matrix, row-major: the map (rows x cols), or its pyramid level `levelFactor` (ceil(rows / f) x ceil(cols / f)). */
   values: GPUBuffer;
+  /** Size of the map in frames (at every level: positions, edges and boundaries stay in frames). */
   cols: number;
   rows: number;
+  /** Frames per cell of `values` along each axis (src/compute/pyramid.ts); 1 (full resolution) when omitted. */
+  levelFactor?: number;
   /** f32 min and max of the values the colour scale spans, at words rangeWord and rangeWord + 1 (default 0). */
   valueRange: GPUBuffer;
   /** MinMaxPass's stats buffer keeps them at MAP_STATS_MIN_WORD (6). */
@@ -120,6 +125,8 @@ export class HeatmapDrawable {
     u32[18] = state.scale === 'log' ? 1 : 0;
     u32[19] = state.smooth ? 1 : 0;
     u32[20] = state.rangeWord ?? 0;
+    const levelFactor = state.levelFactor ?? 1;
+    f32.set([levelFactor, Math.ceil(state.cols / levelFactor), Math.ceil(state.rows / levelFactor)], 21);
     f32.set(state.background ?? [0, 0, 0, 0], 24);
     f32.set([0.5, 0.5, 0.5, 1], 28);
     device.queue.writeBuffer(this.#uniforms, 0, data);

@@ -6,9 +6,17 @@
  * Cells are placed by the caller (a rectangle of target pixels each). Colours come from a range buffer per cell
  * ([low, high] f32: a ColorScale from src/view/colorScale.ts written by createRangeBuffer, or a stats buffer the GPU
  * filled); boundaries come from a plan's MapMarks, in map cells. Zoom is in unit coordinates of a cell ([0, 1]^2),
- * so one zoom serves a grid of maps of any size.
+ * so one zoom serves a grid of maps of any size. A camera (target pixels -> target pixels) moves and scales the whole
+ * layout, as zooming from a model view of 640 maps into one head does; cells it moves off the target are culled.
+ *
+ * A cell may draw a map pyramid (src/compute/pyramid.ts) instead of one map: each frame, the level for its on-screen
+ * size (chooseLevelFactor, src/view/pyramidLevel.ts) is asked of its SceneLevels, and the nearest level on hand is
+ * drawn until that one arrives. Culled cells ask for nothing, so full resolution is built only for maps on screen.
+ * Positions, map edges and boundary lines stay in frames at every level: a boundary at frame b lies on a level-cell
+ * edge when b is a multiple of the level's factor f; otherwise it crosses the level cell holding frames
+ * [f * floor(b / f), f * floor(b / f) + f), which shows the pooled value of both sides of it.
  */
-import { mat3 } from 'gl-matrix';
+import { mat3, vec2 } from 'gl-matrix';
 import { createStorageBufferFrom } from '../gpu/buffers.ts';
 import type { ShaderSources } from '../gpu/pipeline.ts';
 import type { ColorScale } from '../view/colorScale.ts';
@@ -17,6 +25,7 @@ import type { BoundaryDrawable, BoundaryStyle } from './boundaries.ts';
 import { BoundaryPass, DEFAULT_BOUNDARY_STYLE } from './boundaries.ts';
 import type { HeatmapDrawable } from './heatmap.ts';
 import { HeatmapPass } from './heatmap.ts';
+import { chooseLevelFactor, fitLevelsToBudget } from '../view/pyramidLevel.ts';
 import { panBy, zoomAbout } from './view.ts';
 
 /** A rectangle in target pixels. */
@@ -29,7 +38,8 @@ export interface Rect {
 
 /** One map's values on the GPU: rows x cols f32, row-major. */
 export interface SceneMap {
-  readonly values: GPUBuffer;
+  /** The map at full resolution; may be left out when the cell draws a pyramid's levels (SceneCell.levels). */
+  readonly values?: GPUBuffer;
   readonly rows: number;
   readonly cols: number;
   /**
@@ -52,9 +62,29 @@ export interface SceneLines {
   readonly wordBoundaries: readonly number[];
 }
 
+/** A pyramid level of a cell's map: its f x f block-pooled values, ceil(rows / f) x ceil(cols / f) f32. */
+export interface SceneLevel {
+  readonly values: GPUBuffer;
+  readonly factor: number;
+}
+
+/** Where a cell's pyramid levels come from (src/render/pyramidLevels.ts keeps them on an engine). */
+export interface SceneLevels {
+  /**
+   * The level to draw when `wantedFactor` is wanted: that level when on hand, else the nearest one on hand, or
+   * undefined when none is; a level not on hand is asked for. What it returns must stay valid until frameDone().
+   */
+  levelFor(wantedFactor: number): SceneLevel | undefined;
+  /** After a frame's commands are submitted: levels not drawn in it may be let go. */
+  frameDone(): void;
+}
+
 /** One cell of the scene. */
 export interface SceneCell {
+  /** The map's size in frames, and its full-resolution values unless `levels` is given. */
   readonly map: SceneMap;
+  /** The map's pyramid: when given, each frame draws the level its on-screen size needs. */
+  readonly levels?: SceneLevels;
   readonly rect: Rect;
   readonly range: SceneRange;
   readonly lines?: SceneLines;
@@ -88,6 +118,15 @@ export function createRangeBuffer(device: GPUDevice, scale: ColorScale, label = 
   return createStorageBufferFrom(device, label, new Float32Array([scale.low, scale.high]));
 }
 
+/** What the last encode() drew: cells drawn and culled, and how many cells were drawn at each level factor. */
+export interface FrameReport {
+  readonly drawn: number;
+  readonly culled: number;
+  /** Cells whose wanted level was not on hand yet (a nearer one or nothing was drawn). */
+  readonly waiting: number;
+  readonly levels: ReadonlyMap<number, number>;
+}
+
 interface DrawnCell {
   cell: SceneCell;
   heatmap: HeatmapDrawable;
@@ -101,6 +140,14 @@ export class MapScene {
   #cells: DrawnCell[] = [];
   /** Zoom and pan in unit coordinates of a cell, shared by all cells. */
   zoom = mat3.create();
+  /** Target pixels -> target pixels, applied to every cell's rect: zoom and pan over the whole layout. */
+  camera = mat3.create();
+  /**
+   * Bytes the levels one frame draws may take together (they are pinned while drawn); when the wanted levels of the
+   * cells on screen exceed it, all are made coarser together (fitLevelsToBudget). Unlimited when undefined.
+   */
+  levelBudgetBytes: number | undefined;
+  #lastFrame: FrameReport = { drawn: 0, culled: 0, waiting: 0, levels: new Map() };
   look: SceneLook = { colormap: 'viridis', smooth: false, boundaryStyle: DEFAULT_BOUNDARY_STYLE };
 
   private constructor(heatmapPass: HeatmapPass, ownsHeatmapPass: boolean, boundaryPass: BoundaryPass) {
@@ -152,11 +199,34 @@ export class MapScene {
     this.zoom = panBy(this.zoom, unitDx, unitDy);
   }
 
-  /** Map cells -> viewport pixels of a cell under the current zoom (what its overlays use). */
+  /** Zooms the camera by `factor` about a target pixel (the whole layout moves; cells leaving the target are culled). */
+  zoomCameraAt(factor: number, x: number, y: number): void {
+    this.camera = zoomAbout(this.camera, factor, [x, y]);
+  }
+
+  /** Moves the camera by target pixels. */
+  panCameraBy(dx: number, dy: number): void {
+    this.camera = panBy(this.camera, dx, dy);
+  }
+
+  /** Where a cell's rect is on the target under the camera. */
+  onTarget(cell: SceneCell): Rect {
+    const topLeft = vec2.transformMat3(vec2.create(), [cell.rect.x, cell.rect.y], this.camera);
+    const bottomRight = vec2.transformMat3(vec2.create(), [cell.rect.x + cell.rect.width, cell.rect.y + cell.rect.height], this.camera);
+    return { x: topLeft[0], y: topLeft[1], width: bottomRight[0] - topLeft[0], height: bottomRight[1] - topLeft[1] };
+  }
+
+  /** What the last encode() drew. */
+  get lastFrame(): FrameReport {
+    return this.#lastFrame;
+  }
+
+  /** Map cells -> viewport pixels of a cell under the current camera and zoom (what its overlays use). */
   mapToViewport(cell: SceneCell, viewport: Rect): mat3 {
     const toViewport = mat3.create();
-    mat3.translate(toViewport, toViewport, [cell.rect.x - viewport.x, cell.rect.y - viewport.y]);
-    mat3.scale(toViewport, toViewport, [cell.rect.width, cell.rect.height]);
+    const rect = this.onTarget(cell);
+    mat3.translate(toViewport, toViewport, [rect.x - viewport.x, rect.y - viewport.y]);
+    mat3.scale(toViewport, toViewport, [rect.width, rect.height]);
     mat3.multiply(toViewport, toViewport, this.zoom);
     mat3.scale(toViewport, toViewport, [1 / (cell.map.span ?? cell.map.cols), 1 / (cell.map.span ?? cell.map.rows)]);
     return toViewport;
@@ -164,12 +234,24 @@ export class MapScene {
 
   /** Writes every cell's uniforms and records its heatmap and boundary lines into `pass` (a target of width x height). */
   encode(pass: GPURenderPassEncoder, targetWidth: number, targetHeight: number): void {
-    for (const { cell, heatmap, boundaries } of this.#cells) {
-      const viewport = clampRect(cell.rect, targetWidth, targetHeight);
-      if (!viewport) continue;
-      const toViewport = this.mapToViewport(cell, viewport);
+    let waiting = 0;
+    const levels = new Map<number, number>();
+    const visible = this.#visibleCells(targetWidth, targetHeight);
+    const wanted = this.#wantedLevels(visible);
+    for (const [index, { drawn: { cell, heatmap, boundaries }, viewport, toViewport }] of visible.entries()) {
+      let values = cell.map.values;
+      let levelFactor = 1;
+      if (cell.levels) {
+        const level = cell.levels.levelFor(wanted[index]);
+        if (level?.factor !== wanted[index]) waiting++;
+        values = level?.values;
+        levelFactor = level?.factor ?? 1;
+      }
+      if (!values) continue;
+      levels.set(levelFactor, (levels.get(levelFactor) ?? 0) + 1);
       heatmap.update({
-        values: cell.map.values,
+        values,
+        levelFactor,
         cols: cell.map.cols,
         rows: cell.map.rows,
         valueRange: cell.range.buffer,
@@ -186,6 +268,39 @@ export class MapScene {
       boundaries.update(viewport, toViewport, { cols: cell.map.cols, rows: cell.map.rows }, this.look.boundaryStyle);
       boundaries.draw(pass);
     }
+    const culled = this.#cells.length - visible.length;
+    this.#lastFrame = { drawn: [...levels.values()].reduce((sum, count) => sum + count, 0), culled, waiting, levels };
+  }
+
+  /** The cells on the target, with their viewports and transforms; the others are culled. */
+  #visibleCells(targetWidth: number, targetHeight: number): { drawn: DrawnCell; viewport: Rect; toViewport: mat3 }[] {
+    const visible: { drawn: DrawnCell; viewport: Rect; toViewport: mat3 }[] = [];
+    for (const drawn of this.#cells) {
+      const viewport = clampRect(this.onTarget(drawn.cell), targetWidth, targetHeight);
+      if (viewport) visible.push({ drawn, viewport, toViewport: this.mapToViewport(drawn.cell, viewport) });
+    }
+    return visible;
+  }
+
+  /** The level each visible cell draws (1 for cells without a pyramid): its zoom's level, fitted to the budget. */
+  #wantedLevels(visible: readonly { drawn: DrawnCell; toViewport: mat3 }[]): number[] {
+    const factors = visible.map(() => 1);
+    const pyramids = [...visible.keys()].filter((index) => visible[index].drawn.cell.levels);
+    const wanted = pyramids.map((index) => {
+      const { drawn: { cell }, toViewport } = visible[index];
+      // Target pixels per frame along each axis (toViewport's scale): the axis with more pixels per frame decides,
+      // so that both axes keep at least one level cell per pixel.
+      const pixelsPerFrame = Math.max(Math.abs(toViewport[0]), Math.abs(toViewport[4]));
+      return { rows: cell.map.rows, cols: cell.map.cols, factor: chooseLevelFactor(Math.max(cell.map.rows, cell.map.cols), pixelsPerFrame) };
+    });
+    const fitted = this.levelBudgetBytes === undefined ? wanted.map((level) => level.factor) : fitLevelsToBudget(wanted, this.levelBudgetBytes);
+    pyramids.forEach((index, i) => (factors[index] = fitted[i]));
+    return factors;
+  }
+
+  /** Call after the frame encode() recorded is submitted: cells' pyramids may let go of levels it did not draw. */
+  frameSubmitted(): void {
+    for (const { cell } of this.#cells) cell.levels?.frameDone();
   }
 
   destroy(): void {

@@ -25,6 +25,8 @@ import { colorbarBeside, placeCells } from './layout.ts';
 import type { LoadedUtterance } from './loadFiles.ts';
 import type { LoadedNames, ViewerParams } from './params.ts';
 import { otherUtterance, specFromParams } from './params.ts';
+import { cellPyramid, drawsPyramid, frameLevelBudget } from './pyramidCells.ts';
+import type { PyramidLevels } from '../render/pyramidLevels.ts';
 
 /** How long new maps may take before progress is reported and the maps on screen are marked stale. */
 const PROGRESS_AFTER_MS = 400;
@@ -47,6 +49,8 @@ export interface Cell extends PlannedCell {
   rows: number;
   cols: number;
   map?: ComputedMap;
+  /** A grid cell's pyramid (src/ui/pyramidCells.ts), drawn instead of a kept map. */
+  levels?: PyramidLevels;
   stats?: ComputedStats;
   /** The values its bottom and top colours stand for (shared by a grid unless per-map), and the same on the GPU. */
   scale?: ColorScale;
@@ -259,7 +263,7 @@ export class Viewer {
 
   /** Reads one cell's map back (hover values). */
   async readCell(cell: Cell): Promise<Float32Array | undefined> {
-    return cell.map ? this.#engine.readMap(cell.request) : undefined;
+    return cell.map || cell.levels ? this.#engine.readMap(cell.request) : undefined;
   }
 
   /** The raw scores behind a softmaxed attention cell (same crop, no softmax); undefined when there is no softmax. */
@@ -305,8 +309,10 @@ export class Viewer {
       for (const planned of plan.cells) {
         const map = await this.#engine.computeMap(planned.request);
         const stats = await this.#engine.computeStats(map, { bins: plan.range.scale === 'percentile' ? 256 : 0 });
-        cells.push({ ...planned, ...cellAxes(plan, planned), rect: { x: 0, y: 0, width: 1, height: 1 }, rows: map.rows, cols: map.cols, map, stats });
+        const levels = drawsPyramid(params.view) ? cellPyramid(this.#engine, planned.request, () => this.requestDraw(), (e) => this.#callbacks.onError?.(e.message)) : undefined;
+        cells.push({ ...planned, ...cellAxes(plan, planned), rect: { x: 0, y: 0, width: 1, height: 1 }, rows: map.rows, cols: map.cols, map: levels ? undefined : map, levels, stats });
         await this.#engine.device.queue.onSubmittedWorkDone();
+        if (levels) map.destroy();
         if (generation !== this.#generation) break;
         progress();
       }
@@ -395,6 +401,7 @@ export class Viewer {
     const colormap = this.#colormap();
     this.#scene.look = { colormap, smooth: params.smooth, boundaryStyle: boundaryStyleFor(colormap) };
     this.#scene.zoom = this.#zoom;
+    this.#scene.levelBudgetBytes = frameLevelBudget(this.#engine);
     const encoder = device.createCommandEncoder({ label: 'Viewer.frame' });
     const pass = encoder.beginRenderPass({
       label: 'Viewer.frame.pass',
@@ -403,6 +410,7 @@ export class Viewer {
     this.#scene.encode(pass, this.canvas.width, this.canvas.height);
     pass.end();
     device.queue.submit([encoder.finish()]);
+    this.#scene.frameSubmitted();
     this.#callbacks.onDraw?.();
   }
 
@@ -411,15 +419,27 @@ export class Viewer {
    * boundary lines: the raster of an exported figure, whose lines are drawn as vectors.
    */
   async renderCellRaster(cell: Cell, size: number): Promise<Uint8Array> {
-    if (!cell.map || !cell.rangeBuffer) throw new Error(`${cell.title}: nothing computed to export`);
+    if ((!cell.map && !cell.levels) || !cell.rangeBuffer) throw new Error(`${cell.title}: nothing computed to export`);
     const device = this.#engine.device;
     this.#exportScene ??= await MapScene.create(device, this.#shaders, 'rgba8unorm');
     const scene = this.#exportScene;
     scene.look = { ...this.#scene.look };
     scene.zoom = this.#zoom;
-    scene.setCells([{ ...sceneCell({ ...cell, rect: { x: 0, y: 0, width: size, height: size } }), lines: undefined }]);
+    const exported = { ...sceneCell({ ...cell, rect: { x: 0, y: 0, width: size, height: size } }), lines: undefined };
+    let waiting = 0;
+    // The cell is set just before each encode: concurrent exports share this scene.
+    const render = () =>
+      renderToPixels(device, size, size, (pass) => {
+        scene.setCells([exported]);
+        scene.encode(pass, size, size);
+        waiting = scene.lastFrame.waiting;
+      });
     try {
-      return await renderToPixels(device, size, size, (pass) => scene.encode(pass, size, size));
+      const pixels = await render();
+      // A pyramid cell drew the nearest level on hand: draw again once the level this size needs is built.
+      if (waiting === 0 || !cell.levels) return pixels;
+      await cell.levels.whenSettled();
+      return await render();
     } finally {
       scene.setCells([]);
     }
@@ -446,7 +466,8 @@ function cellAxes(plan: ViewPlan, planned: PlannedCell): Pick<Cell, 'marks' | 's
 /** A cell as the scene draws it, in device pixels. */
 function sceneCell(cell: Cell, dpr = 1) {
   return {
-    map: { values: cell.map!.buffer, rows: cell.rows, cols: cell.cols, span: spanOf(cell.marks, cell.cols) },
+    map: { values: cell.map?.buffer, rows: cell.rows, cols: cell.cols, span: spanOf(cell.marks, cell.cols) },
+    levels: cell.levels,
     rect: { x: cell.rect.x * dpr, y: cell.rect.y * dpr, width: cell.rect.width * dpr, height: cell.rect.height * dpr },
     range: { buffer: cell.rangeBuffer!, word: 0, log: cell.scale?.log ?? false },
     lines: cell.marks,
@@ -455,6 +476,7 @@ function sceneCell(cell: Cell, dpr = 1) {
 
 function releaseCell(cell: Cell): void {
   cell.map?.destroy();
+  cell.levels?.destroy();
   cell.stats?.destroy();
   cell.rangeBuffer?.destroy();
 }

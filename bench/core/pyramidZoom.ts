@@ -1,0 +1,170 @@
+/**
+ * The model view zoomed from the whole model into one head, drawn from map pyramids (src/compute/pyramid.ts,
+ * src/render/pyramidLevels.ts) through MapScene as the viewer draws them: one frame per zoom step, the camera
+ * moving from the whole layout (every layer x head) to one head at one frame per pixel or more (full resolution).
+ *
+ * Per step it records: the frame drawn with the levels on hand (`frameMs`, what a user sees at once), the time until
+ * the levels that frame asked for are built (`readyMs`, from the frame's start: compute the full maps on the engine,
+ * pool them, keep them), the frame redrawn once they are there (`settledMs`), the level the zoomed-into head draws, cells drawn and culled, and
+ * the engine's resident bytes (uploads + kept levels) against its budget. Runs in Node and in the page.
+ */
+import { mat3 } from 'gl-matrix';
+import type { AttentionShape } from '../../src/data/tensor.ts';
+import type { AttentionEngine, PoolStatistic } from '../../src/engine.ts';
+import { createStorageBufferFrom } from '../../src/gpu/buffers.ts';
+import type { ShaderSources } from '../../src/gpu/pipeline.ts';
+import { pyramidLevelRequest } from '../../src/compute/pyramid.ts';
+import { MapScene, type SceneCell } from '../../src/render/mapScene.ts';
+import { createTaskLimiter, PyramidLevels } from '../../src/render/pyramidLevels.ts';
+import { layoutGrid, type FrameTarget } from './render.ts';
+import { GpuTimer } from './gpuTimer.ts';
+import { summarize, type Summary } from './stats.ts';
+
+export interface PyramidZoomConfig {
+  /** The tensor's shape: layers x heads maps of rows x cols (rows of the layout: layers; columns: heads). */
+  readonly shape: AttentionShape;
+  /** The engine's tensor id holding it. */
+  readonly tensorId: string;
+  /** Layer and head zoomed into. */
+  readonly layer: number;
+  readonly head: number;
+  /** Zoom steps from the whole layout to one frame per pixel (and two more, past it). */
+  readonly steps: number;
+  readonly stat?: PoolStatistic;
+  readonly log?: (line: string) => void;
+}
+
+/** One zoom step. */
+export interface PyramidZoomStep {
+  readonly step: number;
+  /** Target pixels per frame of the zoomed-into head. */
+  readonly pixelsPerFrame: number;
+  /** The level (block size in frames) the head draws once its levels are built. */
+  readonly headLevel: number;
+  readonly frameMs: number;
+  /** From the start of the step's first frame until every level it asked for is on hand (builds overlap that frame). */
+  readonly readyMs: number;
+  readonly settledMs: number;
+  readonly drawn: number;
+  readonly culled: number;
+  /** Cells of the settled frame still drawn at another level than their zoom's (a build failed or is late). */
+  readonly waiting: number;
+  /** Cells drawn at each level factor in the settled frame. */
+  readonly levels: Record<string, number>;
+  readonly residentBytes: number;
+}
+
+export interface PyramidZoomResult {
+  readonly shape: AttentionShape;
+  readonly target: { readonly width: number; readonly height: number };
+  readonly budgetBytes: number;
+  readonly cellPixels: number;
+  readonly steps: readonly PyramidZoomStep[];
+  readonly frameMs: Summary;
+  readonly settledMs: Summary;
+  /** Sum of readyMs over the steps. */
+  readonly readyMsTotal: number;
+  readonly maxResidentBytes: number;
+  /** Bytes every map at full resolution would take (f32). */
+  readonly fullResolutionBytes: number;
+}
+
+/** Camera that shows the layout at `scale`, moving `centre` (layout pixels) a fraction `t` of the way to `goal`. */
+function cameraAt(scale: number, centre: [number, number], goal: [number, number], t: number): mat3 {
+  const camera = mat3.create();
+  mat3.translate(camera, camera, [centre[0] + (goal[0] - centre[0]) * t, centre[1] + (goal[1] - centre[1]) * t]);
+  mat3.scale(camera, camera, [scale, scale]);
+  mat3.translate(camera, camera, [-centre[0], -centre[1]]);
+  return camera;
+}
+
+export async function runPyramidZoom(engine: AttentionEngine, shaders: ShaderSources, target: FrameTarget, config: PyramidZoomConfig): Promise<PyramidZoomResult> {
+  const { shape, layer, head, steps } = config;
+  const log = config.log ?? (() => {});
+  const device = engine.device;
+  const timer = new GpuTimer(device);
+  const scene = await MapScene.create(device, shaders, target.format);
+  const range = createStorageBufferFrom(device, 'PyramidZoom.range', new Float32Array([0, 8 / shape.cols]));
+  const rects = layoutGrid(shape.layers * shape.heads, shape.heads, target.width, target.height);
+  const errors: Error[] = [];
+  const pyramids: PyramidLevels[] = [];
+  // As the viewer does (src/ui/pyramidCells.ts): a few level builds at once, each holding a full map while it pools.
+  const buildQueue = createTaskLimiter(4);
+  const cells: SceneCell[] = rects.map((rect, index) => {
+    const source = { tensorId: config.tensorId, layer: Math.floor(index / shape.heads), head: index % shape.heads, softmax: 'row' as const };
+    const levels = new PyramidLevels((factor) => buildQueue(() => engine.keepMap(pyramidLevelRequest(source, factor, config.stat ?? 'mean'))), () => {}, (error) => errors.push(error));
+    pyramids.push(levels);
+    return { map: { rows: shape.rows, cols: shape.cols }, levels, rect, range: { buffer: range, word: 0, log: false } };
+  });
+  scene.setCells(cells);
+  scene.levelBudgetBytes = Math.floor(engine.memory.budgetBytes / 2);
+  const headRect = rects[layer * shape.heads + head];
+  const centre: [number, number] = [headRect.x + headRect.width / 2, headRect.y + headRect.height / 2];
+  const goal: [number, number] = [target.width / 2, target.height / 2];
+  // The last zoom-in step shows the head at one frame per pixel; two more steps go past it.
+  const fullScale = Math.max(shape.rows, shape.cols) / headRect.width;
+  const draw = () =>
+    timer.measure((encoder) => {
+      const pass = encoder.beginRenderPass({
+        label: 'PyramidZoom.frame',
+        colorAttachments: [{ view: target.nextView(), loadOp: 'clear', storeOp: 'store', clearValue: { r: 0, g: 0, b: 0, a: 0 } }],
+      });
+      scene.encode(pass, target.width, target.height);
+      pass.end();
+    }, 'PyramidZoom.frameEncoder');
+  const results: PyramidZoomStep[] = [];
+  try {
+    for (let step = 0; step <= steps + 2; step++) {
+      const t = Math.min(1, step / steps);
+      const scale = fullScale ** (step / steps);
+      scene.camera = cameraAt(scale, centre, goal, t);
+      const frameStart = performance.now();
+      const frame = await draw();
+      scene.frameSubmitted();
+      await Promise.all(pyramids.map((levels) => levels.whenSettled()));
+      const readyMs = performance.now() - frameStart;
+      if (errors.length > 0) throw errors[0];
+      const settled = await draw();
+      scene.frameSubmitted();
+      const report = scene.lastFrame;
+      const headLevels = pyramids[layer * shape.heads + head].heldFactors;
+      const entry: PyramidZoomStep = {
+        step,
+        pixelsPerFrame: (headRect.width * scale) / Math.max(shape.rows, shape.cols),
+        headLevel: headLevels[0] ?? 0,
+        frameMs: frame.wallMs,
+        readyMs,
+        settledMs: settled.wallMs,
+        drawn: report.drawn,
+        culled: report.culled,
+        waiting: report.waiting,
+        levels: Object.fromEntries([...report.levels].sort((a, b) => a[0] - b[0]).map(([factor, count]) => [String(factor), count])),
+        residentBytes: engine.memory.residentBytes,
+      };
+      results.push(entry);
+      log(
+        `  step ${step}: ${entry.pixelsPerFrame.toFixed(3)} px/frame, head at level ${entry.headLevel}, ${entry.drawn} drawn / ${entry.culled} culled / ${entry.waiting} waiting, ` +
+          `frame ${entry.frameMs.toFixed(1)} ms, levels ready after ${entry.readyMs.toFixed(0)} ms, settled ${entry.settledMs.toFixed(1)} ms, ` +
+          `resident ${(entry.residentBytes / 2 ** 20).toFixed(1)} MiB`,
+      );
+    }
+  } finally {
+    scene.setCells([]);
+    pyramids.forEach((levels) => levels.destroy());
+    scene.destroy();
+    range.destroy();
+    timer.destroy();
+  }
+  return {
+    shape,
+    target: { width: target.width, height: target.height },
+    budgetBytes: engine.memory.budgetBytes,
+    cellPixels: headRect.width,
+    steps: results,
+    frameMs: summarize(results.map((entry) => entry.frameMs)),
+    settledMs: summarize(results.map((entry) => entry.settledMs)),
+    readyMsTotal: results.reduce((sum, entry) => sum + entry.readyMs, 0),
+    maxResidentBytes: Math.max(...results.map((entry) => entry.residentBytes)),
+    fullResolutionBytes: shape.layers * shape.heads * shape.rows * shape.cols * 4,
+  };
+}

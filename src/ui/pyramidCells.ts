@@ -1,0 +1,37 @@
+/**
+ * The viewer's grids of many maps (the model view, every head of a layer) drawn from map pyramids: each cell keeps
+ * only its colour range; the levels its zoom needs are built on the engine and kept under its budget
+ * (src/compute/pyramid.ts, src/render/pyramidLevels.ts). Whisper large-v3's model view would otherwise hold 640
+ * full maps of 1500^2 (5.4 GiB).
+ */
+import type { AttentionEngine, MapRequest, PoolStatistic } from '../engine.ts';
+import { pyramidLevelRequest } from '../compute/pyramid.ts';
+import { createTaskLimiter, PyramidLevels } from '../render/pyramidLevels.ts';
+
+/** Level builds at once, across every cell: each holds a full map on the GPU while it is pooled. */
+const BUILDS_AT_ONCE = 4;
+const buildQueue = createTaskLimiter(BUILDS_AT_ONCE);
+
+/** Whether a view's cells draw from pyramids: the grids, whose maps are many and small on screen. */
+export function drawsPyramid(view: string): boolean {
+  return view === 'model' || view === 'heads';
+}
+
+/** A cell's pyramid of `request`'s map: levels pooled by `stat`, built when first drawn. */
+export function cellPyramid(
+  engine: AttentionEngine,
+  request: MapRequest,
+  onReady: () => void,
+  onError: (error: Error) => void,
+  stat: PoolStatistic = 'mean',
+): PyramidLevels {
+  return new PyramidLevels((factor) => buildQueue(() => engine.keepMap(pyramidLevelRequest(request, factor, stat))), onReady, onError);
+}
+
+/**
+ * Bytes the levels one frame draws may take together: half the engine's budget, so that the uploads the levels are
+ * built from fit beside them.
+ */
+export function frameLevelBudget(engine: AttentionEngine): number {
+  return Math.floor(engine.memory.budgetBytes / 2);
+}
