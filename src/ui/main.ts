@@ -11,6 +11,8 @@ import type { LoadedUtterance } from './loadFiles.ts';
 import { loadDroppedFiles, loadSampleUtterances, loadServedUtterances, withDistinctNames, type ModelRunner } from './loadFiles.ts';
 import type { ModelProgress } from '../model/modelSource.ts';
 import { AudioStrips } from './audioStrips.ts';
+import type { FrameSpan } from './axisFrames.ts';
+import { axisPieces, cellFrames } from './axisFrames.ts';
 import { download, exportViewPng, exportViewSvg, viewTitle } from './exportView.ts';
 import { renderOverlay } from './overlay.ts';
 import { ViewerPane } from './pane.ts';
@@ -406,9 +408,10 @@ function wireMouse(viewer: Viewer, hover: HTMLElement, strips: AudioStrips, appl
     }
     if (strips.clickTier(event.offsetX, event.offsetY)) return;
     const point = viewer.mapPointAt(event.offsetX, event.offsetY);
-    const origin = viewer.info?.frameOrigin ?? 0;
-    // Rows and columns are frames, except in a pooled map (segments), whose cells have no single frame to play.
-    if (point && !point.cell.segmentLabels) strips.playCell(origin + point.row, origin + point.col);
+    // A cell's row and column are a frame each, a block of frames (--pool k) or a phone's or word's frames.
+    const query = point && cellFramesAt(viewer, point.row);
+    const key = point && cellFramesAt(viewer, point.col);
+    if (query && key) strips.playCell(query, key);
   });
   canvas.addEventListener('dblclick', () => viewer.resetZoom());
 
@@ -432,19 +435,31 @@ function wireMouse(viewer: Viewer, hover: HTMLElement, strips: AudioStrips, appl
       hover.textContent = `${point.cell.title}  query ${labels[point.row]}  key ${labels[point.col]}  value ${value === undefined ? '-' : formatValue(value)}`;
       return;
     }
-    const queryFrame = info.frameOrigin + point.row;
-    const keyFrame = info.frameOrigin + point.col;
+    // A pair's second map has its own frames; the other maps' cells are frames or blocks of frames from the crop.
+    const frames = (index: number) =>
+      point.cell.other ? { startFrame: point.cell.frameOrigin + index, endFrame: point.cell.frameOrigin + index + 1 } : cellFramesAt(viewer, index);
+    const query = frames(point.row);
+    const key = frames(point.col);
+    if (!query || !key) return;
     const spf = info.utterance.spf?.samplesPerFrame;
     const time = (frame: number) => (spf ? `${((frame * spf) / 16).toFixed(0)} ms` : '');
     const alignment = info.utterance.alignment;
     const phones = alignment && spf ? toFrameSegments(alignment.phones, spf) : [];
     const words = alignment && spf ? toFrameSegments(alignment.words, spf) : [];
+    // A block of frames is named by its frames and described by its first one.
+    const describe = ({ startFrame, endFrame }: FrameSpan) =>
+      `${endFrame - startFrame > 1 ? `frames ${startFrame}..${endFrame - 1}` : `frame ${startFrame}`} (${time(startFrame)}, ${segmentAtFrame(phones, startFrame)}, ${segmentAtFrame(words, startFrame)})`;
     hover.textContent =
-      `${point.cell.title}  query frame ${queryFrame} (${time(queryFrame)}, ${segmentAtFrame(phones, queryFrame)}, ${segmentAtFrame(words, queryFrame)})  ` +
-      `key frame ${keyFrame} (${time(keyFrame)}, ${segmentAtFrame(phones, keyFrame)}, ${segmentAtFrame(words, keyFrame)})  ` +
+      `${point.cell.title}  query ${describe(query)}  key ${describe(key)}  ` +
       `value ${value === undefined ? '-' : formatValue(value)}` +
       (raw === undefined ? '' : ` (raw ${formatValue(raw)})`);
   }
+}
+
+/** The frames behind row or column `index` of the viewer's map (a frame, a block of frames or a segment's frames). */
+function cellFramesAt(viewer: Viewer, index: number): FrameSpan | undefined {
+  const info = viewer.info;
+  return info && cellFrames(axisPieces(info.plan.axes, info.plan.crop), index);
 }
 
 function wireKeyboard(viewer: Viewer, params: () => ViewerParams, apply: Apply, cancel: () => boolean): void {
