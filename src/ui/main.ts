@@ -124,7 +124,8 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
       banner.classList.toggle('synthetic', info.utterance.synthetic);
       if (params.debug) renderDebug(debug, info, engine);
       debug.hidden = !params.debug;
-      const unit = info.cells[0]?.segmentLabels ? params.poolUnit : 'frames';
+      const axes = info.plan.axes;
+      const unit = axes.kind === 'segments' ? axes.unit : axes.framesPerCell > 1 ? `blocks of ${axes.framesPerCell} frames` : 'frames';
       status.textContent = `${info.cells.length} map(s) of ${info.rows} x ${info.cols} ${unit} on ${engine.adapterDescription}`;
       void showHeadStats(info);
     },
