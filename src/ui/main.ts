@@ -21,10 +21,12 @@ import { drawColorbar } from './colorbar.ts';
 import { describeData, drawStatsTable, renderDebug, segmentAtFrame } from './panels.ts';
 import type { IndexOrMean } from '../view/spec.ts';
 import { formatViewCommand, parseViewArgs, ViewError } from '../view/spec.ts';
-import type { ViewerParams } from './params.ts';
+import type { LoadedNames, ViewerParams } from './params.ts';
 import { clampedAway, clampParams, DEFAULT_PARAMS, paramsFromHash, paramsFromSpec, paramsToHash, specFromParams, viewArgsOf } from './params.ts';
 import { mapName } from '../view/titles.ts';
+import type { ViewInfo } from './viewer.ts';
 import { Viewer } from './viewer.ts';
+import { resolveSoftmax, STORED_SOFTMAX_NOTE } from '../view/storedSoftmax.ts';
 
 /** The page's elements, by id (see demo/index.html). */
 function element<T extends HTMLElement>(id: string): T {
@@ -120,7 +122,7 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
       // What the cursor was over belongs to the maps that were replaced.
       hover.textContent = '';
       placeColorbar();
-      banner.textContent = describeData(info.utterance);
+      banner.textContent = describeData(info.utterance, softmaxNote(info));
       banner.classList.toggle('synthetic', info.utterance.synthetic);
       if (params.debug) renderDebug(debug, info, engine);
       debug.hidden = !params.debug;
@@ -218,20 +220,23 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
   });
   frameMeter = pane.frameMeter;
 
-  let shownUtterance: LoadedUtterance | undefined;
-  async function apply(next: Partial<ViewerParams>): Promise<void> {
+  /**
+   * Whether the softmax was chosen (by a link's or setView's --softmax, the control or the s key) and is kept for
+   * every utterance; otherwise each utterance gets resolveSoftmax's default, as `steve render` without --softmax.
+   */
+  let softmaxGiven = hasSoftmaxOption(location.hash);
+  /** `given`: whether `next` is a whole view that names its softmax (a link, setView); by default, a changed softmax is a choice. */
+  async function apply(next: Partial<ViewerParams>, given?: boolean): Promise<void> {
+    softmaxGiven = given ?? (softmaxGiven || (next.softmax !== undefined && next.softmax !== params.softmax));
     const utteranceChanged = next.utterance !== undefined && next.utterance !== params.utterance;
     const leavingDifference = params.view === 'difference' && next.view !== undefined && next.view !== 'difference';
     params = clampParams({ ...params, ...next }, limitsOf(viewer.utterances));
     // The diverging colormap was the difference's; the next view gets the default back unless it names its own.
     if (leavingDifference && next.colormap === undefined && params.colormap === 'diverging') params = { ...params, colormap: DEFAULT_PARAMS.colormap };
+    // Attention that is already a softmax output (rows sum to 1) is shown as stored unless a softmax was chosen: the
+    // rule `steve render` follows (src/view/storedSoftmax.ts). The banner says what was decided.
     const utterance = viewer.utterances[params.utterance];
-    if (utterance !== shownUtterance) {
-      shownUtterance = utterance;
-      // Attention that is already a softmax output (rows sum to 1) would be flattened by another softmax.
-      // The banner says so (describeData).
-      if (utterance?.softmaxed && params.softmax !== 'none') params = { ...params, softmax: 'none' };
-    }
+    if (utterance && !softmaxGiven) params = { ...params, softmax: defaultSoftmax(params, utterance, viewer.loadedNames) };
     if (utteranceChanged) pane.rebuild(paneLimits(viewer.utterances, params.utterance));
     pane.show(params);
     history.replaceState(null, '', paramsToHash(params, viewer.loadedNames) || location.pathname + location.search);
@@ -257,14 +262,14 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
   window.addEventListener('hashchange', () => {
     const linked = paramsFromHash(location.hash, params, viewer.loadedNames);
     if (linked.problem) status.textContent = linked.problem;
-    void apply(linked.params);
+    void apply(linked.params, linked.problem ? undefined : hasSoftmaxOption(location.hash));
   });
   /** Shows the view that `steve render` options describe; a ViewError (one sentence) for options it cannot show. */
   const setView = async (args: readonly string[]) => {
     const asked = paramsFromSpec(parseViewArgs(args), params, viewer.loadedNames);
     const problem = clampedAway(asked, clampParams(asked, limitsOf(viewer.utterances)));
     if (problem) throw new ViewError(problem);
-    await apply(asked);
+    await apply(asked, args.some((arg) => arg === '--softmax' || arg.startsWith('--softmax=')));
   };
   // The stage changes size with the window, and when the title above it takes another line: the maps, the overlay
   // and the colour bar are placed again each time, or the canvas would be stretched under labels placed for the old size.
@@ -325,6 +330,30 @@ function limitsOf(utterances: readonly LoadedUtterance[]) {
     layers: first?.layers ?? 1,
     heads: first?.heads ?? 1,
   };
+}
+
+/** Whether a URL hash names a softmax scope (`softmax=...`). */
+function hasSoftmaxOption(hash: string): boolean {
+  return new URLSearchParams(hash.replace(/^#/, '')).has('softmax');
+}
+
+/** The softmax a view of `utterance` gets when none was chosen: resolveSoftmax's, from the default scope (row). */
+function defaultSoftmax(params: ViewerParams, utterance: LoadedUtterance, names: LoadedNames): ViewerParams['softmax'] {
+  try {
+    const spec = specFromParams({ ...params, softmax: DEFAULT_PARAMS.softmax }, names);
+    return resolveSoftmax(spec, { softmaxGiven: false, softmaxed: utterance.softmaxed }).softmax;
+  } catch (error) {
+    // A view the spec refuses fails when it is planned, with the reason; its softmax does not matter.
+    if (error instanceof ViewError) return params.softmax;
+    throw error;
+  }
+}
+
+/** What the banner says about the softmax of a tensor whose rows already sum to 1: what resolveSoftmax or the user decided. */
+function softmaxNote(info: ViewInfo): string | undefined {
+  if (!info.utterance.softmaxed) return undefined;
+  const scope = info.plan.spec.softmax;
+  return scope === 'none' ? STORED_SOFTMAX_NOTE : `rows already sum to 1 (softmaxed); softmax ${scope} applies another softmax, as chosen`;
 }
 
 /** A file name as one shell word: as is when safe, else single-quoted. */

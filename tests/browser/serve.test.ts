@@ -71,7 +71,7 @@ describe('steve serve in Chromium', () => {
     // The utterance without alignment files: its segments are STEVE's dummy grid, and the banner says so.
     await page.evaluate(() => (window as unknown as { steve: { setParams(p: { utterance: number }): Promise<void> } }).steve.setParams({ utterance: 1 }));
     await page.evaluate(() => (window as unknown as { steve: { idle(): Promise<void> } }).steve.idle());
-    expect(await page.$eval('#banner', (e) => e.textContent)).toMatch(/^quiet: .* no alignment files: dummy 40 ms segments, not phones or words$/);
+    expect(await page.$eval('#banner', (e) => e.textContent)).toMatch(/^quiet: .* — quiet\.wav: no TextGrid or TIMIT \.phn\/\.wrd beside it; using STEVE's dummy 40 ms phones$/);
     await screenshot(page, 'serve-dummy-banner');
     expect(errors).toEqual([]);
     await page.close();
