@@ -38,6 +38,9 @@ function element<T extends HTMLElement>(id: string): T {
 export const BROWSERS_WITH_WEBGPU =
   'Chrome or Edge 113 or later (Windows, macOS, ChromeOS; Linux with --enable-unsafe-webgpu), Safari 26 or later, or Firefox 141 or later on Windows.';
 
+/** The JSON files of a Hugging Face model folder (src/ui/loadFiles.ts runs the model when config.json is among them). */
+const MODEL_JSON = /^(config|preprocessor_config|.*\.safetensors\.index)\.json$/;
+
 /** What tests and the benchmark page reach through window.steve. */
 export interface ViewerHandle {
   viewer: Viewer;
@@ -288,8 +291,10 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
   // An atlas.json among the files opens the atlas view; clicking a head there opens its map in the utterance shown.
   const atlas = new AtlasView(document.body, { onHead: (layer, head) => void apply({ view: 'map', layer, head }) });
   const addUtterancesOrAtlas = async (files: File[]) => {
-    const problems = (await Promise.all(files.filter(isAtlasFile).map((file) => atlas.openFile(file)))).filter((p): p is string => !!p);
-    const others = files.filter((file) => !isAtlasFile(file));
+    // A model folder's JSON files (config.json, ...) go with its weights to the model runner, not to the atlas view.
+    const opensAtlas = (file: File) => isAtlasFile(file) && !MODEL_JSON.test(file.name);
+    const problems = (await Promise.all(files.filter(opensAtlas).map((file) => atlas.openFile(file)))).filter((p): p is string => !!p);
+    const others = files.filter((file) => !opensAtlas(file));
     return [...problems, ...(others.length ? await addFiles(others, addUtterances, runner) : [])];
   };
   wireFiles(viewer, status, addUtterancesOrAtlas);
