@@ -53,7 +53,9 @@ export function describeData(utterance: LoadedUtterance, softmaxNote?: string): 
   if (utterance.synthetic) {
     return `${utterance.name}: SYNTHETIC attention made from the alignment (not model output) — drop your own .npy/.npz/.safetensors with the WAV to see a real model.`;
   }
-  const model = utterance.attention.metadata.model ? ` (${utterance.attention.metadata.model})` : '';
+  // A model run in the viewer is named by its model already: said once.
+  const modelName = utterance.attention.metadata.model;
+  const model = modelName && modelName !== utterance.attention.fileName ? ` (${modelName})` : '';
   const softmaxed = softmaxNote ? ` — ${softmaxNote}` : '';
   // Never a silent fallback: segments made up for want of alignment files are said to be so, as the CLI says it.
   const dummy = utterance.alignment?.source === 'dummy' ? ` — ${dummyAlignmentNote(utterance.audioFileName ?? utterance.name)}` : '';
