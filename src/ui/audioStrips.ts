@@ -14,7 +14,7 @@ import type { TierView } from './strips.ts';
 import { drawSpectrogram, drawTier, drawWaveform, hitTestTier } from './strips.ts';
 import type { Viewer } from './viewer.ts';
 import type { AxisPiece, FrameSpan } from './axisFrames.ts';
-import { axisPieces, frameInPiece, joinPieces } from './axisFrames.ts';
+import { axisPieces, joinPieces, secondsInPiece } from './axisFrames.ts';
 
 
 /** Each strip as one view per stretch of frames drawn evenly (see axisFrames.ts): one for frames, one per segment. */
@@ -42,13 +42,13 @@ interface PageAxis {
 }
 
 /** The visible part of each piece along one page axis, as its pixel extent and its time range. */
-function visibleStretches(pieces: readonly AxisPiece[], axis: PageAxis, seconds: (frame: number) => number) {
+function visibleStretches(pieces: readonly AxisPiece[], axis: PageAxis) {
   return pieces.flatMap((piece) => {
     const from = Math.max(axis.offset + piece.fromCell * axis.scale, axis.from);
     const to = Math.min(axis.offset + piece.toCell * axis.scale, axis.to);
     if (!(to > from)) return [];
     const cellAt = (page: number) => (page - axis.offset) / axis.scale;
-    return [{ at: from, length: to - from, startSec: seconds(frameInPiece(piece, cellAt(from))), endSec: seconds(frameInPiece(piece, cellAt(to))) }];
+    return [{ at: from, length: to - from, startSec: secondsInPiece(piece, cellAt(from)), endSec: secondsInPiece(piece, cellAt(to)) }];
   });
 }
 
@@ -83,18 +83,17 @@ export class AudioStrips {
     if (!info || !cell || !spf) return;
     this.#setUtterance(info.utterance);
     const audio = info.utterance.audio;
-    // The visible stretches of the map, then their times: frame f starts at f * spf samples at 16 kHz.
-    const pieces = axisPieces(info.plan.axes, info.plan.crop);
+    // The visible stretches of the map and their times: frame f starts at f * spf samples at 16 kHz.
+    const pieces = axisPieces(info.plan.axes, info.plan.crop, spf / 16000);
     // Over phone cells, the words tier runs once per word.
     const wordEdges = new Set((info.selection?.words ?? []).flatMap((word) => [word.startFrame, word.stopFrame]));
     const wordPieces = joinPieces(pieces, wordEdges);
     const transform = viewer.mapToCanvas(cell);
-    const seconds = (frame: number) => (frame * spf) / 16000;
     const { rect } = cell;
     const acrossAxis: PageAxis = { offset: transform[6], scale: transform[0], from: rect.x, to: rect.x + rect.width };
     const downAxis: PageAxis = { offset: transform[7], scale: transform[4], from: rect.y, to: rect.y + rect.height };
-    const across = (list: readonly AxisPiece[]) => visibleStretches(list, acrossAxis, seconds);
-    const down = (list: readonly AxisPiece[]) => visibleStretches(list, downAxis, seconds);
+    const across = (list: readonly AxisPiece[]) => visibleStretches(list, acrossAxis);
+    const down = (list: readonly AxisPiece[]) => visibleStretches(list, downAxis);
     let top = 0;
     const row = (height: number, list: readonly AxisPiece[] = pieces): TierView[] => {
       const y = top;
@@ -216,20 +215,17 @@ export class AudioStrips {
   }
 
   /**
-   * Plays a map cell's query span, then its key span (the frames of its row, then of its column: see axisFrames.ts
-   * cellFrames). A cell of one frame plays the phone around it; a pooled cell (a block of frames, a phone or a word)
-   * plays its own frames.
+   * Plays a map cell's query span, then its key span (its row's, then its column's: see axisFrames.ts cellFrames).
+   * A cell of one frame plays the phone around it; a pooled cell plays its block of frames, or its phone or word.
    */
   playCell(query: FrameSpan, key: FrameSpan): void {
     const utterance = this.#utterance;
     const spf = utterance?.spf?.samplesPerFrame;
     if (!this.#player || !spf) return;
-    const span = ({ startFrame, endFrame }: FrameSpan) => {
+    const span = ({ startFrame, endFrame, startSec, endSec }: FrameSpan) => {
       const sample = (startFrame + 0.5) * spf;
       const phone = endFrame - startFrame === 1 ? utterance?.alignment?.phones.find((p) => p.startSample <= sample && sample < p.endSample) : undefined;
-      return phone
-        ? { startSec: phone.startSample / 16000, endSec: phone.endSample / 16000 }
-        : { startSec: (startFrame * spf) / 16000, endSec: (endFrame * spf) / 16000 };
+      return phone ? { startSec: phone.startSample / 16000, endSec: phone.endSample / 16000 } : { startSec, endSec };
     };
     void this.#player.playSequence([span(query), span(key)]);
   }

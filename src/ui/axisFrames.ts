@@ -8,36 +8,55 @@
 import type { Crop } from '../compute/region.ts';
 import type { PlanAxes } from '../view/plan.ts';
 
-/** Cells [fromCell, toCell) of the axis show frames [startFrame, endFrame) of the utterance, evenly spread. */
+/**
+ * Cells [fromCell, toCell) of the axis show frames [startFrame, endFrame) of the utterance, evenly spread, and the
+ * audio from startSec to endSec: the frames' times, or for a phone or word its own times (its frames are rounded to
+ * whole frames, so the audio strips over its cell show exactly that segment and none of its neighbours).
+ */
 export interface AxisPiece {
   readonly fromCell: number;
   readonly toCell: number;
   readonly startFrame: number;
   readonly endFrame: number;
+  readonly startSec: number;
+  readonly endSec: number;
 }
 
-/** Frames [startFrame, endFrame) of the utterance. */
+/** Frames [startFrame, endFrame) of the utterance, and the audio they stand for (a segment's own times). */
 export interface FrameSpan {
   readonly startFrame: number;
   readonly endFrame: number;
+  readonly startSec: number;
+  readonly endSec: number;
 }
 
 /**
  * The pieces of an axis of a map with these axes, cropped to `crop` (the plan's; maps are square, so rows and
- * columns share it). A block map's last block may hold fewer than k frames: its piece ends where the frames do,
- * at cell frames / k, as the map is drawn (MapMarks.span).
+ * columns share it); frame f starts at f * secondsPerFrame. A block map's last block may hold fewer than k frames:
+ * its piece ends where the frames do, at cell frames / k, as the map is drawn (MapMarks.span).
  */
-export function axisPieces(axes: PlanAxes, crop: Crop): AxisPiece[] {
+export function axisPieces(axes: PlanAxes, crop: Crop, secondsPerFrame: number): AxisPiece[] {
   const first = crop.colStart;
   const end = crop.colEnd;
+  const firstSec = first * secondsPerFrame;
+  const endSec = end * secondsPerFrame;
   if (axes.kind === 'frames') {
-    return end > first ? [{ fromCell: 0, toCell: (end - first) / axes.framesPerCell, startFrame: first, endFrame: end }] : [];
+    return end > first ? [{ fromCell: 0, toCell: (end - first) / axes.framesPerCell, startFrame: first, endFrame: end, startSec: firstSec, endSec }] : [];
   }
   // A segment runs from its start frame to its stop frame (where the next one starts), clamped to the frames shown,
-  // as the plan pools it.
+  // as the plan pools it; its audio is its own, clamped to the frames shown.
+  const clamp = (value: number, low: number, high: number) => Math.min(Math.max(value, low), high);
   return axes.segments.map((segment, cell) => {
-    const startFrame = Math.min(Math.max(segment.startFrame, first), end);
-    return { fromCell: cell, toCell: cell + 1, startFrame, endFrame: Math.min(Math.max(segment.stopFrame, startFrame), end) };
+    const startFrame = clamp(segment.startFrame, first, end);
+    const startSec = clamp(segment.startSec, firstSec, endSec);
+    return {
+      fromCell: cell,
+      toCell: cell + 1,
+      startFrame,
+      endFrame: clamp(segment.stopFrame, startFrame, end),
+      startSec,
+      endSec: clamp(segment.endSec, startSec, endSec),
+    };
   });
 }
 
@@ -58,13 +77,19 @@ export function frameInPiece(piece: AxisPiece, position: number): number {
   return piece.startFrame + (position - piece.fromCell) * framesPerCell;
 }
 
-/** The frames behind map cell `index` (a row or column index): one frame, a block of k, or a segment's frames. */
+/** The time of the audio at `position` in a piece (seconds), on the straight line through its ends. */
+export function secondsInPiece(piece: AxisPiece, position: number): number {
+  return piece.startSec + ((position - piece.fromCell) / (piece.toCell - piece.fromCell)) * (piece.endSec - piece.startSec);
+}
+
+/** The frames behind map cell `index` (a row or column index): one frame, a block of k, or a segment's frames and time. */
 export function cellFrames(pieces: readonly AxisPiece[], index: number): FrameSpan | undefined {
   const piece = pieceAt(pieces, index);
   if (!piece) return undefined;
+  const end = Math.min(index + 1, piece.toCell);
   const startFrame = Math.round(frameInPiece(piece, index));
-  const endFrame = Math.min(Math.round(frameInPiece(piece, Math.min(index + 1, piece.toCell))), piece.endFrame);
-  return { startFrame, endFrame };
+  const endFrame = Math.min(Math.round(frameInPiece(piece, end)), piece.endFrame);
+  return { startFrame, endFrame, startSec: secondsInPiece(piece, index), endSec: secondsInPiece(piece, end) };
 }
 
 /**
@@ -77,7 +102,7 @@ export function joinPieces(pieces: readonly AxisPiece[], boundaries: ReadonlySet
   for (const piece of pieces) {
     const last = joined[joined.length - 1];
     if (last && last.toCell === piece.fromCell && last.endFrame === piece.startFrame && !boundaries.has(piece.startFrame)) {
-      joined[joined.length - 1] = { ...last, toCell: piece.toCell, endFrame: piece.endFrame };
+      joined[joined.length - 1] = { ...last, toCell: piece.toCell, endFrame: piece.endFrame, endSec: piece.endSec };
     } else {
       joined.push(piece);
     }

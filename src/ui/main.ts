@@ -471,8 +471,7 @@ function wireMouse(viewer: Viewer, hover: HTMLElement, strips: AudioStrips, appl
       return;
     }
     // A pair's second map has its own frames; the other maps' cells are frames or blocks of frames from the crop.
-    const frames = (index: number) =>
-      point.cell.other ? { startFrame: point.cell.frameOrigin + index, endFrame: point.cell.frameOrigin + index + 1 } : cellFramesAt(viewer, index);
+    const frames = (index: number) => (point.cell.other ? { startFrame: point.cell.frameOrigin + index, endFrame: point.cell.frameOrigin + index + 1 } : cellFramesAt(viewer, index));
     const query = frames(point.row);
     const key = frames(point.col);
     if (!query || !key) return;
@@ -482,7 +481,7 @@ function wireMouse(viewer: Viewer, hover: HTMLElement, strips: AudioStrips, appl
     const phones = alignment && spf ? toFrameSegments(alignment.phones, spf) : [];
     const words = alignment && spf ? toFrameSegments(alignment.words, spf) : [];
     // A block of frames is named by its frames and described by its first one.
-    const describe = ({ startFrame, endFrame }: FrameSpan) =>
+    const describe = ({ startFrame, endFrame }: Pick<FrameSpan, 'startFrame' | 'endFrame'>) =>
       `${endFrame - startFrame > 1 ? `frames ${startFrame}..${endFrame - 1}` : `frame ${startFrame}`} (${time(startFrame)}, ${segmentAtFrame(phones, startFrame)}, ${segmentAtFrame(words, startFrame)})`;
     hover.textContent =
       `${point.cell.title}  query ${describe(query)}  key ${describe(key)}  ` +
@@ -494,7 +493,7 @@ function wireMouse(viewer: Viewer, hover: HTMLElement, strips: AudioStrips, appl
 /** The frames behind row or column `index` of the viewer's map (a frame, a block of frames or a segment's frames). */
 function cellFramesAt(viewer: Viewer, index: number): FrameSpan | undefined {
   const info = viewer.info;
-  return info && cellFrames(axisPieces(info.plan.axes, info.plan.crop), index);
+  return info && cellFrames(axisPieces(info.plan.axes, info.plan.crop, (info.utterance.spf?.samplesPerFrame ?? 0) / 16000), index);
 }
 
 function wireKeyboard(viewer: Viewer, params: () => ViewerParams, apply: Apply, cancel: () => boolean): void {

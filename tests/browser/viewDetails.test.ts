@@ -86,7 +86,7 @@ describe('pooled cells are their frames; clip sliders', () => {
     ]);
     await screenshot(page, 'issue9-pool-blocks');
 
-    // Phones sh ix hv eh dcl jh ih; sh is frames 10..13 (TIMIT samples 3050..4559), eh frames 21..26 (6642..8772).
+    // Phones sh ix hv eh dcl jh ih; sh is TIMIT samples 3050..4559 (frames 10..13), eh 6642..8772 (frames 21..26).
     await page.evaluate(() => (window as unknown as { steve: Handle }).steve.setView(['--view', 'pooled', '--words', '0:2']));
     await idle(page);
     cell = await cellCentre(page, 0, 3);
@@ -94,9 +94,10 @@ describe('pooled cells are their frames; clip sliders', () => {
     expect(await stripsDrawn(page)).toBe(true);
     [x, y] = cell.at(7);
     played = await clickAndListen(page, x, y, 2);
-    expect(played.map(([offset, duration]) => [Math.round((offset * 16000) / 320), Math.round(((offset + duration) * 16000) / 320)])).toEqual([
-      [10, 14],
-      [21, 27],
+    // A phone cell plays the phone itself (its samples), not its frames rounded.
+    expect(played.map(([offset, duration]) => [Math.round(offset * 16000), Math.round((offset + duration) * 16000)])).toEqual([
+      [3050, 4559],
+      [6642, 8772],
     ]);
     await screenshot(page, 'issue9-pool-phones');
 
