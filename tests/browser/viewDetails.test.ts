@@ -94,9 +94,10 @@ describe('pooled cells are their frames; clip sliders', () => {
     expect(await stripsDrawn(page)).toBe(true);
     [x, y] = cell.at(7);
     played = await clickAndListen(page, x, y, 2);
-    // A phone cell plays the phone itself (its samples), not its frames rounded.
+    // A phone cell plays the phone itself (its samples), not its frames rounded, inside the frames shown: the crop
+    // starts at frame 10 (sample 3200), after sh's first samples.
     expect(played.map(([offset, duration]) => [Math.round(offset * 16000), Math.round((offset + duration) * 16000)])).toEqual([
-      [3050, 4559],
+      [3200, 4559],
       [6642, 8772],
     ]);
     await screenshot(page, 'issue9-pool-phones');
