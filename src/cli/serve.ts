@@ -10,15 +10,15 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { InputError } from '../data/inputError.ts';
 import { boundText } from '../data/untrustedText.ts';
-import { detectAlignmentKind, findSibling, listSiblings } from '../node/findAlignments.ts';
+import { findSibling, listSiblings } from '../node/findAlignments.ts';
 import type { AlignmentKind, UtteranceFiles } from '../node/loadUtterance.ts';
-import { loadUtterance } from '../node/loadUtterance.ts';
+import { loadUtterance, withAlignmentKind } from '../node/loadUtterance.ts';
 import { listModelFiles, openModelInput } from '../node/loadModel.ts';
 import { expandPattern, findAttentionBeside, scanFolder } from '../node/pairFiles.ts';
 import type { ServedFile, ServedUtterance } from '../node/servedFiles.ts';
 import { startSteveServer, staysInside } from '../node/steveServer.ts';
 import { addAlignmentOptions, parseAlignmentKind } from './alignmentOptions.ts';
-import { CliError } from './cliError.ts';
+import { CliError, warnLine } from './cliError.ts';
 import type { BatchItem } from './inputs.ts';
 import { expandInputs } from './inputs.ts';
 import { collect, collectPositiveNumbers } from './optionParsers.ts';
@@ -33,7 +33,7 @@ interface ServeOptions {
   model?: string;
   wav: string[];
   spf: number[];
-  alignments: string;
+  alignments?: string;
   phoneTier?: string;
   wordTier?: string;
   textTier?: string;
@@ -51,7 +51,7 @@ export function addServeCommand(program: Command, outcome: { exitCode: number })
     .option('--model <path>', 'instead of --attention: a model folder (config.json, model.safetensors) the viewer runs on each --wav')
     .option('--wav <file>', 'utterance audio; repeat for several (quoted globs work)', collect, [])
     .option('--spf <n>', 'samples per frame: once for every utterance, or once per --wav in order', collectPositiveNumbers, []);
-  addAlignmentOptions(command, 'timit')
+  addAlignmentOptions(command)
     .option('--port <n>', `port on 127.0.0.1 (default ${DEFAULT_PORT}, or the next free one; 0: any free port)`)
     .addHelpText(
       'after',
@@ -67,8 +67,7 @@ export function addServeCommand(program: Command, outcome: { exitCode: number })
       ].join('\n'),
     )
     .action(async (paths: string[], options: ServeOptions) => {
-      // Without --alignments, each utterance's kind is found from the files beside its WAV (see detectAlignmentKind).
-      const autoAlignments = command.getOptionValueSource('alignments') === 'default';
+      // Without --alignments, each utterance's kind is found from the files beside its WAV, as render and export do.
       const alignments = parseAlignmentKind(options.alignments);
       const port = parsePort(options.port);
       const reading = { alignments, phoneTier: options.phoneTier, wordTier: options.wordTier, textTier: options.textTier, tgExt: options.tgExt };
@@ -84,22 +83,20 @@ export function addServeCommand(program: Command, outcome: { exitCode: number })
       let failed = 0;
       for (const [i, item] of items.entries()) {
         let files = 'files' in item ? { ...item.files, spf: spfs[i] } : undefined;
-        if (files?.wav && autoAlignments) files = { ...files, alignments: await detectAlignmentKind(files.wav, files.tgExt) };
+        // The dummy grid nobody asked for is said once per utterance served (chooseAlignmentKind's line).
+        const notes: string[] = [];
+        if (files) files = await withAlignmentKind(files, (line) => notes.push(line));
         const problem = 'problem' in item ? item.problem : ((await symlinkProblem(item)) ?? (await checkUtterance(files!)));
         if (problem) {
           failed++;
           process.stderr.write(`steve: ${boundText(problem, 2000)} (left out)\n`);
           continue;
         }
+        notes.forEach(warnLine);
         utterances.push(await describeServed(item.name, files!, (item as ServeItem).root));
       }
       if (utterances.length === 0) throw new CliError('no utterance could be opened; nothing to serve');
       const server = await startSteveServer({ utterances, port: port ?? DEFAULT_PORT, tryNextPorts: port === undefined, appRoot: APP_ROOT });
-      for (const utterance of utterances) {
-        if (utterance.alignments === 'none' && utterance.files.some((file) => file.role === 'wav')) {
-          process.stderr.write(`steve: ${boundText(utterance.name)}: no TextGrid or TIMIT files beside its WAV; the viewer shows STEVE's dummy 40 ms segments\n`);
-        }
-      }
       process.stdout.write(`STEVE is serving ${utterances.length} utterance(s) at ${server.url}\n`);
       await new Promise<void>((done) => {
         const stop = () => void server.close().then(done);

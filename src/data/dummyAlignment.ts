@@ -17,6 +17,14 @@ export const DUMMY_WORD_SAMPLES = 16000 * (0.04 * 5);
 export const DUMMY_PHONE_SAMPLES = 16000 * 0.04;
 
 /**
+ * What every front end says when the dummy grid stands in for alignment files (render, export and inspect on stderr,
+ * serve on stderr and the viewer in its banner): one decision, one sentence.
+ */
+export function dummyAlignmentNote(wavName: string): string {
+  return `${wavName}: no TextGrid or TIMIT .phn/.wrd beside it; using STEVE's dummy 40 ms phones`;
+}
+
+/**
  * The dummy alignment of audio that is `audioSamples16k` samples long at 16 kHz (librosa.load(sr=16000)'s length).
  * Word boundaries: np.arange(800, len + 1600, 3200).astype(int), the last one moved to len + 800.
  * Phone boundaries in each word: np.arange(start, stop, 640).astype(int), then the word's stop appended (or put in

@@ -6,7 +6,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { Alignment, TimitFileNames, TimitTexts } from '../data/alignment.ts';
 import { alignmentFromTextGrid, alignmentFromTimit, checkAlignmentFitsAudio } from '../data/alignment.ts';
-import { makeDummyAlignment } from '../data/dummyAlignment.ts';
+import { dummyAlignmentNote, makeDummyAlignment } from '../data/dummyAlignment.ts';
 import { InputError } from '../data/inputError.ts';
 import { STEVE_SAMPLE_RATE } from '../data/frames.ts';
 import { parseTextGrid } from '../data/textgrid.ts';
@@ -98,8 +98,9 @@ export async function detectAlignmentKind(wavPath: string, tgExt = 'TextGrid'): 
 }
 
 /**
- * The alignment kind to read for `wavPath`, decided once for every command that reads a WAV's alignment: the given
- * kind, or without one the kind the files beside it call for (detectAlignmentKind). `warn` gets one line when the
+ * The alignment kind to read for `wavPath`, decided once for every command that reads a WAV's alignment (render,
+ * export, inspect, serve): the given kind, or without one the kind the files beside it call for
+ * (detectAlignmentKind). `warn` gets one line when the
  * result is STEVE's dummy grid that the user did not ask for: nothing beside the WAV, or `timit` given with neither
  * a .phn nor a .wrd file (STEVE then falls back to the dummy grid). A missing TextGrid stays loadAlignmentForWav's error.
  */
@@ -112,7 +113,7 @@ export async function chooseAlignmentKind(
   // No WAV to read: loading it reports that, and a warning about its alignment would only add noise.
   const wavIsFile = (await stat(wavPath).catch(() => undefined))?.isFile() ?? false;
   if (!wavIsFile) return given ?? 'none';
-  const dummy = `${basename(wavPath)}: no TextGrid or TIMIT .phn/.wrd beside it; using STEVE's dummy 40 ms phones (--alignments none asks for them)`;
+  const dummy = `${dummyAlignmentNote(basename(wavPath))} (--alignments none asks for them)`;
   if (given === undefined) {
     const detected = await detectAlignmentKind(wavPath, lookup.tgExt);
     if (detected === 'none') warn(dummy);

@@ -1,7 +1,8 @@
 /**
  * The audio beside the map, as Praat shows it: spectrogram, waveform, and phone and word tiers along the top (the
  * map's columns), tiers down the left (its rows), all following zoom and pan. Clicking a segment plays it; clicking a
- * map cell plays its query span (the phone of its row), then its key span (the phone of its column).
+ * map cell plays its query span (the phone of its row, or a pooled cell's own frames), then its key span (its column's).
+ * A pooled map's cells are blocks of frames or segments: the strips show each cell's stretch of audio over it.
  */
 import type { Segment } from '../data/alignment.ts';
 import type { Spectrogram } from '../data/spectrogram.ts';
@@ -12,18 +13,43 @@ import type { LoadedUtterance } from './loadFiles.ts';
 import type { TierView } from './strips.ts';
 import { drawSpectrogram, drawTier, drawWaveform, hitTestTier } from './strips.ts';
 import type { Viewer } from './viewer.ts';
+import type { AxisPiece, FrameSpan } from './axisFrames.ts';
+import { axisPieces, joinPieces, secondsInPiece } from './axisFrames.ts';
 
 
+/** Each strip as one view per stretch of frames drawn evenly (see axisFrames.ts): one for frames, one per segment. */
 interface Layout {
-  spectrogram: TierView;
-  waveform: TierView;
+  spectrogram: TierView[];
+  waveform: TierView[];
   /** The left strips, in page coordinates; drawn rotated so that time runs down. */
-  spectrogramLeft: TierView;
-  waveformLeft: TierView;
-  phonesTop: TierView;
-  wordsTop: TierView;
-  phonesLeft: TierView;
-  wordsLeft: TierView;
+  spectrogramLeft: TierView[];
+  waveformLeft: TierView[];
+  phonesTop: TierView[];
+  wordsTop: TierView[];
+  phonesLeft: TierView[];
+  wordsLeft: TierView[];
+  /** From the first frame in view to the last: what a click on the waveform or spectrogram plays. */
+  shown: { startSec: number; endSec: number };
+}
+
+/** Where one axis of the map lies on the page: position = offset + cell * scale. */
+interface PageAxis {
+  offset: number;
+  scale: number;
+  /** The part of the page the map's rectangle covers along the axis. */
+  from: number;
+  to: number;
+}
+
+/** The visible part of each piece along one page axis, as its pixel extent and its time range. */
+function visibleStretches(pieces: readonly AxisPiece[], axis: PageAxis) {
+  return pieces.flatMap((piece) => {
+    const from = Math.max(axis.offset + piece.fromCell * axis.scale, axis.from);
+    const to = Math.min(axis.offset + piece.toCell * axis.scale, axis.to);
+    if (!(to > from)) return [];
+    const cellAt = (page: number) => (page - axis.offset) / axis.scale;
+    return [{ at: from, length: to - from, startSec: secondsInPiece(piece, cellAt(from)), endSec: secondsInPiece(piece, cellAt(to)) }];
+  });
 }
 
 export class AudioStrips {
@@ -51,49 +77,57 @@ export class AudioStrips {
     context.clearRect(0, 0, this.canvas.clientWidth, this.canvas.clientHeight);
     this.#layout = undefined;
     const info = viewer.info;
-    // Strips follow the time axis of one map of frames; a pooled map's rows and columns are segments, not time.
-    const cell = viewer.cells.length === 1 && !viewer.cells[0].segmentLabels ? viewer.cells[0] : undefined;
+    // Strips follow the time axis of one map: of frames, of blocks of frames, or of segments (each cell its own stretch).
+    const cell = viewer.cells.length === 1 && !viewer.cells[0].other ? viewer.cells[0] : undefined;
     const spf = info?.utterance.spf?.samplesPerFrame;
     if (!info || !cell || !spf) return;
     this.#setUtterance(info.utterance);
     const audio = info.utterance.audio;
-    // The visible frames of the map, then their times: frame f starts at f * spf samples at 16 kHz.
+    // The visible stretches of the map and their times: frame f starts at f * spf samples at 16 kHz.
+    const pieces = axisPieces(info.plan.axes, info.plan.crop, spf / 16000);
+    // Over phone cells, the words tier runs once per word.
+    const wordEdges = new Set((info.selection?.words ?? []).flatMap((word) => [word.startFrame, word.stopFrame]));
+    const wordPieces = joinPieces(pieces, wordEdges);
     const transform = viewer.mapToCanvas(cell);
-    const frameAtX = (x: number) => (x - transform[6]) / transform[0] + info.frameOrigin;
-    const frameAtY = (y: number) => (y - transform[7]) / transform[4] + info.frameOrigin;
-    const seconds = (frame: number) => (frame * spf) / 16000;
     const { rect } = cell;
-    const across = { startSec: seconds(frameAtX(rect.x)), endSec: seconds(frameAtX(rect.x + rect.width)), x: rect.x, width: rect.width };
-    const down = { startSec: seconds(frameAtY(rect.y)), endSec: seconds(frameAtY(rect.y + rect.height)), y: rect.y, height: rect.height };
+    const acrossAxis: PageAxis = { offset: transform[6], scale: transform[0], from: rect.x, to: rect.x + rect.width };
+    const downAxis: PageAxis = { offset: transform[7], scale: transform[4], from: rect.y, to: rect.y + rect.height };
+    const across = (list: readonly AxisPiece[]) => visibleStretches(list, acrossAxis);
+    const down = (list: readonly AxisPiece[]) => visibleStretches(list, downAxis);
     let top = 0;
-    const row = (height: number): TierView => {
-      const view = { ...across, y: top, height, orientation: 'horizontal' as const };
+    const row = (height: number, list: readonly AxisPiece[] = pieces): TierView[] => {
+      const y = top;
       top += height + 2;
-      return view;
+      return across(list).map((s) => ({ startSec: s.startSec, endSec: s.endSec, x: s.at, width: s.length, y, height, orientation: 'horizontal' as const }));
     };
+    const column = (x: number, width: number, list: readonly AxisPiece[] = pieces): TierView[] =>
+      down(list).map((s) => ({ startSec: s.startSec, endSec: s.endSec, x, width, y: s.at, height: s.length, orientation: 'vertical' as const }));
+    const visible = across(pieces);
+    if (visible.length === 0) return;
     const layout: Layout = {
       spectrogram: row(STRIP.spectrogram),
       waveform: row(STRIP.waveform),
       phonesTop: row(STRIP.tier),
-      wordsTop: row(STRIP.tier),
-      spectrogramLeft: { ...down, x: 0, width: STRIP.spectrogram, orientation: 'vertical' },
-      waveformLeft: { ...down, x: STRIP.spectrogram + 2, width: STRIP.waveform, orientation: 'vertical' },
-      wordsLeft: { ...down, x: STRIP.spectrogram + STRIP.waveform + 4, width: STRIP.leftTier, orientation: 'vertical' },
-      phonesLeft: { ...down, x: STRIP.spectrogram + STRIP.waveform + STRIP.leftTier + 8, width: STRIP.leftTier, orientation: 'vertical' },
+      wordsTop: row(STRIP.tier, wordPieces),
+      spectrogramLeft: column(0, STRIP.spectrogram),
+      waveformLeft: column(STRIP.spectrogram + 2, STRIP.waveform),
+      wordsLeft: column(STRIP.spectrogram + STRIP.waveform + 4, STRIP.leftTier, wordPieces),
+      phonesLeft: column(STRIP.spectrogram + STRIP.waveform + STRIP.leftTier + 8, STRIP.leftTier),
+      shown: { startSec: visible[0].startSec, endSec: visible[visible.length - 1].endSec },
     };
     this.#layout = layout;
     if (audio && this.#spectrogram) {
       const spectrogram = this.#spectrogram;
-      drawSpectrogram(context, spectrogram, layout.spectrogram);
-      drawWaveform(context, audio, layout.waveform, { pixelRatio: dpr });
-      drawRotated(context, layout.spectrogramLeft, (view) => drawSpectrogram(context, spectrogram, view));
-      drawRotated(context, layout.waveformLeft, (view) => drawWaveform(context, audio, view, { pixelRatio: dpr }));
+      for (const view of layout.spectrogram) drawSpectrogram(context, spectrogram, view);
+      for (const view of layout.waveform) drawWaveform(context, audio, view, { pixelRatio: dpr });
+      for (const area of layout.spectrogramLeft) drawRotated(context, area, (view) => drawSpectrogram(context, spectrogram, view));
+      for (const area of layout.waveformLeft) drawRotated(context, area, (view) => drawWaveform(context, audio, view, { pixelRatio: dpr }));
     }
     const { phones, words } = this.#tiers();
-    drawTier(context, phones, layout.phonesTop);
-    drawTier(context, words, layout.wordsTop);
-    drawTier(context, words, layout.wordsLeft);
-    drawTier(context, phones, layout.phonesLeft);
+    for (const view of layout.phonesTop) drawTier(context, phones, view);
+    for (const view of layout.wordsTop) drawTier(context, words, view);
+    for (const view of layout.wordsLeft) drawTier(context, words, view);
+    for (const view of layout.phonesLeft) drawTier(context, phones, view);
   }
 
   #setUtterance(utterance: LoadedUtterance): void {
@@ -114,7 +148,7 @@ export class AudioStrips {
   timeAt(x: number, y: number): number | undefined {
     const layout = this.#layout;
     if (!layout || !this.#player) return undefined;
-    for (const view of [layout.waveform, layout.spectrogram, layout.waveformLeft, layout.spectrogramLeft]) {
+    for (const view of [...layout.waveform, ...layout.spectrogram, ...layout.waveformLeft, ...layout.spectrogramLeft]) {
       if (x < view.x || x >= view.x + view.width || y < view.y || y >= view.y + view.height) continue;
       const fraction = view.orientation === 'vertical' ? (y - view.y) / view.height : (x - view.x) / view.width;
       return view.startSec + fraction * (view.endSec - view.startSec);
@@ -135,13 +169,17 @@ export class AudioStrips {
     const start = Math.min(fromSec, toSec);
     const end = Math.max(fromSec, toSec);
     context.fillStyle = 'rgba(40, 100, 220, 0.25)';
-    for (const view of [layout.spectrogram, layout.waveform]) {
+    // Each stretch shades the part of the selection it shows.
+    const part = (view: TierView) => ({ from: Math.max(start, view.startSec), to: Math.min(end, view.endSec) });
+    for (const view of [...layout.spectrogram, ...layout.waveform]) {
+      const { from, to } = part(view);
       const scale = view.width / (view.endSec - view.startSec);
-      context.fillRect(view.x + (start - view.startSec) * scale, view.y, (end - start) * scale, view.height);
+      if (to > from) context.fillRect(view.x + (from - view.startSec) * scale, view.y, (to - from) * scale, view.height);
     }
-    for (const view of [layout.spectrogramLeft, layout.waveformLeft]) {
+    for (const view of [...layout.spectrogramLeft, ...layout.waveformLeft]) {
+      const { from, to } = part(view);
       const scale = view.height / (view.endSec - view.startSec);
-      context.fillRect(view.x, view.y + (start - view.startSec) * scale, view.width, (end - start) * scale);
+      if (to > from) context.fillRect(view.x, view.y + (from - view.startSec) * scale, view.width, (to - from) * scale);
     }
   }
 
@@ -151,7 +189,7 @@ export class AudioStrips {
     if (!layout || !this.#player) return false;
     const { phones, words } = this.#tiers();
     const inside = (view: TierView) => x >= view.x && x < view.x + view.width && y >= view.y && y < view.y + view.height;
-    const tiers: [TierView, readonly Segment[]][] = [
+    const tiers: [TierView[], readonly Segment[]][] = [
       [layout.phonesTop, phones],
       [layout.wordsTop, words],
       [layout.phonesLeft, phones],
@@ -161,11 +199,12 @@ export class AudioStrips {
       [layout.waveformLeft, []],
       [layout.spectrogramLeft, []],
     ];
-    for (const [view, segments] of tiers) {
-      if (!inside(view)) continue;
+    for (const [views, segments] of tiers) {
+      const view = views.find(inside);
+      if (!view) continue;
       if (segments.length === 0) {
         // The waveform and spectrogram play what is in view.
-        void this.#player.play(view.startSec, view.endSec);
+        void this.#player.play(layout.shown.startSec, layout.shown.endSec);
         return true;
       }
       const index = hitTestTier(segments, view, view.orientation === 'vertical' ? y : x);
@@ -175,19 +214,20 @@ export class AudioStrips {
     return false;
   }
 
-  /** Plays a map cell's query span, then its key span (the phones covering its row's and its column's frames). */
-  playCell(queryFrame: number, keyFrame: number): void {
+  /**
+   * Plays a map cell's query span, then its key span (its row's, then its column's: see axisFrames.ts cellFrames).
+   * A cell of one frame plays the phone around it; a pooled cell plays its block of frames, or its phone or word.
+   */
+  playCell(query: FrameSpan, key: FrameSpan): void {
     const utterance = this.#utterance;
     const spf = utterance?.spf?.samplesPerFrame;
     if (!this.#player || !spf) return;
-    const span = (frame: number) => {
-      const sample = (frame + 0.5) * spf;
-      const phone = utterance?.alignment?.phones.find((p) => p.startSample <= sample && sample < p.endSample);
-      return phone
-        ? { startSec: phone.startSample / 16000, endSec: phone.endSample / 16000 }
-        : { startSec: (frame * spf) / 16000, endSec: ((frame + 1) * spf) / 16000 };
+    const span = ({ startFrame, endFrame, startSec, endSec }: FrameSpan) => {
+      const sample = (startFrame + 0.5) * spf;
+      const phone = endFrame - startFrame === 1 ? utterance?.alignment?.phones.find((p) => p.startSample <= sample && sample < p.endSample) : undefined;
+      return phone ? { startSec: phone.startSample / 16000, endSec: phone.endSample / 16000 } : { startSec, endSec };
     };
-    void this.#player.playSequence([span(queryFrame), span(keyFrame)]);
+    void this.#player.playSequence([span(query), span(key)]);
   }
 
   stop(): void {

@@ -11,6 +11,8 @@ import type { LoadedUtterance } from './loadFiles.ts';
 import { loadDroppedFiles, loadSampleUtterances, loadServedUtterances, withDistinctNames, type ModelRunner } from './loadFiles.ts';
 import type { ModelProgress } from '../model/modelSource.ts';
 import { AudioStrips } from './audioStrips.ts';
+import type { FrameSpan } from './axisFrames.ts';
+import { axisPieces, cellFrames } from './axisFrames.ts';
 import { download, exportViewPng, exportViewSvg, viewTitle } from './exportView.ts';
 import { renderOverlay } from './overlay.ts';
 import { ViewerPane } from './pane.ts';
@@ -19,10 +21,12 @@ import { drawColorbar } from './colorbar.ts';
 import { describeData, drawStatsTable, renderDebug, segmentAtFrame } from './panels.ts';
 import type { IndexOrMean } from '../view/spec.ts';
 import { formatViewCommand, parseViewArgs, ViewError } from '../view/spec.ts';
-import type { ViewerParams } from './params.ts';
+import type { LoadedNames, ViewerParams } from './params.ts';
 import { clampedAway, clampParams, DEFAULT_PARAMS, paramsFromHash, paramsFromSpec, paramsToHash, specFromParams, viewArgsOf } from './params.ts';
 import { mapName } from '../view/titles.ts';
+import type { ViewInfo } from './viewer.ts';
 import { Viewer } from './viewer.ts';
+import { resolveSoftmax, STORED_SOFTMAX_NOTE } from '../view/storedSoftmax.ts';
 
 /** The page's elements, by id (see demo/index.html). */
 function element<T extends HTMLElement>(id: string): T {
@@ -33,6 +37,9 @@ function element<T extends HTMLElement>(id: string): T {
 
 export const BROWSERS_WITH_WEBGPU =
   'Chrome or Edge 113 or later (Windows, macOS, ChromeOS; Linux with --enable-unsafe-webgpu), Safari 26 or later, or Firefox 141 or later on Windows.';
+
+/** The JSON files of a Hugging Face model folder (src/ui/loadFiles.ts runs the model when config.json is among them). */
+const MODEL_JSON = /^(config|preprocessor_config|.*\.safetensors\.index)\.json$/;
 
 /** What tests and the benchmark page reach through window.steve. */
 export interface ViewerHandle {
@@ -118,11 +125,12 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
       // What the cursor was over belongs to the maps that were replaced.
       hover.textContent = '';
       placeColorbar();
-      banner.textContent = describeData(info.utterance);
+      banner.textContent = describeData(info.utterance, softmaxNote(info));
       banner.classList.toggle('synthetic', info.utterance.synthetic);
       if (params.debug) renderDebug(debug, info, engine);
       debug.hidden = !params.debug;
-      const unit = info.cells[0]?.segmentLabels ? params.poolUnit : 'frames';
+      const axes = info.plan.axes;
+      const unit = axes.kind === 'segments' ? axes.unit : axes.framesPerCell > 1 ? `blocks of ${axes.framesPerCell} frames` : 'frames';
       status.textContent = `${info.cells.length} map(s) of ${info.rows} x ${info.cols} ${unit} on ${engine.adapterDescription}`;
       void showHeadStats(info);
     },
@@ -215,20 +223,23 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
   });
   frameMeter = pane.frameMeter;
 
-  let shownUtterance: LoadedUtterance | undefined;
-  async function apply(next: Partial<ViewerParams>): Promise<void> {
+  /**
+   * Whether the softmax was chosen (by a link's or setView's --softmax, the control or the s key) and is kept for
+   * every utterance; otherwise each utterance gets resolveSoftmax's default, as `steve render` without --softmax.
+   */
+  let softmaxGiven = hasSoftmaxOption(location.hash);
+  /** `given`: whether `next` is a whole view that names its softmax (a link, setView); by default, a changed softmax is a choice. */
+  async function apply(next: Partial<ViewerParams>, given?: boolean): Promise<void> {
+    softmaxGiven = given ?? (softmaxGiven || (next.softmax !== undefined && next.softmax !== params.softmax));
     const utteranceChanged = next.utterance !== undefined && next.utterance !== params.utterance;
     const leavingDifference = params.view === 'difference' && next.view !== undefined && next.view !== 'difference';
     params = clampParams({ ...params, ...next }, limitsOf(viewer.utterances));
     // The diverging colormap was the difference's; the next view gets the default back unless it names its own.
     if (leavingDifference && next.colormap === undefined && params.colormap === 'diverging') params = { ...params, colormap: DEFAULT_PARAMS.colormap };
+    // Attention that is already a softmax output (rows sum to 1) is shown as stored unless a softmax was chosen: the
+    // rule `steve render` follows (src/view/storedSoftmax.ts). The banner says what was decided.
     const utterance = viewer.utterances[params.utterance];
-    if (utterance !== shownUtterance) {
-      shownUtterance = utterance;
-      // Attention that is already a softmax output (rows sum to 1) would be flattened by another softmax.
-      // The banner says so (describeData).
-      if (utterance?.softmaxed && params.softmax !== 'none') params = { ...params, softmax: 'none' };
-    }
+    if (utterance && !softmaxGiven) params = { ...params, softmax: defaultSoftmax(params, utterance, viewer.loadedNames) };
     if (utteranceChanged) pane.rebuild(paneLimits(viewer.utterances, params.utterance));
     pane.show(params);
     history.replaceState(null, '', paramsToHash(params, viewer.loadedNames) || location.pathname + location.search);
@@ -254,14 +265,14 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
   window.addEventListener('hashchange', () => {
     const linked = paramsFromHash(location.hash, params, viewer.loadedNames);
     if (linked.problem) status.textContent = linked.problem;
-    void apply(linked.params);
+    void apply(linked.params, linked.problem ? undefined : hasSoftmaxOption(location.hash));
   });
   /** Shows the view that `steve render` options describe; a ViewError (one sentence) for options it cannot show. */
   const setView = async (args: readonly string[]) => {
     const asked = paramsFromSpec(parseViewArgs(args), params, viewer.loadedNames);
     const problem = clampedAway(asked, clampParams(asked, limitsOf(viewer.utterances)));
     if (problem) throw new ViewError(problem);
-    await apply(asked);
+    await apply(asked, args.some((arg) => arg === '--softmax' || arg.startsWith('--softmax=')));
   };
   // The stage changes size with the window, and when the title above it takes another line: the maps, the overlay
   // and the colour bar are placed again each time, or the canvas would be stretched under labels placed for the old size.
@@ -280,8 +291,10 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
   // An atlas.json among the files opens the atlas view; clicking a head there opens its map in the utterance shown.
   const atlas = new AtlasView(document.body, { onHead: (layer, head) => void apply({ view: 'map', layer, head }) });
   const addUtterancesOrAtlas = async (files: File[]) => {
-    const problems = (await Promise.all(files.filter(isAtlasFile).map((file) => atlas.openFile(file)))).filter((p): p is string => !!p);
-    const others = files.filter((file) => !isAtlasFile(file));
+    // A model folder's JSON files (config.json, ...) go with its weights to the model runner, not to the atlas view.
+    const opensAtlas = (file: File) => isAtlasFile(file) && !MODEL_JSON.test(file.name);
+    const problems = (await Promise.all(files.filter(opensAtlas).map((file) => atlas.openFile(file)))).filter((p): p is string => !!p);
+    const others = files.filter((file) => !opensAtlas(file));
     return [...problems, ...(others.length ? await addFiles(others, addUtterances, runner) : [])];
   };
   wireFiles(viewer, status, addUtterancesOrAtlas);
@@ -322,6 +335,30 @@ function limitsOf(utterances: readonly LoadedUtterance[]) {
     layers: first?.layers ?? 1,
     heads: first?.heads ?? 1,
   };
+}
+
+/** Whether a URL hash names a softmax scope (`softmax=...`). */
+function hasSoftmaxOption(hash: string): boolean {
+  return new URLSearchParams(hash.replace(/^#/, '')).has('softmax');
+}
+
+/** The softmax a view of `utterance` gets when none was chosen: resolveSoftmax's, from the default scope (row). */
+function defaultSoftmax(params: ViewerParams, utterance: LoadedUtterance, names: LoadedNames): ViewerParams['softmax'] {
+  try {
+    const spec = specFromParams({ ...params, softmax: DEFAULT_PARAMS.softmax }, names);
+    return resolveSoftmax(spec, { softmaxGiven: false, softmaxed: utterance.softmaxed }).softmax;
+  } catch (error) {
+    // A view the spec refuses fails when it is planned, with the reason; its softmax does not matter.
+    if (error instanceof ViewError) return params.softmax;
+    throw error;
+  }
+}
+
+/** What the banner says about the softmax of a tensor whose rows already sum to 1: what resolveSoftmax or the user decided. */
+function softmaxNote(info: ViewInfo): string | undefined {
+  if (!info.utterance.softmaxed) return undefined;
+  const scope = info.plan.spec.softmax;
+  return scope === 'none' ? STORED_SOFTMAX_NOTE : `rows already sum to 1 (softmaxed); softmax ${scope} applies another softmax, as chosen`;
 }
 
 /** A file name as one shell word: as is when safe, else single-quoted. */
@@ -406,9 +443,10 @@ function wireMouse(viewer: Viewer, hover: HTMLElement, strips: AudioStrips, appl
     }
     if (strips.clickTier(event.offsetX, event.offsetY)) return;
     const point = viewer.mapPointAt(event.offsetX, event.offsetY);
-    const origin = viewer.info?.frameOrigin ?? 0;
-    // Rows and columns are frames, except in a pooled map (segments), whose cells have no single frame to play.
-    if (point && !point.cell.segmentLabels) strips.playCell(origin + point.row, origin + point.col);
+    // A cell's row and column are a frame each, a block of frames (--pool k) or a phone's or word's frames.
+    const query = point && cellFramesAt(viewer, point.row);
+    const key = point && cellFramesAt(viewer, point.col);
+    if (query && key) strips.playCell(query, key);
   });
   canvas.addEventListener('dblclick', () => viewer.resetZoom());
 
@@ -432,19 +470,30 @@ function wireMouse(viewer: Viewer, hover: HTMLElement, strips: AudioStrips, appl
       hover.textContent = `${point.cell.title}  query ${labels[point.row]}  key ${labels[point.col]}  value ${value === undefined ? '-' : formatValue(value)}`;
       return;
     }
-    const queryFrame = info.frameOrigin + point.row;
-    const keyFrame = info.frameOrigin + point.col;
+    // A pair's second map has its own frames; the other maps' cells are frames or blocks of frames from the crop.
+    const frames = (index: number) => (point.cell.other ? { startFrame: point.cell.frameOrigin + index, endFrame: point.cell.frameOrigin + index + 1 } : cellFramesAt(viewer, index));
+    const query = frames(point.row);
+    const key = frames(point.col);
+    if (!query || !key) return;
     const spf = info.utterance.spf?.samplesPerFrame;
     const time = (frame: number) => (spf ? `${((frame * spf) / 16).toFixed(0)} ms` : '');
     const alignment = info.utterance.alignment;
     const phones = alignment && spf ? toFrameSegments(alignment.phones, spf) : [];
     const words = alignment && spf ? toFrameSegments(alignment.words, spf) : [];
+    // A block of frames is named by its frames and described by its first one.
+    const describe = ({ startFrame, endFrame }: Pick<FrameSpan, 'startFrame' | 'endFrame'>) =>
+      `${endFrame - startFrame > 1 ? `frames ${startFrame}..${endFrame - 1}` : `frame ${startFrame}`} (${time(startFrame)}, ${segmentAtFrame(phones, startFrame)}, ${segmentAtFrame(words, startFrame)})`;
     hover.textContent =
-      `${point.cell.title}  query frame ${queryFrame} (${time(queryFrame)}, ${segmentAtFrame(phones, queryFrame)}, ${segmentAtFrame(words, queryFrame)})  ` +
-      `key frame ${keyFrame} (${time(keyFrame)}, ${segmentAtFrame(phones, keyFrame)}, ${segmentAtFrame(words, keyFrame)})  ` +
+      `${point.cell.title}  query ${describe(query)}  key ${describe(key)}  ` +
       `value ${value === undefined ? '-' : formatValue(value)}` +
       (raw === undefined ? '' : ` (raw ${formatValue(raw)})`);
   }
+}
+
+/** The frames behind row or column `index` of the viewer's map (a frame, a block of frames or a segment's frames). */
+function cellFramesAt(viewer: Viewer, index: number): FrameSpan | undefined {
+  const info = viewer.info;
+  return info && cellFrames(axisPieces(info.plan.axes, info.plan.crop, (info.utterance.spf?.samplesPerFrame ?? 0) / 16000), index);
 }
 
 function wireKeyboard(viewer: Viewer, params: () => ViewerParams, apply: Apply, cancel: () => boolean): void {

@@ -10,7 +10,7 @@ import type { BindingApi, FolderApi } from '@tweakpane/core';
 import { Pane } from 'tweakpane';
 import type { IndexOrMean } from '../view/spec.ts';
 import { COLOR_RANGES, COLORMAP_NAMES, POOL_STATS, POOL_UNITS, ROLLOUT_CROPS, SCALES, SOFTMAX_SCOPES, VIEW_KINDS } from '../view/spec.ts';
-import type { ViewerParams } from './params.ts';
+import type { ViewerParams, ViewerPoolUnit } from './params.ts';
 
 /** What the controls' ranges depend on. */
 export interface PaneLimits {
@@ -57,6 +57,21 @@ export function selectedWordsText(wordLabels: readonly string[], first: number, 
   return words.join(' ') || '(none)';
 }
 
+/** Block sizes the pool control offers besides phones and words (a link's other size is added to them). */
+const POOL_BLOCKS = [2, 4, 5, 8, 10, 20];
+
+/** The pool control's choices: label -> ViewerParams.poolUnit; `current` among them when it is another block size. */
+export function poolOptions(current?: ViewerPoolUnit): Record<string, ViewerPoolUnit> {
+  const blocks = [...POOL_BLOCKS.map((k): ViewerPoolUnit => `${k}`), ...(current && !(POOL_UNITS as readonly string[]).includes(current) ? [current] : [])];
+  const unique = [...new Set(blocks)].sort((a, b) => Number(a) - Number(b));
+  return { ...options(POOL_UNITS), ...Object.fromEntries(unique.map((k) => [`blocks of ${k} frames`, k])) } as Record<string, ViewerPoolUnit>;
+}
+
+/** Whether the low %/high % controls mean anything: only the percentile scale spans percentiles. */
+export function clipShown(params: Pick<ViewerParams, 'scale'>): boolean {
+  return params.scale === 'percentile';
+}
+
 export class ViewerPane {
   readonly pane: Pane;
   readonly frameMeter: FrameMeter;
@@ -70,6 +85,10 @@ export class ViewerPane {
   #difference = false;
   readonly #folders: { data: FolderApi; view: FolderApi; look: FolderApi; compare: FolderApi };
   #bindings: BindingApi[] = [];
+  /** The values the pool control offers (a link may ask for another block size: the control is then made again). */
+  #poolChoices: ViewerPoolUnit[] = [];
+  /** The low %/high % sliders, hidden unless the scale is percentile. */
+  #clipBindings: BindingApi[] = [];
   #wordLabels: string[] = [];
   #spoken: number[] = [];
   /** True while show() refreshes the controls: Tweakpane reports those refreshes as changes, which are not the user's. */
@@ -131,13 +150,18 @@ export class ViewerPane {
     // A difference is drawn diverging (white at 0) and is as often negative as positive: the controls offer only that.
     bind(look, 'colormap', { label: 'colormap', options: options(this.#difference ? ['diverging'] : COLORMAP_NAMES) });
     bind(look, 'scale', { label: 'scale', options: options(this.#difference ? SCALES.filter((scale) => scale !== 'log') : SCALES) });
-    bind(look, 'clipLow', { label: 'low %', min: 0, max: 50, step: 0.5 });
-    bind(look, 'clipHigh', { label: 'high %', min: 50, max: 100, step: 0.5 });
+    // The percentiles apply only to the percentile scale: shown with it alone (see show()).
+    this.#clipBindings = [
+      bind(look, 'clipLow', { label: 'low %', min: 0, max: 50, step: 0.5 }),
+      bind(look, 'clipHigh', { label: 'high %', min: 50, max: 100, step: 0.5 }),
+    ];
     bind(look, 'colorRange', { label: 'grid range', options: options(COLOR_RANGES) });
     bind(compare, 'compareUtterance', { label: 'other utterance', options: { same: -1, ...utterances } });
     bind(compare, 'compareLayer', { label: 'other layer', min: 0, max: Math.max(limits.layers - 1, 0), step: 1 });
     bind(compare, 'compareHead', { label: 'other head', options: heads });
-    bind(compare, 'poolUnit', { label: 'pool onto', options: options(POOL_UNITS) });
+    const pools = poolOptions(this.#state.poolUnit);
+    this.#poolChoices = Object.values(pools);
+    bind(compare, 'poolUnit', { label: 'pool onto', options: pools });
     bind(compare, 'poolStat', { label: 'pool by', options: options(POOL_STATS) });
     bind(compare, 'rolloutCrop', { label: 'rollout crop', options: options(ROLLOUT_CROPS) });
   }
@@ -147,10 +171,11 @@ export class ViewerPane {
     const words = { min: sliderPosition(this.#spoken, params.wordStart), max: sliderPosition(this.#spoken, params.wordEnd) };
     const selected = selectedWordsText(this.#wordLabels, params.wordStart, params.wordEnd, params.full);
     Object.assign(this.#state, params, { head: String(params.head), compareHead: String(params.compareHead), words, selected });
-    if ((params.view === 'difference') !== this.#difference) {
+    if ((params.view === 'difference') !== this.#difference || !this.#poolChoices.includes(params.poolUnit)) {
       this.#difference = params.view === 'difference';
       this.rebuild(this.#limits);
     }
+    for (const binding of this.#clipBindings) binding.hidden = !clipShown(params);
     this.#showing = true;
     try {
       for (const binding of this.#bindings) binding.refresh();

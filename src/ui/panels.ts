@@ -1,6 +1,7 @@
 /**
  * The viewer's side panels: colour bar, hover readout and the debug panel (STEVE's debug=True printout).
  */
+import { dummyAlignmentNote } from '../data/dummyAlignment.ts';
 import { makeColormapLut } from '../render/colormaps.ts';
 import { formatValue } from '../view/formatValue.ts';
 import type { ColormapName } from '../render/colormaps.ts';
@@ -44,15 +45,20 @@ export function renderDebug(root: HTMLElement, info: ViewInfo | undefined, engin
   root.append(pre);
 }
 
-/** A sentence about where the data came from; loud when it is the synthetic stand-in. */
-export function describeData(utterance: LoadedUtterance): string {
+/**
+ * A sentence about where the data came from; loud when it is the synthetic stand-in. `softmaxNote`: what was decided
+ * about the softmax of a tensor whose rows already sum to 1 (main.ts, after resolveSoftmax).
+ */
+export function describeData(utterance: LoadedUtterance, softmaxNote?: string): string {
   if (utterance.synthetic) {
     return `${utterance.name}: SYNTHETIC attention made from the alignment (not model output) — drop your own .npy/.npz/.safetensors with the WAV to see a real model.`;
   }
-  const model = utterance.attention.metadata.model ? ` (${utterance.attention.metadata.model})` : '';
-  const softmaxed = utterance.softmaxed ? ' — rows already sum to 1 (softmaxed): no further softmax needed' : '';
-  // Never a silent fallback: segments made up for want of alignment files are said to be so.
-  const dummy = utterance.alignment?.source === 'dummy' ? ' — no alignment files: dummy 40 ms segments, not phones or words' : '';
+  // A model run in the viewer is named by its model already: said once.
+  const modelName = utterance.attention.metadata.model;
+  const model = modelName && modelName !== utterance.attention.fileName ? ` (${modelName})` : '';
+  const softmaxed = softmaxNote ? ` — ${softmaxNote}` : '';
+  // Never a silent fallback: segments made up for want of alignment files are said to be so, as the CLI says it.
+  const dummy = utterance.alignment?.source === 'dummy' ? ` — ${dummyAlignmentNote(utterance.audioFileName ?? utterance.name)}` : '';
   return `${utterance.name}: ${utterance.attention.fileName}${model}${softmaxed}${dummy}`;
 }
 

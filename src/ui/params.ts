@@ -29,7 +29,8 @@ export interface ViewerParams {
   clipHigh: number;
   /** Interpolate between frames (STEVE draws with matplotlib's 'bessel'); off shows each frame as a cell. */
   smooth: boolean;
-  poolUnit: PoolUnit;
+  /** What a pooled view pools onto: phones, words, or blocks of that many frames ('5': --pool 5). */
+  poolUnit: ViewerPoolUnit;
   poolStat: PoolStat;
   /** The other map of a difference: layer and head of the same utterance, or of `compareUtterance`. */
   compareLayer: number;
@@ -41,6 +42,9 @@ export interface ViewerParams {
   /** Show the debug panel (STEVE's debug=True). Not part of the view. */
   debug: boolean;
 }
+
+/** --pool's values as the viewer keeps them: a segment tier, or a block size of 2 frames or more as text. */
+export type ViewerPoolUnit = PoolUnit | `${number}`;
 
 export const DEFAULT_PARAMS: Readonly<ViewerParams> = {
   utterance: 0,
@@ -116,7 +120,7 @@ export function viewArgsOf(params: ViewerParams, loaded: LoadedNames): string[] 
 
 /**
  * The params that show `spec` on the loaded utterances, keeping `current`'s utterance and debug panel. What the
- * viewer cannot show (a layer mean, blocks of frames, STEVE's round-up frames, a file that is not loaded) is a
+ * viewer cannot show (a layer mean, STEVE's round-up frames, a file that is not loaded) is a
  * ViewError naming the option.
  */
 export function paramsFromSpec(spec: ViewSpec, current: ViewerParams, loaded: LoadedNames): ViewerParams {
@@ -124,7 +128,6 @@ export function paramsFromSpec(spec: ViewSpec, current: ViewerParams, loaded: Lo
     if (value === 'mean') throw new ViewError(`${option} mean: the viewer shows one layer at a time; choose a layer index`);
     return value ?? fallback;
   };
-  if (spec.pool && 'block' in spec.pool) throw new ViewError(`--pool ${spec.pool.block}: the viewer pools onto phones or words, not blocks of frames`);
   if (spec.roundUp) throw new ViewError("--round-up: the viewer rounds frame numbers to nearest, not up as STEVE's ceil mode does");
   let compareUtterance = -1;
   if (spec.compare?.attention !== undefined) {
@@ -144,7 +147,7 @@ export function paramsFromSpec(spec: ViewSpec, current: ViewerParams, loaded: Lo
     wordEnd: spec.words ? spec.words[1] : spec.full ? current.wordEnd : lastWord,
     full: spec.full,
     softmax: spec.softmax,
-    poolUnit: spec.pool && 'unit' in spec.pool ? spec.pool.unit : current.poolUnit,
+    poolUnit: spec.pool ? ('unit' in spec.pool ? spec.pool.unit : `${spec.pool.block}`) : current.poolUnit,
     poolStat: spec.poolStat,
     compareLayer: spec.view === 'difference' ? index('--compare-layer', spec.compare?.layer, 0) : current.compareLayer,
     compareHead: spec.view === 'difference' ? (spec.compare?.head ?? 0) : current.compareHead,

@@ -19,7 +19,10 @@ export function resolveSoftmax(spec: ViewSpec, facts: SoftmaxFacts): ViewSpec {
   return { ...spec, softmax: 'none' };
 }
 
+/** What a front end says when a softmaxed tensor is shown as stored, after the file's name (the viewer's banner). */
+export const STORED_SOFTMAX_NOTE = 'rows already sum to 1 (softmaxed), shown as stored; --softmax row applies another softmax';
+
 /** The one line a front end prints when resolveSoftmax kept a tensor as stored. */
 export function storedSoftmaxNote(fileName: string): string {
-  return `${fileName}: rows already sum to 1 (softmaxed), shown as stored; --softmax row applies another softmax`;
+  return `${fileName}: ${STORED_SOFTMAX_NOTE}`;
 }

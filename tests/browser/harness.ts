@@ -84,3 +84,27 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) as `${string}.png` });
 }
+
+/** Replaces AudioContext with one that records what would be played: (offset, duration) in seconds. */
+export async function recordPlayback(page: Page) {
+  await page.evaluateOnNewDocument(() => {
+    const played: [number, number][] = [];
+    (window as unknown as { played: [number, number][] }).played = played;
+    class RecordingContext {
+      state = 'running';
+      currentTime = 0;
+      outputLatency = 0;
+      destination = {};
+      createBuffer(_channels: number, length: number) {
+        const data = new Float32Array(length);
+        return { getChannelData: () => data };
+      }
+      createBufferSource() {
+        return { buffer: null, onended: null, connect() {}, disconnect() {}, stop() {}, start: (_when: number, offset: number, duration: number) => played.push([offset, duration]) };
+      }
+      async resume() {}
+      async close() {}
+    }
+    (window as unknown as { AudioContext: unknown }).AudioContext = RecordingContext;
+  });
+}

@@ -81,13 +81,23 @@ describe('steve serve in Chromium', () => {
     expect(labels).toEqual(expect.arrayContaining(['she', 'sh', 'ix']));
     // The tensor's rows already sum to 1 (as wav2vec 2.0 attention from transformers does): no second softmax.
     expect(await page.evaluate(() => location.hash)).toMatch(/softmax=none/);
-    expect(await page.$eval('#banner', (e) => e.textContent)).toMatch(/rows already sum to 1/);
+    expect(await page.$eval('#banner', (e) => e.textContent)).toMatch(/rows already sum to 1 \(softmaxed\), shown as stored; --softmax row applies another softmax/);
+    // A softmax asked for is applied again, and the banner says so; a view that names none gets the rule's default
+    // again (src/view/storedSoftmax.ts resolveSoftmax, as `steve render` with and without --softmax).
+    type Handle = { setView(args: string[]): Promise<void>; idle(): Promise<void>; viewer: { params: { softmax: string } } };
+    const softmaxAfter = async (args: string[]) => {
+      await page.evaluate((a) => (window as unknown as { steve: Handle }).steve.setView(a), args);
+      await page.evaluate(() => (window as unknown as { steve: Handle }).steve.idle());
+      return page.evaluate(() => ({ softmax: (window as unknown as { steve: Handle }).steve.viewer.params.softmax, banner: document.getElementById('banner')!.textContent }));
+    };
+    expect(await softmaxAfter(['--words', '0:2', '--softmax', 'row'])).toEqual({ softmax: 'row', banner: expect.stringMatching(/rows already sum to 1 \(softmaxed\); softmax row applies another softmax, as chosen/) });
+    expect(await softmaxAfter(['--words', '0:2'])).toEqual({ softmax: 'none', banner: expect.stringMatching(/shown as stored/) });
     await screenshot(page, 'serve-timit-npy');
     expect(await page.$eval('#banner', (e) => e.textContent)).not.toMatch(/dummy/);
     // The utterance without alignment files: its segments are STEVE's dummy grid, and the banner says so.
     await page.evaluate(() => (window as unknown as { steve: { setParams(p: { utterance: number }): Promise<void> } }).steve.setParams({ utterance: 1 }));
     await page.evaluate(() => (window as unknown as { steve: { idle(): Promise<void> } }).steve.idle());
-    expect(await page.$eval('#banner', (e) => e.textContent)).toMatch(/^quiet: .* no alignment files: dummy 40 ms segments, not phones or words$/);
+    expect(await page.$eval('#banner', (e) => e.textContent)).toMatch(/^quiet: .* — quiet\.wav: no TextGrid or TIMIT \.phn\/\.wrd beside it; using STEVE's dummy 40 ms phones$/);
     await screenshot(page, 'serve-dummy-banner');
     expect(errors).toEqual([]);
     await page.close();

@@ -16,7 +16,7 @@ import { FIGURE_MARGIN } from '../../src/figure/figureSvg.ts';
 import { DEFAULT_PAIR_MAP_SIZE, pairLayout } from '../../src/figure/pairSvg.ts';
 import { makeColormapLut } from '../../src/render/colormaps.ts';
 import type { BrowserSession } from './harness.ts';
-import { canvasPixels, idle, openViewer, ROOT, screenshot, startBrowserSession } from './harness.ts';
+import { canvasPixels, idle, openViewer, recordPlayback, ROOT, screenshot, startBrowserSession } from './harness.ts';
 
 const TIMIT = join(ROOT, 'demo/public/samples/timit');
 const read = (name: string) => readFileSync(join(TIMIT, name), 'utf8');
@@ -158,12 +158,13 @@ describe('viewer in Chromium', () => {
     expect(cells).toEqual([[7, 7, 'L1 H2, mean over each phone']]);
     const labels = await page.$$eval('#overlay .axis-label.x', (els) => els.map((e) => e.textContent));
     expect(labels).toEqual(['sh', 'ix', 'hv', 'eh', 'dcl', 'jh', 'ih']);
-    // The axes are phones, not time: no time strips beside the map, and the hover names the phones of the cell.
+    // The axes are phones, not time: each phone's stretch of audio is drawn over its cell (tests/browser/viewDetails),
+    // and the hover names the phones of the cell.
     const stripsDrawn = await page.$eval('#strips', (c) => {
       const data = (c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, (c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height).data;
       return data.some((v, i) => i % 4 === 3 && v > 0);
     });
-    expect(stripsDrawn).toBe(false);
+    expect(stripsDrawn).toBe(true);
     const rect = await cellRect(page);
     const canvas = await page.$eval('#map-canvas', (e) => e.getBoundingClientRect().toJSON() as { x: number; y: number });
     await page.mouse.move(canvas.x + rect.x + (3 + 0.5) * (rect.width / 7), canvas.y + rect.y + (1 + 0.5) * (rect.height / 7));
@@ -336,30 +337,6 @@ describe('figure export', () => {
 });
 
 describe('audio beside the map', () => {
-  /** Replaces AudioContext with one that records what would be played: (offset, duration) in seconds. */
-  async function recordPlayback(page: Page) {
-    await page.evaluateOnNewDocument(() => {
-      const played: [number, number][] = [];
-      (window as unknown as { played: [number, number][] }).played = played;
-      class RecordingContext {
-        state = 'running';
-        currentTime = 0;
-        outputLatency = 0;
-        destination = {};
-        createBuffer(_channels: number, length: number) {
-          const data = new Float32Array(length);
-          return { getChannelData: () => data };
-        }
-        createBufferSource() {
-          return { buffer: null, onended: null, connect() {}, disconnect() {}, stop() {}, start: (_when: number, offset: number, duration: number) => played.push([offset, duration]) };
-        }
-        async resume() {}
-        async close() {}
-      }
-      (window as unknown as { AudioContext: unknown }).AudioContext = RecordingContext;
-    });
-  }
-
   it('plays a phone clicked on the tier above the map, and a stretch dragged across the waveform', async () => {
     const page = await session.browser.newPage();
     await recordPlayback(page);

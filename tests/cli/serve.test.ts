@@ -91,7 +91,9 @@ describe('steve serve', () => {
   it('finds each utterance\'s alignment kind from the files beside its WAV, and says when there are none', async () => {
     const manifest = await (await fetch(`${base}steve-files.json?token=${token}`)).json();
     expect(manifest.utterances.map((u: { alignments: string }) => u.alignments)).toEqual(['none', 'timit']);
-    expect(stderr).toMatch(/^steve: quiet: no TextGrid or TIMIT files beside its WAV; the viewer shows STEVE's dummy 40 ms segments$/m);
+    // The same decision and line as render and export (chooseAlignmentKind).
+    expect(stderr).toMatch(/^steve: quiet\.wav: no TextGrid or TIMIT \.phn\/\.wrd beside it; using STEVE's dummy 40 ms phones \(--alignments none asks for them\)$/m);
+    expect(stderr).not.toMatch(/LDC93S1.*dummy/);
   });
 
   it('says so when --alignments timit finds no TIMIT files and falls back to the dummy grid', async () => {
@@ -112,7 +114,7 @@ describe('steve serve', () => {
     child.kill('SIGTERM');
     await exited;
     expect(manifest.utterances[0].alignments).toBe('none');
-    expect(childErr).toMatch(/^steve: quiet: no TextGrid or TIMIT files beside its WAV; the viewer shows STEVE's dummy 40 ms segments$/m);
+    expect(childErr).toMatch(/^steve: quiet\.wav: --alignments timit, but no \.phn or \.wrd beside it; using STEVE's dummy 40 ms phones$/m);
   });
 
   it('detects a TextGrid before TIMIT files, and nothing as none', async () => {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LoadedUtterance } from '../../src/ui/loadFiles.ts';
 import { withDistinctNames } from '../../src/ui/loadFiles.ts';
-import { selectedWordsText, sliderPosition, spokenWordIndices } from '../../src/ui/pane.ts';
+import { clipShown, poolOptions, selectedWordsText, sliderPosition, spokenWordIndices } from '../../src/ui/pane.ts';
 import type { LoadedNames, ViewerParams } from '../../src/ui/params.ts';
 import { clampedAway, clampParams, DEFAULT_PARAMS, paramsFromHash, paramsFromSpec, paramsToHash, specFromParams, viewArgsOf } from '../../src/ui/params.ts';
 import { parseViewArgs, ViewError } from '../../src/view/spec.ts';
@@ -43,6 +43,7 @@ describe(paramsFromSpec.name, () => {
   const views: ViewerParams[] = [
     { ...DEFAULT_PARAMS, layer: 3, head: 'mean', wordStart: 1, wordEnd: 4 },
     { ...DEFAULT_PARAMS, view: 'pooled', poolUnit: 'words', poolStat: 'max', full: true },
+    { ...DEFAULT_PARAMS, view: 'pooled', poolUnit: '5', wordStart: 1, wordEnd: 3 },
     { ...DEFAULT_PARAMS, view: 'difference', layer: 2, head: 1, compareLayer: 4, compareHead: 'mean', colormap: 'diverging', compareUtterance: 1 },
     { ...DEFAULT_PARAMS, view: 'model', scale: 'percentile', clipLow: 5, clipHigh: 95, colorRange: 'per-map', smooth: true },
     { ...DEFAULT_PARAMS, view: 'rollout', layer: 2, head: 'mean', rolloutCrop: 'within', softmax: 'crop' },
@@ -66,7 +67,7 @@ describe(paramsFromSpec.name, () => {
       return 'accepted';
     };
     expect(refused(['--layer', 'mean'])).toMatch(/^--layer mean/);
-    expect(refused(['--view', 'pooled', '--pool', '4'])).toMatch(/^--pool 4/);
+    expect(refused(['--view', 'pooled', '--pool', '1'])).toMatch(/^--pool must be/);
     expect(refused(['--round-up'])).toMatch(/^--round-up/);
     expect(refused(['--view', 'difference', '--compare-attention', 'zzz.npy'])).toMatch(/zzz\.npy.*no loaded utterance/);
   });
@@ -131,5 +132,17 @@ describe(withDistinctNames.name, () => {
   it('tells apart utterances with the same stem', () => {
     const named = (name: string) => ({ name }) as LoadedUtterance;
     expect(withDistinctNames([named('a'), named('b'), named('a'), named('a')]).map((u) => u.name)).toEqual(['a', 'b', 'a (2)', 'a (3)']);
+  });
+});
+
+describe('pool and clip controls', () => {
+  it('offers phones, words and blocks of frames, with a link\'s other block size among them', () => {
+    expect(Object.values(poolOptions())).toEqual(['phones', 'words', '2', '4', '5', '8', '10', '20']);
+    expect(poolOptions('7')['blocks of 7 frames']).toBe('7');
+    expect(Object.values(poolOptions('5'))).toHaveLength(8);
+  });
+
+  it('shows the low %/high % sliders with the percentile scale only', () => {
+    expect(['linear', 'log', 'percentile'].map((scale) => clipShown({ scale: scale as ViewerParams['scale'] }))).toEqual([false, false, true]);
   });
 });
