@@ -10,6 +10,11 @@ export interface ByteSource {
   readonly byteLength: number;
   /** Reads bytes [offset, offset + length). Rejects if that runs past byteLength. */
   read(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Reads bytes [offset, offset + target.byteLength) straight into `target` (memory the caller already holds, such as
+   * a mapped GPU staging buffer), so that a layer's bytes are copied once. Optional: readBytesInto falls back to read().
+   */
+  readInto?(offset: number, target: Uint8Array): Promise<void>;
 }
 
 /** A ByteSource over bytes already in memory (tests, small files, fetch() results). */
@@ -23,21 +28,74 @@ export function makeMemorySource(name: string, bytes: Uint8Array): ByteSource {
       }
       return bytes.subarray(offset, offset + length);
     },
+    async readInto(offset, target) {
+      if (offset < 0 || offset + target.byteLength > bytes.byteLength) {
+        throw new RangeError(`${name}: read of ${target.byteLength} bytes at ${offset} runs past the end (${bytes.byteLength} bytes)`);
+      }
+      target.set(bytes.subarray(offset, offset + target.byteLength));
+    },
   };
 }
 
+/**
+ * How a Blob source fills memory the caller holds (ByteSource.readInto): 'slices' reads pieces of the range with
+ * parallel Blob.slice().arrayBuffer() calls; 'stream' reads the range's Blob.stream() from start to end. Both copy
+ * each piece into the target; bench/core/io.ts measures them against each other in the page.
+ */
+export type BlobReadMode = 'slices' | 'stream';
+
+/** Bytes per Blob.slice read, and how many are in flight at once. */
+const BLOB_PIECE_BYTES = 8 << 20;
+const BLOB_PIECES_IN_FLIGHT = 4;
+
 /** A ByteSource over a browser Blob or File: each read slices the blob, so only that slice is loaded. */
-export function makeBlobSource(blob: Blob, name = (blob as File).name ?? 'blob'): ByteSource {
+export function makeBlobSource(blob: Blob, name = (blob as File).name ?? 'blob', readMode: BlobReadMode = 'slices'): ByteSource {
+  const checkRange = (offset: number, length: number) => {
+    if (offset < 0 || length < 0 || offset + length > blob.size) {
+      throw new RangeError(`${name}: read of ${length} bytes at ${offset} runs past the end (${blob.size} bytes)`);
+    }
+  };
   return {
     name,
     byteLength: blob.size,
     async read(offset, length) {
-      if (offset < 0 || length < 0 || offset + length > blob.size) {
-        throw new RangeError(`${name}: read of ${length} bytes at ${offset} runs past the end (${blob.size} bytes)`);
-      }
+      checkRange(offset, length);
       return new Uint8Array(await blob.slice(offset, offset + length).arrayBuffer());
     },
+    async readInto(offset, target) {
+      checkRange(offset, target.byteLength);
+      if (readMode === 'stream') await streamInto(blob.slice(offset, offset + target.byteLength), target, name);
+      else await slicesInto(blob, offset, target);
+    },
   };
+}
+
+/** Fills `target` from blob[offset..] with up to BLOB_PIECES_IN_FLIGHT slice reads at a time. */
+async function slicesInto(blob: Blob, offset: number, target: Uint8Array): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < target.byteLength) {
+      const start = next;
+      const end = Math.min(target.byteLength, start + BLOB_PIECE_BYTES);
+      next = end;
+      target.set(new Uint8Array(await blob.slice(offset + start, offset + end).arrayBuffer()), start);
+    }
+  };
+  await Promise.all(Array.from({ length: BLOB_PIECES_IN_FLIGHT }, worker));
+}
+
+/** Fills `target` (exactly the blob's size) from the blob's stream, chunk by chunk. */
+async function streamInto(blob: Blob, target: Uint8Array, name: string): Promise<void> {
+  const reader = blob.stream().getReader();
+  let filled = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (filled + value.byteLength > target.byteLength) throw new RangeError(`${name}: the stream gave more bytes than its slice holds`);
+    target.set(value, filled);
+    filled += value.byteLength;
+  }
+  if (filled !== target.byteLength) throw new RangeError(`${name}: the stream ended after ${filled} of ${target.byteLength} bytes`);
 }
 
 /**
@@ -49,14 +107,23 @@ export function withReadProgress(
   onRead: (bytesRead: number, byteLength: number, name: string) => void,
 ): ByteSource {
   let bytesRead = 0;
+  const heard = (count: number) => {
+    bytesRead += count;
+    onRead(bytesRead, source.byteLength, source.name);
+  };
   return {
     name: source.name,
     byteLength: source.byteLength,
     async read(offset, length) {
       const bytes = await source.read(offset, length);
-      bytesRead += bytes.byteLength;
-      onRead(bytesRead, source.byteLength, source.name);
+      heard(bytes.byteLength);
       return bytes;
     },
+    ...(source.readInto && {
+      readInto: async (offset: number, target: Uint8Array) => {
+        await source.readInto!(offset, target);
+        heard(target.byteLength);
+      },
+    }),
   };
 }
