@@ -47,6 +47,7 @@ export function canUploadStored(stored: StoredValues | undefined, format: Storag
  * Creates the storage buffer for `chunk` and fills it from the file's stored bytes (see the file comment). Resolves
  * once every piece is submitted; later commands on the queue see the whole chunk. The allocation retries after
  * `freeSomething()` as createChunkBuffer's does. Precondition: canUploadStored(stored, format, !!shaders).
+ * `maxPieceBytes` (at least 2048) bounds each piece; tests make it small to run many pieces.
  */
 export async function uploadStoredChunk(
   device: GPUDevice,
@@ -57,6 +58,7 @@ export async function uploadStoredChunk(
   format: StorageFormat,
   freeSomething: () => boolean,
   shaders?: ShaderSources,
+  maxPieceBytes = MAX_SLAB_BYTES,
 ): Promise<GPUBuffer> {
   const mapValues = shape.rows * shape.cols;
   const firstValue = chunk.firstHead * mapValues;
@@ -75,10 +77,15 @@ export async function uploadStoredChunk(
   let next = 0;
   const uploadPieces = async () => {
     while (next < values) {
-      const slab = await pool.acquire((values - next) * elementBytes);
+      const slab = await pool.acquire(Math.min(maxPieceBytes, (values - next) * elementBytes));
+      // The other piece in flight may have taken the rest while this one waited for a slab.
+      if (next >= values) {
+        pool.release(slab, true);
+        return;
+      }
       // Pieces start on 512-value boundaries: legal copy and storage-binding offsets in either format.
       const start = next;
-      const count = Math.min(values - start, Math.max(512, Math.floor(slab.byteLength / elementBytes / 512) * 512));
+      const count = Math.min(values - start, Math.max(512, Math.floor(Math.min(slab.byteLength, maxPieceBytes) / elementBytes / 512) * 512));
       next = start + count;
       const bytes = count * elementBytes;
       const paddedBytes = roundUp4(bytes);
@@ -98,7 +105,9 @@ export async function uploadStoredChunk(
         }
         submitCounted(device, [encoder.finish()]);
       } finally {
-        pool.release(slab, mapped);
+        // A range got from a mapped buffer cannot be got again: a failed piece's slab is unmapped and mapped anew.
+        if (mapped) slab.staging.unmap();
+        pool.release(slab, false);
       }
     }
   };

@@ -87,7 +87,7 @@ describe('AttentionSource.stored', () => {
 });
 
 describe('ByteSource.readInto', () => {
-  const bytes = fixtureBytes('steve5d_f4_le.npy');
+  const bytes = fixtureBytes('steve5d_f4_le.npy') as Uint8Array<ArrayBuffer>;
 
   it('file, memory and Blob sources (both read modes) fill the target with the bytes read() gives', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'steve-readinto-'));
