@@ -10,7 +10,7 @@ import { AttentionEngine } from '../src/engine.ts';
 import { describeGpuAdapter } from '../src/gpu/device.ts';
 import { runControlSuite, timeFirstMap, type ControlResult, type FirstMapTime } from '../bench/core/controls.ts';
 import { GpuTimer, withTimestampQuery } from '../bench/core/gpuTimer.ts';
-import { runThroughputSuite, TYPED_ARRAY_SET, type ThroughputResult } from '../bench/core/io.ts';
+import { runThroughputSuite, summarizeLoad, TYPED_ARRAY_SET, type ThroughputResult } from '../bench/core/io.ts';
 import { runKernelSuite, type KernelSuiteResult } from '../bench/core/kernels.ts';
 import { samplePageMemory, snapshot, type MemorySnapshot } from '../bench/core/memory.ts';
 import { BenchScene, runRenderSuite, type FrameTarget, type RenderSuiteResult } from '../bench/core/render.ts';
@@ -184,7 +184,12 @@ async function run(): Promise<BenchResult> {
   try {
     const baseSource = () => makeBlobSource(baseFile.blob, baseFile.name);
     cases.push({ id: 'base', label: 'Whisper base', shape: base, file: baseFile.name, fileBytes: baseFile.blob.size, scaledFrom: base.rows === 1500 ? undefined : formatShape(WHISPER_BASE) });
-    throughput.push(await runThroughputSuite(engine, baseSource(), [TYPED_ARRAY_SET], { layers: base.layers, copyReps: 5, log }));
+    // The two ways a page can read a File into memory it holds, measured against each other (issue 12).
+    const readVariants = [
+      { id: 'read-into-slices', label: 'read into held memory, parallel Blob.slice', source: makeBlobSource(baseFile.blob, baseFile.name, 'slices') },
+      { id: 'read-into-stream', label: 'read into held memory, File.stream()', source: makeBlobSource(baseFile.blob, baseFile.name, 'stream') },
+    ];
+    throughput.push(await runThroughputSuite(engine, baseSource(), [TYPED_ARRAY_SET], { layers: base.layers, copyReps: 5, readVariants, log }));
     memory.push(snapshot('after the throughput suite', samplePageMemory, engine.memory));
 
     const warm = await timeFirstMap(engine, () => openAttention(baseSource()), 'warm-up', { layer: 0, head: 0, softmax: 'row', crop }, scene, target, timer);
@@ -244,6 +249,7 @@ async function run(): Promise<BenchResult> {
     notes,
     cases,
     throughput,
+    load: summarizeLoad(throughput, 'page'),
     firstMap,
     kernels: kernelSuites,
     render,

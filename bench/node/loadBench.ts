@@ -22,7 +22,7 @@ import type { StorageFormat } from '../../src/gpu/storageFormat.ts';
 import { describeAdapter, getNodeGpu, requestNodeAdapter } from '../../src/node/dawn.ts';
 import { makeFileSource } from '../../src/node/fileSource.ts';
 import { readShaderSources } from '../../src/node/shaderFiles.ts';
-import { runThroughputSuite, TYPED_ARRAY_SET, type CopyBaseline, type ThroughputResult } from '../core/io.ts';
+import { runThroughputSuite, summarizeLoad, TYPED_ARRAY_SET, type CopyBaseline, type ThroughputResult } from '../core/io.ts';
 import { fillSyntheticMap, makeNpyHeader, mapSeed } from '../core/synthetic.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
           const result = await runThroughputSuite(engine, source, [TYPED_ARRAY_SET, BUFFER_COPY], { layers, copyReps: 5 });
           runs.push({ ...result, fileType, storage });
           const best = Math.max(...result.memcpy.map((step) => step.mbPerSec));
-          log(`  ${storage} storage (memcpy ${best.toFixed(0)} MB/s): ` + result.steps.map((step) => `${step.id} ${step.mbPerSec.toFixed(0)} MB/s (${((step.shareOfMemcpy ?? 0) * 100).toFixed(1)}%)`).join(', '));
+          log(`  ${storage} storage (memcpy ${best.toFixed(0)} MB/s, first touch ${result.firstTouch?.mbPerSec.toFixed(0)} MB/s): ` + result.steps.map((step) => `${step.id} ${step.mbPerSec.toFixed(0)} MB/s (${((step.shareOfMemcpy ?? 0) * 100).toFixed(1)}%)`).join(', '));
         } finally {
           await source.close();
           engine.destroy();
@@ -128,14 +128,14 @@ async function main(): Promise<void> {
     rmSync(dataDir, { recursive: true, force: true });
   }
   const headline = runs.find((run) => run.fileType === 'float32-npy' && run.storage === 'float32');
-  const engineStep = headline?.steps.find((step) => step.id === 'engine');
+  const load = summarizeLoad(headline ? [headline] : [], 'node');
   const result = {
     suite: 'load',
     date: new Date().toISOString(),
     adapter: adapterDescription,
     loadAverage: { start: loadStart, end: loadavg()[0] },
     shape,
-    load: { engineOfMemcpy: engineStep?.shareOfMemcpy },
+    load,
     runs,
   };
   const outDir = flags.out ?? join(ROOT, 'bench/results');
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
   const stamp = result.date.replace(/[:.]/g, '-').slice(0, 19);
   const outPath = join(outDir, `${stamp}-load.json`);
   writeFileSync(outPath, `${JSON.stringify(result, null, 2)}\n`);
-  log(`load.engineOfMemcpy = ${engineStep?.shareOfMemcpy?.toFixed(3)}; wrote ${outPath}`);
+  log(`load = ${JSON.stringify(load)}; wrote ${outPath}`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();
