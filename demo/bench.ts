@@ -77,6 +77,8 @@ function pagePlan(search: URLSearchParams) {
     reps,
     maxMsPerCase: quick ? 1500 : 6000,
     framesPerScene: number('framesPerScene', quick ? 6 : 24),
+    /** ?loadOnly: the read + parse + upload suite alone (bench/node/loadBench.ts --browser). */
+    loadOnly: search.has('loadOnly'),
   };
 }
 
@@ -194,7 +196,7 @@ async function run(): Promise<BenchResult> {
 
     const warm = await timeFirstMap(engine, () => openAttention(baseSource()), 'warm-up', { layer: 0, head: 0, softmax: 'row', crop }, scene, target, timer);
     log(`warm-up first map: ${warm.totalMs.toFixed(0)} ms (pipelines compiled)`);
-    for (const file of files) {
+    for (const file of plan.loadOnly ? [] : files) {
       log(`time to first map of ${file.name} (${formatShape(file.shape)})`);
       const times: FirstMapTime[] = [];
       for (let rep = 0; rep < plan.firstMapReps; rep++) {
@@ -203,7 +205,7 @@ async function run(): Promise<BenchResult> {
       firstMap.push(summarizeFirstMaps(file.name, file.blob.size, file.shape, `layer 0 head 0, softmax, ${cropFrames}-frame crop`, times));
     }
 
-    kernels = await runKernelSuite(device, SHADER_SOURCES, adapterReport.description, {
+    kernels = plan.loadOnly ? undefined : await runKernelSuite(device, SHADER_SOURCES, adapterReport.description, {
       frames: base.rows,
       heads: base.heads,
       rolloutFrames: base.rows,
@@ -214,12 +216,12 @@ async function run(): Promise<BenchResult> {
       log,
     });
 
-    engine.addTensor('base', await openAttention(baseSource()));
-    controls = await runControlSuite(engine, 'base', scene, target, timer, { reps: plan.reps, cropStart, cropFrames, log });
+    if (!plan.loadOnly) engine.addTensor('base', await openAttention(baseSource()));
+    controls = plan.loadOnly ? [] : await runControlSuite(engine, 'base', scene, target, timer, { reps: plan.reps, cropStart, cropFrames, log });
     memory.push(snapshot('every layer resident after the control changes', samplePageMemory, engine.memory));
-    engine.removeTensor('base');
+    if (!plan.loadOnly) engine.removeTensor('base');
 
-    render = await runRenderSuite(device, SHADER_SOURCES, target, {
+    render = plan.loadOnly ? undefined : await runRenderSuite(device, SHADER_SOURCES, target, {
       frames: base.rows,
       gridMaps: WHISPER_BASE.layers * WHISPER_BASE.heads,
       gridColumns: WHISPER_BASE.heads,

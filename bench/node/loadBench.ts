@@ -8,6 +8,9 @@
  *   --frames N   rows and columns of each map (default 1500: Whisper base, 72 MB float32 layers)
  *   --layers N   layers of each file (default 6)
  *   --out DIR    results folder (default bench/results)
+ *   --browser    instead, the page's load suite (demo/bench.html?loadOnly through bench/browser.ts, Chromium under
+ *                xvfb-run for WebGPU): a float32 .npy of --layers layers picked as a dropped File, read with parallel
+ *                Blob.slice reads and with File.stream(); writes <date>-load-browser.json with load.pageEngineOfMemcpy
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -90,7 +93,7 @@ export interface LoadRun extends ThroughputResult {
 
 async function main(): Promise<void> {
   const { values: flags } = parseArgs({
-    options: { frames: { type: 'string', default: '1500' }, layers: { type: 'string', default: '6' }, out: { type: 'string' } },
+    options: { frames: { type: 'string', default: '1500' }, layers: { type: 'string', default: '6' }, out: { type: 'string' }, browser: { type: 'boolean', default: false } },
     allowPositionals: false,
   });
   const frames = Number(flags.frames);
@@ -98,6 +101,20 @@ async function main(): Promise<void> {
   if (!(Number.isInteger(frames) && frames >= 2 && Number.isInteger(layers) && layers >= 1)) throw new Error('--frames and --layers must be positive integers');
   const shape: AttentionShape = { layers, heads: 8, rows: frames, cols: frames };
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  const outDir = flags.out ?? join(ROOT, 'bench/results');
+  if (flags.browser) {
+    const { runBrowserBench } = await import('../browser.ts');
+    const result = await runBrowserBench({ root: ROOT, query: `loadOnly&frames=${frames}&reps=1`, files: [shape], log, timeoutMs: 20 * 60_000 });
+    mkdirSync(outDir, { recursive: true });
+    const outPath = join(outDir, `${result.date.replace(/[:.]/g, '-').slice(0, 19)}-load-browser.json`);
+    writeFileSync(outPath, `${JSON.stringify(result, null, 2)}\n`);
+    for (const file of result.throughput) {
+      const best = Math.max(...file.memcpy.map((step) => step.mbPerSec));
+      log(`page ${file.file} (memcpy ${best.toFixed(0)} MB/s, first touch ${file.firstTouch?.mbPerSec.toFixed(0)} MB/s): ` + file.steps.map((step) => `${step.id} ${step.mbPerSec.toFixed(0)} MB/s (${((step.shareOfMemcpy ?? 0) * 100).toFixed(1)}%)`).join(', '));
+    }
+    log(`load = ${JSON.stringify(result.load)}; wrote ${outPath}`);
+    return;
+  }
   const shaders = readShaderSources(join(ROOT, 'shaders'));
   const adapter = await requestNodeAdapter({ powerPreference: 'high-performance' });
   const adapterDescription = describeAdapter(adapter);
@@ -138,7 +155,6 @@ async function main(): Promise<void> {
     load,
     runs,
   };
-  const outDir = flags.out ?? join(ROOT, 'bench/results');
   mkdirSync(outDir, { recursive: true });
   const stamp = result.date.replace(/[:.]/g, '-').slice(0, 19);
   const outPath = join(outDir, `${stamp}-load.json`);
