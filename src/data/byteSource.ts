@@ -84,16 +84,49 @@ async function slicesInto(blob: Blob, offset: number, target: Uint8Array): Promi
   await Promise.all(Array.from({ length: BLOB_PIECES_IN_FLIGHT }, worker));
 }
 
-/** Fills `target` (exactly the blob's size) from the blob's stream, chunk by chunk. */
+/** Bytes of the scratch buffer a BYOB stream read fills before each copy into the target. */
+const STREAM_SCRATCH_BYTES = 1 << 20;
+/** Scratch buffers of finished stream reads, kept so that the next read fills memory already touched. */
+const streamScratch: ArrayBuffer[] = [];
+
+/**
+ * Fills `target` (exactly the blob's size) from the blob's stream. With a BYOB reader (Blob streams are byte streams)
+ * each chunk lands in a reused scratch buffer, so no new memory is touched per chunk; otherwise the stream's own chunks
+ * are copied.
+ */
 async function streamInto(blob: Blob, target: Uint8Array, name: string): Promise<void> {
-  const reader = blob.stream().getReader();
+  const stream = blob.stream();
   let filled = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (filled + value.byteLength > target.byteLength) throw new RangeError(`${name}: the stream gave more bytes than its slice holds`);
-    target.set(value, filled);
-    filled += value.byteLength;
+  const take = (chunk: Uint8Array) => {
+    if (filled + chunk.byteLength > target.byteLength) throw new RangeError(`${name}: the stream gave more bytes than its slice holds`);
+    target.set(chunk, filled);
+    filled += chunk.byteLength;
+  };
+  let byob: ReadableStreamBYOBReader | undefined;
+  try {
+    byob = stream.getReader({ mode: 'byob' });
+  } catch {
+    byob = undefined; // not a byte stream here: read its chunks as they come
+  }
+  if (byob) {
+    let scratch = streamScratch.pop() ?? new ArrayBuffer(STREAM_SCRATCH_BYTES);
+    try {
+      for (;;) {
+        const { done, value } = await byob.read(new Uint8Array(scratch, 0, Math.min(scratch.byteLength, Math.max(1, target.byteLength - filled))));
+        if (value) scratch = value.buffer as ArrayBuffer; // the read moved the scratch memory into `value`
+        if (done || !value) break;
+        take(value);
+      }
+    } finally {
+      if (scratch.byteLength === STREAM_SCRATCH_BYTES && streamScratch.length < 4) streamScratch.push(scratch);
+    }
+  } else {
+    const reader = stream.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      take(value);
+    }
   }
   if (filled !== target.byteLength) throw new RangeError(`${name}: the stream ended after ${filled} of ${target.byteLength} bytes`);
 }
