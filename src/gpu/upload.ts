@@ -11,6 +11,7 @@ import type { ShaderSources } from './pipeline.ts';
 import type { StorageFormat } from './storageFormat.ts';
 import { storageBytes } from './storageFormat.ts';
 import { canUploadStored, uploadStoredChunk } from './storedUpload.ts';
+import { workgroupShapeOf } from './workgroupShape.ts';
 
 /** Which heads of which layer one storage buffer holds. */
 export interface UploadChunk {
@@ -123,8 +124,9 @@ export async function createChunkBuffer(
 /**
  * Reads `chunk` of `source` and uploads it as a new storage buffer in `format`. Files of little-endian float16,
  * bfloat16 or float32 go as stored, straight from the file into staging memory and decoded on the GPU
- * (src/gpu/storedUpload.ts); other sources (float64 or big-endian files, computed sources) are decoded to float32 in JS
- * and uploaded with createChunkBuffer.
+ * (src/gpu/storedUpload.ts); other sources (float64 or big-endian files, computed sources, and float16 or bfloat16
+ * into float32 storage on a software adapter: see canUploadStored) are decoded to float32 in JS and uploaded with
+ * createChunkBuffer.
  */
 export async function uploadChunk(
   device: GPUDevice,
@@ -135,7 +137,7 @@ export async function uploadChunk(
   freeSomething: () => boolean,
   shaders?: ShaderSources,
 ): Promise<GPUBuffer> {
-  if (canUploadStored(source.stored, format, shaders !== undefined)) {
+  if (canUploadStored(source.stored, format, shaders !== undefined, workgroupShapeOf(device).software)) {
     return uploadStoredChunk(device, label, chunk, source.shape, source.stored, format, freeSomething, shaders);
   }
   const values = await readChunkValues(source, chunk);

@@ -23,10 +23,9 @@ async function expectedWords(source: AttentionSource, chunk: UploadChunk, format
   return format === 'float32' ? new Uint32Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)) : packFloat16Pairs(values);
 }
 
+/** The chunk uploaded as stored (the kernel path, whatever uploadChunk would choose on this adapter). */
 async function uploadedWords(device: GPUDevice, source: AttentionSource, chunk: UploadChunk, format: StorageFormat, maxPieceBytes?: number): Promise<Uint32Array> {
-  const buffer = maxPieceBytes
-    ? await uploadStoredChunk(device, 'test.stored', chunk, source.shape, source.stored!, format, () => false, SHADERS, maxPieceBytes)
-    : await uploadChunk(device, 'test.stored', chunk, source, format, () => false, SHADERS);
+  const buffer = await uploadStoredChunk(device, 'test.stored', chunk, source.shape, source.stored!, format, () => false, SHADERS, maxPieceBytes);
   try {
     return new Uint32Array(await readBufferBytes(device, buffer));
   } finally {
@@ -121,6 +120,10 @@ describe('stored uploads', () => {
           // Two heads per chunk at most: chunks that start inside a layer, and odd-sized maps (7 x 5).
           const mapBytes = format === 'float32' ? source.shape.rows * source.shape.cols * 4 : Math.ceil((source.shape.rows * source.shape.cols * 2) / 2) * 2;
           const plan = planChunks(source.shape, format, Math.max(4, Math.ceil((mapBytes * 2) / 4) * 4));
+          // And what the engine's uploadChunk picks on this adapter gives the same words.
+          const chosen = await uploadChunk(device, 'test.chosen', plan.chunkOf(0, 0), source, format, () => false, SHADERS);
+          expect(bitsOf(new Uint32Array(await readBufferBytes(device, chosen)))).toEqual(bitsOf(await expectedWords(source, plan.chunkOf(0, 0), format)));
+          chosen.destroy();
           for (let layer = 0; layer < source.shape.layers; layer++) {
             for (const chunk of plan.chunksOfLayer(layer)) {
               const got = await uploadedWords(device, source, chunk, format);
@@ -153,6 +156,12 @@ describe('stored uploads', () => {
     const f16 = await openAttention(fixtureSource('steve5d_f2_le.npy'));
     expect(canUploadStored(f16.stored, 'float16', false)).toBe(true);
     expect(canUploadStored(f16.stored, 'float32', false)).toBe(false);
+    // On a software adapter widening to float32 is left to JS (faster there); narrowing stays on the GPU.
+    expect(canUploadStored(f16.stored, 'float32', true, true)).toBe(false);
+    expect(canUploadStored(f16.stored, 'float16', true, true)).toBe(true);
+    const f32 = await openAttention(fixtureSource('steve5d_f4_le.npy'));
+    expect(canUploadStored(f32.stored, 'float16', true, true)).toBe(true);
+    expect(canUploadStored(f32.stored, 'float32', false, true)).toBe(true);
   });
 
   it('a read that fails destroys nothing twice and rejects with the reader error', async () => {
