@@ -10,7 +10,7 @@ import { AttentionEngine } from '../src/engine.ts';
 import { describeGpuAdapter } from '../src/gpu/device.ts';
 import { runControlSuite, timeFirstMap, type ControlResult, type FirstMapTime } from '../bench/core/controls.ts';
 import { GpuTimer, withTimestampQuery } from '../bench/core/gpuTimer.ts';
-import { runThroughputSuite, TYPED_ARRAY_SET, type ThroughputResult } from '../bench/core/io.ts';
+import { runThroughputSuite, summarizeLoad, TYPED_ARRAY_SET, type ThroughputResult } from '../bench/core/io.ts';
 import { runKernelSuite, type KernelSuiteResult } from '../bench/core/kernels.ts';
 import { samplePageMemory, snapshot, type MemorySnapshot } from '../bench/core/memory.ts';
 import { BenchScene, runRenderSuite, type FrameTarget, type RenderSuiteResult } from '../bench/core/render.ts';
@@ -77,6 +77,8 @@ function pagePlan(search: URLSearchParams) {
     reps,
     maxMsPerCase: quick ? 1500 : 6000,
     framesPerScene: number('framesPerScene', quick ? 6 : 24),
+    /** ?loadOnly: the read + parse + upload suite alone (bench/node/loadBench.ts --browser). */
+    loadOnly: search.has('loadOnly'),
   };
 }
 
@@ -184,12 +186,17 @@ async function run(): Promise<BenchResult> {
   try {
     const baseSource = () => makeBlobSource(baseFile.blob, baseFile.name);
     cases.push({ id: 'base', label: 'Whisper base', shape: base, file: baseFile.name, fileBytes: baseFile.blob.size, scaledFrom: base.rows === 1500 ? undefined : formatShape(WHISPER_BASE) });
-    throughput.push(await runThroughputSuite(engine, baseSource(), [TYPED_ARRAY_SET], { layers: base.layers, copyReps: 5, log }));
+    // The two ways a page can read a File into memory it holds, measured against each other (issue 12).
+    const readVariants = [
+      { id: 'read-into-slices', label: 'read into held memory, parallel Blob.slice', source: makeBlobSource(baseFile.blob, baseFile.name, 'slices') },
+      { id: 'read-into-stream', label: 'read into held memory, File.stream()', source: makeBlobSource(baseFile.blob, baseFile.name, 'stream') },
+    ];
+    throughput.push(await runThroughputSuite(engine, baseSource(), [TYPED_ARRAY_SET], { layers: base.layers, copyReps: 5, readVariants, log }));
     memory.push(snapshot('after the throughput suite', samplePageMemory, engine.memory));
 
     const warm = await timeFirstMap(engine, () => openAttention(baseSource()), 'warm-up', { layer: 0, head: 0, softmax: 'row', crop }, scene, target, timer);
     log(`warm-up first map: ${warm.totalMs.toFixed(0)} ms (pipelines compiled)`);
-    for (const file of files) {
+    for (const file of plan.loadOnly ? [] : files) {
       log(`time to first map of ${file.name} (${formatShape(file.shape)})`);
       const times: FirstMapTime[] = [];
       for (let rep = 0; rep < plan.firstMapReps; rep++) {
@@ -198,7 +205,7 @@ async function run(): Promise<BenchResult> {
       firstMap.push(summarizeFirstMaps(file.name, file.blob.size, file.shape, `layer 0 head 0, softmax, ${cropFrames}-frame crop`, times));
     }
 
-    kernels = await runKernelSuite(device, SHADER_SOURCES, adapterReport.description, {
+    kernels = plan.loadOnly ? undefined : await runKernelSuite(device, SHADER_SOURCES, adapterReport.description, {
       frames: base.rows,
       heads: base.heads,
       rolloutFrames: base.rows,
@@ -209,12 +216,12 @@ async function run(): Promise<BenchResult> {
       log,
     });
 
-    engine.addTensor('base', await openAttention(baseSource()));
-    controls = await runControlSuite(engine, 'base', scene, target, timer, { reps: plan.reps, cropStart, cropFrames, log });
+    if (!plan.loadOnly) engine.addTensor('base', await openAttention(baseSource()));
+    controls = plan.loadOnly ? [] : await runControlSuite(engine, 'base', scene, target, timer, { reps: plan.reps, cropStart, cropFrames, log });
     memory.push(snapshot('every layer resident after the control changes', samplePageMemory, engine.memory));
-    engine.removeTensor('base');
+    if (!plan.loadOnly) engine.removeTensor('base');
 
-    render = await runRenderSuite(device, SHADER_SOURCES, target, {
+    render = plan.loadOnly ? undefined : await runRenderSuite(device, SHADER_SOURCES, target, {
       frames: base.rows,
       gridMaps: WHISPER_BASE.layers * WHISPER_BASE.heads,
       gridColumns: WHISPER_BASE.heads,
@@ -244,6 +251,7 @@ async function run(): Promise<BenchResult> {
     notes,
     cases,
     throughput,
+    load: summarizeLoad(throughput, 'page'),
     firstMap,
     kernels: kernelSuites,
     render,

@@ -34,7 +34,7 @@ import { BudgetTooSmallError, ResidencyCache, type MemoryReport, type ResidentCh
 import type { StorageFormat } from './gpu/storageFormat.ts';
 import { submitCounted, workCountsOf, type WorkCounts } from './gpu/workCounters.ts';
 import { createProducedChunkBuffer, isGpuProducedSource } from './gpu/producedChunks.ts';
-import { createChunkBuffer, planChunks, readChunkValues, type ChunkPlan, type UploadChunk } from './gpu/upload.ts';
+import { planChunks, uploadChunk, type ChunkPlan, type UploadChunk } from './gpu/upload.ts';
 
 export type { ComputedMap, MapContext, MapKindHandler, AcquiredMaps, ChunkMaps } from './compute/mapKind.ts';
 export type {
@@ -731,9 +731,11 @@ export class AttentionEngine {
         this.#emit({ type: 'upload', ...info });
         return buffer;
       }
-      const values = await readChunkValues(tensor.source, chunk);
-      if (generation.lost) throw new Error('the GPU device was lost during the upload');
-      const buffer = await createChunkBuffer(generation.device, label, chunk, values, this.#format, freeSomething, this.#options.shaders);
+      const buffer = await uploadChunk(generation.device, label, chunk, tensor.source, this.#format, freeSomething, this.#options.shaders);
+      if (generation.lost) {
+        buffer.destroy();
+        throw new Error('the GPU device was lost during the upload');
+      }
       this.#emit({ type: 'upload', ...info });
       return buffer;
     });

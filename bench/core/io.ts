@@ -1,16 +1,25 @@
 /**
  * Getting attention from a file onto the GPU, layer by layer, timed step by step and compared with a plain memory
  * copy of the same number of bytes measured in the same run:
- *   read          ByteSource.read of each layer's bytes (a file read in Node, Blob.slice().arrayBuffer() in the page)
+ *   read          ByteSource.read of each layer's bytes into new memory (a file read in Node, Blob.slice().arrayBuffer()
+ *                 in the page)
+ *   read into     ByteSource.readInto of each layer's bytes into memory already held (pieces read in parallel in Node;
+ *                 in the page once per read mode: parallel Blob.slice reads and File.stream(), against each other)
  *   read + parse  openAttention's source.readLayer(): the read plus decoding to float32 (a zero-copy view for
  *                 little-endian float32, a conversion for float16)
  *   upload        queue.writeBuffer of the float32 layer to a storage buffer, to onSubmittedWorkDone
  *   engine        the engine's own path for the whole file: addTensor + prefetch (read, parse, storage-format
- *                 conversion, allocation, upload), every layer fitting the budget
+ *                 conversion, allocation, upload), every layer fitting the budget. Files the engine uploads as stored
+ *                 (src/gpu/storedUpload.ts) are also timed through the JS decode path they replaced ('engine-js').
+ *
+ * Beside the copies into held memory, a copy into newly allocated memory is timed ('first-touch'): memory a process
+ * touches for the first time costs a page fault per 4 KiB, and every new GPU buffer is such memory, so this is the
+ * ceiling of any load into buffers that did not exist before. It is not the memcpy that the shares are taken of.
  *
  * Runs in Node and in the page: nothing here touches node: modules or the DOM.
  */
 import type { ByteSource } from '../../src/data/byteSource.ts';
+import type { AttentionSource } from '../../src/data/tensor.ts';
 import { openAttention } from '../../src/data/openAttention.ts';
 import type { AttentionEngine } from '../../src/engine.ts';
 import { mbPerSec, now, repeat, summarize, type Summary } from './stats.ts';
@@ -46,7 +55,16 @@ export interface ThroughputResult {
   readonly layers: number;
   /** Memory copies of one layer's bytes. */
   readonly memcpy: readonly ThroughputStep[];
+  /** A copy of one layer's bytes into newly allocated memory (page faults included), as a share of the best memcpy. */
+  readonly firstTouch?: ThroughputStep;
   readonly steps: readonly ThroughputStep[];
+}
+
+/** Another ByteSource over the same file, read by the 'read into' step (the page's two Blob read modes). */
+export interface ReadVariant {
+  readonly id: string;
+  readonly label: string;
+  readonly source: ByteSource;
 }
 
 /** Repetitions of the throughput suite. */
@@ -55,7 +73,36 @@ export interface ThroughputConfig {
   readonly layers: number;
   /** Measured runs of each memory copy. */
   readonly copyReps: number;
+  /** Sources timed by the 'read into' step, one step each; the suite's own source when absent. */
+  readonly readVariants?: readonly ReadVariant[];
   readonly log?: (line: string) => void;
+}
+
+/** The headline of issue 12's load target, for the results JSON's `load` field. */
+export interface LoadSummary {
+  /** The engine's read + parse + upload of the first file as a share of memcpy (Node). */
+  readonly engineOfMemcpy?: number;
+  /** The same in the page. */
+  readonly pageEngineOfMemcpy?: number;
+  /** A copy into newly allocated memory as a share of memcpy, same run: the page-fault ceiling of a load into new buffers. */
+  readonly firstTouchOfMemcpy?: number;
+  /** The engine's rate over the first-touch copy's. */
+  readonly engineOfFirstTouch?: number;
+  /** The file the numbers are of. */
+  readonly file?: string;
+}
+
+/** `load` of a results JSON from its throughput results: the first file's engine step. */
+export function summarizeLoad(throughput: readonly ThroughputResult[], where: 'node' | 'page'): LoadSummary {
+  const first = throughput[0];
+  const engine = first?.steps.find((step) => step.id === 'engine');
+  if (!first || !engine) return {};
+  return {
+    [where === 'node' ? 'engineOfMemcpy' : 'pageEngineOfMemcpy']: engine.shareOfMemcpy,
+    firstTouchOfMemcpy: first.firstTouch?.shareOfMemcpy,
+    engineOfFirstTouch: first.firstTouch ? engine.mbPerSec / first.firstTouch.mbPerSec : undefined,
+    file: first.file,
+  };
 }
 
 /**
@@ -100,6 +147,14 @@ export async function runThroughputSuite(
     memcpy.push({ id: baseline.id, label: baseline.label, bytes: layerBytes, ms, mbPerSec: mbPerSec(layerBytes, ms.median) });
   }
   const bestCopy = Math.max(...memcpy.map((step) => step.mbPerSec));
+  const firstTouchSamples = await repeat({ warmup: 0, reps: Math.min(3, config.copyReps) }, async () => {
+    const start = now();
+    new Uint8Array(layerBytes).set(from);
+    return now() - start;
+  });
+  const firstTouchMs = summarize(firstTouchSamples);
+  const firstTouchRate = mbPerSec(layerBytes, firstTouchMs.median);
+  const firstTouch: ThroughputStep = { id: 'first-touch', label: 'copy into new memory', bytes: layerBytes, ms: firstTouchMs, mbPerSec: firstTouchRate, shareOfMemcpy: firstTouchRate / bestCopy };
 
   const perLayer = async (run: (layer: number) => Promise<void>): Promise<Summary> => {
     // One untimed run first, so that the first timed layer does not pay for JIT compilation and first allocations.
@@ -114,6 +169,14 @@ export async function runThroughputSuite(
   };
   log(`throughput ${source.name}: read, read + parse, upload of ${layers} layer(s)`);
   const read = await perLayer(async (layer) => void (await source.read(dataOffset + layer * layerBytes, layerBytes)));
+  const held = new Uint8Array(layerBytes);
+  const readVariants = config.readVariants ?? [{ id: 'read-into', label: 'read into held memory', source }];
+  const readInto: { variant: ReadVariant; ms: Summary }[] = [];
+  for (const variant of readVariants) {
+    const target = variant.source;
+    if (!target.readInto) continue;
+    readInto.push({ variant, ms: await perLayer((layer) => target.readInto!(dataOffset + layer * layerBytes, held)) });
+  }
   const parse = await perLayer(async (layer) => void (await attention.readLayer(layer)));
   const device = engine.device;
   const staging = device.createBuffer({ label: 'ThroughputSuite.layer', size: float32LayerBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
@@ -125,17 +188,10 @@ export async function runThroughputSuite(
   staging.destroy();
 
   log(`throughput ${source.name}: engine addTensor + prefetch of ${layers} layer(s)`);
-  const budget = engine.memory.budgetBytes;
-  const tensorId = 'ThroughputSuite.tensor';
   const storageLayerBytes = engine.storage === 'float16' ? Math.ceil((shape.heads * shape.rows * shape.cols) / 2) * 4 : float32LayerBytes;
-  engine.setBudget(storageLayerBytes * layers);
-  const start = now();
-  engine.addTensor(tensorId, attention);
-  await engine.prefetch(tensorId);
-  await device.queue.onSubmittedWorkDone();
-  const engineMs = now() - start;
-  engine.removeTensor(tensorId);
-  engine.setBudget(budget);
+  const engineMs = await timeEngineLoad(engine, attention, storageLayerBytes * layers);
+  // The JS decode path the stored upload replaced, on the same file: the stored bytes hidden from the engine.
+  const engineJsMs = attention.stored ? await timeEngineLoad(engine, { ...attention, stored: undefined }, storageLayerBytes * layers) : undefined;
 
   const step = (id: string, label: string, bytes: number, ms: Summary): ThroughputStep => {
     const rate = mbPerSec(bytes, ms.median);
@@ -148,11 +204,31 @@ export async function runThroughputSuite(
     layerBytes,
     layers,
     memcpy,
+    firstTouch,
     steps: [
-      step('read', 'read (per layer)', layerBytes, read),
+      step('read', 'read into new memory (per layer)', layerBytes, read),
+      ...readInto.map(({ variant, ms }) => step(variant.id, `${variant.label} (per layer)`, layerBytes, ms)),
       step('read-parse', 'read + parse (per layer)', layerBytes, parse),
       step('upload', 'upload float32 (per layer)', float32LayerBytes, upload),
       step('engine', `engine: read + parse + ${engine.storage} upload (${layers} layer${layers === 1 ? '' : 's'})`, layerBytes * layers, summarize([engineMs])),
+      ...(engineJsMs === undefined ? [] : [step('engine-js', `engine through the JS decode path (${layers} layer${layers === 1 ? '' : 's'})`, layerBytes * layers, summarize([engineJsMs]))]),
     ],
   };
+}
+
+/** addTensor + prefetch of `attention` with the budget set to `budgetBytes`, to onSubmittedWorkDone; ms. */
+async function timeEngineLoad(engine: AttentionEngine, attention: AttentionSource, budgetBytes: number): Promise<number> {
+  const budget = engine.memory.budgetBytes;
+  const tensorId = 'ThroughputSuite.tensor';
+  engine.setBudget(budgetBytes);
+  try {
+    const start = now();
+    engine.addTensor(tensorId, attention);
+    await engine.prefetch(tensorId);
+    await engine.device.queue.onSubmittedWorkDone();
+    return now() - start;
+  } finally {
+    engine.removeTensor(tensorId);
+    engine.setBudget(budget);
+  }
 }

@@ -6,7 +6,7 @@
 import type { AttentionShape } from '../../src/data/tensor.ts';
 import type { ControlResult, FirstMapTime } from './controls.ts';
 import type { ChangeCost } from './costs.ts';
-import type { ThroughputResult } from './io.ts';
+import type { LoadSummary, ThroughputResult } from './io.ts';
 import type { KernelSuiteResult } from './kernels.ts';
 import type { MemorySnapshot } from './memory.ts';
 import type { RenderSuiteResult } from './render.ts';
@@ -107,6 +107,8 @@ export interface BenchResult {
   readonly notes: readonly string[];
   readonly cases: readonly BenchCase[];
   readonly throughput: readonly ThroughputResult[];
+  /** Issue 12's load target: load.engineOfMemcpy (Node) or load.pageEngineOfMemcpy (page), from bench/core/io.ts. */
+  readonly load?: LoadSummary;
   readonly firstMap: readonly FirstMapResult[];
   readonly kernels: readonly ({ readonly caseId: string } & KernelSuiteResult)[];
   readonly render?: RenderSuiteResult;
@@ -252,6 +254,14 @@ export function reportSections(result: BenchResult): ReportSection[] {
       headers: ['file', 'step', 'bytes', 'median', 'MB/s', 'of memcpy'],
       rows: result.throughput.flatMap((file) => [
         ...file.memcpy.map((step) => [fileName(file.file), `memcpy: ${step.label}`, formatBytes(step.bytes), formatMs(step.ms.median), formatRate(step.mbPerSec, 'MB/s'), '']),
+        ...(file.firstTouch ? [file.firstTouch] : []).map((step) => [
+          fileName(file.file),
+          `first touch: ${step.label}`,
+          formatBytes(step.bytes),
+          formatMs(step.ms.median),
+          formatRate(step.mbPerSec, 'MB/s'),
+          `${((step.shareOfMemcpy ?? 0) * 100).toPrecision(3)}%`,
+        ]),
         ...file.steps.map((step) => [
           fileName(file.file),
           step.label,

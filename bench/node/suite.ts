@@ -17,7 +17,7 @@ import { readShaderSources } from '../../src/node/shaderFiles.ts';
 import { runCostSuite, type ChangeCost } from '../core/costs.ts';
 import { runControlSuite, timeFirstMap, type ControlResult, type FirstMapTime } from '../core/controls.ts';
 import { GpuTimer, withTimestampQuery } from '../core/gpuTimer.ts';
-import { runThroughputSuite, TYPED_ARRAY_SET, type CopyBaseline, type ThroughputResult } from '../core/io.ts';
+import { runThroughputSuite, summarizeLoad, TYPED_ARRAY_SET, type CopyBaseline, type ThroughputResult } from '../core/io.ts';
 import { runKernelSuite, type KernelSuiteConfig, type KernelSuiteResult } from '../core/kernels.ts';
 import { snapshot, type HostMemory, type MemorySnapshot } from '../core/memory.ts';
 import { BenchScene, createOffscreenTarget, runRenderSuite, type RenderSuiteConfig, type RenderSuiteResult } from '../core/render.ts';
@@ -391,6 +391,7 @@ export async function runNodeBench(plan: NodeBenchPlan, options: NodeBenchOption
     notes,
     cases,
     throughput,
+    load: summarizeLoad(throughput, 'node'),
     firstMap,
     kernels,
     render,

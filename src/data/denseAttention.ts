@@ -6,7 +6,7 @@
 import type { ByteSource } from './byteSource.ts';
 import { ELEMENT_BYTES, decodeElements, type ElementEncoding } from './elements.ts';
 import { check } from './inputError.ts';
-import { readBytes } from './safeRead.ts';
+import { readBytes, readBytesInto } from './safeRead.ts';
 import type { AttentionMetadata, AttentionShape, AttentionSource } from './tensor.ts';
 
 /** Where one layer's heads x rows x cols values begin. */
@@ -32,7 +32,9 @@ export interface DenseAttentionSpec {
  */
 export function makeDenseAttentionSource(spec: DenseAttentionSpec): AttentionSource {
   const { fileName, shape, encoding } = spec;
-  const mapBytes = shape.rows * shape.cols * ELEMENT_BYTES[encoding.dtype];
+  const elementBytes = ELEMENT_BYTES[encoding.dtype];
+  const mapBytes = shape.rows * shape.cols * elementBytes;
+  const layerValues = shape.heads * shape.rows * shape.cols;
   return {
     fileName,
     shape,
@@ -50,6 +52,22 @@ export function makeDenseAttentionSource(spec: DenseAttentionSpec): AttentionSou
       const { source, offset } = spec.locateLayer(layer);
       const bytes = await readBytes(source, offset, shape.heads * mapBytes, `layer ${layer}`);
       return decodeElements(bytes, encoding);
+    },
+    stored: {
+      dtype: encoding.dtype,
+      littleEndian: encoding.littleEndian,
+      async readInto(layer, firstValue, target) {
+        checkIndex(fileName, 'layer', layer, shape.layers);
+        const count = target.byteLength / elementBytes;
+        check(
+          Number.isInteger(firstValue) && firstValue >= 0 && Number.isInteger(count) && firstValue + count <= layerValues,
+          fileName,
+          'out-of-range',
+          () => `values ${firstValue}..${firstValue + count} of layer ${layer} do not exist: a layer has ${layerValues}`,
+        );
+        const { source, offset } = spec.locateLayer(layer);
+        await readBytesInto(source, offset + firstValue * elementBytes, target, `layer ${layer} values ${firstValue}..${firstValue + count}`);
+      },
     },
   };
 }

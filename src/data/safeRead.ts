@@ -36,6 +36,31 @@ export async function readBytes(source: ByteSource, offset: number, length: numb
   return bytes;
 }
 
+/**
+ * Reads bytes [offset, offset + target.byteLength) of `source` into `target`, through source.readInto when the source
+ * has it (one copy) and read() otherwise; throws InputError('truncated') saying what was wanted, as readBytes does.
+ */
+export async function readBytesInto(source: ByteSource, offset: number, target: Uint8Array, what: string): Promise<void> {
+  if (!source.readInto) {
+    target.set(await readBytes(source, offset, target.byteLength, what));
+    return;
+  }
+  const length = target.byteLength;
+  check(Number.isSafeInteger(offset) && offset >= 0, source.name, 'bad-header', () => `${what}: cannot read ${length} bytes at offset ${offset}`);
+  check(
+    offset + length <= source.byteLength,
+    source.name,
+    'truncated',
+    () => `${what}: needs bytes ${offset}..${offset + length} but the file has ${source.byteLength} bytes`,
+  );
+  try {
+    await source.readInto(offset, target);
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    throw new InputError(source.name, 'truncated', `${what}: reading ${length} bytes at offset ${offset} failed (${describe(error)})`);
+  }
+}
+
 /** A short description of anything thrown. */
 export function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -40,6 +40,23 @@ export interface AttentionSource {
   readHead(layer: number, head: number): Promise<Float32Array>;
   /** All heads of one layer, heads x rows x cols, row-major float32. */
   readLayer(layer: number): Promise<Float32Array>;
+  /**
+   * The values as the file stores them, for an upload that decodes on the GPU instead of in JS (src/gpu/storedUpload.ts).
+   * Present when each layer's values lie densely in C order in the file (every reader in src/data); absent for sources
+   * that compute their values.
+   */
+  readonly stored?: StoredValues;
+}
+
+/** A tensor's values as stored: element type, byte order, and reads of raw bytes into memory the caller holds. */
+export interface StoredValues {
+  readonly dtype: StoredDType;
+  readonly littleEndian: boolean;
+  /**
+   * Copies the stored bytes of layer `layer`'s values, from value `firstValue` of its heads x rows x cols (C order) on,
+   * into `target`, whose length must be a whole number of elements within the layer. Errors are InputErrors.
+   */
+  readInto(layer: number, firstValue: number, target: Uint8Array): Promise<void>;
 }
 
 /** Number of float values in one map. */

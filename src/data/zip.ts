@@ -17,7 +17,7 @@
 import { Inflate } from 'fflate';
 import type { ByteSource } from './byteSource.ts';
 import { InputError, check } from './inputError.ts';
-import { describe, readBytes } from './safeRead.ts';
+import { describe, readBytes, readBytesInto } from './safeRead.ts';
 import { boundText, quoteUntrusted } from './untrustedText.ts';
 
 /** One file inside a zip, as its central directory describes it. */
@@ -263,6 +263,11 @@ function checkingCrcOnce(window: ByteSource, check: () => Promise<void>): ByteSo
       }
       return window.read(offset, count);
     },
+    async readInto(offset, target) {
+      checked ??= check();
+      await checked;
+      await readBytesInto(window, offset, target, `${target.byteLength} bytes at ${offset}`);
+    },
   };
 }
 
@@ -279,6 +284,8 @@ function refusingPastPrefix(inner: ByteSource, entry: ZipEntry, budget: number):
       );
       return inner.read(offset, count);
     },
+    // Every read goes through the check above.
+    readInto: undefined,
   };
 }
 
@@ -289,6 +296,10 @@ function windowSource(source: ByteSource, name: string, what: string, start: num
     async read(offset, count) {
       if (offset < 0 || count < 0 || offset + count > length) throw new RangeError(`${name}: read of ${count} bytes at ${offset} runs past the end (${length} bytes)`);
       return readBytes(source, start + offset, count, what);
+    },
+    async readInto(offset, target) {
+      if (offset < 0 || offset + target.byteLength > length) throw new RangeError(`${name}: read of ${target.byteLength} bytes at ${offset} runs past the end (${length} bytes)`);
+      await readBytesInto(source, start + offset, target, what);
     },
   };
 }

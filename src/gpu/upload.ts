@@ -10,6 +10,8 @@ import { packFloat16OnGpu } from './packFloat16.ts';
 import type { ShaderSources } from './pipeline.ts';
 import type { StorageFormat } from './storageFormat.ts';
 import { storageBytes } from './storageFormat.ts';
+import { canUploadStored, uploadStoredChunk } from './storedUpload.ts';
+import { workgroupShapeOf } from './workgroupShape.ts';
 
 /** Which heads of which layer one storage buffer holds. */
 export interface UploadChunk {
@@ -117,4 +119,27 @@ export async function createChunkBuffer(
   const words = makeStorageWords(values, format);
   device.queue.writeBuffer(buffer, 0, words.buffer, words.byteOffset, words.byteLength);
   return buffer;
+}
+
+/**
+ * Reads `chunk` of `source` and uploads it as a new storage buffer in `format`. Files of little-endian float16,
+ * bfloat16 or float32 go as stored, straight from the file into staging memory and decoded on the GPU
+ * (src/gpu/storedUpload.ts); other sources (float64 or big-endian files, computed sources, and float16 or bfloat16
+ * into float32 storage on a software adapter: see canUploadStored) are decoded to float32 in JS and uploaded with
+ * createChunkBuffer.
+ */
+export async function uploadChunk(
+  device: GPUDevice,
+  label: string,
+  chunk: UploadChunk,
+  source: AttentionSource,
+  format: StorageFormat,
+  freeSomething: () => boolean,
+  shaders?: ShaderSources,
+): Promise<GPUBuffer> {
+  if (canUploadStored(source.stored, format, shaders !== undefined, workgroupShapeOf(device).software)) {
+    return uploadStoredChunk(device, label, chunk, source.shape, source.stored, format, freeSomething, shaders);
+  }
+  const values = await readChunkValues(source, chunk);
+  return createChunkBuffer(device, label, chunk, values, format, freeSomething, shaders);
 }

@@ -80,6 +80,9 @@ describe('zip bombs', () => {
     const large = buildZip([{ name: 'attention.npy', method: 0, data: layer, declaredSize: layer.length, crc32: crc32(layer) ^ 1 }]);
     const attention = await openNpz(makeMemorySource('large.npz', large));
     await expectInputError(attention.readLayer(0), 'bad-header', /^large\.npz \(entry attention\.npy\): data fails its CRC-32 check/);
+    // The raw-bytes read the GPU upload uses is checked too.
+    const again = await openNpz(makeMemorySource('large.npz', large));
+    await expectInputError(again.stored!.readInto(0, 0, new Uint8Array(1024)), 'bad-header', /^large\.npz \(entry attention\.npy\): data fails its CRC-32 check/);
   });
 });
 

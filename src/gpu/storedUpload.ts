@@ -1,0 +1,266 @@
+/**
+ * Attention uploaded as the file stores it. The bytes of a chunk are read from the file straight into mapped staging
+ * buffers (one copy on the CPU), copied into the chunk's storage buffer, and decoded there by a kernel when the stored
+ * type is not the storage format (shaders/compute/unpackStored.wgsl: float16 or bfloat16 -> float32, float32 or
+ * bfloat16 -> float16 pairs). A float32 file into float32 storage and a float16 file into float16 storage need no
+ * kernel: their bytes are the storage words.
+ *
+ * Why staging buffers kept per device, instead of a fresh buffer per read: memory touched for the first time costs a
+ * page fault per 4 KiB, and on the bench machine's VM that alone runs at ~50-80 MB/s, slower than the read.
+ * A few 16 MiB slabs, mapped again as soon as their copy is done, keep the CPU side on memory already faulted in.
+ * Two pieces of a chunk are in flight at once, so one piece's read overlaps the previous piece's copy and decode.
+ *
+ * The slabs (at most MAX_SLABS x 16 MiB, plus as much again as decode input when a file needs decoding) live as long as
+ * the device and are not counted in the engine's budget.
+ */
+import { ELEMENT_BYTES } from '../data/elements.ts';
+import type { AttentionShape, StoredDType, StoredValues } from '../data/tensor.ts';
+import { createBufferWithRetry } from './allocate.ts';
+import { createComputePipelineFromFiles, type ShaderSources } from './pipeline.ts';
+import type { StorageFormat } from './storageFormat.ts';
+import type { UploadChunk } from './upload.ts';
+import { countDispatch, submitCounted } from './workCounters.ts';
+
+const KERNEL = 'compute/unpackStored.wgsl';
+const WORKGROUP_SIZE = 256;
+/** The kernel's StoredKind for each stored type it decodes. */
+const STORED_KIND: Partial<Record<StoredDType, number>> = { float16: 0, bfloat16: 1, float32: 2 };
+const STORAGE_KIND: Record<StorageFormat, number> = { float32: 0, float16: 1 };
+/** Largest staging slab: a multiple of 1024 bytes, so that every piece but a chunk's last starts on a 512-value boundary. */
+export const MAX_SLAB_BYTES = 16 << 20;
+/** Smallest slab made: small chunks (tests, short files) do not fault in 16 MiB. */
+const MIN_SLAB_BYTES = 64 << 10;
+const MAX_SLABS = 4;
+const PIECES_IN_FLIGHT = 2;
+
+/**
+ * Whether uploadStoredChunk should upload `stored` into `format`: little-endian float16, bfloat16 or float32, and a
+ * kernel available (`hasShaders`) unless the stored type is the storage format. float64 and big-endian files are
+ * decoded in JS (src/data/elements.ts) instead, and so, on a software adapter (`software`), is widening float16 or
+ * bfloat16 to float32 storage: measured on SwiftShader (bench/README.md, two runs) the kernel loaded those files at
+ * 0.5-1.3x the JS path's rate, while the paths without a kernel, and narrowing to float16, were as fast or faster.
+ */
+export function canUploadStored(stored: StoredValues | undefined, format: StorageFormat, hasShaders: boolean, software = false): stored is StoredValues {
+  if (!stored || !stored.littleEndian || STORED_KIND[stored.dtype] === undefined) return false;
+  if ((stored.dtype as string) === format) return true;
+  if (software && format === 'float32') return false;
+  return hasShaders;
+}
+
+/**
+ * Creates the storage buffer for `chunk` and fills it from the file's stored bytes (see the file comment). Resolves
+ * once every piece is submitted; later commands on the queue see the whole chunk. The allocation retries after
+ * `freeSomething()` as createChunkBuffer's does. Precondition: canUploadStored(stored, format, !!shaders).
+ * `maxPieceBytes` (at least 2048) bounds each piece; tests make it small to run many pieces.
+ */
+export async function uploadStoredChunk(
+  device: GPUDevice,
+  label: string,
+  chunk: UploadChunk,
+  shape: AttentionShape,
+  stored: StoredValues,
+  format: StorageFormat,
+  freeSomething: () => boolean,
+  shaders?: ShaderSources,
+  maxPieceBytes = MAX_SLAB_BYTES,
+): Promise<GPUBuffer> {
+  const mapValues = shape.rows * shape.cols;
+  const firstValue = chunk.firstHead * mapValues;
+  const values = chunk.headCount * mapValues;
+  const elementBytes = ELEMENT_BYTES[stored.dtype];
+  const storageValueBytes = format === 'float32' ? 4 : 2;
+  const decode = (stored.dtype as string) !== format;
+  if (decode && !shaders) throw new Error(`${label}: ${stored.dtype} values need the unpack kernel for ${format} storage`);
+  const pipeline = decode ? await pipelineFor(device, shaders!, stored.dtype, format) : undefined;
+  const buffer = await createBufferWithRetry(
+    device,
+    { label, size: chunk.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC },
+    freeSomething,
+  );
+  const pool = poolFor(device);
+  let next = 0;
+  const uploadPieces = async () => {
+    while (next < values) {
+      const slab = await pool.acquire(Math.min(maxPieceBytes, (values - next) * elementBytes));
+      // The other piece in flight may have taken the rest while this one waited for a slab.
+      if (next >= values) {
+        pool.release(slab, true);
+        return;
+      }
+      // Pieces start on 512-value boundaries: legal copy and storage-binding offsets in either format.
+      const start = next;
+      const count = Math.min(values - start, Math.max(512, Math.floor(Math.min(slab.byteLength, maxPieceBytes) / elementBytes / 512) * 512));
+      next = start + count;
+      const bytes = count * elementBytes;
+      const paddedBytes = roundUp4(bytes);
+      let mapped = true;
+      try {
+        const range = new Uint8Array(slab.staging.getMappedRange(0, paddedBytes));
+        await stored.readInto(chunk.layer, firstValue + start, range.subarray(0, bytes));
+        // An odd float16 count leaves half a word: zero, as packFloat16Pairs leaves it.
+        range.fill(0, bytes);
+        slab.staging.unmap();
+        mapped = false;
+        const encoder = device.createCommandEncoder({ label: `${label}.piece` });
+        if (!pipeline) {
+          encoder.copyBufferToBuffer(slab.staging, 0, buffer, start * elementBytes, paddedBytes);
+        } else {
+          encodeDecode(device, encoder, pipeline, slab, paddedBytes, count, buffer, start * storageValueBytes, format);
+        }
+        submitCounted(device, [encoder.finish()]);
+      } finally {
+        // A range got from a mapped buffer cannot be got again: a failed piece's slab is unmapped and mapped anew.
+        if (mapped) slab.staging.unmap();
+        pool.release(slab, false);
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: PIECES_IN_FLIGHT }, uploadPieces));
+  } catch (error) {
+    buffer.destroy();
+    throw error;
+  }
+  return buffer;
+}
+
+/** Records the copy of a piece into the slab's decode input and the kernel that writes it into `target`. */
+function encodeDecode(
+  device: GPUDevice,
+  encoder: GPUCommandEncoder,
+  pipeline: GPUComputePipeline,
+  slab: Slab,
+  inputBytes: number,
+  count: number,
+  target: GPUBuffer,
+  targetOffset: number,
+  format: StorageFormat,
+): void {
+  slab.input ??= device.createBuffer({ label: 'StoredUpload.input', size: slab.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+  slab.params ??= device.createBuffer({ label: 'StoredUpload.params', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  const words = format === 'float32' ? count : Math.ceil(count / 2);
+  // Written before this piece's submit and after the previous submit that used the slab: the queue keeps them apart.
+  device.queue.writeBuffer(slab.params, 0, new Uint32Array([words, count, 0, 0]));
+  encoder.copyBufferToBuffer(slab.staging, 0, slab.input, 0, inputBytes);
+  const pass = encoder.beginComputePass({ label: 'StoredUpload.computePass' });
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(
+    0,
+    device.createBindGroup({
+      label: 'StoredUpload.bindGroup',
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: slab.input, size: inputBytes } },
+        { binding: 1, resource: { buffer: slab.params } },
+        { binding: 2, resource: { buffer: target, offset: targetOffset, size: words * 4 } },
+      ],
+    }),
+  );
+  const workgroups = Math.ceil(words / WORKGROUP_SIZE);
+  const x = Math.min(workgroups, device.limits.maxComputeWorkgroupsPerDimension);
+  pass.dispatchWorkgroups(x, Math.ceil(workgroups / x));
+  pass.end();
+  countDispatch(device, inputBytes + words * 4);
+}
+
+function roundUp4(bytes: number): number {
+  return Math.ceil(bytes / 4) * 4;
+}
+
+// ---- pipelines and staging slabs, one set per device ----------------------------------------------------------
+
+const pipelines = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
+
+function pipelineFor(device: GPUDevice, shaders: ShaderSources, dtype: StoredDType, format: StorageFormat): Promise<GPUComputePipeline> {
+  let byKind = pipelines.get(device);
+  if (!byKind) pipelines.set(device, (byKind = new Map()));
+  const key = `${dtype}->${format}`;
+  let pipeline = byKind.get(key);
+  if (!pipeline) {
+    pipeline = createComputePipelineFromFiles(device, shaders, `StoredUpload.${key}.pipeline`, [KERNEL], {
+      WorkgroupSize: WORKGROUP_SIZE,
+      StoredKind: STORED_KIND[dtype]!,
+      StorageKind: STORAGE_KIND[format],
+    });
+    pipeline.catch(() => byKind.delete(key));
+    byKind.set(key, pipeline);
+  }
+  return pipeline;
+}
+
+/** A mapped-for-writing staging buffer, and the decode kernel's input and parameters beside it (made on first use). */
+interface Slab {
+  readonly staging: GPUBuffer;
+  readonly byteLength: number;
+  input?: GPUBuffer;
+  params?: GPUBuffer;
+}
+
+/** Up to MAX_SLABS slabs per device: handed out mapped, mapped again after use, then handed out again. */
+class SlabPool {
+  readonly #device: GPUDevice;
+  readonly #free: Slab[] = [];
+  readonly #waiting: ((slab: Slab) => void)[] = [];
+  #count = 0;
+
+  constructor(device: GPUDevice) {
+    this.#device = device;
+  }
+
+  /** A mapped slab; a new one (sized for `wantedBytes`, up to MAX_SLAB_BYTES) while there are fewer than MAX_SLABS. */
+  async acquire(wantedBytes: number): Promise<Slab> {
+    const wanted = Math.min(MAX_SLAB_BYTES, Math.max(MIN_SLAB_BYTES, Math.ceil(wantedBytes / 4096) * 4096));
+    const free = this.#free.pop();
+    if (free && free.byteLength >= wanted) return free;
+    if (free) this.#destroy(free); // too small for this chunk: replaced by a bigger one
+    if (free || this.#count < MAX_SLABS) {
+      this.#count += free ? 0 : 1;
+      const staging = this.#device.createBuffer({
+        label: 'StoredUpload.staging',
+        size: wanted,
+        usage: GPUBufferUsage.MAP_WRITE | GPUBufferUsage.COPY_SRC,
+        mappedAtCreation: true,
+      });
+      return { staging, byteLength: wanted };
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  /** Takes a slab back: unmapped ones (their copy submitted) are mapped again first. */
+  release(slab: Slab, mapped: boolean): void {
+    if (mapped) {
+      this.#handOut(slab);
+      return;
+    }
+    slab.staging.mapAsync(GPUMapMode.WRITE).then(
+      () => this.#handOut(slab),
+      // The device was lost or destroyed: the slab is gone; a waiter gets a new one.
+      () => {
+        this.#destroy(slab);
+        this.#count -= 1;
+        const waiter = this.#waiting.shift();
+        if (waiter) void this.acquire(MAX_SLAB_BYTES).then(waiter);
+      },
+    );
+  }
+
+  #handOut(slab: Slab): void {
+    const waiter = this.#waiting.shift();
+    if (waiter) waiter(slab);
+    else this.#free.push(slab);
+  }
+
+  #destroy(slab: Slab): void {
+    slab.staging.destroy();
+    slab.input?.destroy();
+    slab.params?.destroy();
+  }
+}
+
+const pools = new WeakMap<GPUDevice, SlabPool>();
+
+function poolFor(device: GPUDevice): SlabPool {
+  let pool = pools.get(device);
+  if (!pool) pools.set(device, (pool = new SlabPool(device)));
+  return pool;
+}

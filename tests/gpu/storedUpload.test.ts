@@ -1,0 +1,180 @@
+/**
+ * Chunks uploaded as the file stores them (src/gpu/storedUpload.ts, shaders/compute/unpackStored.wgsl) against the
+ * JS path they replace (readLayer/readHead decoding in src/data, then the float32 words or packFloat16Pairs), bit for
+ * bit: every float16 and every bfloat16 bit pattern, odd element counts, data at offsets that are not 4-byte
+ * aligned, chunks of some heads of a layer, many small pieces, and every fixture file through uploadChunk.
+ */
+import { describe, expect, it } from 'vitest';
+import { makeMemorySource } from '../../src/data/byteSource.ts';
+import { float16ToFloat32Table, packFloat16Pairs } from '../../src/data/float16.ts';
+import { openAttention } from '../../src/data/openAttention.ts';
+import type { AttentionSource } from '../../src/data/tensor.ts';
+import { readBufferBytes } from '../../src/gpu/buffers.ts';
+import type { StorageFormat } from '../../src/gpu/storageFormat.ts';
+import { canUploadStored, uploadStoredChunk } from '../../src/gpu/storedUpload.ts';
+import { planChunks, readChunkValues, uploadChunk, type UploadChunk } from '../../src/gpu/upload.ts';
+import { withDevice } from '../helpers/gpuDevice.ts';
+import { fixtureSource, makeNpy, makeSafetensors } from '../helpers/tensorFixtures.ts';
+import { SHADERS, makeRandom } from './support.ts';
+
+/** The storage words the JS path makes for a chunk: decoded float32 values, then packed for float16 storage. */
+async function expectedWords(source: AttentionSource, chunk: UploadChunk, format: StorageFormat): Promise<Uint32Array> {
+  const values = await readChunkValues(source, chunk);
+  return format === 'float32' ? new Uint32Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)) : packFloat16Pairs(values);
+}
+
+/** The chunk uploaded as stored (the kernel path, whatever uploadChunk would choose on this adapter). */
+async function uploadedWords(device: GPUDevice, source: AttentionSource, chunk: UploadChunk, format: StorageFormat, maxPieceBytes?: number): Promise<Uint32Array> {
+  const buffer = await uploadStoredChunk(device, 'test.stored', chunk, source.shape, source.stored!, format, () => false, SHADERS, maxPieceBytes);
+  try {
+    return new Uint32Array(await readBufferBytes(device, buffer));
+  } finally {
+    buffer.destroy();
+  }
+}
+
+/**
+ * A two-layer .safetensors holding the given 16-bit patterns in each layer (one map of 1 x n). With an odd n, layer 1
+ * starts 2 bytes past a 4-byte boundary.
+ */
+async function sixteenBitFile(dtype: 'F16' | 'BF16', halves: Uint16Array): Promise<AttentionSource> {
+  const data = new Uint8Array(2 * halves.byteLength);
+  data.set(new Uint8Array(halves.buffer, halves.byteOffset, halves.byteLength));
+  data.set(new Uint8Array(halves.buffer, halves.byteOffset, halves.byteLength), halves.byteLength);
+  const bytes = makeSafetensors(
+    {
+      layer_0: { dtype, shape: [1, halves.length], data_offsets: [0, halves.byteLength] },
+      layer_1: { dtype, shape: [1, halves.length], data_offsets: [halves.byteLength, 2 * halves.byteLength] },
+    },
+    data,
+  );
+  return openAttention(makeMemorySource(`all-${dtype}.safetensors`, bytes));
+}
+
+/** Every 16-bit pattern, plus one more so that the count is odd (65537 values). */
+const ALL_PATTERNS = Uint16Array.from({ length: 0x10001 }, (_, index) => index & 0xffff);
+
+function bitsOf(words: Uint32Array): number[] {
+  return [...words];
+}
+
+describe('stored uploads', () => {
+  it('every float16 pattern widens to float32 exactly as the JS table, NaNs with sign and payload', async () => {
+    await withDevice(async (device) => {
+      const source = await sixteenBitFile('F16', ALL_PATTERNS);
+      const chunk = { layer: 1, firstHead: 0, headCount: 1, byteLength: ALL_PATTERNS.length * 4 };
+      const words = await uploadedWords(device, source, chunk, 'float32', 4096);
+      const table = new Uint32Array(float16ToFloat32Table().buffer);
+      const expected = Uint32Array.from(ALL_PATTERNS, (half) => table[half]);
+      // The IEEE widening for NaNs, written out (the table went through JS numbers, which may quiet signalling NaNs).
+      for (let half = 0x7c01; half <= 0x7fff; half++) {
+        expected[half] = 0x7f800000 | ((half & 0x3ff) << 13);
+        expected[half | 0x8000] = 0xff800000 | ((half & 0x3ff) << 13);
+      }
+      expect(bitsOf(words)).toEqual(bitsOf(expected));
+      // And the JS decode agrees for every non-NaN value.
+      const decoded = new Uint32Array((await source.readLayer(1)).buffer);
+      const finite = (half: number) => (half & 0x7c00) !== 0x7c00 || (half & 0x3ff) === 0;
+      expect(bitsOf(words.filter((_, index) => finite(ALL_PATTERNS[index])))).toEqual(bitsOf(decoded.filter((_, index) => finite(ALL_PATTERNS[index]))));
+    });
+  });
+
+  it('a float16 file into float16 storage is its bytes, the odd last half word zero', async () => {
+    await withDevice(async (device) => {
+      const source = await sixteenBitFile('F16', ALL_PATTERNS);
+      const chunk = { layer: 1, firstHead: 0, headCount: 1, byteLength: Math.ceil(ALL_PATTERNS.length / 2) * 4 };
+      const padded = new Uint16Array(ALL_PATTERNS.length + 1);
+      padded.set(ALL_PATTERNS);
+      for (const pieces of [undefined, 4096]) {
+        expect(bitsOf(await uploadedWords(device, source, chunk, 'float16', pieces))).toEqual(bitsOf(new Uint32Array(padded.buffer)));
+      }
+    });
+  });
+
+  it('every bfloat16 pattern: float32 storage is the shift, float16 storage the JS narrowing (numpy\'s for NaNs)', async () => {
+    await withDevice(async (device) => {
+      const source = await sixteenBitFile('BF16', ALL_PATTERNS);
+      const chunk32 = { layer: 1, firstHead: 0, headCount: 1, byteLength: ALL_PATTERNS.length * 4 };
+      const words32 = await uploadedWords(device, source, chunk32, 'float32', 4096);
+      expect(bitsOf(words32)).toEqual(bitsOf(Uint32Array.from(ALL_PATTERNS, (half) => half << 16)));
+      const chunk16 = { ...chunk32, byteLength: Math.ceil(ALL_PATTERNS.length / 2) * 4 };
+      const words16 = await uploadedWords(device, source, chunk16, 'float16', 4096);
+      // NaNs narrowed as numpy does (sign and top payload bits kept, signalling ones too); the JS packer goes through
+      // JS numbers, which quiet signalling NaNs, so for NaNs the expectation is written out.
+      const js = await expectedWords(source, chunk16, 'float16');
+      const halves = new Uint16Array(js.buffer);
+      ALL_PATTERNS.forEach((bits, index) => {
+        if ((bits & 0x7f80) === 0x7f80 && (bits & 0x7f) !== 0) halves[index] = (bits & 0x8000) | 0x7c00 | ((bits & 0x7f) << 3);
+      });
+      expect(bitsOf(words16)).toEqual(bitsOf(js));
+    });
+  });
+
+  it('every fixture file the path takes, chunked by heads, equals the JS path in both storage formats', async () => {
+    await withDevice(async (device) => {
+      const names = ['steve5d_f2_le.npy', 'steve5d_f4_le.npy', 'nonfinite_f4.npy', 'random_f2.npy', 'npz_layers12_compressed.npz', 'npz_stacked.npz', 'st_stacked_bf16.safetensors', 'st_layers12_f16.safetensors'];
+      for (const name of names) {
+        const source = await openAttention(fixtureSource(name));
+        for (const format of ['float32', 'float16'] as const) {
+          expect(canUploadStored(source.stored, format, true)).toBe(true);
+          // Two heads per chunk at most: chunks that start inside a layer, and odd-sized maps (7 x 5).
+          const mapBytes = format === 'float32' ? source.shape.rows * source.shape.cols * 4 : Math.ceil((source.shape.rows * source.shape.cols * 2) / 2) * 2;
+          const plan = planChunks(source.shape, format, Math.max(4, Math.ceil((mapBytes * 2) / 4) * 4));
+          // And what the engine's uploadChunk picks on this adapter gives the same words.
+          const chosen = await uploadChunk(device, 'test.chosen', plan.chunkOf(0, 0), source, format, () => false, SHADERS);
+          expect(bitsOf(new Uint32Array(await readBufferBytes(device, chosen)))).toEqual(bitsOf(await expectedWords(source, plan.chunkOf(0, 0), format)));
+          chosen.destroy();
+          for (let layer = 0; layer < source.shape.layers; layer++) {
+            for (const chunk of plan.chunksOfLayer(layer)) {
+              const got = await uploadedWords(device, source, chunk, format);
+              expect(bitsOf(got), `${name} ${format} layer ${layer} heads ${chunk.firstHead}+${chunk.headCount}`).toEqual(bitsOf(await expectedWords(source, chunk, format)));
+            }
+          }
+        }
+      }
+    });
+  });
+
+  it('float32 values of every magnitude narrow to float16 storage as packFloat16Pairs does, in many pieces', async () => {
+    await withDevice(async (device) => {
+      const random = makeRandom(12);
+      const values = new Float32Array(40001).map(() => (random() - 0.5) * 2 ** (random() * 60 - 30));
+      values.set([Infinity, -Infinity, 65504, 65520, -65519.99, 2 ** -25, 3 * 2 ** -25, 1 + 2 ** -11, 1 + 3 * 2 ** -11, -0, 5.96e-8]);
+      const bytes = makeNpy(`{'descr': '<f4', 'fortran_order': False, 'shape': (1, ${values.length}), }`, new Uint8Array(values.buffer));
+      const source = await openAttention(makeMemorySource('magnitudes.npy', bytes));
+      const chunk = { layer: 0, firstHead: 0, headCount: 1, byteLength: Math.ceil(values.length / 2) * 4 };
+      expect(bitsOf(await uploadedWords(device, source, chunk, 'float16', 4096))).toEqual(bitsOf(packFloat16Pairs(values)));
+    });
+  });
+
+  it('big-endian and float64 files are left to the JS path', async () => {
+    for (const name of ['steve5d_f2_be.npy', 'steve5d_f4_be.npy', 'steve5d_f8_le.npy']) {
+      const source = await openAttention(fixtureSource(name));
+      expect(canUploadStored(source.stored, 'float32', true)).toBe(false);
+    }
+    // Without shaders only the formats that need no decoding go as stored.
+    const f16 = await openAttention(fixtureSource('steve5d_f2_le.npy'));
+    expect(canUploadStored(f16.stored, 'float16', false)).toBe(true);
+    expect(canUploadStored(f16.stored, 'float32', false)).toBe(false);
+    // On a software adapter widening to float32 is left to JS (faster there); narrowing stays on the GPU.
+    expect(canUploadStored(f16.stored, 'float32', true, true)).toBe(false);
+    expect(canUploadStored(f16.stored, 'float16', true, true)).toBe(true);
+    const f32 = await openAttention(fixtureSource('steve5d_f4_le.npy'));
+    expect(canUploadStored(f32.stored, 'float16', true, true)).toBe(true);
+    expect(canUploadStored(f32.stored, 'float32', false, true)).toBe(true);
+  });
+
+  it('a read that fails destroys nothing twice and rejects with the reader error', async () => {
+    await withDevice(async (device) => {
+      const source = await openAttention(fixtureSource('steve5d_f4_le.npy'));
+      const broken: AttentionSource = {
+        ...source,
+        stored: { ...source.stored!, readInto: async () => Promise.reject(new Error('disk went away')) },
+      };
+      const chunk = planChunks(source.shape, 'float32', 1 << 20).chunkOf(0, 0);
+      await expect(uploadChunk(device, 'test.broken', chunk, broken, 'float32', () => false, SHADERS)).rejects.toThrow('disk went away');
+      // The slabs went back to the pool: the next upload works.
+      expect(bitsOf(await uploadedWords(device, source, chunk, 'float32'))).toEqual(bitsOf(await expectedWords(source, chunk, 'float32')));
+    });
+  });
+});
