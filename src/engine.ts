@@ -390,6 +390,14 @@ export class AttentionEngine {
     });
   }
 
+  /**
+   * The values of a map the host path computed (AttentionEngineOptions.compute), rows x cols f32, still on the host:
+   * a figure can draw them without a read-back. Undefined for a map made on the GPU. Do not modify them.
+   */
+  hostValuesOf(map: ComputedMap): Float32Array | undefined {
+    return this.#hostValues.get(map.buffer);
+  }
+
   /** Computes a map and reads it back: rows x cols float32, row-major (for tests, the CLI and export). */
   async readMap(request: MapRequest): Promise<Float32Array> {
     return this.#withDevice(async (generation) => {

@@ -13,6 +13,7 @@ import { makeGridSvg } from '../figure/gridSvg.ts';
 import type { HeatmapPass } from '../render/heatmap.ts';
 import { MapScene, boundaryStyleFor, createRangeBuffer } from '../render/mapScene.ts';
 import { renderToPixels } from '../render/offscreen.ts';
+import { drawHeatmapCpu } from '../render/heatmap.cpu.ts';
 import { encodeRgbaPng, pngDataUrl } from '../node/png.ts';
 import { layoutAxisLabels } from '../view/axisLabels.ts';
 import type { ColorScale, MapValueStats } from '../view/colorScale.ts';
@@ -115,6 +116,15 @@ async function drawRasters(drawing: FigureDrawing, plan: ViewPlan, maps: readonl
     const hrefs: string[] = [];
     for (let i = 0; i < maps.length; i++) {
       const scale = scales[i];
+      // A map the host path computed is drawn on the host too: the same pixels, without the emulated GPU.
+      const values = drawing.engine.hostValuesOf(maps[i]);
+      if (values) {
+        const { rows, cols } = maps[i];
+        const raster = { values, rows, cols, span: spanOf(plan.marks, cols), width: rasterSize, height: rasterSize, low: scale.low, high: scale.high, log: scale.log };
+        const pixels = drawHeatmapCpu({ ...raster, colormap: plan.colorbar.colormap, smooth: plan.spec.smooth });
+        hrefs.push(pngDataUrl(encodeRgbaPng(pixels, rasterSize, rasterSize)));
+        continue;
+      }
       let range = ranges.get(scale);
       if (!range) ranges.set(scale, (range = createRangeBuffer(device, scale, 'steve.figure.range')));
       scene.setCells([
