@@ -80,38 +80,60 @@ export function drawHeatmapCpu(raster: HeatmapRaster): Uint8Array {
   const span = f32(high - low);
   const clipHigh = f32(low + span);
   const range = f32(clipHigh - low);
+  const colour = (sum: number, count: number, at: number) => {
+    if (count === 0) {
+      pixels.set(NON_FINITE_RGBA, at);
+      return;
+    }
+    let value = f32(sum / count);
+    if (raster.log) value = f32(Math.log10(Math.max(value, floorValue)));
+    const t = clipHigh > low ? Math.min(Math.max(f32(f32(value - low) / range), 0), 1) : 0.5;
+    const entry = roundHalfEven(f32(t * 255)) * 4;
+    pixels[at] = lut[entry];
+    pixels[at + 1] = lut[entry + 1];
+    pixels[at + 2] = lut[entry + 2];
+    pixels[at + 3] = lut[entry + 3];
+  };
+  // Where each pixel's samples fall depends on its column (x) or its row (y) alone: found once per column and row.
+  const pointsX = Float32Array.from({ length: width }, (_, x) => f32(f32(x + 0.5) * toMapX));
+  const pointsY = Float32Array.from({ length: height }, (_, y) => f32(f32(y + 0.5) * toMapY));
+  const clampIndex = (index: number, size: number) => Math.min(Math.max(index, 0), size - 1);
+  const sampleCols = Int32Array.from({ length: width * samplesX }, (_, k) => clampIndex(Math.floor(f32(pointsX[Math.floor(k / samplesX)] + offsetsX[k % samplesX])), cols));
+  const sampleRowStarts = Int32Array.from({ length: height * samplesY }, (_, k) => clampIndex(Math.floor(f32(pointsY[Math.floor(k / samplesY)] + offsetsY[k % samplesY])), rows) * cols);
   for (let y = 0; y < height; y++) {
-    const pointY = f32(f32(y + 0.5) * toMapY);
+    const pointY = pointsY[y];
     for (let x = 0; x < width; x++) {
       const at = (y * width + x) * 4;
-      const pointX = f32(f32(x + 0.5) * toMapX);
+      const pointX = pointsX[x];
       if (pointX >= cols || pointY >= rows) {
         pixels.set(BACKGROUND_RGBA, at);
         continue;
       }
       let sum = 0;
       let count = 0;
-      for (const offsetX of offsetsX) {
-        for (const offsetY of offsetsY) {
-          const value = sampleAt(f32(pointX + offsetX), f32(pointY + offsetY));
-          if (Math.abs(value) <= F32_MAX) {
-            sum = f32(sum + value);
-            count++;
+      if (smooth) {
+        for (const offsetX of offsetsX) {
+          for (const offsetY of offsetsY) {
+            const value = sampleAt(f32(pointX + offsetX), f32(pointY + offsetY));
+            if (Math.abs(value) <= F32_MAX) {
+              sum = f32(sum + value);
+              count++;
+            }
+          }
+        }
+      } else {
+        for (let i = 0; i < samplesX; i++) {
+          const col = sampleCols[x * samplesX + i];
+          for (let j = 0; j < samplesY; j++) {
+            const value = values[sampleRowStarts[y * samplesY + j] + col];
+            if (Math.abs(value) <= F32_MAX) {
+              sum = f32(sum + value);
+              count++;
+            }
           }
         }
       }
-      if (count === 0) {
-        pixels.set(NON_FINITE_RGBA, at);
-        continue;
-      }
-      let value = f32(sum / count);
-      if (raster.log) value = f32(Math.log10(Math.max(value, floorValue)));
-      const t = clipHigh > low ? Math.min(Math.max(f32(f32(value - low) / range), 0), 1) : 0.5;
-      const entry = roundHalfEven(f32(t * 255)) * 4;
-      pixels[at] = lut[entry];
-      pixels[at + 1] = lut[entry + 1];
-      pixels[at + 2] = lut[entry + 2];
-      pixels[at + 3] = lut[entry + 3];
+      colour(sum, count, at);
     }
   }
   return pixels;
