@@ -109,8 +109,14 @@ async function readMapStats(engine: AttentionEngine, maps: readonly ComputedMap[
 /** Each map drawn through MapScene into a rasterSize square (the lines are the SVG's), as PNG data URLs. */
 async function drawRasters(drawing: FigureDrawing, plan: ViewPlan, maps: readonly ComputedMap[], scales: readonly ColorScale[], rasterSize: number): Promise<string[]> {
   const device = drawing.engine.device;
-  const scene = await MapScene.create(device, drawing.shaders, 'rgba8unorm', drawing.heatmap);
-  scene.look = { colormap: plan.colorbar.colormap, smooth: plan.spec.smooth, boundaryStyle: boundaryStyleFor(plan.colorbar.colormap) };
+  // Made when the first map made on the GPU needs it: host maps are drawn without it.
+  let scene: MapScene | undefined;
+  const sceneOf = async (): Promise<MapScene> => {
+    if (scene) return scene;
+    scene = await MapScene.create(device, drawing.shaders, 'rgba8unorm', drawing.heatmap);
+    scene.look = { colormap: plan.colorbar.colormap, smooth: plan.spec.smooth, boundaryStyle: boundaryStyleFor(plan.colorbar.colormap) };
+    return scene;
+  };
   const ranges = new Map<ColorScale, GPUBuffer>();
   try {
     const hrefs: string[] = [];
@@ -127,6 +133,7 @@ async function drawRasters(drawing: FigureDrawing, plan: ViewPlan, maps: readonl
       }
       let range = ranges.get(scale);
       if (!range) ranges.set(scale, (range = createRangeBuffer(device, scale, 'steve.figure.range')));
+      const scene = await sceneOf();
       scene.setCells([
         { map: { values: maps[i].buffer, rows: maps[i].rows, cols: maps[i].cols, span: spanOf(plan.marks, maps[i].cols) }, rect: { x: 0, y: 0, width: rasterSize, height: rasterSize }, range: { buffer: range, word: 0, log: scale.log } },
       ]);
@@ -135,7 +142,7 @@ async function drawRasters(drawing: FigureDrawing, plan: ViewPlan, maps: readonl
     }
     return hrefs;
   } finally {
-    scene.destroy();
+    scene?.destroy();
     for (const buffer of ranges.values()) buffer.destroy();
   }
 }
