@@ -536,6 +536,7 @@ export class AttentionEngine {
       destroy: () => {
         if (destroyed || supplied) return;
         destroyed = true;
+        this.#hostValues.delete(buffer);
         buffer.destroy();
       },
     };
