@@ -6,8 +6,12 @@
  * (bench/node/cliProfile.ts). Writes bench/results/<date>-<adapter>-cli.json and prints a table; bench/README.md
  * ("The CLI on CPU-only machines") reads it.
  *
- * Flags: --reps N (renders per format, default 3), --batch N (figures in the batch, default 20), --data DIR (keep
- * the synthetic files there), --out DIR (results folder), --no-steve (skip matplotlib), --only gpu|cpu.
+ * Flags: --reps N (renders per format, default 3), --batch N (figures in the batch, default 20), --gpu-batch N
+ * (figures in the GPU path's batch, default the same), --data DIR (keep the synthetic files there), --out DIR
+ * (results folder), --no-steve (skip matplotlib), --only gpu|cpu.
+ *
+ * The machine may be shared: each repetition runs every side once, one after the other, and the batches of the
+ * host path and of matplotlib run back to back, so that a busy minute slows both.
  *
  * The batch's files are hard links to one file (copies where links fail): each is opened and read as a file of its
  * own, by both sides, while the disk holds 432 MB once. Both sides read them through the same page cache.
@@ -34,10 +38,12 @@ const { values: flags } = parseArgs({
     out: { type: 'string' },
     'no-steve': { type: 'boolean', default: false },
     only: { type: 'string' },
+    'gpu-batch': { type: 'string' },
   },
 });
 const reps = Number(flags.reps);
 const batchSize = Number(flags.batch);
+const gpuBatchSize = Number(flags['gpu-batch'] ?? flags.batch);
 const paths = flags.only === undefined ? (['gpu', 'cpu'] as const) : ([flags.only] as ['gpu'] | ['cpu']);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const LAYER = 3;
@@ -91,27 +97,6 @@ interface PathResult {
   readonly profile: { readonly adapter: string; readonly compute: string; readonly totalMs: number; readonly steps: RenderSteps };
 }
 
-const results: PathResult[] = [];
-const cliStartMs = summarize([timeCliStart(), timeCliStart(), timeCliStart()]);
-for (const compute of paths) {
-  log(`steve render, STEVE_COMPUTE=${compute}`);
-  const single = ['--attention', first, '--layer', String(LAYER), '--head', String(HEAD)];
-  const png = Array.from({ length: reps }, (_, i) => timeSteve([...single, '-o', join(outputs, `${compute}-${i}.png`)], compute));
-  const svg = Array.from({ length: reps }, (_, i) => timeSteve([...single, '-o', join(outputs, `${compute}-${i}.svg`)], compute));
-  const batchArgs = [...batchFiles.flatMap((file) => ['--attention', file]), '--layer', String(LAYER), '--head', String(HEAD), '-o', join(outputs, `batch-${compute}`, '{name}.png')];
-  const batchMs = timeSteve(batchArgs, compute);
-  // In one process: the first render warms the JIT and the page cache, the second is reported.
-  await profileRender({ npyPath: first, layer: LAYER, head: HEAD, format: 'png', compute });
-  const profile = await profileRender({ npyPath: first, layer: LAYER, head: HEAD, format: 'png', compute });
-  results.push({
-    compute,
-    fullPngMs: summarize(png),
-    fullSvgMs: summarize(svg),
-    batch: { figures: batchFiles.length, totalMs: batchMs, perFigureMs: batchMs / batchFiles.length },
-    profile,
-  });
-}
-
 /** STEVE's path: update + savefig per format, and a batch (update + PNG savefig per file), in one Python process. */
 interface SteveSavefig {
   readonly python: string;
@@ -123,42 +108,83 @@ interface SteveSavefig {
   readonly svg: { readonly updateMs: Summary; readonly savefigMs: Summary; readonly totalMs: Summary };
   readonly batch: { readonly figures: number; readonly totalMs: number; readonly perFigureMs: number };
 }
-let steve: SteveSavefig | { skipped: string } = { skipped: '--no-steve' };
-if (!flags['no-steve']) {
-  const python = findMatplotlibPython();
-  if (!python) steve = { skipped: 'no Python with matplotlib and numpy' };
-  else {
-    log('STEVE matplotlib update + savefig');
-    const importMs = Array.from({ length: 3 }, () => {
-      const start = performance.now();
-      spawnSync(python, ['-c', 'import numpy, matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot']);
-      return performance.now() - start;
-    });
-    const savefigDir = join(outputs, 'matplotlib');
-    mkdirSync(savefigDir);
-    const run = spawnSync(
-      python,
-      [join(ROOT, 'bench/steve_matplotlib.py'), '--npy', first, '--layer', String(LAYER), '--head', String(HEAD), '--reps', String(reps), '--savefig', savefigDir, '--batch', ...batchFiles.slice(1)],
-      { encoding: 'utf8', maxBuffer: 1 << 24 },
-    );
-    if (run.status !== 0) throw new Error(`steve_matplotlib.py failed: ${run.stderr.slice(-500)}`);
-    const raw = JSON.parse(run.stdout);
-    const fmt = (name: 'png' | 'svg') => ({
-      updateMs: summarize(raw.savefig[name].updateMs),
-      savefigMs: summarize(raw.savefig[name].savefigMs),
-      totalMs: summarize(raw.savefig[name].totalMs),
-    });
-    steve = {
-      python: raw.python,
-      numpy: raw.numpy,
-      matplotlib: raw.matplotlib,
-      importMs: summarize(importMs),
-      figurePixels: raw.savefig.figurePixels,
-      png: fmt('png'),
-      svg: fmt('svg'),
-      batch: { figures: raw.savefig.batch.figures, totalMs: raw.savefig.batch.totalMs, perFigureMs: raw.savefig.batch.totalMs / raw.savefig.batch.figures },
-    };
+
+const python = flags['no-steve'] ? undefined : findMatplotlibPython();
+const savefigDir = join(outputs, 'matplotlib');
+mkdirSync(savefigDir);
+/** One run of bench/steve_matplotlib.py --savefig: `count` updates + savefig per format, and a batch over `batch`. */
+function runMatplotlib(count: number, batch: readonly string[]) {
+  const run = spawnSync(
+    python!,
+    [join(ROOT, 'bench/steve_matplotlib.py'), '--npy', first, '--layer', String(LAYER), '--head', String(HEAD), '--reps', String(count), '--savefig', savefigDir, '--batch', ...batch],
+    { encoding: 'utf8', maxBuffer: 1 << 24 },
+  );
+  if (run.status !== 0) throw new Error(`steve_matplotlib.py failed: ${run.stderr.slice(-500)}`);
+  return JSON.parse(run.stdout);
+}
+
+// The machine is shared and its load changes by the minute: every repetition runs each side once, one after
+// the other, so that a busy minute slows both.
+const cliStartMs: number[] = [];
+const single = ['--attention', first, '--layer', String(LAYER), '--head', String(HEAD)];
+const times = Object.fromEntries(paths.map((compute) => [compute, { png: [] as number[], svg: [] as number[] }]));
+const steveTimes = { png: { updateMs: [] as number[], savefigMs: [] as number[], totalMs: [] as number[] }, svg: { updateMs: [] as number[], savefigMs: [] as number[], totalMs: [] as number[] } };
+const importMs: number[] = [];
+let steveVersions: { python: string; numpy: string; matplotlib: string; figurePixels: number[] } | undefined;
+for (let rep = 0; rep < reps; rep++) {
+  log(`repetition ${rep + 1} of ${reps}`);
+  cliStartMs.push(timeCliStart());
+  for (const compute of paths) {
+    times[compute].png.push(timeSteve([...single, '-o', join(outputs, `${compute}-${rep}.png`)], compute));
+    times[compute].svg.push(timeSteve([...single, '-o', join(outputs, `${compute}-${rep}.svg`)], compute));
   }
+  if (python) {
+    const start = performance.now();
+    spawnSync(python, ['-c', 'import numpy, matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot']);
+    importMs.push(performance.now() - start);
+    const raw = runMatplotlib(1, []);
+    steveVersions = { python: raw.python, numpy: raw.numpy, matplotlib: raw.matplotlib, figurePixels: raw.savefig.figurePixels };
+    for (const format of ['png', 'svg'] as const) for (const key of ['updateMs', 'savefigMs', 'totalMs'] as const) steveTimes[format][key].push(...raw.savefig[format][key]);
+  }
+}
+
+/** Batch of `files` figures: one `steve render` call. */
+function timeBatch(compute: string, files: readonly string[]) {
+  const args = [...files.flatMap((file) => ['--attention', file]), '--layer', String(LAYER), '--head', String(HEAD), '-o', join(outputs, `batch-${compute}`, '{name}.png')];
+  const totalMs = timeSteve(args, compute);
+  return { figures: files.length, totalMs, perFigureMs: totalMs / files.length };
+}
+const batches: Record<string, { figures: number; totalMs: number; perFigureMs: number }> = {};
+let steveBatch: { figures: number; totalMs: number; perFigureMs: number } | undefined;
+for (const compute of [...paths].reverse()) {
+  log(`batch, STEVE_COMPUTE=${compute}`);
+  // The GPU path takes minutes per batch on a software adapter: --gpu-batch N figures of it (per figure is compared).
+  batches[compute] = timeBatch(compute, compute === 'gpu' ? batchFiles.slice(0, gpuBatchSize) : batchFiles);
+  if (python && compute === 'cpu') {
+    log('batch, matplotlib');
+    const raw = runMatplotlib(1, batchFiles);
+    steveBatch = { figures: raw.savefig.batch.figures, totalMs: raw.savefig.batch.totalMs, perFigureMs: raw.savefig.batch.totalMs / raw.savefig.batch.figures };
+  }
+}
+
+const results: PathResult[] = [];
+for (const compute of paths) {
+  // In one process: the first render warms the JIT and the page cache, the second is reported.
+  await profileRender({ npyPath: first, layer: LAYER, head: HEAD, format: 'png', compute });
+  const profile = await profileRender({ npyPath: first, layer: LAYER, head: HEAD, format: 'png', compute });
+  results.push({ compute, fullPngMs: summarize(times[compute].png), fullSvgMs: summarize(times[compute].svg), batch: batches[compute], profile });
+}
+
+let steve: SteveSavefig | { skipped: string } = { skipped: flags['no-steve'] ? '--no-steve' : 'no Python with matplotlib and numpy' };
+if (python && steveVersions) {
+  const fmt = (name: 'png' | 'svg') => ({ updateMs: summarize(steveTimes[name].updateMs), savefigMs: summarize(steveTimes[name].savefigMs), totalMs: summarize(steveTimes[name].totalMs) });
+  steve = {
+    ...steveVersions,
+    importMs: summarize(importMs),
+    png: fmt('png'),
+    svg: fmt('svg'),
+    batch: steveBatch ?? { figures: 0, totalMs: NaN, perFigureMs: NaN },
+  };
 }
 
 const { loadavg } = await import('node:os');
@@ -167,7 +193,7 @@ const result = {
   date: new Date().toISOString(),
   tensor: `${formatShape(WHISPER_BASE)} float32 (synthetic logits), layer ${LAYER} head ${HEAD}, softmax row, 640 px`,
   loadAverageAtEnd: loadavg(),
-  cliStartMs,
+  cliStartMs: summarize(cliStartMs),
   paths: results,
   steve,
 };
@@ -178,7 +204,7 @@ const file = join(outDir, `${result.date.slice(0, 19).replace(/:/g, '').replace(
 writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
 
 const ms = (value: number) => `${Math.round(value)} ms`;
-console.log(`\n${result.tensor}; CLI start (node + tsx, render --help): ${ms(cliStartMs.median)}`);
+console.log(`\n${result.tensor}; CLI start (node + tsx, render --help): ${ms(result.cliStartMs.median)}; load average at the end ${result.loadAverageAtEnd.map((x) => x.toFixed(1)).join(' ')}`);
 for (const path of results) {
   console.log(`steve render, ${path.compute} path: full map PNG ${ms(path.fullPngMs.median)}, SVG ${ms(path.fullSvgMs.median)} (median of ${reps} processes); batch of ${path.batch.figures}: ${ms(path.batch.totalMs)} (${ms(path.batch.perFigureMs)} each)`);
   console.log(`  one render in one process (${path.profile.compute}): ${ms(path.profile.totalMs)}: ${Object.entries(path.profile.steps).map(([step, value]) => `${step.replace(/Ms$/, '')} ${Math.round(value)}`).join(', ')}`);

@@ -18,7 +18,7 @@ step of each update.
 
 With --savefig DIR it times what a figure on disk costs instead (the peer of `steve render`, bench/cli.ts): per
 format (png, svg) `reps` full-map updates each followed by fig.savefig, and with --batch FILE... one update and one
-PNG savefig per file (each map read from its own file, as a batch of figures reads them), on one figure.
+PNG savefig per file given there (each map read from its own file, as a batch of figures reads them), on one figure.
 """
 import argparse
 import json
@@ -89,14 +89,14 @@ def time_region(attn, start, stop, reps, softmax):
     return {"frames": [int(start), int(stop)], "figurePixels": [width, height], **steps}
 
 
-def time_savefig(npy_paths, layer, head, reps, out_dir, softmax):
-    """Full-map update + savefig, per format, then a batch over `npy_paths` (update + PNG savefig each)."""
+def time_savefig(npy_path, batch_paths, layer, head, reps, out_dir, softmax):
+    """Full-map update + savefig of `npy_path`, per format, then a batch over `batch_paths` (update + PNG savefig each)."""
     import os
 
     def read_map(path):
         return np.array(np.load(path, mmap_mode="r")[layer, 0, head], dtype=np.float32)
 
-    attn = read_map(npy_paths[0])
+    attn = read_map(npy_path)
     stop = attn.shape[-1] - 1
     fig, ax = plt.subplots(figsize=FIGSIZE, num="steve-savefig")
     plt.subplots_adjust(**MARGINS)
@@ -124,11 +124,12 @@ def time_savefig(npy_paths, layer, head, reps, out_dir, softmax):
             save_ms.append((t2 - t1) * 1000)
             total_ms.append((t2 - t0) * 1000)
         result[fmt] = {"updateMs": update_ms, "savefigMs": save_ms, "totalMs": total_ms}
-    t0 = time.perf_counter()
-    for index, path in enumerate(npy_paths):
-        update(read_map(path))
-        fig.savefig(os.path.join(out_dir, f"batch-{index}.png"), format="png")
-    result["batch"] = {"figures": len(npy_paths), "totalMs": (time.perf_counter() - t0) * 1000}
+    if batch_paths:
+        t0 = time.perf_counter()
+        for index, path in enumerate(batch_paths):
+            update(read_map(path))
+            fig.savefig(os.path.join(out_dir, f"batch-{index}.png"), format="png")
+        result["batch"] = {"figures": len(batch_paths), "totalMs": (time.perf_counter() - t0) * 1000}
     width, height = fig.canvas.get_width_height()
     plt.close(fig)
     return {"figurePixels": [width, height], "dpi": fig.dpi, **result}
@@ -154,7 +155,7 @@ def main():
             "matplotlib": matplotlib.__version__,
             "backend": matplotlib.get_backend(),
             "interpolation": "bessel",
-            "savefig": time_savefig([args.npy, *args.batch], args.layer, args.head, args.reps, args.savefig, not args.no_softmax),
+            "savefig": time_savefig(args.npy, args.batch, args.layer, args.head, args.reps, args.savefig, not args.no_softmax),
         }
         json.dump(result, sys.stdout)
         sys.stdout.write("\n")
