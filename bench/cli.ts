@@ -94,7 +94,7 @@ interface PathResult {
   readonly fullPngMs: Summary;
   readonly fullSvgMs: Summary;
   readonly batch: { readonly figures: number; readonly totalMs: number; readonly perFigureMs: number };
-  readonly profile: { readonly adapter: string; readonly compute: string; readonly totalMs: number; readonly steps: RenderSteps };
+  readonly profile: { readonly adapter: string; readonly compute: string; readonly totalMs: number; readonly cliMs: number; readonly steps: RenderSteps };
 }
 
 /** STEVE's path: update + savefig per format, and a batch (update + PNG savefig per file), in one Python process. */
@@ -207,7 +207,7 @@ const ms = (value: number) => `${Math.round(value)} ms`;
 console.log(`\n${result.tensor}; CLI start (node + tsx, render --help): ${ms(result.cliStartMs.median)}; load average at the end ${result.loadAverageAtEnd.map((x) => x.toFixed(1)).join(' ')}`);
 for (const path of results) {
   console.log(`steve render, ${path.compute} path: full map PNG ${ms(path.fullPngMs.median)}, SVG ${ms(path.fullSvgMs.median)} (median of ${reps} processes); batch of ${path.batch.figures}: ${ms(path.batch.totalMs)} (${ms(path.batch.perFigureMs)} each)`);
-  console.log(`  one render in one process (${path.profile.compute}): ${ms(path.profile.totalMs)}: ${Object.entries(path.profile.steps).map(([step, value]) => `${step.replace(/Ms$/, '')} ${Math.round(value)}`).join(', ')}`);
+  console.log(`  one render in one process (${path.profile.compute}): ${ms(path.profile.cliMs)} (the CLI's steps; ${ms(path.profile.totalMs)} with the inner steps timed again): ${Object.entries(path.profile.steps).map(([step, value]) => `${step.replace(/Ms$/, '')} ${Math.round(value)}`).join(', ')}`);
 }
 if ('png' in steve) {
   console.log(`STEVE matplotlib ${steve.matplotlib} (${steve.figurePixels.join(' x ')} px): update + savefig PNG ${ms(steve.png.totalMs.median)}, SVG ${ms(steve.svg.totalMs.median)}; batch of ${steve.batch.figures}: ${ms(steve.batch.totalMs)} (${ms(steve.batch.perFigureMs)} each); Python start + import ${ms(steve.importMs.median)}`);

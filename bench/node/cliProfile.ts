@@ -19,6 +19,9 @@ import { planView, spanOf } from '../../src/view/plan.ts';
 import { parseViewSpec } from '../../src/view/spec.ts';
 import type { ComputeChoice } from '../../src/node/nodeEngine.ts';
 
+/** The steps `steve render` itself takes (the others are its inner steps, timed once more on their own). */
+const CLI_STEPS = ['dawnStartMs', 'openFileMs', 'softmaxCheckMs', 'planMs', 'computeMapMs', 'heatmapPipelineMs', 'figureSvgMs', 'resvgMs'];
+
 /** Milliseconds of each step of one render, in order. */
 export type RenderSteps = Record<string, number>;
 
@@ -35,7 +38,7 @@ export interface ProfileOptions {
  * One `steve render --attention FILE --layer L --head H` (a full map, softmax over rows, 640 px) with every step
  * timed. `engine.compute` in the result says which path the engine took.
  */
-export async function profileRender(options: ProfileOptions): Promise<{ steps: RenderSteps; totalMs: number; compute: string; adapter: string }> {
+export async function profileRender(options: ProfileOptions): Promise<{ steps: RenderSteps; totalMs: number; cliMs: number; compute: string; adapter: string }> {
   const steps: RenderSteps = {};
   const start = performance.now();
   let last = start;
@@ -102,7 +105,9 @@ export async function profileRender(options: ProfileOptions): Promise<{ steps: R
     engine.removeTensor('utterance');
     await utterance.close();
     const totalMs = performance.now() - start;
-    return { steps, totalMs, compute: engine.compute, adapter: engine.adapterDescription };
+    // What the CLI itself runs, without the steps timed again on their own (readLayer, stats, raster, PNG encode).
+    const cliMs = CLI_STEPS.reduce((sum, step) => sum + (steps[step] ?? 0), 0);
+    return { steps, totalMs, cliMs, compute: engine.compute, adapter: engine.adapterDescription };
   } finally {
     node.destroy();
   }
