@@ -15,6 +15,10 @@ fig.canvas.draw() so that the draw is actually timed (draw_idle only schedules i
 Usage: python3 steve_matplotlib.py --npy FILE --layer 0 --head 0 --crop-start 300 --crop-frames 60 --reps 3
 Prints one JSON object on stdout: versions, figure size, and per region (full map, crop) the milliseconds of each
 step of each update.
+
+With --savefig DIR it times what a figure on disk costs instead (the peer of `steve render`, bench/cli.ts): per
+format (png, svg) `reps` full-map updates each followed by fig.savefig, and with --batch FILE... one update and one
+PNG savefig per file given there (each map read from its own file, as a batch of figures reads them), on one figure.
 """
 import argparse
 import json
@@ -85,6 +89,52 @@ def time_region(attn, start, stop, reps, softmax):
     return {"frames": [int(start), int(stop)], "figurePixels": [width, height], **steps}
 
 
+def time_savefig(npy_path, batch_paths, layer, head, reps, out_dir, softmax):
+    """Full-map update + savefig of `npy_path`, per format, then a batch over `batch_paths` (update + PNG savefig each)."""
+    import os
+
+    def read_map(path):
+        return np.array(np.load(path, mmap_mode="r")[layer, 0, head], dtype=np.float32)
+
+    attn = read_map(npy_path)
+    stop = attn.shape[-1] - 1
+    fig, ax = plt.subplots(figsize=FIGSIZE, num="steve-savefig")
+    plt.subplots_adjust(**MARGINS)
+    extent = [0, stop + 1, stop + 1, 0]
+    im = ax.imshow(attn, extent=extent, interpolation="bessel")
+    boundary_lines(ax, 0, stop)
+    ax.set_title(f"frames 0..{stop}")
+    fig.canvas.draw()  # the figure STEVE has on screen before the update; not timed
+
+    def update(values):
+        values = softmax_last_axis(values.copy()) if softmax else values
+        im.set_data(values)
+        im.set_clim(vmin=np.min(values), vmax=np.max(values))
+
+    result = {}
+    for fmt in ("png", "svg"):
+        update_ms, save_ms, total_ms = [], [], []
+        for rep in range(reps):
+            t0 = time.perf_counter()
+            update(attn)
+            t1 = time.perf_counter()
+            fig.savefig(os.path.join(out_dir, f"full-{rep}.{fmt}"), format=fmt)
+            t2 = time.perf_counter()
+            update_ms.append((t1 - t0) * 1000)
+            save_ms.append((t2 - t1) * 1000)
+            total_ms.append((t2 - t0) * 1000)
+        result[fmt] = {"updateMs": update_ms, "savefigMs": save_ms, "totalMs": total_ms}
+    if batch_paths:
+        t0 = time.perf_counter()
+        for index, path in enumerate(batch_paths):
+            update(read_map(path))
+            fig.savefig(os.path.join(out_dir, f"batch-{index}.png"), format="png")
+        result["batch"] = {"figures": len(batch_paths), "totalMs": (time.perf_counter() - t0) * 1000}
+    width, height = fig.canvas.get_width_height()
+    plt.close(fig)
+    return {"figurePixels": [width, height], "dpi": fig.dpi, **result}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--npy", required=True, help="attention .npy, layers x 1 x heads x rows x cols")
@@ -94,7 +144,22 @@ def main():
     parser.add_argument("--crop-frames", type=int, default=60)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--no-softmax", action="store_true")
+    parser.add_argument("--savefig", metavar="DIR", help="time update + savefig into DIR instead of on-screen updates")
+    parser.add_argument("--batch", nargs="*", default=[], metavar="FILE", help="with --savefig: one figure per file")
     args = parser.parse_args()
+
+    if args.savefig:
+        result = {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "matplotlib": matplotlib.__version__,
+            "backend": matplotlib.get_backend(),
+            "interpolation": "bessel",
+            "savefig": time_savefig(args.npy, args.batch, args.layer, args.head, args.reps, args.savefig, not args.no_softmax),
+        }
+        json.dump(result, sys.stdout)
+        sys.stdout.write("\n")
+        return
 
     load_start = time.perf_counter()
     tensor = np.load(args.npy, mmap_mode="r")

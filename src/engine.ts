@@ -22,7 +22,7 @@ import { SEGMENT_POOL_MAP_KIND } from './compute/segmentPoolMap.ts';
 import { createHistogramBuffer, HistogramPass, readHistogram } from './compute/histogram.ts';
 import type { AcquiredMaps, ChunkMaps, ComputedMap, MapContext, MapKindHandler } from './compute/mapKind.ts';
 import { kindOf, type MapKindName, type MapRequest, type MapShape } from './compute/mapRequest.ts';
-import { createMapStatsBuffer, MinMaxPass, readMapStats, type MapStats } from './compute/minMax.ts';
+import { createMapStatsBuffer, MAP_STATS_BYTES, MAP_STATS_MAX_WORD, MAP_STATS_MIN_WORD, MinMaxPass, readMapStats, type MapStats } from './compute/minMax.ts';
 import { checkCrop, fullCrop, type Crop } from './compute/region.ts';
 import type { AttentionShape, AttentionSource } from './data/tensor.ts';
 import { createBufferWithRetry, formatBytes, GpuMemoryError } from './gpu/allocate.ts';
@@ -34,6 +34,9 @@ import { BudgetTooSmallError, ResidencyCache, type MemoryReport, type ResidentCh
 import type { StorageFormat } from './gpu/storageFormat.ts';
 import { submitCounted, workCountsOf, type WorkCounts } from './gpu/workCounters.ts';
 import { createProducedChunkBuffer, isGpuProducedSource } from './gpu/producedChunks.ts';
+import { HOST_KIND_NAMES, hostKind, resolveCompute, type ComputeChoice } from './compute/cpu/hostKinds.ts';
+import { regionHistogram, regionStats } from './compute/cpu/mapKernels.ts';
+import { workgroupShapeOf } from './gpu/workgroupShape.ts';
 import { planChunks, uploadChunk, type ChunkPlan, type UploadChunk } from './gpu/upload.ts';
 
 export type { ComputedMap, MapContext, MapKindHandler, AcquiredMaps, ChunkMaps } from './compute/mapKind.ts';
@@ -58,6 +61,7 @@ export { MAP_STATS_BYTES, MAP_STATS_MAX_WORD, MAP_STATS_MIN_WORD } from './compu
 export { percentileFromHistogram } from './compute/histogram.ts';
 export type { MemoryReport, Reservation, ResidentChunk } from './gpu/residency.ts';
 export type { StorageFormat } from './gpu/storageFormat.ts';
+export type { ComputeChoice } from './compute/cpu/hostKinds.ts';
 export type { WorkCounts } from './gpu/workCounters.ts';
 export type { ShaderSources } from './gpu/pipeline.ts';
 export { GpuMemoryError } from './gpu/allocate.ts';
@@ -108,6 +112,12 @@ export interface AttentionEngineOptions {
   readonly powerPreference?: GPUPowerPreference;
   /** Hears every EngineEvent (as subscribe() does). */
   readonly onEvent?: (event: EngineEvent) => void;
+  /**
+   * Where maps are computed: 'gpu' (default: the WGSL passes), 'cpu' (the host path of src/compute/cpu/hostKinds.ts:
+   * attention, difference and pooling maps and their stats computed in TypeScript, the result uploaded; always at
+   * full float32 precision, whatever `storage` says) or 'auto' ('cpu' on a software adapter such as SwiftShader).
+   */
+  readonly compute?: ComputeChoice;
 }
 
 /** Options of computeMap. */
@@ -239,6 +249,9 @@ export class AttentionEngine {
   readonly #tensors = new Map<string, TensorEntry>();
   readonly #kinds = new Map<MapKindName, MapKindHandler>();
   readonly #listeners = new Set<(event: EngineEvent) => void>();
+  /** Maps computed on the host path, by their GPU buffer: their stats and read-backs need not come from the GPU. */
+  readonly #hostValues = new WeakMap<GPUBuffer, Float32Array>();
+  readonly #compute: 'gpu' | 'cpu';
   #generation: DeviceGeneration;
   #recovering: Promise<DeviceGeneration> | undefined;
   #nextSerial = 0;
@@ -258,7 +271,14 @@ export class AttentionEngine {
       this.#emit({ type: 'evict', ...chunk }),
     );
     for (const handler of BUILT_IN_KINDS) this.#kinds.set(handler.kind, handler);
+    this.#compute = resolveCompute(options.compute ?? 'gpu', workgroupShapeOf(acquired.device).software);
+    if (this.#compute === 'cpu') for (const kind of HOST_KIND_NAMES) this.#kinds.set(kind, hostKind(this.#kinds.get(kind)!));
     this.#generation = this.#adopt(0, acquired);
+  }
+
+  /** Where the built-in attention, difference and pooling maps are computed (AttentionEngineOptions.compute). */
+  get compute(): 'gpu' | 'cpu' {
+    return this.#compute;
   }
 
   /** The current device. It changes after a device loss (see the 'device-restored' event). */
@@ -420,11 +440,21 @@ export class AttentionEngine {
     });
   }
 
+  /**
+   * The values of a map the host path computed (AttentionEngineOptions.compute), rows x cols f32, still on the host:
+   * a figure can draw them without a read-back. Undefined for a map made on the GPU. Do not modify them.
+   */
+  hostValuesOf(map: ComputedMap): Float32Array | undefined {
+    return this.#hostValues.get(map.buffer);
+  }
+
   /** Computes a map and reads it back: rows x cols float32, row-major (for tests, the CLI and export). */
   async readMap(request: MapRequest): Promise<Float32Array> {
     return this.#withDevice(async (generation) => {
       const map = await this.#computeOn(generation, request);
       try {
+        const host = this.#hostValues.get(map.buffer);
+        if (host) return host.slice(0, map.rows * map.cols);
         return await readFloat32(generation.device, map.buffer, map.rows * map.cols);
       } finally {
         map.destroy();
@@ -537,6 +567,8 @@ export class AttentionEngine {
         },
         () => this.#residency.evictOne(),
       ));
+    // A supplied buffer may hold an earlier host map: its values are stale from here on.
+    this.#hostValues.delete(buffer);
     try {
       await handler.compute(request as never, buffer, context);
     } catch (error) {
@@ -554,6 +586,7 @@ export class AttentionEngine {
       destroy: () => {
         if (destroyed || supplied) return;
         destroyed = true;
+        this.#hostValues.delete(buffer);
         buffer.destroy();
       },
     };
@@ -564,6 +597,8 @@ export class AttentionEngine {
     const region = options.region ?? fullCrop(map.rows, map.cols);
     checkCrop('stats region', region, map.rows, map.cols);
     const bins = options.bins ?? DEFAULT_HISTOGRAM_BINS;
+    const host = this.#hostValues.get(map.buffer);
+    if (host) return this.#hostStats(generation, host, map.cols, region, bins);
     const context = this.#context(generation);
     const minMax = context.pass('MinMaxPass', (device, shaders) => new MinMaxPass(device, shaders));
     const histogramPass = context.pass('HistogramPass', (device, shaders) => new HistogramPass(device, shaders));
@@ -586,6 +621,35 @@ export class AttentionEngine {
         ...(await readMapStats(device, stats)),
         histogram: histogram ? await readHistogram(device, histogram, bins) : new Uint32Array(0),
       }),
+      destroy: () => {
+        if (destroyed) return;
+        destroyed = true;
+        stats.destroy();
+        histogram?.destroy();
+      },
+    };
+  }
+
+  /** The stats of a host map, computed on the host and written into stats buffers for the render passes. */
+  #hostStats(generation: DeviceGeneration, values: Float32Array, cols: number, region: Crop, bins: number): ComputedStats {
+    const device = generation.device;
+    const read = regionStats(values, cols, region);
+    const counts = bins > 0 ? regionHistogram(values, cols, region, read.min, read.max, bins) : new Uint32Array(0);
+    const words = new Uint32Array(MAP_STATS_BYTES / 4);
+    const floats = new Float32Array(words.buffer);
+    words.set([0, 0, read.finiteCount, read.nanCount, read.posInfCount, read.negInfCount]);
+    floats[MAP_STATS_MIN_WORD] = read.min;
+    floats[MAP_STATS_MAX_WORD] = read.max;
+    const stats = createMapStatsBuffer(device, 'AttentionEngine.stats');
+    device.queue.writeBuffer(stats, 0, words);
+    const histogram = bins > 0 ? createHistogramBuffer(device, 'AttentionEngine.histogram', bins) : undefined;
+    if (histogram) device.queue.writeBuffer(histogram, 0, counts as Uint32Array<ArrayBuffer>);
+    let destroyed = false;
+    return {
+      stats,
+      histogram,
+      bins,
+      read: async () => ({ ...read, histogram: counts.slice() }),
       destroy: () => {
         if (destroyed) return;
         destroyed = true;
@@ -625,6 +689,14 @@ export class AttentionEngine {
         if (!batch) submitCounted(generation.device, [encoder.finish()]);
       },
       afterSubmit: (cleanup) => (batch ? batch.afterSubmit(cleanup) : cleanup()),
+      readHeadValues: async (tensorId, layer, head) => {
+        const source = this.#tensor(tensorId).source;
+        return isGpuProducedSource(source) ? undefined : source.readHead(layer, head);
+      },
+      writeHostValues: (output, values) => {
+        generation.device.queue.writeBuffer(output, 0, values as Float32Array<ArrayBuffer>);
+        this.#hostValues.set(output, values);
+      },
     };
   }
 

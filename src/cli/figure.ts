@@ -14,6 +14,7 @@ import { makePairSvg } from '../figure/pairSvg.ts';
 import type { HeatmapPass } from '../render/heatmap.ts';
 import { MapScene, boundaryStyleFor, createRangeBuffer } from '../render/mapScene.ts';
 import { renderToPixels } from '../render/offscreen.ts';
+import { drawHeatmapCpu } from '../render/heatmap.cpu.ts';
 import { encodeRgbaPng, pngDataUrl } from '../node/png.ts';
 import type { ColorScale, MapValueStats } from '../view/colorScale.ts';
 import { makeColorScale } from '../view/colorScale.ts';
@@ -109,15 +110,31 @@ async function readMapStats(engine: AttentionEngine, maps: readonly ComputedMap[
 /** Each map drawn through MapScene into a rasterSize square (the lines are the SVG's), as PNG data URLs. */
 async function drawRasters(drawing: FigureDrawing, plan: ViewPlan, maps: readonly ComputedMap[], scales: readonly ColorScale[], rasterSize: number): Promise<string[]> {
   const device = drawing.engine.device;
-  const scene = await MapScene.create(device, drawing.shaders, 'rgba8unorm', drawing.heatmap);
-  scene.look = { colormap: plan.colorbar.colormap, smooth: plan.spec.smooth, boundaryStyle: boundaryStyleFor(plan.colorbar.colormap) };
+  // Made when the first map made on the GPU needs it: host maps are drawn without it.
+  let scene: MapScene | undefined;
+  const sceneOf = async (): Promise<MapScene> => {
+    if (scene) return scene;
+    scene = await MapScene.create(device, drawing.shaders, 'rgba8unorm', drawing.heatmap);
+    scene.look = { colormap: plan.colorbar.colormap, smooth: plan.spec.smooth, boundaryStyle: boundaryStyleFor(plan.colorbar.colormap) };
+    return scene;
+  };
   const ranges = new Map<ColorScale, GPUBuffer>();
   try {
     const hrefs: string[] = [];
     for (let i = 0; i < maps.length; i++) {
       const scale = scales[i];
+      // A map the host path computed is drawn on the host too: the same pixels, without the emulated GPU.
+      const values = drawing.engine.hostValuesOf(maps[i]);
+      if (values) {
+        const { rows, cols } = maps[i];
+        const raster = { values, rows, cols, span: spanOf(plan.marks, cols), width: rasterSize, height: rasterSize, low: scale.low, high: scale.high, log: scale.log };
+        const pixels = drawHeatmapCpu({ ...raster, colormap: plan.colorbar.colormap, smooth: plan.spec.smooth });
+        hrefs.push(pngDataUrl(encodeRgbaPng(pixels, rasterSize, rasterSize)));
+        continue;
+      }
       let range = ranges.get(scale);
       if (!range) ranges.set(scale, (range = createRangeBuffer(device, scale, 'steve.figure.range')));
+      const scene = await sceneOf();
       scene.setCells([
         { map: { values: maps[i].buffer, rows: maps[i].rows, cols: maps[i].cols, span: spanOf(plan.marks, maps[i].cols) }, rect: { x: 0, y: 0, width: rasterSize, height: rasterSize }, range: { buffer: range, word: 0, log: scale.log } },
       ]);
@@ -126,7 +143,7 @@ async function drawRasters(drawing: FigureDrawing, plan: ViewPlan, maps: readonl
     }
     return hrefs;
   } finally {
-    scene.destroy();
+    scene?.destroy();
     for (const buffer of ranges.values()) buffer.destroy();
   }
 }

@@ -80,6 +80,13 @@ export interface MapContext {
    * records several requests into one command buffer (a buffer destroyed before the submit that uses it is an error).
    */
   afterSubmit(cleanup: () => void): void;
+  /**
+   * The host path (src/compute/cpu/hostKinds.ts): one stored map of a tensor (rows x cols f32) read from its source,
+   * or undefined when the source has no values off the GPU (a model's scores are made on the GPU).
+   */
+  readHeadValues?(tensorId: string, layer: number, head: number): Promise<Float32Array | undefined>;
+  /** The host path: uploads a map computed on the host into `output`, and keeps the values for its stats and read-back. */
+  writeHostValues?(output: GPUBuffer, values: Float32Array): void;
 }
 
 /** Computes one kind of request. */

@@ -1,0 +1,218 @@
+/**
+ * `npx tsx bench/cli.ts`: `steve render` against STEVE's matplotlib path (update + savefig), in one run, on a
+ * Whisper-base-shaped synthetic tensor (6 x 8 x 1500 x 1500 float32, 432 MB): a full 1500-frame map as PNG and as
+ * SVG, and a batch of 20 figures (one `steve render` call over 20 files, batch mode), each on the GPU path and on
+ * the host path (STEVE_COMPUTE=gpu / cpu), then every step of one render profiled in one process
+ * (bench/node/cliProfile.ts). Writes bench/results/<date>-<adapter>-cli.json and prints a table; bench/README.md
+ * ("The CLI on CPU-only machines") reads it.
+ *
+ * Flags: --reps N (renders per format, default 3), --batch N (figures in the batch, default 20), --gpu-batch N
+ * (figures in the GPU path's batch, default the same), --data DIR (keep the synthetic files there), --out DIR
+ * (results folder), --no-steve (skip matplotlib), --only gpu|cpu.
+ *
+ * The machine may be shared: each repetition runs every side once, one after the other, and the batches of the
+ * host path and of matplotlib run back to back, so that a busy minute slows both.
+ *
+ * The batch's files are hard links to one file (copies where links fail): each is opened and read as a file of its
+ * own, by both sides, while the disk holds 432 MB once. Both sides read them through the same page cache.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { profileRender, type RenderSteps } from './node/cliProfile.ts';
+import { findMatplotlibPython } from './node/steve.ts';
+import { writeSyntheticNpy } from './node/npyWriter.ts';
+import { summarize, type Summary } from './core/stats.ts';
+import { WHISPER_BASE, formatShape } from './core/synthetic.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const { values: flags } = parseArgs({
+  options: {
+    reps: { type: 'string', default: '3' },
+    batch: { type: 'string', default: '20' },
+    data: { type: 'string' },
+    out: { type: 'string' },
+    'no-steve': { type: 'boolean', default: false },
+    only: { type: 'string' },
+    'gpu-batch': { type: 'string' },
+  },
+});
+const reps = Number(flags.reps);
+const batchSize = Number(flags.batch);
+const gpuBatchSize = Number(flags['gpu-batch'] ?? flags.batch);
+const paths = flags.only === undefined ? (['gpu', 'cpu'] as const) : ([flags.only] as ['gpu'] | ['cpu']);
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const LAYER = 3;
+const HEAD = 5;
+
+const dataDir = flags.data ?? mkdtempSync(join(tmpdir(), 'steve-cli-bench-'));
+mkdirSync(dataDir, { recursive: true });
+const outputs = mkdtempSync(join(tmpdir(), 'steve-cli-bench-out-'));
+const first = join(dataDir, 'utt00.npy');
+if (!existsSync(first)) {
+  log(`writing ${formatShape(WHISPER_BASE)} float32 to ${first}`);
+  await writeSyntheticNpy(first, WHISPER_BASE);
+}
+const batchFiles = [first];
+for (let i = 1; i < batchSize; i++) {
+  const path = join(dataDir, `utt${String(i).padStart(2, '0')}.npy`);
+  if (!existsSync(path)) {
+    try {
+      linkSync(first, path);
+    } catch {
+      copyFileSync(first, path);
+    }
+  }
+  batchFiles.push(path);
+}
+
+/** Wall time of one `steve render` process (node + tsx start, Dawn, the figure, the write). */
+function timeSteve(args: string[], compute: string): number {
+  const start = performance.now();
+  const run = spawnSync(process.execPath, [join(ROOT, 'bin/steve.mjs'), 'render', ...args], {
+    env: { ...process.env, STEVE_COMPUTE: compute },
+    encoding: 'utf8',
+  });
+  const ms = performance.now() - start;
+  if (run.status !== 0) throw new Error(`steve render ${args.join(' ')} failed (${run.status}): ${run.stderr.trim().slice(-500)}`);
+  return ms;
+}
+
+/** Wall time of a process that only starts the CLI (node + tsx + the command modules): the fixed cost of a call. */
+function timeCliStart(): number {
+  const start = performance.now();
+  spawnSync(process.execPath, [join(ROOT, 'bin/steve.mjs'), 'render', '--help'], { encoding: 'utf8' });
+  return performance.now() - start;
+}
+
+interface PathResult {
+  readonly compute: string;
+  readonly fullPngMs: Summary;
+  readonly fullSvgMs: Summary;
+  readonly batch: { readonly figures: number; readonly totalMs: number; readonly perFigureMs: number };
+  readonly profile: { readonly adapter: string; readonly compute: string; readonly totalMs: number; readonly cliMs: number; readonly steps: RenderSteps };
+}
+
+/** STEVE's path: update + savefig per format, and a batch (update + PNG savefig per file), in one Python process. */
+interface SteveSavefig {
+  readonly python: string;
+  readonly numpy: string;
+  readonly matplotlib: string;
+  readonly importMs: Summary;
+  readonly figurePixels: number[];
+  readonly png: { readonly updateMs: Summary; readonly savefigMs: Summary; readonly totalMs: Summary };
+  readonly svg: { readonly updateMs: Summary; readonly savefigMs: Summary; readonly totalMs: Summary };
+  readonly batch: { readonly figures: number; readonly totalMs: number; readonly perFigureMs: number };
+}
+
+const python = flags['no-steve'] ? undefined : findMatplotlibPython();
+const savefigDir = join(outputs, 'matplotlib');
+mkdirSync(savefigDir);
+/** One run of bench/steve_matplotlib.py --savefig: `count` updates + savefig per format, and a batch over `batch`. */
+function runMatplotlib(count: number, batch: readonly string[]) {
+  const run = spawnSync(
+    python!,
+    [join(ROOT, 'bench/steve_matplotlib.py'), '--npy', first, '--layer', String(LAYER), '--head', String(HEAD), '--reps', String(count), '--savefig', savefigDir, '--batch', ...batch],
+    { encoding: 'utf8', maxBuffer: 1 << 24 },
+  );
+  if (run.status !== 0) throw new Error(`steve_matplotlib.py failed: ${run.stderr.slice(-500)}`);
+  return JSON.parse(run.stdout);
+}
+
+// The machine is shared and its load changes by the minute: every repetition runs each side once, one after
+// the other, so that a busy minute slows both.
+const cliStartMs: number[] = [];
+const single = ['--attention', first, '--layer', String(LAYER), '--head', String(HEAD)];
+const times = Object.fromEntries(paths.map((compute) => [compute, { png: [] as number[], svg: [] as number[] }]));
+const steveTimes = { png: { updateMs: [] as number[], savefigMs: [] as number[], totalMs: [] as number[] }, svg: { updateMs: [] as number[], savefigMs: [] as number[], totalMs: [] as number[] } };
+const importMs: number[] = [];
+let steveVersions: { python: string; numpy: string; matplotlib: string; figurePixels: number[] } | undefined;
+for (let rep = 0; rep < reps; rep++) {
+  log(`repetition ${rep + 1} of ${reps}`);
+  cliStartMs.push(timeCliStart());
+  for (const compute of paths) {
+    times[compute].png.push(timeSteve([...single, '-o', join(outputs, `${compute}-${rep}.png`)], compute));
+    times[compute].svg.push(timeSteve([...single, '-o', join(outputs, `${compute}-${rep}.svg`)], compute));
+  }
+  if (python) {
+    const start = performance.now();
+    spawnSync(python, ['-c', 'import numpy, matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot']);
+    importMs.push(performance.now() - start);
+    const raw = runMatplotlib(1, []);
+    steveVersions = { python: raw.python, numpy: raw.numpy, matplotlib: raw.matplotlib, figurePixels: raw.savefig.figurePixels };
+    for (const format of ['png', 'svg'] as const) for (const key of ['updateMs', 'savefigMs', 'totalMs'] as const) steveTimes[format][key].push(...raw.savefig[format][key]);
+  }
+}
+
+/** Batch of `files` figures: one `steve render` call. */
+function timeBatch(compute: string, files: readonly string[]) {
+  const args = [...files.flatMap((file) => ['--attention', file]), '--layer', String(LAYER), '--head', String(HEAD), '-o', join(outputs, `batch-${compute}`, '{name}.png')];
+  const totalMs = timeSteve(args, compute);
+  return { figures: files.length, totalMs, perFigureMs: totalMs / files.length };
+}
+const batches: Record<string, { figures: number; totalMs: number; perFigureMs: number }> = {};
+let steveBatch: { figures: number; totalMs: number; perFigureMs: number } | undefined;
+for (const compute of [...paths].reverse()) {
+  log(`batch, STEVE_COMPUTE=${compute}`);
+  // The GPU path takes minutes per batch on a software adapter: --gpu-batch N figures of it (per figure is compared).
+  batches[compute] = timeBatch(compute, compute === 'gpu' ? batchFiles.slice(0, gpuBatchSize) : batchFiles);
+  if (python && compute === 'cpu') {
+    log('batch, matplotlib');
+    const raw = runMatplotlib(1, batchFiles);
+    steveBatch = { figures: raw.savefig.batch.figures, totalMs: raw.savefig.batch.totalMs, perFigureMs: raw.savefig.batch.totalMs / raw.savefig.batch.figures };
+  }
+}
+
+const results: PathResult[] = [];
+for (const compute of paths) {
+  // In one process: the first render warms the JIT and the page cache, the second is reported.
+  await profileRender({ npyPath: first, layer: LAYER, head: HEAD, format: 'png', compute });
+  const profile = await profileRender({ npyPath: first, layer: LAYER, head: HEAD, format: 'png', compute });
+  results.push({ compute, fullPngMs: summarize(times[compute].png), fullSvgMs: summarize(times[compute].svg), batch: batches[compute], profile });
+}
+
+let steve: SteveSavefig | { skipped: string } = { skipped: flags['no-steve'] ? '--no-steve' : 'no Python with matplotlib and numpy' };
+if (python && steveVersions) {
+  const fmt = (name: 'png' | 'svg') => ({ updateMs: summarize(steveTimes[name].updateMs), savefigMs: summarize(steveTimes[name].savefigMs), totalMs: summarize(steveTimes[name].totalMs) });
+  steve = {
+    ...steveVersions,
+    importMs: summarize(importMs),
+    png: fmt('png'),
+    svg: fmt('svg'),
+    batch: steveBatch ?? { figures: 0, totalMs: NaN, perFigureMs: NaN },
+  };
+}
+
+const { loadavg } = await import('node:os');
+const result = {
+  suite: 'cli',
+  date: new Date().toISOString(),
+  tensor: `${formatShape(WHISPER_BASE)} float32 (synthetic logits), layer ${LAYER} head ${HEAD}, softmax row, 640 px`,
+  loadAverageAtEnd: loadavg(),
+  cliStartMs: summarize(cliStartMs),
+  paths: results,
+  steve,
+};
+const outDir = flags.out ?? join(ROOT, 'bench/results');
+mkdirSync(outDir, { recursive: true });
+const adapter = (results[0]?.profile.adapter ?? 'unknown').split(' / ').slice(0, 2).join('-').toLowerCase().replace(/[^a-z0-9]+/g, '-');
+const file = join(outDir, `${result.date.slice(0, 19).replace(/:/g, '').replace('T', '-')}-${adapter}-cli.json`);
+writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+
+const ms = (value: number) => `${Math.round(value)} ms`;
+console.log(`\n${result.tensor}; CLI start (node + tsx, render --help): ${ms(result.cliStartMs.median)}; load average at the end ${result.loadAverageAtEnd.map((x) => x.toFixed(1)).join(' ')}`);
+for (const path of results) {
+  console.log(`steve render, ${path.compute} path: full map PNG ${ms(path.fullPngMs.median)}, SVG ${ms(path.fullSvgMs.median)} (median of ${reps} processes); batch of ${path.batch.figures}: ${ms(path.batch.totalMs)} (${ms(path.batch.perFigureMs)} each)`);
+  console.log(`  one render in one process (${path.profile.compute}): ${ms(path.profile.cliMs)} (the CLI's steps; ${ms(path.profile.totalMs)} with the inner steps timed again): ${Object.entries(path.profile.steps).map(([step, value]) => `${step.replace(/Ms$/, '')} ${Math.round(value)}`).join(', ')}`);
+}
+if ('png' in steve) {
+  console.log(`STEVE matplotlib ${steve.matplotlib} (${steve.figurePixels.join(' x ')} px): update + savefig PNG ${ms(steve.png.totalMs.median)}, SVG ${ms(steve.svg.totalMs.median)}; batch of ${steve.batch.figures}: ${ms(steve.batch.totalMs)} (${ms(steve.batch.perFigureMs)} each); Python start + import ${ms(steve.importMs.median)}`);
+} else console.log(`STEVE matplotlib: skipped (${steve.skipped})`);
+console.log(`\nwrote ${file}`);
+if (!flags.data) rmSync(dataDir, { recursive: true, force: true });
+rmSync(outputs, { recursive: true, force: true });
+process.exit(0);
