@@ -52,6 +52,8 @@ export interface KernelSuiteConfig {
   readonly maxMsPerCase: number;
   /** Skip the plain-JS peers. */
   readonly skipCpu?: boolean;
+  /** Measure only the cases with these ids (all when absent); rollout's ids are 'rollout-float32', 'rollout-step-float32'. */
+  readonly only?: readonly string[];
   /** Called with a line of progress. */
   readonly log?: (line: string) => void;
 }
@@ -305,11 +307,12 @@ export async function runKernelSuite(
   });
 
   const kernels: KernelResult[] = [];
-  for (const kernelCase of cases) {
+  const wanted = (id: string) => !config.only || config.only.includes(id);
+  for (const kernelCase of cases.filter((kernelCase) => wanted(kernelCase.id))) {
     log(`kernel ${kernelCase.id}: ${kernelCase.work}`);
     kernels.push(await measureCase(kernelCase, timer, config));
   }
-  kernels.push(...(await measureRollout(device, rollout, timer, config, log)));
+  if (wanted('rollout-float32') || wanted('rollout-step-float32')) kernels.push(...(await measureRollout(device, rollout, timer, config, log)));
 
   softmax.destroy();
   headMean.destroy();
