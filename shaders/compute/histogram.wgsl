@@ -7,26 +7,20 @@
 //
 // Dispatch: any number of workgroups (folded into (x, y)), each reading one contiguous block of the region.
 //
-// Bins live in workgroup memory: with PrivateBins, one row of Bins counts per invocation, added to without atomics
-// (on a software adapter a workgroup is one SIMD group, and an emulated atomic costs several plain adds); otherwise
-// one shared row, added to atomically (a GPU, or too many bins for a row per invocation). Either way each workgroup
-// then adds its non-zero counts to `histogram` with one global atomic per bin.
+// Bins live in workgroup memory, added to atomically; each workgroup then adds its non-zero counts to `histogram`
+// with one global atomic per bin. (One row of bins per invocation with plain adds was measured on SwiftShader as
+// no faster: there the per-lane scatter costs the same with or without the atomic.)
 
 // Number of bins (at most 4096: the per-workgroup bins live in workgroup memory).
 override Bins: u32 = 256u;
-// One row of bins per invocation, plain adds (true), or one shared row, atomic adds (false).
-override PrivateBins: bool = false;
 
 // Stats from MinMaxPass: words 6 and 7 are min and max (f32 bits) of the region's finite values.
 @group(0) @binding(2) var<storage, read> stats: array<u32, 8>;
 // Counts per bin, Bins words; zero before the pass.
 @group(0) @binding(3) var<storage, read_write> histogram: array<atomic<u32>>;
 
-// The workgroup's counts per bin (shared row), when PrivateBins is false (sized 1 otherwise).
-var<workgroup> sharedBins: array<atomic<u32>, select(Bins, 1u, PrivateBins)>;
-// Each invocation's counts per bin (invocation i's bin b at i * Bins + b), when PrivateBins is true. Sized 1 when
-// unused, so that the shared shape does not reserve WorkgroupSize rows of memory.
-var<workgroup> invocationBins: array<u32, select(1u, Bins * WorkgroupSize, PrivateBins)>;
+// The workgroup's counts per bin.
+var<workgroup> localBins: array<atomic<u32>, Bins>;
 
 // What binning needs to know of the range, the same for every value.
 struct Binning {
@@ -38,16 +32,10 @@ struct Binning {
 }
 
 // Counts the value whose bits are `bits` when it is finite.
-fn binValue(bits: u32, binning: Binning, localIndex: u32) {
-  if ((bits & 0x7f800000u) == 0x7f800000u) {
-    return;
-  }
-  let position = clamp((bitcast<f32>(bits) * 0.5 - binning.low * 0.5) / binning.divisor, 0.0, 1.0) * binning.scale;
-  let bin = min(u32(position), Bins - 1u);
-  if (PrivateBins) {
-    invocationBins[localIndex * Bins + bin] += 1u;
-  } else {
-    atomicAdd(&sharedBins[bin], 1u);
+fn binValue(bits: u32, binning: Binning) {
+  if ((bits & 0x7f800000u) != 0x7f800000u) {
+    let position = clamp((bitcast<f32>(bits) * 0.5 - binning.low * 0.5) / binning.divisor, 0.0, 1.0) * binning.scale;
+    atomicAdd(&localBins[min(u32(position), Bins - 1u)], 1u);
   }
 }
 
@@ -57,14 +45,8 @@ fn main(
   @builtin(num_workgroups) workgroupCounts: vec3<u32>,
   @builtin(local_invocation_index) localIndex: u32,
 ) {
-  if (PrivateBins) {
-    for (var bin = 0u; bin < Bins; bin++) {
-      invocationBins[localIndex * Bins + bin] = 0u;
-    }
-  } else {
-    for (var bin = localIndex; bin < Bins; bin += WorkgroupSize) {
-      atomicStore(&sharedBins[bin], 0u);
-    }
+  for (var bin = localIndex; bin < Bins; bin += WorkgroupSize) {
+    atomicStore(&localBins[bin], 0u);
   }
   workgroupBarrier();
   let low = bitcast<f32>(stats[6]);
@@ -77,29 +59,22 @@ fn main(
     let piece = pieceOf(value, block.y);
     let span = quadSpan(piece);
     for (var element = piece.x + localIndex; element < span.x; element += WorkgroupSize) {
-      binValue(bitcast<u32>(loadAttention(element)), binning, localIndex);
+      binValue(bitcast<u32>(loadAttention(element)), binning);
     }
     for (var quad = span.y + localIndex; quad < span.z; quad += WorkgroupSize) {
       let bits = loadQuad(quad);
-      binValue(bits.x, binning, localIndex);
-      binValue(bits.y, binning, localIndex);
-      binValue(bits.z, binning, localIndex);
-      binValue(bits.w, binning, localIndex);
+      binValue(bits.x, binning);
+      binValue(bits.y, binning);
+      binValue(bits.z, binning);
+      binValue(bits.w, binning);
     }
     for (var element = span.w + localIndex; element < piece.y; element += WorkgroupSize) {
-      binValue(bitcast<u32>(loadAttention(element)), binning, localIndex);
+      binValue(bitcast<u32>(loadAttention(element)), binning);
     }
   }
   workgroupBarrier();
   for (var bin = localIndex; bin < Bins; bin += WorkgroupSize) {
-    var count = 0u;
-    if (PrivateBins) {
-      for (var invocation = 0u; invocation < WorkgroupSize; invocation++) {
-        count += invocationBins[invocation * Bins + bin];
-      }
-    } else {
-      count = atomicLoad(&sharedBins[bin]);
-    }
+    let count = atomicLoad(&localBins[bin]);
     if (count != 0u) {
       atomicAdd(&histogram[bin], count);
     }

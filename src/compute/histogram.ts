@@ -11,7 +11,6 @@ import type { StorageFormat } from '../gpu/storageFormat.ts';
 import { readBufferBytes } from '../gpu/buffers.ts';
 import { storageBytes } from '../gpu/storageFormat.ts';
 import { countDispatch } from '../gpu/workCounters.ts';
-import { workgroupShapeOf } from '../gpu/workgroupShape.ts';
 import { MAP_STATS_BYTES, makeRegionParams, regionBlocks, RegionPipelines, regionWorkgroupSize, type RegionJob } from './minMax.ts';
 import { bindAttentionView, checkOutputSize, foldWorkgroups, PassDestroyedError, UniformCache } from './passSupport.ts';
 import { checkCrop, cropCols, cropRows } from './region.ts';
@@ -21,11 +20,7 @@ export const HISTOGRAM_SHADERS = ['common/finite.wgsl', 'compute/regionQuads.wgs
 
 /** Most bins a histogram can have: the per-workgroup bins live in 16 KiB of workgroup memory. */
 export const MAX_HISTOGRAM_BINS = 4096;
-/**
- * Workgroup memory the per-invocation bins may take (histogram.wgsl's PrivateBins, on a software adapter only): up
- * to 4 invocations x 512 bins, half the 16 KiB every device has; more bins use one shared row with atomics.
- */
-const PRIVATE_BINS_BYTES = 8192;
+
 
 /** A histogram buffer of `bins` u32 counts (STORAGE, COPY_SRC, COPY_DST). */
 export function createHistogramBuffer(device: GPUDevice, label: string, bins: number): GPUBuffer {
@@ -104,12 +99,9 @@ export class HistogramPass {
     }
     let pipelines = this.#pipelines.get(bins);
     if (!pipelines) {
-      const threads = regionWorkgroupSize(this.#device);
-      const privateBins = workgroupShapeOf(this.#device).software && bins * threads * 4 <= PRIVATE_BINS_BYTES;
       pipelines = new RegionPipelines(this.#device, this.#shaders, `HistogramPass.pipeline${bins}`, HISTOGRAM_SHADERS, {
         Bins: bins,
-        WorkgroupSize: threads,
-        PrivateBins: privateBins ? 1 : 0,
+        WorkgroupSize: regionWorkgroupSize(this.#device),
       });
       this.#pipelines.set(bins, pipelines);
     }
