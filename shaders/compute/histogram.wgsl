@@ -2,7 +2,7 @@
 // and max that MinMaxPass left in the stats buffer (for percentile clipping of the colour scale). Non-finite values
 // are not binned (MinMaxPass counts them). A value v goes to bin floor((v - min) / (max - min) * Bins), clamped to
 // [0, Bins - 1]; the halves below keep max - min from overflowing. When max == min every value goes to bin 0.
-// Concatenated after a load prefix, common/finite.wgsl, compute/regionQuads.wgsl or regionSingles.wgsl, and
+// Concatenated after a load prefix, common/finite.wgsl, compute/quadLoads.wgsl or singleLoads.wgsl, and
 // compute/regionBlocks.wgsl (the region's layout and how a workgroup walks its block).
 //
 // Dispatch: any number of workgroups (folded into (x, y)), each reading one contiguous block of the region.

@@ -1,7 +1,7 @@
 // MinMaxPass, step 1 of 2: smallest and largest finite value of a rectangular region of a map, and counts of the
 // finite, NaN, +inf and -inf values in it. Non-finite values are counted and otherwise ignored, so one NaN cannot
-// poison a colour scale. Concatenated after a load prefix, common/finite.wgsl, compute/regionQuads.wgsl or
-// regionSingles.wgsl, and compute/regionBlocks.wgsl (the region's layout and how a workgroup walks its block).
+// poison a colour scale. Concatenated after a load prefix, common/finite.wgsl, compute/quadLoads.wgsl or
+// singleLoads.wgsl, and compute/regionBlocks.wgsl (the region's layout and how a workgroup walks its block).
 // Step 2 is minMaxFinalize.wgsl.
 //
 // Dispatch: any number of workgroups (folded into (x, y)), each reading one contiguous block of the region (see

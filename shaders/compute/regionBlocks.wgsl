@@ -1,5 +1,5 @@
 // How the region passes (minMax.wgsl, histogram.wgsl) split a rectangular region of a map between workgroups and
-// walk it. Concatenated after the load prefix, common/finite.wgsl and one of regionQuads.wgsl / regionSingles.wgsl.
+// walk it. Concatenated after the load prefix, common/finite.wgsl and one of quadLoads.wgsl / singleLoads.wgsl.
 //
 // attention (binding 0, from the prefix): the map row-major, one piece of the region after the other. A piece is a
 // run of consecutive elements: one row of the region, or the whole region when its rows are whole rows of the map.
@@ -8,8 +8,7 @@
 // invocations interleaved: invocation i takes quad (or value) i, i + WorkgroupSize, ... of each piece. So each step of
 // a workgroup reads WorkgroupSize neighbouring quads (16-byte loads, coalesced on a GPU), and on a software adapter,
 // where a workgroup is one CPU thread, each thread streams its own contiguous block and no two threads share cache
-// lines. A quad (four values in one 16-byte load) costs a software adapter about what one value does: its loads are
-// per lane, with a bounds check each, and cost more than the arithmetic on the values.
+// lines. Quads: see quadLoads.wgsl.
 
 // Invocations per workgroup (src/gpu/workgroupShape.ts chooses it per adapter).
 override WorkgroupSize: u32 = 256u;

@@ -11,12 +11,13 @@ import type { StorageFormat } from '../gpu/storageFormat.ts';
 import { readBufferBytes } from '../gpu/buffers.ts';
 import { storageBytes } from '../gpu/storageFormat.ts';
 import { countDispatch } from '../gpu/workCounters.ts';
-import { MAP_STATS_BYTES, makeRegionParams, regionBlocks, RegionPipelines, regionWorkgroupSize, type RegionJob } from './minMax.ts';
+import { MAP_STATS_BYTES, makeRegionParams, regionBlocks, regionWorkgroupSize, type RegionJob } from './minMax.ts';
+import { QUAD_LOADS_SHADER, QuadPipelines } from './quadPipelines.ts';
 import { bindAttentionView, checkOutputSize, foldWorkgroups, PassDestroyedError, UniformCache } from './passSupport.ts';
 import { checkCrop, cropCols, cropRows } from './region.ts';
 
-/** WGSL files after the load prefix, in order (RegionPipelines swaps the variant file). */
-export const HISTOGRAM_SHADERS = ['common/finite.wgsl', 'compute/regionQuads.wgsl', 'compute/regionBlocks.wgsl', 'compute/histogram.wgsl'];
+/** WGSL files after the load prefix, in order (QuadPipelines swaps the loads file). */
+export const HISTOGRAM_SHADERS = ['common/finite.wgsl', QUAD_LOADS_SHADER, 'compute/regionBlocks.wgsl', 'compute/histogram.wgsl'];
 
 /** Most bins a histogram can have: the per-workgroup bins live in 16 KiB of workgroup memory. */
 export const MAX_HISTOGRAM_BINS = 4096;
@@ -41,7 +42,7 @@ export class HistogramPass {
   readonly #device: GPUDevice;
   readonly #shaders: ShaderSources;
   /** One pipeline set per bin count (Bins is a WGSL override). */
-  readonly #pipelines = new Map<number, RegionPipelines>();
+  readonly #pipelines = new Map<number, QuadPipelines>();
   readonly #uniforms: UniformCache;
   #destroyed = false;
 
@@ -93,13 +94,13 @@ export class HistogramPass {
     this.#uniforms.destroy();
   }
 
-  #pipelinesFor(bins: number): RegionPipelines {
+  #pipelinesFor(bins: number): QuadPipelines {
     if (!Number.isInteger(bins) || bins < 1 || bins > MAX_HISTOGRAM_BINS) {
       throw new RangeError(`HistogramPass: bins must be an integer in [1, ${MAX_HISTOGRAM_BINS}], got ${bins}`);
     }
     let pipelines = this.#pipelines.get(bins);
     if (!pipelines) {
-      pipelines = new RegionPipelines(this.#device, this.#shaders, `HistogramPass.pipeline${bins}`, HISTOGRAM_SHADERS, {
+      pipelines = new QuadPipelines(this.#device, this.#shaders, `HistogramPass.pipeline${bins}`, HISTOGRAM_SHADERS, {
         Bins: bins,
         WorkgroupSize: regionWorkgroupSize(this.#device),
       });

@@ -13,13 +13,12 @@ import { storageBytes } from '../gpu/storageFormat.ts';
 import { countDispatch } from '../gpu/workCounters.ts';
 import { cooperativeThreads, workgroupShapeOf } from '../gpu/workgroupShape.ts';
 import { KernelPipelines } from './kernelPipelines.ts';
+import { QUAD_LOADS_SHADER, QuadPipelines } from './quadPipelines.ts';
 import { bindAttentionView, checkOutputSize, foldWorkgroups, PassDestroyedError, UniformCache } from './passSupport.ts';
 import { checkCrop, cropCols, cropRows, type Crop } from './region.ts';
 
-/** The file between common/finite.wgsl and regionBlocks.wgsl in a region pass's list, replaced per variant. */
-const REGION_VARIANT = 'compute/regionQuads.wgsl';
-/** WGSL files after the load prefix, in order, for the reduction (RegionPipelines swaps the variant file). */
-export const MIN_MAX_SHADERS = ['common/finite.wgsl', REGION_VARIANT, 'compute/regionBlocks.wgsl', 'compute/minMax.wgsl'];
+/** WGSL files after the load prefix, in order, for the reduction (QuadPipelines swaps the loads file). */
+export const MIN_MAX_SHADERS = ['common/finite.wgsl', QUAD_LOADS_SHADER, 'compute/regionBlocks.wgsl', 'compute/minMax.wgsl'];
 /** WGSL files of the finalize step (no load prefix: it does not read attention). */
 export const MIN_MAX_FINALIZE_SHADERS = ['common/finite.wgsl', 'compute/minMaxFinalize.wgsl'];
 
@@ -39,8 +38,6 @@ export const MAP_STATS_MAX_WORD = 7;
 const HARDWARE_WORKGROUP_SIZE = 256;
 /** Words in RegionParams (regionBlocks.wgsl). */
 const REGION_PARAMS_WORDS = 5;
-/** Binding of `attentionQuads` (regionQuads.wgsl) in the region passes. */
-const QUADS_BINDING = 4;
 
 /** Min/max and value counts of a region, as read back. */
 export interface MapStats {
@@ -77,42 +74,6 @@ export function makeRegionParams(job: RegionJob, elementOffset: number, blocks: 
     blocks.blockValues, // blockValues
   ]);
   return words;
-}
-
-/**
- * The two pipeline sets of a region pass (min/max, histogram): with quad loads, for float32 maps of 16 bytes or
- * more, and with single loads otherwise (float16 words hold value pairs; a binding of quads needs 16 bytes).
- */
-export class RegionPipelines {
-  readonly #quads: KernelPipelines;
-  readonly #singles: KernelPipelines;
-
-  constructor(device: GPUDevice, shaders: ShaderSources, label: string, paths: string[], constants: Record<string, number>) {
-    this.#quads = new KernelPipelines(device, shaders, `${label}.quads`, paths, { constants });
-    const singles = paths.map((path) => (path === REGION_VARIANT ? 'compute/regionSingles.wgsl' : path));
-    this.#singles = new KernelPipelines(device, shaders, `${label}.singles`, singles, { constants });
-  }
-
-  /** Compiles the pipelines for `format`. */
-  async ready(format: StorageFormat): Promise<void> {
-    await Promise.all(format === 'float32' ? [this.#quads.ready(format), this.#singles.ready(format)] : [this.#singles.ready(format)]);
-  }
-
-  /**
-   * The pipeline for a map bound as `binding`, and the bind group entries for the map: `attention` and, with quad
-   * loads, `attentionQuads` over the same bytes (whole quads only).
-   */
-  select(format: StorageFormat, binding: GPUBufferBinding): { pipeline: GPUComputePipeline; entries: GPUBindGroupEntry[] } {
-    const quadBytes = Math.floor((binding.size ?? 0) / 16) * 16;
-    if (format !== 'float32' || quadBytes === 0) return { pipeline: this.#singles.get(format), entries: [{ binding: 0, resource: binding }] };
-    return {
-      pipeline: this.#quads.get(format),
-      entries: [
-        { binding: 0, resource: binding },
-        { binding: QUADS_BINDING, resource: { buffer: binding.buffer, offset: binding.offset, size: quadBytes } },
-      ],
-    };
-  }
 }
 
 /**
@@ -174,14 +135,14 @@ export async function readMapStats(device: GPUDevice, stats: GPUBuffer): Promise
 /** Records min/max and counts of a region into a stats buffer. */
 export class MinMaxPass {
   readonly #device: GPUDevice;
-  readonly #reduce: RegionPipelines;
+  readonly #reduce: QuadPipelines;
   readonly #finalize: KernelPipelines;
   readonly #uniforms: UniformCache;
   #destroyed = false;
 
   constructor(device: GPUDevice, shaders: ShaderSources) {
     this.#device = device;
-    this.#reduce = new RegionPipelines(device, shaders, 'MinMaxPass.pipeline', MIN_MAX_SHADERS, { WorkgroupSize: regionWorkgroupSize(device) });
+    this.#reduce = new QuadPipelines(device, shaders, 'MinMaxPass.pipeline', MIN_MAX_SHADERS, { WorkgroupSize: regionWorkgroupSize(device) });
     this.#finalize = new KernelPipelines(device, shaders, 'MinMaxPass.finalizePipeline', MIN_MAX_FINALIZE_SHADERS, {
       withLoadPrefix: false,
     });
