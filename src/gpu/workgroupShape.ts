@@ -12,6 +12,11 @@
  * dispatch): 256 threads 7.6 s, 64 threads 1.3 s, 16 threads 0.6 s, 4 threads 0.44 s, 1 thread 1.9 s (no SIMD).
  * So there a workgroup is one SIMD group: its barriers cost nothing, and the parallelism comes from the workgroups,
  * which SwiftShader spreads over the cores.
+ *
+ * Some kernels change more than their size on a software adapter, for the same reason (emulated barriers, costly
+ * per-invocation and per-load overheads, CPU caches): head mean with softmax sums map by map (headMean.ts), block
+ * pooling walks whole blocks in one pass instead of two separable stages (blockPool.ts), and region reductions use
+ * 64 workgroups, each streaming one contiguous block (minMax.ts).
  */
 
 /** Lanes of one SIMD group on a software adapter when the adapter does not say (SwiftShader's width). */

@@ -28,6 +28,9 @@ const REQUESTS: Record<string, MapRequest> = {
   'head mean of softmaxes, cropped': {
     kind: 'attention', tensorId: 't', layer: 0, head: 'mean', softmax: 'row', crop: { rowStart: 3, rowEnd: 40, colStart: 5, colEnd: 44 },
   },
+  'head mean without softmax, cropped': {
+    kind: 'attention', tensorId: 't', layer: 0, head: 'mean', softmax: 'none', crop: { rowStart: 1, rowEnd: 44, colStart: 2, colEnd: 41 },
+  },
   'segment pool, mean': {
     kind: 'segmentPool', source: { kind: 'attention', tensorId: 't', layer: 0, head: 0, softmax: 'row' },
     rowSegments: [{ start: 0, end: 1 }, { start: 1, end: 30 }, { start: 30, end: 45 }, { start: 7, end: 7 }],
