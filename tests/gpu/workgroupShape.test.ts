@@ -84,7 +84,9 @@ describe('kernels in the GPU shape and the software shape', () => {
       const hardware = await engines.hardware!.readMap(request);
       const software = await engines.software!.readMap(request);
       expectClose(hardware, software, TOLERANCE.float32, 1e-12);
-      if (request.kind === 'attention') expectClose(hardware, computeMapCpu(request, tensors).values, TOLERANCE.float32, 1e-12);
+      // Means of signed logits can cancel to ~0: against the float64 reference those compare at the values' scale.
+      const floor = request.kind === 'attention' && request.softmax === 'none' ? 1 : 1e-12;
+      if (request.kind === 'attention') expectClose(hardware, computeMapCpu(request, tensors).values, TOLERANCE.float32, floor);
     });
   }
 
