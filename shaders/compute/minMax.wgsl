@@ -10,9 +10,12 @@
 // The stats buffer is cleared to zero before this pass. f32 has no atomics, so min and max go through an
 // order-preserving u32 key (negative floats have all bits flipped, positive ones the sign bit set) and atomicMax;
 // the minimum is found as the atomicMax of the complemented key, so that zero is the neutral start for both.
-// Per value the loop only masks non-finite values out with selects (no branch, no divergence between SIMD lanes)
-// and notes that it saw one; a block that holds non-finite values is walked a second time to count them by kind
-// (rare: a map's non-finite values are usually masked cells, which the colour scale ignores anyway).
+// Per value the first walk takes only the order key and two maxima: non-finite values are not masked out there,
+// since their keys lie outside the finite ones (+inf and +NaN above the key of the largest finite float, -inf and
+// -NaN below that of the smallest), so the extreme keys tell whether the block held any. A workgroup whose block did
+// walks it a second time, exactly: non-finite values skipped for min and max, counted by kind (rare: a map's
+// non-finite values are usually masked cells, which the colour scale ignores anyway). The finite count is the
+// block's size less those.
 // The finite count is the block's size less those.
 
 // Stats: 8 words as laid out below; zero before the pass.
@@ -33,16 +36,18 @@ var<workgroup> localMinKeyComplement: atomic<u32>;
 var<workgroup> localMaxKey: atomic<u32>;
 // The workgroup's counts of NaN, +inf and -inf values.
 var<workgroup> localNonFiniteCounts: array<atomic<u32>, 3>;
-// Non-zero once an invocation of the workgroup saw a non-finite value: then every invocation counts its share again.
+// Non-zero once an invocation of the workgroup saw a non-finite value: then every invocation walks its share again.
 var<workgroup> localSawNonFinite: atomic<u32>;
 
 // One invocation's running reduction, four values wide (one per component of a quad; a single value fills all four).
 struct Reduction {
   maxKey: vec4<u32>,
   minKeyComplement: vec4<u32>,
-  // Non-zero once a non-finite value was seen.
-  nonFinite: vec4<u32>,
 }
+
+// Keys beyond the finite floats': orderKey of +inf (and above it, +NaN), and of -inf (and below it, -NaN).
+const POS_INF_KEY: u32 = 0xff800000u;
+const NEG_INF_KEY: u32 = 0x007fffffu;
 
 // A u32 that orders like the float whose bits are `bits`: larger float, larger key. Negative floats (sign bit set)
 // have all bits flipped, others only the sign bit: bits ^ (arithmetic sign mask | sign bit).
@@ -50,20 +55,25 @@ fn orderKeys(bits: vec4<u32>) -> vec4<u32> {
   return bits ^ (bitcast<vec4<u32>>(bitcast<vec4<i32>>(bits) >> vec4<u32>(31u)) | vec4<u32>(0x80000000u));
 }
 
-// Adds four values (f32 bit patterns) to `reduction`.
+// Adds four values (f32 bit patterns), finite or not, to `reduction`.
 fn reduceQuad(bits: vec4<u32>, reduction: ptr<function, Reduction>) {
-  let finite = (bits & vec4<u32>(0x7f800000u)) != vec4<u32>(0x7f800000u);
   let keys = orderKeys(bits);
-  (*reduction).maxKey = max((*reduction).maxKey, select(vec4<u32>(0u), keys, finite));
-  (*reduction).minKeyComplement = max((*reduction).minKeyComplement, select(vec4<u32>(0u), ~keys, finite));
-  (*reduction).nonFinite |= select(vec4<u32>(1u), vec4<u32>(0u), finite);
+  (*reduction).maxKey = max((*reduction).maxKey, keys);
+  (*reduction).minKeyComplement = max((*reduction).minKeyComplement, ~keys);
 }
 
-// Counts the NaN, +inf and -inf values of elements [first, end) taken by this invocation (interleaved, as in regionBlocks.wgsl).
-fn countNonFinite(first: u32, end: u32, localIndex: u32) -> vec3<u32> {
+// The exact walk of elements [first, end) taken by this invocation (interleaved, as in regionBlocks.wgsl): adds the
+// finite values to the scalar keys in `reduction` (component x) and returns the counts of NaN, +inf and -inf.
+fn reduceExactly(first: u32, end: u32, localIndex: u32, reduction: ptr<function, Reduction>) -> vec3<u32> {
   var counts = vec3<u32>(0u);
   for (var element = first + localIndex; element < end; element += WorkgroupSize) {
-    let valueClass = classifyValue(loadAttention(element));
+    let value = loadAttention(element);
+    let valueClass = classifyValue(value);
+    if (valueClass == VALUE_FINITE) {
+      let key = orderKeys(vec4<u32>(bitcast<u32>(value))).x;
+      (*reduction).maxKey.x = max((*reduction).maxKey.x, key);
+      (*reduction).minKeyComplement.x = max((*reduction).minKeyComplement.x, ~key);
+    }
     counts += vec3<u32>(vec3<bool>(valueClass == VALUE_NAN, valueClass == VALUE_POS_INF, valueClass == VALUE_NEG_INF));
   }
   return counts;
@@ -85,7 +95,7 @@ fn main(
   }
   workgroupBarrier();
   let block = blockOf(workgroupId.x + workgroupId.y * workgroupCounts.x);
-  var reduction = Reduction(vec4<u32>(0u), vec4<u32>(0u), vec4<u32>(0u));
+  var reduction = Reduction(vec4<u32>(0u), vec4<u32>(0u));
   // The block's pieces: runs of consecutive elements (a row of the region, or the whole block when rows are whole).
   for (var value = block.x; value < block.y; value = nextPiece(value, block.y)) {
     let piece = pieceOf(value, block.y);
@@ -101,19 +111,18 @@ fn main(
     }
   }
   let maxKeys = reduction.maxKey;
-  let minKeyComplements = reduction.minKeyComplement;
-  atomicMax(&localMaxKey, max(max(maxKeys.x, maxKeys.y), max(maxKeys.z, maxKeys.w)));
-  atomicMax(&localMinKeyComplement, max(max(minKeyComplements.x, minKeyComplements.y), max(minKeyComplements.z, minKeyComplements.w)));
-  if (any(reduction.nonFinite != vec4<u32>(0u))) {
+  let minKeys = ~reduction.minKeyComplement;
+  if (any(maxKeys >= vec4<u32>(POS_INF_KEY)) || any(minKeys <= vec4<u32>(NEG_INF_KEY))) {
     atomicStore(&localSawNonFinite, 1u);
   }
   workgroupBarrier();
-  // The same for every invocation of the workgroup, which count by single values, not by the quads they read.
+  // The same for every invocation of the workgroup, which walk again by single values, not by the quads they read.
   if (atomicLoad(&localSawNonFinite) != 0u) {
+    reduction = Reduction(vec4<u32>(0u), vec4<u32>(0u));
     var counts = vec3<u32>(0u);
     for (var value = block.x; value < block.y; value = nextPiece(value, block.y)) {
       let piece = pieceOf(value, block.y);
-      counts += countNonFinite(piece.x, piece.y, localIndex);
+      counts += reduceExactly(piece.x, piece.y, localIndex, &reduction);
     }
     for (var k = 0u; k < 3u; k++) {
       if (counts[k] != 0u) {
@@ -121,6 +130,13 @@ fn main(
       }
     }
   }
+  let finalMaxKeys = reduction.maxKey;
+  let finalMinKeyComplements = reduction.minKeyComplement;
+  atomicMax(&localMaxKey, max(max(finalMaxKeys.x, finalMaxKeys.y), max(finalMaxKeys.z, finalMaxKeys.w)));
+  atomicMax(
+    &localMinKeyComplement,
+    max(max(finalMinKeyComplements.x, finalMinKeyComplements.y), max(finalMinKeyComplements.z, finalMinKeyComplements.w)),
+  );
   workgroupBarrier();
   if (localIndex == 0u) {
     atomicMax(&stats[STATS_MAX_KEY], atomicLoad(&localMaxKey));
