@@ -53,18 +53,28 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
     var sums = vec4<f32>(0.0);
     var counts = vec4<u32>(0u);
     var maxima = vec4<f32>(LOWEST_F32);
-    for (var row = rowStart; row < rowEnd; row++) {
-      let rowBase = mapStart + row * params.cols;
-      if (QuadLoads) {
-        for (var quad = (rowBase + colStart) / 4u; quad < (rowBase + colEnd) / 4u; quad++) {
-          let bits = loadQuad(quad);
-          let values = bitcast<vec4<f32>>(bits);
-          let finite = (bits & vec4<u32>(0x7f800000u)) != vec4<u32>(0x7f800000u);
-          sums += select(vec4<f32>(0.0), values, finite);
-          counts += select(vec4<u32>(0u), vec4<u32>(1u), finite);
-          maxima = select(maxima, max(maxima, values), finite);
+    if (QuadLoads) {
+      // One flat loop over the block's quads, row after row (a block row is whole quads here).
+      let quadsPerRow = (colEnd - colStart) / 4u;
+      let quadCount = quadsPerRow * (rowEnd - rowStart);
+      var rowQuad = (mapStart + rowStart * params.cols + colStart) / 4u;
+      var quadInRow = 0u;
+      for (var step = 0u; step < quadCount; step++) {
+        let bits = loadQuad(rowQuad + quadInRow);
+        quadInRow += 1u;
+        if (quadInRow == quadsPerRow) {
+          quadInRow = 0u;
+          rowQuad += params.cols / 4u;
         }
-      } else {
+        let values = bitcast<vec4<f32>>(bits);
+        let finite = (bits & vec4<u32>(0x7f800000u)) != vec4<u32>(0x7f800000u);
+        sums += select(vec4<f32>(0.0), values, finite);
+        counts += select(vec4<u32>(0u), vec4<u32>(1u), finite);
+        maxima = select(maxima, max(maxima, values), finite);
+      }
+    } else {
+      for (var row = rowStart; row < rowEnd; row++) {
+        let rowBase = mapStart + row * params.cols;
         for (var col = colStart; col < colEnd; col++) {
           let value = loadAttention(rowBase + col);
           let finite = (bitcast<u32>(value) & 0x7f800000u) != 0x7f800000u;
