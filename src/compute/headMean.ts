@@ -58,7 +58,8 @@ export class HeadMeanPass {
 
   constructor(device: GPUDevice, shaders: ShaderSources) {
     this.#device = device;
-    // On a GPU the maps are summed in registers (the least traffic); on a software adapter map by map (headMean.wgsl).
+    // With softmax, on a GPU the maps are summed in registers (the least traffic), on a software adapter map by map;
+    // without softmax always in registers (headMean.wgsl).
     this.#sumInRegisters = !workgroupShapeOf(device).software;
     this.#pipelines = new QuadPipelines(device, shaders, 'HeadMeanPass.pipeline', HEAD_MEAN_SHADERS, {
       WorkgroupSize: cooperativeThreads(device, ROW_THREADS),
