@@ -52,6 +52,14 @@ export interface KernelSuiteConfig {
   readonly maxMsPerCase: number;
   /** Skip the plain-JS peers. */
   readonly skipCpu?: boolean;
+  /**
+   * CPU time of this process in ms, all threads (Node: from process.cpuUsage()); when given, each dispatch and each
+   * peer run also records it. On a software adapter the dispatch's CPU time is the emulator's work on every core,
+   * which a loaded machine does not stretch the way it stretches wall time.
+   */
+  readonly cpuClock?: () => number;
+  /** Measure only the cases with these ids (all when absent); rollout's ids are 'rollout-float32', 'rollout-step-float32'. */
+  readonly only?: readonly string[];
   /** Called with a line of progress. */
   readonly log?: (line: string) => void;
 }
@@ -63,6 +71,8 @@ export interface PeerResult {
   readonly ms: Summary;
   /** Peer median / our median wall time: how many times faster our dispatch is (below 1: slower). */
   readonly speedup: number;
+  /** CPU time of the peer's runs, when the config has a cpuClock. */
+  readonly cpuMs?: Summary;
 }
 
 /** One kernel's numbers. */
@@ -78,6 +88,8 @@ export interface KernelResult {
   readonly flops?: number;
   /** Wall time from recording to onSubmittedWorkDone. */
   readonly wallMs: Summary;
+  /** CPU time of the process over the same span, all threads, when the config has a cpuClock. */
+  readonly cpuMs?: Summary;
   /** Sum of the kernel's passes' GPU timestamps; absent without 'timestamp-query'. */
   readonly gpuMs?: Summary;
   /** Where gbPerSec's time comes from. */
@@ -305,11 +317,12 @@ export async function runKernelSuite(
   });
 
   const kernels: KernelResult[] = [];
-  for (const kernelCase of cases) {
+  const wanted = (id: string) => !config.only || config.only.includes(id);
+  for (const kernelCase of cases.filter((kernelCase) => wanted(kernelCase.id))) {
     log(`kernel ${kernelCase.id}: ${kernelCase.work}`);
     kernels.push(await measureCase(kernelCase, timer, config));
   }
-  kernels.push(...(await measureRollout(device, rollout, timer, config, log)));
+  if (wanted('rollout-float32') || wanted('rollout-step-float32')) kernels.push(...(await measureRollout(device, rollout, timer, config, log)));
 
   softmax.destroy();
   headMean.destroy();
@@ -338,8 +351,12 @@ async function measureCase(kernelCase: KernelCase, timer: GpuTimer, config: Kern
   await timer.measure(kernelCase.encodeWarm, `${kernelCase.id}.warm`);
   const wall: number[] = [];
   const gpu: number[] = [];
+  const cpu: number[] = [];
+  const cpuClock = config.cpuClock;
   await repeat({ warmup: 0, reps: config.reps, maxMs: config.maxMsPerCase }, async () => {
+    const cpuStart = cpuClock?.() ?? 0;
     const { wallMs, gpuMs } = await timer.measure(kernelCase.encode, kernelCase.id);
+    if (cpuClock) cpu.push(cpuClock() - cpuStart);
     wall.push(wallMs);
     if (gpuMs !== undefined) gpu.push(gpuMs);
     return wallMs;
@@ -350,13 +367,18 @@ async function measureCase(kernelCase: KernelCase, timer: GpuTimer, config: Kern
   const peers: PeerResult[] = [];
   if (!config.skipCpu) {
     for (const peer of kernelCase.peers) {
+      const peerCpu: number[] = [];
       const samples = await repeat({ warmup: 1, reps: config.cpuReps, maxMs: config.maxMsPerCase }, async () => {
+        const cpuStart = cpuClock?.() ?? 0;
         const start = now();
         peer.run();
-        return now() - start;
+        const ms = now() - start;
+        if (cpuClock) peerCpu.push(cpuClock() - cpuStart);
+        return ms;
       });
       const ms = summarize(samples);
-      peers.push({ id: peer.id, label: peer.label, ms, speedup: ms.median / wallMs.median });
+      const peerCpuMs = peerCpu.length > 0 ? summarize(peerCpu.slice(-samples.length)) : undefined;
+      peers.push({ id: peer.id, label: peer.label, ms, speedup: ms.median / wallMs.median, ...(peerCpuMs ? { cpuMs: peerCpuMs } : {}) });
     }
   }
   return {
@@ -367,6 +389,7 @@ async function measureCase(kernelCase: KernelCase, timer: GpuTimer, config: Kern
     bytes: kernelCase.bytes,
     flops: kernelCase.flops,
     wallMs,
+    ...(cpu.length > 0 ? { cpuMs: summarize(cpu) } : {}),
     gpuMs,
     timing: gpuMs ? 'timestamp-query' : 'wall',
     gbPerSec: gbPerSec(kernelCase.bytes, time),

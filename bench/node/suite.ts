@@ -305,6 +305,7 @@ export async function runNodeBench(plan: NodeBenchPlan, options: NodeBenchOption
               ...casePlan.kernels,
               frames: casePlan.shape.rows,
               heads: casePlan.shape.heads,
+              cpuClock: () => (process.cpuUsage().user + process.cpuUsage().system) / 1000,
               log,
             })),
           });

@@ -2,7 +2,8 @@
 // each cropped and optionally softmaxed first, written to or added onto an f32 map. With weight = 1 / (number of
 // maps) it is the mean over heads; several dispatches with accumulate = 1 extend the mean across buffers (the heads
 // of a layer split into chunks, or the layers of a layer mean).
-// Concatenated after a load prefix, common/finite.wgsl and common/rowSoftmax.wgsl.
+// Concatenated after a load prefix, common/finite.wgsl, common/rowSoftmax.wgsl and compute/quadLoads.wgsl (when the
+// maps' rows line up in quads: float32 storage, map offsets equal modulo 4) or compute/singleLoads.wgsl.
 //
 // attention (binding 0, from the prefix): map k is row-major [row][col] from element mapOffsets[k], `cols` per row.
 // Dispatch: one workgroup per output row, outRows workgroups folded into (x, y) when above 65535.
@@ -114,6 +115,96 @@ fn sumMapByMap(outRow: u32, localIndex: u32) {
   }
 }
 
+// The exact sum of column `col` of the row at `rowOffset` (elements from each map's start) over the maps, without
+// softmax, IEEE 754 rules for non-finite values (ieeeAdd), onto `start` when accumulating.
+fn exactPlainSum(rowOffset: u32, col: u32, start: f32) -> f32 {
+  var total = start;
+  for (var map = 0u; map < params.mapCount; map++) {
+    let value = loadAttention(params.mapOffsets[map / 4u][map % 4u] + rowOffset + col);
+    var weighted = value;
+    if (classifyValue(value) == VALUE_FINITE) {
+      weighted = value * params.weight;
+    }
+    if (map == 0u && params.accumulate == 0u) {
+      total = weighted;
+    } else {
+      total = ieeeAdd(total, weighted);
+    }
+  }
+  return total;
+}
+
+// Without softmax: one sweep over the output row, the maps summed in registers with plain adds, four columns at a
+// time where the rows line up in quads. A column where any value (or the output added onto) is not finite is summed
+// again by exactPlainSum, so plain adds never decide a NaN or an infinity; finite columns get the same adds in the same
+// order (starting from -0, which leaves the first weighted value as it is), so the two paths agree to the bit.
+// Traffic: each map's row read once, the output written once (read first when accumulating).
+fn sumPlain(outRow: u32, localIndex: u32) {
+  let rowOffset = (params.rowStart + outRow) * params.cols + params.colStart;
+  let outBase = outRow * params.outCols;
+  // Columns [0, headCols) and [tailStart, outCols) one at a time, quads between them.
+  var headCols = params.outCols;
+  var quadCount = 0u;
+  if (QuadLoads) {
+    headCols = min((4u - (params.mapOffsets[0].x + rowOffset) % 4u) % 4u, params.outCols);
+    quadCount = (params.outCols - headCols) / 4u;
+  }
+  let tailStart = headCols + 4u * quadCount;
+  for (var quad = localIndex; quad < quadCount; quad += WorkgroupSize) {
+    let col = headCols + 4u * quad;
+    var total = vec4<f32>(-0.0);
+    var exponents = vec4<u32>(0u);
+    if (params.accumulate == 1u) {
+      let outBits = vec4<u32>(output[outBase + col], output[outBase + col + 1u], output[outBase + col + 2u], output[outBase + col + 3u]);
+      total = bitcast<vec4<f32>>(outBits);
+      exponents = outBits & vec4<u32>(0x7f800000u);
+    }
+    var nonFinite = exponents == vec4<u32>(0x7f800000u);
+    for (var map = 0u; map < params.mapCount; map++) {
+      let bits = loadQuad((params.mapOffsets[map / 4u][map % 4u] + rowOffset + col) / 4u);
+      nonFinite = nonFinite | ((bits & vec4<u32>(0x7f800000u)) == vec4<u32>(0x7f800000u));
+      total += bitcast<vec4<f32>>(bits) * params.weight;
+    }
+    if (any(nonFinite)) {
+      for (var k = 0u; k < 4u; k++) {
+        if (nonFinite[k]) {
+          total[k] = exactPlainSum(rowOffset, col + k, bitcast<f32>(output[outBase + col + k]));
+        }
+      }
+    }
+    let outBits = bitcast<vec4<u32>>(total);
+    output[outBase + col] = outBits.x;
+    output[outBase + col + 1u] = outBits.y;
+    output[outBase + col + 2u] = outBits.z;
+    output[outBase + col + 3u] = outBits.w;
+  }
+  for (var col = localIndex; col < headCols; col += WorkgroupSize) {
+    sumPlainColumn(rowOffset, outBase, col);
+  }
+  for (var col = tailStart + localIndex; col < params.outCols; col += WorkgroupSize) {
+    sumPlainColumn(rowOffset, outBase, col);
+  }
+}
+
+// One column of sumPlain, one value per map.
+fn sumPlainColumn(rowOffset: u32, outBase: u32, col: u32) {
+  var total = -0.0;
+  var nonFinite = false;
+  if (params.accumulate == 1u) {
+    total = bitcast<f32>(output[outBase + col]);
+    nonFinite = classifyValue(total) != VALUE_FINITE;
+  }
+  for (var map = 0u; map < params.mapCount; map++) {
+    let value = loadAttention(params.mapOffsets[map / 4u][map % 4u] + rowOffset + col);
+    nonFinite = nonFinite || classifyValue(value) != VALUE_FINITE;
+    total += value * params.weight;
+  }
+  if (nonFinite) {
+    total = exactPlainSum(rowOffset, col, bitcast<f32>(output[outBase + col]));
+  }
+  output[outBase + col] = bitcast<u32>(total);
+}
+
 // One workgroup per output row. Uniform across the workgroup (workgroup id and an override): every lane takes the
 // same path, so the barriers inside stay in uniform control flow.
 @compute @workgroup_size(WorkgroupSize)
@@ -126,7 +217,9 @@ fn main(
   if (outRow >= params.outRows) {
     return;
   }
-  if (SumInRegisters) {
+  if (params.mode == 0u) {
+    sumPlain(outRow, localIndex);
+  } else if (SumInRegisters) {
     sumInRegisters(outRow, localIndex);
   } else {
     sumMapByMap(outRow, localIndex);

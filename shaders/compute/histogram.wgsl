@@ -2,36 +2,43 @@
 // and max that MinMaxPass left in the stats buffer (for percentile clipping of the colour scale). Non-finite values
 // are not binned (MinMaxPass counts them). A value v goes to bin floor((v - min) / (max - min) * Bins), clamped to
 // [0, Bins - 1]; the halves below keep max - min from overflowing. When max == min every value goes to bin 0.
-// Concatenated after a load prefix and common/finite.wgsl.
+// Concatenated after a load prefix, common/finite.wgsl, compute/quadLoads.wgsl or singleLoads.wgsl, and
+// compute/regionBlocks.wgsl (the region's layout and how a workgroup walks its block).
 //
-// attention (binding 0, from the prefix): the map row-major [row][col], `cols` per row, from element elementOffset.
-// Dispatch: any number of workgroups (folded into (x, y)); invocations stride over the region's values.
+// Dispatch: any number of workgroups (folded into (x, y)), each reading one contiguous block of the region.
+//
+// Bins live in workgroup memory, added to atomically; each workgroup then adds its non-zero counts to `histogram`
+// with one global atomic per bin. (One row of bins per invocation with plain adds was measured on SwiftShader as
+// no faster: there the per-lane scatter costs the same with or without the atomic.)
 
-// Invocations per workgroup.
-override WorkgroupSize: u32 = 256u;
 // Number of bins (at most 4096: the per-workgroup bins live in workgroup memory).
 override Bins: u32 = 256u;
 
-struct RegionParams {
-  elementOffset: u32, // element index of the map's [0][0] in `attention`
-  cols: u32, // values per map row, elements
-  rowStart: u32, // first row of the region
-  colStart: u32, // first column of the region
-  regionRows: u32, // rows of the region
-  regionCols: u32, // columns of the region
-}
-
-// Region, see RegionParams.
-@group(0) @binding(1) var<uniform> params: RegionParams;
 // Stats from MinMaxPass: words 6 and 7 are min and max (f32 bits) of the region's finite values.
 @group(0) @binding(2) var<storage, read> stats: array<u32, 8>;
 // Counts per bin, Bins words; zero before the pass.
 @group(0) @binding(3) var<storage, read_write> histogram: array<atomic<u32>>;
 
-// The workgroup's counts per bin, added to `histogram` at the end.
+// The workgroup's counts per bin.
 var<workgroup> localBins: array<atomic<u32>, Bins>;
 
-// Bins in workgroup memory, then one global atomicAdd per non-empty bin per workgroup.
+// What binning needs to know of the range, the same for every value.
+struct Binning {
+  low: f32,
+  // (max - min) / 2, or 1 when every value goes to bin 0 (the quotient is then clamped to 0).
+  divisor: f32,
+  // Bins, or 0 when every value goes to bin 0.
+  scale: f32,
+}
+
+// Counts the value whose bits are `bits` when it is finite.
+fn binValue(bits: u32, binning: Binning) {
+  if ((bits & 0x7f800000u) != 0x7f800000u) {
+    let position = clamp((bitcast<f32>(bits) * 0.5 - binning.low * 0.5) / binning.divisor, 0.0, 1.0) * binning.scale;
+    atomicAdd(&localBins[min(u32(position), Bins - 1u)], 1u);
+  }
+}
+
 @compute @workgroup_size(WorkgroupSize)
 fn main(
   @builtin(workgroup_id) workgroupId: vec3<u32>,
@@ -45,30 +52,24 @@ fn main(
   let low = bitcast<f32>(stats[6]);
   let high = bitcast<f32>(stats[7]);
   let halfRange = high * 0.5 - low * 0.5;
-  let workgroupIndex = workgroupId.x + workgroupId.y * workgroupCounts.x;
-  let invocationCount = workgroupCounts.x * workgroupCounts.y * WorkgroupSize;
-  let valueCount = params.regionRows * params.regionCols;
-  // (row, col) in the region is carried from step to step instead of divided out of the index each time.
-  let first = workgroupIndex * WorkgroupSize + localIndex;
-  let stepRows = invocationCount / params.regionCols;
-  let stepCols = invocationCount % params.regionCols;
-  var row = first / params.regionCols;
-  var col = first % params.regionCols;
-  for (var index = first; index < valueCount; index += invocationCount) {
-    let value = loadAttention(params.elementOffset + (params.rowStart + row) * params.cols + params.colStart + col);
-    if (classifyValue(value) == VALUE_FINITE) {
-      var bin = 0u;
-      if (halfRange > 0.0) {
-        let position = clamp((value * 0.5 - low * 0.5) / halfRange, 0.0, 1.0) * f32(Bins);
-        bin = min(u32(floor(position)), Bins - 1u);
-      }
-      atomicAdd(&localBins[bin], 1u);
+  let spread = halfRange > 0.0;
+  let binning = Binning(low, select(1.0, halfRange, spread), select(0.0, f32(Bins), spread));
+  let block = blockOf(workgroupId.x + workgroupId.y * workgroupCounts.x);
+  for (var value = block.x; value < block.y; value = nextPiece(value, block.y)) {
+    let piece = pieceOf(value, block.y);
+    let span = quadSpan(piece);
+    for (var element = piece.x + localIndex; element < span.x; element += WorkgroupSize) {
+      binValue(bitcast<u32>(loadAttention(element)), binning);
     }
-    row += stepRows;
-    col += stepCols;
-    if (col >= params.regionCols) {
-      col -= params.regionCols;
-      row += 1u;
+    for (var quad = span.y + localIndex; quad < span.z; quad += WorkgroupSize) {
+      let bits = loadQuad(quad);
+      binValue(bits.x, binning);
+      binValue(bits.y, binning);
+      binValue(bits.z, binning);
+      binValue(bits.w, binning);
+    }
+    for (var element = span.w + localIndex; element < piece.y; element += WorkgroupSize) {
+      binValue(bitcast<u32>(loadAttention(element)), binning);
     }
   }
   workgroupBarrier();

@@ -14,12 +14,12 @@ import type { StorageFormat } from '../gpu/storageFormat.ts';
 import { storageBytes } from '../gpu/storageFormat.ts';
 import { countDispatch } from '../gpu/workCounters.ts';
 import { cooperativeThreads, workgroupShapeOf } from '../gpu/workgroupShape.ts';
-import { KernelPipelines } from './kernelPipelines.ts';
+import { QUAD_LOADS_SHADER, QuadPipelines } from './quadPipelines.ts';
 import { bindAttentionView, checkOutputSize, foldWorkgroups, PassDestroyedError, UniformCache } from './passSupport.ts';
 import { checkCrop, cropCols, cropRows, normalisedColumns, type Crop, type SoftmaxScope } from './region.ts';
 
 /** WGSL files after the load prefix, in order. */
-export const HEAD_MEAN_SHADERS = ['common/finite.wgsl', 'common/rowSoftmax.wgsl', 'compute/headMean.wgsl'];
+export const HEAD_MEAN_SHADERS = ['common/finite.wgsl', 'common/rowSoftmax.wgsl', QUAD_LOADS_SHADER, 'compute/headMean.wgsl'];
 
 /** Maps one dispatch sums (MAX_MAPS_PER_DISPATCH in headMean.wgsl); more take several dispatches. */
 export const MAX_MAPS_PER_DISPATCH = 64;
@@ -51,17 +51,19 @@ export interface HeadMeanJob {
 /** Records a (weighted) sum of maps of one buffer into an f32 buffer. */
 export class HeadMeanPass {
   readonly #device: GPUDevice;
-  readonly #pipelines: KernelPipelines;
+  readonly #pipelines: QuadPipelines;
   readonly #uniforms: UniformCache;
   readonly #sumInRegisters: boolean;
   #destroyed = false;
 
   constructor(device: GPUDevice, shaders: ShaderSources) {
     this.#device = device;
-    // On a GPU the maps are summed in registers (the least traffic); on a software adapter map by map (headMean.wgsl).
+    // With softmax, on a GPU the maps are summed in registers (the least traffic), on a software adapter map by map;
+    // without softmax always in registers (headMean.wgsl).
     this.#sumInRegisters = !workgroupShapeOf(device).software;
-    this.#pipelines = new KernelPipelines(device, shaders, 'HeadMeanPass.pipeline', HEAD_MEAN_SHADERS, {
-      constants: { WorkgroupSize: cooperativeThreads(device, ROW_THREADS), SumInRegisters: this.#sumInRegisters ? 1 : 0 },
+    this.#pipelines = new QuadPipelines(device, shaders, 'HeadMeanPass.pipeline', HEAD_MEAN_SHADERS, {
+      WorkgroupSize: cooperativeThreads(device, ROW_THREADS),
+      SumInRegisters: this.#sumInRegisters ? 1 : 0,
     });
     this.#uniforms = new UniformCache(device, 'HeadMeanPass.params', 256);
   }
@@ -81,9 +83,7 @@ export class HeadMeanPass {
     const outCols = cropCols(crop);
     checkOutputSize('HeadMeanPass', 'output', job.output, outRows * outCols * 4);
     const [normStart, normEnd] = normalisedColumns(job.scope, crop, cols);
-    const pipeline = this.#pipelines.get(job.input.format);
     const pass = encoder.beginComputePass({ label: 'HeadMeanPass.computePass' });
-    pass.setPipeline(pipeline);
     for (let first = 0; first < mapOffsets.length; first += MAX_MAPS_PER_DISPATCH) {
       const group = mapOffsets.slice(first, first + MAX_MAPS_PER_DISPATCH);
       const lowest = Math.min(...group);
@@ -94,6 +94,7 @@ export class HeadMeanPass {
         span,
         'HeadMeanPass',
       );
+      const relative = group.map((offset) => offset - lowest + binding.elementOffset);
       const words = new Uint32Array(HEAD_MEAN_PARAMS_WORDS);
       words.set([
         cols, // cols
@@ -109,17 +110,21 @@ export class HeadMeanPass {
       ]);
       new Float32Array(words.buffer)[10] = job.weight; // weight
       // words[11]: padding; mapOffsets from word 12, relative to the bound range.
-      words.set(
-        group.map((offset) => offset - lowest + binding.elementOffset),
-        12,
+      words.set(relative, 12);
+      // Quads (without softmax) when every map's rows start at the same place within a quad.
+      const { pipeline, entries } = this.#pipelines.select(
+        job.input.format,
+        binding.resource,
+        relative.every((offset) => offset % 4 === relative[0] % 4),
       );
+      pass.setPipeline(pipeline);
       pass.setBindGroup(
         0,
         this.#device.createBindGroup({
           label: 'HeadMeanPass.bindGroup',
           layout: pipeline.getBindGroupLayout(0),
           entries: [
-            { binding: 0, resource: binding.resource },
+            ...entries,
             { binding: 1, resource: { buffer: this.#uniforms.get(words) } },
             { binding: 2, resource: { buffer: job.output, size: outRows * outCols * 4 } },
           ],
@@ -127,11 +132,11 @@ export class HeadMeanPass {
       );
       pass.dispatchWorkgroups(...foldWorkgroups(this.#device, outRows));
       // Per map: the row statistics read its normalised columns, the output sweep its cropped columns. Summed in
-      // registers, the output is written once (and read first when this dispatch adds onto an earlier one); map by
-      // map, it is written per map and read back for every map that adds onto it.
+      // registers (always without softmax), the output is written once (and read first when this dispatch adds onto
+      // an earlier one); map by map, it is written per map and read back for every map that adds onto it.
       const readValues = group.length * outRows * (outCols + (job.scope === 'none' ? 0 : normEnd - normStart));
       const adds = job.accumulate || first > 0 ? 1 : 0;
-      const outputPasses = this.#sumInRegisters ? 1 + adds : 2 * group.length - 1 + adds;
+      const outputPasses = this.#sumInRegisters || job.scope === 'none' ? 1 + adds : 2 * group.length - 1 + adds;
       countDispatch(this.#device, storageBytes(job.input.format, readValues) + outputPasses * outRows * outCols * 4);
     }
     pass.end();

@@ -9,18 +9,19 @@
 import type { ShaderSources } from '../gpu/pipeline.ts';
 import type { StorageFormat } from '../gpu/storageFormat.ts';
 import { readBufferBytes } from '../gpu/buffers.ts';
-import { KernelPipelines } from './kernelPipelines.ts';
 import { storageBytes } from '../gpu/storageFormat.ts';
 import { countDispatch } from '../gpu/workCounters.ts';
-import { MAP_STATS_BYTES, makeRegionParams, stridedWorkgroups, stridedWorkgroupSize, type RegionJob } from './minMax.ts';
+import { MAP_STATS_BYTES, makeRegionParams, regionBlocks, regionWorkgroupSize, type RegionJob } from './minMax.ts';
+import { QUAD_LOADS_SHADER, QuadPipelines } from './quadPipelines.ts';
 import { bindAttentionView, checkOutputSize, foldWorkgroups, PassDestroyedError, UniformCache } from './passSupport.ts';
 import { checkCrop, cropCols, cropRows } from './region.ts';
 
-/** WGSL files after the load prefix, in order. */
-export const HISTOGRAM_SHADERS = ['common/finite.wgsl', 'compute/histogram.wgsl'];
+/** WGSL files after the load prefix, in order (QuadPipelines swaps the loads file). */
+export const HISTOGRAM_SHADERS = ['common/finite.wgsl', QUAD_LOADS_SHADER, 'compute/regionBlocks.wgsl', 'compute/histogram.wgsl'];
 
 /** Most bins a histogram can have: the per-workgroup bins live in 16 KiB of workgroup memory. */
 export const MAX_HISTOGRAM_BINS = 4096;
+
 
 /** A histogram buffer of `bins` u32 counts (STORAGE, COPY_SRC, COPY_DST). */
 export function createHistogramBuffer(device: GPUDevice, label: string, bins: number): GPUBuffer {
@@ -41,7 +42,7 @@ export class HistogramPass {
   readonly #device: GPUDevice;
   readonly #shaders: ShaderSources;
   /** One pipeline set per bin count (Bins is a WGSL override). */
-  readonly #pipelines = new Map<number, KernelPipelines>();
+  readonly #pipelines = new Map<number, QuadPipelines>();
   readonly #uniforms: UniformCache;
   #destroyed = false;
 
@@ -63,7 +64,9 @@ export class HistogramPass {
     checkOutputSize('HistogramPass', 'stats', stats, MAP_STATS_BYTES);
     checkOutputSize('HistogramPass', 'histogram', histogram, bins * 4);
     const binding = bindAttentionView(this.#device, job.input, job.rows * job.cols, 'HistogramPass');
-    const pipeline = this.#pipelinesFor(bins).get(job.input.format);
+    const values = cropRows(job.region) * cropCols(job.region);
+    const blocks = regionBlocks(this.#device, values);
+    const { pipeline, entries } = this.#pipelinesFor(bins).select(job.input.format, binding.resource);
     encoder.clearBuffer(histogram, 0, bins * 4);
     const pass = encoder.beginComputePass({ label: 'HistogramPass.computePass' });
     pass.setPipeline(pipeline);
@@ -73,15 +76,15 @@ export class HistogramPass {
         label: 'HistogramPass.bindGroup',
         layout: pipeline.getBindGroupLayout(0),
         entries: [
-          { binding: 0, resource: binding.resource },
-          { binding: 1, resource: { buffer: this.#uniforms.get(makeRegionParams(job, binding.elementOffset)) } },
+          ...entries,
+          { binding: 1, resource: { buffer: this.#uniforms.get(makeRegionParams(job, binding.elementOffset, blocks)) } },
           { binding: 2, resource: { buffer: stats, size: MAP_STATS_BYTES } },
           { binding: 3, resource: { buffer: histogram, size: bins * 4 } },
         ],
       }),
     );
-    pass.dispatchWorkgroups(...foldWorkgroups(this.#device, stridedWorkgroups(this.#device, cropRows(job.region) * cropCols(job.region))));
-    countDispatch(this.#device, storageBytes(job.input.format, cropRows(job.region) * cropCols(job.region)) + MAP_STATS_BYTES + bins * 4);
+    pass.dispatchWorkgroups(...foldWorkgroups(this.#device, blocks.workgroups));
+    countDispatch(this.#device, storageBytes(job.input.format, values) + MAP_STATS_BYTES + bins * 4);
     pass.end();
   }
 
@@ -91,14 +94,15 @@ export class HistogramPass {
     this.#uniforms.destroy();
   }
 
-  #pipelinesFor(bins: number): KernelPipelines {
+  #pipelinesFor(bins: number): QuadPipelines {
     if (!Number.isInteger(bins) || bins < 1 || bins > MAX_HISTOGRAM_BINS) {
       throw new RangeError(`HistogramPass: bins must be an integer in [1, ${MAX_HISTOGRAM_BINS}], got ${bins}`);
     }
     let pipelines = this.#pipelines.get(bins);
     if (!pipelines) {
-      pipelines = new KernelPipelines(this.#device, this.#shaders, `HistogramPass.pipeline${bins}`, HISTOGRAM_SHADERS, {
-        constants: { Bins: bins, WorkgroupSize: stridedWorkgroupSize(this.#device) },
+      pipelines = new QuadPipelines(this.#device, this.#shaders, `HistogramPass.pipeline${bins}`, HISTOGRAM_SHADERS, {
+        Bins: bins,
+        WorkgroupSize: regionWorkgroupSize(this.#device),
       });
       this.#pipelines.set(bins, pipelines);
     }

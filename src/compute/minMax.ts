@@ -13,11 +13,12 @@ import { storageBytes } from '../gpu/storageFormat.ts';
 import { countDispatch } from '../gpu/workCounters.ts';
 import { cooperativeThreads, workgroupShapeOf } from '../gpu/workgroupShape.ts';
 import { KernelPipelines } from './kernelPipelines.ts';
+import { QUAD_LOADS_SHADER, QuadPipelines } from './quadPipelines.ts';
 import { bindAttentionView, checkOutputSize, foldWorkgroups, PassDestroyedError, UniformCache } from './passSupport.ts';
 import { checkCrop, cropCols, cropRows, type Crop } from './region.ts';
 
-/** WGSL files after the load prefix, in order, for the reduction. */
-export const MIN_MAX_SHADERS = ['common/finite.wgsl', 'compute/minMax.wgsl'];
+/** WGSL files after the load prefix, in order, for the reduction (QuadPipelines swaps the loads file). */
+export const MIN_MAX_SHADERS = ['common/finite.wgsl', QUAD_LOADS_SHADER, 'compute/regionBlocks.wgsl', 'compute/minMax.wgsl'];
 /** WGSL files of the finalize step (no load prefix: it does not read attention). */
 export const MIN_MAX_FINALIZE_SHADERS = ['common/finite.wgsl', 'compute/minMaxFinalize.wgsl'];
 
@@ -35,8 +36,8 @@ export const MAP_STATS_MAX_WORD = 7;
 
 /** Threads per workgroup on a GPU (WGSL override WorkgroupSize); one SIMD group on a software adapter. */
 const HARDWARE_WORKGROUP_SIZE = 256;
-/** Words in RegionParams (minMax.wgsl, histogram.wgsl). */
-const REGION_PARAMS_WORDS = 6;
+/** Words in RegionParams (regionBlocks.wgsl). */
+const REGION_PARAMS_WORDS = 5;
 
 /** Min/max and value counts of a region, as read back. */
 export interface MapStats {
@@ -60,35 +61,48 @@ export interface RegionJob {
   readonly region: Crop;
 }
 
-/** RegionParams words for a job, with the element offset relative to `binding`. */
-export function makeRegionParams(job: RegionJob, elementOffset: number): Uint32Array {
+/** RegionParams words for a job, with the element offset relative to `binding`, read in `blocks`. */
+export function makeRegionParams(job: RegionJob, elementOffset: number, blocks: RegionBlocks): Uint32Array {
+  const regionCols = cropCols(job.region);
+  const values = cropRows(job.region) * regionCols;
   const words = new Uint32Array(REGION_PARAMS_WORDS);
   words.set([
-    elementOffset, // elementOffset
-    job.cols, // cols
-    job.region.rowStart, // rowStart
-    job.region.colStart, // colStart
-    cropRows(job.region), // regionRows
-    cropCols(job.region), // regionCols
+    elementOffset + job.region.rowStart * job.cols + job.region.colStart, // regionStart
+    regionCols === job.cols ? values : regionCols, // pieceLength: whole rows follow each other in memory
+    job.cols, // pieceStride
+    values, // valueCount
+    blocks.blockValues, // blockValues
   ]);
   return words;
 }
 
 /**
- * Threads per workgroup of the strided passes (min/max, histogram) on `device`: 256 on a GPU, one SIMD group on a
+ * Threads per workgroup of the region passes (min/max, histogram) on `device`: 256 on a GPU, one SIMD group on a
  * software adapter, where barriers and workgroup atomics are emulated (src/gpu/workgroupShape.ts).
  */
-export function stridedWorkgroupSize(device: GPUDevice): number {
+export function regionWorkgroupSize(device: GPUDevice): number {
   return cooperativeThreads(device, HARDWARE_WORKGROUP_SIZE);
 }
 
+/** How a region pass splits a region's values: workgroup w reads values [w * blockValues, (w + 1) * blockValues). */
+export interface RegionBlocks {
+  readonly workgroups: number;
+  readonly blockValues: number;
+}
+
 /**
- * Workgroups for a strided pass over `values` values: one value per thread up to the adapter's cap (1024 on a GPU,
- * 64 on a software adapter); past it each invocation strides over the rest.
+ * Blocks of a region pass over `values` values: one value per thread up to the adapter's cap on workgroups (1024 on
+ * a GPU, 64 on a software adapter); past it each workgroup reads a longer contiguous block.
  */
-export function stridedWorkgroups(device: GPUDevice, values: number): number {
-  const cap = workgroupShapeOf(device).stridedWorkgroups;
-  return Math.max(1, Math.min(cap, Math.ceil(values / stridedWorkgroupSize(device))));
+export function regionBlocks(device: GPUDevice, values: number): RegionBlocks {
+  const threads = regionWorkgroupSize(device);
+  const cap = workgroupShapeOf(device).reductionWorkgroups;
+  const workgroups = Math.max(1, Math.min(cap, Math.ceil(values / threads)));
+  // A multiple of one quad per thread, so that every block but the last keeps all threads busy to its end and starts
+  // on a quad boundary when the region does.
+  const step = 4 * threads;
+  const blockValues = Math.max(step, Math.ceil(values / workgroups / step) * step);
+  return { workgroups: Math.max(1, Math.ceil(values / blockValues)), blockValues };
 }
 
 /** A stats buffer for MinMaxPass (STORAGE, COPY_SRC, COPY_DST). */
@@ -121,16 +135,14 @@ export async function readMapStats(device: GPUDevice, stats: GPUBuffer): Promise
 /** Records min/max and counts of a region into a stats buffer. */
 export class MinMaxPass {
   readonly #device: GPUDevice;
-  readonly #reduce: KernelPipelines;
+  readonly #reduce: QuadPipelines;
   readonly #finalize: KernelPipelines;
   readonly #uniforms: UniformCache;
   #destroyed = false;
 
   constructor(device: GPUDevice, shaders: ShaderSources) {
     this.#device = device;
-    this.#reduce = new KernelPipelines(device, shaders, 'MinMaxPass.pipeline', MIN_MAX_SHADERS, {
-      constants: { WorkgroupSize: stridedWorkgroupSize(device) },
-    });
+    this.#reduce = new QuadPipelines(device, shaders, 'MinMaxPass.pipeline', MIN_MAX_SHADERS, { WorkgroupSize: regionWorkgroupSize(device) });
     this.#finalize = new KernelPipelines(device, shaders, 'MinMaxPass.finalizePipeline', MIN_MAX_FINALIZE_SHADERS, {
       withLoadPrefix: false,
     });
@@ -148,25 +160,27 @@ export class MinMaxPass {
     checkCrop('MinMaxPass', job.region, job.rows, job.cols);
     checkOutputSize('MinMaxPass', 'stats', stats, MAP_STATS_BYTES);
     const binding = bindAttentionView(this.#device, job.input, job.rows * job.cols, 'MinMaxPass');
-    const reduce = this.#reduce.get(job.input.format);
+    const values = cropRows(job.region) * cropCols(job.region);
+    const blocks = regionBlocks(this.#device, values);
+    const reduce = this.#reduce.select(job.input.format, binding.resource);
     const finalize = this.#finalize.get(job.input.format);
     encoder.clearBuffer(stats, 0, MAP_STATS_BYTES);
     const pass = encoder.beginComputePass({ label: 'MinMaxPass.computePass' });
-    pass.setPipeline(reduce);
+    pass.setPipeline(reduce.pipeline);
     pass.setBindGroup(
       0,
       this.#device.createBindGroup({
         label: 'MinMaxPass.bindGroup',
-        layout: reduce.getBindGroupLayout(0),
+        layout: reduce.pipeline.getBindGroupLayout(0),
         entries: [
-          { binding: 0, resource: binding.resource },
-          { binding: 1, resource: { buffer: this.#uniforms.get(makeRegionParams(job, binding.elementOffset)) } },
+          ...reduce.entries,
+          { binding: 1, resource: { buffer: this.#uniforms.get(makeRegionParams(job, binding.elementOffset, blocks)) } },
           { binding: 2, resource: { buffer: stats, size: MAP_STATS_BYTES } },
         ],
       }),
     );
-    pass.dispatchWorkgroups(...foldWorkgroups(this.#device, stridedWorkgroups(this.#device, cropRows(job.region) * cropCols(job.region))));
-    countDispatch(this.#device, storageBytes(job.input.format, cropRows(job.region) * cropCols(job.region)) + MAP_STATS_BYTES);
+    pass.dispatchWorkgroups(...foldWorkgroups(this.#device, blocks.workgroups));
+    countDispatch(this.#device, storageBytes(job.input.format, values) + MAP_STATS_BYTES);
     pass.setPipeline(finalize);
     pass.setBindGroup(
       0,

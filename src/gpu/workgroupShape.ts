@@ -12,19 +12,24 @@
  * dispatch): 256 threads 7.6 s, 64 threads 1.3 s, 16 threads 0.6 s, 4 threads 0.44 s, 1 thread 1.9 s (no SIMD).
  * So there a workgroup is one SIMD group: its barriers cost nothing, and the parallelism comes from the workgroups,
  * which SwiftShader spreads over the cores.
+ *
+ * Some kernels change more than their size on a software adapter, for the same reason (emulated barriers, costly
+ * per-invocation and per-load overheads, CPU caches): head mean with softmax sums map by map (headMean.ts), block
+ * pooling walks whole blocks in one pass instead of two separable stages (blockPool.ts), and region reductions use
+ * 64 workgroups, each streaming one contiguous block (minMax.ts).
  */
 
 /** Lanes of one SIMD group on a software adapter when the adapter does not say (SwiftShader's width). */
 const SOFTWARE_SIMD_WIDTH = 4;
 
 /**
- * Workgroups a strided reduction over a whole map (min/max, histogram) spreads over on a software adapter: enough
- * for the cores of a large machine, few enough that the per-workgroup flush (one global atomic per quantity or bin)
- * stays small next to the values read.
+ * Workgroups a reduction over a whole region (min/max, histogram) spreads over on a software adapter, each reading
+ * one contiguous block: enough for the cores of a large machine, few enough that the per-workgroup flush (one
+ * global atomic per quantity or bin) stays small next to the values read.
  */
-const SOFTWARE_STRIDED_WORKGROUPS = 64;
+const SOFTWARE_REDUCTION_WORKGROUPS = 64;
 /** The same on a GPU: enough workgroups to fill every multiprocessor several times over. */
-const HARDWARE_STRIDED_WORKGROUPS = 1024;
+const HARDWARE_REDUCTION_WORKGROUPS = 1024;
 
 /** What a pass needs to know about the adapter to size its workgroups. */
 export interface WorkgroupShape {
@@ -32,8 +37,8 @@ export interface WorkgroupShape {
   readonly software: boolean;
   /** Lanes per SIMD group on a software adapter (subgroupMinSize when reported). */
   readonly simdWidth: number;
-  /** Most workgroups a strided whole-map reduction should use. */
-  readonly stridedWorkgroups: number;
+  /** Most workgroups a whole-region reduction (min/max, histogram) should use. */
+  readonly reductionWorkgroups: number;
 }
 
 const shapes = new WeakMap<GPUDevice, WorkgroupShape>();
@@ -53,7 +58,7 @@ export function workgroupShapeOf(device: GPUDevice): WorkgroupShape {
     const software = info ? isSoftwareAdapter(info) : false;
     const reported = (info as (GPUAdapterInfo & { subgroupMinSize?: number }) | undefined)?.subgroupMinSize;
     const simdWidth = reported && reported > 0 && Number.isInteger(Math.log2(reported)) ? reported : SOFTWARE_SIMD_WIDTH;
-    shape = { software, simdWidth, stridedWorkgroups: software ? SOFTWARE_STRIDED_WORKGROUPS : HARDWARE_STRIDED_WORKGROUPS };
+    shape = { software, simdWidth, reductionWorkgroups: software ? SOFTWARE_REDUCTION_WORKGROUPS : HARDWARE_REDUCTION_WORKGROUPS };
     shapes.set(device, shape);
   }
   return shape;
@@ -69,9 +74,9 @@ export function cooperativeThreads(device: GPUDevice, hardwareThreads: number): 
 }
 
 /** The shape of a GPU (also what a device without adapterInfo gets). */
-export const HARDWARE_SHAPE: WorkgroupShape = { software: false, simdWidth: SOFTWARE_SIMD_WIDTH, stridedWorkgroups: HARDWARE_STRIDED_WORKGROUPS };
+export const HARDWARE_SHAPE: WorkgroupShape = { software: false, simdWidth: SOFTWARE_SIMD_WIDTH, reductionWorkgroups: HARDWARE_REDUCTION_WORKGROUPS };
 /** The shape of SwiftShader. */
-export const SOFTWARE_SHAPE: WorkgroupShape = { software: true, simdWidth: SOFTWARE_SIMD_WIDTH, stridedWorkgroups: SOFTWARE_STRIDED_WORKGROUPS };
+export const SOFTWARE_SHAPE: WorkgroupShape = { software: true, simdWidth: SOFTWARE_SIMD_WIDTH, reductionWorkgroups: SOFTWARE_REDUCTION_WORKGROUPS };
 
 /**
  * Overrides the shape for `device`. Passes read it when they compile, so call it before the first pass is made on

@@ -75,6 +75,8 @@ describe(HeadMeanPass.name, () => {
     [7, 7],
     [149, 149],
     [2, 1501],
+    // Maps 456 values apart (a multiple of 4): float32 rows are read in quads, rows starting 0 or 2 values into one.
+    [12, 38],
   ];
   for (const format of ['float32', 'float16'] as const) {
     for (const [rows, cols] of sizes) {
@@ -115,6 +117,17 @@ describe(HeadMeanPass.name, () => {
     expect(Number.isNaN(gpu[2])).toBe(true);
     expect(gpu[3]).toBe(2);
     expectClose(gpu, headMeanCpu(layer, [0, 1], 1, 4, fullCrop(1, 4), 'none'), 0, 1);
+    // The same added head by head (the output read back and added onto), and inside 16-byte quads of a wider row.
+    expectClose(await gpuHeadMean(layer, [0, 1], 1, 4, fullCrop(1, 4), 'none', 'float32', true), gpu, 0, 1);
+    const wide = new Float32Array(2 * 12).fill(0.5);
+    wide.set([NaN, Infinity, Infinity, 1], 4);
+    wide.set([2, Infinity, -Infinity, 3], 12 + 4);
+    for (const split of [false, true]) {
+      const sums = await gpuHeadMean(wide, [0, 1], 1, 12, fullCrop(1, 12), 'none', 'float32', split);
+      expectClose(sums, headMeanCpu(wide, [0, 1], 1, 12, fullCrop(1, 12), 'none'), 0, 1);
+      expect(sums[4]).toBeNaN();
+      expect(sums[5]).toBe(Infinity);
+    }
     // With softmax, a NaN row in one head makes the mean's row NaN; -inf is weight 0.
     const logits = new Float32Array([0, NaN, 0, 0, /* head 1 */ 0, -Infinity, 0, 0]);
     const soft = await gpuHeadMean(logits, [0, 1], 1, 4, fullCrop(1, 4), 'row', 'float32');

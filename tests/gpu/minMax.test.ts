@@ -121,6 +121,40 @@ describe(`${MinMaxPass.name} and ${HistogramPass.name}`, () => {
     expect(Array.from(counts)).toEqual(Array.from(histogramCpu(values, 3, 3, fullCrop(3, 3), -0.5, 1, 4)));
   });
 
+  it('read single values before and after the 16-byte quads of each row: unaligned map start and crop, NaN and inf anywhere', async () => {
+    const rows = 9;
+    const cols = 23;
+    const offset = 5; // the map starts mid-quad in its buffer
+    const values = randomValues(rows * cols, makeRandom(5), -2, 2);
+    // Non-finite values at every position of a quad and at both ends of rows.
+    for (const [index, value] of [[0, NaN], [1, Infinity], [22, -Infinity], [23, NaN], [48, Infinity], [50, NaN], [51, -Infinity], [206, NaN]] as const) {
+      values[index] = value;
+    }
+    const padded = new Float32Array(offset + values.length + 3);
+    padded.set(values, offset);
+    const seen = await withDevice(async (device) => {
+      minMax ??= new MinMaxPass(device, SHADERS);
+      await minMax.ready('float32');
+      const upload = uploadValues(device, 'test.padded', padded, 'float32');
+      const stats = createMapStatsBuffer(device, 'test.stats');
+      try {
+        const results: MapStats[] = [];
+        for (const region of [fullCrop(rows, cols), { rowStart: 1, rowEnd: 8, colStart: 3, colEnd: 20 }, { rowStart: 0, rowEnd: 9, colStart: 1, colEnd: 6 }]) {
+          const encoder = device.createCommandEncoder({ label: 'test.encoder' });
+          minMax.encode(encoder, { input: { ...upload, elementOffset: offset }, rows, cols, region }, stats);
+          device.queue.submit([encoder.finish()]);
+          results.push(await readMapStats(device, stats));
+          expect(results.at(-1)).toEqual(minMaxCpu(values, rows, cols, region));
+        }
+        return results;
+      } finally {
+        upload.buffer.destroy();
+        stats.destroy();
+      }
+    });
+    expect(seen[0]).toMatchObject({ nanCount: 4, posInfCount: 2, negInfCount: 2 });
+  });
+
   it('report NaN min and max for a region without finite values, and bin a constant region in bin 0', async () => {
     const values = new Float32Array([NaN, Infinity, 2, 2]);
     const empty = await gpuStats(values, 2, 2, { rowStart: 0, rowEnd: 1, colStart: 0, colEnd: 2 }, 'float32', 8);
