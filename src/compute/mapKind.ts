@@ -80,6 +80,13 @@ export interface MapContext {
    * records several requests into one command buffer (a buffer destroyed before the submit that uses it is an error).
    */
   afterSubmit(cleanup: () => void): void;
+  /**
+   * For handlers that submit their work in steps (rollout: one product per layer), set when the caller wants progress
+   * or may cancel (AttentionEngine.computeMaps): stepDone after each step's submit (waits for it, then reports it),
+   * throwIfCancelled before each step is recorded. Absent otherwise: steps are then submitted without waiting.
+   */
+  stepDone?(done: number, total: number): Promise<void>;
+  throwIfCancelled?(): void;
 }
 
 /** Computes one kind of request. */
