@@ -4,11 +4,12 @@
  * maps and draw them in one submit with nothing read back first. The rule is makeColorScale's in
  * src/view/colorScale.ts (the CPU reference the tests compare with): min to max, percentile clip from the histograms,
  * symmetric about 0, log floor, shared over all maps or per map. The colour bar's numbers still come from the CPU rule
- * once the stats are read back after the frame; both agree to f32 rounding.
+ * once the stats are read back after the frame (readGathered); both agree to f32 rounding.
  */
 import { createComputePipelineFromFiles, type ShaderSources } from '../gpu/pipeline.ts';
 import { countDispatch } from '../gpu/workCounters.ts';
-import { MAP_STATS_BYTES } from './minMax.ts';
+import { readBufferBytes } from '../gpu/buffers.ts';
+import { MAP_STATS_BYTES, MAP_STATS_WORDS, parseMapStats, type MapStats } from './minMax.ts';
 import { PassDestroyedError, UniformCache } from './passSupport.ts';
 
 /** Bytes of one map's range in the output: low and high, f32. */
@@ -33,11 +34,29 @@ export interface ColorRangeInput {
   readonly histogram?: GPUBuffer;
 }
 
-/** What encode() made: the ranges (the caller's), and scratch buffers to destroy once the commands are submitted. */
+/**
+ * What encode() made, all the caller's: the ranges, and the maps' stats and histograms gathered into one buffer each
+ * (readGathered() reads every map's numbers back in two readbacks, whatever the number of maps).
+ */
 export interface EncodedColorRanges {
   /** count x [low, high] f32: map i's range at words 2i and 2i + 1. */
   readonly ranges: GPUBuffer;
   readonly scratch: readonly GPUBuffer[];
+  readonly count: number;
+  /** Histogram bins per map gathered (0 without a percentile). */
+  readonly bins: number;
+}
+
+/** Each map's stats (and histogram, empty without a percentile) from encode()'s gathered buffers, once submitted. */
+export async function readGathered(device: GPUDevice, encoded: EncodedColorRanges): Promise<(MapStats & { histogram: Uint32Array })[]> {
+  const { count, bins } = encoded;
+  const [statsBuffer, histogramBuffer] = encoded.scratch;
+  const words = new Uint32Array(await readBufferBytes(device, statsBuffer, count * MAP_STATS_BYTES));
+  const counts = bins > 0 ? new Uint32Array(await readBufferBytes(device, histogramBuffer, count * bins * 4)) : new Uint32Array(0);
+  return Array.from({ length: count }, (_, i) => ({
+    ...parseMapStats(words.subarray(i * MAP_STATS_WORDS, (i + 1) * MAP_STATS_WORDS)),
+    histogram: counts.slice(i * bins, (i + 1) * bins),
+  }));
 }
 
 export class ColorRangePass {
@@ -68,7 +87,7 @@ export class ColorRangePass {
       throw new Error(`${label}: a percentile range needs a histogram of ${bins} bins for every map`);
     }
     const device = this.#device;
-    const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
+    const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
     const stats = device.createBuffer({ label: `${label}.stats`, size: Math.max(1, count) * MAP_STATS_BYTES, usage: storage });
     const histograms = device.createBuffer({ label: `${label}.histograms`, size: percentile ? count * bins * 4 : 4, usage: storage });
     const ranges = device.createBuffer({
@@ -101,7 +120,7 @@ export class ColorRangePass {
     pass.dispatchWorkgroups(rule.shared ? 1 : Math.max(1, Math.ceil(count / WORKGROUP_SIZE)));
     countDispatch(device, count * (MAP_STATS_BYTES + (percentile ? bins * 4 : 0) + COLOR_RANGE_BYTES));
     pass.end();
-    return { ranges, scratch: [stats, histograms] };
+    return { ranges, scratch: [stats, histograms], count, bins: percentile ? bins : 0 };
   }
 
   /** Frees the uniform buffers. Safe to call twice; encode() afterwards throws. */

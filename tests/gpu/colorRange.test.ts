@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { ColorRangePass, type ColorRangeRule } from '../../src/compute/colorRange.ts';
+import { ColorRangePass, readGathered, type ColorRangeRule } from '../../src/compute/colorRange.ts';
 import { createHistogramBuffer, HistogramPass, readHistogram } from '../../src/compute/histogram.ts';
 import { createMapStatsBuffer, MinMaxPass, readMapStats } from '../../src/compute/minMax.ts';
 import { fullCrop } from '../../src/compute/region.ts';
@@ -53,11 +53,15 @@ async function rangesOf(maps: ReturnType<typeof makeMaps>, policy: RangePolicy) 
         log: policy.scale === 'log' && !policy.symmetric,
         percentile: policy.scale === 'percentile' ? [policy.clip[0] / 100, policy.clip[1] / 100] : undefined,
       };
-      const { ranges, scratch } = passes.range.encode(encoder, inputs, rule, BINS);
-      made.push(ranges, ...scratch);
+      const encoded = passes.range.encode(encoder, inputs, rule, BINS);
+      made.push(encoded.ranges, ...encoded.scratch);
       device.queue.submit([encoder.finish()]);
-      const gpu = await readFloat32(device, ranges, maps.length * 2);
+      const gpu = await readFloat32(device, encoded.ranges, maps.length * 2);
       const read = await Promise.all(inputs.map(async (input) => ({ ...(await readMapStats(device, input.stats)), histogram: await readHistogram(device, input.histogram, BINS) })));
+      // What the viewer reads for its colour bar: the gathered copies, equal to each map's own buffers.
+      const gathered = await readGathered(device, encoded);
+      expect(gathered.map((g) => [g.min, g.max, g.finiteCount, g.nanCount])).toEqual(read.map((r) => [r.min, r.max, r.finiteCount, r.nanCount]));
+      if (rule.percentile) expect(gathered.map((g) => [...g.histogram])).toEqual(read.map((r) => [...r.histogram]));
       const shared = makeColorScale(policy, read);
       const expected = read.map((stats) => (policy.shared ? shared : makeColorScale(policy, [stats])));
       return { gpu, expected };
