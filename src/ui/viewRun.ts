@@ -69,7 +69,7 @@ export interface ViewInfo {
 export interface ViewRun {
   readonly cells: Cell[];
   readonly ranges: GPUBuffer;
-  /** Work from the start of the run up to its frame's submit (before the colour bar's readback). */
+  /** Work from the start of the run up to its frame's submit (before the colour bar's readback), less otherSubmits. */
   readonly work: WorkCounts;
   /** The scale over all maps (the colour bar's when shared); set by readColorbar(). */
   shared?: ColorScale;
@@ -83,15 +83,18 @@ export interface ViewRunOptions {
   readonly colorRange: ColorRangePass;
   readonly signal: AbortSignal;
   readonly onProgress: (progress: ComputeMapsProgress) => void;
+  /** Submits made meanwhile for other work, not counted as the run's: the viewer's redraws of the old maps (resize, zoom). */
+  readonly otherSubmits: () => number;
   /** Shows the run's cells (their ranges set) and records their frame into `encoder`, inside the one submit. */
   readonly draw: (encoder: GPUCommandEncoder, run: Pick<ViewRun, 'cells' | 'ranges'>) => void;
 }
 
 /** Computes the plan's maps and draws them in one submit; rejects with ComputeCancelledError when aborted. */
-export async function runView({ engine, plan, colorRange, signal, onProgress, draw }: ViewRunOptions): Promise<ViewRun> {
+export async function runView({ engine, plan, colorRange, signal, onProgress, otherSubmits, draw }: ViewRunOptions): Promise<ViewRun> {
   const rule = rangeRule(plan);
   const bins = rule.percentile ? PERCENTILE_BINS : 0;
   const before = engine.workCounts;
+  const othersBefore = otherSubmits();
   let run: Omit<ViewRun, 'work'> | undefined;
   const finish = (encoder: GPUCommandEncoder, results: readonly MapWithStats[]) => {
     const gathered = colorRange.encode(encoder, results.map((result) => ({ stats: result.stats!.stats, histogram: result.stats!.histogram })), rule, bins, 'Viewer.range');
@@ -115,7 +118,8 @@ export async function runView({ engine, plan, colorRange, signal, onProgress, dr
     results.forEach((result) => (result.map.destroy(), result.stats?.destroy()));
     throw new Error('computeMaps resolved without recording the frame');
   }
-  return { ...run, work: workSince(before, engine.workCounts) };
+  const work = workSince(before, engine.workCounts);
+  return { ...run, work: { ...work, submits: work.submits - (otherSubmits() - othersBefore) } };
 }
 
 /**

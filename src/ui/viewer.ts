@@ -63,6 +63,8 @@ export class Viewer {
   #columns = 1;
   #zoom = mat3.create();
   #drawPending = false;
+  /** Frames drawn by drawNow (the maps already on screen), so a run's cost can leave them out. */
+  #redraws = 0;
   #callbacks: ViewerCallbacks;
 
   private constructor(canvas: HTMLCanvasElement, engine: AttentionEngine, shaders: ShaderSources, callbacks: ViewerCallbacks) {
@@ -240,6 +242,7 @@ export class Viewer {
         colorRange: this.#colorRange,
         signal: controller.signal,
         onProgress: (progress) => ((latest = progress), report()),
+        otherSubmits: () => this.#redraws,
         draw: (encoder, shown) => this.#show(params, plan, shown, encoder),
       });
       if (this.#run?.cells !== run.cells) return;
@@ -323,6 +326,7 @@ export class Viewer {
     const encoder = this.#engine.device.createCommandEncoder({ label: 'Viewer.frame' });
     this.#encodeFrame(encoder);
     submitCounted(this.#engine.device, [encoder.finish()]);
+    this.#redraws++;
     this.#callbacks.onDraw?.();
   }
 
