@@ -10,7 +10,7 @@
  */
 import { readGathered, type ColorRangePass, type ColorRangeRule, type EncodedColorRanges } from '../compute/colorRange.ts';
 import type { WordSelection } from '../data/frames.ts';
-import type { AttentionEngine, ComputedMap, ComputedStats, ComputeMapsProgress, MapWithStats } from '../engine.ts';
+import type { AttentionEngine, ComputedMap, ComputedStats, ComputeMapsProgress, MapRequest, MapWithStats } from '../engine.ts';
 import type { ColormapName } from '../view/spec.ts';
 import { workSince, type WorkCounts } from '../gpu/workCounters.ts';
 import type { SceneCell } from '../render/mapScene.ts';
@@ -65,6 +65,9 @@ export interface ViewInfo {
   work: WorkCounts;
 }
 
+/** A run on screen (its stats may still be gathered for the colour bar). */
+export type ShownRun = Omit<ViewRun, 'work'>;
+
 /** What a run gives the viewer: its cells, the ranges buffer they share, and what its frame cost. */
 export interface ViewRun {
   readonly cells: Cell[];
@@ -77,49 +80,66 @@ export interface ViewRun {
   gathered?: EncodedColorRanges;
 }
 
-export interface ViewRunOptions {
-  readonly engine: AttentionEngine;
-  readonly plan: ViewPlan;
+/** What computeAndDraw needs besides the requests. */
+export interface ComputeAndDrawOptions {
   readonly colorRange: ColorRangePass;
-  readonly signal: AbortSignal;
-  readonly onProgress: (progress: ComputeMapsProgress) => void;
-  /** Submits made meanwhile for other work, not counted as the run's: the viewer's redraws of the old maps (resize, zoom). */
-  readonly otherSubmits: () => number;
-  /** Shows the run's cells (their ranges set) and records their frame into `encoder`, inside the one submit. */
-  readonly draw: (encoder: GPUCommandEncoder, run: Pick<ViewRun, 'cells' | 'ranges'>) => void;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: ComputeMapsProgress) => void;
+  /** Submits made meanwhile for other work, not counted as this change's: the viewer's redraws of the old maps. */
+  readonly otherSubmits?: () => number;
+  /** Records the frame of the maps, coloured from `ranges` (map i at words 2i, 2i + 1), into `encoder`. */
+  readonly draw: (encoder: GPUCommandEncoder, results: readonly MapWithStats[], ranges: EncodedColorRanges) => void;
 }
 
-/** Computes the plan's maps and draws them in one submit; rejects with ComputeCancelledError when aborted. */
-export async function runView({ engine, plan, colorRange, signal, onProgress, otherSubmits, draw }: ViewRunOptions): Promise<ViewRun> {
-  const rule = rangeRule(plan);
+/**
+ * The viewer's path for a control change (also what bench/core/costs.ts measures): `requests` and their stats by
+ * engine.computeMaps, the colour ranges by ColorRangePass, and the frame, all in its one command buffer. Returns the
+ * maps and ranges (the caller's) and the work up to the frame's submit. Rejects with ComputeCancelledError when
+ * aborted; then, and on any error, everything made is freed.
+ */
+export async function computeAndDraw(
+  engine: AttentionEngine,
+  requests: readonly MapRequest[],
+  rule: ColorRangeRule,
+  { colorRange, signal, onProgress, otherSubmits = () => 0, draw }: ComputeAndDrawOptions,
+): Promise<{ results: MapWithStats[]; ranges: EncodedColorRanges; work: WorkCounts }> {
   const bins = rule.percentile ? PERCENTILE_BINS : 0;
   const before = engine.workCounts;
   const othersBefore = otherSubmits();
-  let run: Omit<ViewRun, 'work'> | undefined;
+  let ranges: EncodedColorRanges | undefined;
   const finish = (encoder: GPUCommandEncoder, results: readonly MapWithStats[]) => {
-    const gathered = colorRange.encode(encoder, results.map((result) => ({ stats: result.stats!.stats, histogram: result.stats!.histogram })), rule, bins, 'Viewer.range');
-    // computeMaps frees the maps if the frame cannot be recorded; the ranges are ours to free.
-    const cleanup = () => [gathered.ranges, ...gathered.scratch].forEach((buffer) => buffer.destroy());
+    ranges = colorRange.encode(encoder, results.map((result) => ({ stats: result.stats!.stats, histogram: result.stats!.histogram })), rule, bins, 'Viewer.range');
+    try {
+      draw(encoder, results, ranges);
+    } catch (error) {
+      // computeMaps frees the maps when the frame cannot be recorded; the ranges are ours to free.
+      [ranges.ranges, ...ranges.scratch].forEach((buffer) => buffer.destroy());
+      throw error;
+    }
+  };
+  const results = await engine.computeMaps(requests, { stats: { bins }, finish, signal, onProgress });
+  const work = workSince(before, engine.workCounts);
+  return { results, ranges: ranges!, work: { ...work, submits: work.submits - (otherSubmits() - othersBefore) } };
+}
+
+/** Computes the plan's maps and shows them through `show` in one submit (computeAndDraw), as cells. */
+export async function runView(
+  engine: AttentionEngine,
+  plan: ViewPlan,
+  options: Omit<ComputeAndDrawOptions, 'draw'> & { readonly show: (encoder: GPUCommandEncoder, run: ShownRun) => void },
+): Promise<ViewRun> {
+  const rule = rangeRule(plan);
+  let run: ShownRun | undefined;
+  const draw = (encoder: GPUCommandEncoder, results: readonly MapWithStats[], gathered: EncodedColorRanges) => {
     const cells = results.map(({ map, stats }, i): Cell => {
       const planned = plan.cells[i];
       return { ...planned, ...cellAxes(plan, planned), rect: { x: 0, y: 0, width: 1, height: 1 }, rows: map.rows, cols: map.cols, map, stats, rangeBuffer: gathered.ranges, rangeWord: 2 * i, log: rule.log };
     });
     run = { cells, ranges: gathered.ranges, gathered };
-    try {
-      draw(encoder, run);
-    } catch (error) {
-      cleanup();
-      throw error;
-    }
+    options.show(encoder, run);
   };
-  const results = await engine.computeMaps(plan.cells.map((cell) => cell.request), { stats: { bins }, finish, signal, onProgress });
-  if (!run) {
-    // finish always runs before computeMaps resolves; this only guards the types.
-    results.forEach((result) => (result.map.destroy(), result.stats?.destroy()));
-    throw new Error('computeMaps resolved without recording the frame');
-  }
-  const work = workSince(before, engine.workCounts);
-  return { ...run, work: { ...work, submits: work.submits - (otherSubmits() - othersBefore) } };
+  const { work } = await computeAndDraw(engine, plan.cells.map((cell) => cell.request), rule, { ...options, draw });
+  return { ...run!, work };
 }
 
 /**

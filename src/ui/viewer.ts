@@ -19,16 +19,13 @@ import type { LoadedUtterance } from './loadFiles.ts';
 import { cellAt, mapPointAt, mapToCanvas, pannedBy, zoomedAt } from './mapGeometry.ts';
 import type { LoadedNames, ViewerParams } from './params.ts';
 import { loadedNamesOf, needsNewMaps, planOfParams, progressLine, readColorbar, releaseRun, resetsZoom, runView, sceneCell, tensorId, viewInfo } from './viewRun.ts';
-import type { Cell, ViewInfo, ViewRun } from './viewRun.ts';
+import type { Cell, ShownRun, ViewInfo } from './viewRun.ts';
 
 export type { Cell, ViewInfo } from './viewRun.ts';
 export { tensorId } from './viewRun.ts';
 
 /** How long new maps may take before progress is reported and the maps on screen are marked stale. */
 const PROGRESS_AFTER_MS = 400;
-
-/** A run on screen (its stats may still be gathered for the colour bar). */
-type ShownRun = Omit<ViewRun, 'work'>;
 
 export interface ViewerCallbacks {
   /** After every recompute (new maps). */
@@ -236,14 +233,12 @@ export class Viewer {
     };
     const timer = setTimeout(report, PROGRESS_AFTER_MS + 1);
     try {
-      const run = await runView({
-        engine: this.#engine,
-        plan,
+      const run = await runView(this.#engine, plan, {
         colorRange: this.#colorRange,
         signal: controller.signal,
         onProgress: (progress) => ((latest = progress), report()),
         otherSubmits: () => this.#redraws,
-        draw: (encoder, shown) => this.#show(params, plan, shown, encoder),
+        show: (encoder, shown) => this.#show(params, plan, shown, encoder),
       });
       if (this.#run?.cells !== run.cells) return;
       this.#run = run;
