@@ -6,19 +6,17 @@
  * (progress, cancel, the old maps kept meanwhile), the canvas, zoom and pan, and redrawing when only the looks change.
  */
 import { mat3 } from 'gl-matrix';
-import { ColorRangePass } from '../compute/colorRange.ts';
 import { ComputeCancelledError, type AttentionEngine, type ComputeMapsProgress } from '../engine.ts';
 import type { ShaderSources } from '../gpu/pipeline.ts';
 import { submitCounted } from '../gpu/workCounters.ts';
-import { MapScene, boundaryStyleFor } from '../render/mapScene.ts';
 import type { ViewPlan } from '../view/plan.ts';
 import type { Rect } from './layout.ts';
-import { colorbarBeside, placeCells } from './layout.ts';
-import { CellRasters } from './cellRasters.ts';
+import { colorbarBeside } from './layout.ts';
 import type { LoadedUtterance } from './loadFiles.ts';
+import { MapCanvas } from './mapCanvas.ts';
 import { cellAt, mapPointAt, mapToCanvas, pannedBy, zoomedAt } from './mapGeometry.ts';
 import type { LoadedNames, ViewerParams } from './params.ts';
-import { loadedNamesOf, needsNewMaps, planOfParams, progressLine, readColorbar, releaseRun, resetsZoom, runView, sceneCell, tensorId, viewInfo } from './viewRun.ts';
+import { loadedNamesOf, needsNewMaps, planOfParams, progressLine, readColorbar, releaseRun, resetsZoom, runView, tensorId, viewInfo } from './viewRun.ts';
 import type { Cell, ShownRun, ViewInfo } from './viewRun.ts';
 
 export type { Cell, ViewInfo } from './viewRun.ts';
@@ -42,21 +40,17 @@ export class Viewer {
   readonly canvas: HTMLCanvasElement;
   #engine: AttentionEngine;
   #shaders: ShaderSources;
-  #context!: GPUCanvasContext;
-  #scene!: MapScene;
-  #rasters?: CellRasters;
+  #mapCanvas!: MapCanvas;
   #utterances: LoadedUtterance[] = [];
   #params!: ViewerParams;
   /** The params of the maps on screen (params may be ahead of them while new maps are computed). */
   #shown?: ViewerParams;
   #computing = false;
-  #cells: Cell[] = [];
   #info?: ViewInfo;
   /** The run on screen: its maps and the ranges buffer they share. */
   #run?: ShownRun;
   /** Aborts the run being computed. */
   #controller?: AbortController;
-  #colorRange!: ColorRangePass;
   #columns = 1;
   #zoom = mat3.create();
   #drawPending = false;
@@ -93,23 +87,18 @@ export class Viewer {
   }
 
   get cells(): readonly Cell[] {
-    return this.#cells;
+    return this.#run?.cells ?? [];
   }
 
-  /** The render passes are per device: (re)made at start and after a device loss. */
+  /** The canvas' passes are per device: made at start and after a device loss. */
   async #attachDevice(): Promise<void> {
-    const device = this.#engine.device;
-    const format = navigator.gpu.getPreferredCanvasFormat();
-    this.#context = this.canvas.getContext('webgpu') as GPUCanvasContext;
-    // COPY_SRC lets export and tests read the picture back; premultiplied keeps the page behind transparent areas.
-    this.#context.configure({ device, format, alphaMode: 'premultiplied', usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.COPY_SRC });
-    [this.#scene, this.#colorRange] = await Promise.all([MapScene.create(device, this.#shaders, format), ColorRangePass.create(device, this.#shaders)]);
+    this.#mapCanvas = await MapCanvas.create(this.canvas, this.#engine.device, this.#shaders);
   }
 
   async #recoverDevice(): Promise<void> {
     this.#controller?.abort();
     this.#releaseCells();
-    this.#rasters = undefined;
+    this.#mapCanvas.destroy();
     await this.#attachDevice();
     if (this.#params) await this.#recompute();
   }
@@ -160,16 +149,16 @@ export class Viewer {
 
   /** Where the colour bar goes (CSS pixels): right of the maps. */
   colorbarRect(): Rect | undefined {
-    return colorbarBeside(this.#cells.map((cell) => cell.rect));
+    return colorbarBeside(this.cells.map((cell) => cell.rect));
   }
 
   zoomAt(factor: number, x: number, y: number): void {
-    this.#zoom = zoomedAt(this.#zoom, this.#cells, factor, x, y);
+    this.#zoom = zoomedAt(this.#zoom, this.cells, factor, x, y);
     this.requestDraw();
   }
 
   panBy(dx: number, dy: number): void {
-    this.#zoom = pannedBy(this.#zoom, this.#cells, dx, dy);
+    this.#zoom = pannedBy(this.#zoom, this.cells, dx, dy);
     this.requestDraw();
   }
 
@@ -179,7 +168,7 @@ export class Viewer {
   }
 
   cellAt(x: number, y: number): Cell | undefined {
-    return cellAt(this.#cells, x, y);
+    return cellAt(this.cells, x, y);
   }
 
   /** Map cells -> CSS pixels of a cell, under the current zoom: what overlays use to place labels and to hit-test. */
@@ -188,7 +177,7 @@ export class Viewer {
   }
 
   mapPointAt(x: number, y: number): { cell: Cell; row: number; col: number } | undefined {
-    return mapPointAt(this.#cells, this.#zoom, x, y);
+    return mapPointAt(this.cells, this.#zoom, x, y);
   }
 
   /** Reads one cell's map back (hover values). */
@@ -234,7 +223,7 @@ export class Viewer {
     const timer = setTimeout(report, PROGRESS_AFTER_MS + 1);
     try {
       const run = await runView(this.#engine, plan, {
-        colorRange: this.#colorRange,
+        colorRange: this.#mapCanvas.colorRange,
         signal: controller.signal,
         onProgress: (progress) => ((latest = progress), report()),
         otherSubmits: () => this.#redraws,
@@ -262,13 +251,12 @@ export class Viewer {
   #show(params: ViewerParams, plan: ViewPlan, run: ShownRun, encoder: GPUCommandEncoder): void {
     this.#releaseCells();
     this.#run = run;
-    this.#cells = run.cells;
     this.#columns = plan.columns;
     this.#info = undefined;
     this.#shown = params;
     this.#computing = false;
-    this.#scene.setCells(run.cells.map((cell) => sceneCell(cell)));
-    this.#place();
+    this.#mapCanvas.setCells(run.cells);
+    this.#mapCanvas.place(run.cells, this.#columns);
     this.#callbacks.onDrawStart?.();
     this.#encodeFrame(encoder);
   }
@@ -280,29 +268,17 @@ export class Viewer {
   }
 
   #releaseCells(): void {
-    this.#scene?.setCells([]);
+    this.#mapCanvas?.setCells([]);
     if (this.#run) releaseRun(this.#run);
     this.#run = undefined;
-    this.#cells = [];
   }
 
   // ---- layout and drawing -------------------------------------------------------------------------------------
 
   /** Places the cells in the canvas (CSS pixels) for the current view and size, then redraws. */
   layout(): void {
-    this.#place();
+    this.#mapCanvas.place(this.cells, this.#columns);
     this.requestDraw();
-  }
-
-  #place(): void {
-    const width = this.canvas.clientWidth;
-    const height = this.canvas.clientHeight;
-    const dpr = globalThis.devicePixelRatio || 1;
-    this.canvas.width = Math.max(1, Math.round(width * dpr));
-    this.canvas.height = Math.max(1, Math.round(height * dpr));
-    const cells = this.#cells;
-    placeCells(cells.length, this.gridColumns(), width, height).forEach((rect, i) => (cells[i].rect = rect));
-    cells.forEach((cell, i) => this.#scene.replaceCell(i, sceneCell(cell, dpr)));
   }
 
   requestDraw(): void {
@@ -326,28 +302,17 @@ export class Viewer {
   }
 
   #encodeFrame(encoder: GPUCommandEncoder): void {
-    const colormap = this.#colormap();
-    this.#scene.look = { colormap, smooth: this.#params.smooth, boundaryStyle: boundaryStyleFor(colormap) };
-    this.#scene.zoom = this.#zoom;
-    const pass = encoder.beginRenderPass({
-      label: 'Viewer.frame.pass',
-      colorAttachments: [{ view: this.#context.getCurrentTexture().createView(), loadOp: 'clear', storeOp: 'store', clearValue: { r: 0, g: 0, b: 0, a: 0 } }],
-    });
-    this.#scene.encode(pass, this.canvas.width, this.canvas.height);
-    pass.end();
+    this.#mapCanvas.encodeFrame(encoder, this.#colormap(), this.#params.smooth, this.#zoom);
   }
 
   /** A cell's visible map at size x size pixels, without boundary lines: the raster of an exported figure. */
   async renderCellRaster(cell: Cell, size: number): Promise<Uint8Array> {
-    this.#rasters ??= new CellRasters(this.#engine.device, this.#shaders);
-    return this.#rasters.render(cell, size, this.#scene.look, this.#zoom);
+    return this.#mapCanvas.renderCellRaster(cell, size, this.#zoom);
   }
 
   destroy(): void {
     this.#controller?.abort();
     this.#releaseCells();
-    this.#colorRange.destroy();
-    this.#scene.destroy();
-    this.#rasters?.destroy();
+    this.#mapCanvas.destroy();
   }
 }
