@@ -2,11 +2,12 @@
  * One run of a view in the live viewer: the plan's maps and their stats computed by engine.computeMaps, each map's
  * colour range made on the GPU (ColorRangePass) and the frame recorded into the same command buffer, so a control
  * change is one submit with nothing read back before it is on screen. The colour bar's numbers come after the frame:
- * the gathered stats are read back (two readbacks whatever the number of maps; one without a percentile) and the
- * shared rule (makeColorScale) gives the bar its ends and ticks.
+ * the gathered stats are read back (one readback whatever the number of maps; two with a percentile scale's
+ * histograms) and the shared rule (makeColorScale) gives the bar its ends and ticks.
  *
  * Progress: after each map is recorded and after each step of a long map (rollout: one product per layer). Cancel:
  * aborting the signal stops before the next map or step; GPU work already submitted (finished rollout steps) completes.
+ * Also here, pure: which params changes need new maps, and the plan of the params over the loaded utterances.
  */
 import { readGathered, type ColorRangePass, type ColorRangeRule, type EncodedColorRanges } from '../compute/colorRange.ts';
 import type { WordSelection } from '../data/frames.ts';
