@@ -181,6 +181,43 @@ export interface KeptMap extends MapShape {
   release(): void;
 }
 
+/** How far computeMaps is: requests recorded, and within a long request (rollout) the steps done. */
+export interface ComputeMapsProgress {
+  readonly done: number;
+  readonly total: number;
+  /** Set while a request that runs in steps (rollout: one product per layer) is under way: steps finished on the GPU. */
+  readonly step?: { readonly done: number; readonly total: number };
+}
+
+/** Options of computeMaps. */
+export interface ComputeMapsOptions {
+  /** Computes each map's stats (and histogram) too, left on the GPU. */
+  readonly stats?: StatsOptions;
+  /** Records more work (the frame) into the last command buffer before its submit, with the results in hand. */
+  readonly finish?: (encoder: GPUCommandEncoder, results: readonly MapWithStats[]) => void;
+  /**
+   * Hears progress after each request is recorded and after each step of a request that runs in steps; with it (or
+   * a signal) such a request waits for each step's GPU work before the next, so the steps report real progress.
+   */
+  readonly onProgress?: (progress: ComputeMapsProgress) => void;
+  /**
+   * Once aborted, no further request or step is recorded or submitted, nothing is drawn (finish is not called), and
+   * computeMaps rejects with ComputeCancelledError. GPU work already submitted (a rollout's finished steps) completes.
+   */
+  readonly signal?: AbortSignal;
+}
+
+/** Thrown by computeMaps when its signal was aborted. */
+export class ComputeCancelledError extends Error {
+  override readonly name = 'ComputeCancelledError';
+  constructor() {
+    super('the computation was cancelled');
+  }
+}
+
+/** MapContext's step hooks, given to handlers when computeMaps has progress or cancellation to serve. */
+type StepHooks = Required<Pick<MapContext, 'stepDone' | 'throwIfCancelled'>>;
+
 /** A map and, when asked for, its stats (AttentionEngine.computeMaps). */
 export interface MapWithStats {
   readonly map: ComputedMap;
@@ -383,23 +420,38 @@ export class AttentionEngine {
    * the frame's render pass, so that a control change is one submit in all.
    * Each result's buffers are the caller's. On an error everything made so far is freed.
    */
-  async computeMaps(
-    requests: readonly MapRequest[],
-    options: { readonly stats?: StatsOptions; readonly finish?: (encoder: GPUCommandEncoder, results: readonly MapWithStats[]) => void } = {},
-  ): Promise<MapWithStats[]> {
+  async computeMaps(requests: readonly MapRequest[], options: ComputeMapsOptions = {}): Promise<MapWithStats[]> {
     return this.#withDevice(async (generation) => {
       const batch = new CommandBatch(generation.device);
       const results: MapWithStats[] = [];
+      const { onProgress, signal } = options;
+      const throwIfCancelled = () => {
+        if (signal?.aborted) throw new ComputeCancelledError();
+      };
       try {
         for (const request of requests) {
-          const map = await this.#computeOn(generation, request, undefined, batch);
+          throwIfCancelled();
+          const done = results.length;
+          const steps: StepHooks | undefined =
+            onProgress || signal
+              ? {
+                  throwIfCancelled,
+                  stepDone: async (step, steps) => {
+                    await generation.device.queue.onSubmittedWorkDone();
+                    onProgress?.({ done, total: requests.length, step: { done: step, total: steps } });
+                  },
+                }
+              : undefined;
+          const map = await this.#computeOn(generation, request, undefined, batch, steps);
           results.push({ map });
           if (options.stats) {
             const stats = await this.#statsOn(generation, map, options.stats, batch.encoder);
             results[results.length - 1] = { map, stats };
           }
           if (this.#residency.residentBytes > this.#residency.availableBytes) batch.submit();
+          onProgress?.({ done: results.length, total: requests.length });
         }
+        throwIfCancelled();
         options.finish?.(batch.encoder, results);
         batch.submit();
         return results;
@@ -540,11 +592,11 @@ export class AttentionEngine {
    * Computes `request` into a new buffer (or `supplied`). With a `batch`, a handler that records through its context
    * is recorded into the batch's command buffer; any other handler first has the batch submitted, then submits its own.
    */
-  async #computeOn(generation: DeviceGeneration, request: MapRequest, supplied?: GPUBuffer, batch?: CommandBatch): Promise<ComputedMap> {
+  async #computeOn(generation: DeviceGeneration, request: MapRequest, supplied?: GPUBuffer, batch?: CommandBatch, steps?: StepHooks): Promise<ComputedMap> {
     this.#checkAlive();
     const handler = this.#handler(request);
     if (batch && !handler.recordsThroughContext) batch.submit();
-    const context = this.#context(generation, handler.recordsThroughContext ? batch : undefined);
+    const context = this.#context(generation, handler.recordsThroughContext ? batch : undefined, steps);
     const shape = await handler.outputShape(request as never, context);
     const byteLength = shape.rows * shape.cols * 4;
     if (byteLength > generation.limits.maxStorageBufferBindingSize) {
@@ -666,8 +718,9 @@ export class AttentionEngine {
     return handler;
   }
 
-  #context(generation: DeviceGeneration, batch?: CommandBatch): MapContext {
+  #context(generation: DeviceGeneration, batch?: CommandBatch, steps?: StepHooks): MapContext {
     return {
+      ...steps,
       device: generation.device,
       shaders: this.#options.shaders,
       format: this.#format,

@@ -3,9 +3,11 @@
  * command buffers submitted, blocking readbacks before the new frame, compute dispatches, the bytes the kernels
  * declare they read and write (src/gpu/workCounters.ts), and main-thread milliseconds.
  *
- * Each change is made the way src/ui/viewer.ts makes it today (its #recompute): for every cell, computeMap then
- * computeStats (no histogram: linear scale), then the first cell's stats read back for the colour bar, then one
- * frame that reads each cell's colour range from its stats buffer. A "zoom frame" is the frame alone.
+ * Each change is made the way the viewer makes it (src/ui/viewRun.ts computeAndDraw, the very function): every map
+ * and its stats by engine.computeMaps, the colour ranges by ColorRangePass and the frame, in one command buffer; the
+ * colour bar's numbers read back after the frame (not counted). `<change>PerCell` keeps the viewer's old path as the
+ * baseline of the same run: for every cell computeMap then computeStats, the first cell's stats read back, then the
+ * frame. A "zoom frame" is the frame alone.
  *
  * kernelBytes is set against a minimum: every map read once from storage (the normalised columns of each output
  * row when softmaxed) and every output written once as f32. The goal of issue 12 is kernelBytes within 2x of it,
@@ -20,6 +22,8 @@ import { fullCrop, normalisedColumns } from '../../src/compute/region.ts';
 import type { AttentionShape } from '../../src/data/tensor.ts';
 import { storageBytes, type StorageFormat } from '../../src/gpu/storageFormat.ts';
 import { workSince } from '../../src/gpu/workCounters.ts';
+import { ColorRangePass, readGathered } from '../../src/compute/colorRange.ts';
+import { computeAndDraw } from '../../src/ui/viewRun.ts';
 import type { GpuTimer } from './gpuTimer.ts';
 import { layoutSingle, type BenchScene, type FrameTarget } from './render.ts';
 
@@ -40,6 +44,12 @@ export interface ChangeCost extends WorkCounts {
   readonly what: string;
 }
 
+/** What a change left on screen, freed when the next change replaces it: maps, stats and the viewer's ranges buffer. */
+export interface Shown {
+  readonly cells: readonly { map: ComputedMap; stats: ComputedStats }[];
+  readonly ranges?: GPUBuffer;
+}
+
 /** Reads a main-thread busy-time clock in ms (Node: performance.eventLoopUtilization().active). */
 export type MainThreadClock = () => number;
 
@@ -55,16 +65,16 @@ export function minimumBytesOf(request: AttentionMapRequest, shape: AttentionSha
 }
 
 /**
- * Shows `requests` as the viewer does (one cell each), counting the work from the first computeMap to the frame's
- * submit. The maps and stats it made are returned for the caller to free once the next change replaced them.
+ * Shows `requests` as the viewer did before it used computeMaps (one cell each), counting the work from the first
+ * computeMap to the frame's submit. The maps and stats it made are returned for the caller to free.
  */
-export async function measureViewerChange(
+export async function measurePerCellChange(
   engine: AttentionEngine,
   requests: readonly AttentionMapRequest[],
   frame: { scene: BenchScene; target: FrameTarget; timer: GpuTimer },
   what: string,
   clock?: MainThreadClock,
-): Promise<{ cost: ChangeCost; shown: { map: ComputedMap; stats: ComputedStats }[] }> {
+): Promise<{ cost: ChangeCost; shown: Shown }> {
   const format = engine.storage;
   const before = engine.workCounts;
   const busyBefore = clock?.();
@@ -96,39 +106,47 @@ export async function measureViewerChange(
       kernelBytesOfMinimum: minimum > 0 ? work.kernelBytes / minimum : 0,
       what,
     },
-    shown,
+    shown: { cells: shown },
   };
 }
 
+/** The viewer's ColorRangePass per device. */
+const colorRangePasses = new WeakMap<GPUDevice, Promise<ColorRangePass>>();
+
 /**
- * The same change through engine.computeMaps: every map and its stats in one command buffer, one submit, the frame
- * drawn with the colour range read from the stats buffers on the GPU, and the colour bar's numbers read back only
- * after the frame (not counted: they no longer hold the frame back). What the viewer can do once it switches.
+ * Shows `requests` as the viewer does (computeAndDraw: one command buffer for the maps, their stats, the colour ranges
+ * and the frame), counting the work up to the frame's submit; the colour bar's numbers are read after it.
  */
-export async function measureBatchedChange(
+export async function measureViewerChange(
   engine: AttentionEngine,
   requests: readonly AttentionMapRequest[],
   frame: { scene: BenchScene; target: FrameTarget; timer: GpuTimer },
   what: string,
   clock?: MainThreadClock,
-): Promise<{ cost: ChangeCost; shown: { map: ComputedMap; stats: ComputedStats }[] }> {
-  const before = engine.workCounts;
+): Promise<{ cost: ChangeCost; shown: Shown }> {
+  let colorRange = colorRangePasses.get(engine.device);
+  if (!colorRange) colorRangePasses.set(engine.device, (colorRange = ColorRangePass.create(engine.device, frame.scene.shaders)));
+  const pass = await colorRange;
   const busyBefore = clock?.();
-  const results = await engine.computeMaps(requests, { stats: { bins: 0 } });
-  const shown = results.map(({ map, stats }) => ({ map, stats: stats! }));
+  const { results, ranges, work } = await computeAndDraw(engine, requests, { shared: true, symmetric: false, log: false }, {
+    colorRange: pass,
+    draw: (encoder, results, gathered) => {
+      const first = results[0];
+      if (first) {
+        const cell = { values: first.map.buffer, rows: first.map.rows, cols: first.map.cols, range: gathered.ranges, rangeWord: 0 };
+        if (frame.scene.cellCount === 0) frame.scene.setCells([cell], [layoutSingle(frame.target.width, frame.target.height)]);
+        else frame.scene.replaceMap(0, cell);
+      }
+      frame.scene.encodeFrame(encoder, frame.target);
+    },
+  });
+  await engine.device.queue.onSubmittedWorkDone();
+  const busyAfter = clock?.();
+  // The colour bar's numbers, after the frame.
+  await readGathered(engine.device, ranges);
+  ranges.scratch.forEach((buffer) => buffer.destroy());
   let minimum = 0;
   for (const request of requests) minimum += minimumBytesOf(request, engine.tensorShape(request.tensorId), engine.storage);
-  const first = shown[0];
-  if (first) {
-    const cell = { values: first.map.buffer, rows: first.map.rows, cols: first.map.cols, range: first.stats.stats, rangeWord: MAP_STATS_MIN_WORD };
-    if (frame.scene.cellCount === 0) frame.scene.setCells([cell], [layoutSingle(frame.target.width, frame.target.height)]);
-    else frame.scene.replaceMap(0, cell);
-  }
-  await frame.scene.drawFrame(frame.target, frame.timer);
-  const busyAfter = clock?.();
-  const work = workSince(before, engine.workCounts);
-  // The colour bar's numbers, after the frame.
-  await first?.stats.read();
   return {
     cost: {
       ...work,
@@ -136,9 +154,9 @@ export async function measureBatchedChange(
       jsMs: busyBefore !== undefined && busyAfter !== undefined ? busyAfter - busyBefore : undefined,
       minimumKernelBytes: minimum,
       kernelBytesOfMinimum: minimum > 0 ? work.kernelBytes / minimum : 0,
-      what: `${what}; engine.computeMaps, one command buffer for maps, stats and frame's inputs, stats read after the frame`,
+      what: `${what}; as the viewer: computeMaps, GPU colour ranges and the frame in one command buffer, stats read after the frame`,
     },
-    shown,
+    shown: { cells: results.map(({ map, stats }) => ({ map, stats: stats! })), ranges: ranges.ranges },
   };
 }
 
@@ -188,11 +206,11 @@ export async function runCostSuite(
   const log = config.log ?? (() => {});
   const shape = engine.tensorShape(tensorId);
   const costs: Record<string, ChangeCost> = {};
-  let shown: { map: ComputedMap; stats: ComputedStats }[] = [];
-  const free = (cells: typeof shown) => cells.forEach((cell) => (cell.map.destroy(), cell.stats.destroy()));
-  // Each change twice: as the viewer makes it today, then batched (`<id>Batched`) on the same maps.
-  const change = async (id: string, requests: AttentionMapRequest[], what: string, batched = true) => {
-    for (const [key, measure] of [[id, measureViewerChange], ...(batched ? [[`${id}Batched`, measureBatchedChange] as const] : [])] as const) {
+  let shown: Shown = { cells: [] };
+  const free = ({ cells, ranges }: Shown) => (cells.forEach((cell) => (cell.map.destroy(), cell.stats.destroy())), ranges?.destroy());
+  // Each change twice: as the viewer makes it, then by the old per-cell path (`<id>PerCell`) on the same maps.
+  const change = async (id: string, requests: AttentionMapRequest[], what: string, perCell = true) => {
+    for (const [key, measure] of [[id, measureViewerChange], ...(perCell ? [[`${id}PerCell`, measurePerCellChange] as const] : [])] as const) {
       const result = await measure(engine, requests, frame, what, config.clock);
       free(shown);
       shown = result.shown;
@@ -215,7 +233,7 @@ export async function runCostSuite(
       log('costs: head, softmax, layer, word range, zoom frame');
       // Warm: pipelines compiled, layer 0 uploaded.
       await change('warm', [view(0, 0, 'row')], 'warm-up');
-      delete costs.warmBatched;
+      delete costs.warmPerCell;
       await change('head', [view(0, heads - 1, 'row')], 'head change, full map, softmax on, layer resident');
       await change('softmax', [view(0, heads - 1, 'none')], 'softmax off, full map');
       await engine.prefetch(tensorId);
@@ -225,11 +243,11 @@ export async function runCostSuite(
         // Budget of one layer: the next layer is read from the file and uploaded inside the change.
         engine.setBudget(storageBytes(engine.storage, shape.heads * shape.rows * shape.cols));
         await change('layerFromFile', [view(2, heads - 1, 'row')], 'layer change, full map, layer read from the file and uploaded', false);
-        // Layer 2 is now the one resident layer: the batched change goes to layer 1, read from the file again.
-        const last = await measureBatchedChange(engine, [view(1, heads - 1, 'row')], frame, 'layer change, full map, layer read from the file and uploaded', config.clock);
+        // Layer 2 is now the one resident layer: the per-cell change goes to layer 1, read from the file again.
+        const last = await measurePerCellChange(engine, [view(1, heads - 1, 'row')], frame, 'layer change, full map, layer read from the file and uploaded', config.clock);
         free(shown);
         shown = last.shown;
-        costs.layerFromFileBatched = last.cost;
+        costs.layerFromFilePerCell = last.cost;
         engine.setBudget(budget);
       }
       const cropFrames = Math.min(config.cropFrames, shape.rows);
@@ -241,7 +259,7 @@ export async function runCostSuite(
       costs.zoomFrame = await measureFrameOnly(engine, frame, config.clock);
       delete costs.warm;
       delete costs.warmRange;
-      delete costs.warmRangeBatched;
+      delete costs.warmRangePerCell;
     }
     if (config.grid) {
       log(`costs: ${config.grid} (${shape.layers * shape.heads} maps)`);

@@ -89,14 +89,17 @@ export interface FrameTime {
  */
 export class BenchScene {
   readonly #scene: MapScene;
+  /** The WGSL sources it was made with (the cost suite makes the viewer's colour-range pass from them). */
+  readonly shaders: ShaderSources;
 
-  private constructor(scene: MapScene) {
+  private constructor(scene: MapScene, shaders: ShaderSources) {
     this.#scene = scene;
+    this.shaders = shaders;
   }
 
   /** Compiles the passes for a target format. */
   static async create(device: GPUDevice, shaders: ShaderSources, format: GPUTextureFormat): Promise<BenchScene> {
-    return new BenchScene(await MapScene.create(device, shaders, format));
+    return new BenchScene(await MapScene.create(device, shaders, format), shaders);
   }
 
   /** Zoom and pan in unit coordinates of a cell, shared by all cells. */
@@ -148,14 +151,17 @@ export class BenchScene {
 
   /** Records, submits and waits for one frame. */
   drawFrame(target: FrameTarget, timer: GpuTimer): Promise<FrameTime> {
-    return timer.measure((encoder) => {
-      const pass = encoder.beginRenderPass({
-        label: 'RenderBench.frame',
-        colorAttachments: [{ view: target.nextView(), loadOp: 'clear', storeOp: 'store', clearValue: { r: 0, g: 0, b: 0, a: 0 } }],
-      });
-      this.#scene.encode(pass, target.width, target.height);
-      pass.end();
-    }, 'RenderBench.frameEncoder');
+    return timer.measure((encoder) => this.encodeFrame(encoder, target), 'RenderBench.frameEncoder');
+  }
+
+  /** Records one frame into `encoder` (the viewer records a control change's frame with its maps). */
+  encodeFrame(encoder: GPUCommandEncoder, target: FrameTarget): void {
+    const pass = encoder.beginRenderPass({
+      label: 'RenderBench.frame',
+      colorAttachments: [{ view: target.nextView(), loadOp: 'clear', storeOp: 'store', clearValue: { r: 0, g: 0, b: 0, a: 0 } }],
+    });
+    this.#scene.encode(pass, target.width, target.height);
+    pass.end();
   }
 
   destroy(): void {

@@ -87,6 +87,13 @@ export interface MapContext {
   readHeadValues?(tensorId: string, layer: number, head: number): Promise<Float32Array | undefined>;
   /** The host path: uploads a map computed on the host into `output`, and keeps the values for its stats and read-back. */
   writeHostValues?(output: GPUBuffer, values: Float32Array): void;
+  /**
+   * For handlers that submit their work in steps (rollout: one product per layer), set when the caller wants progress
+   * or may cancel (AttentionEngine.computeMaps): stepDone after each step's submit (waits for it, then reports it),
+   * throwIfCancelled before each step is recorded. Absent otherwise: steps are then submitted without waiting.
+   */
+  stepDone?(done: number, total: number): Promise<void>;
+  throwIfCancelled?(): void;
 }
 
 /** Computes one kind of request. */

@@ -175,6 +175,8 @@ function acquireRunningProduct(
     let layerMap: ComputedMap | undefined;
     let product: GPUBuffer | undefined;
     try {
+      // A cancel stops here, between steps: the products already made stay kept for the next request.
+      context.throwIfCancelled?.();
       layerMap = await context.computeInner({
         kind: 'attention',
         tensorId: request.tensorId,
@@ -197,6 +199,7 @@ function acquireRunningProduct(
       });
       // Submitted here, not through the context: whoever acquires the product next must find it written.
       submitCounted(context.device, [encoder.finish()]);
+      await context.stepDone?.(through - layerStart + 1, layers.length);
       return product;
     } catch (error) {
       product?.destroy();

@@ -244,7 +244,8 @@ export class MapScene {
       if (cell.levels) {
         const level = cell.levels.levelFor(wanted[index]);
         if (level?.factor !== wanted[index]) waiting++;
-        values = level?.values;
+        // No level held yet: the full map, while the cell still has it (the viewer's first frame of a grid).
+        values = level?.values ?? cell.map.values;
         levelFactor = level?.factor ?? 1;
       }
       if (!values) continue;

@@ -35,3 +35,33 @@ export function cellPyramid(
 export function frameLevelBudget(engine: AttentionEngine): number {
   return Math.floor(engine.memory.budgetBytes / 2);
 }
+
+/**
+ * After a grid's first frame (drawn from its full maps in the view's one submit, the colour bar read): its cells draw
+ * from pyramids from now on, and each full map is freed as soon as its pyramid holds a level, so that a large model
+ * view keeps only the levels its zoom needs. `onChange` redraws (and re-places the cells, whose maps changed).
+ */
+export function attachPyramids(
+  engine: AttentionEngine,
+  cells: readonly { request: MapRequest; map?: { destroy(): void }; levels?: PyramidLevels }[],
+  onChange: () => void,
+  onError: (error: Error) => void,
+): void {
+  for (const cell of cells) {
+    const levels = cellPyramid(
+      engine,
+      cell.request,
+      () => {
+        if (cell.levels === levels && cell.map && levels.heldFactors.length > 0) {
+          const full = cell.map;
+          cell.map = undefined;
+          onChange();
+          // Frames already submitted keep their own reference: destroying after the submit is safe.
+          full.destroy();
+        } else onChange();
+      },
+      onError,
+    );
+    cell.levels = levels;
+  }
+}

@@ -119,7 +119,7 @@ describe(runNodeBench.name, () => {
 
     // Work per change: every change of issue 12; the declared kernel bytes never fall below the minimum.
     const costs = json.costs!;
-    expect(Object.keys(costs).sort()).toEqual(['head', 'headBatched', 'headsGrid', 'headsGridBatched', 'layerFromFile', 'layerFromFileBatched', 'layerResident', 'layerResidentBatched', 'modelView', 'modelViewBatched', 'softmax', 'softmaxBatched', 'wordRange', 'wordRangeBatched', 'zoomFrame']);
+    expect(Object.keys(costs).sort()).toEqual(['head', 'headPerCell', 'headsGrid', 'headsGridPerCell', 'layerFromFile', 'layerFromFilePerCell', 'layerResident', 'layerResidentPerCell', 'modelView', 'modelViewPerCell', 'softmax', 'softmaxPerCell', 'wordRange', 'wordRangePerCell', 'zoomFrame']);
     expect([costs.headsGrid.maps, costs.modelView.maps]).toEqual([6, 2]);
     expect([costs.zoomFrame.submits, costs.zoomFrame.dispatches, costs.zoomFrame.blockingReadbacks, costs.zoomFrame.kernelBytes]).toEqual([1, 0, 0, 0]);
     for (const [id, cost] of Object.entries(costs)) {
@@ -129,13 +129,14 @@ describe(runNodeBench.name, () => {
       expect(cost.kernelBytes, id).toBeGreaterThanOrEqual(cost.minimumKernelBytes);
       expect(cost.jsMs, id).toBeGreaterThan(0);
     }
-    // Batched through engine.computeMaps: one submit for the maps and stats, one for the frame, no readback first;
-    // a layer read from the file adds the upload's own submit (the copy out of the staging slab, src/gpu/storedUpload.ts:
-    // one piece at these sizes).
-    for (const [id, cost] of Object.entries(costs).filter(([id]) => id.endsWith('Batched'))) {
-      expect([cost.submits, cost.blockingReadbacks], id).toEqual([id === 'layerFromFileBatched' ? 3 : 2, 0]);
+    // As the viewer makes them (computeAndDraw): maps, stats, colour ranges and the frame in one submit, no readback
+    // first; the old per-cell path submits per map and reads back before the frame. A layer read from the file adds
+    // the upload's own submit (the copy out of the staging slab, src/gpu/storedUpload.ts: one piece at these sizes).
+    for (const [id, cost] of Object.entries(costs).filter(([id]) => id !== 'zoomFrame' && !id.endsWith('PerCell'))) {
+      expect([cost.submits, cost.blockingReadbacks], id).toEqual([id === 'layerFromFile' ? 2 : 1, 0]);
     }
-    expect(costs.headsGrid.submits).toBeGreaterThan(costs.headsGridBatched.submits);
+    expect(costs.headsGridPerCell.submits).toBeGreaterThan(costs.headsGrid.submits);
+    expect(costs.headPerCell.blockingReadbacks).toBe(1);
     expect(formatText(reportSections(json))).toContain('3c. Work per control change');
 
     expect(json.memory.length).toBeGreaterThan(3);

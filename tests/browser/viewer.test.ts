@@ -39,6 +39,11 @@ async function cellRect(page: Page, index = 0) {
   return page.evaluate((i) => (window as unknown as { steve: Steve }).steve.viewer.cells[i].rect, index);
 }
 
+type Work = { submits: number; blockingReadbacks: number; dispatches: number };
+/** What the last control change cost up to its frame (ViewInfo.work), and the engine's counts so far. */
+const changeWork = (page: Page) => page.evaluate(() => (window as unknown as { steve: { viewer: { info: { work: Work } } } }).steve.viewer.info.work);
+const totalWork = (page: Page) => page.evaluate(() => (window as unknown as { steve: { engine: { workCounts: Work } } }).steve.engine.workCounts);
+
 async function setParams(page: Page, params: Record<string, unknown>) {
   await page.evaluate((p) => (window as unknown as { steve: Steve }).steve.setParams(p), params);
   await idle(page);
@@ -79,7 +84,12 @@ describe('viewer in Chromium', () => {
 
   it('colours known cells as the CPU reference says after choosing layer 2, head 3', async () => {
     const { page, errors } = await openViewer(session);
+    const before = await totalWork(page);
     await setParams(page, { layer: 2, head: 3 });
+    // One submit held the map, its stats, its colour range (on the GPU) and the frame; nothing was read back before
+    // it. After it, the colour bar's numbers: one readback (no percentile, so no histogram).
+    expect(await changeWork(page)).toMatchObject({ submits: 1, blockingReadbacks: 0 });
+    expect((await totalWork(page)).blockingReadbacks - before.blockingReadbacks).toBe(1);
     const expected = await expectedMap(2, 3, 0, 2);
     const rect = await cellRect(page);
     const cellPx = rect.width / expected.size;
@@ -141,6 +151,10 @@ describe('viewer in Chromium', () => {
     const titles = await page.$$eval('#overlay .cell-title', (els) => els.map((e) => e.textContent));
     expect(titles).toEqual(['L1 H0', 'L1 H1', 'L1 H2', 'L1 H3', 'L1 H4', 'L1 H5', 'L1 H6', 'L1 H7', 'L1 mean']);
     await screenshot(page, 'viewer-heads-grid');
+    // Another layer: nine maps, their stats and shared colour range, and the frame, in one submit with no readback.
+    await setParams(page, { layer: 3 });
+    expect(await changeWork(page)).toMatchObject({ submits: 1, blockingReadbacks: 0 });
+    expect(await page.$$eval('#overlay .cell-title', (els) => els.map((e) => e.textContent))).toContain('L3 H5');
     const rect = await cellRect(page, 5);
     const canvas = await page.$eval('#map-canvas', (e) => e.getBoundingClientRect().toJSON() as { x: number; y: number });
     await page.mouse.click(canvas.x + rect.x + rect.width / 2, canvas.y + rect.y + rect.height / 2);

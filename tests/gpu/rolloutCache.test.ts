@@ -12,7 +12,7 @@ import { fullCrop, type Crop, type SoftmaxScope } from '../../src/compute/region
 import { RolloutPass } from '../../src/compute/rollout.ts';
 import { rolloutCpu } from '../../src/compute/rollout.cpu.ts';
 import type { RolloutMapRequest } from '../../src/compute/rolloutMap.ts';
-import { AttentionEngine, type MapRequest } from '../../src/engine.ts';
+import { AttentionEngine, ComputeCancelledError, type ComputeMapsProgress, type MapRequest } from '../../src/engine.ts';
 import { createStorageBuffer, readFloat32 } from '../../src/gpu/buffers.ts';
 import { workSince, type WorkCounts } from '../../src/gpu/workCounters.ts';
 import { getNodeGpu } from '../../src/node/dawn.ts';
@@ -204,5 +204,46 @@ describe('rollout with the running product kept per layer', () => {
     expectRollout(await engine.readMap(rolloutThrough('budget', 3)), reference(source, 3), 'after eviction, layer 3');
     engine.removeTensor('budget');
     expect(engine.memory.entries.filter((entry) => entry.tensorId === 'budget')).toEqual([]);
+  });
+});
+
+describe('a long rollout in computeMaps', () => {
+  it('reports progress per layer step, and a cancel stops before the next step, keeping the finished products', async () => {
+    const source = makeRecordingSource('progress.npy', SHAPE, makeRandom(21));
+    engine.addTensor('progress', source);
+    try {
+      const request: RolloutMapRequest = { kind: 'rollout', tensorId: 'progress' };
+      const controller = new AbortController();
+      const heard: ComputeMapsProgress[] = [];
+      const before = engine.workCounts;
+      await expect(
+        engine.computeMaps([request], {
+          signal: controller.signal,
+          onProgress: (progress) => {
+            heard.push(progress);
+            if (progress.step?.done === 2) controller.abort();
+          },
+        }),
+      ).rejects.toBeInstanceOf(ComputeCancelledError);
+      // Steps 1 and 2 of 4 were reported; no step after the cancel was recorded or submitted (two submits per step:
+      // the layer's head mean, then the product).
+      expect(heard.map((p) => p.step?.done)).toEqual([1, 2]);
+      expect(heard.every((p) => p.done === 0 && p.total === 1 && p.step?.total === 4)).toBe(true);
+      expect(workSince(before, engine.workCounts).submits).toBe(4);
+
+      // The next request starts from the kept product through layer 1: steps 3 and 4 only, and the right values.
+      const resumed: ComputeMapsProgress[] = [];
+      const [result] = await engine.computeMaps([request], { onProgress: (progress) => resumed.push(progress) });
+      try {
+        expect(resumed.map((p) => p.step?.done)).toEqual([3, 4, undefined]);
+        expect(resumed.at(-1)).toEqual({ done: 1, total: 1 });
+        const values = await readFloat32(engine.device, result.map.buffer, N * N);
+        expectClose(values, reference(source, 3), TOLERANCE.float32, ABSOLUTE_FLOOR.float32);
+      } finally {
+        result.map.destroy();
+      }
+    } finally {
+      engine.removeTensor('progress');
+    }
   });
 });

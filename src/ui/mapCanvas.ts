@@ -1,0 +1,83 @@
+/**
+ * The viewer's canvas on one device: its WebGPU context, the MapScene that draws the cells, the colour-range pass
+ * their runs use, and the rasters of exported figures. Places cells for the canvas' size and records frames; made
+ * again after a device loss.
+ */
+import type { mat3 } from 'gl-matrix';
+import { ColorRangePass } from '../compute/colorRange.ts';
+import type { ShaderSources } from '../gpu/pipeline.ts';
+import { MapScene, boundaryStyleFor } from '../render/mapScene.ts';
+import type { ColormapName } from '../view/spec.ts';
+import { CellRasters } from './cellRasters.ts';
+import { placeCells } from './layout.ts';
+import { sceneCell, type Cell } from './viewRun.ts';
+
+export class MapCanvas {
+  readonly canvas: HTMLCanvasElement;
+  readonly colorRange: ColorRangePass;
+  readonly #context: GPUCanvasContext;
+  readonly #scene: MapScene;
+  readonly #rasters: CellRasters;
+
+  private constructor(canvas: HTMLCanvasElement, context: GPUCanvasContext, scene: MapScene, colorRange: ColorRangePass, rasters: CellRasters) {
+    this.canvas = canvas;
+    this.#context = context;
+    this.#scene = scene;
+    this.colorRange = colorRange;
+    this.#rasters = rasters;
+  }
+
+  static async create(canvas: HTMLCanvasElement, device: GPUDevice, shaders: ShaderSources): Promise<MapCanvas> {
+    const format = navigator.gpu.getPreferredCanvasFormat();
+    const context = canvas.getContext('webgpu') as GPUCanvasContext;
+    // COPY_SRC lets export and tests read the picture back; premultiplied keeps the page behind transparent areas.
+    context.configure({ device, format, alphaMode: 'premultiplied', usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.COPY_SRC });
+    const [scene, colorRange] = await Promise.all([MapScene.create(device, shaders, format), ColorRangePass.create(device, shaders)]);
+    return new MapCanvas(canvas, context, scene, colorRange, new CellRasters(device, shaders));
+  }
+
+  /** Replaces the cells drawn (none: []). */
+  setCells(cells: readonly Cell[]): void {
+    this.#scene.setCells(cells.map((cell) => sceneCell(cell)));
+  }
+
+  /** Sizes the canvas to its CSS box and places the cells in it (`columns` per row of a grid). */
+  place(cells: readonly Cell[], columns: number): void {
+    const width = this.canvas.clientWidth;
+    const height = this.canvas.clientHeight;
+    const dpr = globalThis.devicePixelRatio || 1;
+    this.canvas.width = Math.max(1, Math.round(width * dpr));
+    this.canvas.height = Math.max(1, Math.round(height * dpr));
+    placeCells(cells.length, columns, width, height).forEach((rect, i) => (cells[i].rect = rect));
+    cells.forEach((cell, i) => this.#scene.replaceCell(i, sceneCell(cell, dpr)));
+  }
+
+  /** Records a frame of the cells with this look and zoom into `encoder`. */
+  encodeFrame(encoder: GPUCommandEncoder, colormap: ColormapName, smooth: boolean, zoom: mat3, levelBudgetBytes?: number): void {
+    this.#scene.look = { colormap, smooth, boundaryStyle: boundaryStyleFor(colormap) };
+    this.#scene.zoom = zoom;
+    this.#scene.levelBudgetBytes = levelBudgetBytes;
+    const pass = encoder.beginRenderPass({
+      label: 'Viewer.frame.pass',
+      colorAttachments: [{ view: this.#context.getCurrentTexture().createView(), loadOp: 'clear', storeOp: 'store', clearValue: { r: 0, g: 0, b: 0, a: 0 } }],
+    });
+    this.#scene.encode(pass, this.canvas.width, this.canvas.height);
+    pass.end();
+  }
+
+  /** After a frame's submit: pyramids may let go of the levels it did not draw. */
+  frameSubmitted(): void {
+    this.#scene.frameSubmitted();
+  }
+
+  /** A cell's visible map at size x size pixels, without boundary lines: the raster of an exported figure. */
+  renderCellRaster(cell: Cell, size: number, zoom: mat3): Promise<Uint8Array> {
+    return this.#rasters.render(cell, size, this.#scene.look, zoom);
+  }
+
+  destroy(): void {
+    this.#scene.destroy();
+    this.colorRange.destroy();
+    this.#rasters.destroy();
+  }
+}
