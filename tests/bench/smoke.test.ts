@@ -83,11 +83,12 @@ describe(runNodeBench.name, () => {
     expect(json.throughput).toHaveLength(2);
     for (const file of json.throughput) {
       expect(file.memcpy.map((step) => step.id)).toEqual(['typedarray-set', 'buffer-copy']);
-      expect(file.steps.map((step) => step.id)).toEqual(['read', 'read-into', 'read-parse', 'upload', 'engine', 'engine-js']);
+      expect(file.steps.map((step) => step.id)).toEqual(['read', 'read-into', 'read-parse', 'upload', 'engine', 'engine-reload', 'engine-js']);
       for (const step of file.steps) expect(step.mbPerSec).toBeGreaterThan(0);
       expect(file.firstTouch!.mbPerSec).toBeGreaterThan(0);
     }
     expect(json.load!.engineOfMemcpy).toBeGreaterThan(0);
+    expect(json.load!.engineReloadOfMemcpy).toBeGreaterThan(0);
     // Two file sizes of the base case (1 and 3 layers), one of the float16 case.
     expect(json.firstMap.map((first) => first.shape.layers)).toEqual([1, 3, 1]);
     for (const first of json.firstMap) expect(first.totalMs.median).toBeGreaterThan(0);
