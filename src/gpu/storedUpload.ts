@@ -1,17 +1,19 @@
 /**
- * Attention uploaded as the file stores it. The bytes of a chunk are read from the file straight into mapped staging
- * buffers (one copy on the CPU), copied into the chunk's storage buffer, and decoded there by a kernel when the stored
- * type is not the storage format (shaders/compute/unpackStored.wgsl: float16 or bfloat16 -> float32, float32 or
- * bfloat16 -> float16 pairs). A float32 file into float32 storage and a float16 file into float16 storage need no
- * kernel: their bytes are the storage words.
+ * Attention uploaded as the file stores it, one copy on the CPU. When the stored type is the storage format (float32
+ * into float32, float16 into float16) the bytes are the storage words: each piece is read into a host buffer kept for
+ * reuse and given to queue.writeBuffer (no command buffer of our own, so a layer loaded inside a batch adds no submit).
+ * Otherwise each piece is read into a mapped staging slab, copied into the slab's decode input and decoded into the
+ * chunk's storage buffer by a kernel (shaders/compute/unpackStored.wgsl: float16 or bfloat16 -> float32, float32 or
+ * bfloat16 -> float16 pairs); a chunk's pieces share one command encoder while slabs last.
  *
- * Why staging buffers kept per device, instead of a fresh buffer per read: memory touched for the first time costs a
- * page fault per 4 KiB, and on the bench machine's VM that alone runs at ~50-80 MB/s, slower than the read.
- * A few 16 MiB slabs, mapped again as soon as their copy is done, keep the CPU side on memory already faulted in.
- * Two pieces of a chunk are in flight at once, so one piece's read overlaps the previous piece's copy and decode.
+ * Why buffers kept for reuse, instead of fresh memory per read: memory touched for the first time costs a page fault
+ * per 4 KiB, and on the bench machine's VM that alone runs at ~50-170 MB/s, slower than the read. The chunk buffers
+ * themselves are recycled by the residency cache (src/gpu/residency.ts) for the same reason.
+ * Two pieces of a chunk are in flight at once, so one piece's read overlaps the previous piece's write or decode.
  *
- * The slabs (at most MAX_SLABS x 16 MiB, plus as much again as decode input when a file needs decoding) live as long as
- * the device and are not counted in the engine's budget.
+ * The slabs (at most MAX_SLABS x 16 MiB, plus as much again as decode input) live as long as the device and are not
+ * counted in the engine's budget (see the note in bench/README.md "Load at memory speed"); the host buffers are CPU
+ * memory (at most 2 MiB).
  */
 import { ELEMENT_BYTES } from '../data/elements.ts';
 import type { AttentionShape, StoredDType, StoredValues } from '../data/tensor.ts';
@@ -31,6 +33,13 @@ export const MAX_SLAB_BYTES = 16 << 20;
 /** Smallest slab made: small chunks (tests, short files) do not fault in 16 MiB. */
 const MIN_SLAB_BYTES = 64 << 10;
 const MAX_SLABS = 4;
+/**
+ * Largest piece given to queue.writeBuffer. Measured on SwiftShader (bench/README.md "Load at memory speed"), reloading
+ * float32 layers into recycled buffers ran at 384-399 MB/s in 16 MiB pieces, 1252 in 4 MiB, 3008 in 1 MiB. Our reading,
+ * not verified in Dawn's source here: Dawn copies small writes into upload memory it reuses, and gives a large write
+ * staging memory of its own, which is new memory (a page fault per 4 KiB).
+ */
+const WRITE_PIECE_BYTES = 1 << 20;
 const PIECES_IN_FLIGHT = 2;
 
 /**
@@ -114,10 +123,10 @@ function takePiece(pieces: Pieces, roomBytes: number): { start: number; count: n
 async function writePieces(device: GPUDevice, chunk: UploadChunk, stored: StoredValues, pieces: Pieces, target: GPUBuffer): Promise<void> {
   const writeOne = async () => {
     while (pieces.next < pieces.values) {
-      const host = takeHostBuffer(Math.min(pieces.maxPieceBytes, (pieces.values - pieces.next) * pieces.elementBytes));
+      const host = takeHostBuffer(Math.min(WRITE_PIECE_BYTES, pieces.maxPieceBytes, (pieces.values - pieces.next) * pieces.elementBytes));
       try {
         if (pieces.next >= pieces.values) return;
-        const { start, count } = takePiece(pieces, host.byteLength);
+        const { start, count } = takePiece(pieces, Math.min(WRITE_PIECE_BYTES, host.byteLength));
         const bytes = count * pieces.elementBytes;
         const padded = roundUp4(bytes);
         await stored.readInto(chunk.layer, pieces.firstValue + start, host.subarray(0, bytes));
@@ -343,7 +352,7 @@ class SlabPool {
 
 const pools = new WeakMap<GPUDevice, SlabPool>();
 
-/** Host buffers for writePieces, kept for reuse: at most PIECES_IN_FLIGHT of them, so at most 2 x MAX_SLAB_BYTES. */
+/** Host buffers for writePieces, kept for reuse: at most PIECES_IN_FLIGHT of them, WRITE_PIECE_BYTES each. */
 const hostBuffers: Uint8Array[] = [];
 
 /** A free host buffer of at least `wantedBytes` (rounded as slabs are), or a new one. */
