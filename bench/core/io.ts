@@ -91,6 +91,8 @@ export interface LoadSummary {
   readonly engineReloadOfMemcpy?: number;
   /** The same in the page. */
   readonly pageEngineOfMemcpy?: number;
+  /** The reload in the page. */
+  readonly pageEngineReloadOfMemcpy?: number;
   /** A copy into newly allocated memory as a share of memcpy, same run: the page-fault ceiling of a load into new buffers. */
   readonly firstTouchOfMemcpy?: number;
   /** The engine's rate over the first-touch copy's. */
@@ -107,7 +109,7 @@ export function summarizeLoad(throughput: readonly ThroughputResult[], where: 'n
   const reload = first.steps.find((step) => step.id === 'engine-reload');
   return {
     [where === 'node' ? 'engineOfMemcpy' : 'pageEngineOfMemcpy']: engine.shareOfMemcpy,
-    ...(where === 'node' && reload ? { engineReloadOfMemcpy: reload.shareOfMemcpy } : {}),
+    ...(reload ? { [where === 'node' ? 'engineReloadOfMemcpy' : 'pageEngineReloadOfMemcpy']: reload.shareOfMemcpy } : {}),
     firstTouchOfMemcpy: first.firstTouch?.shareOfMemcpy,
     engineOfFirstTouch: first.firstTouch ? engine.mbPerSec / first.firstTouch.mbPerSec : undefined,
     file: first.file,

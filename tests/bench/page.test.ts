@@ -37,6 +37,7 @@ describe(runBrowserBench.name, () => {
     expect(result.adapter.description.length).toBeGreaterThan(0);
     expect(result.throughput[0].steps.map((step) => step.id)).toEqual(['read', 'read-into-slices', 'read-into-stream', 'read-parse', 'upload', 'engine', 'engine-reload', 'engine-js']);
     expect(result.load!.pageEngineOfMemcpy).toBeGreaterThan(0);
+    expect(result.load!.pageEngineReloadOfMemcpy).toBeGreaterThan(0);
     expect(result.load!.firstTouchOfMemcpy).toBeGreaterThan(0);
     expect(result.firstMap.map((first) => first.shape.layers)).toEqual([1, 6]);
     expect(result.kernels[0].kernels.length).toBeGreaterThan(10);
