@@ -172,7 +172,7 @@ export class ResidencyCache {
    *
    * With `recycle` (the usage flags `load` creates the buffer with, which must be info.byteLength bytes), the chunk's
    * buffer is pooled rather than destroyed when evicted, and `load` gets a pooled buffer of that size and usage when
-   * there is one (`recycled`): it must fill that buffer instead of creating one, and may destroy it on failure.
+   * there is one (`recycled`): it must fill that buffer instead of creating one; on failure the cache destroys it.
    */
   async acquire(
     key: string,
@@ -211,6 +211,8 @@ export class ResidencyCache {
           return buffer;
         },
         (error: unknown) => {
+          // Whatever the load did with it, a recycled buffer is not pooled again after a failure (destroy is idempotent).
+          recycled?.destroy();
           if (epoch === this.#epoch && this.#entries.get(key) === created) {
             this.#entries.delete(key);
             this.#residentBytes -= info.byteLength;

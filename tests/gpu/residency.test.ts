@@ -149,6 +149,14 @@ describe('ResidencyCache buffer pool', () => {
     expect(cache.report()).toMatchObject({ residentBytes: 0, pooledBytes: 200, pooledBuffers: 2 });
     cache.budgetBytes = 150;
     expect(buffers.map((buffer) => buffer.destroyed)).toEqual([true, false]);
+    // A load that fails with a recycled buffer: the buffer is destroyed, not pooled again, and nothing is counted.
+    await expect(cache.acquire('c', chunk(2), async () => Promise.reject(new Error('read failed')), USAGE)).rejects.toThrow('read failed');
+    expect(buffers[1].destroyed).toBe(true);
+    expect(cache.report()).toMatchObject({ residentBytes: 0, pooledBytes: 0, pooledBuffers: 0, entries: [] });
+    buffers[1].destroyed = false;
+    (await cache.acquire('d', chunk(3), async () => buffers[1], USAGE)).release();
+    cache.evictWhere(() => true);
+    expect(cache.report()).toMatchObject({ pooledBytes: 100, pooledBuffers: 1 });
     cache.clear();
     expect(buffers[1].destroyed).toBe(true);
     expect(cache.report()).toMatchObject({ pooledBytes: 0, pooledBuffers: 0 });
