@@ -25,7 +25,7 @@ import { kindOf, type MapKindName, type MapRequest, type MapShape } from './comp
 import { createMapStatsBuffer, MAP_STATS_BYTES, MAP_STATS_MAX_WORD, MAP_STATS_MIN_WORD, MinMaxPass, readMapStats, type MapStats } from './compute/minMax.ts';
 import { checkCrop, fullCrop, type Crop } from './compute/region.ts';
 import type { AttentionShape, AttentionSource } from './data/tensor.ts';
-import { createBufferWithRetry, formatBytes, GpuMemoryError } from './gpu/allocate.ts';
+import { chunkBufferUsage, createBufferWithRetry, formatBytes, GpuMemoryError } from './gpu/allocate.ts';
 import { readFloat32 } from './gpu/buffers.ts';
 import { requestEngineDevice, watchDevice, type BufferLimits } from './gpu/device.ts';
 import { MapRequestError } from './compute/requestError.ts';
@@ -845,7 +845,9 @@ export class AttentionEngine {
       headCount: chunk.headCount,
       byteLength: chunk.byteLength,
     };
-    return this.#residency.acquire(this.#chunkKey(generation, tensor, chunk), info, async (freeSomething) => {
+    // A file's chunk buffers are recycled after eviction (src/gpu/residency.ts); a model's are made by its own code.
+    const recycle = isGpuProducedSource(tensor.source) ? undefined : chunkBufferUsage();
+    return this.#residency.acquire(this.#chunkKey(generation, tensor, chunk), info, async (freeSomething, recycled) => {
       // A load for a device already lost would read the file for nothing: the retry on the new device reads it.
       if (generation.lost) throw new Error('the GPU device was lost before the upload');
       const whole = chunk.headCount === tensor.source.shape.heads;
@@ -856,14 +858,14 @@ export class AttentionEngine {
         this.#emit({ type: 'upload', ...info });
         return buffer;
       }
-      const buffer = await uploadChunk(generation.device, label, chunk, tensor.source, this.#format, freeSomething, this.#options.shaders);
+      const buffer = await uploadChunk(generation.device, label, chunk, tensor.source, this.#format, freeSomething, this.#options.shaders, recycled);
       if (generation.lost) {
         buffer.destroy();
         throw new Error('the GPU device was lost during the upload');
       }
       this.#emit({ type: 'upload', ...info });
       return buffer;
-    });
+    }, recycle);
   }
 
   // ---- device loss -------------------------------------------------------------------------------------------

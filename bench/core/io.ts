@@ -11,6 +11,11 @@
  *   engine        the engine's own path for the whole file: addTensor + prefetch (read, parse, storage-format
  *                 conversion, allocation, upload), every layer fitting the budget. Files the engine uploads as stored
  *                 (src/gpu/storedUpload.ts) are also timed through the JS decode path they replaced ('engine-js').
+ *                 Both start with the engine's buffer pool empty: every chunk buffer is new memory.
+ *   engine reload the engine path again right after 'engine' removed its tensor: the same layers read again (a new
+ *                 tensor: nothing is resident) into the chunk buffers that removal pooled (src/gpu/residency.ts),
+ *                 memory already touched. What loading the next utterance of a batch, or a layer evicted and another
+ *                 loaded, costs once the engine has run a while.
  *
  * Beside the copies into held memory, a copy into newly allocated memory is timed ('first-touch'): memory a process
  * touches for the first time costs a page fault per 4 KiB, and every new GPU buffer is such memory, so this is the
@@ -80,10 +85,14 @@ export interface ThroughputConfig {
 
 /** The headline of issue 12's load target, for the results JSON's `load` field. */
 export interface LoadSummary {
-  /** The engine's read + parse + upload of the first file as a share of memcpy (Node). */
+  /** The engine's read + parse + upload of the first file as a share of memcpy (Node), into new buffers. */
   readonly engineOfMemcpy?: number;
+  /** The same load again into recycled chunk buffers (the 'engine-reload' step), as a share of memcpy. */
+  readonly engineReloadOfMemcpy?: number;
   /** The same in the page. */
   readonly pageEngineOfMemcpy?: number;
+  /** The reload in the page. */
+  readonly pageEngineReloadOfMemcpy?: number;
   /** A copy into newly allocated memory as a share of memcpy, same run: the page-fault ceiling of a load into new buffers. */
   readonly firstTouchOfMemcpy?: number;
   /** The engine's rate over the first-touch copy's. */
@@ -97,8 +106,10 @@ export function summarizeLoad(throughput: readonly ThroughputResult[], where: 'n
   const first = throughput[0];
   const engine = first?.steps.find((step) => step.id === 'engine');
   if (!first || !engine) return {};
+  const reload = first.steps.find((step) => step.id === 'engine-reload');
   return {
     [where === 'node' ? 'engineOfMemcpy' : 'pageEngineOfMemcpy']: engine.shareOfMemcpy,
+    ...(reload ? { [where === 'node' ? 'engineReloadOfMemcpy' : 'pageEngineReloadOfMemcpy']: reload.shareOfMemcpy } : {}),
     firstTouchOfMemcpy: first.firstTouch?.shareOfMemcpy,
     engineOfFirstTouch: first.firstTouch ? engine.mbPerSec / first.firstTouch.mbPerSec : undefined,
     file: first.file,
@@ -189,9 +200,15 @@ export async function runThroughputSuite(
 
   log(`throughput ${source.name}: engine addTensor + prefetch of ${layers} layer(s)`);
   const storageLayerBytes = engine.storage === 'float16' ? Math.ceil((shape.heads * shape.rows * shape.cols) / 2) * 4 : float32LayerBytes;
+  emptyBufferPool(engine);
   const engineMs = await timeEngineLoad(engine, attention, storageLayerBytes * layers);
+  log(`throughput ${source.name}: engine reload of ${layers} layer(s) into the pooled buffers`);
+  const pooled = engine.memory.pooledBuffers;
+  const engineReloadMs = await timeEngineLoad(engine, attention, storageLayerBytes * layers);
   // The JS decode path the stored upload replaced, on the same file: the stored bytes hidden from the engine.
+  emptyBufferPool(engine);
   const engineJsMs = attention.stored ? await timeEngineLoad(engine, { ...attention, stored: undefined }, storageLayerBytes * layers) : undefined;
+  emptyBufferPool(engine);
 
   const step = (id: string, label: string, bytes: number, ms: Summary): ThroughputStep => {
     const rate = mbPerSec(bytes, ms.median);
@@ -210,13 +227,24 @@ export async function runThroughputSuite(
       ...readInto.map(({ variant, ms }) => step(variant.id, `${variant.label} (per layer)`, layerBytes, ms)),
       step('read-parse', 'read + parse (per layer)', layerBytes, parse),
       step('upload', 'upload float32 (per layer)', float32LayerBytes, upload),
-      step('engine', `engine: read + parse + ${engine.storage} upload (${layers} layer${layers === 1 ? '' : 's'})`, layerBytes * layers, summarize([engineMs])),
+      step('engine', `engine: read + parse + ${engine.storage} upload (${layers} layer${layers === 1 ? '' : 's'}, new buffers)`, layerBytes * layers, summarize([engineMs])),
+      step('engine-reload', `engine again into ${pooled} recycled buffer${pooled === 1 ? '' : 's'} (${layers} layer${layers === 1 ? '' : 's'})`, layerBytes * layers, summarize([engineReloadMs])),
       ...(engineJsMs === undefined ? [] : [step('engine-js', `engine through the JS decode path (${layers} layer${layers === 1 ? '' : 's'})`, layerBytes * layers, summarize([engineJsMs]))]),
     ],
   };
 }
 
-/** addTensor + prefetch of `attention` with the budget set to `budgetBytes`, to onSubmittedWorkDone; ms. */
+/** Destroys the engine's pooled chunk buffers (a budget of 0 drops them; nothing is resident between loads here). */
+function emptyBufferPool(engine: AttentionEngine): void {
+  const budget = engine.memory.budgetBytes;
+  engine.setBudget(0);
+  engine.setBudget(budget);
+}
+
+/**
+ * addTensor + prefetch of `attention` with the budget set to `budgetBytes`, to onSubmittedWorkDone; ms. The tensor is
+ * removed afterwards, which pools its chunk buffers.
+ */
 async function timeEngineLoad(engine: AttentionEngine, attention: AttentionSource, budgetBytes: number): Promise<number> {
   const budget = engine.memory.budgetBytes;
   const tensorId = 'ThroughputSuite.tensor';

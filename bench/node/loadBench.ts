@@ -3,7 +3,8 @@
  * reads at memory speed or not: a float32 .npy, a float16 .npy and a bfloat16 .safetensors of the same synthetic
  * tensor, each into an engine with float32 and one with float16 storage. Prints one line per step and writes
  * bench/results/<date>-<adapter>-load.json (`load.engineOfMemcpy` is the float32 .npy into float32 storage, the
- * same measurement as the main suite's).
+ * same measurement as the main suite's; `load.engineReloadOfMemcpy` the same file loaded again into the chunk buffers
+ * the first load left pooled, the 'engine-reload' step of bench/core/io.ts).
  *
  *   --frames N   rows and columns of each map (default 1500: Whisper base, 72 MB float32 layers)
  *   --layers N   layers of each file (default 6)

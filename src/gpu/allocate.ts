@@ -37,6 +37,31 @@ export async function createBufferWithRetry(
   }
 }
 
+/** Usage of every uploaded chunk's buffer: read by kernels, written by uploads, copied out by readbacks. */
+export function chunkBufferUsage(): GPUBufferUsageFlags {
+  return GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+}
+
+/**
+ * The storage buffer an uploaded chunk of `byteLength` bytes is written into: `recycled` (a pooled buffer of an
+ * evicted chunk of the same size and usage, src/gpu/residency.ts) when given, else a new one from
+ * createBufferWithRetry.
+ */
+export async function chunkBuffer(
+  device: GPUDevice,
+  label: string,
+  byteLength: number,
+  freeSomething: () => boolean,
+  recycled?: GPUBuffer,
+): Promise<GPUBuffer> {
+  if (!recycled) return createBufferWithRetry(device, { label, size: byteLength, usage: chunkBufferUsage() }, freeSomething);
+  if (recycled.size !== byteLength || recycled.usage !== chunkBufferUsage()) {
+    throw new Error(`${label}: a recycled buffer of ${recycled.size} bytes (usage ${recycled.usage}) for a chunk of ${byteLength}`);
+  }
+  recycled.label = label;
+  return recycled;
+}
+
 /** "72.0 MiB", "512 B": sizes for messages. */
 export function formatBytes(byteLength: number): string {
   if (byteLength < 1024) return `${byteLength} B`;

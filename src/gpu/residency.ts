@@ -5,6 +5,12 @@
  * once its commands are submitted; destroying a buffer after submit is safe in WebGPU, so eviction never has to wait
  * for the GPU. The budget may be exceeded only while the chunks one computation needs at the same time are pinned;
  * on release the cache shrinks back under it. Concurrent requests for the same chunk share one upload.
+ *
+ * Buffers of evicted or removed chunks that were acquired with a `recycle` usage are not destroyed but pooled, keyed by
+ * (size, usage), and handed to the next load of a chunk of that size and usage. Why: memory touched for the first
+ * time costs a page fault per 4 KiB (on the bench machine's VM, 41-81 MB/s against GB/s into touched memory), and
+ * every new GPU buffer on a software adapter is new memory; a recycled buffer is not (bench/README.md "Load at memory
+ * speed"). Pooled bytes count in the budget and are the first thing dropped when room is needed; clear() destroys them.
  */
 
 /** What a resident chunk holds; part of the memory report. */
@@ -39,6 +45,10 @@ export interface MemoryReport {
   readonly reservations: readonly Reservation[];
   /** Bytes of chunks uploaded or being uploaded. */
   readonly residentBytes: number;
+  /** Bytes of evicted chunks' buffers kept for reuse (counted in the budget, dropped first when room is needed). */
+  readonly pooledBytes: number;
+  /** How many buffers are pooled. */
+  readonly pooledBuffers: number;
   /** Resident chunks, least recently used first. */
   readonly entries: readonly ResidentChunk[];
 }
@@ -51,6 +61,8 @@ export interface AcquiredChunk {
 
 interface Entry {
   readonly info: ResidentChunk;
+  /** The pool key (size and usage) of a recyclable entry's buffer; undefined: destroyed on eviction. */
+  readonly poolKey?: string;
   buffer?: GPUBuffer;
   loading?: Promise<GPUBuffer>;
   pins: number;
@@ -72,6 +84,10 @@ export class ResidencyCache {
   #reservedBytes = 0;
   /** Bumped by clear(): loads that started before it are discarded when they finish. */
   #epoch = 0;
+  /** Buffers of evicted recyclable chunks by pool key; insertion order is age (oldest first, dropped first). */
+  readonly #pool = new Map<string, GPUBuffer[]>();
+  #pooledBytes = 0;
+  #pooledBuffers = 0;
 
   /** `onEvict` hears about each chunk evicted to make room (not about clear()). */
   constructor(budgetBytes: number, onEvict: (chunk: ResidentChunk) => void = () => {}) {
@@ -91,6 +107,11 @@ export class ResidencyCache {
 
   get residentBytes(): number {
     return this.#residentBytes;
+  }
+
+  /** Bytes of buffers kept for reuse; they count in the budget. */
+  get pooledBytes(): number {
+    return this.#pooledBytes;
   }
 
   /** What chunks may use: the budget less the reservations. */
@@ -133,6 +154,8 @@ export class ResidencyCache {
       reservedBytes: this.#reservedBytes,
       reservations: [...this.#reservations.values()],
       residentBytes: this.#residentBytes,
+      pooledBytes: this.#pooledBytes,
+      pooledBuffers: this.#pooledBuffers,
       entries: [...this.#entries.values()].map((entry) => entry.info),
     };
   }
@@ -146,11 +169,16 @@ export class ResidencyCache {
    * Returns the chunk's buffer, pinned, loading it with `load` when it is not resident. Before a load, unpinned
    * chunks are evicted, least recently used first, until it fits the budget; `load` gets `freeSomething` to evict
    * one more chunk when an allocation runs out of memory (it returns false when nothing evictable is left).
+   *
+   * With `recycle` (the usage flags `load` creates the buffer with, which must be info.byteLength bytes), the chunk's
+   * buffer is pooled rather than destroyed when evicted, and `load` gets a pooled buffer of that size and usage when
+   * there is one (`recycled`): it must fill that buffer instead of creating one; on failure the cache destroys it.
    */
   async acquire(
     key: string,
     info: ResidentChunk,
-    load: (freeSomething: () => boolean) => Promise<GPUBuffer>,
+    load: (freeSomething: () => boolean, recycled?: GPUBuffer) => Promise<GPUBuffer>,
+    recycle?: GPUBufferUsageFlags,
   ): Promise<AcquiredChunk> {
     let entry = this.#entries.get(key);
     if (entry) {
@@ -164,13 +192,14 @@ export class ResidencyCache {
             `(layer ${info.layer}, ${info.headCount} head(s): ${info.byteLength} bytes); raise budgetBytes.`,
         );
       }
-      this.#shrink(info.byteLength);
+      const poolKey = recycle === undefined ? undefined : poolKeyOf(info.byteLength, recycle);
+      const recycled = this.#makeRoom(info.byteLength, poolKey);
       const epoch = this.#epoch;
-      const created: Entry = { info, pins: 0 };
+      const created: Entry = { info, poolKey, pins: 0 };
       entry = created;
       this.#entries.set(key, created);
       this.#residentBytes += info.byteLength;
-      created.loading = load(() => this.evictOne()).then(
+      created.loading = load(() => this.evictOne(), recycled).then(
         (buffer) => {
           created.loading = undefined;
           if (epoch !== this.#epoch) {
@@ -182,6 +211,8 @@ export class ResidencyCache {
           return buffer;
         },
         (error: unknown) => {
+          // Whatever the load did with it, a recycled buffer is not pooled again after a failure (destroy is idempotent).
+          recycled?.destroy();
           if (epoch === this.#epoch && this.#entries.get(key) === created) {
             this.#entries.delete(key);
             this.#residentBytes -= info.byteLength;
@@ -211,27 +242,23 @@ export class ResidencyCache {
     };
   }
 
-  /** Evicts the least recently used unpinned, fully uploaded chunk. Returns false when there is none. */
+  /**
+   * Frees GPU memory for an allocation that ran out of it: destroys the oldest pooled buffer, or else evicts the
+   * least recently used unpinned, fully uploaded chunk and destroys its buffer. Returns false when there is neither.
+   */
   evictOne(): boolean {
-    for (const [key, entry] of this.#entries) {
-      if (entry.pins > 0 || !entry.buffer) continue;
-      this.#entries.delete(key);
-      this.#residentBytes -= entry.info.byteLength;
-      entry.buffer.destroy();
-      this.#onEvict(entry.info);
-      return true;
-    }
-    return false;
+    return this.#dropPooled() || this.#evictLeastRecent(false) !== undefined;
   }
 
-  /** Evicts (unpinned) chunks for which `predicate` holds, e.g. every chunk of a removed tensor. */
+  /** Evicts (unpinned) chunks for which `predicate` holds, e.g. every chunk of a removed tensor; recyclable buffers are pooled. */
   evictWhere(predicate: (chunk: ResidentChunk) => boolean): void {
     for (const [key, entry] of [...this.#entries]) {
       if (entry.pins > 0 || !entry.buffer || !predicate(entry.info)) continue;
       this.#entries.delete(key);
       this.#residentBytes -= entry.info.byteLength;
-      entry.buffer.destroy();
+      this.#retire(entry, entry.buffer, true);
     }
+    this.#shrink(0);
   }
 
   /**
@@ -243,12 +270,88 @@ export class ResidencyCache {
     for (const entry of this.#entries.values()) entry.buffer?.destroy();
     this.#entries.clear();
     this.#residentBytes = 0;
+    while (this.#dropPooled()) {
+      // Pooled buffers belong to the old device too.
+    }
   }
 
-  /** Evicts until `incomingBytes` more would fit the budget, or nothing evictable is left. */
+  /** Drops pooled buffers, then evicts, until `incomingBytes` more would fit the budget, or nothing is left to free. */
   #shrink(incomingBytes: number): void {
-    while (this.#residentBytes + incomingBytes > this.availableBytes && this.evictOne()) {
+    while (this.#residentBytes + this.#pooledBytes + incomingBytes > this.availableBytes && this.evictOne()) {
       // evictOne() made progress; keep going.
     }
   }
+
+  /**
+   * Makes room for a load of `incomingBytes`. With a pool key, a pooled buffer of that key is taken out of the pool
+   * and returned (it is the room); otherwise pooled buffers of other keys are dropped and least recently used chunks
+   * evicted into the pool, stopping as soon as one of them has the key or the load fits.
+   */
+  #makeRoom(incomingBytes: number, poolKey: string | undefined): GPUBuffer | undefined {
+    for (;;) {
+      const recycled = poolKey === undefined ? undefined : this.#takePooled(poolKey, incomingBytes);
+      if (recycled) return recycled;
+      if (this.#residentBytes + this.#pooledBytes + incomingBytes <= this.availableBytes) return undefined;
+      if (this.#dropPooled()) continue;
+      if (this.#evictLeastRecent(poolKey !== undefined) === undefined) return undefined;
+    }
+  }
+
+  /** Evicts the least recently used unpinned, loaded chunk; its buffer is pooled when `pool` and it is recyclable. */
+  #evictLeastRecent(pool: boolean): Entry | undefined {
+    for (const [key, entry] of this.#entries) {
+      if (entry.pins > 0 || !entry.buffer) continue;
+      this.#entries.delete(key);
+      this.#residentBytes -= entry.info.byteLength;
+      this.#retire(entry, entry.buffer, pool);
+      this.#onEvict(entry.info);
+      return entry;
+    }
+    return undefined;
+  }
+
+  #retire(entry: Entry, buffer: GPUBuffer, pool: boolean): void {
+    if (!pool || entry.poolKey === undefined) {
+      buffer.destroy();
+      return;
+    }
+    const buffers = this.#pool.get(entry.poolKey) ?? [];
+    buffers.push(buffer);
+    // Re-inserted so that the key's place in the map is the age of its newest buffer.
+    this.#pool.delete(entry.poolKey);
+    this.#pool.set(entry.poolKey, buffers);
+    this.#pooledBytes += entry.info.byteLength;
+    this.#pooledBuffers += 1;
+  }
+
+  #takePooled(poolKey: string, byteLength: number): GPUBuffer | undefined {
+    const buffers = this.#pool.get(poolKey);
+    const buffer = buffers?.pop();
+    if (!buffer) return undefined;
+    if (buffers!.length === 0) this.#pool.delete(poolKey);
+    this.#pooledBytes -= byteLength;
+    this.#pooledBuffers -= 1;
+    return buffer;
+  }
+
+  /** Destroys the oldest buffer of the oldest pool key (a load takes the newest). Returns false when the pool is empty. */
+  #dropPooled(): boolean {
+    const oldest = this.#pool.keys().next();
+    if (oldest.done) return false;
+    const buffers = this.#pool.get(oldest.value)!;
+    const buffer = buffers.shift()!;
+    if (buffers.length === 0) this.#pool.delete(oldest.value);
+    this.#pooledBytes -= poolBytesOf(oldest.value);
+    this.#pooledBuffers -= 1;
+    buffer.destroy();
+    return true;
+  }
+}
+
+function poolKeyOf(byteLength: number, usage: GPUBufferUsageFlags): string {
+  return `${byteLength}/${usage}`;
+}
+
+function poolBytesOf(poolKey: string): number {
+  return Number(poolKey.slice(0, poolKey.indexOf('/')));
 }

@@ -1,21 +1,23 @@
 /**
- * Attention uploaded as the file stores it. The bytes of a chunk are read from the file straight into mapped staging
- * buffers (one copy on the CPU), copied into the chunk's storage buffer, and decoded there by a kernel when the stored
- * type is not the storage format (shaders/compute/unpackStored.wgsl: float16 or bfloat16 -> float32, float32 or
- * bfloat16 -> float16 pairs). A float32 file into float32 storage and a float16 file into float16 storage need no
- * kernel: their bytes are the storage words.
+ * Attention uploaded as the file stores it, one copy on the CPU. When the stored type is the storage format (float32
+ * into float32, float16 into float16) the bytes are the storage words: each piece is read into a host buffer kept for
+ * reuse and given to queue.writeBuffer (no command buffer of our own, so a layer loaded inside a batch adds no submit).
+ * Otherwise each piece is read into a mapped staging slab, copied into the slab's decode input and decoded into the
+ * chunk's storage buffer by a kernel (shaders/compute/unpackStored.wgsl: float16 or bfloat16 -> float32, float32 or
+ * bfloat16 -> float16 pairs); a chunk's pieces share one command encoder while slabs last.
  *
- * Why staging buffers kept per device, instead of a fresh buffer per read: memory touched for the first time costs a
- * page fault per 4 KiB, and on the bench machine's VM that alone runs at ~50-80 MB/s, slower than the read.
- * A few 16 MiB slabs, mapped again as soon as their copy is done, keep the CPU side on memory already faulted in.
- * Two pieces of a chunk are in flight at once, so one piece's read overlaps the previous piece's copy and decode.
+ * Why buffers kept for reuse, instead of fresh memory per read: memory touched for the first time costs a page fault
+ * per 4 KiB, and on the bench machine's VM that alone runs at ~50-170 MB/s, slower than the read. The chunk buffers
+ * themselves are recycled by the residency cache (src/gpu/residency.ts) for the same reason.
+ * Two pieces of a chunk are in flight at once, so one piece's read overlaps the previous piece's write or decode.
  *
- * The slabs (at most MAX_SLABS x 16 MiB, plus as much again as decode input when a file needs decoding) live as long as
- * the device and are not counted in the engine's budget.
+ * The slabs (at most MAX_SLABS x 16 MiB, plus as much again as decode input) live as long as the device and are not
+ * counted in the engine's budget (see the note in bench/README.md "Load at memory speed"); the host buffers are CPU
+ * memory (at most 2 MiB).
  */
 import { ELEMENT_BYTES } from '../data/elements.ts';
 import type { AttentionShape, StoredDType, StoredValues } from '../data/tensor.ts';
-import { createBufferWithRetry } from './allocate.ts';
+import { chunkBuffer } from './allocate.ts';
 import { createComputePipelineFromFiles, type ShaderSources } from './pipeline.ts';
 import type { StorageFormat } from './storageFormat.ts';
 import type { UploadChunk } from './upload.ts';
@@ -31,6 +33,13 @@ export const MAX_SLAB_BYTES = 16 << 20;
 /** Smallest slab made: small chunks (tests, short files) do not fault in 16 MiB. */
 const MIN_SLAB_BYTES = 64 << 10;
 const MAX_SLABS = 4;
+/**
+ * Largest piece given to queue.writeBuffer. Measured on SwiftShader (bench/README.md "Load at memory speed"), reloading
+ * float32 layers into recycled buffers ran at 384-399 MB/s in 16 MiB pieces, 1252 in 4 MiB, 3008 in 1 MiB. Our reading,
+ * not verified in Dawn's source here: Dawn copies small writes into upload memory it reuses, and gives a large write
+ * staging memory of its own, which is new memory (a page fault per 4 KiB).
+ */
+const WRITE_PIECE_BYTES = 1 << 20;
 const PIECES_IN_FLIGHT = 2;
 
 /**
@@ -48,10 +57,10 @@ export function canUploadStored(stored: StoredValues | undefined, format: Storag
 }
 
 /**
- * Creates the storage buffer for `chunk` and fills it from the file's stored bytes (see the file comment). Resolves
- * once every piece is submitted; later commands on the queue see the whole chunk. The allocation retries after
- * `freeSomething()` as createChunkBuffer's does. Precondition: canUploadStored(stored, format, !!shaders).
- * `maxPieceBytes` (at least 2048) bounds each piece; tests make it small to run many pieces.
+ * Fills the storage buffer for `chunk` (`recycled`, or a new one: see chunkBuffer in allocate.ts) from the file's
+ * stored bytes (see the file comment). Resolves once every piece is written or submitted; later commands on the queue
+ * see the whole chunk. Precondition: canUploadStored(stored, format, !!shaders). `maxPieceBytes` (at least 2048)
+ * bounds each piece; tests make it small to run many pieces.
  */
 export async function uploadStoredChunk(
   device: GPUDevice,
@@ -63,65 +72,139 @@ export async function uploadStoredChunk(
   freeSomething: () => boolean,
   shaders?: ShaderSources,
   maxPieceBytes = MAX_SLAB_BYTES,
+  recycled?: GPUBuffer,
 ): Promise<GPUBuffer> {
-  const mapValues = shape.rows * shape.cols;
-  const firstValue = chunk.firstHead * mapValues;
-  const values = chunk.headCount * mapValues;
-  const elementBytes = ELEMENT_BYTES[stored.dtype];
-  const storageValueBytes = format === 'float32' ? 4 : 2;
   const decode = (stored.dtype as string) !== format;
-  if (decode && !shaders) throw new Error(`${label}: ${stored.dtype} values need the unpack kernel for ${format} storage`);
-  const pipeline = decode ? await pipelineFor(device, shaders!, stored.dtype, format) : undefined;
-  const buffer = await createBufferWithRetry(
-    device,
-    { label, size: chunk.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC },
-    freeSomething,
-  );
-  const pool = poolFor(device);
-  let next = 0;
-  const uploadPieces = async () => {
-    while (next < values) {
-      const slab = await pool.acquire(Math.min(maxPieceBytes, (values - next) * elementBytes));
-      // The other piece in flight may have taken the rest while this one waited for a slab.
-      if (next >= values) {
-        pool.release(slab, true);
-        return;
-      }
-      // Pieces start on 512-value boundaries: legal copy and storage-binding offsets in either format.
-      const start = next;
-      const count = Math.min(values - start, Math.max(512, Math.floor(Math.min(slab.byteLength, maxPieceBytes) / elementBytes / 512) * 512));
-      next = start + count;
-      const bytes = count * elementBytes;
-      const paddedBytes = roundUp4(bytes);
-      let mapped = true;
-      try {
-        const range = new Uint8Array(slab.staging.getMappedRange(0, paddedBytes));
-        await stored.readInto(chunk.layer, firstValue + start, range.subarray(0, bytes));
-        // An odd float16 count leaves half a word: zero, as packFloat16Pairs leaves it.
-        range.fill(0, bytes);
-        slab.staging.unmap();
-        mapped = false;
-        const encoder = device.createCommandEncoder({ label: `${label}.piece` });
-        if (!pipeline) {
-          encoder.copyBufferToBuffer(slab.staging, 0, buffer, start * elementBytes, paddedBytes);
-        } else {
-          encodeDecode(device, encoder, pipeline, slab, paddedBytes, count, buffer, start * storageValueBytes, format);
-        }
-        submitCounted(device, [encoder.finish()]);
-      } finally {
-        // A range got from a mapped buffer cannot be got again: a failed piece's slab is unmapped and mapped anew.
-        if (mapped) slab.staging.unmap();
-        pool.release(slab, false);
-      }
-    }
-  };
+  let pipeline: GPUComputePipeline | undefined;
+  let buffer: GPUBuffer | undefined;
   try {
-    await Promise.all(Array.from({ length: PIECES_IN_FLIGHT }, uploadPieces));
+    if (decode && !shaders) throw new Error(`${label}: ${stored.dtype} values need the unpack kernel for ${format} storage`);
+    pipeline = decode ? await pipelineFor(device, shaders!, stored.dtype, format) : undefined;
+    buffer = await chunkBuffer(device, label, chunk.byteLength, freeSomething, recycled);
+    const pieces = piecesOf(chunk, shape, ELEMENT_BYTES[stored.dtype], maxPieceBytes);
+    if (pipeline) await decodePieces(device, label, chunk, stored, format, pipeline, pieces, buffer);
+    else await writePieces(device, chunk, stored, pieces, buffer);
   } catch (error) {
-    buffer.destroy();
+    (buffer ?? recycled)?.destroy();
     throw error;
   }
   return buffer;
+}
+
+/** Hands out a chunk's pieces in order, each starting on a 512-value boundary (legal copy and binding offsets). */
+interface Pieces {
+  readonly firstValue: number;
+  readonly values: number;
+  readonly elementBytes: number;
+  readonly maxPieceBytes: number;
+  /** The next piece's first value (relative to the chunk). */
+  next: number;
+}
+
+function piecesOf(chunk: UploadChunk, shape: AttentionShape, elementBytes: number, maxPieceBytes: number): Pieces {
+  const mapValues = shape.rows * shape.cols;
+  return { firstValue: chunk.firstHead * mapValues, values: chunk.headCount * mapValues, elementBytes, maxPieceBytes, next: 0 };
+}
+
+/** Takes the next piece of at most `roomBytes` (a whole number of 512-value blocks, at least one): its first value and count. */
+function takePiece(pieces: Pieces, roomBytes: number): { start: number; count: number } {
+  const start = pieces.next;
+  const blockValues = Math.floor(Math.min(roomBytes, pieces.maxPieceBytes) / pieces.elementBytes / 512) * 512;
+  const count = Math.min(pieces.values - start, Math.max(512, blockValues));
+  pieces.next = start + count;
+  return { start, count };
+}
+
+/**
+ * Stored bytes that are the storage words (float32 into float32, float16 into float16): each piece is read into a
+ * host buffer kept for reuse (memory already touched) and given to queue.writeBuffer, which copies it at the call.
+ * No command buffer is submitted, so a layer loaded inside a batch adds no submit of its own.
+ */
+async function writePieces(device: GPUDevice, chunk: UploadChunk, stored: StoredValues, pieces: Pieces, target: GPUBuffer): Promise<void> {
+  const writeOne = async () => {
+    while (pieces.next < pieces.values) {
+      const host = takeHostBuffer(Math.min(WRITE_PIECE_BYTES, pieces.maxPieceBytes, (pieces.values - pieces.next) * pieces.elementBytes));
+      try {
+        if (pieces.next >= pieces.values) return;
+        const { start, count } = takePiece(pieces, Math.min(WRITE_PIECE_BYTES, host.byteLength));
+        const bytes = count * pieces.elementBytes;
+        const padded = roundUp4(bytes);
+        await stored.readInto(chunk.layer, pieces.firstValue + start, host.subarray(0, bytes));
+        // An odd float16 count leaves half a word: zero, as packFloat16Pairs leaves it.
+        host.fill(0, bytes, padded);
+        device.queue.writeBuffer(target, start * pieces.elementBytes, host.buffer, host.byteOffset, padded);
+      } finally {
+        returnHostBuffer(host);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: PIECES_IN_FLIGHT }, writeOne));
+}
+
+/**
+ * Stored bytes that need the unpack kernel: each piece is read into a mapped staging slab, and its copy and decode are
+ * recorded into one command encoder shared by the chunk's pieces, submitted when a piece (of this chunk or another)
+ * would wait for a slab that only a submit can give back, and at the end: one submit for a chunk of up to MAX_SLABS
+ * pieces when nothing else is loading.
+ */
+async function decodePieces(
+  device: GPUDevice,
+  label: string,
+  chunk: UploadChunk,
+  stored: StoredValues,
+  format: StorageFormat,
+  pipeline: GPUComputePipeline,
+  pieces: Pieces,
+  target: GPUBuffer,
+): Promise<void> {
+  const pool = poolFor(device);
+  const storageValueBytes = format === 'float32' ? 4 : 2;
+  let encoder: GPUCommandEncoder | undefined;
+  let recorded: Slab[] = [];
+  const submit = () => {
+    if (!encoder) return;
+    const slabs = recorded;
+    submitCounted(device, [encoder.finish()]);
+    encoder = undefined;
+    recorded = [];
+    for (const slab of slabs) pool.release(slab, false);
+  };
+  const decodeOne = async () => {
+    while (pieces.next < pieces.values) {
+      if (!pool.hasFree()) submit();
+      const slab = await pool.acquire(Math.min(pieces.maxPieceBytes, (pieces.values - pieces.next) * pieces.elementBytes));
+      // The other piece in flight may have taken the rest while this one waited for a slab.
+      if (pieces.next >= pieces.values) {
+        pool.release(slab, true);
+        return;
+      }
+      const { start, count } = takePiece(pieces, slab.byteLength);
+      const bytes = count * pieces.elementBytes;
+      const paddedBytes = roundUp4(bytes);
+      try {
+        const range = new Uint8Array(slab.staging.getMappedRange(0, paddedBytes));
+        await stored.readInto(chunk.layer, pieces.firstValue + start, range.subarray(0, bytes));
+        range.fill(0, bytes);
+      } catch (error) {
+        // A range got from a mapped buffer cannot be got again: a failed piece's slab is unmapped and mapped anew.
+        slab.staging.unmap();
+        pool.release(slab, false);
+        throw error;
+      }
+      slab.staging.unmap();
+      encoder ??= device.createCommandEncoder({ label: `${label}.pieces` });
+      encodeDecode(device, encoder, pipeline, slab, paddedBytes, count, target, start * storageValueBytes, format);
+      recorded.push(slab);
+      // A piece of this or another chunk waits for a slab: ours come back only through a submit.
+      if (pool.hasWaiting()) submit();
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: PIECES_IN_FLIGHT }, decodeOne));
+  } finally {
+    // On failure too: the recorded slabs go back to the pool (the target is destroyed by the caller).
+    submit();
+  }
 }
 
 /** Records the copy of a piece into the slab's decode input and the kernel that writes it into `target`. */
@@ -207,6 +290,16 @@ class SlabPool {
     this.#device = device;
   }
 
+  /** Whether some acquire() is waiting for a slab. */
+  hasWaiting(): boolean {
+    return this.#waiting.length > 0;
+  }
+
+  /** Whether acquire() would answer without waiting for a slab to come back. */
+  hasFree(): boolean {
+    return this.#free.length > 0 || this.#count < MAX_SLABS;
+  }
+
   /** A mapped slab; a new one (sized for `wantedBytes`, up to MAX_SLAB_BYTES) while there are fewer than MAX_SLABS. */
   async acquire(wantedBytes: number): Promise<Slab> {
     const wanted = Math.min(MAX_SLAB_BYTES, Math.max(MIN_SLAB_BYTES, Math.ceil(wantedBytes / 4096) * 4096));
@@ -258,6 +351,23 @@ class SlabPool {
 }
 
 const pools = new WeakMap<GPUDevice, SlabPool>();
+
+/** Host buffers for writePieces, kept for reuse: at most PIECES_IN_FLIGHT of them, WRITE_PIECE_BYTES each. */
+const hostBuffers: Uint8Array[] = [];
+
+/** A free host buffer of at least `wantedBytes` (rounded as slabs are), or a new one. */
+function takeHostBuffer(wantedBytes: number): Uint8Array {
+  const wanted = Math.min(MAX_SLAB_BYTES, Math.max(MIN_SLAB_BYTES, Math.ceil(wantedBytes / 4096) * 4096));
+  const index = hostBuffers.findIndex((buffer) => buffer.byteLength >= wanted);
+  if (index >= 0) return hostBuffers.splice(index, 1)[0];
+  return new Uint8Array(wanted);
+}
+
+function returnHostBuffer(buffer: Uint8Array): void {
+  hostBuffers.push(buffer);
+  hostBuffers.sort((a, b) => b.byteLength - a.byteLength);
+  hostBuffers.length = Math.min(hostBuffers.length, PIECES_IN_FLIGHT);
+}
 
 function poolFor(device: GPUDevice): SlabPool {
   let pool = pools.get(device);

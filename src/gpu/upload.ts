@@ -5,7 +5,7 @@
  */
 import { packFloat16Pairs } from '../data/float16.ts';
 import type { AttentionShape, AttentionSource } from '../data/tensor.ts';
-import { createBufferWithRetry, formatBytes } from './allocate.ts';
+import { chunkBuffer, formatBytes } from './allocate.ts';
 import { packFloat16OnGpu } from './packFloat16.ts';
 import type { ShaderSources } from './pipeline.ts';
 import type { StorageFormat } from './storageFormat.ts';
@@ -85,8 +85,8 @@ export function makeStorageWords(values: Float32Array, format: StorageFormat): F
 }
 
 /**
- * Creates the storage buffer for `chunk` and fills it with `values` (float32, chunk.headCount maps).
- * The allocation runs in an out-of-memory scope; `freeSomething` is asked to evict before each retry.
+ * Fills the storage buffer for `chunk` (`recycled`, or a new one: see chunkBuffer in allocate.ts) with `values` (float32,
+ * chunk.headCount maps).
  * float16 storage is narrowed on the GPU when `shaders` are given (src/gpu/packFloat16.ts), in JS otherwise.
  */
 export async function createChunkBuffer(
@@ -97,16 +97,13 @@ export async function createChunkBuffer(
   format: StorageFormat,
   freeSomething: () => boolean,
   shaders?: ShaderSources,
+  recycled?: GPUBuffer,
 ): Promise<GPUBuffer> {
   const wordBytes = storageBytes(format, values.length);
   if (wordBytes > chunk.byteLength) {
     throw new Error(`${label}: ${wordBytes} bytes of values for a chunk planned at ${chunk.byteLength}`);
   }
-  const buffer = await createBufferWithRetry(
-    device,
-    { label, size: chunk.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC },
-    freeSomething,
-  );
+  const buffer = await chunkBuffer(device, label, chunk.byteLength, freeSomething, recycled);
   if (format === 'float16' && shaders) {
     try {
       await packFloat16OnGpu(device, shaders, values, buffer);
@@ -122,7 +119,7 @@ export async function createChunkBuffer(
 }
 
 /**
- * Reads `chunk` of `source` and uploads it as a new storage buffer in `format`. Files of little-endian float16,
+ * Reads `chunk` of `source` and uploads it into a storage buffer in `format` (`recycled`, or a new one). Files of little-endian float16,
  * bfloat16 or float32 go as stored, straight from the file into staging memory and decoded on the GPU
  * (src/gpu/storedUpload.ts); other sources (float64 or big-endian files, computed sources, and float16 or bfloat16
  * into float32 storage on a software adapter: see canUploadStored) are decoded to float32 in JS and uploaded with
@@ -136,10 +133,17 @@ export async function uploadChunk(
   format: StorageFormat,
   freeSomething: () => boolean,
   shaders?: ShaderSources,
+  recycled?: GPUBuffer,
 ): Promise<GPUBuffer> {
   if (canUploadStored(source.stored, format, shaders !== undefined, workgroupShapeOf(device).software)) {
-    return uploadStoredChunk(device, label, chunk, source.shape, source.stored, format, freeSomething, shaders);
+    return uploadStoredChunk(device, label, chunk, source.shape, source.stored, format, freeSomething, shaders, undefined, recycled);
   }
-  const values = await readChunkValues(source, chunk);
-  return createChunkBuffer(device, label, chunk, values, format, freeSomething, shaders);
+  let values: Float32Array;
+  try {
+    values = await readChunkValues(source, chunk);
+  } catch (error) {
+    recycled?.destroy();
+    throw error;
+  }
+  return createChunkBuffer(device, label, chunk, values, format, freeSomething, shaders, recycled);
 }

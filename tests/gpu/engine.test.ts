@@ -172,6 +172,8 @@ describe(AttentionEngine.name, () => {
         reservedBytes: 0,
         reservations: [],
         residentBytes: LAYER_BYTES,
+        pooledBytes: 0,
+        pooledBuffers: 0,
         entries: [{ tensorId: 'lazy', layer: 2, firstHead: 0, headCount: 4, byteLength: LAYER_BYTES }],
       });
     } finally {
@@ -241,6 +243,28 @@ describe(AttentionEngine.name, () => {
       await engine.prefetch('pre'); // waits for what the background prefetch would do
       expect(residentLayers(engine).sort()).toEqual([0, 1]);
       expect(events.some((event) => event.type === 'evict')).toBe(false);
+    } finally {
+      engine.destroy();
+    }
+  });
+
+  it('recycles chunk buffers: a removed tensor\'s layers are pooled in the budget, and the next tensor\'s layer fills one with its own values', async () => {
+    const engine = await createEngine({ budgetBytes: 3 * LAYER_BYTES });
+    try {
+      const first = makeRecordingSource('first.npy', SHAPE, makeRandom(21));
+      engine.addTensor('first', first);
+      for (const layer of [0, 1]) await engine.readMap({ tensorId: 'first', layer, head: 0, softmax: 'row' });
+      engine.removeTensor('first');
+      expect(engine.memory).toMatchObject({ residentBytes: 0, pooledBytes: 2 * LAYER_BYTES, pooledBuffers: 2 });
+      const second = makeRecordingSource('second.npy', SHAPE, makeRandom(22));
+      engine.addTensor('second', second);
+      await expectMatches(engine, { second }, { tensorId: 'second', layer: 1, head: 'mean', softmax: 'row' });
+      expect(engine.memory).toMatchObject({ residentBytes: LAYER_BYTES, pooledBytes: LAYER_BYTES, pooledBuffers: 1 });
+      // Room for a third layer is made by dropping the pooled buffer first, never by evicting a resident layer.
+      await engine.readMap({ tensorId: 'second', layer: 0, head: 0, softmax: 'row' });
+      await engine.readMap({ tensorId: 'second', layer: 2, head: 0, softmax: 'row' });
+      expect(engine.memory).toMatchObject({ residentBytes: 3 * LAYER_BYTES, pooledBytes: 0 });
+      expect(residentLayers(engine)).toEqual([1, 0, 2]);
     } finally {
       engine.destroy();
     }

@@ -72,7 +72,7 @@ describe(ResidencyCache.name, () => {
     (await cache.acquire('small', chunk(1, 50), async () => small)).release();
     cache.clear();
     expect(small.destroyed).toBe(true);
-    expect(cache.report()).toEqual({ budgetBytes: 50, reservedBytes: 0, reservations: [], residentBytes: 0, entries: [] });
+    expect(cache.report()).toEqual({ budgetBytes: 50, reservedBytes: 0, reservations: [], residentBytes: 0, pooledBytes: 0, pooledBuffers: 0, entries: [] });
   });
 
   it('takes reservations off the budget: evicts to make room, refuses one that leaves no room for a chunk, and survives clear()', async () => {
@@ -96,6 +96,70 @@ describe(ResidencyCache.name, () => {
     expect(cache.report().reservedBytes).toBe(150);
     cache.unreserve('model');
     expect(cache.availableBytes).toBe(400);
+  });
+});
+
+describe('ResidencyCache buffer pool', () => {
+  const USAGE = 0x8c;
+  /** Acquires and releases `key`, recording which buffer its load got and returning the one it used. */
+  async function load(cache: ResidencyCache, key: string, info: ResidentChunk, got: (GPUBuffer | undefined)[], usage: number | null = USAGE) {
+    let used: GPUBuffer | undefined;
+    (await cache.acquire(key, info, async (_free, recycled) => {
+      got.push(recycled);
+      used = recycled ?? fakeBuffer(key);
+      return used;
+    }, usage ?? undefined)).release();
+    return used as FakeBuffer;
+  }
+
+  it('pools evicted and removed buffers in the budget, hands them to loads of the same size and usage, and drops them first', async () => {
+    const evicted: number[] = [];
+    const cache = new ResidencyCache(250, (info) => evicted.push(info.layer));
+    const got: (GPUBuffer | undefined)[] = [];
+    const zero = await load(cache, 'l0', chunk(0), got);
+    const one = await load(cache, 'l1', chunk(1), got);
+    // Loading layer 2 evicts layer 0, whose buffer becomes layer 2's: no new buffer, nothing destroyed.
+    expect(await load(cache, 'l2', chunk(2), got)).toBe(zero);
+    expect(got).toEqual([undefined, undefined, zero]);
+    expect([evicted, zero.destroyed]).toEqual([[0], false]);
+    // A removed tensor's buffers are pooled and count in the budget.
+    cache.evictWhere((info) => info.layer === 1);
+    expect(one.destroyed).toBe(false);
+    expect(cache.report()).toMatchObject({ residentBytes: 100, pooledBytes: 100, pooledBuffers: 1 });
+    // Another size (or usage) never gets a pooled buffer; the pooled one is dropped first to make room, then layer 2 evicted.
+    const big = await load(cache, 'big', chunk(3, 200), got);
+    expect(got.at(-1)).toBeUndefined();
+    expect([one.destroyed, zero.destroyed, evicted]).toEqual([true, true, [0, 2]]);
+    expect(cache.report()).toMatchObject({ residentBytes: 200, pooledBytes: 0 });
+    // A buffer loaded without a usage is destroyed on eviction, never pooled.
+    const plain = await load(cache, 'plain', chunk(4, 50), got, null);
+    cache.evictWhere(() => true);
+    expect([plain.destroyed, big.destroyed, cache.report().pooledBytes]).toEqual([true, false, 200]);
+    // evictOne (asked when an allocation runs out of memory) destroys a pooled buffer before evicting anything.
+    expect(cache.evictOne()).toBe(true);
+    expect([big.destroyed, cache.report().pooledBytes]).toEqual([true, 0]);
+    expect(cache.evictOne()).toBe(false);
+  });
+
+  it('counts pooled bytes when the budget shrinks, and clear() destroys the pool', async () => {
+    const cache = new ResidencyCache(300);
+    const got: (GPUBuffer | undefined)[] = [];
+    const buffers = [await load(cache, 'a', chunk(0), got), await load(cache, 'b', chunk(1), got)];
+    cache.evictWhere(() => true);
+    expect(cache.report()).toMatchObject({ residentBytes: 0, pooledBytes: 200, pooledBuffers: 2 });
+    cache.budgetBytes = 150;
+    expect(buffers.map((buffer) => buffer.destroyed)).toEqual([true, false]);
+    // A load that fails with a recycled buffer: the buffer is destroyed, not pooled again, and nothing is counted.
+    await expect(cache.acquire('c', chunk(2), async () => Promise.reject(new Error('read failed')), USAGE)).rejects.toThrow('read failed');
+    expect(buffers[1].destroyed).toBe(true);
+    expect(cache.report()).toMatchObject({ residentBytes: 0, pooledBytes: 0, pooledBuffers: 0, entries: [] });
+    buffers[1].destroyed = false;
+    (await cache.acquire('d', chunk(3), async () => buffers[1], USAGE)).release();
+    cache.evictWhere(() => true);
+    expect(cache.report()).toMatchObject({ pooledBytes: 100, pooledBuffers: 1 });
+    cache.clear();
+    expect(buffers[1].destroyed).toBe(true);
+    expect(cache.report()).toMatchObject({ pooledBytes: 0, pooledBuffers: 0 });
   });
 });
 

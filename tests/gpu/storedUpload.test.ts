@@ -10,6 +10,7 @@ import { float16ToFloat32Table, packFloat16Pairs } from '../../src/data/float16.
 import { openAttention } from '../../src/data/openAttention.ts';
 import type { AttentionSource } from '../../src/data/tensor.ts';
 import { readBufferBytes } from '../../src/gpu/buffers.ts';
+import { workCountsOf } from '../../src/gpu/workCounters.ts';
 import type { StorageFormat } from '../../src/gpu/storageFormat.ts';
 import { canUploadStored, uploadStoredChunk } from '../../src/gpu/storedUpload.ts';
 import { planChunks, readChunkValues, uploadChunk, type UploadChunk } from '../../src/gpu/upload.ts';
@@ -147,6 +148,33 @@ describe('stored uploads', () => {
     });
   });
 
+  it('submits nothing for bytes that are the storage words, once for a decoded chunk of four pieces, and fills a recycled buffer', async () => {
+    await withDevice(async (device) => {
+      // Finite patterns only: the JS decode that gives the expected words quiets NaNs.
+      const source = await sixteenBitFile('F16', ALL_PATTERNS.map((half) => half % 0x7c00));
+      const submitsOf = async (format: StorageFormat, maxPieceBytes: number, recycled?: GPUBuffer) => {
+        const chunk = { layer: 1, firstHead: 0, headCount: 1, byteLength: format === 'float32' ? ALL_PATTERNS.length * 4 : Math.ceil(ALL_PATTERNS.length / 2) * 4 };
+        const before = workCountsOf(device).submits;
+        const buffer = await uploadStoredChunk(device, 'test.submits', chunk, source.shape, source.stored!, format, () => false, SHADERS, maxPieceBytes, recycled);
+        const submits = workCountsOf(device).submits - before;
+        const words = new Uint32Array(await readBufferBytes(device, buffer));
+        expect(bitsOf(words), `${format} in pieces of ${maxPieceBytes}`).toEqual(bitsOf(await expectedWords(source, chunk, format)));
+        return { submits, buffer };
+      };
+      // float16 into float16 storage: 33 pieces of 4 KiB, all by queue.writeBuffer.
+      expect((await submitsOf('float16', 4096)).submits).toBe(0);
+      // float16 widened to float32: 4 pieces of 20480 values (40 KiB), one encoder; 9 pieces take a submit per 4 slabs.
+      const widened = await submitsOf('float32', 40960);
+      expect(widened.submits).toBe(1);
+      // A recycled buffer (filled with something else first) is the one returned, holding the new words.
+      device.queue.writeBuffer(widened.buffer, 0, new Uint32Array(widened.buffer.size / 4).fill(0xdeadbeef));
+      const refilled = await submitsOf('float32', 16384, widened.buffer);
+      expect(refilled.buffer).toBe(widened.buffer);
+      expect(refilled.submits).toBeGreaterThanOrEqual(2);
+      refilled.buffer.destroy();
+    });
+  });
+
   it('big-endian and float64 files are left to the JS path', async () => {
     for (const name of ['steve5d_f2_be.npy', 'steve5d_f4_be.npy', 'steve5d_f8_le.npy']) {
       const source = await openAttention(fixtureSource(name));
@@ -172,9 +200,14 @@ describe('stored uploads', () => {
         stored: { ...source.stored!, readInto: async () => Promise.reject(new Error('disk went away')) },
       };
       const chunk = planChunks(source.shape, 'float32', 1 << 20).chunkOf(0, 0);
-      await expect(uploadChunk(device, 'test.broken', chunk, broken, 'float32', () => false, SHADERS)).rejects.toThrow('disk went away');
-      // The slabs went back to the pool: the next upload works.
-      expect(bitsOf(await uploadedWords(device, source, chunk, 'float32'))).toEqual(bitsOf(await expectedWords(source, chunk, 'float32')));
+      // Both paths: float32 storage takes the bytes as they are (host buffers), float16 storage decodes (slabs).
+      for (const format of ['float32', 'float16'] as const) {
+        const formatChunk = planChunks(source.shape, format, 1 << 20).chunkOf(0, 0);
+        await expect(uploadChunk(device, 'test.broken', formatChunk, broken, format, () => false, SHADERS)).rejects.toThrow('disk went away');
+        // The buffers went back to their pools: the next upload works.
+        expect(bitsOf(await uploadedWords(device, source, formatChunk, format))).toEqual(bitsOf(await expectedWords(source, formatChunk, format)));
+      }
+      expect(chunk.byteLength).toBeGreaterThan(0);
     });
   });
 });
