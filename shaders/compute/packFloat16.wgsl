@@ -21,43 +21,7 @@ struct PackParams {
 @group(0) @binding(1) var<uniform> params: PackParams;
 @group(0) @binding(2) var<storage, read_write> words: array<u32>;
 
-// The float16 bits of the float32 whose bits are `bits`.
-fn float16Bits(bits: u32) -> u32 {
-  let sign = (bits >> 16u) & 0x8000u;
-  let exponent = (bits >> 23u) & 0xffu;
-  let mantissa = bits & 0x7fffffu;
-  if (exponent == 0xffu) {
-    if (mantissa == 0u) {
-      return sign | 0x7c00u;
-    }
-    return sign | 0x7c00u | max(mantissa >> 13u, 1u);
-  }
-  // Rebias 127 -> 15, in i32 so that small exponents go negative.
-  let halfExponent = i32(exponent) - 112;
-  if (halfExponent >= 31) {
-    return sign | 0x7c00u;
-  }
-  if (halfExponent <= 0) {
-    let shift = u32(14 - halfExponent);
-    if (shift > 24u) {
-      return sign;
-    }
-    return sign | roundShift(mantissa | 0x800000u, shift);
-  }
-  // A carry out of the mantissa moves into the exponent; out of exponent 30 it gives Inf (0x7c00), as it should.
-  return sign | roundShift((u32(halfExponent) << 23u) | mantissa, 13u);
-}
-
-// value >> shift, rounded to nearest, ties to even (1 <= shift <= 24).
-fn roundShift(value: u32, shift: u32) -> u32 {
-  let quotient = value >> shift;
-  let remainder = value & ((1u << shift) - 1u);
-  let half = 1u << (shift - 1u);
-  if (remainder > half || (remainder == half && (quotient & 1u) == 1u)) {
-    return quotient + 1u;
-  }
-  return quotient;
-}
+// float16Bits: common/float16Bits.wgsl, prepended.
 
 @compute @workgroup_size(WorkgroupSize)
 fn main(

@@ -23,7 +23,7 @@ const PARAMS_KEPT = 16;
 function pipelineFor(device: GPUDevice, shaders: ShaderSources): Promise<GPUComputePipeline> {
   let pipeline = pipelines.get(device);
   if (!pipeline) {
-    pipeline = createComputePipelineFromFiles(device, shaders, 'PackFloat16.pipeline', [KERNEL], { WorkgroupSize: WORKGROUP_SIZE });
+    pipeline = createComputePipelineFromFiles(device, shaders, 'PackFloat16.pipeline', ['common/float16Bits.wgsl', KERNEL], { WorkgroupSize: WORKGROUP_SIZE });
     pipeline.catch(() => pipelines.delete(device));
     pipelines.set(device, pipeline);
   }

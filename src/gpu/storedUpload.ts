@@ -260,7 +260,7 @@ function pipelineFor(device: GPUDevice, shaders: ShaderSources, dtype: StoredDTy
   const key = `${dtype}->${format}`;
   let pipeline = byKind.get(key);
   if (!pipeline) {
-    pipeline = createComputePipelineFromFiles(device, shaders, `StoredUpload.${key}.pipeline`, [KERNEL], {
+    pipeline = createComputePipelineFromFiles(device, shaders, `StoredUpload.${key}.pipeline`, ['common/float16Bits.wgsl', KERNEL], {
       WorkgroupSize: WORKGROUP_SIZE,
       StoredKind: STORED_KIND[dtype]!,
       StorageKind: STORAGE_KIND[format],
