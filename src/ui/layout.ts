@@ -34,17 +34,17 @@ export interface Rect {
  * The maps' places in a stage of width x height: one map square between the strips and labels and the colour bar;
  * a grid of `columns` with titles above each map and words along the top and left edges.
  */
-export function placeCells(count: number, columns: number, width: number, height: number): Rect[] {
+export function placeCells(count: number, columns: number, width: number, height: number, gap = GRID_GAP): Rect[] {
   if (count === 1) {
     const size = Math.max(10, Math.min(width - LABEL_MARGIN.left - LABEL_MARGIN.right, height - LABEL_MARGIN.top - LABEL_MARGIN.bottom));
     return [{ x: LABEL_MARGIN.left, y: LABEL_MARGIN.top, width: size, height: size }];
   }
   const rows = Math.ceil(count / columns);
   const edge = GRID_GAP + GRID_EDGE;
-  const size = Math.max(4, Math.min((width - edge - COLORBAR_BAND) / columns - GRID_GAP, (height - edge) / rows - GRID_GAP - GRID_TITLE));
+  const size = Math.max(4, Math.min((width - edge - COLORBAR_BAND) / columns - gap, (height - edge) / rows - GRID_GAP - GRID_TITLE));
   return Array.from({ length: count }, (_, i) => {
     const [column, row] = [i % columns, Math.floor(i / columns)];
-    return { x: edge + column * (size + GRID_GAP), y: edge + GRID_TITLE + row * (size + GRID_GAP + GRID_TITLE), width: size, height: size };
+    return { x: edge + column * (size + gap), y: edge + GRID_TITLE + row * (size + GRID_GAP + GRID_TITLE), width: size, height: size };
   });
 }
 

@@ -42,13 +42,13 @@ export class MapCanvas {
   }
 
   /** Sizes the canvas to its CSS box and places the cells in it (`columns` per row of a grid). */
-  place(cells: readonly Cell[], columns: number): void {
+  place(cells: readonly Cell[], columns: number, gap?: number): void {
     const width = this.canvas.clientWidth;
     const height = this.canvas.clientHeight;
     const dpr = globalThis.devicePixelRatio || 1;
     this.canvas.width = Math.max(1, Math.round(width * dpr));
     this.canvas.height = Math.max(1, Math.round(height * dpr));
-    placeCells(cells.length, columns, width, height).forEach((rect, i) => (cells[i].rect = rect));
+    placeCells(cells.length, columns, width, height, gap).forEach((rect, i) => (cells[i].rect = rect));
     cells.forEach((cell, i) => this.#scene.replaceCell(i, sceneCell(cell, dpr)));
   }
 

@@ -50,12 +50,15 @@ function renderGrid(root: HTMLElement, viewer: Viewer, info: ViewInfo): void {
   const cells = info.cells;
   for (const cell of cells) root.append(makeText(cellTitle(cell, info), cell.rect.x, cell.rect.y - 15, 'cell-title'));
   if (info.plan.spec.view === 'pair') {
-    // Each utterance of a pair has its own words, over its own map.
-    for (const cell of cells) {
+    // Each utterance of a pair has its own words, over its own map and down its left (the viewer leaves a wider gap
+    // between a pair's maps for them).
+    cells.forEach((cell) => {
       const transform = viewer.mapToCanvas(cell);
-      const axis = { toPx: (p: number) => transform[0] * p + transform[6], startPx: cell.rect.x, endPx: cell.rect.x + cell.rect.width, labelSpan };
-      for (const label of layoutAxisLabels(cell.marks.wordLabels, [], axis)) root.append(makeText(label.text, label.px, cell.rect.y - GRID_TITLE - GRID_EDGE + 4, 'word-label x grid-edge'));
-    }
+      const across = { toPx: (p: number) => transform[0] * p + transform[6], startPx: cell.rect.x, endPx: cell.rect.x + cell.rect.width, labelSpan };
+      for (const label of layoutAxisLabels(cell.marks.wordLabels, [], across)) root.append(makeText(label.text, label.px, cell.rect.y - GRID_TITLE - GRID_EDGE + 4, 'word-label x grid-edge'));
+      const down = { toPx: (p: number) => transform[4] * p + transform[7], startPx: cell.rect.y, endPx: cell.rect.y + cell.rect.height, labelSpan };
+      for (const label of layoutAxisLabels(cell.marks.wordLabels, [], down)) root.append(makeText(label.text, cell.rect.x - 4, label.px, 'word-label y grid-edge'));
+    });
     return;
   }
   const columns = viewer.gridColumns();

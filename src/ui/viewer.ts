@@ -11,7 +11,7 @@ import type { ShaderSources } from '../gpu/pipeline.ts';
 import { submitCounted } from '../gpu/workCounters.ts';
 import type { ViewPlan } from '../view/plan.ts';
 import type { Rect } from './layout.ts';
-import { colorbarBeside } from './layout.ts';
+import { colorbarBeside, GRID_EDGE, GRID_GAP } from './layout.ts';
 import type { LoadedUtterance } from './loadFiles.ts';
 import { MapCanvas } from './mapCanvas.ts';
 import { attachPyramids, drawsPyramid, frameLevelBudget } from './pyramidCells.ts';
@@ -53,6 +53,7 @@ export class Viewer {
   /** Aborts the run being computed. */
   #controller?: AbortController;
   #columns = 1;
+  #gap = GRID_GAP;
   #zoom = mat3.create();
   #drawPending = false;
   /** Frames drawn by drawNow (the maps already on screen), so a run's cost can leave them out. */
@@ -265,11 +266,13 @@ export class Viewer {
     this.#releaseCells();
     this.#run = run;
     this.#columns = plan.columns;
+    // A pair's second map has its own row words on its left: room for them between the maps.
+    this.#gap = plan.spec.view === 'pair' ? GRID_GAP + GRID_EDGE : GRID_GAP;
     this.#info = undefined;
     this.#shown = params;
     this.#computing = false;
     this.#mapCanvas.setCells(run.cells);
-    this.#mapCanvas.place(run.cells, this.#columns);
+    this.#mapCanvas.place(run.cells, this.#columns, this.#gap);
     this.#callbacks.onDrawStart?.();
     this.#encodeFrame(encoder);
   }
@@ -290,7 +293,7 @@ export class Viewer {
 
   /** Places the cells in the canvas (CSS pixels) for the current view and size, then redraws. */
   layout(): void {
-    this.#mapCanvas.place(this.cells, this.#columns);
+    this.#mapCanvas.place(this.cells, this.#columns, this.#gap);
     this.requestDraw();
   }
 
