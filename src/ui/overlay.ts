@@ -64,10 +64,17 @@ function renderGrid(root: HTMLElement, viewer: Viewer, info: ViewInfo): void {
   const columns = viewer.gridColumns();
   const words: readonly AxisTick[] = info.plan.marks.wordLabels;
   const top = cells[0].rect.y - GRID_TITLE - GRID_EDGE + 4;
+  // Thinned across the whole top edge, not map by map: a map's last word and the next map's first would collide.
+  let freeFrom = -Infinity;
   for (const cell of cells.slice(0, columns)) {
     const transform = viewer.mapToCanvas(cell);
     const axis = { toPx: (p: number) => transform[0] * p + transform[6], startPx: cell.rect.x, endPx: cell.rect.x + cell.rect.width, labelSpan };
-    for (const label of layoutAxisLabels(words, [], axis)) root.append(makeText(label.text, label.px, top, 'word-label x grid-edge'));
+    for (const label of layoutAxisLabels(words, [], axis)) {
+      const half = labelSpan(label.text) / 2;
+      if (label.px - half < freeFrom) continue;
+      freeFrom = label.px + half;
+      root.append(makeText(label.text, label.px, top, 'word-label x grid-edge'));
+    }
   }
   for (const cell of cells.filter((_, i) => i % columns === 0)) {
     const transform = viewer.mapToCanvas(cell);
