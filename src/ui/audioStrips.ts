@@ -3,6 +3,8 @@
  * map's columns), tiers down the left (its rows), all following zoom and pan. Clicking a segment plays it; clicking a
  * map cell plays its query span (the phone of its row, or a pooled cell's own frames), then its key span (its column's).
  * A pooled map's cells are blocks of frames or segments: the strips show each cell's stretch of audio over it.
+ * The tiers' boundaries lie on the frame edges where the map draws its lines (the waveform and spectrogram stay in
+ * the audio's time), so each boundary continues from tier to map.
  */
 import type { Segment } from '../data/alignment.ts';
 import type { Spectrogram } from '../data/spectrogram.ts';

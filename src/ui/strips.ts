@@ -11,6 +11,8 @@
  *
  * The pure helpers (mapping, column extremes, label thinning, hit testing, spectrogram pixels) are exported
  * separately and tested without a DOM in tests/data/stripsLayout.test.ts.
+ * The stretches beside a map and the tiers' frame edges (visibleStretches, segmentsOnFrameEdges) are tested against
+ * the map's own boundary lines in tests/ui/tierEdges.test.ts.
  */
 import { STEVE_SAMPLE_RATE, toFrameSegments } from '../data/frames.ts';
 import type { Segment } from '../data/alignment.ts';
