@@ -3,6 +3,8 @@
  * map's columns), tiers down the left (its rows), all following zoom and pan. Clicking a segment plays it; clicking a
  * map cell plays its query span (the phone of its row, or a pooled cell's own frames), then its key span (its column's).
  * A pooled map's cells are blocks of frames or segments: the strips show each cell's stretch of audio over it.
+ * The tiers' boundaries lie on the frame edges where the map draws its lines (the waveform and spectrogram stay in
+ * the audio's time), so each boundary continues from tier to map.
  */
 import type { Segment } from '../data/alignment.ts';
 import type { Spectrogram } from '../data/spectrogram.ts';
@@ -10,11 +12,11 @@ import { computeSpectrogram, PRAAT_BROADBAND_HANN_SEC } from '../data/spectrogra
 import { AudioPlayer } from './audioPlayer.ts';
 import { STRIP } from './layout.ts';
 import type { LoadedUtterance } from './loadFiles.ts';
-import type { TierView } from './strips.ts';
-import { drawSpectrogram, drawTier, drawWaveform, hitTestTier } from './strips.ts';
+import type { PageAxis, TierView } from './strips.ts';
+import { drawSpectrogram, drawTier, drawWaveform, hitTestTier, segmentsOnFrameEdges, visibleStretches } from './strips.ts';
 import type { Viewer } from './viewer.ts';
 import type { AxisPiece, FrameSpan } from './axisFrames.ts';
-import { axisPieces, joinPieces, secondsInPiece } from './axisFrames.ts';
+import { axisPieces, joinPieces } from './axisFrames.ts';
 
 
 /** Each strip as one view per stretch of frames drawn evenly (see axisFrames.ts): one for frames, one per segment. */
@@ -28,28 +30,11 @@ interface Layout {
   wordsTop: TierView[];
   phonesLeft: TierView[];
   wordsLeft: TierView[];
+  /** The tiers' segments with their ends on the frame edges where the map draws its lines, as they are drawn. */
+  phonesOnFrames: readonly Segment[];
+  wordsOnFrames: readonly Segment[];
   /** From the first frame in view to the last: what a click on the waveform or spectrogram plays. */
   shown: { startSec: number; endSec: number };
-}
-
-/** Where one axis of the map lies on the page: position = offset + cell * scale. */
-interface PageAxis {
-  offset: number;
-  scale: number;
-  /** The part of the page the map's rectangle covers along the axis. */
-  from: number;
-  to: number;
-}
-
-/** The visible part of each piece along one page axis, as its pixel extent and its time range. */
-function visibleStretches(pieces: readonly AxisPiece[], axis: PageAxis) {
-  return pieces.flatMap((piece) => {
-    const from = Math.max(axis.offset + piece.fromCell * axis.scale, axis.from);
-    const to = Math.min(axis.offset + piece.toCell * axis.scale, axis.to);
-    if (!(to > from)) return [];
-    const cellAt = (page: number) => (page - axis.offset) / axis.scale;
-    return [{ at: from, length: to - from, startSec: secondsInPiece(piece, cellAt(from)), endSec: secondsInPiece(piece, cellAt(to)) }];
-  });
 }
 
 export class AudioStrips {
@@ -84,7 +69,8 @@ export class AudioStrips {
     this.#setUtterance(info.utterance);
     const audio = info.utterance.audio;
     // The visible stretches of the map and their times: frame f starts at f * spf samples at 16 kHz.
-    const pieces = axisPieces(info.plan.axes, info.plan.crop, spf / 16000);
+    const secondsPerFrame = spf / 16000;
+    const pieces = axisPieces(info.plan.axes, info.plan.crop, secondsPerFrame);
     // Over phone cells, the words tier runs once per word.
     const wordEdges = new Set((info.selection?.words ?? []).flatMap((word) => [word.startFrame, word.stopFrame]));
     const wordPieces = joinPieces(pieces, wordEdges);
@@ -92,27 +78,33 @@ export class AudioStrips {
     const { rect } = cell;
     const acrossAxis: PageAxis = { offset: transform[6], scale: transform[0], from: rect.x, to: rect.x + rect.width };
     const downAxis: PageAxis = { offset: transform[7], scale: transform[4], from: rect.y, to: rect.y + rect.height };
-    const across = (list: readonly AxisPiece[]) => visibleStretches(list, acrossAxis);
-    const down = (list: readonly AxisPiece[]) => visibleStretches(list, downAxis);
+    // The waveform and spectrogram show the audio's own time; the tiers the frames' (their boundaries on cell edges).
+    type Clock = 'audio' | 'frames';
+    const across = (list: readonly AxisPiece[], clock: Clock = 'audio') => visibleStretches(list, acrossAxis, clock, secondsPerFrame);
+    const down = (list: readonly AxisPiece[], clock: Clock = 'audio') => visibleStretches(list, downAxis, clock, secondsPerFrame);
     let top = 0;
-    const row = (height: number, list: readonly AxisPiece[] = pieces): TierView[] => {
+    const row = (height: number, list: readonly AxisPiece[] = pieces, clock: Clock = 'audio'): TierView[] => {
       const y = top;
       top += height + 2;
-      return across(list).map((s) => ({ startSec: s.startSec, endSec: s.endSec, x: s.at, width: s.length, y, height, orientation: 'horizontal' as const }));
+      return across(list, clock).map((s) => ({ startSec: s.startSec, endSec: s.endSec, x: s.at, width: s.length, y, height, orientation: 'horizontal' as const }));
     };
-    const column = (x: number, width: number, list: readonly AxisPiece[] = pieces): TierView[] =>
-      down(list).map((s) => ({ startSec: s.startSec, endSec: s.endSec, x, width, y: s.at, height: s.length, orientation: 'vertical' as const }));
+    const column = (x: number, width: number, list: readonly AxisPiece[] = pieces, clock: Clock = 'audio'): TierView[] =>
+      down(list, clock).map((s) => ({ startSec: s.startSec, endSec: s.endSec, x, width, y: s.at, height: s.length, orientation: 'vertical' as const }));
     const visible = across(pieces);
     if (visible.length === 0) return;
+    const { phones, words } = this.#tiers();
+    const roundUp = info.selection?.roundUp ?? false;
     const layout: Layout = {
       spectrogram: row(STRIP.spectrogram),
       waveform: row(STRIP.waveform),
-      phonesTop: row(STRIP.tier),
-      wordsTop: row(STRIP.tier, wordPieces),
+      phonesTop: row(STRIP.tier, pieces, 'frames'),
+      wordsTop: row(STRIP.tier, wordPieces, 'frames'),
       spectrogramLeft: column(0, STRIP.spectrogram),
       waveformLeft: column(STRIP.spectrogram + 2, STRIP.waveform),
-      wordsLeft: column(STRIP.spectrogram + STRIP.waveform + 4, STRIP.leftTier, wordPieces),
-      phonesLeft: column(STRIP.spectrogram + STRIP.waveform + STRIP.leftTier + 8, STRIP.leftTier),
+      wordsLeft: column(STRIP.spectrogram + STRIP.waveform + 4, STRIP.leftTier, wordPieces, 'frames'),
+      phonesLeft: column(STRIP.spectrogram + STRIP.waveform + STRIP.leftTier + 8, STRIP.leftTier, pieces, 'frames'),
+      phonesOnFrames: segmentsOnFrameEdges(phones, spf, roundUp),
+      wordsOnFrames: segmentsOnFrameEdges(words, spf, roundUp),
       shown: { startSec: visible[0].startSec, endSec: visible[visible.length - 1].endSec },
     };
     this.#layout = layout;
@@ -123,11 +115,10 @@ export class AudioStrips {
       for (const area of layout.spectrogramLeft) drawRotated(context, area, (view) => drawSpectrogram(context, spectrogram, view));
       for (const area of layout.waveformLeft) drawRotated(context, area, (view) => drawWaveform(context, audio, view, { pixelRatio: dpr }));
     }
-    const { phones, words } = this.#tiers();
-    for (const view of layout.phonesTop) drawTier(context, phones, view);
-    for (const view of layout.wordsTop) drawTier(context, words, view);
-    for (const view of layout.wordsLeft) drawTier(context, words, view);
-    for (const view of layout.phonesLeft) drawTier(context, phones, view);
+    for (const view of layout.phonesTop) drawTier(context, layout.phonesOnFrames, view);
+    for (const view of layout.wordsTop) drawTier(context, layout.wordsOnFrames, view);
+    for (const view of layout.wordsLeft) drawTier(context, layout.wordsOnFrames, view);
+    for (const view of layout.phonesLeft) drawTier(context, layout.phonesOnFrames, view);
   }
 
   #setUtterance(utterance: LoadedUtterance): void {
@@ -189,25 +180,26 @@ export class AudioStrips {
     if (!layout || !this.#player) return false;
     const { phones, words } = this.#tiers();
     const inside = (view: TierView) => x >= view.x && x < view.x + view.width && y >= view.y && y < view.y + view.height;
-    const tiers: [TierView[], readonly Segment[]][] = [
-      [layout.phonesTop, phones],
-      [layout.wordsTop, words],
-      [layout.phonesLeft, phones],
-      [layout.wordsLeft, words],
-      [layout.waveform, []],
-      [layout.spectrogram, []],
-      [layout.waveformLeft, []],
-      [layout.spectrogramLeft, []],
+    // Hit tests on the segments as drawn (on frame edges); a hit plays the segment's own audio (same index).
+    const tiers: [TierView[], readonly Segment[], readonly Segment[]][] = [
+      [layout.phonesTop, layout.phonesOnFrames, phones],
+      [layout.wordsTop, layout.wordsOnFrames, words],
+      [layout.phonesLeft, layout.phonesOnFrames, phones],
+      [layout.wordsLeft, layout.wordsOnFrames, words],
+      [layout.waveform, [], []],
+      [layout.spectrogram, [], []],
+      [layout.waveformLeft, [], []],
+      [layout.spectrogramLeft, [], []],
     ];
-    for (const [views, segments] of tiers) {
+    for (const [views, drawn, segments] of tiers) {
       const view = views.find(inside);
       if (!view) continue;
-      if (segments.length === 0) {
+      if (drawn.length === 0) {
         // The waveform and spectrogram play what is in view.
         void this.#player.play(layout.shown.startSec, layout.shown.endSec);
         return true;
       }
-      const index = hitTestTier(segments, view, view.orientation === 'vertical' ? y : x);
+      const index = hitTestTier(drawn, view, view.orientation === 'vertical' ? y : x);
       if (index >= 0) void this.#player.play(segments[index].startSample / 16000, segments[index].endSample / 16000);
       return index >= 0;
     }

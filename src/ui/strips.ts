@@ -11,12 +11,16 @@
  *
  * The pure helpers (mapping, column extremes, label thinning, hit testing, spectrogram pixels) are exported
  * separately and tested without a DOM in tests/data/stripsLayout.test.ts.
+ * The stretches beside a map and the tiers' frame edges (visibleStretches, segmentsOnFrameEdges) are tested against
+ * the map's own boundary lines in tests/ui/tierEdges.test.ts.
  */
-import { STEVE_SAMPLE_RATE } from '../data/frames.ts';
+import { STEVE_SAMPLE_RATE, toFrameSegments } from '../data/frames.ts';
 import type { Segment } from '../data/alignment.ts';
 import type { Spectrogram } from '../data/spectrogram.ts';
 import type { WavAudio } from '../data/wav.ts';
 import { COLORMAP_SIZE, makeColormapLut } from '../render/colormaps.ts';
+import type { AxisPiece } from './axisFrames.ts';
+import { frameInPiece, secondsInPiece } from './axisFrames.ts';
 
 /** A visible time range in seconds; endSec > startSec. */
 export interface TimeRange {
@@ -59,6 +63,57 @@ export function pixelToTime(pixel: number, range: TimeRange, axis: PixelAxis): n
 /** The time axis of a tier view: x and width when horizontal, y and height when vertical. */
 export function tierTimeAxis(view: TierView): PixelAxis {
   return view.orientation === 'vertical' ? { start: view.y, length: view.height } : { start: view.x, length: view.width };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Strips beside a map
+
+/** Where one axis of a map lies on the page: position = offset + cell * scale, the map covering [from, to]. */
+export interface PageAxis {
+  readonly offset: number;
+  readonly scale: number;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** A visible stretch of a strip along a page axis: its pixel extent and the time range it shows. */
+export interface Stretch extends TimeRange {
+  readonly at: number;
+  readonly length: number;
+}
+
+/**
+ * The visible part of each axis piece (axisFrames.ts) along a page axis, with the time each cell position stands
+ * for: 'audio' is the audio's own time (the waveform and spectrogram: a pooled segment's cell shows its own
+ * stretch of audio); 'frames' is the time of the frame under it, f * secondsPerFrame (the tiers, drawn with
+ * segmentsOnFrameEdges: their boundaries then lie on the cell edges where the map draws its lines).
+ */
+export function visibleStretches(pieces: readonly AxisPiece[], axis: PageAxis, clock: 'audio' | 'frames', secondsPerFrame: number): Stretch[] {
+  const timeAt = (piece: AxisPiece, cell: number) => (clock === 'audio' ? secondsInPiece(piece, cell) : frameInPiece(piece, cell) * secondsPerFrame);
+  return pieces.flatMap((piece) => {
+    const from = Math.max(axis.offset + piece.fromCell * axis.scale, axis.from);
+    const to = Math.min(axis.offset + piece.toCell * axis.scale, axis.to);
+    if (!(to > from)) return [];
+    const cellAt = (page: number) => (page - axis.offset) / axis.scale;
+    const startSec = timeAt(piece, cellAt(from));
+    const endSec = timeAt(piece, cellAt(to));
+    // On the frames clock, a piece of no frames (a segment clamped away by the crop) has no range to draw a tier in.
+    return clock === 'audio' || endSec > startSec ? [{ at: from, length: to - from, startSec, endSec }] : [];
+  });
+}
+
+/**
+ * `segments` with their ends moved onto the model's frame edges: a segment from frame f to frame g (the project's
+ * frame rounding, toFrameSegments, as the map's marks use) runs from f * samplesPerFrame to g * samplesPerFrame.
+ * Drawn over stretches on the 'frames' clock, a tier's boundary at frame f is the map's line on the edge between
+ * cells f - 1 and f, and the tier continues into the map. Same order and length as `segments`.
+ */
+export function segmentsOnFrameEdges(segments: readonly Segment[], samplesPerFrame: number, roundUp: boolean): Segment[] {
+  return toFrameSegments(segments, samplesPerFrame, roundUp).map((segment) => ({
+    label: segment.label,
+    startSample: segment.startFrame * samplesPerFrame,
+    endSample: segment.stopFrame * samplesPerFrame,
+  }));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
