@@ -22,7 +22,7 @@ import { describeData, drawStatsTable, renderDebug, segmentAtFrame } from './pan
 import type { IndexOrMean } from '../view/spec.ts';
 import { formatViewCommand, parseViewArgs, ViewError } from '../view/spec.ts';
 import type { LoadedNames, ViewerParams } from './params.ts';
-import { clampedAway, clampParams, DEFAULT_PARAMS, paramsFromHash, paramsFromSpec, paramsToHash, specFromParams, viewArgsOf } from './params.ts';
+import { clampedAway, clampParams, DEFAULT_PARAMS, ignoredOptionNotes, paramsFromHash, paramsFromSpec, paramsToHash, specFromParams, viewArgsOf } from './params.ts';
 import { mapName } from '../view/titles.ts';
 import type { ViewInfo } from './viewer.ts';
 import { Viewer } from './viewer.ts';
@@ -115,6 +115,8 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
   const strips = new AudioStrips(element<HTMLCanvasElement>('strips'));
   // The draw callbacks may run before the panel exists; they reach its frame meter through this.
   let frameMeter: ViewerPane['frameMeter'] | undefined;
+  /** What the last link or setView asked for that its view ignores (as `steve render` says on stderr); '' after any other change. */
+  let ignoredNote = '';
   let pending: Promise<void> = Promise.resolve();
 
   const viewer = await Viewer.create(canvas, engine, SHADER_SOURCES, {
@@ -125,7 +127,7 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
       // What the cursor was over belongs to the maps that were replaced.
       hover.textContent = '';
       placeColorbar();
-      banner.textContent = describeData(info.utterance, softmaxNote(info));
+      banner.textContent = [describeData(info.utterance, softmaxNote(info)), ignoredNote].filter(Boolean).join(' ');
       banner.classList.toggle('synthetic', info.utterance.synthetic);
       if (params.debug) renderDebug(debug, info, engine);
       debug.hidden = !params.debug;
@@ -228,8 +230,12 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
    * every utterance; otherwise each utterance gets resolveSoftmax's default, as `steve render` without --softmax.
    */
   let softmaxGiven = hasSoftmaxOption(location.hash);
-  /** `given`: whether `next` is a whole view that names its softmax (a link, setView); by default, a changed softmax is a choice. */
-  async function apply(next: Partial<ViewerParams>, given?: boolean): Promise<void> {
+  /**
+   * `given`: whether `next` is a whole view that names its softmax (a link, setView); by default, a changed softmax is
+   * a choice. `ignored`: the sentences for options of that view that do nothing (shown in the banner until the next change).
+   */
+  async function apply(next: Partial<ViewerParams>, given?: boolean, ignored: readonly string[] = []): Promise<void> {
+    ignoredNote = ignored.join(' ');
     softmaxGiven = given ?? (softmaxGiven || (next.softmax !== undefined && next.softmax !== params.softmax));
     const utteranceChanged = next.utterance !== undefined && next.utterance !== params.utterance;
     const leavingDifference = params.view === 'difference' && next.view !== undefined && next.view !== 'difference';
@@ -265,14 +271,14 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
   window.addEventListener('hashchange', () => {
     const linked = paramsFromHash(location.hash, params, viewer.loadedNames);
     if (linked.problem) status.textContent = linked.problem;
-    void apply(linked.params, linked.problem ? undefined : hasSoftmaxOption(location.hash));
+    void apply(linked.params, linked.problem ? undefined : hasSoftmaxOption(location.hash), linked.ignored);
   });
   /** Shows the view that `steve render` options describe; a ViewError (one sentence) for options it cannot show. */
   const setView = async (args: readonly string[]) => {
     const asked = paramsFromSpec(parseViewArgs(args), params, viewer.loadedNames);
     const problem = clampedAway(asked, clampParams(asked, limitsOf(viewer.utterances)));
     if (problem) throw new ViewError(problem);
-    await apply(asked, args.some((arg) => arg === '--softmax' || arg.startsWith('--softmax=')));
+    await apply(asked, args.some((arg) => arg === '--softmax' || arg.startsWith('--softmax=')), ignoredOptionNotes(args));
   };
   // The stage changes size with the window, and when the title above it takes another line: the maps, the overlay
   // and the colour bar are placed again each time, or the canvas would be stretched under labels placed for the old size.
@@ -298,7 +304,7 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
     return [...problems, ...(others.length ? await addFiles(others, addUtterances, runner) : [])];
   };
   wireFiles(viewer, status, addUtterancesOrAtlas);
-  await apply(params);
+  await apply(params, undefined, fromLink.ignored);
 
   return {
     viewer,

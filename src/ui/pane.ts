@@ -2,8 +2,9 @@
  * The Tweakpane panel: binds ViewerParams to controls. It never draws; it tells the viewer what changed.
  *
  * Its folders are made once, in a fixed order; loading data only replaces the controls inside them, so the panel
- * keeps its order. The word slider moves over the words of the alignment, not its pauses (empty intervals), and a
- * line under it spells out the words it selects.
+ * keeps its order. The word slider shows and stores `--words` indices (pauses, the empty intervals, are counted, as
+ * the URL and `steve render` count them) but steps over pauses to the next word; a line under it spells out the words
+ * it selects.
  */
 import * as EssentialsPlugin from '@tweakpane/plugin-essentials';
 import type { BindingApi, FolderApi } from '@tweakpane/core';
@@ -36,18 +37,33 @@ export interface PaneActions {
 
 const options = (values: readonly string[]) => Object.fromEntries(values.map((v) => [v, v]));
 
-/**
- * The slider's positions are the words that are not pauses; `spoken[k]` is the alignment index of position k.
- * A word index that is a pause shows at the next spoken word (the previous one at the end).
- */
-export function spokenWordIndices(wordLabels: readonly string[]): number[] {
-  const spoken = wordLabels.flatMap((label, index) => (label.trim() === '' ? [] : [index]));
-  return spoken.length > 0 ? spoken : wordLabels.map((_, index) => index);
+/** A word index range, both ends included (`--words A:B`). */
+export interface WordRange {
+  first: number;
+  last: number;
 }
 
-export function sliderPosition(spoken: readonly number[], wordIndex: number): number {
-  const at = spoken.findIndex((index) => index >= wordIndex);
-  return at >= 0 ? at : Math.max(0, spoken.length - 1);
+/**
+ * Where the word slider lands when moved from `previous` to `asked`: an end that lands on a pause goes on to the next
+ * spoken word in the direction it moved (the other way at the edge of the utterance), so the slider passes over
+ * pauses yet keeps the indices `--words` uses. A pause given by a link stays until its end is moved.
+ */
+export function snapWordRange(wordLabels: readonly string[], previous: WordRange, asked: WordRange): WordRange {
+  const spoken = (index: number) => (wordLabels[index] ?? '').trim() !== '';
+  const snap = (index: number, step: 1 | -1): number => {
+    if (spoken(index) || !wordLabels.some((_, i) => spoken(i))) return index;
+    for (const direction of [step, -step]) {
+      for (let i = index + direction; i >= 0 && i < wordLabels.length; i += direction) if (spoken(i)) return i;
+    }
+    return index;
+  };
+  let first = asked.first === previous.first ? asked.first : snap(asked.first, asked.first < previous.first ? -1 : 1);
+  let last = asked.last === previous.last ? asked.last : snap(asked.last, asked.last > previous.last ? 1 : -1);
+  if (first > last) {
+    if (asked.first !== previous.first) first = last;
+    else last = first;
+  }
+  return { first, last };
 }
 
 /** "she had your", the words from first to last (alignment indices), pauses left out. */
@@ -76,7 +92,7 @@ export class ViewerPane {
   readonly pane: Pane;
   readonly frameMeter: FrameMeter;
   /**
-   * Tweakpane edits this proxy: the word interval as {min, max} slider positions, as the interval plugin wants, and
+   * Tweakpane edits this proxy: the word interval as {min, max} `--words` indices, as the interval plugin wants, and
    * heads as text ("mean", "0", ...), since a list holds values of one type.
    */
   readonly #state: Omit<ViewerParams, 'head' | 'compareHead'> & { head: string; compareHead: string; words: { min: number; max: number }; selected: string };
@@ -90,7 +106,9 @@ export class ViewerPane {
   /** The low %/high % sliders, hidden unless the scale is percentile. */
   #clipBindings: BindingApi[] = [];
   #wordLabels: string[] = [];
-  #spoken: number[] = [];
+  #wordsBinding?: BindingApi;
+  /** The word range last shown or emitted: which end of the slider moved is told against it. */
+  #shownWords: WordRange = { first: 0, last: 0 };
   /** True while show() refreshes the controls: Tweakpane reports those refreshes as changes, which are not the user's. */
   #showing = false;
 
@@ -126,7 +144,6 @@ export class ViewerPane {
     for (const binding of this.#bindings.splice(0)) binding.dispose();
     this.#limits = limits;
     this.#wordLabels = limits.wordLabels;
-    this.#spoken = spokenWordIndices(limits.wordLabels);
     const state = this.#state;
     const { data, view, look, compare } = this.#folders;
     const bind = (folder: FolderApi, key: keyof typeof state, extra: Record<string, unknown>) => {
@@ -138,7 +155,7 @@ export class ViewerPane {
     const utterances = Object.fromEntries(limits.utteranceNames.map((name, i) => [name, i]));
     const heads = { mean: 'mean', ...Object.fromEntries(Array.from({ length: limits.heads }, (_, i) => [String(i), String(i)])) };
     bind(data, 'utterance', { label: 'utterance', options: utterances });
-    bind(data, 'words', { label: 'words', min: 0, max: Math.max(this.#spoken.length - 1, 1), step: 1 });
+    this.#wordsBinding = bind(data, 'words', { label: 'words', min: 0, max: Math.max(limits.wordLabels.length - 1, 1), step: 1 });
     bind(data, 'selected', { label: 'selected', readonly: true, interval: 0 });
     bind(data, 'full', { label: 'all frames' });
     bind(data, 'layer', { label: 'layer', min: 0, max: Math.max(limits.layers - 1, 0), step: 1 });
@@ -168,7 +185,8 @@ export class ViewerPane {
 
   /** Shows params set from elsewhere (URL, keyboard, a click on a thumbnail) without echoing a change back. */
   show(params: ViewerParams): void {
-    const words = { min: sliderPosition(this.#spoken, params.wordStart), max: sliderPosition(this.#spoken, params.wordEnd) };
+    const words = { min: params.wordStart, max: params.wordEnd };
+    this.#shownWords = { first: params.wordStart, last: params.wordEnd };
     const selected = selectedWordsText(this.#wordLabels, params.wordStart, params.wordEnd, params.full);
     Object.assign(this.#state, params, { head: String(params.head), compareHead: String(params.compareHead), words, selected });
     if ((params.view === 'difference') !== this.#difference || !this.#poolChoices.includes(params.poolUnit)) {
@@ -187,9 +205,21 @@ export class ViewerPane {
   #emit(): void {
     if (this.#showing) return;
     const { words, selected: _selected, head, compareHead, ...rest } = this.#state;
-    const wordAt = (position: number) => this.#spoken[Math.min(Math.max(Math.round(position), 0), this.#spoken.length - 1)] ?? 0;
+    const asked = { first: Math.round(words.min), last: Math.round(words.max) };
+    const { first, last } = snapWordRange(this.#wordLabels, this.#shownWords, asked);
+    this.#shownWords = { first, last };
+    if (first !== words.min || last !== words.max) {
+      // The slider landed on a pause: it is shown at the word it went on to (the refresh is not the user's change).
+      this.#state.words = { min: first, max: last };
+      this.#showing = true;
+      try {
+        this.#wordsBinding?.refresh();
+      } finally {
+        this.#showing = false;
+      }
+    }
     const headOf = (text: string): IndexOrMean => (text === 'mean' ? 'mean' : Number(text));
-    this.onChange({ ...rest, head: headOf(head), compareHead: headOf(compareHead), wordStart: wordAt(words.min), wordEnd: wordAt(words.max) });
+    this.onChange({ ...rest, head: headOf(head), compareHead: headOf(compareHead), wordStart: first, wordEnd: last });
   }
 
   dispose(): void {

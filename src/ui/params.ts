@@ -7,7 +7,7 @@
  */
 import type { SoftmaxScope } from '../compute/region.ts';
 import type { ColormapName, ColorRange, IndexOrMean, PoolStat, PoolUnit, RolloutCrop, ScaleName, ViewKind, ViewOptionValues, ViewSpec } from '../view/spec.ts';
-import { DEFAULT_CLIP, formatViewArgs, parseViewArgs, parseViewSpec, VIEW_OPTIONS, ViewError } from '../view/spec.ts';
+import { DEFAULT_CLIP, formatViewArgs, ignoredViewOptions, parseViewArgs, parseViewSpec, VIEW_OPTIONS, ViewError, viewOptionValues } from '../view/spec.ts';
 
 export interface ViewerParams {
   /** Index of the utterance shown. */
@@ -177,11 +177,25 @@ export function paramsToHash(params: ViewerParams, loaded: LoadedNames): string 
 }
 
 /**
+ * The sentences `steve render` writes to stderr for options in `args` that do nothing for their view (--clip with
+ * a linear scale, ...): the viewer shows them for a link or setView that carries such options. Args that do not
+ * parse have none (their ViewError is reported instead).
+ */
+export function ignoredOptionNotes(args: readonly string[]): string[] {
+  try {
+    return ignoredViewOptions(viewOptionValues(args), parseViewArgs(args)).map((option) => option.message);
+  } catch (error) {
+    if (error instanceof ViewError) return [];
+    throw error;
+  }
+}
+
+/**
  * Params from a URL hash, over `current` (the defaults, at start). A hash whose view options do not parse, or
  * that the viewer cannot show, leaves the view as it was and comes back as `problem` (one sentence, for the
- * status line): an old or hand-edited link still opens.
+ * status line): an old or hand-edited link still opens. `ignored`: the link's options that do nothing for its view.
  */
-export function paramsFromHash(hash: string, current: ViewerParams, loaded: LoadedNames): { params: ViewerParams; problem?: string } {
+export function paramsFromHash(hash: string, current: ViewerParams, loaded: LoadedNames): { params: ViewerParams; problem?: string; ignored: string[] } {
   const search = new URLSearchParams(hash.replace(/^#/, ''));
   const utterance = Number(search.get('u') ?? current.utterance);
   const base: ViewerParams = {
@@ -196,12 +210,12 @@ export function paramsFromHash(hash: string, current: ViewerParams, loaded: Load
     if (value !== '') args.push(value);
   }
   // No view options at all (a bare page): the view is left as it is, not widened to every word.
-  if (args.length === 0) return { params: base };
+  if (args.length === 0) return { params: base, ignored: [] };
   try {
-    return { params: paramsFromSpec(parseViewArgs(args), base, loaded) };
+    return { params: paramsFromSpec(parseViewArgs(args), base, loaded), ignored: ignoredOptionNotes(args) };
   } catch (error) {
     if (!(error instanceof ViewError)) throw error;
-    return { params: base, problem: `the link's view was not shown: ${error.message}` };
+    return { params: base, problem: `the link's view was not shown: ${error.message}`, ignored: [] };
   }
 }
 

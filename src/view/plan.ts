@@ -269,7 +269,7 @@ export function planView(spec: ViewSpec, utterance: PlanUtterance, tensors: Plan
         cropMode: within ? 'within' : 'after',
       };
       const scope = within ? ' of the cropped maps' : '';
-      return base(single(request, title), `Attention rollout${scope} through layers 0..${layer}, ${describeHead(head)}`, 'rollout');
+      return base(single(request, title), `Attention rollout${scope} through layers 0–${layer}, ${describeHead(head)}`, 'rollout');
     }
   }
 }

@@ -134,6 +134,32 @@ describe('issue 9 in the viewer', () => {
     await page.close();
   });
 
+  it('the word slider reads the link\'s --words indices (pauses counted); an option the view ignores is named in the banner', async () => {
+    // Utterance 1 is a TextGrid with pauses: words=3:5 is "danger trail", and the slider must read 3 and 5 as well.
+    const { page, errors } = await openViewer(session, '#u=1&words=3:5&clip=5:95');
+    const control = (label: string) =>
+      page.$$eval('.tp-lblv', (rows, l) => [...(rows.find((r) => r.textContent?.trim().startsWith(l))?.querySelectorAll('input') ?? [])].map((i) => (i as HTMLInputElement).value), label);
+    expect(await control('words')).toEqual(['3', '5']);
+    expect(await control('selected')).toEqual(['danger trail']);
+    expect(await (await steve(page)).evaluate((s) => s.viewCommand())).toContain('3:5');
+    expect(await page.$eval('#banner', (e) => e.textContent)).toMatch(/--clip is ignored: it sets the percentiles that --scale percentile spans, and the scale is linear$/);
+    // Word 4 is the pause between "danger" and "trail": the slider's end moved down onto it goes on to "danger" (3).
+    const wordsEnd = await page.evaluateHandle(() => [...document.querySelectorAll('.tp-lblv')].find((r) => r.textContent?.trim().startsWith('words'))!.querySelectorAll('input')[1]);
+    await wordsEnd.click({ clickCount: 3 });
+    await page.keyboard.type('4');
+    await page.keyboard.press('Enter');
+    await idle(page);
+    expect(await (await steve(page)).evaluate((s) => [s.viewer.params.wordStart, s.viewer.params.wordEnd])).toEqual([3, 3]);
+    expect(await control('words')).toEqual(['3', '3']);
+    expect(await control('selected')).toEqual(['danger']);
+    // Any change made in the viewer drops the note: the view is no longer the link's.
+    expect(await page.$eval('#banner', (e) => e.textContent)).not.toMatch(/ignored/);
+    await setView(page, ['--words', '3:5', '--scale', 'percentile', '--clip', '5:95']);
+    expect(await page.$eval('#banner', (e) => e.textContent)).not.toMatch(/ignored/);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('controls: debug at once, Escape leaves a field for the shortcuts, the word control names its words; a long view can be cancelled', async () => {
     const { page, errors } = await openViewer(session, '#words=0:2');
     const selected = await page.$$eval('.tp-lblv', (rows) => rows.find((r) => r.textContent?.startsWith('selected'))?.querySelector('input, textarea')?.getAttribute('value') ?? (rows.find((r) => r.textContent?.startsWith('selected'))?.querySelector('input') as HTMLInputElement | null)?.value);

@@ -190,7 +190,7 @@ describe('steve render', () => {
     const hex = (i: number) => `#${Array.from(lut.subarray(i * 4, i * 4 + 3), (c) => c.toString(16).padStart(2, '0')).join('')}`;
     expect(bar).toContain(`fill="${hex(255)}"`);
     expect(bar).toContain(`fill="${hex(0)}"`);
-    expect(readFileSync(rollout, 'utf8')).toContain('Attention rollout through layers 0..1, mean of heads');
+    expect(readFileSync(rollout, 'utf8')).toContain('Attention rollout through layers 0–1, mean of heads');
   });
 
   it("draws a pair: each utterance's map with its own phones and words on both axes, both named in the title", async () => {

@@ -5,9 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import type { LoadedUtterance } from '../../src/ui/loadFiles.ts';
 import { withDistinctNames } from '../../src/ui/loadFiles.ts';
-import { clipShown, poolOptions, selectedWordsText, sliderPosition, spokenWordIndices } from '../../src/ui/pane.ts';
+import { clipShown, poolOptions, selectedWordsText, snapWordRange } from '../../src/ui/pane.ts';
 import type { LoadedNames, ViewerParams } from '../../src/ui/params.ts';
-import { clampedAway, clampParams, DEFAULT_PARAMS, paramsFromHash, paramsFromSpec, paramsToHash, specFromParams, viewArgsOf } from '../../src/ui/params.ts';
+import { clampedAway, clampParams, DEFAULT_PARAMS, ignoredOptionNotes, paramsFromHash, paramsFromSpec, paramsToHash, specFromParams, viewArgsOf } from '../../src/ui/params.ts';
 import { parseViewArgs, ViewError } from '../../src/view/spec.ts';
 
 const LOADED: LoadedNames = {
@@ -78,7 +78,7 @@ describe('URL hash', () => {
     const params: ViewerParams = { ...DEFAULT_PARAMS, utterance: 1, view: 'heads', layer: 4, debug: true, scale: 'log' };
     const hash = paramsToHash(params, LOADED);
     expect(hash).toBe('#u=1&view=heads&layer=4&words=0%3A2&scale=log&debug=1');
-    expect(paramsFromHash(hash, { ...DEFAULT_PARAMS }, LOADED)).toEqual({ params });
+    expect(paramsFromHash(hash, { ...DEFAULT_PARAMS }, LOADED)).toEqual({ params, ignored: [] });
     expect(paramsToHash({ ...DEFAULT_PARAMS, full: true }, LOADED)).toBe('#full=');
   });
 
@@ -118,13 +118,42 @@ describe(clampedAway.name, () => {
 
 describe('word slider', () => {
   const labels = ['she', '', 'had', 'your', '', 'dark'];
-  it('moves over the spoken words only, and names what it selects without pauses', () => {
-    const spoken = spokenWordIndices(labels);
-    expect(spoken).toEqual([0, 2, 3, 5]);
-    expect(sliderPosition(spoken, 1)).toBe(1);
-    expect(sliderPosition(spoken, 5)).toBe(3);
-    expect(selectedWordsText(labels, 0, 3, false)).toBe('she had your');
+  const snap = (previous: [number, number], asked: [number, number]) => {
+    const { first, last } = snapWordRange(labels, { first: previous[0], last: previous[1] }, { first: asked[0], last: asked[1] });
+    return [first, last];
+  };
+  it('keeps the --words indices (pauses counted) and steps over pauses in the direction its end moved', () => {
+    expect(snap([0, 0], [0, 1])).toEqual([0, 2]);
+    expect(snap([0, 2], [0, 1])).toEqual([0, 0]);
+    expect(snap([2, 3], [1, 3])).toEqual([0, 3]);
+    expect(snap([0, 3], [1, 3])).toEqual([2, 3]);
+    expect(snap([2, 3], [2, 4])).toEqual([2, 5]);
+    // A trailing pause has no word after it: the end goes back to the last word.
+    expect(snapWordRange(['a', 'b', ''], { first: 0, last: 1 }, { first: 0, last: 2 })).toEqual({ first: 0, last: 1 });
+    // Both ends on one pause: the end that moved meets the other.
+    expect(snap([2, 2], [1, 2])).toEqual([0, 2]);
+    expect(snap([0, 0], [1, 1])).toEqual([2, 2]);
+    // A pause from a link stays while its end is not moved; spoken words are never moved.
+    expect(snap([1, 3], [1, 2])).toEqual([1, 2]);
+  });
+  it('shows the same numbers as the URL and Copy command: words=3:5 is slider 3 – 5, "your dark"', () => {
+    const params = paramsFromHash('#words=3:5', DEFAULT_PARAMS, LOADED).params;
+    expect([params.wordStart, params.wordEnd]).toEqual([3, 5]);
+    expect(snap([params.wordStart, params.wordEnd], [params.wordStart, params.wordEnd])).toEqual([3, 5]);
+    expect(paramsToHash(params, LOADED)).toContain('words=3%3A5');
+    expect(selectedWordsText(labels, 3, 5, false)).toBe('your dark');
     expect(selectedWordsText(labels, 0, 3, true)).toBe('all frames');
+  });
+});
+
+describe(ignoredOptionNotes.name, () => {
+  it("gives a link's options that do nothing for its view the sentences steve render writes, and none otherwise", () => {
+    expect(ignoredOptionNotes(['--clip', '5:95'])).toEqual(['--clip is ignored: it sets the percentiles that --scale percentile spans, and the scale is linear']);
+    expect(ignoredOptionNotes(['--color-range', 'per-map'])[0]).toMatch(/^--color-range is ignored: per-map ranges are for views of several maps/);
+    expect(ignoredOptionNotes(['--clip', '5:95', '--scale', 'percentile'])).toEqual([]);
+    expect(ignoredOptionNotes(['--layer', 'abc'])).toEqual([]);
+    expect(paramsFromHash('#clip=5%3A95', DEFAULT_PARAMS, LOADED).ignored).toHaveLength(1);
+    expect(paramsFromHash('#scale=percentile&clip=5%3A95', DEFAULT_PARAMS, LOADED).ignored).toEqual([]);
   });
 });
 

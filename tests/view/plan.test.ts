@@ -253,7 +253,7 @@ describe('planView: one test per view kind', () => {
     expect(plan.cells[0].title).toBe('rollout L0–L1');
     expect(plan.cells[0].request).toMatchObject({ kind: 'rollout', layerEnd: 2, heads: 'mean', cropMode: 'after', crop: { rowStart: 2 } });
     expect(plan.colorbar.label).toBe('rollout');
-    expect(plan.subtitle).toContain('Attention rollout through layers 0..1, mean of heads');
+    expect(plan.subtitle).toContain('Attention rollout through layers 0–1, mean of heads');
     expect(planBoth({ view: 'rollout' }).cells[0].request).toMatchObject({ layerEnd: 3 });
     expect(planBoth({ view: 'rollout', softmax: 'crop', words: '0' }).cells[0].request).toMatchObject({ cropMode: 'within', softmax: 'crop' });
   });
