@@ -133,7 +133,9 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
       debug.hidden = !params.debug;
       const axes = info.plan.axes;
       const unit = axes.kind === 'segments' ? axes.unit : axes.framesPerCell > 1 ? `blocks of ${axes.framesPerCell} frames` : 'frames';
-      status.textContent = `${info.cells.length} map(s) of ${info.rows} x ${info.cols} ${unit} on ${engine.adapterDescription}`;
+      // A pair's maps have each their own size.
+      const sizes = [...new Set(info.cells.map((cell) => `${cell.rows} x ${cell.cols}`))].join(' and ');
+      status.textContent = `${info.cells.length} map(s) of ${sizes} ${unit} on ${engine.adapterDescription}`;
       void showHeadStats(info);
     },
     onProgress: (progress) => {
