@@ -75,39 +75,49 @@ export async function measurePerCellChange(
   what: string,
   clock?: MainThreadClock,
 ): Promise<{ cost: ChangeCost; shown: Shown }> {
-  const format = engine.storage;
   const before = engine.workCounts;
   const busyBefore = clock?.();
   const shown: { map: ComputedMap; stats: ComputedStats }[] = [];
-  let minimum = 0;
   for (const request of requests) {
     const map = await engine.computeMap(request);
     const stats = await engine.computeStats(map, { bins: 0 });
     shown.push({ map, stats });
-    minimum += minimumBytesOf(request, engine.tensorShape(request.tensorId), format);
   }
   await shown[0]?.stats.read();
   const first = shown[0];
-  if (first) {
-    const cell = { values: first.map.buffer, rows: first.map.rows, cols: first.map.cols, range: first.stats.stats, rangeWord: MAP_STATS_MIN_WORD };
-    if (frame.scene.cellCount === 0) frame.scene.setCells([cell], [layoutSingle(frame.target.width, frame.target.height)]);
-    else frame.scene.replaceMap(0, cell);
-  }
+  if (first) showFirstMap(frame, first.map, first.stats.stats, MAP_STATS_MIN_WORD);
   // The frame's own work is counted (one submit); its timing is the render suite's business.
   await frame.scene.drawFrame(frame.target, frame.timer);
   const busyAfter = clock?.();
-  const work = workSince(before, engine.workCounts);
+  return { cost: changeCost(engine, requests, workSince(before, engine.workCounts), busyBefore, busyAfter, what), shown: { cells: shown } };
+}
+
+/** A change's cost: its work, main-thread time, and kernel bytes against the least its requests must move. */
+function changeCost(
+  engine: AttentionEngine,
+  requests: readonly AttentionMapRequest[],
+  work: WorkCounts,
+  busyBefore: number | undefined,
+  busyAfter: number | undefined,
+  what: string,
+): ChangeCost {
+  let minimum = 0;
+  for (const request of requests) minimum += minimumBytesOf(request, engine.tensorShape(request.tensorId), engine.storage);
   return {
-    cost: {
-      ...work,
-      maps: requests.length,
-      jsMs: busyBefore !== undefined && busyAfter !== undefined ? busyAfter - busyBefore : undefined,
-      minimumKernelBytes: minimum,
-      kernelBytesOfMinimum: minimum > 0 ? work.kernelBytes / minimum : 0,
-      what,
-    },
-    shown: { cells: shown },
+    ...work,
+    maps: requests.length,
+    jsMs: busyBefore !== undefined && busyAfter !== undefined ? busyAfter - busyBefore : undefined,
+    minimumKernelBytes: minimum,
+    kernelBytesOfMinimum: minimum > 0 ? work.kernelBytes / minimum : 0,
+    what,
   };
+}
+
+/** The bench frame shows the change's first map, coloured from words `rangeWord`, `rangeWord + 1` of `range`. */
+function showFirstMap(frame: { scene: BenchScene; target: FrameTarget }, map: ComputedMap, range: GPUBuffer, rangeWord: number): void {
+  const cell = { values: map.buffer, rows: map.rows, cols: map.cols, range, rangeWord };
+  if (frame.scene.cellCount === 0) frame.scene.setCells([cell], [layoutSingle(frame.target.width, frame.target.height)]);
+  else frame.scene.replaceMap(0, cell);
 }
 
 /** The viewer's ColorRangePass per device. */
@@ -131,12 +141,7 @@ export async function measureViewerChange(
   const { results, ranges, work } = await computeAndDraw(engine, requests, { shared: true, symmetric: false, log: false }, {
     colorRange: pass,
     draw: (encoder, results, gathered) => {
-      const first = results[0];
-      if (first) {
-        const cell = { values: first.map.buffer, rows: first.map.rows, cols: first.map.cols, range: gathered.ranges, rangeWord: 0 };
-        if (frame.scene.cellCount === 0) frame.scene.setCells([cell], [layoutSingle(frame.target.width, frame.target.height)]);
-        else frame.scene.replaceMap(0, cell);
-      }
+      if (results[0]) showFirstMap(frame, results[0].map, gathered.ranges, 0);
       frame.scene.encodeFrame(encoder, frame.target);
     },
   });
@@ -145,17 +150,8 @@ export async function measureViewerChange(
   // The colour bar's numbers, after the frame.
   await readGathered(engine.device, ranges);
   ranges.scratch.forEach((buffer) => buffer.destroy());
-  let minimum = 0;
-  for (const request of requests) minimum += minimumBytesOf(request, engine.tensorShape(request.tensorId), engine.storage);
   return {
-    cost: {
-      ...work,
-      maps: requests.length,
-      jsMs: busyBefore !== undefined && busyAfter !== undefined ? busyAfter - busyBefore : undefined,
-      minimumKernelBytes: minimum,
-      kernelBytesOfMinimum: minimum > 0 ? work.kernelBytes / minimum : 0,
-      what: `${what}; as the viewer: computeMaps, GPU colour ranges and the frame in one command buffer, stats read after the frame`,
-    },
+    cost: changeCost(engine, requests, work, busyBefore, busyAfter, `${what}; as the viewer: computeMaps, GPU colour ranges and the frame in one command buffer, stats read after the frame`),
     shown: { cells: results.map(({ map, stats }) => ({ map, stats: stats! })), ranges: ranges.ranges },
   };
 }
