@@ -39,12 +39,14 @@ export function frameLevelBudget(engine: AttentionEngine): number {
 /**
  * After a grid's first frame (drawn from its full maps in the view's one submit, the colour bar read): its cells draw
  * from pyramids from now on, and each full map is freed as soon as its pyramid holds a level, so that a large model
- * view keeps only the levels its zoom needs. `onChange` redraws (and re-places the cells, whose maps changed).
+ * view keeps only the levels its zoom needs. `onReady` redraws; `onMapsFreed` re-places the cells (a freed map is no
+ * longer theirs to draw) and redraws.
  */
 export function attachPyramids(
   engine: AttentionEngine,
   cells: readonly { request: MapRequest; map?: { destroy(): void }; levels?: PyramidLevels }[],
-  onChange: () => void,
+  onReady: () => void,
+  onMapsFreed: () => void,
   onError: (error: Error) => void,
 ): void {
   for (const cell of cells) {
@@ -55,10 +57,10 @@ export function attachPyramids(
         if (cell.levels === levels && cell.map && levels.heldFactors.length > 0) {
           const full = cell.map;
           cell.map = undefined;
-          onChange();
+          onMapsFreed();
           // Frames already submitted keep their own reference: destroying after the submit is safe.
           full.destroy();
-        } else onChange();
+        } else onReady();
       },
       onError,
     );

@@ -245,7 +245,8 @@ export class Viewer {
       // A newer view may have replaced these maps during the readback.
       if (this.#run !== run) return;
       if (drawsPyramid(params.view)) {
-        attachPyramids(this.#engine, run.cells, () => this.#run === run && this.layout(), (error) => this.#callbacks.onError?.(error.message));
+        const shown = () => this.#run === run;
+        attachPyramids(this.#engine, run.cells, () => shown() && this.requestDraw(), () => shown() && this.layout(), (error) => this.#callbacks.onError?.(error.message));
         this.requestDraw();
       }
       this.#info = viewInfo(utterance, plan, run, this.#colormap());
