@@ -12,9 +12,14 @@ import { createTaskLimiter, PyramidLevels } from '../render/pyramidLevels.ts';
 const BUILDS_AT_ONCE = 4;
 const buildQueue = createTaskLimiter(BUILDS_AT_ONCE);
 
-/** Whether a view's cells draw from pyramids: the grids, whose maps are many and small on screen. */
-export function drawsPyramid(view: string): boolean {
-  return view === 'model' || view === 'heads';
+/**
+ * Whether a view's cells switch to pyramids after their first frame: grids (many maps, small on screen) whose full
+ * maps together take more than a frame's level budget. Smaller grids keep their full maps: nothing to save, and no
+ * level builds running into the next control change.
+ */
+export function drawsPyramid(view: string, cells: readonly { rows: number; cols: number }[], engine: AttentionEngine): boolean {
+  const fullBytes = cells.reduce((sum, cell) => sum + cell.rows * cell.cols * 4, 0);
+  return (view === 'model' || view === 'heads') && fullBytes > frameLevelBudget(engine);
 }
 
 /** A cell's pyramid of `request`'s map: levels pooled by `stat`, built when first drawn. */

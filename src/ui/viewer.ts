@@ -244,7 +244,7 @@ export class Viewer {
       await readColorbar(this.#engine, plan, run);
       // A newer view may have replaced these maps during the readback.
       if (this.#run !== run) return;
-      if (drawsPyramid(params.view)) {
+      if (drawsPyramid(params.view, run.cells, this.#engine)) {
         const shown = () => this.#run === run;
         attachPyramids(this.#engine, run.cells, () => shown() && this.requestDraw(), () => shown() && this.layout(), (error) => this.#callbacks.onError?.(error.message));
         this.requestDraw();
