@@ -9,6 +9,7 @@ import type { AttentionShape } from '../src/data/tensor.ts';
 import { AttentionEngine } from '../src/engine.ts';
 import { describeGpuAdapter } from '../src/gpu/device.ts';
 import { runControlSuite, timeFirstMap, type ControlResult, type FirstMapTime } from '../bench/core/controls.ts';
+import { runCostSuite, type ChangeCost } from '../bench/core/costs.ts';
 import { GpuTimer, withTimestampQuery } from '../bench/core/gpuTimer.ts';
 import { runThroughputSuite, summarizeLoad, TYPED_ARRAY_SET, type ThroughputResult } from '../bench/core/io.ts';
 import { runKernelSuite, type KernelSuiteResult } from '../bench/core/kernels.ts';
@@ -183,6 +184,7 @@ async function run(): Promise<BenchResult> {
   let kernels: KernelSuiteResult | undefined;
   let render: RenderSuiteResult | undefined;
   let controls: ControlResult[] = [];
+  let costs: Record<string, ChangeCost> = {};
   try {
     const baseSource = () => makeBlobSource(baseFile.blob, baseFile.name);
     cases.push({ id: 'base', label: 'Whisper base', shape: base, file: baseFile.name, fileBytes: baseFile.blob.size, scaledFrom: base.rows === 1500 ? undefined : formatShape(WHISPER_BASE) });
@@ -218,6 +220,9 @@ async function run(): Promise<BenchResult> {
 
     if (!plan.loadOnly) engine.addTensor('base', await openAttention(baseSource()));
     controls = plan.loadOnly ? [] : await runControlSuite(engine, 'base', scene, target, timer, { reps: plan.reps, cropStart, cropFrames, log });
+    // Work per change, counted as in the Node suite. No `clock`: a page has no main-thread busy-time clock (Node's
+    // eventLoopUtilization), so `jsMs` is left out here rather than estimated.
+    costs = plan.loadOnly ? {} : await runCostSuite(engine, 'base', { scene, target, timer }, { grid: 'heads grid', cropStart, cropFrames, log });
     memory.push(snapshot('every layer resident after the control changes', samplePageMemory, engine.memory));
     if (!plan.loadOnly) engine.removeTensor('base');
 
@@ -256,6 +261,7 @@ async function run(): Promise<BenchResult> {
     kernels: kernelSuites,
     render,
     controls: controlResults,
+    costs: Object.fromEntries(Object.entries(costs).map(([id, cost]) => [id, { caseId: 'base', ...cost }])),
     memory,
     comparisons: makeComparisons({ kernels: kernelSuites, controls: controlResults }),
   };

@@ -44,6 +44,16 @@ describe(runBrowserBench.name, () => {
     expect(result.render!.target.kind).toBe('canvas');
     expect(result.render!.scenes.map((scene) => scene.maps)).toEqual([1, 48, 640]);
     expect(result.controls.length).toBe(8);
+    // Work per change in the page, counted as in Node: the viewer's path is one submit and no readback before the
+    // frame, whatever the number of maps; the old per-cell path is the same run's baseline.
+    const costs = result.costs!;
+    expect(Object.keys(costs).sort()).toEqual(['head', 'headPerCell', 'headsGrid', 'headsGridPerCell', 'layerFromFile', 'layerFromFilePerCell', 'layerResident', 'layerResidentPerCell', 'softmax', 'softmaxPerCell', 'wordRange', 'wordRangePerCell', 'zoomFrame']);
+    expect(costs.headsGrid.maps).toBe(48);
+    for (const [id, cost] of Object.entries(costs).filter(([id]) => id !== 'zoomFrame' && !id.endsWith('PerCell'))) {
+      expect([cost.submits, cost.blockingReadbacks], id).toEqual([1, 0]);
+      expect(cost.kernelBytes, id).toBeGreaterThanOrEqual(cost.minimumKernelBytes);
+    }
+    expect(costs.headsGridPerCell.submits).toBeGreaterThan(costs.headsGrid.submits);
     expect(result.memory.length).toBeGreaterThan(2);
     expect(formatText(reportSections(result))).toContain('3. Rendering');
   });
