@@ -59,8 +59,9 @@ export function freshBundle(dir = bundleDir()) {
   const { bundle, manifest } = bundleFiles(dir);
   try {
     const { builtAtMs, inputs } = JSON.parse(readFileSync(manifest, 'utf8'));
-    // The bundle's mtime is set to the build's start (buildBundle): another value means another build's bundle.
-    if (statSync(bundle).mtimeMs !== builtAtMs) return undefined;
+    // The bundle's mtime is set to the build's start (buildBundle): another value means another build's bundle
+    // (builds are a second apart; the millisecond allows for utimes rounding through seconds as a double).
+    if (Math.abs(statSync(bundle).mtimeMs - builtAtMs) >= 1) return undefined;
     for (const input of inputs) if (statSync(join(ROOT, input)).mtimeMs > builtAtMs) return undefined;
     return bundle;
   } catch {
