@@ -81,18 +81,21 @@ describe('the bundled steve CLI', () => {
     expect(manifest.inputs).toContain('node_modules/commander/lib/command.js');
     expect(manifest.inputs).toContain('node_modules/.package-lock.json');
 
-    // A stand-in bundle that says so, with the build's time: while fresh, it is what runs.
-    const builtAt = new Date(manifest.builtAtMs);
-    writeFileSync(bundle, "process.stdout.write('the old bundle ran\\n');\n");
-    utimesSync(bundle, builtAt, builtAt);
+    /** Puts a stand-in bundle that says so in place, built at `time`, with `inputs` in its manifest. */
+    const plantOldBundle = (time: Date, inputs: readonly string[]) => {
+      writeFileSync(bundle, "process.stdout.write('the old bundle ran\\n');\n");
+      utimesSync(bundle, time, time);
+      writeFileSync(manifestPath, JSON.stringify({ ...manifest, inputs, builtAtMs: statSync(bundle).mtimeMs }));
+    };
+
+    // Built when the real one was: while fresh, it is what runs.
+    plantOldBundle(new Date(manifest.builtAtMs), manifest.inputs);
     const fresh = await runNode(BIN, ['--help'], env);
     expect(fresh.stdout).toBe('the old bundle ran\n');
     expect(whatRan(fresh.stderr)).toEqual(['bundle']);
 
-    // The same bundle, built an hour before its sources were last saved: it is rebuilt, and the new one runs.
-    const hourEarlier = new Date(manifest.builtAtMs - 3_600_000);
-    utimesSync(bundle, hourEarlier, hourEarlier);
-    writeFileSync(manifestPath, JSON.stringify({ ...manifest, builtAtMs: statSync(bundle).mtimeMs }));
+    // Built an hour before its sources were last saved: it is rebuilt, and the new one runs.
+    plantOldBundle(new Date(manifest.builtAtMs - 3_600_000), manifest.inputs);
     const stale = await runNode(BIN, ['--help'], env);
     expect(stale.code).toBe(0);
     expect(stale.stdout).not.toContain('the old bundle ran');
@@ -100,12 +103,9 @@ describe('the bundled steve CLI', () => {
     expect(whatRan(stale.stderr)).toEqual(['rebuilt', 'bundle']);
     expect(readFileSync(bundle, 'utf8')).toContain('scripts/buildCli.mjs');
 
-    // A manifest naming a source that is gone (a file deleted since the build) makes the bundle stale too; with
-    // another build under way (its lock), the sources run through tsx rather than the stale bundle.
-    const rebuilt = JSON.parse(readFileSync(manifestPath, 'utf8'));
-    writeFileSync(manifestPath, JSON.stringify({ ...rebuilt, inputs: [...rebuilt.inputs, 'src/cli/deletedSinceTheBuild.ts'] }));
-    writeFileSync(bundle, "process.stdout.write('the old bundle ran\\n');\n");
-    utimesSync(bundle, new Date(rebuilt.builtAtMs), new Date(rebuilt.builtAtMs));
+    // Built now, but from a source that is gone (deleted since the build): stale too. With another build under way
+    // (its lock), the sources run through tsx rather than the stale bundle.
+    plantOldBundle(new Date(), [...manifest.inputs, 'src/cli/deletedSinceTheBuild.ts']);
     mkdirSync(join(dir, '.building'));
     const locked = await runNode(BIN, ['--help'], env);
     expect(locked.code).toBe(0);
