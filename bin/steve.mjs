@@ -4,7 +4,8 @@
 // or missing bundle is rebuilt here (about a second) and then run; when that cannot happen (another process is
 // building it, esbuild missing, a read-only install) the sources run through tsx, as they always could. So a fresh
 // clone, a developer editing src/ and the tests never run a stale bundle.
-//   STEVE_CLI_RUN=tsx     always run the sources through tsx (no bundle, no build)
+//   STEVE_CLI_RUN=tsx     always run the sources through tsx (no bundle, no build): a bug's stack trace then names
+//                         src/ files and lines (the bundle's names its own lines; functions keep their names)
 //   STEVE_CLI_TRACE=1     say on stderr which of the two ran (the benchmarks and tests check it)
 import { buildBundle, freshBundle } from '../scripts/buildCli.mjs';
 
