@@ -1,13 +1,13 @@
 /**
  * The bundled CLI (scripts/buildCli.mjs -> steve.mjs, run by bin/steve.mjs): it gives what the sources run through
- * tsx give, and bin/steve.mjs never runs a bundle older than a source it was built from. Each test builds its own
+ * tsx give, and bin/steve.mjs never runs a bundle older than a source it was built from. The tests build their own
  * bundle in a temporary folder (STEVE_CLI_BUNDLE_DIR, under dist-cli/), so the checkout's own bundle is not touched
  * while other CLI tests use it. STEVE_CLI_TRACE=1 makes bin/steve.mjs say which of the two it ran.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, SOFTMAXED_F16, TIMIT_WAV } from './steveProcess.ts';
 
 interface Run {
@@ -30,10 +30,10 @@ async function buildInTemporaryFolder(): Promise<string> {
   // Inside the checkout (under the git-ignored dist-cli/), where Node finds the packages the bundle leaves out.
   mkdirSync(join(ROOT, 'dist-cli'), { recursive: true });
   const dir = mkdtempSync(join(ROOT, 'dist-cli', 'test-'));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
   const build = await runNode(join(ROOT, 'scripts/buildCli.mjs'), [], { STEVE_CLI_BUNDLE_DIR: dir });
-  expect(build.stderr).toBe('');
-  expect(build.stdout).toMatch(/^steve CLI bundle: /);
+  if (build.code !== 0 || build.stderr !== '' || !build.stdout.startsWith('steve CLI bundle: ')) {
+    throw new Error(`scripts/buildCli.mjs did not build: ${build.stdout}${build.stderr}`);
+  }
   return dir;
 }
 
@@ -43,8 +43,14 @@ function whatRan(stderr: string): string[] {
 }
 
 describe('the bundled steve CLI', () => {
+  // One build for both tests (the second replaces the bundle, so it runs last).
+  let dir = '';
+  beforeAll(async () => {
+    dir = await buildInTemporaryFolder();
+  }, 30_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
   it('prints the same inspect JSON and writes the same SVG bytes as the sources run through tsx', async () => {
-    const dir = await buildInTemporaryFolder();
     const bundled = { STEVE_CLI_BUNDLE_DIR: dir, STEVE_CLI_TRACE: '1' };
     const sources = { STEVE_CLI_RUN: 'tsx', STEVE_CLI_TRACE: '1' };
     const inspect = ['inspect', '--attention', SOFTMAXED_F16, '--wav', TIMIT_WAV, '--alignments', 'timit', '--json'];
@@ -71,7 +77,6 @@ describe('the bundled steve CLI', () => {
   }, 60_000);
 
   it('runs a bundle only while it is not older than its sources, and rebuilds a stale one', async () => {
-    const dir = await buildInTemporaryFolder();
     const env = { STEVE_CLI_BUNDLE_DIR: dir, STEVE_CLI_TRACE: '1' };
     const bundle = join(dir, 'steve.mjs');
     const manifestPath = join(dir, 'steve.inputs.json');
