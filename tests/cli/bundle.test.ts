@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, SOFTMAXED_F16, TIMIT_WAV } from './steveProcess.ts';
 
@@ -28,8 +28,10 @@ function runNode(file: string, args: readonly string[], env: NodeJS.ProcessEnv):
 /** Builds a bundle into a new temporary folder, as `npm run build:cli` builds dist-cli/; returns the folder. */
 async function buildInTemporaryFolder(): Promise<string> {
   // Inside the checkout (under the git-ignored dist-cli/), where Node finds the packages the bundle leaves out.
+  // Three folders deep, where the checkout's dist-cli/steve.mjs is one: a bundle whose modules resolved their files
+  // from the bundle's own URL instead of their source's ('../../shaders/') would miss shaders/ in both places.
   mkdirSync(join(ROOT, 'dist-cli'), { recursive: true });
-  const dir = mkdtempSync(join(ROOT, 'dist-cli', 'test-'));
+  const dir = join(mkdtempSync(join(ROOT, 'dist-cli', 'test-')), 'bundle');
   const build = await runNode(join(ROOT, 'scripts/buildCli.mjs'), [], { STEVE_CLI_BUNDLE_DIR: dir });
   if (build.code !== 0 || build.stderr !== '' || !build.stdout.startsWith('steve CLI bundle: ')) {
     throw new Error(`scripts/buildCli.mjs did not build: ${build.stdout}${build.stderr}`);
@@ -48,7 +50,7 @@ describe('the bundled steve CLI', () => {
   beforeAll(async () => {
     dir = await buildInTemporaryFolder();
   }, 30_000);
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dirname(dir), { recursive: true, force: true }));
 
   it('prints the same inspect JSON and writes the same SVG bytes as the sources run through tsx', async () => {
     const bundled = { STEVE_CLI_BUNDLE_DIR: dir, STEVE_CLI_TRACE: '1' };
