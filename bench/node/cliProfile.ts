@@ -67,8 +67,11 @@ export async function profileRender(options: ProfileOptions): Promise<{ steps: R
     const map = await engine.computeMap(request);
     await drained();
     lap('computeMapMs');
-    const heatmap = await node.heatmap();
-    lap('heatmapPipelineMs');
+    // The heatmap pipeline is compiled only for maps drawn on the GPU (src/cli/figure.ts): host maps skip the step.
+    if (!engine.hostValuesOf(map)) {
+      await node.heatmap();
+      lap('heatmapPipelineMs');
+    }
     // The steps inside makeViewFigureSvg, each on its own.
     const stats = await engine.computeStats(map, { bins: 0 });
     const read = await stats.read();
@@ -83,7 +86,7 @@ export async function profileRender(options: ProfileOptions): Promise<{ steps: R
       pixels = drawHeatmapCpu({ values: hostValues, rows: map.rows, cols: map.cols, span, width: size, height: size, low: scale.low, high: scale.high, log: scale.log, colormap: plan.colorbar.colormap, smooth: plan.spec.smooth });
       lap('rasterMs');
     } else {
-      const scene = await MapScene.create(engine.device, node.shaders, 'rgba8unorm', heatmap);
+      const scene = await MapScene.create(engine.device, node.shaders, 'rgba8unorm', await node.heatmap());
       const range = createRangeBuffer(engine.device, scale, 'profile.range');
       lap('scenePipelinesMs');
       scene.setCells([{ map: { values: map.buffer, rows: map.rows, cols: map.cols, span }, rect: { x: 0, y: 0, width: size, height: size }, range: { buffer: range, word: 0, log: scale.log } }]);
@@ -95,7 +98,7 @@ export async function profileRender(options: ProfileOptions): Promise<{ steps: R
     encodeRgbaPng(pixels, size, size);
     lap('rasterPngEncodeMs');
     // The figure as the CLI makes it (all of the above inside, again), then resvg for PNG.
-    const svg = await makeViewFigureSvg({ engine, shaders: node.shaders, heatmap }, plan, [map], { size, rasterScale: 1 });
+    const svg = await makeViewFigureSvg({ engine, shaders: node.shaders, heatmap: node.heatmap }, plan, [map], { size, rasterScale: 1 });
     lap('figureSvgMs');
     if (options.format === 'png') {
       svgToPng(svg);

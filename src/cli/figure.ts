@@ -35,7 +35,8 @@ export interface FigureLook {
 export interface FigureDrawing {
   readonly engine: AttentionEngine;
   readonly shaders: ShaderSources;
-  readonly heatmap: HeatmapPass;
+  /** Made (its pipeline compiled, ~0.1 s on SwiftShader) only when a map is drawn on the GPU: host maps never ask. */
+  readonly heatmap: () => Promise<HeatmapPass>;
 }
 
 /** The figure of `plan` with its computed `maps` (one per plan cell, in order). */
@@ -114,7 +115,7 @@ async function drawRasters(drawing: FigureDrawing, plan: ViewPlan, maps: readonl
   let scene: MapScene | undefined;
   const sceneOf = async (): Promise<MapScene> => {
     if (scene) return scene;
-    scene = await MapScene.create(device, drawing.shaders, 'rgba8unorm', drawing.heatmap);
+    scene = await MapScene.create(device, drawing.shaders, 'rgba8unorm', await drawing.heatmap());
     scene.look = { colormap: plan.colorbar.colormap, smooth: plan.spec.smooth, boundaryStyle: boundaryStyleFor(plan.colorbar.colormap) };
     return scene;
   };

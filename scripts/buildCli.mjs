@@ -1,0 +1,151 @@
+/**
+ * The `steve` CLI as one ESM file: src/cli/main.ts and every module of src/ it imports, bundled by esbuild into
+ * dist-cli/steve.mjs, so that a run loads one file instead of having tsx transpile and load ~150 modules first
+ * (bench/README.md, "The CLI on CPU-only machines": that start-up was most of a single `steve render`).
+ *
+ * `node scripts/buildCli.mjs` builds it (npm's `prepare` runs this on `npm install` / `npm ci`); bin/steve.mjs
+ * imports `freshBundle` and `buildBundle` from here: it runs the bundle only while no source it was built from is
+ * newer, and rebuilds it when it is stale (or runs the sources through tsx when it cannot).
+ *
+ * Plain JavaScript on purpose: bin/steve.mjs must be able to decide without tsx. esbuild comes with tsx (its
+ * dependency), so no package is added; it is imported only when building.
+ *
+ * The plain-JavaScript packages it uses (commander, pngjs, fflate, ...) are bundled too: resolving and loading
+ * them file by file from node_modules was a third of a bundled `steve --help` (bench/README.md). What stays
+ * outside: packages with native code (`webgpu`, `@resvg/resvg-js`: Node loads their addons from node_modules),
+ * vite (only `steve serve` imports it, and it loads its own config), and the WGSL shaders, which
+ * src/node/shaderFiles.ts reads from shaders/ at run time. Modules that find files relative to themselves
+ * (`new URL('../../shaders/', import.meta.url)`) get their own file's URL, computed from the bundle's location,
+ * so the bundle finds shaders/ and the app root wherever the checkout is.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ENTRY = 'src/cli/main.ts';
+/** Packages Node loads at run time rather than the bundle holding them (why: see above). */
+const EXTERNAL_PACKAGES = ['webgpu', '@resvg/resvg-js', 'vite'];
+/**
+ * Files that change what esbuild makes without being imported: this script, the TypeScript settings it reads, and
+ * npm's record of the installed tree (rewritten by every `npm install` / `npm ci`, which may change a bundled
+ * package without giving its files a newer mtime).
+ */
+const BUILD_INPUTS = ['scripts/buildCli.mjs', 'tsconfig.json', 'node_modules/.package-lock.json'];
+/**
+ * Bundled CommonJS packages call require() for Node's modules; an ESM bundle has no require of its own, so the
+ * bundle makes one.
+ */
+const REQUIRE_SHIM = "import { createRequire as createRequireForBundle } from 'node:module'; const require = createRequireForBundle(import.meta.url);";
+/** A build lock older than this was left by a process that died: the next run may take it over. */
+const STALE_LOCK_MS = 120_000;
+
+/** The bundle's folder: dist-cli/ in the checkout, or STEVE_CLI_BUNDLE_DIR (the tests build their own there). */
+export function bundleDir(env = process.env) {
+  return env.STEVE_CLI_BUNDLE_DIR ? resolve(env.STEVE_CLI_BUNDLE_DIR) : join(ROOT, 'dist-cli');
+}
+
+/** The bundle and its manifest (the inputs it was built from, relative to the root, and when the build began). */
+export function bundleFiles(dir = bundleDir()) {
+  return { bundle: join(dir, 'steve.mjs'), manifest: join(dir, 'steve.inputs.json') };
+}
+
+/**
+ * The bundle's path when it may run: it and its manifest exist, they belong to the same build, and every input is
+ * still there and not modified since that build began. Otherwise undefined (never throws: a broken manifest is a
+ * stale one). Costs one stat per input (~225: ~150 of src/, ~75 of the bundled packages; a few ms). Like make, it
+ * trusts mtimes: a file put back with an older mtime (cp -p, tar) is not noticed; `npm run build:cli` rebuilds.
+ */
+export function freshBundle(dir = bundleDir()) {
+  const { bundle, manifest } = bundleFiles(dir);
+  try {
+    const { builtAtMs, inputs } = JSON.parse(readFileSync(manifest, 'utf8'));
+    // The bundle's mtime is set to the build's start (buildBundle): another value means another build's bundle
+    // (builds are a second apart; the millisecond allows for utimes rounding through seconds as a double).
+    if (Math.abs(statSync(bundle).mtimeMs - builtAtMs) >= 1) return undefined;
+    for (const input of inputs) if (statSync(join(ROOT, input)).mtimeMs > builtAtMs) return undefined;
+    return bundle;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * esbuild plugin: in our own modules, `import.meta.url` becomes the URL their source file has, computed from the
+ * bundle's own URL at run time (a relative path, so the checkout may move).
+ */
+function sourceFileUrls(outDir) {
+  return {
+    name: 'source-file-urls',
+    setup(build) {
+      build.onLoad({ filter: /\.ts$/ }, (args) => {
+        const contents = readFileSync(args.path, 'utf8');
+        if (!contents.includes('import.meta.url')) return undefined;
+        const fromBundle = relative(outDir, args.path).split(sep).join('/');
+        return { contents: contents.replaceAll('import.meta.url', `new URL(${JSON.stringify(fromBundle)}, import.meta.url).href`), loader: 'ts' };
+      });
+    },
+  };
+}
+
+/**
+ * Builds the bundle into `dir` (dist-cli/ by default) and returns its path; undefined when another process holds
+ * the build lock (it is building the same thing). The bundle and its manifest are written to temporary names and
+ * renamed into place, so a concurrent run sees either the old build or the new one, never half of one.
+ */
+export async function buildBundle(dir = bundleDir()) {
+  const { build } = await import('esbuild');
+  mkdirSync(dir, { recursive: true });
+  const lock = join(dir, '.building');
+  try {
+    mkdirSync(lock);
+  } catch (error) {
+    if (error.code !== 'EEXIST') throw error;
+    if (Date.now() - statSync(lock).mtimeMs < STALE_LOCK_MS) return undefined;
+    rmSync(lock, { recursive: true, force: true });
+    mkdirSync(lock);
+  }
+  try {
+    const { bundle, manifest } = bundleFiles(dir);
+    const temporary = join(lock, 'steve.mjs');
+    const buildStart = new Date();
+    const result = await build({
+      absWorkingDir: ROOT,
+      entryPoints: [ENTRY],
+      outfile: temporary,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      external: EXTERNAL_PACKAGES,
+      plugins: [sourceFileUrls(dirname(bundle))],
+      metafile: true,
+      logLevel: 'error',
+      banner: { js: `// The steve CLI, built from ${ENTRY} by scripts/buildCli.mjs. Generated: do not edit.\n${REQUIRE_SHIM}` },
+    });
+    const buildInputs = BUILD_INPUTS.filter((input) => existsSync(join(ROOT, input)));
+    const inputs = [...Object.keys(result.metafile.inputs), ...buildInputs].map((input) => relative(ROOT, resolve(ROOT, input)).split(sep).join('/'));
+    // The bundle's mtime says when its build began (sources saved later are newer); stat's own reading of it is
+    // what freshBundle compares, so it is what the manifest keeps.
+    utimesSync(temporary, buildStart, buildStart);
+    const builtAtMs = statSync(temporary).mtimeMs;
+    writeFileSync(join(lock, 'steve.inputs.json'), `${JSON.stringify({ builtAtMs, entry: ENTRY, inputs }, null, 1)}\n`);
+    renameSync(temporary, bundle);
+    renameSync(join(lock, 'steve.inputs.json'), manifest);
+    return bundle;
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const start = performance.now();
+  try {
+    const bundle = await buildBundle();
+    if (bundle) console.log(`steve CLI bundle: ${relative(ROOT, bundle)} (${Math.round(performance.now() - start)} ms)`);
+    else console.log('steve CLI bundle: another process is building it');
+  } catch (error) {
+    // `npm install` runs this (prepare): a failed build must not fail the install; bin/steve.mjs then uses tsx.
+    console.warn(`steve CLI bundle not built (the CLI will run its sources through tsx): ${error.message}`);
+  }
+}
