@@ -1,7 +1,7 @@
 // HistogramPass: counts of the finite values of a rectangular region of a map in Bins equal bins between the min
 // and max that MinMaxPass left in the stats buffer (for percentile clipping of the colour scale). Non-finite values
-// are not binned (MinMaxPass counts them). A value v goes to bin floor((v - min) * Bins / (max - min)), at most
-// Bins - 1 (computed in f32, so a value within a few ulp of a bin edge may land on either side of it; the reference
+// are not binned (MinMaxPass counts them). A value v goes to bin floor((v - min) * Bins / (max - min)), clamped to
+// [0, Bins - 1] (computed in f32, so a value within a few ulp of a bin edge may land on either side of it; the reference
 // divides in float64). When max == min every value goes to bin 0.
 // Concatenated after a load prefix, common/finite.wgsl, compute/quadLoads.wgsl or singleLoads.wgsl, and
 // compute/regionBlocks.wgsl (the region's layout and how a workgroup walks its block).
@@ -15,8 +15,8 @@
 // mostly values near zero, all in bin 0), so on a GPU this also spares the shared-memory atomics on one hot bin,
 // which serialize; on a software adapter, where each lane's atomic is a separate locked add (a per-lane scatter costs
 // about the same without the atomic, measured), it removes most of them. A value's bin is one subtraction and one
-// multiplication by a scale computed once per workgroup (no divide, no float clamp: a value of the region lies
-// between its min and max, so its position is never negative).
+// multiplication by a scale computed once per workgroup (no divide; the position is clamped at 0 with one max, for a
+// value below the given min, which a region's own min/max never leaves, and at Bins - 1 on the integer).
 
 // Number of bins (at most 4096: the per-workgroup bins live in workgroup memory).
 override Bins: u32 = 256u;
@@ -54,19 +54,19 @@ fn binningOf(low: f32, high: f32) -> Binning {
 // A whole number n in [0, 2^22) plus INTEGER_BIAS (1.5 x 2^23, exact) has the bits INTEGER_BIAS_BITS + n: bins are
 // read off those bits rather than converted with u32(), which WGSL compilers guard with compares and selects
 // against out-of-range values (measured on SwiftShader: 39 instead of 45 ms of CPU for a 1500² map). A position is
-// at most Bins (<= 4096).
+// at most Bins (<= 4096) for a value up to the given max; larger ones (and infinity) give bits past Bins, clamped.
 const INTEGER_BIAS: f32 = 12582912.0;
 const INTEGER_BIAS_BITS: u32 = 0x4b400000u;
 
 // Bins of four values given as f32 bit patterns (a non-finite value's bin is meaningless: `finite` masks it).
 fn binsOf(bits: vec4<u32>, binning: Binning) -> vec4<u32> {
-  let positions = floor((bitcast<vec4<f32>>(bits) * binning.half - binning.lowScaled) * binning.scale);
+  let positions = floor(max((bitcast<vec4<f32>>(bits) * binning.half - binning.lowScaled) * binning.scale, vec4<f32>(0.0)));
   return min(bitcast<vec4<u32>>(positions + vec4<f32>(INTEGER_BIAS)) - vec4<u32>(INTEGER_BIAS_BITS), vec4<u32>(Bins - 1u));
 }
 
 // The bin of one value (f32 bits), as binsOf.
 fn binOf(bits: u32, binning: Binning) -> u32 {
-  let position = floor((bitcast<f32>(bits) * binning.half - binning.lowScaled) * binning.scale);
+  let position = floor(max((bitcast<f32>(bits) * binning.half - binning.lowScaled) * binning.scale, 0.0));
   return min(bitcast<u32>(position + INTEGER_BIAS) - INTEGER_BIAS_BITS, Bins - 1u);
 }
 

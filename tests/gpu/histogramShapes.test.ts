@@ -92,6 +92,27 @@ for (const [name, shape] of Object.entries(SHAPES)) {
       }
     });
 
+    it('puts values outside the stats range in the end bins, as the reference does', async () => {
+      await histogram.ready('float32', 8);
+      const values = Float32Array.from({ length: 45 }, (_, index) => -1 + index / 11);
+      const input = uploadValues(device, 'test.map', values, 'float32');
+      const stats = createMapStatsBuffer(device, 'test.stats');
+      const output = createHistogramBuffer(device, 'test.histogram', 8);
+      try {
+        // Stats of another region: min 0.25, max 0.75 (words 6 and 7), while the values run from -1 to 3.
+        device.queue.writeBuffer(stats, 24, new Float32Array([0.25, 0.75]));
+        const encoder = device.createCommandEncoder({ label: 'test.encoder' });
+        histogram.encode(encoder, { input, rows: 5, cols: 9, region: fullCrop(5, 9) }, stats, output, 8);
+        device.queue.submit([encoder.finish()]);
+        const got = await readHistogram(device, output, 8);
+        const expected = histogramCpu(values, 5, 9, fullCrop(5, 9), 0.25, 0.75, 8);
+        expect([...got]).toEqual([...expected]);
+        expect([expected[0], expected[7]]).toEqual([values.filter((value) => value < 0.3125).length, values.filter((value) => value >= 0.6875).length]);
+      } finally {
+        for (const buffer of [input.buffer, stats, output]) buffer.destroy();
+      }
+    });
+
     it('bins ranges wider than the largest float and narrower than bins / the largest float', async () => {
       // Wide: max - min overflows f32; centres of 8 bins between -3e38 and 3e38.
       const wideLow = Math.fround(-3e38);
