@@ -32,3 +32,20 @@ export function minMaxLoop(map: Float32Array): [number, number] {
   }
   return [min, max];
 }
+
+/**
+ * Histogram of a map's finite values in `bins` bins between low and high, as one would write it by hand: one
+ * subtraction and one multiplication per value, no clamping below (every value of the map lies in [low, high]).
+ */
+export function histogramLoop(map: Float32Array, low: number, high: number, bins: number): Uint32Array {
+  const counts = new Uint32Array(bins);
+  const scale = high > low ? bins / (high - low) : 0;
+  const last = bins - 1;
+  for (let index = 0; index < map.length; index++) {
+    const value = map[index];
+    if (value - value !== 0) continue; // NaN or an infinity
+    const bin = ((value - low) * scale) | 0;
+    counts[bin < last ? bin : last]++;
+  }
+  return counts;
+}

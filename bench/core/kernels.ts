@@ -30,7 +30,7 @@ import { makeStorageWords } from '../../src/gpu/upload.ts';
 import type { StorageFormat } from '../../src/gpu/storageFormat.ts';
 import { knownBandwidth } from './bandwidth.ts';
 import { GpuTimer } from './gpuTimer.ts';
-import { minMaxLoop, softmaxLoop } from './cpuPeers.ts';
+import { histogramLoop, minMaxLoop, softmaxLoop } from './cpuPeers.ts';
 import { fillSyntheticMap, makeSegments } from './synthetic.ts';
 import { gbPerSec, now, repeat, summarize, type Summary } from './stats.ts';
 
@@ -185,7 +185,17 @@ export async function runKernelSuite(
     histogram.ready('float32', bins),
     difference.ready('float32'),
   ]);
+  // Min and max of the two maps the histograms bin, made once here so that a histogram case does not depend on
+  // the min/max case running first (with `only`, it may not run at all; zero stats would put every value in bin 0).
   const stats = own(createMapStatsBuffer(device, 'KernelSuite.stats'));
+  const logitsStats = own(createMapStatsBuffer(device, 'KernelSuite.logitsStats'));
+  {
+    const encoder = device.createCommandEncoder({ label: 'KernelSuite.stats' });
+    minMax.encode(encoder, { input: { buffer: mapBuffer, format: 'float32', elementOffset: 0 }, rows: frames, cols: frames, region: full }, stats);
+    minMax.encode(encoder, { input: view('float32'), rows: frames, cols: frames, region: full }, logitsStats);
+    device.queue.submit([encoder.finish()]);
+    await device.queue.onSubmittedWorkDone();
+  }
   const histogramBuffer = own(createHistogramBuffer(device, 'KernelSuite.histogram', bins));
   const block = 4;
   const pooledRows = Math.ceil(frames / block);
@@ -293,7 +303,26 @@ export async function runKernelSuite(
     bytes: mapElements * 4 + bins * 4,
     encode: (encoder) => histogram.encode(encoder, { input: { buffer: mapBuffer, format: 'float32', elementOffset: 0 }, rows: frames, cols: frames, region: full }, stats, histogramBuffer, bins),
     encodeWarm: (encoder) => histogram.encode(encoder, { input: { buffer: mapBuffer, format: 'float32', elementOffset: 0 }, rows: frames, cols: frames, region: warmCrop }, stats, histogramBuffer, bins),
-    peers: [{ id: 'histogram.cpu.ts', label: 'histogramCpu (reference)', run: () => histogramCpu(softmaxed, frames, frames, full, 0, 1, bins) }],
+    peers: [
+      { id: 'histogram.cpu.ts', label: 'histogramCpu (reference)', run: () => histogramCpu(softmaxed, frames, frames, full, 0, 1, bins) },
+      { id: 'histogram-js-loop', label: 'JS loop', run: () => histogramLoop(softmaxed, 0, 1, bins) },
+    ],
+  });
+  // The same on the logits before the softmax: values spread over the bins, so neighbours share a bin less often
+  // than in a softmaxed map (mostly near zero), which the kernel's runs in registers rely on.
+  const logitsRange = minMaxLoop(firstMap);
+  cases.push({
+    id: `histogram-${bins}-logits-float32`,
+    label: `histogram (${bins} bins) of logits`,
+    work: `1 map of ${frames} x ${frames} before softmax, f32`,
+    format: 'float32',
+    bytes: mapElements * 4 + bins * 4,
+    encode: (encoder) => histogram.encode(encoder, { input: view('float32'), rows: frames, cols: frames, region: full }, logitsStats, histogramBuffer, bins),
+    encodeWarm: (encoder) => histogram.encode(encoder, { input: view('float32'), rows: frames, cols: frames, region: warmCrop }, logitsStats, histogramBuffer, bins),
+    peers: [
+      { id: 'histogram.cpu.ts', label: 'histogramCpu (reference)', run: () => histogramCpu(firstMap, frames, frames, full, logitsRange[0], logitsRange[1], bins) },
+      { id: 'histogram-js-loop', label: 'JS loop', run: () => histogramLoop(firstMap, logitsRange[0], logitsRange[1], bins) },
+    ],
   });
   cases.push({
     id: 'difference-float32',
