@@ -76,7 +76,7 @@ describe('windowed pyramid levels', () => {
       const windowed = await kept(pyramidLevelRequest(windowRequest(map, frameRect)!, factor, 'mean'));
       expect({ rows: windowed.rows, cols: windowed.cols }).toEqual({ rows: window!.rowEnd - window!.rowStart, cols: window!.colEnd - window!.colStart });
       expect(windowed.values, `level ${factor}`).toEqual(cut(wholeLevel.values, cells, window!));
-      const floor = map.kind === 'difference' || map.softmax === 'none' ? 1 : ABSOLUTE_FLOOR.float32;
+      const floor = map.kind === 'difference' || (map as { softmax?: string }).softmax === 'none' ? 1 : ABSOLUTE_FLOOR.float32;
       expectClose(windowed.values, cut(pyramidLevelCpu(reference, frames, frames, factor, 'mean'), cells, window!), TOLERANCE.float32, floor);
     }
   });
