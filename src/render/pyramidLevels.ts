@@ -10,13 +10,19 @@
  * within the level ask for nothing); while a new window is built, a window on hand that covers the view is drawn,
  * else the coarsest whole level on hand, which such a cell keeps pinned for that.
  */
+import type { MapRequest } from '../compute/mapRequest.ts';
+import { pyramidLevelRequest, windowRequest } from '../compute/pyramid.ts';
+import type { PoolStatistic } from '../compute/segmentPoolMap.ts';
 import type { SceneLevel, SceneLevels } from './mapScene.ts';
 import { levelBytes } from '../view/pyramidLevel.ts';
-import { levelWindow, windowBytes, windowCovers, windowName, type FrameRect, type LevelWindow } from '../view/pyramidWindow.ts';
+import { levelWindow, windowBytes, windowCovers, windowFrames, windowName, type FrameRect, type LevelWindow } from '../view/pyramidWindow.ts';
 
 /** A level kept for the cell: its buffer, pinned until release(). */
 export interface PinnedLevel {
   readonly buffer: GPUBuffer;
+  /** Its level cells (the engine's KeptMap has them): what heldBytes counts. */
+  readonly rows?: number;
+  readonly cols?: number;
   release(): void;
 }
 
@@ -25,6 +31,22 @@ export interface PinnedLevel {
  * level), built if needed (engine.keepMap of its request).
  */
 export type KeepLevel = (factor: number, window?: LevelWindow) => Promise<PinnedLevel>;
+
+/**
+ * The engine request for level `factor` of `source`'s rows x cols map: over `window` only when given (the request
+ * cut to the window's frames, then pooled: src/compute/pyramid.ts windowRequest), else the whole level.
+ */
+export function levelRequest(source: MapRequest, shape: { readonly rows: number; readonly cols: number }, factor: number, stat: PoolStatistic, window?: LevelWindow): MapRequest {
+  if (!window) return pyramidLevelRequest(source, factor, stat);
+  const cut = windowRequest(source, windowFrames(window, shape.rows, shape.cols));
+  if (!cut) throw new Error(`pyramid: a window of level ${factor} was asked of a map whose request cannot be cut (kind ${source.kind ?? 'attention'})`);
+  return pyramidLevelRequest(cut, factor, stat);
+}
+
+/** Whether `source`'s rows x cols map can be drawn from windows of its levels (PyramidLevels' `windows`). */
+export function cutsIntoWindows(source: MapRequest, shape: { readonly rows: number; readonly cols: number }): boolean {
+  return windowRequest(source, { rowStart: 0, rowEnd: shape.rows, colStart: 0, colEnd: shape.cols }) !== undefined;
+}
 
 /** A level held (or asked for): whole when `window` is undefined. */
 interface LevelKey {
@@ -78,9 +100,9 @@ export class PyramidLevels implements SceneLevels {
     return [...this.#held.values()].flatMap(({ key }) => (key.window ? [key.window] : []));
   }
 
-  /** Bytes of the levels held now (pinned). */
+  /** Bytes of the levels held now (pinned), as their cells (PinnedLevel rows x cols) say. */
   get heldBytes(): number {
-    return [...this.#held.values()].reduce((sum, { key }) => sum + this.#bytesOf(key), 0);
+    return [...this.#held.values()].reduce((sum, { level }) => sum + (level.rows ?? 0) * (level.cols ?? 0) * 4, 0);
   }
 
   levelFor(wantedFactor: number, visible?: FrameRect): SceneLevel | undefined {

@@ -5,9 +5,8 @@
  * full maps of 1500^2 (5.4 GiB).
  */
 import type { AttentionEngine, MapRequest, PoolStatistic } from '../engine.ts';
-import { pyramidLevelRequest, windowRequest } from '../compute/pyramid.ts';
-import { createTaskLimiter, PyramidLevels } from '../render/pyramidLevels.ts';
-import { windowFrames, type LevelWindow } from '../view/pyramidWindow.ts';
+import type { LevelWindow } from '../view/pyramidWindow.ts';
+import { createTaskLimiter, cutsIntoWindows, levelRequest, PyramidLevels } from '../render/pyramidLevels.ts';
 
 /** Level builds at once, across every cell: each holds a full map on the GPU while it is pooled. */
 const BUILDS_AT_ONCE = 4;
@@ -36,10 +35,8 @@ export function cellPyramid(
   onError: (error: Error) => void,
   stat: PoolStatistic = 'mean',
 ): PyramidLevels {
-  const windowable = windowRequest(request, { rowStart: 0, rowEnd: shape.rows, colStart: 0, colEnd: shape.cols }) !== undefined;
-  const levelRequest = (factor: number, window?: LevelWindow) =>
-    pyramidLevelRequest(window ? windowRequest(request, windowFrames(window, shape.rows, shape.cols))! : request, factor, stat);
-  return new PyramidLevels((factor, window) => buildQueue(() => engine.keepMap(levelRequest(factor, window))), onReady, onError, windowable ? shape : undefined);
+  const keep = (factor: number, window?: LevelWindow) => buildQueue(() => engine.keepMap(levelRequest(request, shape, factor, stat, window)));
+  return new PyramidLevels(keep, onReady, onError, cutsIntoWindows(request, shape) ? shape : undefined);
 }
 
 /**

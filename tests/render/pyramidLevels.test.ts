@@ -150,9 +150,10 @@ describe('PyramidLevels with windows', () => {
         asked.push(name(factor, window));
         pending.set(name(factor, window), resolve);
       });
-    const settle = async (key: string) => {
+    /** Builds the level named `key`, of `cells` x `cells` level cells. */
+    const settle = async (key: string, cells: number) => {
       pins.set(key, (pins.get(key) ?? 0) + 1);
-      pending.get(key)!({ buffer: { label: key } as GPUBuffer, release: () => pins.set(key, pins.get(key)! - 1) });
+      pending.get(key)!({ buffer: { label: key } as GPUBuffer, rows: cells, cols: cells, release: () => pins.set(key, pins.get(key)! - 1) });
       pending.delete(key);
       await new Promise((resolve) => setTimeout(resolve, 0));
     };
@@ -167,16 +168,16 @@ describe('PyramidLevels with windows', () => {
     const levels = new PyramidLevels(fake.keep, () => {}, () => {}, { rows: 1500, cols: 1500 });
     // Zoomed out: the whole map shows, the whole level is asked for.
     levels.levelFor(16, ALL);
-    await fake.settle('16');
-    expect(levels.levelFor(16, ALL)).toEqual({ values: { label: '16' }, factor: 16, window: undefined });
+    await fake.settle('16', 94);
+    expect(levels.levelFor(16, ALL)).toMatchObject({ values: { label: '16' }, factor: 16, window: undefined });
     levels.frameDone();
     // Zoomed in to frames 300..400 at full resolution: only level 1's cells 256..448 are asked for; 16 is drawn meanwhile.
     expect(levels.levelFor(1, view(300, 400))?.factor).toBe(16);
     expect(fake.asked).toEqual(['16', '1@256-448,256-448']);
     levels.frameDone();
-    await fake.settle('1@256-448,256-448');
+    await fake.settle('1@256-448,256-448', 192);
     const drawn = levels.levelFor(1, view(300, 400));
-    expect(drawn).toEqual({ values: { label: '1@256-448,256-448' }, factor: 1, window: { factor: 1, rowStart: 256, rowEnd: 448, colStart: 256, colEnd: 448 } });
+    expect(drawn).toMatchObject({ values: { label: '1@256-448,256-448' }, factor: 1, window: { factor: 1, rowStart: 256, rowEnd: 448, colStart: 256, colEnd: 448 } });
     // The frame pins the window and the whole level 16, kept to draw while the next window is built.
     expect(levels.bytesFor(1, view(300, 400), 1500, 1500)).toBe(192 * 192 * 4 + 94 * 94 * 4);
     levels.frameDone();
@@ -191,7 +192,7 @@ describe('PyramidLevels with windows', () => {
     expect(fake.asked.at(-1)).toBe('1@576-704,576-704');
     levels.frameDone();
     expect(fake.pins.get('1@256-448,256-448')).toBe(0);
-    await fake.settle('1@576-704,576-704');
+    await fake.settle('1@576-704,576-704', 128);
     // Zooming out to level 2 over the same frames: the level-1 window covering the view is drawn until level 2's arrives.
     expect(levels.levelFor(2, view(620, 680))).toMatchObject({ factor: 1, window: { rowStart: 576 } });
     expect(fake.asked.at(-1)).toBe('2@256-384,256-384');
