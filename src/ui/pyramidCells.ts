@@ -8,7 +8,7 @@ import type { AttentionEngine, MapRequest, PoolStatistic } from '../engine.ts';
 import type { LevelWindow } from '../view/pyramidWindow.ts';
 import { createTaskLimiter, cutsIntoWindows, levelRequest, PyramidLevels } from '../render/pyramidLevels.ts';
 
-/** Level builds at once, across every cell: each holds a full map on the GPU while it is pooled. */
+/** Level builds at once, across every cell: each holds a full map (a window: its frames only) on the GPU while it is pooled. */
 const BUILDS_AT_ONCE = 4;
 const buildQueue = createTaskLimiter(BUILDS_AT_ONCE);
 
