@@ -15,7 +15,9 @@ import { createStorageBufferFrom } from '../../src/gpu/buffers.ts';
 import type { ShaderSources } from '../../src/gpu/pipeline.ts';
 import { pyramidLevelRequest } from '../../src/compute/pyramid.ts';
 import { MapScene, type SceneCell } from '../../src/render/mapScene.ts';
-import { createTaskLimiter, PyramidLevels } from '../../src/render/pyramidLevels.ts';
+import { createTaskLimiter, cutsIntoWindows, levelRequest, PyramidLevels } from '../../src/render/pyramidLevels.ts';
+import { zoomAbout } from '../../src/render/view.ts';
+import { chooseLevelFactor } from '../../src/view/pyramidLevel.ts';
 import { layoutGrid, type FrameTarget } from './render.ts';
 import { GpuTimer } from './gpuTimer.ts';
 import { summarize, type Summary } from './stats.ts';
@@ -166,5 +168,151 @@ export async function runPyramidZoom(engine: AttentionEngine, shaders: ShaderSou
     readyMsTotal: results.reduce((sum, entry) => sum + entry.readyMs, 0),
     maxResidentBytes: Math.max(...results.map((entry) => entry.residentBytes)),
     fullResolutionBytes: shape.layers * shape.heads * shape.rows * shape.cols * 4,
+  };
+}
+
+/** A zoom of every cell in step (the viewer's wheel zoom), with windowed levels or whole levels only. */
+export interface InStepZoomConfig {
+  readonly shape: AttentionShape;
+  readonly tensorId: string;
+  /** Zoom steps from the whole map to one frame per target pixel in every cell (and one more, past it). */
+  readonly steps: number;
+  /** Cells draw windows of their levels (src/view/pyramidWindow.ts); false: whole levels only (the path before). */
+  readonly windows: boolean;
+  readonly stat?: PoolStatistic;
+  readonly log?: (line: string) => void;
+}
+
+/** One step of an in-step zoom. */
+export interface InStepZoomStep {
+  readonly step: number;
+  /** Target pixels per frame in every cell. */
+  readonly pixelsPerFrame: number;
+  /** Frames of each map in view (a side). */
+  readonly framesInView: number;
+  /** The level every cell wants for its size, before the budget. */
+  readonly wantedLevel: number;
+  readonly frameMs: number;
+  readonly readyMs: number;
+  readonly settledMs: number;
+  /** Cells drawn at each level factor in the settled frame. */
+  readonly levels: Record<string, number>;
+  readonly waiting: number;
+  /** Bytes of the levels the cells hold pinned after the settled frame (windows or whole levels). */
+  readonly pinnedLevelBytes: number;
+  /** Bytes of every level the engine keeps (pinned or cached) after the step. */
+  readonly keptLevelBytes: number;
+  readonly residentBytes: number;
+}
+
+export interface InStepZoomResult {
+  readonly shape: AttentionShape;
+  readonly windows: boolean;
+  readonly budgetBytes: number;
+  readonly cellPixels: number;
+  readonly steps: readonly InStepZoomStep[];
+  readonly maxPinnedLevelBytes: number;
+  readonly maxKeptLevelBytes: number;
+  readonly maxResidentBytes: number;
+  readonly readyMsTotal: number;
+  readonly frameMs: Summary;
+}
+
+/**
+ * Every cell of the model view zoomed in step about its centre (MapScene.zoom: the viewer's wheel zoom), from the
+ * whole map to one frame per target pixel and one step past: each step draws a frame with the levels on hand,
+ * waits for the levels it asked for, and draws again (settled). With windows each cell asks for its level over
+ * what it shows; without, for whole levels, which fitLevelsToBudget coarsens together when they do not fit.
+ */
+export async function runInStepZoom(engine: AttentionEngine, shaders: ShaderSources, target: FrameTarget, config: InStepZoomConfig): Promise<InStepZoomResult> {
+  const { shape, steps } = config;
+  const log = config.log ?? (() => {});
+  const device = engine.device;
+  const timer = new GpuTimer(device);
+  const scene = await MapScene.create(device, shaders, target.format);
+  const range = createStorageBufferFrom(device, 'InStepZoom.range', new Float32Array([0, 8 / shape.cols]));
+  const rects = layoutGrid(shape.layers * shape.heads, shape.heads, target.width, target.height);
+  const errors: Error[] = [];
+  const pyramids: PyramidLevels[] = [];
+  const buildQueue = createTaskLimiter(4);
+  const map = { rows: shape.rows, cols: shape.cols };
+  scene.setCells(
+    rects.map((rect, index): SceneCell => {
+      const source = { tensorId: config.tensorId, layer: Math.floor(index / shape.heads), head: index % shape.heads, softmax: 'row' as const };
+      const keep = (factor: number, window?: Parameters<typeof levelRequest>[4]) => buildQueue(() => engine.keepMap(levelRequest(source, map, factor, config.stat ?? 'mean', window)));
+      const levels = new PyramidLevels(keep, () => {}, (error) => errors.push(error), config.windows && cutsIntoWindows(source, map) ? map : undefined);
+      pyramids.push(levels);
+      return { map, levels, rect, range: { buffer: range, word: 0, log: false } };
+    }),
+  );
+  scene.levelBudgetBytes = Math.floor(engine.memory.budgetBytes / 2);
+  const cellPixels = rects[0].width;
+  const frames = Math.max(shape.rows, shape.cols);
+  const fullScale = frames / cellPixels;
+  const draw = () =>
+    timer.measure((encoder) => {
+      const pass = encoder.beginRenderPass({
+        label: 'InStepZoom.frame',
+        colorAttachments: [{ view: target.nextView(), loadOp: 'clear', storeOp: 'store', clearValue: { r: 0, g: 0, b: 0, a: 0 } }],
+      });
+      scene.encode(pass, target.width, target.height);
+      pass.end();
+    }, 'InStepZoom.frameEncoder');
+  const keptLevelBytes = () => engine.memory.entries.filter((entry) => entry.derived).reduce((sum, entry) => sum + entry.byteLength, 0);
+  const results: InStepZoomStep[] = [];
+  try {
+    for (let step = 0; step <= steps + 1; step++) {
+      const scale = fullScale ** (step / steps);
+      scene.zoom = zoomAbout(mat3.create(), scale, [0.5, 0.5]);
+      const frameStart = performance.now();
+      const frame = await draw();
+      scene.frameSubmitted();
+      await Promise.all(pyramids.map((levels) => levels.whenSettled()));
+      const readyMs = performance.now() - frameStart;
+      if (errors.length > 0) throw errors[0];
+      const settled = await draw();
+      scene.frameSubmitted();
+      const report = scene.lastFrame;
+      const pixelsPerFrame = (cellPixels * scale) / frames;
+      const entry: InStepZoomStep = {
+        step,
+        pixelsPerFrame,
+        framesInView: frames / scale,
+        wantedLevel: chooseLevelFactor(frames, pixelsPerFrame),
+        frameMs: frame.wallMs,
+        readyMs,
+        settledMs: settled.wallMs,
+        levels: Object.fromEntries([...report.levels].sort((a, b) => a[0] - b[0]).map(([factor, count]) => [String(factor), count])),
+        waiting: report.waiting,
+        pinnedLevelBytes: pyramids.reduce((sum, levels) => sum + levels.heldBytes, 0),
+        keptLevelBytes: keptLevelBytes(),
+        residentBytes: engine.memory.residentBytes,
+      };
+      results.push(entry);
+      log(
+        `  ${config.windows ? 'windows' : 'whole'} step ${step}: ${entry.pixelsPerFrame.toFixed(3)} px/frame (${entry.framesInView.toFixed(1)} frames in view), ` +
+          `wants level ${entry.wantedLevel}, drew ${JSON.stringify(entry.levels)} (${entry.waiting} waiting), frame ${entry.frameMs.toFixed(0)} ms, ` +
+          `ready after ${entry.readyMs.toFixed(0)} ms, settled ${entry.settledMs.toFixed(0)} ms, levels pinned ${(entry.pinnedLevelBytes / 2 ** 20).toFixed(2)} MiB, ` +
+          `kept ${(entry.keptLevelBytes / 2 ** 20).toFixed(2)} MiB, resident ${(entry.residentBytes / 2 ** 20).toFixed(1)} MiB`,
+      );
+    }
+  } finally {
+    scene.setCells([]);
+    pyramids.forEach((levels) => levels.destroy());
+    scene.destroy();
+    range.destroy();
+    timer.destroy();
+  }
+  return {
+    shape,
+    windows: config.windows,
+    budgetBytes: engine.memory.budgetBytes,
+    cellPixels,
+    steps: results,
+    maxPinnedLevelBytes: Math.max(...results.map((entry) => entry.pinnedLevelBytes)),
+    maxKeptLevelBytes: Math.max(...results.map((entry) => entry.keptLevelBytes)),
+    maxResidentBytes: Math.max(...results.map((entry) => entry.residentBytes)),
+    readyMsTotal: results.reduce((sum, entry) => sum + entry.readyMs, 0),
+    frameMs: summarize(results.map((entry) => entry.frameMs)),
   };
 }

@@ -5,7 +5,11 @@
  *   npx tsx bench/node/pyramidBench.ts [--layers 32] [--heads 20] [--frames 300] [--steps 24]
  *       [--width 1920] [--height 1080] [--budget-mib 1024] [--stat mean|max] [--out DIR]
  *   npx tsx bench/node/pyramidBench.ts --large-v3      (32 x 20 x 1500 x 1500: for a real GPU)
+ *   npx tsx bench/node/pyramidBench.ts --in-step [--budget-mib 48] ...
  *
+ * --in-step zooms every cell in step instead (the viewer's wheel zoom: bench/core/pyramidZoom.ts runInStepZoom),
+ * once with windowed levels and once with whole levels only (the path before windows), each on a fresh engine in the
+ * same process, and reports the level drawn and the level bytes held at each step for both.
  * The tensor is generated per layer on the CPU as it is uploaded (bench/core/synthetic.ts), as a file would be read.
  * Results: bench/results/<date>-<time>-pyramid-<adapter>.json, and one line per zoom step.
  */
@@ -15,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { AttentionEngine, type PoolStatistic } from '../../src/engine.ts';
 import { getNodeGpu } from '../../src/node/dawn.ts';
 import { readShaderSources } from '../../src/node/shaderFiles.ts';
-import { runPyramidZoom } from '../core/pyramidZoom.ts';
+import { runInStepZoom, runPyramidZoom } from '../core/pyramidZoom.ts';
 import { createOffscreenTarget } from '../core/render.ts';
 import { formatShape, makeSyntheticSource, WHISPER_LARGE_V3 } from '../core/synthetic.ts';
 
@@ -43,6 +47,42 @@ const stat = option('--stat', 'mean') as PoolStatistic;
 const outDir = option('--out', join(ROOT, 'bench/results'));
 
 const shaders = readShaderSources();
+const stamp = () => new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+
+if (process.argv.includes('--in-step')) {
+  const runs = [];
+  let adapter = '';
+  const started = performance.now();
+  for (const windows of [true, false]) {
+    const engine = await AttentionEngine.create({ gpu: getNodeGpu(), shaders, budgetBytes });
+    try {
+      adapter = engine.adapterDescription;
+      engine.addTensor('model', makeSyntheticSource(shape, 'synthetic-large-v3.npy'));
+      const target = createOffscreenTarget(engine.device, width, height);
+      console.log(`in-step zoom, ${windows ? 'windowed' : 'whole'} levels: ${formatShape(shape)} on ${adapter}, ${width} x ${height}, budget ${budgetBytes / 2 ** 20} MiB`);
+      const runStart = performance.now();
+      const result = await runInStepZoom(engine, shaders, target, { shape, tensorId: 'model', steps, windows, stat, log: (line) => console.log(line) });
+      runs.push({ ...result, totalMs: performance.now() - runStart });
+      target.destroy();
+    } finally {
+      engine.destroy();
+    }
+  }
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, `${stamp()}-pyramid-in-step-${adapter.split(' ')[0].toLowerCase().replace(/[^a-z0-9]+/g, '-') || 'adapter'}.json`);
+  writeFileSync(file, JSON.stringify({ adapter, totalMs: performance.now() - started, runs }, null, 1));
+  for (const run of runs) {
+    const last = run.steps.at(-1)!;
+    console.log(
+      `${run.windows ? 'windowed' : 'whole   '}: last step draws ${JSON.stringify(last.levels)} (wants ${last.wantedLevel}), levels pinned at most ${(run.maxPinnedLevelBytes / 2 ** 20).toFixed(2)} MiB, ` +
+        `kept at most ${(run.maxKeptLevelBytes / 2 ** 20).toFixed(2)} MiB, peak resident ${(run.maxResidentBytes / 2 ** 20).toFixed(1)} MiB, levels ready after ${(run.readyMsTotal / 1000).toFixed(1)} s, ` +
+        `frame p50 ${run.frameMs.median.toFixed(0)} ms, run ${(run.totalMs / 1000).toFixed(1)} s`,
+    );
+  }
+  console.log(`-> ${file}`);
+  process.exit(0);
+}
+
 const engine = await AttentionEngine.create({ gpu: getNodeGpu(), shaders, budgetBytes });
 try {
   engine.addTensor('model', makeSyntheticSource(shape, 'synthetic-large-v3.npy'));
@@ -60,10 +100,9 @@ try {
   });
   const totalMs = performance.now() - started;
   target.destroy();
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
   const adapter = engine.adapterDescription.split(' ')[0].toLowerCase().replace(/[^a-z0-9]+/g, '-') || 'adapter';
   mkdirSync(outDir, { recursive: true });
-  const file = join(outDir, `${stamp}-pyramid-${adapter}.json`);
+  const file = join(outDir, `${stamp()}-pyramid-${adapter}.json`);
   writeFileSync(file, JSON.stringify({ adapter: engine.adapterDescription, totalMs, ...result }, null, 1));
   console.log(
     `frame (levels on hand) p50 ${result.frameMs.median.toFixed(1)} ms, settled frame p50 ${result.settledMs.median.toFixed(1)} ms, ` +

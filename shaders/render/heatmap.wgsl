@@ -17,9 +17,12 @@ struct HeatmapParams {
   levelSize: vec2<f32>,       // columns, rows of `values`: ceil(mapSize / levelFactor)
   background: vec4<f32>,      // colour outside the map
   nonFinite: vec4<f32>,       // colour of NaN / infinite cells, so they never take a colour from the scale
+  windowOrigin: vec2<f32>,    // first column, row of the level that `values` holds (0, 0: the whole level)
+  windowSize: vec2<f32>,      // columns, rows of the level that `values` holds (levelSize: the whole level)
 }
 
-// values: row-major [row][column] f32, rows x columns = levelSize.y x levelSize.x
+// values: row-major [row][column] f32, rows x columns = windowSize.y x windowSize.x: the level's cells from
+// windowOrigin on (src/view/pyramidWindow.ts: a cell zoomed into part of its map draws a window of its level)
 @group(0) @binding(0) var<storage, read> values: array<f32>;
 @group(0) @binding(1) var<uniform> params: HeatmapParams;
 // colormap: 256 x 1 RGBA, entry 0 for the lowest value
@@ -40,11 +43,15 @@ fn isFinite(value: f32) -> bool {
   return abs(value) <= 3.4028234663852886e38;
 }
 
+// Level cell (column, row), clamped to the level's edges as a whole level is, then read from the window. The window
+// covers every cell a visible pixel reads; its own clamp only keeps off-screen pixels inside the buffer.
 fn cellValue(column: i32, row: i32) -> f32 {
   let size = vec2<i32>(params.levelSize);
-  let c = clamp(column, 0, size.x - 1);
-  let r = clamp(row, 0, size.y - 1);
-  return values[u32(r) * u32(size.x) + u32(c)];
+  let origin = vec2<i32>(params.windowOrigin);
+  let window = vec2<i32>(params.windowSize);
+  let c = clamp(clamp(column, 0, size.x - 1) - origin.x, 0, window.x - 1);
+  let r = clamp(clamp(row, 0, size.y - 1) - origin.y, 0, window.y - 1);
+  return values[u32(r) * u32(window.x) + u32(c)];
 }
 
 // `point` in frames; the level cell holding it, or (smooth) bilinear between level-cell centres.

@@ -9,9 +9,11 @@
  * kernel and cheaper, but a mean of block means is not the block mean where the last block of a row is partial or
  * where values are non-finite, so it is not done. Levels are kept by AttentionEngine.keepMap under the engine's
  * memory budget, with the uploads, least recently used out first: only the levels a view draws are built, and only
- * for the maps it has on screen.
+ * for the maps it has on screen. A level may also be built over a window of the map only (windowRequest): what a
+ * cell zoomed into part of its map draws.
  */
 import type { MapRequest } from './mapRequest.ts';
+import type { Crop } from './region.ts';
 import type { PoolStatistic } from './segmentPoolMap.ts';
 import { MapRequestError } from './requestError.ts';
 
@@ -21,6 +23,28 @@ export { pyramidLevelShape } from './pyramid.cpu.ts';
 export function pyramidLevelRequest(source: MapRequest, factor: number, stat: PoolStatistic): MapRequest {
   if (!Number.isInteger(factor) || factor < 1) throw new MapRequestError(`pyramid: a level's factor must be an integer >= 1, got ${factor}`);
   return factor === 1 ? source : { kind: 'blockPool', source, block: factor, stat };
+}
+
+/**
+ * The request for `frames` of `source`'s map (a rectangle of its rows and columns), computed as only those frames,
+ * with the same values as the whole map has there; undefined when a request cannot be cut so. A windowed pyramid
+ * level (src/view/pyramidWindow.ts) pools it. An attention request's crop moves by the crop it already has: the
+ * softmax over the whole row ('row', STEVE's) and no softmax are per value or per row of the stored map, so they
+ * do not change with the crop; a softmax over the crop's columns ('crop') would renormalise over the window, so such a
+ * request is cut only when it has no crop (its crop is then the whole row: 'row'). A difference is cut on both sides.
+ * Other kinds (pooled maps, rollout) are not cut.
+ */
+export function windowRequest(source: MapRequest, frames: Crop): MapRequest | undefined {
+  if (source.kind === 'difference') {
+    const minuend = windowRequest(source.minuend, frames);
+    const subtrahend = windowRequest(source.subtrahend, frames);
+    return minuend && subtrahend ? { kind: 'difference', minuend, subtrahend } : undefined;
+  }
+  if (source.kind !== undefined && source.kind !== 'attention') return undefined;
+  if (source.softmax === 'crop' && source.crop) return undefined;
+  const at = source.crop ?? { rowStart: 0, colStart: 0 };
+  const crop: Crop = { rowStart: at.rowStart + frames.rowStart, rowEnd: at.rowStart + frames.rowEnd, colStart: at.colStart + frames.colStart, colEnd: at.colStart + frames.colEnd };
+  return { ...source, softmax: source.softmax === 'crop' ? 'row' : source.softmax, crop };
 }
 
 /** Every tensor id a request reads (its own, and those of the requests nested in it), in order of first mention. */

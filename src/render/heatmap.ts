@@ -24,7 +24,9 @@ const PARAMS_BYTES =
   4 + // levelFactor: f32
   8 + // levelSize: vec2<f32> (ends at byte 96, background's 16-byte alignment)
   16 + // background: vec4<f32>
-  16; // nonFinite: vec4<f32>
+  16 + // nonFinite: vec4<f32>
+  8 + // windowOrigin: vec2<f32>
+  8; // windowSize: vec2<f32> (the struct ends at 144, a multiple of 16)
 
 /** Where a map is drawn and how it looks. */
 export interface HeatmapDrawState {
@@ -35,6 +37,8 @@ export interface HeatmapDrawState {
   rows: number;
   /** Frames per cell of `values` along each axis (src/compute/pyramid.ts); 1 (full resolution) when omitted. */
   levelFactor?: number;
+  /** When `values` holds only a window of the level (src/view/pyramidWindow.ts): its level cells. The whole level when omitted. */
+  levelWindow?: { readonly rowStart: number; readonly rowEnd: number; readonly colStart: number; readonly colEnd: number };
   /** f32 min and max of the values the colour scale spans, at words rangeWord and rangeWord + 1 (default 0). */
   valueRange: GPUBuffer;
   /** MinMaxPass's stats buffer keeps them at MAP_STATS_MIN_WORD (6). */
@@ -129,6 +133,8 @@ export class HeatmapDrawable {
     f32.set([levelFactor, Math.ceil(state.cols / levelFactor), Math.ceil(state.rows / levelFactor)], 21);
     f32.set(state.background ?? [0, 0, 0, 0], 24);
     f32.set([0.5, 0.5, 0.5, 1], 28);
+    const window = state.levelWindow ?? { rowStart: 0, rowEnd: Math.ceil(state.rows / levelFactor), colStart: 0, colEnd: Math.ceil(state.cols / levelFactor) };
+    f32.set([window.colStart, window.rowStart, window.colEnd - window.colStart, window.rowEnd - window.rowStart], 32);
     device.queue.writeBuffer(this.#uniforms, 0, data);
     this.#viewport = state.viewport;
     const bound = this.#bound;

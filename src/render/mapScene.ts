@@ -15,6 +15,8 @@
  * Positions, map edges and boundary lines stay in frames at every level: a boundary at frame b lies on a level-cell
  * edge when b is a multiple of the level's factor f; otherwise it crosses the level cell holding frames
  * [f * floor(b / f), f * floor(b / f) + f), which shows the pooled value of both sides of it.
+ * A cell zoomed into part of its map may draw a window of its level (src/view/pyramidWindow.ts) that covers what is
+ * visible: the same level cells, so the same pixels, for a fraction of the bytes.
  */
 import { mat3, vec2 } from 'gl-matrix';
 import { createStorageBufferFrom } from '../gpu/buffers.ts';
@@ -25,7 +27,8 @@ import type { BoundaryDrawable, BoundaryStyle } from './boundaries.ts';
 import { BoundaryPass, DEFAULT_BOUNDARY_STYLE } from './boundaries.ts';
 import type { HeatmapDrawable } from './heatmap.ts';
 import { HeatmapPass } from './heatmap.ts';
-import { chooseLevelFactor, fitLevelsToBudget } from '../view/pyramidLevel.ts';
+import { chooseLevelFactor, fitLevelsToBudget, type WantedLevel } from '../view/pyramidLevel.ts';
+import { visibleFrames, type FrameRect, type LevelWindow } from '../view/pyramidWindow.ts';
 import { panBy, zoomAbout } from './view.ts';
 
 /** A rectangle in target pixels. */
@@ -62,10 +65,14 @@ export interface SceneLines {
   readonly wordBoundaries: readonly number[];
 }
 
-/** A pyramid level of a cell's map: its f x f block-pooled values, ceil(rows / f) x ceil(cols / f) f32. */
+/**
+ * A pyramid level of a cell's map: its f x f block-pooled values, ceil(rows / f) x ceil(cols / f) f32, or only the
+ * level cells of `window` (src/view/pyramidWindow.ts), row-major over the window.
+ */
 export interface SceneLevel {
   readonly values: GPUBuffer;
   readonly factor: number;
+  readonly window?: LevelWindow;
 }
 
 /** Where a cell's pyramid levels come from (src/render/pyramidLevels.ts keeps them on an engine). */
@@ -74,7 +81,12 @@ export interface SceneLevels {
    * The level to draw when `wantedFactor` is wanted: that level when on hand, else the nearest one on hand, or
    * undefined when none is; a level not on hand is asked for. What it returns must stay valid until frameDone().
    */
-  levelFor(wantedFactor: number): SceneLevel | undefined;
+  levelFor(wantedFactor: number, visible?: FrameRect): SceneLevel | undefined;
+  /**
+   * Bytes drawing level `factor` while `visible` frames are on screen pins (a window of the level, when the cell
+   * draws windows); the whole level's when left out. The frame's level budget counts these.
+   */
+  bytesFor?(factor: number, visible: FrameRect | undefined, rows: number, cols: number): number;
   /** After a frame's commands are submitted: levels not drawn in it may be let go. */
   frameDone(): void;
 }
@@ -125,6 +137,14 @@ export interface FrameReport {
   /** Cells whose wanted level was not on hand yet (a nearer one or nothing was drawn). */
   readonly waiting: number;
   readonly levels: ReadonlyMap<number, number>;
+}
+
+/** A cell on the target this frame: where, how its map maps to the viewport, and which of its frames show. */
+interface VisibleCell {
+  drawn: DrawnCell;
+  viewport: Rect;
+  toViewport: mat3;
+  frames: FrameRect | undefined;
 }
 
 interface DrawnCell {
@@ -238,21 +258,24 @@ export class MapScene {
     const levels = new Map<number, number>();
     const visible = this.#visibleCells(targetWidth, targetHeight);
     const wanted = this.#wantedLevels(visible);
-    for (const [index, { drawn: { cell, heatmap, boundaries }, viewport, toViewport }] of visible.entries()) {
+    for (const [index, { drawn: { cell, heatmap, boundaries }, viewport, toViewport, frames }] of visible.entries()) {
       let values = cell.map.values;
       let levelFactor = 1;
+      let levelWindow: LevelWindow | undefined;
       if (cell.levels) {
-        const level = cell.levels.levelFor(wanted[index]);
+        const level = cell.levels.levelFor(wanted[index], frames);
         if (level?.factor !== wanted[index]) waiting++;
         // No level held yet: the full map, while the cell still has it (the viewer's first frame of a grid).
         values = level?.values ?? cell.map.values;
         levelFactor = level?.factor ?? 1;
+        levelWindow = level?.window;
       }
       if (!values) continue;
       levels.set(levelFactor, (levels.get(levelFactor) ?? 0) + 1);
       heatmap.update({
         values,
         levelFactor,
+        levelWindow,
         cols: cell.map.cols,
         rows: cell.map.rows,
         valueRange: cell.range.buffer,
@@ -273,26 +296,32 @@ export class MapScene {
     this.#lastFrame = { drawn: [...levels.values()].reduce((sum, count) => sum + count, 0), culled, waiting, levels };
   }
 
-  /** The cells on the target, with their viewports and transforms; the others are culled. */
-  #visibleCells(targetWidth: number, targetHeight: number): { drawn: DrawnCell; viewport: Rect; toViewport: mat3 }[] {
-    const visible: { drawn: DrawnCell; viewport: Rect; toViewport: mat3 }[] = [];
+  /** The cells on the target, with their viewports, transforms and the frames of their maps in view; the others are culled. */
+  #visibleCells(targetWidth: number, targetHeight: number): VisibleCell[] {
+    const visible: VisibleCell[] = [];
     for (const drawn of this.#cells) {
       const viewport = clampRect(this.onTarget(drawn.cell), targetWidth, targetHeight);
-      if (viewport) visible.push({ drawn, viewport, toViewport: this.mapToViewport(drawn.cell, viewport) });
+      if (!viewport) continue;
+      const toViewport = this.mapToViewport(drawn.cell, viewport);
+      const transform = { scaleX: toViewport[0], scaleY: toViewport[4], offsetX: toViewport[6], offsetY: toViewport[7] };
+      visible.push({ drawn, viewport, toViewport, frames: visibleFrames(transform, viewport, drawn.cell.map.rows, drawn.cell.map.cols) });
     }
     return visible;
   }
 
   /** The level each visible cell draws (1 for cells without a pyramid): its zoom's level, fitted to the budget. */
-  #wantedLevels(visible: readonly { drawn: DrawnCell; toViewport: mat3 }[]): number[] {
+  #wantedLevels(visible: readonly VisibleCell[]): number[] {
     const factors = visible.map(() => 1);
     const pyramids = [...visible.keys()].filter((index) => visible[index].drawn.cell.levels);
-    const wanted = pyramids.map((index) => {
-      const { drawn: { cell }, toViewport } = visible[index];
+    const wanted = pyramids.map((index): WantedLevel => {
+      const { drawn: { cell }, toViewport, frames } = visible[index];
+      const { rows, cols } = cell.map;
       // Target pixels per frame along each axis (toViewport's scale): the axis with more pixels per frame decides,
       // so that both axes keep at least one level cell per pixel.
       const pixelsPerFrame = Math.max(Math.abs(toViewport[0]), Math.abs(toViewport[4]));
-      return { rows: cell.map.rows, cols: cell.map.cols, factor: chooseLevelFactor(Math.max(cell.map.rows, cell.map.cols), pixelsPerFrame) };
+      const levels = cell.levels!;
+      const bytesAt = levels.bytesFor ? (factor: number) => levels.bytesFor!(factor, frames, rows, cols) : undefined;
+      return { rows, cols, factor: chooseLevelFactor(Math.max(rows, cols), pixelsPerFrame), bytesAt };
     });
     const fitted = this.levelBudgetBytes === undefined ? wanted.map((level) => level.factor) : fitLevelsToBudget(wanted, this.levelBudgetBytes);
     pyramids.forEach((index, i) => (factors[index] = fitted[i]));

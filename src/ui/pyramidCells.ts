@@ -5,10 +5,10 @@
  * full maps of 1500^2 (5.4 GiB).
  */
 import type { AttentionEngine, MapRequest, PoolStatistic } from '../engine.ts';
-import { pyramidLevelRequest } from '../compute/pyramid.ts';
-import { createTaskLimiter, PyramidLevels } from '../render/pyramidLevels.ts';
+import type { LevelWindow } from '../view/pyramidWindow.ts';
+import { createTaskLimiter, cutsIntoWindows, levelRequest, PyramidLevels } from '../render/pyramidLevels.ts';
 
-/** Level builds at once, across every cell: each holds a full map on the GPU while it is pooled. */
+/** Level builds at once, across every cell: each holds a full map (a window: its frames only) on the GPU while it is pooled. */
 const BUILDS_AT_ONCE = 4;
 const buildQueue = createTaskLimiter(BUILDS_AT_ONCE);
 
@@ -22,15 +22,21 @@ export function drawsPyramid(view: string, cells: readonly { rows: number; cols:
   return (view === 'model' || view === 'heads') && fullBytes > frameLevelBudget(engine);
 }
 
-/** A cell's pyramid of `request`'s map: levels pooled by `stat`, built when first drawn. */
+/**
+ * A cell's pyramid of `request`'s rows x cols map: levels pooled by `stat`, built when first drawn; zoomed into
+ * part of the map, over a window of it (the request cut to the window's frames: windowRequest) when the request can
+ * be cut so, else whole.
+ */
 export function cellPyramid(
   engine: AttentionEngine,
   request: MapRequest,
+  shape: { readonly rows: number; readonly cols: number },
   onReady: () => void,
   onError: (error: Error) => void,
   stat: PoolStatistic = 'mean',
 ): PyramidLevels {
-  return new PyramidLevels((factor) => buildQueue(() => engine.keepMap(pyramidLevelRequest(request, factor, stat))), onReady, onError);
+  const keep = (factor: number, window?: LevelWindow) => buildQueue(() => engine.keepMap(levelRequest(request, shape, factor, stat, window)));
+  return new PyramidLevels(keep, onReady, onError, cutsIntoWindows(request, shape) ? shape : undefined);
 }
 
 /**
@@ -49,7 +55,7 @@ export function frameLevelBudget(engine: AttentionEngine): number {
  */
 export function attachPyramids(
   engine: AttentionEngine,
-  cells: readonly { request: MapRequest; map?: { destroy(): void }; levels?: PyramidLevels }[],
+  cells: readonly { request: MapRequest; rows: number; cols: number; map?: { destroy(): void }; levels?: PyramidLevels }[],
   onReady: () => void,
   onMapsFreed: () => void,
   onError: (error: Error) => void,
@@ -58,6 +64,7 @@ export function attachPyramids(
     const levels = cellPyramid(
       engine,
       cell.request,
+      cell,
       () => {
         if (cell.levels === levels && cell.map && levels.heldFactors.length > 0) {
           const full = cell.map;

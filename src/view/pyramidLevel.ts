@@ -57,6 +57,11 @@ export interface WantedLevel {
   readonly rows: number;
   readonly cols: number;
   readonly factor: number;
+  /**
+   * Bytes the map's level at a factor takes while drawn: a cell drawing a window of the level (./pyramidWindow.ts)
+   * pins the window, not the whole level. The whole level's bytes (levelBytes) when left out.
+   */
+  readonly bytesAt?: (factor: number) => number;
 }
 
 /** Bytes of level `factor` of a rows x cols f32 map. */
@@ -69,11 +74,14 @@ export function levelBytes(rows: number, cols: number, factor: number): number {
  * until they fit in `budgetBytes` at once: the levels a frame draws are pinned, so they must fit the budget
  * together. A grid zoomed in step (every map at full resolution) then draws coarser levels than one cell per
  * device pixel rather than exceed the budget; a view zoomed into few maps (the rest culled) gets what it wants.
- * A single map's full resolution is never refused: no level goes coarser than a map's one-cell level.
+ * A single map's full resolution is never refused: no level goes coarser than a map's one-cell level. Cells that
+ * draw windows count their windows' bytes (WantedLevel.bytesAt), so a grid zoomed in step to a small window of every
+ * map keeps full resolution where whole levels would not fit.
  */
 export function fitLevelsToBudget(wanted: readonly WantedLevel[], budgetBytes: number, base = PYRAMID_BASE): number[] {
   let factors = wanted.map((level) => level.factor);
-  const total = () => wanted.reduce((sum, level, index) => sum + levelBytes(level.rows, level.cols, factors[index]), 0);
+  const bytes = (level: WantedLevel, factor: number) => (level.bytesAt ? level.bytesAt(factor) : levelBytes(level.rows, level.cols, factor));
+  const total = () => wanted.reduce((sum, level, index) => sum + bytes(level, factors[index]), 0);
   while (total() > budgetBytes) {
     const coarser = wanted.map((level, index) => {
       const largest = pyramidFactors(Math.max(level.rows, level.cols), base).at(-1)!;

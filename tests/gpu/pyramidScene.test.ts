@@ -2,7 +2,8 @@
  * MapScene drawing pyramid levels (rendered offscreen and read back): level cells sit on frame positions, so a
  * boundary at a multiple of the level's factor falls on a level-cell edge and other boundaries cross a level cell;
  * a partial last level cell stops at the map's edge; each cell asks for the level its on-screen size needs, and
- * cells the camera moves off the target ask for nothing.
+ * cells the camera moves off the target ask for nothing; a cell drawn from a window of its level shows the same pixels
+ * as drawn from the whole level.
  */
 import { mat3 } from 'gl-matrix';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import { SHADER_SOURCES } from '../../shaders/index.ts';
 import { createStorageBufferFrom } from '../../src/gpu/buffers.ts';
 import { MapScene, type SceneCell, type SceneLevels } from '../../src/render/mapScene.ts';
 import { renderToPixels } from '../../src/render/offscreen.ts';
+import { levelWindow, type FrameRect, type LevelWindow } from '../../src/view/pyramidWindow.ts';
 import { withDevice } from '../helpers/gpuDevice.ts';
 
 const rgbAt = (pixels: Uint8Array, width: number, x: number, y: number) => Array.from(pixels.subarray((y * width + x) * 4, (y * width + x) * 4 + 3));
@@ -122,6 +124,56 @@ describe('MapScene with pyramid levels', () => {
       expect(asked.map((list) => list.at(-1))).toEqual([8, 8, 8, 8]);
       scene.destroy();
       values.destroy();
+      range.destroy();
+    });
+  });
+
+  it('draws a window of a level with the same pixels as the whole level, nearest and smooth', async () => {
+    await withDevice(async (device) => {
+      // A 300-frame map at level 2 (150 x 150 cells of distinct values), in a 200-px cell zoomed 4x about (0.75, 0.75):
+      // frames 168.75..243.75 show, so the window is level cells 64..128 of both axes (inside the level on all sides).
+      const frames = 300;
+      const factor = 2;
+      const cells = frames / factor;
+      const whole = Float32Array.from({ length: cells * cells }, (_, i) => Math.sin(i * 0.37) + (i % cells) / cells);
+      const wholeBuffer = createStorageBufferFrom(device, 'test.whole', whole);
+      const range = createStorageBufferFrom(device, 'test.range', new Float32Array([-1, 2]));
+      const windows: LevelWindow[] = [];
+      const buffers: GPUBuffer[] = [];
+      const windowed: SceneLevels = {
+        levelFor: (_wanted, visible?: FrameRect) => {
+          const window = levelWindow(visible!, frames, frames, factor)!;
+          windows.push(window);
+          const values: number[] = [];
+          for (let row = window.rowStart; row < window.rowEnd; row++) values.push(...whole.subarray(row * cells + window.colStart, row * cells + window.colEnd));
+          const buffer = createStorageBufferFrom(device, 'test.window', Float32Array.from(values));
+          buffers.push(buffer);
+          return { values: buffer, factor, window };
+        },
+        frameDone: () => {},
+      };
+      const render = async (levels: SceneLevels, smooth: boolean) => {
+        const scene = await MapScene.create(device, SHADER_SOURCES, 'rgba8unorm');
+        scene.setCells([{ map: { rows: frames, cols: frames }, levels, rect: { x: 0, y: 0, width: 200, height: 200 }, range: { buffer: range, word: 0, log: false } }]);
+        scene.look = { ...scene.look, smooth, background: [0, 0, 0, 1] };
+        scene.zoomAt(4, 0.75, 0.75);
+        const pixels = await renderToPixels(device, 200, 200, (pass) => scene.encode(pass, 200, 200));
+        scene.destroy();
+        return pixels;
+      };
+      for (const smooth of [false, true]) {
+        const fromWhole = await render(fixedLevels(wholeBuffer, factor), smooth);
+        const fromWindow = await render(windowed, smooth);
+        expect(windows.at(-1)).toEqual({ factor, rowStart: 64, rowEnd: 128, colStart: 64, colEnd: 128 });
+        // Many colours: the pixels compared are the map's, not a background.
+        expect(new Set(Array.from({ length: 200 }, (_, x) => rgbAt(fromWhole, 200, x, 100).join())).size).toBeGreaterThan(20);
+        expect(Buffer.from(fromWindow).equals(Buffer.from(fromWhole)), `smooth ${smooth}`).toBe(true);
+      }
+      // A window whose origin the shader ignored would differ: cut at the wrong place, the pixels change.
+      const shifted: SceneLevels = { ...windowed, levelFor: (wanted, visible) => ({ ...windowed.levelFor(wanted, visible)!, window: { factor, rowStart: 60, rowEnd: 124, colStart: 64, colEnd: 128 } }) };
+      expect(Buffer.from(await render(shifted, false)).equals(Buffer.from(await render(fixedLevels(wholeBuffer, factor), false)))).toBe(false);
+      buffers.forEach((buffer) => buffer.destroy());
+      wholeBuffer.destroy();
       range.destroy();
     });
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createTaskLimiter, PyramidLevels, type PinnedLevel } from '../../src/render/pyramidLevels.ts';
+import type { LevelWindow } from '../../src/view/pyramidWindow.ts';
 
 /** A fake engine: levels resolve when `settle()` says, and pins are counted. */
 function fakeKeep() {
@@ -134,5 +135,76 @@ describe('PyramidLevels and frames in flight', () => {
     levels.frameDone();
     expect(levels.heldFactors).toEqual([2]);
     expect(fake.pins.get(8)).toBe(0);
+  });
+});
+
+describe('PyramidLevels with windows', () => {
+  /** A fake engine keyed by level and window: levels resolve when `settle()` says, and pins are counted. */
+  function fakeWindowKeep() {
+    const asked: string[] = [];
+    const pins = new Map<string, number>();
+    const pending = new Map<string, (level: PinnedLevel) => void>();
+    const name = (factor: number, window?: LevelWindow) => (window ? `${factor}@${window.rowStart}-${window.rowEnd},${window.colStart}-${window.colEnd}` : `${factor}`);
+    const keep = (factor: number, window?: LevelWindow) =>
+      new Promise<PinnedLevel>((resolve) => {
+        asked.push(name(factor, window));
+        pending.set(name(factor, window), resolve);
+      });
+    /** Builds the level named `key`, of `cells` x `cells` level cells. */
+    const settle = async (key: string, cells: number) => {
+      pins.set(key, (pins.get(key) ?? 0) + 1);
+      pending.get(key)!({ buffer: { label: key } as GPUBuffer, rows: cells, cols: cells, release: () => pins.set(key, pins.get(key)! - 1) });
+      pending.delete(key);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    };
+    return { keep, asked, pins, settle };
+  }
+
+  const view = (start: number, end: number) => ({ rowStart: start, rowEnd: end, colStart: start, colEnd: end });
+  const ALL = view(0, 1500);
+
+  it('asks for the visible window only, draws the whole level on hand meanwhile, and keeps using the window while it covers the view', async () => {
+    const fake = fakeWindowKeep();
+    const levels = new PyramidLevels(fake.keep, () => {}, () => {}, { rows: 1500, cols: 1500 });
+    // Zoomed out: the whole map shows, the whole level is asked for.
+    levels.levelFor(16, ALL);
+    await fake.settle('16', 94);
+    expect(levels.levelFor(16, ALL)).toMatchObject({ values: { label: '16' }, factor: 16, window: undefined });
+    levels.frameDone();
+    // Zoomed in to frames 300..400 at full resolution: only level 1's cells 256..448 are asked for; 16 is drawn meanwhile.
+    expect(levels.levelFor(1, view(300, 400))?.factor).toBe(16);
+    expect(fake.asked).toEqual(['16', '1@256-448,256-448']);
+    levels.frameDone();
+    await fake.settle('1@256-448,256-448', 192);
+    const drawn = levels.levelFor(1, view(300, 400));
+    expect(drawn).toMatchObject({ values: { label: '1@256-448,256-448' }, factor: 1, window: { factor: 1, rowStart: 256, rowEnd: 448, colStart: 256, colEnd: 448 } });
+    // The frame pins the window and the whole level 16, kept to draw while the next window is built.
+    expect(levels.bytesFor(1, view(300, 400), 1500, 1500)).toBe(192 * 192 * 4 + 94 * 94 * 4);
+    levels.frameDone();
+    expect(fake.pins.get('16')).toBe(1);
+    expect(levels.heldBytes).toBe(192 * 192 * 4 + 94 * 94 * 4);
+    // A small pan stays inside the window: nothing asked.
+    expect(levels.levelFor(1, view(330, 430))?.window?.rowStart).toBe(256);
+    levels.frameDone();
+    expect(fake.asked).toHaveLength(2);
+    // A pan out of it: the next window is asked for; the old one does not cover the view, so 16 is drawn meanwhile.
+    expect(levels.levelFor(1, view(600, 700))).toMatchObject({ factor: 16, window: undefined });
+    expect(fake.asked.at(-1)).toBe('1@576-704,576-704');
+    levels.frameDone();
+    expect(fake.pins.get('1@256-448,256-448')).toBe(0);
+    await fake.settle('1@576-704,576-704', 128);
+    // Zooming out to level 2 over the same frames: the level-1 window covering the view is drawn until level 2's arrives.
+    expect(levels.levelFor(2, view(620, 680))).toMatchObject({ factor: 1, window: { rowStart: 576 } });
+    expect(fake.asked.at(-1)).toBe('2@256-384,256-384');
+    levels.destroy();
+    expect([...fake.pins.values()].every((count) => count === 0)).toBe(true);
+  });
+
+  it('asks for whole levels only without windows (a request that cannot be cut)', () => {
+    const fake = fakeWindowKeep();
+    const levels = new PyramidLevels(fake.keep, () => {});
+    levels.levelFor(1, view(300, 400));
+    expect(fake.asked).toEqual(['1']);
+    expect(levels.bytesFor(1, view(300, 400), 1500, 1500)).toBe(1500 * 1500 * 4);
   });
 });
