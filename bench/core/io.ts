@@ -16,6 +16,10 @@
  *                 tensor: nothing is resident) into the chunk buffers that removal pooled (src/gpu/residency.ts),
  *                 memory already touched. What loading the next utterance of a batch, or a layer evicted and another
  *                 loaded, costs once the engine has run a while.
+ *   stored by     for files whose stored values are the storage words (float32 into float32 storage, float16 into
+ *                 float16): uploadStoredChunk of each layer into one buffer already written, by each of its two ways
+ *                 (StoredWordsPath: staging slabs and a GPU copy, or queue.writeBuffer), alternating layer by layer,
+ *                 so that the two are timed under the same load.
  *
  * Beside the copies into held memory, a copy into newly allocated memory is timed ('first-touch'): memory a process
  * touches for the first time costs a page fault per 4 KiB, and every new GPU buffer is such memory, so this is the
@@ -27,6 +31,8 @@ import type { ByteSource } from '../../src/data/byteSource.ts';
 import type { AttentionSource } from '../../src/data/tensor.ts';
 import { openAttention } from '../../src/data/openAttention.ts';
 import type { AttentionEngine } from '../../src/engine.ts';
+import { chunkBufferUsage } from '../../src/gpu/allocate.ts';
+import { uploadStoredChunk, type StoredWordsPath } from '../../src/gpu/storedUpload.ts';
 import { mbPerSec, now, repeat, summarize, type Summary } from './stats.ts';
 
 /** A way to copy `source` into `target` (same length), timed as the baseline. */
@@ -197,6 +203,7 @@ export async function runThroughputSuite(
     await device.queue.onSubmittedWorkDone();
   });
   staging.destroy();
+  const storedBy = await timeStoredWords(device, attention, engine.storage, layers, log);
 
   log(`throughput ${source.name}: engine addTensor + prefetch of ${layers} layer(s)`);
   const storageLayerBytes = engine.storage === 'float16' ? Math.ceil((shape.heads * shape.rows * shape.cols) / 2) * 4 : float32LayerBytes;
@@ -229,9 +236,47 @@ export async function runThroughputSuite(
       step('upload', 'upload float32 (per layer)', float32LayerBytes, upload),
       step('engine', `engine: read + parse + ${engine.storage} upload (${layers} layer${layers === 1 ? '' : 's'}, new buffers)`, layerBytes * layers, summarize([engineMs])),
       step('engine-reload', `engine again into ${pooled} recycled buffer${pooled === 1 ? '' : 's'} (${layers} layer${layers === 1 ? '' : 's'})`, layerBytes * layers, summarize([engineReloadMs])),
+      ...storedBy.map(({ words, ms }) => step(`stored-${words}`, `upload as stored by ${words === 'staging' ? 'staging slabs + GPU copy' : 'queue.writeBuffer'}, into a buffer already written (per layer)`, layerBytes, ms)),
       ...(engineJsMs === undefined ? [] : [step('engine-js', `engine through the JS decode path (${layers} layer${layers === 1 ? '' : 's'})`, layerBytes * layers, summarize([engineJsMs]))]),
     ],
   };
+}
+
+/**
+ * uploadStoredChunk of each of the first `layers` layers (whole layers) into one buffer already written, by each
+ * StoredWordsPath, the two alternating layer by layer (one untimed round first); ms per layer, to onSubmittedWorkDone.
+ * Empty when the file's stored values are not the storage words.
+ */
+async function timeStoredWords(
+  device: GPUDevice,
+  attention: AttentionSource,
+  storage: AttentionEngine['storage'],
+  layers: number,
+  log: (line: string) => void,
+): Promise<{ words: StoredWordsPath; ms: Summary }[]> {
+  const stored = attention.stored;
+  if (!stored || !stored.littleEndian || (stored.dtype as string) !== storage) return [];
+  log(`throughput ${attention.shape.layers} layers: upload as stored, staging against writeBuffer`);
+  const { heads, rows, cols } = attention.shape;
+  const byteLength = storage === 'float16' ? Math.ceil((heads * rows * cols) / 2) * 4 : heads * rows * cols * 4;
+  let target = device.createBuffer({ label: 'ThroughputSuite.recycled', size: byteLength, usage: chunkBufferUsage() });
+  device.queue.writeBuffer(target, 0, new Uint8Array(byteLength));
+  const paths: StoredWordsPath[] = ['staging', 'writeBuffer'];
+  const samples = new Map<StoredWordsPath, number[]>(paths.map((words) => [words, []]));
+  try {
+    for (let layer = -1; layer < layers; layer++) {
+      for (const words of layer % 2 ? paths : [...paths].reverse()) {
+        const chunk = { layer: Math.max(0, layer), firstHead: 0, headCount: heads, byteLength };
+        const start = now();
+        target = await uploadStoredChunk(device, 'ThroughputSuite.recycled', chunk, attention.shape, stored, storage, () => false, undefined, undefined, target, words);
+        await device.queue.onSubmittedWorkDone();
+        if (layer >= 0) samples.get(words)!.push(now() - start);
+      }
+    }
+  } finally {
+    target.destroy();
+  }
+  return paths.map((words) => ({ words, ms: summarize(samples.get(words)!) }));
 }
 
 /** Destroys the engine's pooled chunk buffers (a budget of 0 drops them; nothing is resident between loads here). */

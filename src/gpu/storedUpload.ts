@@ -41,6 +41,20 @@ const MAX_SLABS = 4;
  */
 const WRITE_PIECE_BYTES = 1 << 20;
 const PIECES_IN_FLIGHT = 2;
+/**
+ * Piece size of the staging path for stored words: measured on SwiftShader (bench/node/uploadPaths.ts, bench/README.md
+ * "Load at memory speed", fourth round), 4 MiB pieces with four slabs in flight beat 1, 8 and 16 MiB pieces and more
+ * or fewer slabs.
+ */
+const STAGE_PIECE_BYTES = 4 << 20;
+
+/**
+ * How stored bytes that are the storage words reach the chunk's buffer: 'staging' reads each piece straight into a
+ * mapped staging slab and copies it on the GPU (two copies of each byte, a submit per piece); 'writeBuffer' reads it
+ * into a host buffer and hands that to queue.writeBuffer (three copies: Dawn copies it into upload memory of its own
+ * before its GPU copy; no submit of ours).
+ */
+export type StoredWordsPath = 'staging' | 'writeBuffer';
 
 /**
  * Whether uploadStoredChunk should upload `stored` into `format`: little-endian float16, bfloat16 or float32, and a
@@ -73,6 +87,7 @@ export async function uploadStoredChunk(
   shaders?: ShaderSources,
   maxPieceBytes = MAX_SLAB_BYTES,
   recycled?: GPUBuffer,
+  words: StoredWordsPath = 'staging',
 ): Promise<GPUBuffer> {
   const decode = (stored.dtype as string) !== format;
   let pipeline: GPUComputePipeline | undefined;
@@ -81,9 +96,21 @@ export async function uploadStoredChunk(
     if (decode && !shaders) throw new Error(`${label}: ${stored.dtype} values need the unpack kernel for ${format} storage`);
     pipeline = decode ? await pipelineFor(device, shaders!, stored.dtype, format) : undefined;
     buffer = await chunkBuffer(device, label, chunk.byteLength, freeSomething, recycled);
-    const pieces = piecesOf(chunk, shape, ELEMENT_BYTES[stored.dtype], maxPieceBytes);
-    if (pipeline) await decodePieces(device, label, chunk, stored, format, pipeline, pieces, buffer);
-    else await writePieces(device, chunk, stored, pieces, buffer);
+    const elementBytes = ELEMENT_BYTES[stored.dtype];
+    const target = buffer;
+    if (pipeline) {
+      // Decoded pieces share an encoder: one submit per chunk of up to MAX_SLABS pieces.
+      const storageValueBytes = format === 'float32' ? 4 : 2;
+      const pieces = piecesOf(chunk, shape, elementBytes, maxPieceBytes);
+      await stagePieces(device, label, chunk, stored, pieces, (encoder, slab, paddedBytes, start, count) => {
+        encodeDecode(device, encoder, pipeline!, slab, paddedBytes, count, target, start * storageValueBytes, format);
+      }, PIECES_IN_FLIGHT, false);
+    } else if (words === 'staging') {
+      const pieces = piecesOf(chunk, shape, elementBytes, Math.min(maxPieceBytes, STAGE_PIECE_BYTES));
+      await stagePieces(device, label, chunk, stored, pieces, (encoder, slab, paddedBytes, start) => {
+        encoder.copyBufferToBuffer(slab.staging, 0, target, start * elementBytes, paddedBytes);
+      }, MAX_SLABS, true);
+    } else await writePieces(device, chunk, stored, piecesOf(chunk, shape, elementBytes, maxPieceBytes), buffer);
   } catch (error) {
     (buffer ?? recycled)?.destroy();
     throw error;
@@ -142,23 +169,23 @@ async function writePieces(device: GPUDevice, chunk: UploadChunk, stored: Stored
 }
 
 /**
- * Stored bytes that need the unpack kernel: each piece is read into a mapped staging slab, and its copy and decode are
- * recorded into one command encoder shared by the chunk's pieces, submitted when a piece (of this chunk or another)
+ * Reads each piece into a mapped staging slab and records `encodePiece` (the slab's bytes into the chunk's buffer),
+ * `workers` pieces in flight. With `submitEachPiece` every piece is its own submit, so its slab is mapped again as soon
+ * as its copy is done; otherwise pieces share one command encoder, submitted when a piece (of this chunk or another)
  * would wait for a slab that only a submit can give back, and at the end: one submit for a chunk of up to MAX_SLABS
  * pieces when nothing else is loading.
  */
-async function decodePieces(
+async function stagePieces(
   device: GPUDevice,
   label: string,
   chunk: UploadChunk,
   stored: StoredValues,
-  format: StorageFormat,
-  pipeline: GPUComputePipeline,
   pieces: Pieces,
-  target: GPUBuffer,
+  encodePiece: (encoder: GPUCommandEncoder, slab: Slab, paddedBytes: number, start: number, count: number) => void,
+  workers: number,
+  submitEachPiece: boolean,
 ): Promise<void> {
   const pool = poolFor(device);
-  const storageValueBytes = format === 'float32' ? 4 : 2;
   let encoder: GPUCommandEncoder | undefined;
   let recorded: Slab[] = [];
   const submit = () => {
@@ -169,11 +196,11 @@ async function decodePieces(
     recorded = [];
     for (const slab of slabs) pool.release(slab, false);
   };
-  const decodeOne = async () => {
+  const stageOne = async () => {
     while (pieces.next < pieces.values) {
       if (!pool.hasFree()) submit();
       const slab = await pool.acquire(Math.min(pieces.maxPieceBytes, (pieces.values - pieces.next) * pieces.elementBytes));
-      // The other piece in flight may have taken the rest while this one waited for a slab.
+      // Another piece in flight may have taken the rest while this one waited for a slab.
       if (pieces.next >= pieces.values) {
         pool.release(slab, true);
         return;
@@ -184,6 +211,7 @@ async function decodePieces(
       try {
         const range = new Uint8Array(slab.staging.getMappedRange(0, paddedBytes));
         await stored.readInto(chunk.layer, pieces.firstValue + start, range.subarray(0, bytes));
+        // An odd float16 count leaves half a word: zero, as packFloat16Pairs leaves it.
         range.fill(0, bytes);
       } catch (error) {
         // A range got from a mapped buffer cannot be got again: a failed piece's slab is unmapped and mapped anew.
@@ -193,14 +221,14 @@ async function decodePieces(
       }
       slab.staging.unmap();
       encoder ??= device.createCommandEncoder({ label: `${label}.pieces` });
-      encodeDecode(device, encoder, pipeline, slab, paddedBytes, count, target, start * storageValueBytes, format);
+      encodePiece(encoder, slab, paddedBytes, start, count);
       recorded.push(slab);
       // A piece of this or another chunk waits for a slab: ours come back only through a submit.
-      if (pool.hasWaiting()) submit();
+      if (submitEachPiece || pool.hasWaiting()) submit();
     }
   };
   try {
-    await Promise.all(Array.from({ length: PIECES_IN_FLIGHT }, decodeOne));
+    await Promise.all(Array.from({ length: workers }, stageOne));
   } finally {
     // On failure too: the recorded slabs go back to the pool (the target is destroyed by the caller).
     submit();
