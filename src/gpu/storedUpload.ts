@@ -1,7 +1,14 @@
 /**
- * Attention uploaded as the file stores it, one copy on the CPU. When the stored type is the storage format (float32
- * into float32, float16 into float16) the bytes are the storage words: each piece is read into a host buffer kept for
- * reuse and given to queue.writeBuffer (no command buffer of our own, so a layer loaded inside a batch adds no submit).
+ * Attention uploaded as the file stores it. When the stored type is the storage format (float32 into float32, float16
+ * into float16) the bytes are the storage words, and go one of two ways (StoredWordsPath, chosen by the caller):
+ *   'staging'      each piece is read straight into a mapped staging slab (reused: memory already touched) and copied
+ *                  into the chunk's buffer on the GPU, one submit per piece: two copies of each byte;
+ *   'writeBuffer'  each piece is read into a host buffer kept for reuse and given to queue.writeBuffer, which copies it
+ *                  into upload memory of Dawn's before its own GPU copy: three copies, but no command buffer of ours,
+ *                  so a layer loaded inside a control change adds no submit to it.
+ * The engine stages its prefetches and writes a map's own loads (src/engine.ts #acquireChunk). Measured on SwiftShader
+ * (bench/README.md "Load at memory speed", fourth round) staging reloaded a float32 layer into a recycled buffer
+ * at 1.1-1.8x writeBuffer's rate in the same run, as fast at the highest load.
  * Otherwise each piece is read into a mapped staging slab, copied into the slab's decode input and decoded into the
  * chunk's storage buffer by a kernel (shaders/compute/unpackStored.wgsl: float16 or bfloat16 -> float32, float32 or
  * bfloat16 -> float16 pairs); a chunk's pieces share one command encoder while slabs last.
@@ -9,7 +16,7 @@
  * Why buffers kept for reuse, instead of fresh memory per read: memory touched for the first time costs a page fault
  * per 4 KiB, and on the bench machine's VM that alone runs at ~50-170 MB/s, slower than the read. The chunk buffers
  * themselves are recycled by the residency cache (src/gpu/residency.ts) for the same reason.
- * Two pieces of a chunk are in flight at once, so one piece's read overlaps the previous piece's write or decode.
+ * Several pieces of a chunk are in flight at once, so one piece's read overlaps the previous piece's copy or decode.
  *
  * The slabs (at most MAX_SLABS x 16 MiB, plus as much again as decode input) live as long as the device and are not
  * counted in the engine's budget (see the note in bench/README.md "Load at memory speed"); the host buffers are CPU

@@ -135,7 +135,8 @@ describe(runNodeBench.name, () => {
     }
     // As the viewer makes them (computeAndDraw): maps, stats, colour ranges and the frame in one submit, no readback
     // first; the old per-cell path submits per map and reads back before the frame. A layer read from the file adds
-    // none (its float32 bytes go by queue.writeBuffer, src/gpu/storedUpload.ts).
+    // none (a map's own load sends its float32 bytes by queue.writeBuffer, src/gpu/storedUpload.ts; only prefetch
+    // stages them with submits of its own).
     for (const [id, cost] of Object.entries(costs).filter(([id]) => id !== 'zoomFrame' && !id.endsWith('PerCell'))) {
       expect([cost.submits, cost.blockingReadbacks], id).toEqual([1, 0]);
     }

@@ -9,7 +9,9 @@ import { makeMemorySource } from '../../src/data/byteSource.ts';
 import { float16ToFloat32Table, packFloat16Pairs } from '../../src/data/float16.ts';
 import { openAttention } from '../../src/data/openAttention.ts';
 import type { AttentionSource } from '../../src/data/tensor.ts';
+import { AttentionEngine } from '../../src/engine.ts';
 import { readBufferBytes } from '../../src/gpu/buffers.ts';
+import { getNodeGpu } from '../../src/node/dawn.ts';
 import { workCountsOf } from '../../src/gpu/workCounters.ts';
 import type { StorageFormat } from '../../src/gpu/storageFormat.ts';
 import { canUploadStored, uploadStoredChunk, type StoredWordsPath } from '../../src/gpu/storedUpload.ts';
@@ -177,6 +179,39 @@ describe('stored uploads', () => {
       expect(refilled.submits).toBeGreaterThanOrEqual(2);
       refilled.buffer.destroy();
     });
+  });
+
+  it('the engine stages a float32 file when prefetching (a submit per piece) and writes it by writeBuffer for a map\'s own load (no submit)', async () => {
+    const shape = { layers: 2, heads: 2, rows: 16, cols: 24 };
+    const random = makeRandom(31);
+    const values = new Float32Array(shape.layers * shape.heads * shape.rows * shape.cols).map(() => random() - 0.5);
+    const header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.layers}, ${shape.heads}, ${shape.rows}, ${shape.cols}), }`;
+    const source = await openAttention(makeMemorySource('staged.npy', makeNpy(header, new Uint8Array(values.buffer))));
+    const engine = await AttentionEngine.create({ gpu: getNodeGpu(), shaders: SHADERS, budgetBytes: 1 << 20 });
+    const mapOf = (layer: number, head: number) => {
+      const size = shape.rows * shape.cols;
+      return values.subarray((layer * shape.heads + head) * size, (layer * shape.heads + head + 1) * size);
+    };
+    try {
+      engine.addTensor('prefetched', source);
+      let before = engine.workCounts.submits;
+      await engine.prefetch('prefetched');
+      // Two layers of one piece each (3 KiB), each its own submit.
+      expect(engine.workCounts.submits - before).toBe(2);
+      expect([...(await engine.readMap({ tensorId: 'prefetched', layer: 1, head: 1, softmax: 'none' }))]).toEqual([...mapOf(1, 1)]);
+      // The same map as a new tensor (into the pooled buffers), loaded by the map's own request: the same submits as a
+      // map of a layer already resident.
+      engine.removeTensor('prefetched');
+      engine.addTensor('onDemand', source);
+      before = engine.workCounts.submits;
+      expect([...(await engine.readMap({ tensorId: 'onDemand', layer: 0, head: 1, softmax: 'none' }))]).toEqual([...mapOf(0, 1)]);
+      const loading = engine.workCounts.submits - before;
+      before = engine.workCounts.submits;
+      await engine.readMap({ tensorId: 'onDemand', layer: 0, head: 0, softmax: 'none' });
+      expect(loading).toBe(engine.workCounts.submits - before);
+    } finally {
+      engine.destroy();
+    }
   });
 
   it('big-endian and float64 files are left to the JS path', async () => {
