@@ -10,13 +10,14 @@
  * CPU-only baselines: memcpy into touched memory, a copy into new memory (first touch), a read into held memory.
  *
  *   --frames N  rows and columns of each map (default 1000; 8 heads per layer)   --rounds N  (default 3)
- *   --only a,b  only these paths (ids as printed)
+ *   --only a,b  only these paths (ids as printed; 'memcpy' is the baseline of the shares). A path that makes new
+ *               buffers hands freed memory to the next one: time those one per process (bench/README.md, fourth round).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { getNodeGpu, requestNodeAdapter } from '../../src/node/dawn.ts';
+import { requestNodeAdapter } from '../../src/node/dawn.ts';
 import { makeFileSource } from '../../src/node/fileSource.ts';
 import { openAttention } from '../../src/data/openAttention.ts';
 import { uploadStoredChunk } from '../../src/gpu/storedUpload.ts';
@@ -32,9 +33,8 @@ async function main(): Promise<void> {
   const rounds = Number(flags.rounds);
   const shape = { layers: 2, heads: 8, rows: frames, cols: frames };
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  // Dawn's instance (getNodeGpu) is kept by src/node/dawn.ts for the whole run.
   const adapter = await requestNodeAdapter();
-  const gpu = getNodeGpu();
-  void gpu;
   const device = await adapter.requestDevice({ requiredLimits: { maxBufferSize: adapter.limits.maxBufferSize, maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize } });
   const dir = mkdtempSync(join(tmpdir(), 'steve-upload-paths-'));
   const path = join(dir, 'f32.npy');
@@ -88,7 +88,6 @@ async function main(): Promise<void> {
       }
       return set;
     };
-    let submits = 0;
     const mapped = new Map<GPUBuffer, Promise<void>>();
     const stagePath = async (target: GPUBuffer, pieceBytes: number, count: number) => {
       const set = await stagingSet(pieceBytes, count);
@@ -105,7 +104,6 @@ async function main(): Promise<void> {
             const encoder = device.createCommandEncoder();
             encoder.copyBufferToBuffer(staging, 0, target, start, bytes);
             device.queue.submit([encoder.finish()]);
-            submits++;
             // Map again right away: resolves once the copy is done; the next piece waits for it.
             mapped.set(staging, staging.mapAsync(GPUMapMode.WRITE));
           }
@@ -152,7 +150,6 @@ async function main(): Promise<void> {
     const samples = new Map<string, number[]>();
     for (let round = 0; round <= rounds; round++) {
       for (const path of round % 2 ? chosen : [...chosen].reverse()) {
-        const before = submits;
         const start = now();
         const made = await path.run();
         await device.queue.onSubmittedWorkDone();
@@ -162,7 +159,6 @@ async function main(): Promise<void> {
         let list = samples.get(path.id);
         if (!list) samples.set(path.id, (list = []));
         list.push(ms);
-        void before;
       }
       log(`round ${round} done, load ${loadavg()[0].toFixed(2)}`);
     }
