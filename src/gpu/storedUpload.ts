@@ -7,8 +7,9 @@
  *                  into upload memory of Dawn's before its own GPU copy: three copies, but no command buffer of ours,
  *                  so a layer loaded inside a control change adds no submit to it.
  * The engine stages its prefetches and writes a map's own loads (src/engine.ts #acquireChunk). Measured on SwiftShader
- * (bench/README.md "Load at memory speed", fourth round) staging reloaded a float32 layer into a recycled buffer
- * at 1.1-1.8x writeBuffer's rate in the same run, as fast at the highest load.
+ * (bench/README.md "Load at memory speed", fourth round), into a buffer already written, same run: staging at
+ * 1.4-2.0x writeBuffer's rate in Node (float32 layers, four runs; 2.7x float16), never clearly slower at the highest
+ * load, and 1.9-4.6x in the page.
  * Otherwise each piece is read into a mapped staging slab, copied into the slab's decode input and decoded into the
  * chunk's storage buffer by a kernel (shaders/compute/unpackStored.wgsl: float16 or bfloat16 -> float32, float32 or
  * bfloat16 -> float16 pairs); a chunk's pieces share one command encoder while slabs last.
