@@ -18,8 +18,8 @@
  *                 loaded, costs once the engine has run a while. Three times; the median.
  *   stored by     for files whose stored values are the storage words (float32 into float32 storage, float16 into
  *                 float16): uploadStoredChunk of each layer into one buffer already written, by each of its two ways
- *                 (StoredWordsPath: staging slabs and a GPU copy, or queue.writeBuffer), alternating layer by layer,
- *                 so that the two are timed under the same load.
+ *                 (StoredWordsPath: staging slabs and a GPU copy, or queue.writeBuffer), and writeBuffer with the
+ *                 1 MiB reads it made before, alternating layer by layer, so that they are timed under the same load.
  *
  * Beside the copies into held memory, a copy into newly allocated memory is timed ('first-touch'): memory a process
  * touches for the first time costs a page fault per 4 KiB, and every new GPU buffer is such memory, so this is the
@@ -241,15 +241,31 @@ export async function runThroughputSuite(
       step('upload', 'upload float32 (per layer)', float32LayerBytes, upload),
       step('engine', `engine: read + parse + ${engine.storage} upload (${layers} layer${layers === 1 ? '' : 's'}, new buffers)`, layerBytes * layers, summarize([engineMs])),
       step('engine-reload', `engine again into ${pooled} recycled buffer${pooled === 1 ? '' : 's'} (${layers} layer${layers === 1 ? '' : 's'})`, layerBytes * layers, summarize(engineReloadMs)),
-      ...storedBy.map(({ words, ms }) => step(`stored-${words}`, `upload as stored by ${words === 'staging' ? 'staging slabs + GPU copy' : 'queue.writeBuffer'}, into a buffer already written (per layer)`, layerBytes, ms)),
+      ...storedBy.map(({ way, ms }) => step(way.id, `${way.label}, into a buffer already written (per layer)`, layerBytes, ms)),
       ...(engineJsMs === undefined ? [] : [step('engine-js', `engine through the JS decode path (${layers} layer${layers === 1 ? '' : 's'})`, layerBytes * layers, summarize([engineJsMs]))]),
     ],
   };
 }
 
+/** One way of uploadStoredChunk timed by the 'stored-*' steps. */
+interface StoredWay {
+  readonly id: string;
+  readonly label: string;
+  readonly words: StoredWordsPath;
+  /** uploadStoredChunk's maxPieceBytes; its default when absent. */
+  readonly maxPieceBytes?: number;
+}
+
+const STORED_WAYS: readonly StoredWay[] = [
+  { id: 'stored-staging', label: 'upload as stored by staging slabs + GPU copy', words: 'staging' },
+  { id: 'stored-writeBuffer', label: 'upload as stored by queue.writeBuffer', words: 'writeBuffer' },
+  // The writeBuffer path as it was before round 4: reads of 1 MiB, each written at once.
+  { id: 'stored-writeBuffer-1MiB', label: 'upload as stored by queue.writeBuffer, 1 MiB reads', words: 'writeBuffer', maxPieceBytes: 1 << 20 },
+];
+
 /**
- * uploadStoredChunk of each of the first `layers` layers (whole layers) into one buffer already written, by each
- * StoredWordsPath, the two alternating layer by layer (one untimed round first); ms per layer, to onSubmittedWorkDone.
+ * uploadStoredChunk of each of the first `layers` layers (whole layers) into one buffer already written, each of
+ * STORED_WAYS, alternating layer by layer (one untimed round first); ms per layer, to onSubmittedWorkDone.
  * Empty when the file's stored values are not the storage words.
  */
 async function timeStoredWords(
@@ -258,7 +274,7 @@ async function timeStoredWords(
   storage: AttentionEngine['storage'],
   layers: number,
   log: (line: string) => void,
-): Promise<{ words: StoredWordsPath; ms: Summary }[]> {
+): Promise<{ way: StoredWay; ms: Summary }[]> {
   const stored = attention.stored;
   if (!stored || !stored.littleEndian || (stored.dtype as string) !== storage) return [];
   log(`throughput ${attention.shape.layers} layers: upload as stored, staging against writeBuffer`);
@@ -266,22 +282,21 @@ async function timeStoredWords(
   const byteLength = storage === 'float16' ? Math.ceil((heads * rows * cols) / 2) * 4 : heads * rows * cols * 4;
   let target = device.createBuffer({ label: 'ThroughputSuite.recycled', size: byteLength, usage: chunkBufferUsage() });
   device.queue.writeBuffer(target, 0, new Uint8Array(byteLength));
-  const paths: StoredWordsPath[] = ['staging', 'writeBuffer'];
-  const samples = new Map<StoredWordsPath, number[]>(paths.map((words) => [words, []]));
+  const samples = new Map<StoredWay, number[]>(STORED_WAYS.map((way) => [way, []]));
   try {
     for (let layer = -1; layer < layers; layer++) {
-      for (const words of layer % 2 ? paths : [...paths].reverse()) {
+      for (const way of layer % 2 ? STORED_WAYS : [...STORED_WAYS].reverse()) {
         const chunk = { layer: Math.max(0, layer), firstHead: 0, headCount: heads, byteLength };
         const start = now();
-        target = await uploadStoredChunk(device, 'ThroughputSuite.recycled', chunk, attention.shape, stored, storage, () => false, undefined, undefined, target, words);
+        target = await uploadStoredChunk(device, 'ThroughputSuite.recycled', chunk, attention.shape, stored, storage, () => false, undefined, way.maxPieceBytes, target, way.words);
         await device.queue.onSubmittedWorkDone();
-        if (layer >= 0) samples.get(words)!.push(now() - start);
+        if (layer >= 0) samples.get(way)!.push(now() - start);
       }
     }
   } finally {
     target.destroy();
   }
-  return paths.map((words) => ({ words, ms: summarize(samples.get(words)!) }));
+  return STORED_WAYS.map((way) => ({ way, ms: summarize(samples.get(way)!) }));
 }
 
 /** Destroys the engine's pooled chunk buffers (a budget of 0 drops them; nothing is resident between loads here). */

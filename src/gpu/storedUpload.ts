@@ -8,8 +8,8 @@
  *                  so a layer loaded inside a control change adds no submit to it.
  * The engine stages its prefetches and writes a map's own loads (src/engine.ts #acquireChunk). Measured on SwiftShader
  * (bench/README.md "Load at memory speed", fourth round), into a buffer already written, same run: staging at
- * 1.4-2.0x writeBuffer's rate in Node (float32 layers, four runs; 2.7x float16), never clearly slower at the highest
- * load, and 1.9-4.6x in the page.
+ * 1.4-2.0x writeBuffer's rate in Node (float32 layers, five runs; 2.7x float16; slower in one of five shorter runs at
+ * a load average of ~9), and 1.9-4.6x in the page, where writeBuffer ran at or below the first-touch rate.
  * Otherwise each piece is read into a mapped staging slab, copied into the slab's decode input and decoded into the
  * chunk's storage buffer by a kernel (shaders/compute/unpackStored.wgsl: float16 or bfloat16 -> float32, float32 or
  * bfloat16 -> float16 pairs); a chunk's pieces share one command encoder while slabs last.
@@ -21,7 +21,7 @@
  *
  * The slabs (at most MAX_SLABS x 16 MiB, plus as much again as decode input) live as long as the device and are not
  * counted in the engine's budget (see the note in bench/README.md "Load at memory speed"); the host buffers are CPU
- * memory (at most 2 MiB).
+ * memory (at most 2 x 4 MiB).
  */
 import { ELEMENT_BYTES } from '../data/elements.ts';
 import type { AttentionShape, StoredDType, StoredValues } from '../data/tensor.ts';
@@ -48,6 +48,12 @@ const MAX_SLABS = 4;
  * staging memory of its own, which is new memory (a page fault per 4 KiB).
  */
 const WRITE_PIECE_BYTES = 1 << 20;
+/**
+ * Largest read of the writeBuffer path, handed to queue.writeBuffer in WRITE_PIECE_BYTES pieces. Reads are not 1 MiB
+ * themselves because in the page each read is a File.stream() of its own, whose round trips made 1 MiB reads slow
+ * (bench/README.md "Load at memory speed", fourth round: the 'stored-writeBuffer-1MiB' step, same run).
+ */
+const WRITE_READ_BYTES = 4 << 20;
 const PIECES_IN_FLIGHT = 2;
 /**
  * Piece size of the staging path for stored words: measured on SwiftShader (bench/node/uploadPaths.ts, bench/README.md
@@ -158,16 +164,20 @@ function takePiece(pieces: Pieces, roomBytes: number): { start: number; count: n
 async function writePieces(device: GPUDevice, chunk: UploadChunk, stored: StoredValues, pieces: Pieces, target: GPUBuffer): Promise<void> {
   const writeOne = async () => {
     while (pieces.next < pieces.values) {
-      const host = takeHostBuffer(Math.min(WRITE_PIECE_BYTES, pieces.maxPieceBytes, (pieces.values - pieces.next) * pieces.elementBytes));
+      const host = takeHostBuffer(Math.min(WRITE_READ_BYTES, pieces.maxPieceBytes, (pieces.values - pieces.next) * pieces.elementBytes));
       try {
         if (pieces.next >= pieces.values) return;
-        const { start, count } = takePiece(pieces, Math.min(WRITE_PIECE_BYTES, host.byteLength));
+        const { start, count } = takePiece(pieces, Math.min(WRITE_READ_BYTES, host.byteLength));
         const bytes = count * pieces.elementBytes;
         const padded = roundUp4(bytes);
         await stored.readInto(chunk.layer, pieces.firstValue + start, host.subarray(0, bytes));
         // An odd float16 count leaves half a word: zero, as packFloat16Pairs leaves it.
         host.fill(0, bytes, padded);
-        device.queue.writeBuffer(target, start * pieces.elementBytes, host.buffer, host.byteOffset, padded);
+        // writeBuffer copies at the call, so the host buffer is free again once these return.
+        for (let offset = 0; offset < padded; offset += WRITE_PIECE_BYTES) {
+          const length = Math.min(WRITE_PIECE_BYTES, padded - offset);
+          device.queue.writeBuffer(target, start * pieces.elementBytes + offset, host.buffer, host.byteOffset + offset, length);
+        }
       } finally {
         returnHostBuffer(host);
       }
@@ -388,7 +398,7 @@ class SlabPool {
 
 const pools = new WeakMap<GPUDevice, SlabPool>();
 
-/** Host buffers for writePieces, kept for reuse: at most PIECES_IN_FLIGHT of them, WRITE_PIECE_BYTES each. */
+/** Host buffers for writePieces, kept for reuse: at most PIECES_IN_FLIGHT of them, WRITE_READ_BYTES each. */
 const hostBuffers: Uint8Array[] = [];
 
 /** A free host buffer of at least `wantedBytes` (rounded as slabs are), or a new one. */

@@ -85,7 +85,7 @@ describe(runNodeBench.name, () => {
     for (const file of json.throughput) {
       expect(file.memcpy.map((step) => step.id)).toEqual(['typedarray-set', 'buffer-copy']);
       // Files whose stored values are the storage words also time uploadStoredChunk's two ways (staging, writeBuffer).
-      const storedBy = file.steps.some((step) => step.id.startsWith('stored-')) ? ['stored-staging', 'stored-writeBuffer'] : [];
+      const storedBy = file.steps.some((step) => step.id.startsWith('stored-')) ? ['stored-staging', 'stored-writeBuffer', 'stored-writeBuffer-1MiB'] : [];
       expect(file.steps.map((step) => step.id)).toEqual(['read', 'read-into', 'read-parse', 'upload', 'engine', 'engine-reload', ...storedBy, 'engine-js']);
       for (const step of file.steps) expect(step.mbPerSec).toBeGreaterThan(0);
       expect(file.firstTouch!.mbPerSec).toBeGreaterThan(0);

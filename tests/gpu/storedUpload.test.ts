@@ -97,6 +97,22 @@ describe('stored uploads', () => {
     });
   });
 
+  it('a float32 layer of more than one 4 MiB read goes whole by both paths (writeBuffer in 1 MiB pieces of each read)', async () => {
+    await withDevice(async (device) => {
+      const random = makeRandom(41);
+      // 1.6 M values (6.4 MB): two reads of the writeBuffer path, the second partial; two staged pieces.
+      const values = new Float32Array(1_600_001).map(() => random() - 0.5);
+      const bytes = makeNpy(`{'descr': '<f4', 'fortran_order': False, 'shape': (1, ${values.length}), }`, new Uint8Array(values.buffer));
+      const source = await openAttention(makeMemorySource('big.npy', bytes));
+      const chunk = { layer: 0, firstHead: 0, headCount: 1, byteLength: values.length * 4 };
+      for (const words of ['writeBuffer', 'staging'] as const) {
+        const got = await uploadedWords(device, source, chunk, 'float32', undefined, words);
+        expect(bitsOf(got).every((word, index) => word === new Uint32Array(values.buffer)[index]), words).toBe(true);
+        expect(got.length).toBe(values.length);
+      }
+    });
+  });
+
   it('every bfloat16 pattern: float32 storage is the shift, float16 storage the JS narrowing (numpy\'s for NaNs)', async () => {
     await withDevice(async (device) => {
       const source = await sixteenBitFile('BF16', ALL_PATTERNS);
