@@ -49,16 +49,17 @@ const MAX_SLABS = 4;
  */
 const WRITE_PIECE_BYTES = 1 << 20;
 /**
- * Largest read of the writeBuffer path, handed to queue.writeBuffer in WRITE_PIECE_BYTES pieces. Reads are not 1 MiB
- * themselves because in the page each read is a File.stream() of its own, whose round trips made 1 MiB reads slow
- * (bench/README.md "Load at memory speed", fourth round: the 'stored-writeBuffer-1MiB' step, same run).
+ * Largest read of the writeBuffer path, handed to queue.writeBuffer in WRITE_PIECE_BYTES pieces: fewer reads (in the
+ * page each is a File.stream() of its own). Measured against 1 MiB reads in the same run (bench/README.md "Load at
+ * memory speed", fourth round, the 'stored-writeBuffer-1MiB' step): 1.1x in Node and in the page, one run each,
+ * within the noise; kept because it costs only 6 MiB more host memory.
  */
 const WRITE_READ_BYTES = 4 << 20;
 const PIECES_IN_FLIGHT = 2;
 /**
  * Piece size of the staging path for stored words: measured on SwiftShader (bench/node/uploadPaths.ts, bench/README.md
- * "Load at memory speed", fourth round), 4 MiB pieces with four slabs in flight beat 1, 8 and 16 MiB pieces and more
- * or fewer slabs.
+ * "Load at memory speed", fourth round), 4 MiB pieces with four slabs in flight were best or near best in three sweeps
+ * of 1-16 MiB pieces and 2-8 slabs; 16 MiB pieces were among the slowest.
  */
 const STAGE_PIECE_BYTES = 4 << 20;
 
