@@ -9,7 +9,8 @@
  * The engine stages its prefetches and writes a map's own loads (src/engine.ts #acquireChunk). Measured on SwiftShader
  * (bench/README.md "Load at memory speed", fourth round), into a buffer already written, same run: staging at
  * 1.4-2.0x writeBuffer's rate in Node (float32 layers, five runs; 2.7x float16; slower in one of five shorter runs at
- * a load average of ~9), and 1.9-4.6x in the page, where writeBuffer ran at or below the first-touch rate.
+ * a load average of ~9), and 1.5-2.2x in the page (1.9-4.6x before writeBuffer read 4 MiB at a time), where
+ * writeBuffer ran at or below the first-touch rate.
  * Otherwise each piece is read into a mapped staging slab, copied into the slab's decode input and decoded into the
  * chunk's storage buffer by a kernel (shaders/compute/unpackStored.wgsl: float16 or bfloat16 -> float32, float32 or
  * bfloat16 -> float16 pairs); a chunk's pieces share one command encoder while slabs last.
@@ -51,8 +52,8 @@ const WRITE_PIECE_BYTES = 1 << 20;
 /**
  * Largest read of the writeBuffer path, handed to queue.writeBuffer in WRITE_PIECE_BYTES pieces: fewer reads (in the
  * page each is a File.stream() of its own). Measured against 1 MiB reads in the same run (bench/README.md "Load at
- * memory speed", fourth round, the 'stored-writeBuffer-1MiB' step): 1.1x in Node and in the page, one run each,
- * within the noise; kept because it costs only 6 MiB more host memory.
+ * memory speed", fourth round, the 'stored-writeBuffer-1MiB' step): 1.1-1.7x in the page (three runs), 1.1x in Node
+ * (one run); 6 MiB more host memory.
  */
 const WRITE_READ_BYTES = 4 << 20;
 const PIECES_IN_FLIGHT = 2;
