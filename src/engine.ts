@@ -38,6 +38,7 @@ import { HOST_KIND_NAMES, hostKind, resolveCompute, type ComputeChoice } from '.
 import { regionHistogram, regionStats } from './compute/cpu/mapKernels.ts';
 import { workgroupShapeOf } from './gpu/workgroupShape.ts';
 import { planChunks, uploadChunk, type ChunkPlan, type UploadChunk } from './gpu/upload.ts';
+import type { StoredWordsPath } from './gpu/storedUpload.ts';
 
 export type { ComputedMap, MapContext, MapKindHandler, AcquiredMaps, ChunkMaps } from './compute/mapKind.ts';
 export type {
@@ -561,7 +562,7 @@ export class AttentionEngine {
             if (this.#residency.has(this.#chunkKey(generation, tensor, chunk))) continue;
             if (this.#residency.residentBytes + chunk.byteLength > this.#residency.availableBytes) return;
             if (inFlight.length >= 2) await inFlight.shift();
-            const loading = this.#acquireChunk(generation, tensor, chunk).then((acquired) => acquired.release());
+            const loading = this.#acquireChunk(generation, tensor, chunk, 'staging').then((acquired) => acquired.release());
             // Handled here so that a failure while the other load is awaited is not an unhandled rejection; it is
             // still thrown when this load is awaited.
             loading.catch(() => {});
@@ -837,7 +838,12 @@ export class AttentionEngine {
     });
   }
 
-  #acquireChunk(generation: DeviceGeneration, tensor: TensorEntry, chunk: UploadChunk) {
+  /**
+   * `words`: how a file's bytes that are the storage words are uploaded (src/gpu/storedUpload.ts). A map's own request
+   * takes 'writeBuffer' (no submit of ours: a control change stays one submit); prefetch takes 'staging' (faster, a
+   * submit per 4 MiB piece). Concurrent requests for a chunk share the first one's load.
+   */
+  #acquireChunk(generation: DeviceGeneration, tensor: TensorEntry, chunk: UploadChunk, words: StoredWordsPath = 'writeBuffer') {
     const info: ResidentChunk = {
       tensorId: tensor.id,
       layer: chunk.layer,
@@ -858,7 +864,7 @@ export class AttentionEngine {
         this.#emit({ type: 'upload', ...info });
         return buffer;
       }
-      const buffer = await uploadChunk(generation.device, label, chunk, tensor.source, this.#format, freeSomething, this.#options.shaders, recycled);
+      const buffer = await uploadChunk(generation.device, label, chunk, tensor.source, this.#format, freeSomething, this.#options.shaders, recycled, words);
       if (generation.lost) {
         buffer.destroy();
         throw new Error('the GPU device was lost during the upload');

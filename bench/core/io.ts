@@ -15,7 +15,11 @@
  *   engine reload the engine path again right after 'engine' removed its tensor: the same layers read again (a new
  *                 tensor: nothing is resident) into the chunk buffers that removal pooled (src/gpu/residency.ts),
  *                 memory already touched. What loading the next utterance of a batch, or a layer evicted and another
- *                 loaded, costs once the engine has run a while.
+ *                 loaded, costs once the engine has run a while. Three times; the median.
+ *   stored by     for files whose stored values are the storage words (float32 into float32 storage, float16 into
+ *                 float16): uploadStoredChunk of each layer into one buffer already written, by each of its two ways
+ *                 (StoredWordsPath: staging slabs and a GPU copy, or queue.writeBuffer), and writeBuffer with the
+ *                 1 MiB reads it made before, alternating layer by layer, so that they are timed under the same load.
  *
  * Beside the copies into held memory, a copy into newly allocated memory is timed ('first-touch'): memory a process
  * touches for the first time costs a page fault per 4 KiB, and every new GPU buffer is such memory, so this is the
@@ -27,7 +31,12 @@ import type { ByteSource } from '../../src/data/byteSource.ts';
 import type { AttentionSource } from '../../src/data/tensor.ts';
 import { openAttention } from '../../src/data/openAttention.ts';
 import type { AttentionEngine } from '../../src/engine.ts';
+import { chunkBufferUsage } from '../../src/gpu/allocate.ts';
+import { uploadStoredChunk, type StoredWordsPath } from '../../src/gpu/storedUpload.ts';
 import { mbPerSec, now, repeat, summarize, type Summary } from './stats.ts';
+
+/** Times the 'engine-reload' step is run (its median is reported). */
+const ENGINE_RELOADS = 3;
 
 /** A way to copy `source` into `target` (same length), timed as the baseline. */
 export interface CopyBaseline {
@@ -197,6 +206,7 @@ export async function runThroughputSuite(
     await device.queue.onSubmittedWorkDone();
   });
   staging.destroy();
+  const storedBy = await timeStoredWords(device, attention, engine.storage, layers, log);
 
   log(`throughput ${source.name}: engine addTensor + prefetch of ${layers} layer(s)`);
   const storageLayerBytes = engine.storage === 'float16' ? Math.ceil((shape.heads * shape.rows * shape.cols) / 2) * 4 : float32LayerBytes;
@@ -204,7 +214,9 @@ export async function runThroughputSuite(
   const engineMs = await timeEngineLoad(engine, attention, storageLayerBytes * layers);
   log(`throughput ${source.name}: engine reload of ${layers} layer(s) into the pooled buffers`);
   const pooled = engine.memory.pooledBuffers;
-  const engineReloadMs = await timeEngineLoad(engine, attention, storageLayerBytes * layers);
+  // Three reloads (each removal pools the buffers again): one sample swung 4x between runs at a load average of ~10.
+  const engineReloadMs: number[] = [];
+  for (let rep = 0; rep < ENGINE_RELOADS; rep++) engineReloadMs.push(await timeEngineLoad(engine, attention, storageLayerBytes * layers));
   // The JS decode path the stored upload replaced, on the same file: the stored bytes hidden from the engine.
   emptyBufferPool(engine);
   const engineJsMs = attention.stored ? await timeEngineLoad(engine, { ...attention, stored: undefined }, storageLayerBytes * layers) : undefined;
@@ -228,10 +240,63 @@ export async function runThroughputSuite(
       step('read-parse', 'read + parse (per layer)', layerBytes, parse),
       step('upload', 'upload float32 (per layer)', float32LayerBytes, upload),
       step('engine', `engine: read + parse + ${engine.storage} upload (${layers} layer${layers === 1 ? '' : 's'}, new buffers)`, layerBytes * layers, summarize([engineMs])),
-      step('engine-reload', `engine again into ${pooled} recycled buffer${pooled === 1 ? '' : 's'} (${layers} layer${layers === 1 ? '' : 's'})`, layerBytes * layers, summarize([engineReloadMs])),
+      step('engine-reload', `engine again into ${pooled} recycled buffer${pooled === 1 ? '' : 's'} (${layers} layer${layers === 1 ? '' : 's'})`, layerBytes * layers, summarize(engineReloadMs)),
+      ...storedBy.map(({ way, ms }) => step(way.id, `${way.label}, into a buffer already written (per layer)`, layerBytes, ms)),
       ...(engineJsMs === undefined ? [] : [step('engine-js', `engine through the JS decode path (${layers} layer${layers === 1 ? '' : 's'})`, layerBytes * layers, summarize([engineJsMs]))]),
     ],
   };
+}
+
+/** One way of uploadStoredChunk timed by the 'stored-*' steps. */
+interface StoredWay {
+  readonly id: string;
+  readonly label: string;
+  readonly words: StoredWordsPath;
+  /** uploadStoredChunk's maxPieceBytes; its default when absent. */
+  readonly maxPieceBytes?: number;
+}
+
+const STORED_WAYS: readonly StoredWay[] = [
+  { id: 'stored-staging', label: 'upload as stored by staging slabs + GPU copy', words: 'staging' },
+  { id: 'stored-writeBuffer', label: 'upload as stored by queue.writeBuffer', words: 'writeBuffer' },
+  // The writeBuffer path as it was before round 4: reads of 1 MiB, each written at once.
+  { id: 'stored-writeBuffer-1MiB', label: 'upload as stored by queue.writeBuffer, 1 MiB reads', words: 'writeBuffer', maxPieceBytes: 1 << 20 },
+];
+
+/**
+ * uploadStoredChunk of each of the first `layers` layers (whole layers) into one buffer already written, each of
+ * STORED_WAYS, alternating layer by layer (one untimed round first); ms per layer, to onSubmittedWorkDone.
+ * Empty when the file's stored values are not the storage words.
+ */
+async function timeStoredWords(
+  device: GPUDevice,
+  attention: AttentionSource,
+  storage: AttentionEngine['storage'],
+  layers: number,
+  log: (line: string) => void,
+): Promise<{ way: StoredWay; ms: Summary }[]> {
+  const stored = attention.stored;
+  if (!stored || !stored.littleEndian || (stored.dtype as string) !== storage) return [];
+  log(`throughput ${attention.shape.layers} layers: upload as stored, staging against writeBuffer`);
+  const { heads, rows, cols } = attention.shape;
+  const byteLength = storage === 'float16' ? Math.ceil((heads * rows * cols) / 2) * 4 : heads * rows * cols * 4;
+  let target = device.createBuffer({ label: 'ThroughputSuite.recycled', size: byteLength, usage: chunkBufferUsage() });
+  device.queue.writeBuffer(target, 0, new Uint8Array(byteLength));
+  const samples = new Map<StoredWay, number[]>(STORED_WAYS.map((way) => [way, []]));
+  try {
+    for (let layer = -1; layer < layers; layer++) {
+      for (const way of layer % 2 ? STORED_WAYS : [...STORED_WAYS].reverse()) {
+        const chunk = { layer: Math.max(0, layer), firstHead: 0, headCount: heads, byteLength };
+        const start = now();
+        target = await uploadStoredChunk(device, 'ThroughputSuite.recycled', chunk, attention.shape, stored, storage, () => false, undefined, way.maxPieceBytes, target, way.words);
+        await device.queue.onSubmittedWorkDone();
+        if (layer >= 0) samples.get(way)!.push(now() - start);
+      }
+    }
+  } finally {
+    target.destroy();
+  }
+  return STORED_WAYS.map((way) => ({ way, ms: summarize(samples.get(way)!) }));
 }
 
 /** Destroys the engine's pooled chunk buffers (a budget of 0 drops them; nothing is resident between loads here). */

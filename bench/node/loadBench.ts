@@ -9,6 +9,8 @@
  *   --frames N   rows and columns of each map (default 1500: Whisper base, 72 MB float32 layers)
  *   --layers N   layers of each file (default 6)
  *   --out DIR    results folder (default bench/results)
+ *   --types L    comma-separated file types to run (default all: float32-npy,float16-npy,bfloat16-safetensors)
+ *   --storage L  comma-separated storage formats (default float32,float16)
  *   --browser    instead, the page's load suite (demo/bench.html?loadOnly through bench/browser.ts, Chromium under
  *                xvfb-run for WebGPU): a float32 .npy of --layers layers picked as a dropped File, read with parallel
  *                Blob.slice reads and with File.stream(); writes <date>-load-browser.json with load.pageEngineOfMemcpy
@@ -94,7 +96,7 @@ export interface LoadRun extends ThroughputResult {
 
 async function main(): Promise<void> {
   const { values: flags } = parseArgs({
-    options: { frames: { type: 'string', default: '1500' }, layers: { type: 'string', default: '6' }, out: { type: 'string' }, browser: { type: 'boolean', default: false } },
+    options: { frames: { type: 'string', default: '1500' }, layers: { type: 'string', default: '6' }, out: { type: 'string' }, browser: { type: 'boolean', default: false }, types: { type: 'string' }, storage: { type: 'string' } },
     allowPositionals: false,
   });
   const frames = Number(flags.frames);
@@ -124,11 +126,14 @@ async function main(): Promise<void> {
   const loadStart = loadavg()[0];
   const runs: LoadRun[] = [];
   try {
-    for (const fileType of ['float32-npy', 'float16-npy', 'bfloat16-safetensors'] as const) {
+    const allTypes: readonly LoadFileType[] = ['float32-npy', 'float16-npy', 'bfloat16-safetensors'];
+    const types = flags.types ? allTypes.filter((type) => flags.types!.split(',').includes(type)) : allTypes;
+    const storages = (['float32', 'float16'] as const).filter((format) => !flags.storage || flags.storage.split(',').includes(format));
+    for (const fileType of types) {
       const path = join(dataDir, `${fileType}.${fileType.endsWith('npy') ? 'npy' : 'safetensors'}`);
       const fileBytes = await writeLoadFile(path, shape, fileType);
       log(`${fileType}: ${(fileBytes / 1e6).toFixed(1)} MB`);
-      for (const storage of ['float32', 'float16'] as const) {
+      for (const storage of storages) {
         const engine = await AttentionEngine.create({ gpu, shaders, storage, budgetBytes: 1024 ** 3 });
         const source = await makeFileSource(path);
         try {

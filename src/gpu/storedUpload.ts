@@ -1,7 +1,16 @@
 /**
- * Attention uploaded as the file stores it, one copy on the CPU. When the stored type is the storage format (float32
- * into float32, float16 into float16) the bytes are the storage words: each piece is read into a host buffer kept for
- * reuse and given to queue.writeBuffer (no command buffer of our own, so a layer loaded inside a batch adds no submit).
+ * Attention uploaded as the file stores it. When the stored type is the storage format (float32 into float32, float16
+ * into float16) the bytes are the storage words, and go one of two ways (StoredWordsPath, chosen by the caller):
+ *   'staging'      each piece is read straight into a mapped staging slab (reused: memory already touched) and copied
+ *                  into the chunk's buffer on the GPU, one submit per piece: two copies of each byte;
+ *   'writeBuffer'  each piece is read into a host buffer kept for reuse and given to queue.writeBuffer, which copies it
+ *                  into upload memory of Dawn's before its own GPU copy: three copies, but no command buffer of ours,
+ *                  so a layer loaded inside a control change adds no submit to it.
+ * The engine stages its prefetches and writes a map's own loads (src/engine.ts #acquireChunk). Measured on SwiftShader
+ * (bench/README.md "Load at memory speed", fourth round), into a buffer already written, same run: staging at
+ * 1.4-2.0x writeBuffer's rate in Node (float32 layers, five runs; 2.7x float16; slower in one of five shorter runs at
+ * a load average of ~9), and 1.5-2.2x in the page (1.9-4.6x before writeBuffer read 4 MiB at a time), where
+ * writeBuffer ran at or below the first-touch rate.
  * Otherwise each piece is read into a mapped staging slab, copied into the slab's decode input and decoded into the
  * chunk's storage buffer by a kernel (shaders/compute/unpackStored.wgsl: float16 or bfloat16 -> float32, float32 or
  * bfloat16 -> float16 pairs); a chunk's pieces share one command encoder while slabs last.
@@ -9,11 +18,11 @@
  * Why buffers kept for reuse, instead of fresh memory per read: memory touched for the first time costs a page fault
  * per 4 KiB, and on the bench machine's VM that alone runs at ~50-170 MB/s, slower than the read. The chunk buffers
  * themselves are recycled by the residency cache (src/gpu/residency.ts) for the same reason.
- * Two pieces of a chunk are in flight at once, so one piece's read overlaps the previous piece's write or decode.
+ * Several pieces of a chunk are in flight at once, so one piece's read overlaps the previous piece's copy or decode.
  *
  * The slabs (at most MAX_SLABS x 16 MiB, plus as much again as decode input) live as long as the device and are not
  * counted in the engine's budget (see the note in bench/README.md "Load at memory speed"); the host buffers are CPU
- * memory (at most 2 MiB).
+ * memory (at most 2 x 4 MiB).
  */
 import { ELEMENT_BYTES } from '../data/elements.ts';
 import type { AttentionShape, StoredDType, StoredValues } from '../data/tensor.ts';
@@ -40,7 +49,28 @@ const MAX_SLABS = 4;
  * staging memory of its own, which is new memory (a page fault per 4 KiB).
  */
 const WRITE_PIECE_BYTES = 1 << 20;
+/**
+ * Largest read of the writeBuffer path, handed to queue.writeBuffer in WRITE_PIECE_BYTES pieces: fewer reads (in the
+ * page each is a File.stream() of its own). Measured against 1 MiB reads in the same run (bench/README.md "Load at
+ * memory speed", fourth round, the 'stored-writeBuffer-1MiB' step): 1.1-1.7x in the page (three runs), 1.1x in Node
+ * (one run); 6 MiB more host memory.
+ */
+const WRITE_READ_BYTES = 4 << 20;
 const PIECES_IN_FLIGHT = 2;
+/**
+ * Piece size of the staging path for stored words: measured on SwiftShader (bench/node/uploadPaths.ts, bench/README.md
+ * "Load at memory speed", fourth round), 4 MiB pieces with four slabs in flight were best or near best in three sweeps
+ * of 1-16 MiB pieces and 2-8 slabs; 16 MiB pieces were among the slowest.
+ */
+const STAGE_PIECE_BYTES = 4 << 20;
+
+/**
+ * How stored bytes that are the storage words reach the chunk's buffer: 'staging' reads each piece straight into a
+ * mapped staging slab and copies it on the GPU (two copies of each byte, a submit per piece); 'writeBuffer' reads it
+ * into a host buffer and hands that to queue.writeBuffer (three copies: Dawn copies it into upload memory of its own
+ * before its GPU copy; no submit of ours).
+ */
+export type StoredWordsPath = 'staging' | 'writeBuffer';
 
 /**
  * Whether uploadStoredChunk should upload `stored` into `format`: little-endian float16, bfloat16 or float32, and a
@@ -73,6 +103,7 @@ export async function uploadStoredChunk(
   shaders?: ShaderSources,
   maxPieceBytes = MAX_SLAB_BYTES,
   recycled?: GPUBuffer,
+  words: StoredWordsPath = 'staging',
 ): Promise<GPUBuffer> {
   const decode = (stored.dtype as string) !== format;
   let pipeline: GPUComputePipeline | undefined;
@@ -81,9 +112,21 @@ export async function uploadStoredChunk(
     if (decode && !shaders) throw new Error(`${label}: ${stored.dtype} values need the unpack kernel for ${format} storage`);
     pipeline = decode ? await pipelineFor(device, shaders!, stored.dtype, format) : undefined;
     buffer = await chunkBuffer(device, label, chunk.byteLength, freeSomething, recycled);
-    const pieces = piecesOf(chunk, shape, ELEMENT_BYTES[stored.dtype], maxPieceBytes);
-    if (pipeline) await decodePieces(device, label, chunk, stored, format, pipeline, pieces, buffer);
-    else await writePieces(device, chunk, stored, pieces, buffer);
+    const elementBytes = ELEMENT_BYTES[stored.dtype];
+    const target = buffer;
+    if (pipeline) {
+      // Decoded pieces share an encoder: one submit per chunk of up to MAX_SLABS pieces.
+      const storageValueBytes = format === 'float32' ? 4 : 2;
+      const pieces = piecesOf(chunk, shape, elementBytes, maxPieceBytes);
+      await stagePieces(device, label, chunk, stored, pieces, (encoder, slab, paddedBytes, start, count) => {
+        encodeDecode(device, encoder, pipeline!, slab, paddedBytes, count, target, start * storageValueBytes, format);
+      }, PIECES_IN_FLIGHT, false);
+    } else if (words === 'staging') {
+      const pieces = piecesOf(chunk, shape, elementBytes, Math.min(maxPieceBytes, STAGE_PIECE_BYTES));
+      await stagePieces(device, label, chunk, stored, pieces, (encoder, slab, paddedBytes, start) => {
+        encoder.copyBufferToBuffer(slab.staging, 0, target, start * elementBytes, paddedBytes);
+      }, MAX_SLABS, true);
+    } else await writePieces(device, chunk, stored, piecesOf(chunk, shape, elementBytes, maxPieceBytes), buffer);
   } catch (error) {
     (buffer ?? recycled)?.destroy();
     throw error;
@@ -123,16 +166,20 @@ function takePiece(pieces: Pieces, roomBytes: number): { start: number; count: n
 async function writePieces(device: GPUDevice, chunk: UploadChunk, stored: StoredValues, pieces: Pieces, target: GPUBuffer): Promise<void> {
   const writeOne = async () => {
     while (pieces.next < pieces.values) {
-      const host = takeHostBuffer(Math.min(WRITE_PIECE_BYTES, pieces.maxPieceBytes, (pieces.values - pieces.next) * pieces.elementBytes));
+      const host = takeHostBuffer(Math.min(WRITE_READ_BYTES, pieces.maxPieceBytes, (pieces.values - pieces.next) * pieces.elementBytes));
       try {
         if (pieces.next >= pieces.values) return;
-        const { start, count } = takePiece(pieces, Math.min(WRITE_PIECE_BYTES, host.byteLength));
+        const { start, count } = takePiece(pieces, Math.min(WRITE_READ_BYTES, host.byteLength));
         const bytes = count * pieces.elementBytes;
         const padded = roundUp4(bytes);
         await stored.readInto(chunk.layer, pieces.firstValue + start, host.subarray(0, bytes));
         // An odd float16 count leaves half a word: zero, as packFloat16Pairs leaves it.
         host.fill(0, bytes, padded);
-        device.queue.writeBuffer(target, start * pieces.elementBytes, host.buffer, host.byteOffset, padded);
+        // writeBuffer copies at the call, so the host buffer is free again once these return.
+        for (let offset = 0; offset < padded; offset += WRITE_PIECE_BYTES) {
+          const length = Math.min(WRITE_PIECE_BYTES, padded - offset);
+          device.queue.writeBuffer(target, start * pieces.elementBytes + offset, host.buffer, host.byteOffset + offset, length);
+        }
       } finally {
         returnHostBuffer(host);
       }
@@ -142,23 +189,23 @@ async function writePieces(device: GPUDevice, chunk: UploadChunk, stored: Stored
 }
 
 /**
- * Stored bytes that need the unpack kernel: each piece is read into a mapped staging slab, and its copy and decode are
- * recorded into one command encoder shared by the chunk's pieces, submitted when a piece (of this chunk or another)
+ * Reads each piece into a mapped staging slab and records `encodePiece` (the slab's bytes into the chunk's buffer),
+ * `workers` pieces in flight. With `submitEachPiece` every piece is its own submit, so its slab is mapped again as soon
+ * as its copy is done; otherwise pieces share one command encoder, submitted when a piece (of this chunk or another)
  * would wait for a slab that only a submit can give back, and at the end: one submit for a chunk of up to MAX_SLABS
  * pieces when nothing else is loading.
  */
-async function decodePieces(
+async function stagePieces(
   device: GPUDevice,
   label: string,
   chunk: UploadChunk,
   stored: StoredValues,
-  format: StorageFormat,
-  pipeline: GPUComputePipeline,
   pieces: Pieces,
-  target: GPUBuffer,
+  encodePiece: (encoder: GPUCommandEncoder, slab: Slab, paddedBytes: number, start: number, count: number) => void,
+  workers: number,
+  submitEachPiece: boolean,
 ): Promise<void> {
   const pool = poolFor(device);
-  const storageValueBytes = format === 'float32' ? 4 : 2;
   let encoder: GPUCommandEncoder | undefined;
   let recorded: Slab[] = [];
   const submit = () => {
@@ -169,11 +216,11 @@ async function decodePieces(
     recorded = [];
     for (const slab of slabs) pool.release(slab, false);
   };
-  const decodeOne = async () => {
+  const stageOne = async () => {
     while (pieces.next < pieces.values) {
       if (!pool.hasFree()) submit();
       const slab = await pool.acquire(Math.min(pieces.maxPieceBytes, (pieces.values - pieces.next) * pieces.elementBytes));
-      // The other piece in flight may have taken the rest while this one waited for a slab.
+      // Another piece in flight may have taken the rest while this one waited for a slab.
       if (pieces.next >= pieces.values) {
         pool.release(slab, true);
         return;
@@ -184,6 +231,7 @@ async function decodePieces(
       try {
         const range = new Uint8Array(slab.staging.getMappedRange(0, paddedBytes));
         await stored.readInto(chunk.layer, pieces.firstValue + start, range.subarray(0, bytes));
+        // An odd float16 count leaves half a word: zero, as packFloat16Pairs leaves it.
         range.fill(0, bytes);
       } catch (error) {
         // A range got from a mapped buffer cannot be got again: a failed piece's slab is unmapped and mapped anew.
@@ -193,14 +241,14 @@ async function decodePieces(
       }
       slab.staging.unmap();
       encoder ??= device.createCommandEncoder({ label: `${label}.pieces` });
-      encodeDecode(device, encoder, pipeline, slab, paddedBytes, count, target, start * storageValueBytes, format);
+      encodePiece(encoder, slab, paddedBytes, start, count);
       recorded.push(slab);
       // A piece of this or another chunk waits for a slab: ours come back only through a submit.
-      if (pool.hasWaiting()) submit();
+      if (submitEachPiece || pool.hasWaiting()) submit();
     }
   };
   try {
-    await Promise.all(Array.from({ length: PIECES_IN_FLIGHT }, decodeOne));
+    await Promise.all(Array.from({ length: workers }, stageOne));
   } finally {
     // On failure too: the recorded slabs go back to the pool (the target is destroyed by the caller).
     submit();
@@ -352,7 +400,7 @@ class SlabPool {
 
 const pools = new WeakMap<GPUDevice, SlabPool>();
 
-/** Host buffers for writePieces, kept for reuse: at most PIECES_IN_FLIGHT of them, WRITE_PIECE_BYTES each. */
+/** Host buffers for writePieces, kept for reuse: at most PIECES_IN_FLIGHT of them, WRITE_READ_BYTES each. */
 const hostBuffers: Uint8Array[] = [];
 
 /** A free host buffer of at least `wantedBytes` (rounded as slabs are), or a new one. */

@@ -10,7 +10,7 @@ import { packFloat16OnGpu } from './packFloat16.ts';
 import type { ShaderSources } from './pipeline.ts';
 import type { StorageFormat } from './storageFormat.ts';
 import { storageBytes } from './storageFormat.ts';
-import { canUploadStored, uploadStoredChunk } from './storedUpload.ts';
+import { canUploadStored, uploadStoredChunk, type StoredWordsPath } from './storedUpload.ts';
 import { workgroupShapeOf } from './workgroupShape.ts';
 
 /** Which heads of which layer one storage buffer holds. */
@@ -123,7 +123,7 @@ export async function createChunkBuffer(
  * bfloat16 or float32 go as stored, straight from the file into staging memory and decoded on the GPU
  * (src/gpu/storedUpload.ts); other sources (float64 or big-endian files, computed sources, and float16 or bfloat16
  * into float32 storage on a software adapter: see canUploadStored) are decoded to float32 in JS and uploaded with
- * createChunkBuffer.
+ * createChunkBuffer. `words`: how stored bytes that are the storage words go (StoredWordsPath; staging by default).
  */
 export async function uploadChunk(
   device: GPUDevice,
@@ -134,9 +134,10 @@ export async function uploadChunk(
   freeSomething: () => boolean,
   shaders?: ShaderSources,
   recycled?: GPUBuffer,
+  words?: StoredWordsPath,
 ): Promise<GPUBuffer> {
   if (canUploadStored(source.stored, format, shaders !== undefined, workgroupShapeOf(device).software)) {
-    return uploadStoredChunk(device, label, chunk, source.shape, source.stored, format, freeSomething, shaders, undefined, recycled);
+    return uploadStoredChunk(device, label, chunk, source.shape, source.stored, format, freeSomething, shaders, undefined, recycled, words);
   }
   let values: Float32Array;
   try {

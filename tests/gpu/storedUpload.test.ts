@@ -9,10 +9,12 @@ import { makeMemorySource } from '../../src/data/byteSource.ts';
 import { float16ToFloat32Table, packFloat16Pairs } from '../../src/data/float16.ts';
 import { openAttention } from '../../src/data/openAttention.ts';
 import type { AttentionSource } from '../../src/data/tensor.ts';
+import { AttentionEngine } from '../../src/engine.ts';
 import { readBufferBytes } from '../../src/gpu/buffers.ts';
+import { getNodeGpu } from '../../src/node/dawn.ts';
 import { workCountsOf } from '../../src/gpu/workCounters.ts';
 import type { StorageFormat } from '../../src/gpu/storageFormat.ts';
-import { canUploadStored, uploadStoredChunk } from '../../src/gpu/storedUpload.ts';
+import { canUploadStored, uploadStoredChunk, type StoredWordsPath } from '../../src/gpu/storedUpload.ts';
 import { planChunks, readChunkValues, uploadChunk, type UploadChunk } from '../../src/gpu/upload.ts';
 import { withDevice } from '../helpers/gpuDevice.ts';
 import { fixtureSource, makeNpy, makeSafetensors } from '../helpers/tensorFixtures.ts';
@@ -25,8 +27,8 @@ async function expectedWords(source: AttentionSource, chunk: UploadChunk, format
 }
 
 /** The chunk uploaded as stored (the kernel path, whatever uploadChunk would choose on this adapter). */
-async function uploadedWords(device: GPUDevice, source: AttentionSource, chunk: UploadChunk, format: StorageFormat, maxPieceBytes?: number): Promise<Uint32Array> {
-  const buffer = await uploadStoredChunk(device, 'test.stored', chunk, source.shape, source.stored!, format, () => false, SHADERS, maxPieceBytes);
+async function uploadedWords(device: GPUDevice, source: AttentionSource, chunk: UploadChunk, format: StorageFormat, maxPieceBytes?: number, words?: StoredWordsPath): Promise<Uint32Array> {
+  const buffer = await uploadStoredChunk(device, 'test.stored', chunk, source.shape, source.stored!, format, () => false, SHADERS, maxPieceBytes, undefined, words);
   try {
     return new Uint32Array(await readBufferBytes(device, buffer));
   } finally {
@@ -86,8 +88,27 @@ describe('stored uploads', () => {
       const chunk = { layer: 1, firstHead: 0, headCount: 1, byteLength: Math.ceil(ALL_PATTERNS.length / 2) * 4 };
       const padded = new Uint16Array(ALL_PATTERNS.length + 1);
       padded.set(ALL_PATTERNS);
-      for (const pieces of [undefined, 4096]) {
-        expect(bitsOf(await uploadedWords(device, source, chunk, 'float16', pieces))).toEqual(bitsOf(new Uint32Array(padded.buffer)));
+      // Both ways of taking the bytes as they are (staging slabs and a GPU copy, queue.writeBuffer), in one piece and many.
+      for (const words of ['staging', 'writeBuffer'] as const) {
+        for (const pieces of [undefined, 4096]) {
+          expect(bitsOf(await uploadedWords(device, source, chunk, 'float16', pieces, words)), `${words} ${pieces}`).toEqual(bitsOf(new Uint32Array(padded.buffer)));
+        }
+      }
+    });
+  });
+
+  it('a float32 layer of more than one 4 MiB read goes whole by both paths (writeBuffer in 1 MiB pieces of each read)', async () => {
+    await withDevice(async (device) => {
+      const random = makeRandom(41);
+      // 1.6 M values (6.4 MB): two reads of the writeBuffer path, the second partial; two staged pieces.
+      const values = new Float32Array(1_600_001).map(() => random() - 0.5);
+      const bytes = makeNpy(`{'descr': '<f4', 'fortran_order': False, 'shape': (1, ${values.length}), }`, new Uint8Array(values.buffer));
+      const source = await openAttention(makeMemorySource('big.npy', bytes));
+      const chunk = { layer: 0, firstHead: 0, headCount: 1, byteLength: values.length * 4 };
+      for (const words of ['writeBuffer', 'staging'] as const) {
+        const got = await uploadedWords(device, source, chunk, 'float32', undefined, words);
+        expect(bitsOf(got).every((word, index) => word === new Uint32Array(values.buffer)[index]), words).toBe(true);
+        expect(got.length).toBe(values.length);
       }
     });
   });
@@ -148,21 +169,22 @@ describe('stored uploads', () => {
     });
   });
 
-  it('submits nothing for bytes that are the storage words, once for a decoded chunk of four pieces, and fills a recycled buffer', async () => {
+  it('submits once per staged piece and nothing by writeBuffer for bytes that are the storage words, once for a decoded chunk of four pieces, and fills a recycled buffer', async () => {
     await withDevice(async (device) => {
       // Finite patterns only: the JS decode that gives the expected words quiets NaNs.
       const source = await sixteenBitFile('F16', ALL_PATTERNS.map((half) => half % 0x7c00));
-      const submitsOf = async (format: StorageFormat, maxPieceBytes: number, recycled?: GPUBuffer) => {
+      const submitsOf = async (format: StorageFormat, maxPieceBytes: number, recycled?: GPUBuffer, path?: StoredWordsPath) => {
         const chunk = { layer: 1, firstHead: 0, headCount: 1, byteLength: format === 'float32' ? ALL_PATTERNS.length * 4 : Math.ceil(ALL_PATTERNS.length / 2) * 4 };
         const before = workCountsOf(device).submits;
-        const buffer = await uploadStoredChunk(device, 'test.submits', chunk, source.shape, source.stored!, format, () => false, SHADERS, maxPieceBytes, recycled);
+        const buffer = await uploadStoredChunk(device, 'test.submits', chunk, source.shape, source.stored!, format, () => false, SHADERS, maxPieceBytes, recycled, path);
         const submits = workCountsOf(device).submits - before;
         const words = new Uint32Array(await readBufferBytes(device, buffer));
         expect(bitsOf(words), `${format} in pieces of ${maxPieceBytes}`).toEqual(bitsOf(await expectedWords(source, chunk, format)));
         return { submits, buffer };
       };
-      // float16 into float16 storage: 33 pieces of 4 KiB, all by queue.writeBuffer.
-      expect((await submitsOf('float16', 4096)).submits).toBe(0);
+      // float16 into float16 storage: 33 pieces of 4 KiB (65537 halves), staged: one submit each; by queue.writeBuffer: none.
+      expect((await submitsOf('float16', 4096)).submits).toBe(33);
+      expect((await submitsOf('float16', 4096, undefined, 'writeBuffer')).submits).toBe(0);
       // float16 widened to float32: 4 pieces of 20480 values (40 KiB), one encoder; 9 pieces take a submit per 4 slabs.
       const widened = await submitsOf('float32', 40960);
       expect(widened.submits).toBe(1);
@@ -173,6 +195,39 @@ describe('stored uploads', () => {
       expect(refilled.submits).toBeGreaterThanOrEqual(2);
       refilled.buffer.destroy();
     });
+  });
+
+  it('the engine stages a float32 file when prefetching (a submit per piece) and writes it by writeBuffer for a map\'s own load (no submit)', async () => {
+    const shape = { layers: 2, heads: 2, rows: 16, cols: 24 };
+    const random = makeRandom(31);
+    const values = new Float32Array(shape.layers * shape.heads * shape.rows * shape.cols).map(() => random() - 0.5);
+    const header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.layers}, ${shape.heads}, ${shape.rows}, ${shape.cols}), }`;
+    const source = await openAttention(makeMemorySource('staged.npy', makeNpy(header, new Uint8Array(values.buffer))));
+    const engine = await AttentionEngine.create({ gpu: getNodeGpu(), shaders: SHADERS, budgetBytes: 1 << 20 });
+    const mapOf = (layer: number, head: number) => {
+      const size = shape.rows * shape.cols;
+      return values.subarray((layer * shape.heads + head) * size, (layer * shape.heads + head + 1) * size);
+    };
+    try {
+      engine.addTensor('prefetched', source);
+      let before = engine.workCounts.submits;
+      await engine.prefetch('prefetched');
+      // Two layers of one piece each (3 KiB), each its own submit.
+      expect(engine.workCounts.submits - before).toBe(2);
+      expect([...(await engine.readMap({ tensorId: 'prefetched', layer: 1, head: 1, softmax: 'none' }))]).toEqual([...mapOf(1, 1)]);
+      // The same map as a new tensor (into the pooled buffers), loaded by the map's own request: the same submits as a
+      // map of a layer already resident.
+      engine.removeTensor('prefetched');
+      engine.addTensor('onDemand', source);
+      before = engine.workCounts.submits;
+      expect([...(await engine.readMap({ tensorId: 'onDemand', layer: 0, head: 1, softmax: 'none' }))]).toEqual([...mapOf(0, 1)]);
+      const loading = engine.workCounts.submits - before;
+      before = engine.workCounts.submits;
+      await engine.readMap({ tensorId: 'onDemand', layer: 0, head: 0, softmax: 'none' });
+      expect(loading).toBe(engine.workCounts.submits - before);
+    } finally {
+      engine.destroy();
+    }
   });
 
   it('big-endian and float64 files are left to the JS path', async () => {
@@ -200,7 +255,7 @@ describe('stored uploads', () => {
         stored: { ...source.stored!, readInto: async () => Promise.reject(new Error('disk went away')) },
       };
       const chunk = planChunks(source.shape, 'float32', 1 << 20).chunkOf(0, 0);
-      // Both paths: float32 storage takes the bytes as they are (host buffers), float16 storage decodes (slabs).
+      // Both paths: float32 storage takes the bytes as they are, float16 storage decodes (both through slabs).
       for (const format of ['float32', 'float16'] as const) {
         const formatChunk = planChunks(source.shape, format, 1 << 20).chunkOf(0, 0);
         await expect(uploadChunk(device, 'test.broken', formatChunk, broken, format, () => false, SHADERS)).rejects.toThrow('disk went away');
