@@ -138,11 +138,13 @@ export const ROLLOUT_MAP_KIND: MapKindHandler<'rollout'> = {
     try {
       // SoftmaxPass with scope 'none' copies the product, or the crop of it, into the output (which need not be a
       // copy destination).
+      // The product is in the step layout (rows of RolloutPass.stepStride, maybe padded): the crop leaves the padding.
       const encoder = context.createEncoder('RolloutMap.encoder');
+      const stride = rollout.stepStride(size);
       copyPass.encode(encoder, {
         input: { buffer: product.buffer, format: 'float32', elementOffset: 0 },
-        rows: size,
-        cols: size,
+        rows: stride,
+        cols: stride,
         crop: crop && !within ? crop : fullCrop(size, size),
         scope: 'none',
         output,
@@ -169,7 +171,7 @@ function acquireRunningProduct(
 ): Promise<AcquiredBuffer> {
   const { size, layers } = resolved;
   const layerStart = layers[0];
-  const byteLength = RolloutPass.outputSizeBytes(size);
+  const byteLength = rollout.stepSizeBytes(size);
   return context.acquireDerived(request.tensorId, { name: runningProductName(resolved, through), layer: through, byteLength }, async (freeSomething) => {
     const previous = through > layerStart ? await acquireRunningProduct(request, resolved, through - 1, rollout, context) : undefined;
     let layerMap: ComputedMap | undefined;

@@ -188,7 +188,7 @@ describe('rollout with the running product kept per layer', () => {
     engine.addTensor('budget', source);
     await engine.readMap(rolloutThrough('budget', 3));
     expect(keptProducts('budget').sort()).toEqual([0, 1, 2, 3]);
-    const productBytes = RolloutPass.outputSizeBytes(N);
+    const productBytes = uncachedPass.stepSizeBytes(N);
     const kept = engine.memory.entries.filter((entry) => entry.derived !== undefined);
     expect(kept.every((entry) => entry.byteLength === productBytes)).toBe(true);
     // Shrinking the budget by two products' worth evicts the two least recently used: the products through layers
