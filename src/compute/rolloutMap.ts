@@ -59,7 +59,7 @@ declare module './mapRequest.ts' {
 }
 
 /** A rollout request with its defaults filled in and checked. */
-interface ResolvedRollout {
+export interface ResolvedRollout {
   readonly layers: readonly number[];
   readonly heads: readonly number[] | number | 'mean';
   readonly softmax: SoftmaxScope;
@@ -71,7 +71,8 @@ interface ResolvedRollout {
   readonly frames: number;
 }
 
-function resolveRollout(request: RolloutMapRequest, context: MapContext): ResolvedRollout {
+/** Fills in `request`'s defaults and checks it (MapRequestError with a sentence when invalid). */
+export function resolveRollout(request: RolloutMapRequest, context: MapContext): ResolvedRollout {
   const owner = `rollout of ${request.tensorId}`;
   const shape = context.tensorShape(request.tensorId);
   if (shape.rows !== shape.cols) {
@@ -218,7 +219,7 @@ function acquireRunningProduct(
  * when the maps are cropped before the product ('within'; a crop 'after' is cut from the full product, which is then
  * shared by every crop), the first layer and the last.
  */
-function runningProductName(resolved: ResolvedRollout, through: number): string {
+export function runningProductName(resolved: ResolvedRollout, through: number): string {
   const crop = resolved.within && resolved.crop ? resolved.crop : undefined;
   const heads = typeof resolved.heads === 'object' ? resolved.heads.join(',') : String(resolved.heads);
   const region = crop ? ` within rows ${crop.rowStart}..${crop.rowEnd} columns ${crop.colStart}..${crop.colEnd}` : '';
