@@ -109,7 +109,7 @@ describe('rollout on the host path', () => {
       const resumed: ComputeMapsProgress[] = [];
       const [result] = await cpu.computeMaps([request], { onProgress: (progress) => resumed.push(progress) });
       result.map.destroy();
-      expect(resumed.map((p) => p.step?.done)).toEqual([3, 4, undefined]);
+      expect(resumed.map((p) => p.step?.done)).toEqual([3, undefined]);
       expect(source.reads.sort()).toEqual(['head 2.0', 'head 2.1', 'head 3.0', 'head 3.1']);
     } finally {
       cpu.removeTensor('progress');

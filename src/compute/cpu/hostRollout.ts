@@ -90,7 +90,8 @@ function acquireHostProduct(
         : preparedPadded(layerMap, 0, size, stride);
       const token = context.device.createBuffer({ label: `HostRollout.L${layerStart}-L${through}`, size: 4, usage: GPUBufferUsage.STORAGE });
       keptProducts.set(token, values);
-      await context.stepDone?.(through - layerStart + 1, layers.length);
+      // As on the GPU path, the layer asked for is reported with the map, not as a step of its own.
+      if (through !== layers[layers.length - 1]) await context.stepDone?.(through - layerStart + 1, layers.length);
       return token;
     } finally {
       previous?.release();
