@@ -142,8 +142,8 @@ export const ROLLOUT_MAP_KIND: MapKindHandler<'rollout'> = {
     made.release();
     try {
       // SoftmaxPass with scope 'none' copies the product, or the crop of it, into the output (which need not be a
-      // copy destination).
-      // The product is in the step layout (rows of RolloutPass.stepStride, maybe padded): the crop leaves the padding.
+      // copy destination). The product is in the step layout (rows of RolloutPass.stepStride, zero-padded on a
+      // software adapter): the crop leaves the padding out.
       const encoder = context.createEncoder('RolloutMap.encoder');
       const stride = rollout.stepStride(size);
       copyPass.encode(encoder, {
