@@ -20,7 +20,7 @@ import { HEAD_STATS_MAP_KIND } from './compute/headStatsMap.ts';
 import { ROLLOUT_MAP_KIND } from './compute/rolloutMap.ts';
 import { SEGMENT_POOL_MAP_KIND } from './compute/segmentPoolMap.ts';
 import { createHistogramBuffer, HistogramPass, readHistogram } from './compute/histogram.ts';
-import type { AcquiredMaps, ChunkMaps, ComputedMap, MapContext, MapKindHandler } from './compute/mapKind.ts';
+import type { AcquiredBuffer, AcquiredMaps, ChunkMaps, ComputedMap, MapContext, MapKindHandler } from './compute/mapKind.ts';
 import { kindOf, type MapKindName, type MapRequest, type MapShape } from './compute/mapRequest.ts';
 import { createMapStatsBuffer, MAP_STATS_BYTES, MAP_STATS_MAX_WORD, MAP_STATS_MIN_WORD, MinMaxPass, readMapStats, type MapStats } from './compute/minMax.ts';
 import { checkCrop, fullCrop, type Crop } from './compute/region.ts';
@@ -115,7 +115,7 @@ export interface AttentionEngineOptions {
   readonly onEvent?: (event: EngineEvent) => void;
   /**
    * Where maps are computed: 'gpu' (default: the WGSL passes), 'cpu' (the host path of src/compute/cpu/hostKinds.ts:
-   * attention, difference and pooling maps and their stats computed in TypeScript, the result uploaded; always at
+   * attention, difference, pooling and rollout maps and their stats computed in TypeScript, the result uploaded; always at
    * full float32 precision, whatever `storage` says) or 'auto' ('cpu' on a software adapter such as SwiftShader).
    */
   readonly compute?: ComputeChoice;
@@ -234,9 +234,19 @@ class CommandBatch {
   readonly #device: GPUDevice;
   #encoder: GPUCommandEncoder | undefined;
   #cleanups: (() => void)[] = [];
+  /**
+   * Kept derived buffers (MapContext.acquireDerived) whose filling commands this batch holds unsubmitted, by
+   * residency key, each with what drops it should the batch be abandoned (it would never be written).
+   */
+  readonly unsubmittedDerived = new Map<string, () => void>();
 
   constructor(device: GPUDevice) {
     this.#device = device;
+  }
+
+  /** Whether commands are recorded and not yet submitted. */
+  get recording(): boolean {
+    return this.#encoder !== undefined;
   }
 
   get encoder(): GPUCommandEncoder {
@@ -254,14 +264,18 @@ class CommandBatch {
     try {
       if (encoder) submitCounted(this.#device, [encoder.finish()]);
     } finally {
+      this.unsubmittedDerived.clear();
       this.#runCleanups();
     }
   }
 
-  /** Drops what was recorded (never submitted) and runs the clean-ups. */
+  /** Drops what was recorded (never submitted), runs the clean-ups, then drops the derived buffers it would have filled. */
   abandon(): void {
     this.#encoder = undefined;
     this.#runCleanups();
+    const drops = [...this.unsubmittedDerived.values()];
+    this.unsubmittedDerived.clear();
+    for (const drop of drops) drop();
   }
 
   #runCleanups(): void {
@@ -290,6 +304,8 @@ export class AttentionEngine {
   /** Maps computed on the host path, by their GPU buffer: their stats and read-backs need not come from the GPU. */
   readonly #hostValues = new WeakMap<GPUBuffer, Float32Array>();
   readonly #compute: 'gpu' | 'cpu';
+  /** Derived buffers recorded into a shared command buffer not yet submitted, by residency key (#acquireDerived). */
+  readonly #unsubmittedDerived = new Map<string, CommandBatch>();
   #generation: DeviceGeneration;
   #recovering: Promise<DeviceGeneration> | undefined;
   #nextSerial = 0;
@@ -438,6 +454,8 @@ export class AttentionEngine {
               ? {
                   throwIfCancelled,
                   stepDone: async (step, steps) => {
+                    // A step recorded into the shared command buffer is submitted here, so that it is reported done.
+                    batch.submit();
                     await generation.device.queue.onSubmittedWorkDone();
                     onProgress?.({ done, total: requests.length, step: { done: step, total: steps } });
                   },
@@ -727,7 +745,7 @@ export class AttentionEngine {
       format: this.#format,
       tensorShape: (tensorId) => this.tensorShape(tensorId),
       acquireMaps: (tensorId, layer, heads) => this.#acquireMaps(generation, tensorId, layer, heads),
-      acquireDerived: (tensorId, derived, create) => this.#acquireDerived(generation, tensorId, derived, create),
+      acquireDerived: (tensorId, derived, create) => this.#acquireDerived(generation, tensorId, derived, create, batch),
       shapeOf: async (request) => this.#handler(request).outputShape(request as never, this.#context(generation)),
       computeInner: (request) => this.#computeOn(generation, request, undefined, batch),
       pass: <T extends { destroy(): void }>(key: string, create: (device: GPUDevice, shaders: ShaderSources) => T): T => {
@@ -824,18 +842,33 @@ export class AttentionEngine {
    * so a tensor added again under the same id (the CLI's 'utterance' for every file of a batch) never finds the
    * buffers of the one before, even one still pinned by a computation when removeTensor ran.
    */
-  #acquireDerived(
+  async #acquireDerived(
     generation: DeviceGeneration,
     tensorId: string,
     derived: { readonly name: string; readonly layer: number; readonly byteLength: number },
     create: (freeSomething: () => boolean) => Promise<GPUBuffer>,
-  ) {
+    batch: CommandBatch | undefined,
+  ): Promise<AcquiredBuffer> {
     const tensor = this.#tensor(tensorId);
+    const key = `${generation.id}/${tensor.serial}/derived/${derived.name}`;
     const info: ResidentChunk = { tensorId, layer: derived.layer, firstHead: 0, headCount: 0, byteLength: derived.byteLength, derived: derived.name };
-    return this.#residency.acquire(`${generation.id}/${tensor.serial}/derived/${derived.name}`, info, async (freeSomething) => {
+    const acquired = await this.#residency.acquire(key, info, async (freeSomething) => {
       if (generation.lost) throw new Error('the GPU device was lost before a derived buffer was computed');
-      return create(freeSomething);
+      const buffer = await create(freeSomething);
+      // Its commands may still sit in the shared command buffer: see below, and CommandBatch.abandon.
+      if (batch?.recording) {
+        for (const [other, writer] of this.#unsubmittedDerived) if (!writer.unsubmittedDerived.has(other)) this.#unsubmittedDerived.delete(other);
+        batch.unsubmittedDerived.set(key, () => this.#residency.evictWhere((chunk) => chunk === info));
+        this.#unsubmittedDerived.set(key, batch);
+      }
+      return buffer;
     });
+    // Another computation's shared command buffer that fills this buffer is submitted now, before this one records
+    // anything that reads it (commands run in submit order).
+    const writer = this.#unsubmittedDerived.get(key);
+    if (writer && !writer.unsubmittedDerived.has(key)) this.#unsubmittedDerived.delete(key);
+    else if (writer && writer !== batch) writer.submit();
+    return acquired;
   }
 
   /**

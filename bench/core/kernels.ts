@@ -20,6 +20,7 @@ import { minMaxCpu } from '../../src/compute/minMax.cpu.ts';
 import { fullCrop, type Crop } from '../../src/compute/region.ts';
 import { RolloutPass } from '../../src/compute/rollout.ts';
 import { rolloutCpu } from '../../src/compute/rollout.cpu.ts';
+import { rolloutOnHost } from '../../src/compute/cpu/rolloutKernels.ts';
 import { createSegmentBoundsBuffer, SegmentPoolPass } from '../../src/compute/segmentPool.ts';
 import { segmentPoolCpu } from '../../src/compute/segmentPool.cpu.ts';
 import { SoftmaxPass } from '../../src/compute/softmax.ts';
@@ -465,34 +466,41 @@ async function measureRollout(
     {
       id: 'rollout-float32',
       label: 'attention rollout (matrix products)',
-      work: `${layers} layers of ${frames} x ${frames} (${layers - 1} products), f32`,
+      work: `${layers} layers of ${frames} x ${frames} (${layers - 1} products), f32, ${rollout.shape} product`,
       format: 'float32',
       bytes: layers * mapElements * 4 + (layers - 1) * mapElements * 12,
       flops: (layers - 1) * 2 * frames ** 3,
       note,
       encode,
       encodeWarm: () => {},
-      peers: [{ id: 'rollout.cpu.ts', label: 'rolloutCpu (float64 reference)', run: () => rolloutCpu(values, frames, 0, layers) }],
+      peers: [
+        { id: 'rollout.cpu.ts', label: 'rolloutCpu (float64 reference)', run: () => rolloutCpu(values, frames, 0, layers) },
+        { id: 'rolloutKernels.ts', label: 'rolloutOnHost (the host path, float64)', run: () => rolloutOnHost(values, frames, 0, layers) },
+      ],
     },
     timer,
     { ...config, cpuReps: Math.min(config.cpuReps, 2) },
   );
   // One step of the running product, what a layer move costs with the products kept per layer (rolloutMap.ts):
   // the prepare of Â for the next layer and one product Â · R.
-  const previous = createStorageBuffer(device, 'KernelSuite.rollout.previous', mapElements * 4);
+  const previous = createStorageBuffer(device, 'KernelSuite.rollout.previous', rollout.stepSizeBytes(frames));
+  const stepOutput = createStorageBuffer(device, 'KernelSuite.rollout.stepOutput', rollout.stepSizeBytes(frames));
   const step = await measureCase(
     {
       id: 'rollout-step-float32',
       label: 'attention rollout, one layer step (prepare and one product)',
-      work: `Â · R for ${frames} x ${frames}, f32`,
+      work: `Â · R for ${frames} x ${frames}, f32, ${rollout.shape} product`,
       format: 'float32',
       bytes: mapElements * 4 * 2 + mapElements * 12,
       flops: 2 * frames ** 3,
       note,
       encode: (encoder) =>
-        rollout.encodeStep(encoder, { layer: { buffer: input, format: 'float32', elementOffset: 0 }, previous, size: frames, output }),
+        rollout.encodeStep(encoder, { layer: { buffer: input, format: 'float32', elementOffset: 0 }, previous, size: frames, output: stepOutput }),
       encodeWarm: () => {},
-      peers: [{ id: 'rollout.cpu.ts', label: 'rolloutCpu of two layers (float64 reference)', run: () => rolloutCpu(values, frames, 0, 2) }],
+      peers: [
+        { id: 'rollout.cpu.ts', label: 'rolloutCpu of two layers (float64 reference)', run: () => rolloutCpu(values, frames, 0, 2) },
+        { id: 'rolloutKernels.ts', label: 'rolloutOnHost of two layers (the host path, float64)', run: () => rolloutOnHost(values, frames, 0, 2) },
+      ],
     },
     timer,
     { ...config, cpuReps: Math.min(config.cpuReps, 2) },
@@ -500,6 +508,7 @@ async function measureRollout(
   input.destroy();
   output.destroy();
   previous.destroy();
+  stepOutput.destroy();
   return [result, step];
 }
 

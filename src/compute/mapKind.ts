@@ -56,8 +56,10 @@ export interface MapContext {
    * requests, under its memory budget together with the uploads (least recently used out first). `name` identifies
    * the content within the tensor. It belongs to the tensor as added: removing the tensor, or adding another under the
    * same id, drops it, and a later tensor never gets an earlier one's buffer; so does a device loss. Returned pinned;
-   * when it is not kept, `create` makes it, and must submit the commands that fill it before it returns (whoever
-   * acquires it next reads it in a later submit). `create` may call `freeSomething` when an allocation runs out of memory.
+   * when it is not kept, `create` makes it, and must submit the commands that fill it before it returns, or record
+   * them through this context (createEncoder, submit): when those land in a command buffer shared by several requests
+   * (computeMaps), the engine submits it before another computation reads the buffer, and drops the buffer should the
+   * shared command buffer never be submitted. `create` may call `freeSomething` when an allocation runs out of memory.
    */
   acquireDerived(
     tensorId: string,
@@ -88,9 +90,10 @@ export interface MapContext {
   /** The host path: uploads a map computed on the host into `output`, and keeps the values for its stats and read-back. */
   writeHostValues?(output: GPUBuffer, values: Float32Array): void;
   /**
-   * For handlers that submit their work in steps (rollout: one product per layer), set when the caller wants progress
-   * or may cancel (AttentionEngine.computeMaps): stepDone after each step's submit (waits for it, then reports it),
-   * throwIfCancelled before each step is recorded. Absent otherwise: steps are then submitted without waiting.
+   * For handlers that work in steps (rollout: one product per layer), set when the caller wants progress or may
+   * cancel (AttentionEngine.computeMaps): stepDone after a step is recorded (submits what the context recorded, waits
+   * for it, then reports it), throwIfCancelled before each step is recorded. Absent otherwise: steps are then
+   * submitted (or recorded) without waiting.
    */
   stepDone?(done: number, total: number): Promise<void>;
   throwIfCancelled?(): void;

@@ -1,7 +1,10 @@
 /**
  * Attention rollout on the GPU (Abnar & Zuidema 2020, "Quantifying Attention Flow in Transformers").
- * Kernels: shaders/compute/rolloutPrepare.wgsl (Â per layer) and shaders/compute/rollout.wgsl (tiled matrix product);
- * reference: rollout.cpu.ts.
+ * Kernels: shaders/compute/rolloutPrepare.wgsl (Â per layer) and a matrix product in the adapter's shape
+ * (src/gpu/workgroupShape.ts): shaders/compute/rollout.wgsl on a GPU (64 x 64 tiles staged in workgroup memory by
+ * 256 threads) or shaders/compute/rolloutRegisterTile.wgsl on a software adapter (no workgroup memory, no barriers:
+ * each invocation a 4 x 4 block in registers, read as 16-byte quads from zero-padded operands; bench/README.md
+ * "Rollout" has the numbers). Reference: rollout.cpu.ts.
  */
 import { createStorageBuffer } from '../gpu/buffers.ts';
 import type { ShaderSources } from '../gpu/pipeline.ts';
@@ -9,16 +12,23 @@ import { createAttentionPipelinesForAllFormats, createComputePipelineFromFiles }
 import type { AttentionView, StorageFormat } from '../gpu/storageFormat.ts';
 import { LOAD_PREFIX, storageBytes } from '../gpu/storageFormat.ts';
 import { countDispatch } from '../gpu/workCounters.ts';
+import { cooperativeThreads, workgroupShapeOf } from '../gpu/workgroupShape.ts';
 import { bindAttentionView, checkInteger, checkOutputSize, PassDestroyedError, UniformCache } from './passSupport.ts';
 
 const PREPARE_KERNEL = 'compute/rolloutPrepare.wgsl';
-const MULTIPLY_KERNEL = 'compute/rollout.wgsl';
-/** Threads per workgroup of the prepare kernel (one workgroup per row). */
+const TILED_KERNEL = 'compute/rollout.wgsl';
+const REGISTER_TILE_KERNEL = 'compute/rolloutRegisterTile.wgsl';
+/** Threads per workgroup of the prepare kernel on a GPU (one workgroup per row; one SIMD group on a software adapter). */
 const PREPARE_WORKGROUP_SIZE = 64;
-/** Threads per side of the multiply kernel's workgroup (WGSL override TileSize): 16 x 16 = 256 threads. */
+/** Threads per side of the tiled kernel's workgroup (WGSL override TileSize): 16 x 16 = 256 threads. */
 const TILE_SIZE = 16;
-/** Outputs per side of one multiply workgroup's tile: TileSize x ThreadTile (4, a const in rollout.wgsl). */
+/** Outputs per side of one tiled workgroup's tile: TileSize x ThreadTile (4, a const in rollout.wgsl). */
 const BLOCK_SIZE = TILE_SIZE * 4;
+/** Rows and columns of the block one register-tile invocation computes; the padded size is a multiple of it. */
+const REGISTER_TILE = 4;
+
+/** The matrix product's shape: 'tiled' (rollout.wgsl, for GPUs) or 'registerTile' (rolloutRegisterTile.wgsl, software). */
+export type RolloutProductShape = 'tiled' | 'registerTile';
 
 /** What RolloutPass.encode multiplies and where the result goes. */
 export interface RolloutArgs {
@@ -42,11 +52,14 @@ export interface RolloutArgs {
 export interface RolloutStepArgs {
   /** Head-averaged attention map of the layer to add: size x size, rows being distributions, values >= 0. */
   readonly layer: AttentionView;
-  /** The rollout through the previous layer (size x size f32), or undefined when `layer` starts the range. */
+  /**
+   * The rollout through the previous layer in the step layout (RolloutPass.stepStride: stride x stride f32, zero
+   * outside size x size), as an earlier step wrote it; undefined when `layer` starts the range.
+   */
   readonly previous: GPUBuffer | undefined;
   /** Frames: rows and columns of each (square) map. */
   readonly size: number;
-  /** Receives Â · previous (or Â when there is no previous): size x size f32. Must alias neither input. */
+  /** Receives Â · previous (or Â when there is no previous) in the step layout. Must alias neither input. */
   readonly output: GPUBuffer;
 }
 
@@ -63,98 +76,133 @@ export interface RolloutStepArgs {
  *
  * Non-finite values in A count as 0; a row with no mass becomes the identity row. Only square maps.
  *
- * The pass owns two size x size f32 scratch buffers (Â of the current layer and the ping-pong partner of `output`),
- * created on first use and replaced when a larger size comes along. A replaced buffer is not destroyed at once,
- * because commands already recorded may still use it: it is left to the garbage collector.
+ * The product's shape is the adapter's (src/gpu/workgroupShape.ts): 'tiled' on a GPU, 'registerTile' on a software
+ * adapter, whose operands are padded to a multiple of 4 frames with zeros (see stepStride). The pass owns three
+ * scratch buffers in that layout (Â of the current layer and two ping-pong products), created on first use and
+ * replaced when a larger size comes along. A replaced buffer is not destroyed at once, because commands already
+ * recorded may still use it: it is left to the garbage collector.
  */
 export class RolloutPass {
   readonly #device: GPUDevice;
   readonly #preparePipelines: Record<StorageFormat, GPUComputePipeline>;
   readonly #multiplyPipeline: GPUComputePipeline;
   readonly #uniforms: UniformCache;
-  #prepared: GPUBuffer | undefined;
-  #partner: GPUBuffer | undefined;
+  /** Which product kernel #multiplyPipeline runs. */
+  readonly shape: RolloutProductShape;
+  /** Invocations per workgroup of the register-tile kernel. */
+  readonly #registerTileWorkgroup: number;
+  #scratchBuffers: { prepared: GPUBuffer; ping: GPUBuffer; pong: GPUBuffer } | undefined;
   #destroyed = false;
 
   private constructor(
     device: GPUDevice,
     preparePipelines: Record<StorageFormat, GPUComputePipeline>,
     multiplyPipeline: GPUComputePipeline,
+    shape: RolloutProductShape,
+    registerTileWorkgroup: number,
   ) {
     this.#device = device;
     this.#preparePipelines = preparePipelines;
     this.#multiplyPipeline = multiplyPipeline;
+    this.shape = shape;
+    this.#registerTileWorkgroup = registerTileWorkgroup;
     this.#uniforms = new UniformCache(device, 'RolloutPass.params');
   }
 
-  /** Compiles the prepare kernel for both storage formats and the float32 multiply kernel. */
+  /** Compiles the prepare kernel for both storage formats and the product kernel of the adapter's shape. */
   static async create(device: GPUDevice, shaders: ShaderSources): Promise<RolloutPass> {
-    const prepareConstants = { WorkgroupSize: PREPARE_WORKGROUP_SIZE };
+    const workgroupShape = workgroupShapeOf(device);
+    const shape: RolloutProductShape = workgroupShape.software ? 'registerTile' : 'tiled';
+    const prepareConstants = { WorkgroupSize: cooperativeThreads(device, PREPARE_WORKGROUP_SIZE) };
+    const registerTileWorkgroup = workgroupShape.simdWidth;
     const [preparePipelines, multiply] = await Promise.all([
       createAttentionPipelinesForAllFormats(device, shaders, 'RolloutPass.preparePipeline', [PREPARE_KERNEL], prepareConstants),
-      // The multiply kernel reads its left operand, an f32 intermediate, through the float32 prefix.
-      createComputePipelineFromFiles(device, shaders, 'RolloutPass.multiplyPipeline', [LOAD_PREFIX.float32, MULTIPLY_KERNEL], {
-        TileSize: TILE_SIZE,
-      }),
+      shape === 'tiled'
+        ? // The tiled kernel reads its left operand, an f32 intermediate, through the float32 prefix.
+          createComputePipelineFromFiles(device, shaders, 'RolloutPass.tiledPipeline', [LOAD_PREFIX.float32, TILED_KERNEL], {
+            TileSize: TILE_SIZE,
+          })
+        : createComputePipelineFromFiles(device, shaders, 'RolloutPass.registerTilePipeline', [REGISTER_TILE_KERNEL], {
+            WorkgroupSize: registerTileWorkgroup,
+          }),
     ]);
-    return new RolloutPass(device, preparePipelines, multiply);
+    return new RolloutPass(device, preparePipelines, multiply, shape, registerTileWorkgroup);
   }
 
-  /** Bytes of the output: size x size f32. */
+  /** Bytes of encode()'s output: size x size f32. */
   static outputSizeBytes(size: number): number {
     return size * size * 4;
+  }
+
+  /**
+   * Row stride, and row count, of the running products encodeStep reads and writes: `size` for the tiled kernel;
+   * `size` rounded up to a multiple of 4 for the register-tile kernel, the rows and columns past `size` holding 0
+   * (every row a whole number of 16-byte quads). Element (i, j) of the rollout is at i * stride + j either way.
+   */
+  stepStride(size: number): number {
+    return this.shape === 'registerTile' ? Math.ceil(size / REGISTER_TILE) * REGISTER_TILE : size;
+  }
+
+  /** Bytes of one running product in the step layout: stepStride(size)^2 f32. */
+  stepSizeBytes(size: number): number {
+    return this.stepStride(size) ** 2 * 4;
   }
 
   /** Records the rollout into `encoder` (one compute pass: a prepare and a multiply per layer); nothing is submitted. */
   encode(encoder: GPUCommandEncoder, args: RolloutArgs): void {
     const { size, layerStart, layerEnd } = args;
-    const bytes = this.#checkSize(size);
+    this.#checkSize(size);
     checkInteger('RolloutPass', 'layerStart', layerStart, 0);
     checkInteger('RolloutPass', 'layerEnd', layerEnd, layerStart + 1);
     if (Array.isArray(args.layers) && layerEnd > args.layers.length) {
       throw new RangeError(`RolloutPass: layerEnd ${layerEnd} is past the ${args.layers.length} layer views`);
     }
-    checkOutputSize('RolloutPass', 'output', args.output, bytes);
+    checkOutputSize('RolloutPass', 'output', args.output, RolloutPass.outputSizeBytes(size));
     const layerView = (layer: number): AttentionView => {
       const layers = args.layers;
       if (Array.isArray(layers)) return layers[layer] as AttentionView;
       const view = layers as AttentionView;
       return { ...view, elementOffset: view.elementOffset + layer * size * size };
     };
-    const { prepared, partner } = this.#scratch(bytes);
-
-    // R_t (t = 0 .. products) lands in `output` when products - t is even, so that the last one does.
+    const stride = this.stepStride(size);
+    const { prepared, ping, pong } = this.#scratch(size);
+    // R_t (t = 0 .. products): the last one in `output` (size x size), the others alternately in ping and pong
+    // (the step layout).
     const products = layerEnd - layerStart - 1;
-    const target = (t: number): GPUBuffer => ((products - t) % 2 === 0 ? args.output : partner);
+    const output: MatrixTarget = { buffer: args.output, stride: size, rows: size };
+    const target = (t: number): MatrixTarget => (t === products ? output : { buffer: t % 2 === 0 ? ping : pong, stride, rows: stride });
 
     const pass = encoder.beginComputePass({ label: 'RolloutPass.computePass' });
-    this.#encodePrepare(pass, layerView(layerStart), size, target(0), bytes);
+    this.#encodePrepare(pass, layerView(layerStart), size, target(0));
     for (let t = 1; t <= products; t++) {
-      this.#encodePrepare(pass, layerView(layerStart + t), size, prepared, bytes);
-      this.#encodeMultiply(pass, prepared, target(t - 1), target(t), size, bytes);
+      this.#encodePrepare(pass, layerView(layerStart + t), size, { buffer: prepared, stride, rows: stride });
+      this.#encodeMultiply(pass, prepared, target(t - 1).buffer, target(t), size);
     }
     pass.end();
   }
 
   /**
    * Records one step of the running product into `encoder`: output = Â_layer · previous, one prepare and one
-   * multiply (one product), or output = Â_layer (a prepare alone) when there is no previous. Stepping layer by layer
-   * this way gives exactly what encode() gives for the whole range: encode() runs the same two kernels in the same
-   * order. Nothing is submitted.
+   * multiply (one product), or output = Â_layer (a prepare alone) when there is no previous, both in the step layout
+   * (stepStride). Stepping layer by layer this way gives exactly what encode() gives for the whole range: encode()
+   * runs the same two kernels in the same order. Nothing is submitted.
    */
   encodeStep(encoder: GPUCommandEncoder, args: RolloutStepArgs): void {
     const { size, previous, output } = args;
-    const bytes = this.#checkSize(size);
+    this.#checkSize(size);
+    const stride = this.stepStride(size);
+    const bytes = this.stepSizeBytes(size);
     checkOutputSize('RolloutPass', 'output', output, bytes);
     if (previous) checkOutputSize('RolloutPass', 'previous', previous, bytes);
     if (previous === output) throw new RangeError('RolloutPass: the output of a step must not be its previous rollout');
+    const target: MatrixTarget = { buffer: output, stride, rows: stride };
     const pass = encoder.beginComputePass({ label: 'RolloutPass.stepPass' });
     if (!previous) {
-      this.#encodePrepare(pass, args.layer, size, output, bytes);
+      this.#encodePrepare(pass, args.layer, size, target);
     } else {
-      const { prepared } = this.#scratch(bytes);
-      this.#encodePrepare(pass, args.layer, size, prepared, bytes);
-      this.#encodeMultiply(pass, prepared, previous, output, size, bytes);
+      const { prepared } = this.#scratch(size);
+      this.#encodePrepare(pass, args.layer, size, { buffer: prepared, stride, rows: stride });
+      this.#encodeMultiply(pass, prepared, previous, target, size);
     }
     pass.end();
   }
@@ -163,41 +211,46 @@ export class RolloutPass {
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    this.#prepared?.destroy();
-    this.#partner?.destroy();
-    this.#prepared = this.#partner = undefined;
+    if (this.#scratchBuffers) for (const buffer of Object.values(this.#scratchBuffers)) buffer.destroy();
+    this.#scratchBuffers = undefined;
     this.#uniforms.destroy();
   }
 
-  /** Checks `size` (and that the pass is alive); returns the bytes of one size x size f32 matrix. */
-  #checkSize(size: number): number {
+  /** Checks `size` (and that the pass is alive). */
+  #checkSize(size: number): void {
     if (this.#destroyed) throw new PassDestroyedError('RolloutPass');
     checkInteger('RolloutPass', 'size', size, 1, this.#device.limits.maxComputeWorkgroupsPerDimension);
-    const bytes = RolloutPass.outputSizeBytes(size);
+    const bytes = this.stepSizeBytes(size);
     if (bytes > this.#device.limits.maxStorageBufferBindingSize) {
       throw new RangeError(
         `RolloutPass: a ${size} x ${size} f32 matrix takes ${bytes} bytes, more than this device binds at once ` +
           `(maxStorageBufferBindingSize ${this.#device.limits.maxStorageBufferBindingSize})`,
       );
     }
-    return bytes;
   }
 
-  #scratch(bytes: number): { prepared: GPUBuffer; partner: GPUBuffer } {
-    if (!this.#prepared || !this.#partner || this.#prepared.size < bytes) {
-      this.#prepared = createStorageBuffer(this.#device, 'RolloutPass.prepared', bytes);
-      this.#partner = createStorageBuffer(this.#device, 'RolloutPass.partner', bytes);
+  #scratch(size: number): { prepared: GPUBuffer; ping: GPUBuffer; pong: GPUBuffer } {
+    const bytes = this.stepSizeBytes(size);
+    if (!this.#scratchBuffers || this.#scratchBuffers.prepared.size < bytes) {
+      this.#scratchBuffers = {
+        prepared: createStorageBuffer(this.#device, 'RolloutPass.prepared', bytes),
+        ping: createStorageBuffer(this.#device, 'RolloutPass.ping', bytes),
+        pong: createStorageBuffer(this.#device, 'RolloutPass.pong', bytes),
+      };
     }
-    return { prepared: this.#prepared, partner: this.#partner };
+    return this.#scratchBuffers;
   }
 
-  #encodePrepare(pass: GPUComputePassEncoder, view: AttentionView, size: number, destination: GPUBuffer, bytes: number): void {
+  #encodePrepare(pass: GPUComputePassEncoder, view: AttentionView, size: number, destination: MatrixTarget): void {
     const input = bindAttentionView(this.#device, view, size * size, 'RolloutPass.layers');
+    const bytes = destination.rows * destination.stride * 4;
     // Params struct of rolloutPrepare.wgsl, one u32 per field.
     const params = this.#uniforms.get(
       new Uint32Array([
         input.elementOffset, // elementOffset
         size, // size
+        destination.stride, // outStride
+        destination.rows, // outRows
       ]),
     );
     const pipeline = this.#preparePipelines[view.format];
@@ -210,24 +263,23 @@ export class RolloutPass {
         entries: [
           { binding: 0, resource: input.resource },
           { binding: 1, resource: { buffer: params } },
-          { binding: 2, resource: { buffer: destination, size: bytes } },
+          { binding: 2, resource: { buffer: destination.buffer, size: bytes } },
         ],
       }),
     );
-    pass.dispatchWorkgroups(size);
+    pass.dispatchWorkgroups(destination.rows);
     countDispatch(this.#device, storageBytes(view.format, size * size) + bytes);
   }
 
-  #encodeMultiply(
-    pass: GPUComputePassEncoder,
-    left: GPUBuffer,
-    right: GPUBuffer,
-    product: GPUBuffer,
-    size: number,
-    bytes: number,
-  ): void {
-    // Params struct of rollout.wgsl.
-    const params = this.#uniforms.get(new Uint32Array([size /* size */]));
+  /** product = left · right: left and right in the step layout, the product into `product`'s layout. */
+  #encodeMultiply(pass: GPUComputePassEncoder, left: GPUBuffer, right: GPUBuffer, product: MatrixTarget, size: number): void {
+    const stride = this.stepStride(size);
+    const operandBytes = stride * stride * 4;
+    const productBytes = product.rows * product.stride * 4;
+    // Params struct of rollout.wgsl (size) or rolloutRegisterTile.wgsl (quadsPerRow, outStride, outSize).
+    const params = this.#uniforms.get(
+      this.shape === 'tiled' ? new Uint32Array([size]) : new Uint32Array([stride / REGISTER_TILE, product.stride, product.rows]),
+    );
     pass.setPipeline(this.#multiplyPipeline);
     pass.setBindGroup(
       0,
@@ -235,16 +287,30 @@ export class RolloutPass {
         label: 'RolloutPass.multiplyBindGroup',
         layout: this.#multiplyPipeline.getBindGroupLayout(0),
         entries: [
-          { binding: 0, resource: { buffer: left, size: bytes } },
+          { binding: 0, resource: { buffer: left, size: operandBytes } },
           { binding: 1, resource: { buffer: params } },
-          { binding: 2, resource: { buffer: right, size: bytes } },
-          { binding: 3, resource: { buffer: product, size: bytes } },
+          { binding: 2, resource: { buffer: right, size: operandBytes } },
+          { binding: 3, resource: { buffer: product.buffer, size: productBytes } },
         ],
       }),
     );
-    const tiles = Math.ceil(size / BLOCK_SIZE);
-    pass.dispatchWorkgroups(tiles, tiles);
-    // Each of the tiles x tiles workgroups reads a BLOCK_SIZE-wide strip of both factors; the product is written once.
-    countDispatch(this.#device, 2 * tiles * tiles * Math.min(BLOCK_SIZE, size) * size * 4 + bytes);
+    if (this.shape === 'tiled') {
+      const tiles = Math.ceil(size / BLOCK_SIZE);
+      pass.dispatchWorkgroups(tiles, tiles);
+      // Each of the tiles x tiles workgroups reads a BLOCK_SIZE-wide strip of both factors; the product is written once.
+      countDispatch(this.#device, 2 * tiles * tiles * Math.min(BLOCK_SIZE, size) * size * 4 + productBytes);
+    } else {
+      const quads = stride / REGISTER_TILE;
+      pass.dispatchWorkgroups(Math.ceil(quads / this.#registerTileWorkgroup), quads);
+      // Each invocation reads 4 rows of left and a 4-column strip of right, whole; the product is written once.
+      countDispatch(this.#device, 2 * quads * quads * REGISTER_TILE * stride * 4 + productBytes);
+    }
   }
+}
+
+/** Where a prepare or a product is written: a buffer holding `rows` rows of `stride` f32 (size x size, or padded). */
+interface MatrixTarget {
+  readonly buffer: GPUBuffer;
+  readonly stride: number;
+  readonly rows: number;
 }

@@ -17,7 +17,6 @@
  * cheaper and a different quantity; it needs a crop whose rows and columns are the same frames.
  */
 import { createBufferWithRetry } from '../gpu/allocate.ts';
-import { submitCounted } from '../gpu/workCounters.ts';
 import type { AcquiredBuffer, ComputedMap, MapContext, MapKindHandler } from './mapKind.ts';
 import { resolveAttentionSelection, type AttentionMapRequest, type HeadSelector, type MapShape } from './mapRequest.ts';
 import { checkCrop, cropCols, cropRows, fullCrop, type Crop, type SoftmaxScope } from './region.ts';
@@ -59,7 +58,7 @@ declare module './mapRequest.ts' {
 }
 
 /** A rollout request with its defaults filled in and checked. */
-interface ResolvedRollout {
+export interface ResolvedRollout {
   readonly layers: readonly number[];
   readonly heads: readonly number[] | number | 'mean';
   readonly softmax: SoftmaxScope;
@@ -71,7 +70,8 @@ interface ResolvedRollout {
   readonly frames: number;
 }
 
-function resolveRollout(request: RolloutMapRequest, context: MapContext): ResolvedRollout {
+/** Fills in `request`'s defaults and checks it (MapRequestError with a sentence when invalid). */
+export function resolveRollout(request: RolloutMapRequest, context: MapContext): ResolvedRollout {
   const owner = `rollout of ${request.tensorId}`;
   const shape = context.tensorShape(request.tensorId);
   if (shape.rows !== shape.cols) {
@@ -114,9 +114,14 @@ function resolveRollout(request: RolloutMapRequest, context: MapContext): Resolv
   return { layers, heads, softmax, crop, within, size: within && crop ? cropRows(crop) : frames, frames };
 }
 
-/** Computes RolloutMapRequests. */
+/**
+ * Computes RolloutMapRequests. Records through its context: in AttentionEngine.computeMaps the step to the layer asked
+ * for, the copy, the stats and the frame share one command buffer, so a layer move by one layer is one submit.
+ * Earlier steps of a longer chain are each submitted when done (MapContext.stepDone), for progress and cancelling.
+ */
 export const ROLLOUT_MAP_KIND: MapKindHandler<'rollout'> = {
   kind: 'rollout',
+  recordsThroughContext: true,
 
   outputShape(request: RolloutMapRequest, context: MapContext): MapShape {
     const resolved = resolveRollout(request, context);
@@ -130,19 +135,21 @@ export const ROLLOUT_MAP_KIND: MapKindHandler<'rollout'> = {
     const copyPass = context.pass('SoftmaxPass', (device, shaders) => new SoftmaxPass(device, shaders));
     await copyPass.ready('float32');
     const through = layers[layers.length - 1];
-    const made = await acquireRunningProduct(request, resolved, through, rollout, context);
+    const made = await acquireRunningProduct(request, resolved, through, rollout, context, true);
     // Acquired again so that it counts as used now: when it was just made, its entry is older than those of the
     // products and uploads made for it, and the product asked for would be the first evicted.
-    const product = await acquireRunningProduct(request, resolved, through, rollout, context);
+    const product = await acquireRunningProduct(request, resolved, through, rollout, context, true);
     made.release();
     try {
       // SoftmaxPass with scope 'none' copies the product, or the crop of it, into the output (which need not be a
-      // copy destination).
+      // copy destination). The product is in the step layout (rows of RolloutPass.stepStride, zero-padded on a
+      // software adapter): the crop leaves the padding out.
       const encoder = context.createEncoder('RolloutMap.encoder');
+      const stride = rollout.stepStride(size);
       copyPass.encode(encoder, {
         input: { buffer: product.buffer, format: 'float32', elementOffset: 0 },
-        rows: size,
-        cols: size,
+        rows: stride,
+        cols: stride,
         crop: crop && !within ? crop : fullCrop(size, size),
         scope: 'none',
         output,
@@ -159,6 +166,8 @@ export const ROLLOUT_MAP_KIND: MapKindHandler<'rollout'> = {
  * layer (MapContext.acquireDerived): when it is absent, R_(through-1) is acquired the same way (recursively, down to
  * the last product kept, or to layerStart) and one step multiplies it by Â_through. So moving the layer from L to
  * L + 1 costs one product, moving back costs none, and after an eviction the chain is rebuilt from what is kept.
+ * Each step is recorded through the context; every step but the `last` (the layer asked for) is then reported done
+ * (stepDone, which submits it), so that a long chain shows progress and a cancel keeps the steps finished.
  */
 function acquireRunningProduct(
   request: RolloutMapRequest,
@@ -166,14 +175,16 @@ function acquireRunningProduct(
   through: number,
   rollout: RolloutPass,
   context: MapContext,
+  last: boolean,
 ): Promise<AcquiredBuffer> {
   const { size, layers } = resolved;
   const layerStart = layers[0];
-  const byteLength = RolloutPass.outputSizeBytes(size);
+  const byteLength = rollout.stepSizeBytes(size);
   return context.acquireDerived(request.tensorId, { name: runningProductName(resolved, through), layer: through, byteLength }, async (freeSomething) => {
-    const previous = through > layerStart ? await acquireRunningProduct(request, resolved, through - 1, rollout, context) : undefined;
+    const previous = through > layerStart ? await acquireRunningProduct(request, resolved, through - 1, rollout, context, false) : undefined;
     let layerMap: ComputedMap | undefined;
     let product: GPUBuffer | undefined;
+    let recorded = false;
     try {
       // A cancel stops here, between steps: the products already made stay kept for the next request.
       context.throwIfCancelled?.();
@@ -190,24 +201,30 @@ function acquireRunningProduct(
         { label: `RolloutMap.product.L${layerStart}-L${through}`, size: byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC },
         freeSomething,
       );
-      const encoder = context.device.createCommandEncoder({ label: 'RolloutMap.stepEncoder' });
+      const encoder = context.createEncoder('RolloutMap.stepEncoder');
       rollout.encodeStep(encoder, {
         layer: { buffer: layerMap.buffer, format: 'float32', elementOffset: 0 },
         previous: previous?.buffer,
         size,
         output: product,
       });
-      // Submitted here, not through the context: whoever acquires the product next must find it written.
-      submitCounted(context.device, [encoder.finish()]);
-      await context.stepDone?.(through - layerStart + 1, layers.length);
-      return product;
+      context.submit(encoder);
+      recorded = true;
     } catch (error) {
       product?.destroy();
       throw error;
     } finally {
-      layerMap?.destroy();
-      previous?.release();
+      // What the step reads is freed once its commands are submitted (at once when they were not recorded).
+      const map = layerMap;
+      const free = () => {
+        map?.destroy();
+        previous?.release();
+      };
+      if (recorded) context.afterSubmit(free);
+      else free();
     }
+    if (!last) await context.stepDone?.(through - layerStart + 1, layers.length);
+    return product;
   });
 }
 
@@ -216,7 +233,7 @@ function acquireRunningProduct(
  * when the maps are cropped before the product ('within'; a crop 'after' is cut from the full product, which is then
  * shared by every crop), the first layer and the last.
  */
-function runningProductName(resolved: ResolvedRollout, through: number): string {
+export function runningProductName(resolved: ResolvedRollout, through: number): string {
   const crop = resolved.within && resolved.crop ? resolved.crop : undefined;
   const heads = typeof resolved.heads === 'object' ? resolved.heads.join(',') : String(resolved.heads);
   const region = crop ? ` within rows ${crop.rowStart}..${crop.rowEnd} columns ${crop.colStart}..${crop.colEnd}` : '';

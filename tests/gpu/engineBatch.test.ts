@@ -1,8 +1,9 @@
 /**
  * AttentionEngine.computeMaps: several maps and their stats recorded into one command buffer and submitted once.
  * Each map and its stats must equal what computeMap/readStats give one at a time; the work counters must show one
- * submit and no readback for kinds that record through the context; a kind that submits on its own (rollout) and a
- * budget smaller than the batch's layers split the batch without changing any value.
+ * submit and no readback for kinds that record through the context; a rollout between other kinds (its running
+ * products recorded into the shared command buffer) and a budget smaller than the batch's layers split the batch
+ * without changing any value.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AttentionEngine, type MapRequest, type MapWithStats } from '../../src/engine.ts';
@@ -100,7 +101,7 @@ describe('AttentionEngine.computeMaps', () => {
     await expectSameAsOneByOne(MIXED);
   });
 
-  it('a rollout (which submits on its own) between other kinds: the same values', async () => {
+  it('a rollout between other kinds: the same values', async () => {
     await expectSameAsOneByOne(WITH_ROLLOUT);
   });
 

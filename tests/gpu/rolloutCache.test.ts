@@ -188,7 +188,7 @@ describe('rollout with the running product kept per layer', () => {
     engine.addTensor('budget', source);
     await engine.readMap(rolloutThrough('budget', 3));
     expect(keptProducts('budget').sort()).toEqual([0, 1, 2, 3]);
-    const productBytes = RolloutPass.outputSizeBytes(N);
+    const productBytes = uncachedPass.stepSizeBytes(N);
     const kept = engine.memory.entries.filter((entry) => entry.derived !== undefined);
     expect(kept.every((entry) => entry.byteLength === productBytes)).toBe(true);
     // Shrinking the budget by two products' worth evicts the two least recently used: the products through layers
@@ -204,6 +204,87 @@ describe('rollout with the running product kept per layer', () => {
     expectRollout(await engine.readMap(rolloutThrough('budget', 3)), reference(source, 3), 'after eviction, layer 3');
     engine.removeTensor('budget');
     expect(engine.memory.entries.filter((entry) => entry.tensorId === 'budget')).toEqual([]);
+  });
+});
+
+describe('rollout in computeMaps: one command buffer', () => {
+  it('a layer move by one layer, with stats and the frame recorded after it, is one submit, progress and cancel on', async () => {
+    const source = makeRecordingSource('move.npy', SHAPE, makeRandom(41));
+    engine.addTensor('move', source);
+    try {
+      await engine.readMap(rolloutThrough('move', 1));
+      for (const through of [2, 3]) {
+        const before = engine.workCounts;
+        let finished = false;
+        const [result] = await engine.computeMaps([rolloutThrough('move', through)], {
+          stats: { bins: 16 },
+          signal: new AbortController().signal,
+          onProgress: () => {},
+          finish: (encoder, results) => {
+            // Where the viewer records its frame: a copy of the map stands for it.
+            const frame = engine.device.createBuffer({ label: 'test.frame', size: results[0].map.buffer.size, usage: GPUBufferUsage.COPY_DST });
+            encoder.copyBufferToBuffer(results[0].map.buffer, 0, frame, 0, frame.size);
+            finished = true;
+          },
+        });
+        const work = workSince(before, engine.workCounts);
+        expect(finished).toBe(true);
+        expect(work.submits, `submits of the move to layer ${through}`).toBe(1);
+        expect(work.blockingReadbacks).toBe(0);
+        expectRollout(await readFloat32(engine.device, result.map.buffer, N * N), reference(source, through), `moved to layer ${through}`);
+        result.map.destroy();
+        result.stats?.destroy();
+      }
+    } finally {
+      engine.removeTensor('move');
+    }
+  });
+
+  it('drops a product whose command buffer is abandoned, and computes it again next time', async () => {
+    const source = makeRecordingSource('abandoned.npy', SHAPE, makeRandom(43));
+    engine.addTensor('abandoned', source);
+    try {
+      await engine.readMap(rolloutThrough('abandoned', 0));
+      const failing = engine.computeMaps([rolloutThrough('abandoned', 1)], {
+        finish: () => {
+          throw new Error('no frame');
+        },
+      });
+      await expect(failing).rejects.toThrow('no frame');
+      // The product through layer 1 was recorded, never submitted: it must not be kept (it holds no values).
+      expect(keptProducts('abandoned')).toEqual([0]);
+      expectRollout(await engine.readMap(rolloutThrough('abandoned', 1)), reference(source, 1), 'after the abandoned run');
+    } finally {
+      engine.removeTensor('abandoned');
+    }
+  });
+
+  it('submits a command buffer holding a product before another computation reads that product', async () => {
+    const source = makeRecordingSource('shared.npy', SHAPE, makeRandom(47));
+    // A second tensor whose reads take a while: computeMaps waits for it with the product recorded, unsubmitted.
+    const slow = makeRecordingSource('slow.npy', SHAPE, makeRandom(53));
+    const later = <T>(value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), 100));
+    engine.addTensor('shared', source);
+    engine.addTensor('slow', { ...slow, readLayer: (layer) => slow.readLayer(layer).then(later), readHead: (layer, head) => slow.readHead(layer, head).then(later) });
+    try {
+      await engine.readMap(rolloutThrough('shared', 1));
+      let reader: Promise<Float32Array> | undefined;
+      const before = engine.workCounts;
+      const results = await engine.computeMaps([rolloutThrough('shared', 2), { kind: 'attention', tensorId: 'slow', layer: 0, head: 0, softmax: 'row' }], {
+        onProgress: (progress) => {
+          // The product through layer 2 is recorded in computeMaps' command buffer, not yet submitted.
+          if (progress.done === 1 && !progress.step) reader = engine.readMap(rolloutThrough('shared', 2));
+        },
+      });
+      expect(reader).toBeDefined();
+      expectRollout(await reader!, reference(source, 2), 'read while the product was unsubmitted');
+      // computeMaps' command buffer was submitted early for the reader, then once more at its end.
+      expect(workSince(before, engine.workCounts).submits).toBeGreaterThanOrEqual(3);
+      for (const result of results) result.map.destroy();
+    } finally {
+      engine.removeTensor('shared');
+      engine.removeTensor('slow');
+    }
   });
 });
 
@@ -225,17 +306,18 @@ describe('a long rollout in computeMaps', () => {
           },
         }),
       ).rejects.toBeInstanceOf(ComputeCancelledError);
-      // Steps 1 and 2 of 4 were reported; no step after the cancel was recorded or submitted (two submits per step:
-      // the layer's head mean, then the product).
+      // Steps 1 and 2 of 4 were reported; no step after the cancel was recorded or submitted (one submit per step:
+      // the layer's head mean and the product share a command buffer).
       expect(heard.map((p) => p.step?.done)).toEqual([1, 2]);
       expect(heard.every((p) => p.done === 0 && p.total === 1 && p.step?.total === 4)).toBe(true);
-      expect(workSince(before, engine.workCounts).submits).toBe(4);
+      expect(workSince(before, engine.workCounts).submits).toBe(2);
 
       // The next request starts from the kept product through layer 1: steps 3 and 4 only, and the right values.
       const resumed: ComputeMapsProgress[] = [];
       const [result] = await engine.computeMaps([request], { onProgress: (progress) => resumed.push(progress) });
       try {
-        expect(resumed.map((p) => p.step?.done)).toEqual([3, 4, undefined]);
+        // Step 4, the layer asked for, is not reported on its own: it is submitted with the map (and the frame).
+        expect(resumed.map((p) => p.step?.done)).toEqual([3, undefined]);
         expect(resumed.at(-1)).toEqual({ done: 1, total: 1 });
         const values = await readFloat32(engine.device, result.map.buffer, N * N);
         expectClose(values, reference(source, 3), TOLERANCE.float32, ABSOLUTE_FLOOR.float32);

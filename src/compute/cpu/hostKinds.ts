@@ -6,8 +6,8 @@
  * the same arithmetic costs in a JS loop, and the emulated GPU runs on the same cores anyway.
  *
  * Routed: 'attention' (one head, head or layer means and subsets, softmax none/row/crop, crops), 'difference',
- * 'segmentPool' and 'blockPool' (of any routed source); the engine computes the min/max and histogram of a host
- * map on the host too. Rollout and head statistics stay on the GPU. A request whose values cannot be had on the
+ * 'segmentPool' and 'blockPool' (of any routed source), and 'rollout' (hostRollout.ts); the engine computes the
+ * min/max and histogram of a host map on the host too. Head statistics stay on the GPU. A request whose values cannot be had on the
  * host (a model's scores, made on the GPU; a routed kind around a kind that is not routed) runs on the GPU handler.
  * Checking and output shapes are always the GPU handler's, so both paths accept and refuse the same requests.
  */
@@ -16,13 +16,15 @@ import type { MapContext, MapKindHandler } from '../mapKind.ts';
 import { kindOf, resolveAttentionSelection, type AttentionMapRequest, type MapKindName, type MapRequest } from '../mapRequest.ts';
 import { fullCrop } from '../region.ts';
 import { segmentPoolCpu } from '../segmentPool.cpu.ts';
+import type { RolloutMapRequest } from '../rolloutMap.ts';
+import { rolloutValuesOnHost } from './hostRollout.ts';
 import { differenceOf, meanOfSoftmaxedCrops } from './mapKernels.ts';
 
 /** Where an engine computes maps: 'gpu' (WGSL passes), 'cpu' (the host path) or 'auto' (cpu on a software adapter). */
 export type ComputeChoice = 'gpu' | 'cpu' | 'auto';
 
 /** The request kinds the host path computes. */
-export const HOST_KIND_NAMES: readonly MapKindName[] = ['attention', 'difference', 'segmentPool', 'blockPool'];
+export const HOST_KIND_NAMES: readonly MapKindName[] = ['attention', 'difference', 'segmentPool', 'blockPool', 'rollout'];
 
 /** The path `choice` means on an adapter that is (or is not) software. */
 export function resolveCompute(choice: ComputeChoice, softwareAdapter: boolean): 'gpu' | 'cpu' {
@@ -77,6 +79,8 @@ export async function hostValues(request: MapRequest, context: MapContext): Prom
       const pooled = blockPoolCpu(source, shape.rows, shape.cols, pool.block);
       return pool.stat === 'mean' ? pooled.mean : pooled.max;
     }
+    case 'rollout':
+      return rolloutValuesOnHost(request as RolloutMapRequest, context, (attention) => attentionValues(attention, context));
     default:
       return undefined;
   }
