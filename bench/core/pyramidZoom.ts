@@ -71,6 +71,48 @@ export interface PyramidZoomResult {
   readonly fullResolutionBytes: number;
 }
 
+/**
+ * What both zoom runs draw: the model view's layout (layers as rows, heads as columns, the viewer's grid rules) of
+ * `shape`'s maps on `target`, each cell drawing the pyramid `levelsOf` gives it, under one shared colour range and
+ * half the engine's budget for the levels of a frame (as the viewer: src/ui/pyramidCells.ts frameLevelBudget).
+ */
+async function createPyramidGrid(
+  engine: AttentionEngine,
+  shaders: ShaderSources,
+  target: FrameTarget,
+  shape: AttentionShape,
+  tensorId: string,
+  label: string,
+  levelsOf: (source: { tensorId: string; layer: number; head: number; softmax: 'row' }, map: { rows: number; cols: number }) => PyramidLevels,
+) {
+  const device = engine.device;
+  const timer = new GpuTimer(device);
+  const scene = await MapScene.create(device, shaders, target.format);
+  const range = createStorageBufferFrom(device, `${label}.range`, new Float32Array([0, 8 / shape.cols]));
+  const rects = layoutGrid(shape.layers * shape.heads, shape.heads, target.width, target.height);
+  const map = { rows: shape.rows, cols: shape.cols };
+  const pyramids = rects.map((_, index) => levelsOf({ tensorId, layer: Math.floor(index / shape.heads), head: index % shape.heads, softmax: 'row' }, map));
+  scene.setCells(rects.map((rect, index): SceneCell => ({ map, levels: pyramids[index], rect, range: { buffer: range, word: 0, log: false } })));
+  scene.levelBudgetBytes = Math.floor(engine.memory.budgetBytes / 2);
+  const draw = () =>
+    timer.measure((encoder) => {
+      const pass = encoder.beginRenderPass({
+        label: `${label}.frame`,
+        colorAttachments: [{ view: target.nextView(), loadOp: 'clear', storeOp: 'store', clearValue: { r: 0, g: 0, b: 0, a: 0 } }],
+      });
+      scene.encode(pass, target.width, target.height);
+      pass.end();
+    }, `${label}.frameEncoder`);
+  const destroy = () => {
+    scene.setCells([]);
+    pyramids.forEach((levels) => levels.destroy());
+    scene.destroy();
+    range.destroy();
+    timer.destroy();
+  };
+  return { scene, rects, pyramids, draw, destroy };
+}
+
 /** Camera that shows the layout at `scale`, moving `centre` (layout pixels) a fraction `t` of the way to `goal`. */
 function cameraAt(scale: number, centre: [number, number], goal: [number, number], t: number): mat3 {
   const camera = mat3.create();
@@ -83,37 +125,17 @@ function cameraAt(scale: number, centre: [number, number], goal: [number, number
 export async function runPyramidZoom(engine: AttentionEngine, shaders: ShaderSources, target: FrameTarget, config: PyramidZoomConfig): Promise<PyramidZoomResult> {
   const { shape, layer, head, steps } = config;
   const log = config.log ?? (() => {});
-  const device = engine.device;
-  const timer = new GpuTimer(device);
-  const scene = await MapScene.create(device, shaders, target.format);
-  const range = createStorageBufferFrom(device, 'PyramidZoom.range', new Float32Array([0, 8 / shape.cols]));
-  const rects = layoutGrid(shape.layers * shape.heads, shape.heads, target.width, target.height);
   const errors: Error[] = [];
-  const pyramids: PyramidLevels[] = [];
   // As the viewer does (src/ui/pyramidCells.ts): a few level builds at once, each holding a full map while it pools.
   const buildQueue = createTaskLimiter(4);
-  const cells: SceneCell[] = rects.map((rect, index) => {
-    const source = { tensorId: config.tensorId, layer: Math.floor(index / shape.heads), head: index % shape.heads, softmax: 'row' as const };
-    const levels = new PyramidLevels((factor) => buildQueue(() => engine.keepMap(pyramidLevelRequest(source, factor, config.stat ?? 'mean'))), () => {}, (error) => errors.push(error));
-    pyramids.push(levels);
-    return { map: { rows: shape.rows, cols: shape.cols }, levels, rect, range: { buffer: range, word: 0, log: false } };
-  });
-  scene.setCells(cells);
-  scene.levelBudgetBytes = Math.floor(engine.memory.budgetBytes / 2);
+  const { scene, rects, pyramids, draw, destroy } = await createPyramidGrid(engine, shaders, target, shape, config.tensorId, 'PyramidZoom', (source) =>
+    new PyramidLevels((factor) => buildQueue(() => engine.keepMap(pyramidLevelRequest(source, factor, config.stat ?? 'mean'))), () => {}, (error) => errors.push(error)),
+  );
   const headRect = rects[layer * shape.heads + head];
   const centre: [number, number] = [headRect.x + headRect.width / 2, headRect.y + headRect.height / 2];
   const goal: [number, number] = [target.width / 2, target.height / 2];
   // The last zoom-in step shows the head at one frame per pixel; two more steps go past it.
   const fullScale = Math.max(shape.rows, shape.cols) / headRect.width;
-  const draw = () =>
-    timer.measure((encoder) => {
-      const pass = encoder.beginRenderPass({
-        label: 'PyramidZoom.frame',
-        colorAttachments: [{ view: target.nextView(), loadOp: 'clear', storeOp: 'store', clearValue: { r: 0, g: 0, b: 0, a: 0 } }],
-      });
-      scene.encode(pass, target.width, target.height);
-      pass.end();
-    }, 'PyramidZoom.frameEncoder');
   const results: PyramidZoomStep[] = [];
   try {
     for (let step = 0; step <= steps + 2; step++) {
@@ -151,11 +173,7 @@ export async function runPyramidZoom(engine: AttentionEngine, shaders: ShaderSou
       );
     }
   } finally {
-    scene.setCells([]);
-    pyramids.forEach((levels) => levels.destroy());
-    scene.destroy();
-    range.destroy();
-    timer.destroy();
+    destroy();
   }
   return {
     shape,
@@ -227,37 +245,15 @@ export interface InStepZoomResult {
 export async function runInStepZoom(engine: AttentionEngine, shaders: ShaderSources, target: FrameTarget, config: InStepZoomConfig): Promise<InStepZoomResult> {
   const { shape, steps } = config;
   const log = config.log ?? (() => {});
-  const device = engine.device;
-  const timer = new GpuTimer(device);
-  const scene = await MapScene.create(device, shaders, target.format);
-  const range = createStorageBufferFrom(device, 'InStepZoom.range', new Float32Array([0, 8 / shape.cols]));
-  const rects = layoutGrid(shape.layers * shape.heads, shape.heads, target.width, target.height);
   const errors: Error[] = [];
-  const pyramids: PyramidLevels[] = [];
   const buildQueue = createTaskLimiter(4);
-  const map = { rows: shape.rows, cols: shape.cols };
-  scene.setCells(
-    rects.map((rect, index): SceneCell => {
-      const source = { tensorId: config.tensorId, layer: Math.floor(index / shape.heads), head: index % shape.heads, softmax: 'row' as const };
-      const keep = (factor: number, window?: Parameters<typeof levelRequest>[4]) => buildQueue(() => engine.keepMap(levelRequest(source, map, factor, config.stat ?? 'mean', window)));
-      const levels = new PyramidLevels(keep, () => {}, (error) => errors.push(error), config.windows && cutsIntoWindows(source, map) ? map : undefined);
-      pyramids.push(levels);
-      return { map, levels, rect, range: { buffer: range, word: 0, log: false } };
-    }),
-  );
-  scene.levelBudgetBytes = Math.floor(engine.memory.budgetBytes / 2);
+  const { scene, rects, pyramids, draw, destroy } = await createPyramidGrid(engine, shaders, target, shape, config.tensorId, 'InStepZoom', (source, map) => {
+    const keep = (factor: number, window?: Parameters<typeof levelRequest>[4]) => buildQueue(() => engine.keepMap(levelRequest(source, map, factor, config.stat ?? 'mean', window)));
+    return new PyramidLevels(keep, () => {}, (error) => errors.push(error), config.windows && cutsIntoWindows(source, map) ? map : undefined);
+  });
   const cellPixels = rects[0].width;
   const frames = Math.max(shape.rows, shape.cols);
   const fullScale = frames / cellPixels;
-  const draw = () =>
-    timer.measure((encoder) => {
-      const pass = encoder.beginRenderPass({
-        label: 'InStepZoom.frame',
-        colorAttachments: [{ view: target.nextView(), loadOp: 'clear', storeOp: 'store', clearValue: { r: 0, g: 0, b: 0, a: 0 } }],
-      });
-      scene.encode(pass, target.width, target.height);
-      pass.end();
-    }, 'InStepZoom.frameEncoder');
   const keptLevelBytes = () => engine.memory.entries.filter((entry) => entry.derived).reduce((sum, entry) => sum + entry.byteLength, 0);
   const results: InStepZoomStep[] = [];
   try {
@@ -297,11 +293,7 @@ export async function runInStepZoom(engine: AttentionEngine, shaders: ShaderSour
       );
     }
   } finally {
-    scene.setCells([]);
-    pyramids.forEach((levels) => levels.destroy());
-    scene.destroy();
-    range.destroy();
-    timer.destroy();
+    destroy();
   }
   return {
     shape,

@@ -188,14 +188,7 @@ function acquireRunningProduct(
     try {
       // A cancel stops here, between steps: the products already made stay kept for the next request.
       context.throwIfCancelled?.();
-      layerMap = await context.computeInner({
-        kind: 'attention',
-        tensorId: request.tensorId,
-        layer: through,
-        head: resolved.heads,
-        softmax: resolved.softmax,
-        ...(resolved.within ? { crop: resolved.crop } : {}),
-      });
+      layerMap = await context.computeInner(rolloutLayerRequest(request, resolved, through));
       product = await createBufferWithRetry(
         context.device,
         { label: `RolloutMap.product.L${layerStart}-L${through}`, size: byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC },
@@ -226,6 +219,18 @@ function acquireRunningProduct(
     if (!last) await context.stepDone?.(through - layerStart + 1, layers.length);
     return product;
   });
+}
+
+/** The attention map of `layer` that a rollout step multiplies in (its heads, softmax, and crop when 'within'). */
+export function rolloutLayerRequest(request: RolloutMapRequest, resolved: ResolvedRollout, layer: number): AttentionMapRequest {
+  return {
+    kind: 'attention',
+    tensorId: request.tensorId,
+    layer,
+    head: resolved.heads,
+    softmax: resolved.softmax,
+    ...(resolved.within ? { crop: resolved.crop } : {}),
+  };
 }
 
 /**

@@ -15,6 +15,7 @@ import { rolloutCpu } from '../../src/compute/rollout.cpu.ts';
 import { requestNodeAdapter } from '../../src/node/dawn.ts';
 import { readShaderSources } from '../../src/node/shaderFiles.ts';
 import { expectClose, makeAttentionMaps, makeRandom, TOLERANCE, uploadAttention } from '../helpers/computeCheck.ts';
+import { withValidation } from '../helpers/gpuDevice.ts';
 
 const SHAPES: Record<RolloutProductShape, WorkgroupShape> = { tiled: HARDWARE_SHAPE, registerTile: SOFTWARE_SHAPE };
 
@@ -40,18 +41,8 @@ for (const [shapeName, workgroupShape] of Object.entries(SHAPES) as [RolloutProd
       device?.destroy();
     });
 
-    /** Runs `fn` inside a validation error scope; a validation error fails the test. */
-    async function withDevice<T>(fn: (device: GPUDevice) => Promise<T>): Promise<T> {
-      device.pushErrorScope('validation');
-      let result: T;
-      try {
-        result = await fn(device);
-      } finally {
-        const error = await device.popErrorScope();
-        if (error) throw new Error(`WebGPU validation error: ${error.message}`);
-      }
-      return result;
-    }
+    /** Runs `fn` on this shape's device inside a validation error scope. */
+    const withDevice = <T>(fn: (device: GPUDevice) => Promise<T>): Promise<T> => withValidation(device, fn);
 
     /** Runs the rollout of layers [layerStart, layerEnd) on the GPU, with all layers in one view or one view per layer. */
     async function rolloutOnGpu(

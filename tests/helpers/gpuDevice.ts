@@ -32,7 +32,11 @@ export function getTestDevice(): Promise<GPUDevice> {
 }
 
 export async function withDevice<T>(fn: (device: GPUDevice) => Promise<T>): Promise<T> {
-  const device = await getTestDevice();
+  return withValidation(await getTestDevice(), fn);
+}
+
+/** Runs `fn` on `device` inside a validation error scope; a validation error fails the test. */
+export async function withValidation<T>(device: GPUDevice, fn: (device: GPUDevice) => Promise<T>): Promise<T> {
   device.pushErrorScope('validation');
   let result: T;
   try {

@@ -12,7 +12,7 @@
 import type { AcquiredBuffer, MapContext } from '../mapKind.ts';
 import type { AttentionMapRequest } from '../mapRequest.ts';
 import { cropCols, cropRows, fullCrop } from '../region.ts';
-import { resolveRollout, runningProductName, type ResolvedRollout, type RolloutMapRequest } from '../rolloutMap.ts';
+import { resolveRollout, rolloutLayerRequest, runningProductName, type ResolvedRollout, type RolloutMapRequest } from '../rolloutMap.ts';
 import { multiplyPadded, paddedStride, preparedPadded, preparedTransposed } from './rolloutKernels.ts';
 
 /** The host products, by the token buffer the engine keeps for each. */
@@ -76,14 +76,7 @@ function acquireHostProduct(
     const previous = through > layerStart ? await acquireHostProduct(request, resolved, through - 1, context, attentionValues) : undefined;
     try {
       context.throwIfCancelled?.();
-      const layerMap = await attentionValues({
-        kind: 'attention',
-        tensorId: request.tensorId,
-        layer: through,
-        head: resolved.heads,
-        softmax: resolved.softmax,
-        ...(resolved.within ? { crop: resolved.crop } : {}),
-      });
+      const layerMap = await attentionValues(rolloutLayerRequest(request, resolved, through));
       if (!layerMap) throw new NotOnHost();
       const values = previous
         ? multiplyPadded(preparedTransposed(layerMap, 0, size, stride), keptProducts.get(previous.buffer)!, stride)
