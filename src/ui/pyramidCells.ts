@@ -5,6 +5,7 @@
  * full maps of 1500^2 (5.4 GiB).
  */
 import type { AttentionEngine, MapRequest, PoolStatistic } from '../engine.ts';
+import type { ViewPlan } from '../view/plan.ts';
 import type { LevelWindow } from '../view/pyramidWindow.ts';
 import { createTaskLimiter, cutsIntoWindows, levelRequest, PyramidLevels } from '../render/pyramidLevels.ts';
 
@@ -12,14 +13,54 @@ import { createTaskLimiter, cutsIntoWindows, levelRequest, PyramidLevels } from 
 const BUILDS_AT_ONCE = 4;
 const buildQueue = createTaskLimiter(BUILDS_AT_ONCE);
 
+/** The views whose maps are a grid, small on screen, that may draw from pyramids. */
+const GRID_VIEWS: ReadonlySet<string> = new Set(['model', 'heads']);
+
 /**
- * Whether a view's cells switch to pyramids after their first frame: grids (many maps, small on screen) whose full
- * maps together take more than a frame's level budget. Smaller grids keep their full maps: nothing to save, and no
- * level builds running into the next control change.
+ * Whether a plan's cells draw from map pyramids, decided from its maps' sizes before any is computed, and if so the
+ * groups its maps are computed in: grids (many maps, small on screen) whose full maps together take more than a
+ * frame's level budget are computed in groups of at most groupBytes() of full maps (./viewRun.ts), never holding all
+ * of them at once. Undefined for other plans: their maps are computed together and kept (smaller grids: nothing to
+ * save, and no level builds running into the next control change).
  */
-export function drawsPyramid(view: string, cells: readonly { rows: number; cols: number }[], engine: AttentionEngine): boolean {
-  const fullBytes = cells.reduce((sum, cell) => sum + cell.rows * cell.cols * 4, 0);
-  return (view === 'model' || view === 'heads') && fullBytes > frameLevelBudget(engine);
+export async function pyramidGroups(engine: AttentionEngine, plan: Pick<ViewPlan, 'spec' | 'cells'>): Promise<[number, number][] | undefined> {
+  if (!GRID_VIEWS.has(plan.spec.view)) return undefined;
+  const shapes = await Promise.all(plan.cells.map((cell) => engine.outputShape(cell.request)));
+  const fullBytes = shapes.reduce((sum, shape) => sum + mapBytes(shape), 0);
+  return fullBytes > frameLevelBudget(engine) ? mapGroups(shapes, groupBytes(engine)) : undefined;
+}
+
+/** Bytes of a rows x cols map of f32. */
+export function mapBytes(shape: { readonly rows: number; readonly cols: number }): number {
+  return shape.rows * shape.cols * 4;
+}
+
+/**
+ * Bytes of full maps a pyramid grid computes at once (a group): a quarter of the engine's budget, so that a group,
+ * the uploads it is computed from and the levels kept for the frame fit together.
+ */
+export function groupBytes(engine: AttentionEngine): number {
+  return Math.floor(engine.memory.budgetBytes / 4);
+}
+
+/**
+ * `shapes` cut into consecutive groups, each [start, end) of indices, whose maps together take at most `limit`
+ * bytes (a map larger than that alone).
+ */
+export function mapGroups(shapes: readonly { readonly rows: number; readonly cols: number }[], limit: number): [number, number][] {
+  const groups: [number, number][] = [];
+  let start = 0;
+  let bytes = 0;
+  shapes.forEach((shape, index) => {
+    if (index > start && bytes + mapBytes(shape) > limit) {
+      groups.push([start, index]);
+      start = index;
+      bytes = 0;
+    }
+    bytes += mapBytes(shape);
+  });
+  if (start < shapes.length) groups.push([start, shapes.length]);
+  return groups;
 }
 
 /**
@@ -48,34 +89,14 @@ export function frameLevelBudget(engine: AttentionEngine): number {
 }
 
 /**
- * After a grid's first frame (drawn from its full maps in the view's one submit, the colour bar read): its cells draw
- * from pyramids from now on, and each full map is freed as soon as its pyramid holds a level, so that a large model
- * view keeps only the levels its zoom needs. `onReady` redraws; `onMapsFreed` re-places the cells (a freed map is no
- * longer theirs to draw) and redraws.
+ * After a pyramid grid's first frame (drawn without maps: its full maps were computed in groups for their stats and
+ * freed), its cells draw from pyramids; `onReady` redraws as levels arrive.
  */
 export function attachPyramids(
   engine: AttentionEngine,
-  cells: readonly { request: MapRequest; rows: number; cols: number; map?: { destroy(): void }; levels?: PyramidLevels }[],
+  cells: readonly { request: MapRequest; rows: number; cols: number; levels?: PyramidLevels }[],
   onReady: () => void,
-  onMapsFreed: () => void,
   onError: (error: Error) => void,
 ): void {
-  for (const cell of cells) {
-    const levels = cellPyramid(
-      engine,
-      cell.request,
-      cell,
-      () => {
-        if (cell.levels === levels && cell.map && levels.heldFactors.length > 0) {
-          const full = cell.map;
-          cell.map = undefined;
-          onMapsFreed();
-          // Frames already submitted keep their own reference: destroying after the submit is safe.
-          full.destroy();
-        } else onReady();
-      },
-      onError,
-    );
-    cell.levels = levels;
-  }
+  for (const cell of cells) cell.levels = cellPyramid(engine, cell.request, cell, onReady, onError);
 }

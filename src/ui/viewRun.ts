@@ -5,16 +5,20 @@
  * the gathered stats are read back (one readback whatever the number of maps; two with a percentile scale's
  * histograms) and the shared rule (makeColorScale) gives the bar its ends and ticks.
  *
+ * A grid too large for all its full maps at once (./pyramidCells.ts pyramidGroups: the model view of a large model) is
+ * computed in groups instead, one submit each, keeping only the stats; its frame, one more submit, draws from pyramids.
+ *
  * Progress: after each map is recorded and after each step of a long map (rollout: one product per layer). Cancel:
- * aborting the signal stops before the next map or step; GPU work already submitted (finished rollout steps) completes.
+ * aborting the signal stops before the next map, step or group; GPU work already submitted (finished rollout steps,
+ * groups) completes.
  * Also here, pure: which params changes need new maps, and the plan of the params over the loaded utterances.
  */
 import type { PyramidLevels } from '../render/pyramidLevels.ts';
 import { readGathered, type ColorRangePass, type ColorRangeRule, type EncodedColorRanges } from '../compute/colorRange.ts';
 import type { WordSelection } from '../data/frames.ts';
-import type { AttentionEngine, ComputedMap, ComputedStats, ComputeMapsProgress, MapRequest, MapWithStats } from '../engine.ts';
+import { ComputeCancelledError, type AttentionEngine, type ComputedMap, type ComputedStats, type ComputeMapsProgress, type MapRequest, type MapShape, type MapWithStats } from '../engine.ts';
 import type { ColormapName } from '../view/spec.ts';
-import { workSince, type WorkCounts } from '../gpu/workCounters.ts';
+import { submitCounted, workSince, type WorkCounts } from '../gpu/workCounters.ts';
 import type { SceneCell } from '../render/mapScene.ts';
 import type { ColorScale } from '../view/colorScale.ts';
 import { makeColorScale } from '../view/colorScale.ts';
@@ -25,6 +29,7 @@ import type { Rect } from './layout.ts';
 import type { LoadedUtterance } from './loadFiles.ts';
 import type { LoadedNames, ViewerParams } from './params.ts';
 import { otherUtterance, specFromParams } from './params.ts';
+import { pyramidGroups } from './pyramidCells.ts';
 
 /** Histogram bins per map when the scale is a percentile clip. */
 const PERCENTILE_BINS = 256;
@@ -82,6 +87,8 @@ export interface ViewRun {
   shared?: ColorScale;
   /** The gathered stats, until readColorbar() has read and freed them. */
   gathered?: EncodedColorRanges;
+  /** Its cells draw from map pyramids (attachPyramids): a grid computed in groups, its full maps already freed. */
+  readonly pyramids: boolean;
 }
 
 /** What computeAndDraw needs besides the requests. */
@@ -126,24 +133,95 @@ export async function computeAndDraw(
   return { results, ranges: ranges!, work: { ...work, submits: work.submits - (otherSubmits() - othersBefore) } };
 }
 
-/** Computes the plan's maps and shows them through `show` in one submit (computeAndDraw), as cells. */
+/**
+ * Computes the plan's maps and shows them through `show` in one submit (computeAndDraw), as cells; a grid whose full
+ * maps are too large to hold at once (pyramidGroups) in groups, then its frame (computeInGroups).
+ */
 export async function runView(
   engine: AttentionEngine,
   plan: ViewPlan,
   options: Omit<ComputeAndDrawOptions, 'draw'> & { readonly show: (encoder: GPUCommandEncoder, run: ShownRun) => void },
 ): Promise<ViewRun> {
   const rule = rangeRule(plan);
+  const groups = await pyramidGroups(engine, plan);
+  if (groups) return computeInGroups(engine, plan, groups, rule, options);
   let run: ShownRun | undefined;
   const draw = (encoder: GPUCommandEncoder, results: readonly MapWithStats[], gathered: EncodedColorRanges) => {
-    const cells = results.map(({ map, stats }, i): Cell => {
-      const planned = plan.cells[i];
-      return { ...planned, ...cellAxes(plan, planned), rect: { x: 0, y: 0, width: 1, height: 1 }, rows: map.rows, cols: map.cols, map, stats, rangeBuffer: gathered.ranges, rangeWord: 2 * i, log: rule.log };
-    });
-    run = { cells, ranges: gathered.ranges, gathered };
+    const cells = results.map(({ map, stats }, i) => planCell(plan, i, map, map, stats!, gathered.ranges, rule));
+    run = { cells, ranges: gathered.ranges, gathered, pyramids: false };
     options.show(encoder, run);
   };
   const { work } = await computeAndDraw(engine, plan.cells.map((cell) => cell.request), rule, { ...options, draw });
   return { ...run!, work };
+}
+
+/**
+ * A pyramid grid's run: each group of maps (`groups`, [start, end) of the plan's cells) and their stats by
+ * engine.computeMaps, the group's maps freed, and its GPU work waited for, before the next, so that full maps of one
+ * group at most are alive at once; the stats are kept (small). Then the colour ranges from every map's stats (the
+ * same as computed together: the bar is unchanged) and the frame, one more submit. The cells hold no map: they draw
+ * nothing until their pyramids (attachPyramids, after the colour bar) hold a level, whose builds compute each map again.
+ */
+async function computeInGroups(
+  engine: AttentionEngine,
+  plan: ViewPlan,
+  groups: readonly [number, number][],
+  rule: ColorRangeRule,
+  { colorRange, signal, onProgress, otherSubmits = () => 0, show }: Omit<ComputeAndDrawOptions, 'draw'> & { readonly show: (encoder: GPUCommandEncoder, run: ShownRun) => void },
+): Promise<ViewRun> {
+  const bins = rule.percentile ? PERCENTILE_BINS : 0;
+  const before = engine.workCounts;
+  const othersBefore = otherSubmits();
+  const total = plan.cells.length;
+  const computed: { rows: number; cols: number; stats: ComputedStats }[] = [];
+  try {
+    for (const [start, end] of groups) {
+      // The previous group's maps, destroyed after their submit, are freed once the GPU is done with them.
+      if (start > 0) await engine.device.queue.onSubmittedWorkDone();
+      const results = await engine.computeMaps(
+        plan.cells.slice(start, end).map((cell) => cell.request),
+        { stats: { bins }, signal, onProgress: onProgress && ((progress) => onProgress({ ...progress, done: start + progress.done, total })) },
+      );
+      for (const { map, stats } of results) {
+        computed.push({ rows: map.rows, cols: map.cols, stats: stats! });
+        map.destroy();
+      }
+    }
+    if (signal?.aborted) throw new ComputeCancelledError();
+    const encoder = engine.device.createCommandEncoder({ label: 'Viewer.frame' });
+    const gathered = colorRange.encode(encoder, computed.map(({ stats }) => ({ stats: stats.stats, histogram: stats.histogram })), rule, bins, 'Viewer.range');
+    try {
+      const cells = computed.map(({ rows, cols, stats }, i) => planCell(plan, i, { rows, cols }, undefined, stats, gathered.ranges, rule));
+      const run: ShownRun = { cells, ranges: gathered.ranges, gathered, pyramids: true };
+      show(encoder, run);
+      submitCounted(engine.device, [encoder.finish()]);
+      const work = workSince(before, engine.workCounts);
+      return { ...run, work: { ...work, submits: work.submits - (otherSubmits() - othersBefore) } };
+    } catch (error) {
+      [gathered.ranges, ...gathered.scratch].forEach((buffer) => buffer.destroy());
+      throw error;
+    }
+  } catch (error) {
+    computed.forEach(({ stats }) => stats.destroy());
+    throw error;
+  }
+}
+
+/** Cell `index` of the plan: its map's size, its map (none in a pyramid grid), stats and colour range. */
+function planCell(plan: ViewPlan, index: number, shape: MapShape, map: ComputedMap | undefined, stats: ComputedStats, ranges: GPUBuffer, rule: ColorRangeRule): Cell {
+  const planned = plan.cells[index];
+  return {
+    ...planned,
+    ...cellAxes(plan, planned),
+    rect: { x: 0, y: 0, width: 1, height: 1 },
+    rows: shape.rows,
+    cols: shape.cols,
+    map,
+    stats,
+    rangeBuffer: ranges,
+    rangeWord: 2 * index,
+    log: rule.log,
+  };
 }
 
 /**

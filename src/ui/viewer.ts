@@ -14,7 +14,7 @@ import type { Rect } from './layout.ts';
 import { colorbarBeside, GRID_EDGE, GRID_GAP } from './layout.ts';
 import type { LoadedUtterance } from './loadFiles.ts';
 import { MapCanvas } from './mapCanvas.ts';
-import { attachPyramids, drawsPyramid, frameLevelBudget } from './pyramidCells.ts';
+import { attachPyramids, frameLevelBudget } from './pyramidCells.ts';
 import { cellAt, mapPointAt, mapToCanvas, pannedBy, zoomedAt } from './mapGeometry.ts';
 import type { LoadedNames, ViewerParams } from './params.ts';
 import { loadedNamesOf, needsNewMaps, planOfParams, progressLine, readColorbar, releaseRun, resetsZoom, runView, tensorId, viewInfo } from './viewRun.ts';
@@ -204,7 +204,10 @@ export class Viewer {
 
   // ---- computing ----------------------------------------------------------------------------------------------
 
-  /** Computes the params' view and shows it (runView: one submit with the frame, the colour bar read after it). */
+  /**
+   * Computes the params' view and shows it (runView: one submit with the frame, or a large grid's groups then its
+   * frame; the colour bar read after it), then a pyramid grid's cells start drawing levels.
+   */
   async #recompute(): Promise<void> {
     this.#controller?.abort();
     const controller = new AbortController();
@@ -244,9 +247,8 @@ export class Viewer {
       await readColorbar(this.#engine, plan, run);
       // A newer view may have replaced these maps during the readback.
       if (this.#run !== run) return;
-      if (drawsPyramid(params.view, run.cells, this.#engine)) {
-        const shown = () => this.#run === run;
-        attachPyramids(this.#engine, run.cells, () => shown() && this.requestDraw(), () => shown() && this.layout(), (error) => this.#callbacks.onError?.(error.message));
+      if (run.pyramids) {
+        attachPyramids(this.#engine, run.cells, () => this.#run === run && this.requestDraw(), (error) => this.#callbacks.onError?.(error.message));
         this.requestDraw();
       }
       this.#info = viewInfo(utterance, plan, run, this.#colormap());
@@ -262,7 +264,7 @@ export class Viewer {
     }
   }
 
-  /** Puts a run's maps on screen and records their frame into `encoder` (inside runView's one submit). */
+  /** Puts a run's maps on screen and records their frame into `encoder` (inside runView's last submit). */
   #show(params: ViewerParams, plan: ViewPlan, run: ShownRun, encoder: GPUCommandEncoder): void {
     this.#releaseCells();
     this.#run = run;
