@@ -58,7 +58,7 @@ export interface ViewerHandle {
   exportPng(): Promise<string>;
   /** The atlas view (atlas.json files dropped or opened go there). */
   atlas: AtlasView;
-  /** Resolves after the maps of the current params are on screen. */
+  /** Resolves after the maps of the current params are on screen (a large grid's: their pyramid levels). */
   idle(): Promise<void>;
   events: EngineEvent[];
 }
@@ -328,6 +328,7 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
     },
     idle: async () => {
       await pending;
+      await viewer.whenLevelsSettled();
       await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
       await engine.device.queue.onSubmittedWorkDone();
     },

@@ -12,6 +12,18 @@ import { createTaskLimiter, cutsIntoWindows, levelRequest, PyramidLevels } from 
 /** Level builds at once, across every cell: each holds a full map (a window: its frames only) on the GPU while it is pooled. */
 const BUILDS_AT_ONCE = 4;
 const buildQueue = createTaskLimiter(BUILDS_AT_ONCE);
+/** Level builds queued or running, across every cell. */
+const building = new Set<Promise<unknown>>();
+
+/** Level builds queued or running now. */
+export function levelBuildsInFlight(): number {
+  return building.size;
+}
+
+/** Resolves once no level build queued or running (failed ones included) is left. */
+export async function levelBuildsSettled(): Promise<void> {
+  while (building.size > 0) await Promise.allSettled([...building]);
+}
 
 /** The views whose maps are a grid, small on screen, that may draw from pyramids. */
 const GRID_VIEWS: ReadonlySet<string> = new Set(['model', 'heads']);
@@ -76,7 +88,13 @@ export function cellPyramid(
   onError: (error: Error) => void,
   stat: PoolStatistic = 'mean',
 ): PyramidLevels {
-  const keep = (factor: number, window?: LevelWindow) => buildQueue(() => engine.keepMap(levelRequest(request, shape, factor, stat, window)));
+  const keep = (factor: number, window?: LevelWindow) => {
+    const build = buildQueue(() => engine.keepMap(levelRequest(request, shape, factor, stat, window)));
+    building.add(build);
+    const done = () => building.delete(build);
+    build.then(done, done);
+    return build;
+  };
   return new PyramidLevels(keep, onReady, onError, cutsIntoWindows(request, shape) ? shape : undefined);
 }
 

@@ -14,7 +14,7 @@ import type { Rect } from './layout.ts';
 import { colorbarBeside, GRID_EDGE, GRID_GAP } from './layout.ts';
 import type { LoadedUtterance } from './loadFiles.ts';
 import { MapCanvas } from './mapCanvas.ts';
-import { attachPyramids, frameLevelBudget } from './pyramidCells.ts';
+import { attachPyramids, frameLevelBudget, levelBuildsInFlight, levelBuildsSettled } from './pyramidCells.ts';
 import { cellAt, mapPointAt, mapToCanvas, pannedBy, zoomedAt } from './mapGeometry.ts';
 import type { LoadedNames, ViewerParams } from './params.ts';
 import { loadedNamesOf, needsNewMaps, planOfParams, progressLine, readColorbar, releaseRun, resetsZoom, runView, tensorId, viewInfo } from './viewRun.ts';
@@ -138,6 +138,18 @@ export class Viewer {
       if (this.#info) this.#info.colorbar = { ...this.#info.colorbar, colormap: this.#colormap() };
       this.requestDraw();
     }
+  }
+
+  /**
+   * Resolves once the pyramid levels the frames asked for are built and drawn (a large grid's cells draw nothing
+   * until their first level arrives): what tests and screenshots wait for before looking.
+   */
+  async whenLevelsSettled(): Promise<void> {
+    do {
+      await levelBuildsSettled();
+      // The frames the arrivals asked for (they draw the new levels and may ask for others).
+      await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    } while (levelBuildsInFlight() > 0);
   }
 
   /** Stops waiting for the maps being computed and goes back to the params on screen (returned); undefined if idle. */
