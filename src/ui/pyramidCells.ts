@@ -43,7 +43,7 @@ export async function pyramidGroups(engine: AttentionEngine, plan: Pick<ViewPlan
 }
 
 /** Bytes of a rows x cols map of f32. */
-export function mapBytes(shape: { readonly rows: number; readonly cols: number }): number {
+function mapBytes(shape: { readonly rows: number; readonly cols: number }): number {
   return shape.rows * shape.cols * 4;
 }
 
@@ -51,7 +51,7 @@ export function mapBytes(shape: { readonly rows: number; readonly cols: number }
  * Bytes of full maps a pyramid grid computes at once (a group): a quarter of the engine's budget, so that a group,
  * the uploads it is computed from and the levels kept for the frame fit together.
  */
-export function groupBytes(engine: AttentionEngine): number {
+function groupBytes(engine: AttentionEngine): number {
   return Math.floor(engine.memory.budgetBytes / 4);
 }
 
