@@ -6,7 +6,7 @@
  * own extent and its word labels are marked with the axis they belong to.
  */
 import type { MapMarks } from '../view/plan.ts';
-import { layoutAxisLabels } from '../view/axisLabels.ts';
+import { layoutAxisLabels, readableBoundaries } from '../view/axisLabels.ts';
 import type { FigureLabel } from './figureSvg.ts';
 
 /** Labels along one axis and the boundary lines across the map, in map pixels. */
@@ -32,6 +32,8 @@ export function figureAxesOf(marks: MapMarks, mapSize: number, zoomed?: (positio
   const pixelsPerCell = mapSize / (marks.span > 0 ? marks.span : 1);
   const toPx = zoomed ?? ((position: number) => position * pixelsPerCell);
   const inside = (px: number) => px >= 0 && px <= mapSize;
+  // As on screen (MapScene): lines too dense to place anything are left out rather than hide the map.
+  const readable = readableBoundaries(marks.phoneBoundaries.length, marks.wordBoundaries.length, Math.abs(toPx(marks.span) - toPx(0)));
   const axis = { toPx, startPx: 0, endPx: mapSize, labelSpan: () => PHONE_LABEL_SPAN };
   const phones = layoutAxisLabels(marks.phoneLabels, marks.boundaryLabels, axis);
   const columnWords = layoutAxisLabels(marks.wordLabels, [], { ...axis, labelSpan: wordLabelSpan });
@@ -42,8 +44,8 @@ export function figureAxesOf(marks: MapMarks, mapSize: number, zoomed?: (positio
       ...columnWords.map((l) => ({ text: l.text, px: l.px, kind: 'word' as const, axis: 'column' as const })),
       ...rowWords.map((l) => ({ text: l.text, px: l.px, kind: 'word' as const, axis: 'row' as const })),
     ],
-    phoneBoundaries: marks.phoneBoundaries.map(toPx).filter(inside),
-    wordBoundaries: marks.wordBoundaries.map(toPx).filter(inside),
+    phoneBoundaries: readable.phones ? marks.phoneBoundaries.map(toPx).filter(inside) : [],
+    wordBoundaries: readable.words ? marks.wordBoundaries.map(toPx).filter(inside) : [],
   };
 }
 

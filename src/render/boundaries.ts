@@ -107,6 +107,8 @@ export class BoundaryDrawable {
   setLines(phonePositions: readonly number[], wordPositions: readonly number[]): void {
     const lines = makeBoundaryLines(phonePositions, wordPositions);
     this.#lineCount = lines.byteLength / LINE_BYTES;
+    this.phoneLines = phonePositions.length;
+    this.wordLines = wordPositions.length;
     if (!this.#lines || this.#lines.size < lines.byteLength) {
       this.#lines?.destroy();
       this.#lines = createStorageBuffer(this.device, `${this.label}.lines`, Math.max(lines.byteLength, LINE_BYTES));
@@ -138,14 +140,22 @@ export class BoundaryDrawable {
     this.#viewport = viewport;
   }
 
-  draw(pass: GPURenderPassEncoder): void {
-    if (!this.#bindGroup || this.#lineCount === 0) return;
+  /** Boundaries set (each drawn across both axes): phones first in the lines buffer, then words. */
+  phoneLines = 0;
+  wordLines = 0;
+
+  /** Draws the lines, or only the phones' or the words' (src/view/axisLabels.ts readableBoundaries decides). */
+  draw(pass: GPURenderPassEncoder, which: { readonly phones: boolean; readonly words: boolean } = { phones: true, words: true }): void {
+    const first = which.phones ? 0 : this.phoneLines * 2;
+    const count = (which.phones ? this.phoneLines * 2 : 0) + (which.words ? this.wordLines * 2 : 0);
+    if (!this.#bindGroup || this.#lineCount === 0 || count === 0) return;
     const { x, y, width, height } = this.#viewport;
     pass.setViewport(x, y, width, height, 0, 1);
     pass.setScissorRect(Math.floor(x), Math.floor(y), Math.ceil(width), Math.ceil(height));
     pass.setPipeline(this.pipeline);
     pass.setBindGroup(0, this.#bindGroup);
-    pass.draw(6, this.#lineCount);
+    // instance_index counts from firstInstance, so the words alone are instances [2 x phones, end).
+    pass.draw(6, count, 0, first);
   }
 
   destroy(): void {

@@ -27,6 +27,7 @@ import type { BoundaryDrawable, BoundaryStyle } from './boundaries.ts';
 import { BoundaryPass, DEFAULT_BOUNDARY_STYLE } from './boundaries.ts';
 import type { HeatmapDrawable } from './heatmap.ts';
 import { HeatmapPass } from './heatmap.ts';
+import { readableBoundaries } from '../view/axisLabels.ts';
 import { chooseLevelFactor, fitLevelsToBudget, type WantedLevel } from '../view/pyramidLevel.ts';
 import { visibleFrames, type FrameRect, type LevelWindow } from '../view/pyramidWindow.ts';
 import { panBy, zoomAbout } from './view.ts';
@@ -290,7 +291,7 @@ export class MapScene {
       });
       heatmap.draw(pass);
       boundaries.update(viewport, toViewport, { cols: cell.map.cols, rows: cell.map.rows }, this.look.boundaryStyle);
-      boundaries.draw(pass);
+      boundaries.draw(pass, readableBoundaries(boundaries.phoneLines, boundaries.wordLines, Math.abs(toViewport[0]) * cell.map.cols));
     }
     const culled = this.#cells.length - visible.length;
     this.#lastFrame = { drawn: [...levels.values()].reduce((sum, count) => sum + count, 0), culled, waiting, levels };

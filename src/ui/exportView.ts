@@ -4,6 +4,7 @@
  * (heads, model), or two utterances' maps side by side (pair). Title, subtitle, labels, lines and colour-bar label
  * come from the view's plan, as in `steve render`'s figures, so the same view reads the same in both.
  */
+import { zoomedPart } from '../view/displayNote.ts';
 import { figureAxesOf, gridWordLabels } from '../figure/figureAxes.ts';
 import type { FigureColorbar } from '../figure/figureSvg.ts';
 import { FIGURE_MARGIN, figureSize, makeFigureSvg } from '../figure/figureSvg.ts';
@@ -34,11 +35,11 @@ export function cellTitle(cell: Pick<Cell, 'title' | 'scale'>, info: ViewInfo): 
 export async function exportViewSvg(viewer: Viewer, mapSize = EXPORT_MAP_SIZE): Promise<string> {
   const info = requireInfo(viewer);
   if (isPair(info)) {
-    const rasters = await Promise.all(info.cells.map((cell) => viewer.renderCellRaster(cell, DEFAULT_PAIR_MAP_SIZE)));
+    const rasters = await Promise.all(info.cells.map((cell) => viewer.renderCellRaster(cell, DEFAULT_PAIR_MAP_SIZE, false)));
     return makePairSvg(pairSpec(info, rasters.map((pixels) => pixelsToDataUrl(pixels, DEFAULT_PAIR_MAP_SIZE, DEFAULT_PAIR_MAP_SIZE))));
   }
   if (info.cells.length > 1) {
-    const rasters = await Promise.all(info.cells.map((cell) => viewer.renderCellRaster(cell, GRID_CELL_SIZE)));
+    const rasters = await Promise.all(info.cells.map((cell) => viewer.renderCellRaster(cell, GRID_CELL_SIZE, false)));
     return makeGridSvg(gridSpec(info, viewer.gridColumns(), rasters.map((pixels) => pixelsToDataUrl(pixels, GRID_CELL_SIZE, GRID_CELL_SIZE))));
   }
   const pixels = await viewer.renderCellRaster(info.cells[0], mapSize);
@@ -114,7 +115,11 @@ function figureSpec(viewer: Viewer, info: ViewInfo, mapSize: number, rasterHref:
   const zoomed = Math.abs(transform[0] - cell.rect.width / cell.cols) > 1e-9 || Math.abs(transform[6] - cell.rect.x) > 1e-9 || Math.abs(transform[7] - cell.rect.y) > 1e-9;
   // Unzoomed, exactly `steve render`'s axes; zoomed, the same marks through the screen's transform.
   const axes = figureAxesOf(cell.marks, mapSize, zoomed ? (p) => ((transform[0] * p + transform[6] - cell.rect.x) * mapSize) / cell.rect.width : undefined);
-  const { title, subtitle } = viewTitle(info);
+  const { title, subtitle: selectionSubtitle } = viewTitle(info);
+  // The title names the whole selection; a zoomed export says which part of it the figure shows.
+  const visible = viewer.visibleFrames();
+  const axesKind = info.plan.axes;
+  const subtitle = visible ? `${selectionSubtitle} | ${zoomedPart(visible, axesKind.kind === 'segments' ? axesKind.unit : 'frames')}` : selectionSubtitle;
   return {
     title,
     subtitle,
@@ -139,7 +144,8 @@ export async function exportViewPng(viewer: Viewer, scale = 2): Promise<Blob> {
   const pair = isPair(info);
   const grid = info.cells.length > 1;
   const size = pair ? DEFAULT_PAIR_MAP_SIZE : grid ? GRID_CELL_SIZE : EXPORT_MAP_SIZE;
-  const rasters = await Promise.all(info.cells.map((cell) => viewer.renderCellRaster(cell, size)));
+  // A grid's and a pair's labels and lines are the whole selection's, so are their rasters; one map follows the zoom.
+  const rasters = await Promise.all(info.cells.map((cell) => viewer.renderCellRaster(cell, size, !pair && !grid)));
   let vectors: string;
   let width: number;
   let height: number;

@@ -65,6 +65,7 @@ export interface ViewerHandle {
 
 export async function startViewer(baseUrl: string): Promise<ViewerHandle | undefined> {
   const status = element('status');
+  const displayNoteElement = element('display-note');
   if (!navigator.gpu) {
     showNoWebGpu('This browser does not offer WebGPU (navigator.gpu is missing).');
     return undefined;
@@ -151,6 +152,10 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
       frameMeter?.end();
     },
     onError: (message) => (status.textContent = message),
+    onDisplayNote: (note) => {
+      displayNoteElement.textContent = note ?? '';
+      displayNoteElement.hidden = note === undefined;
+    },
   });
 
   const statsPanel = element('head-stats');

@@ -6,7 +6,7 @@
 import type { mat3 } from 'gl-matrix';
 import { ColorRangePass } from '../compute/colorRange.ts';
 import type { ShaderSources } from '../gpu/pipeline.ts';
-import { MapScene, boundaryStyleFor } from '../render/mapScene.ts';
+import { MapScene, boundaryStyleFor, type FrameReport } from '../render/mapScene.ts';
 import type { ColormapName } from '../view/spec.ts';
 import { CellRasters } from './cellRasters.ts';
 import { placeCells } from './layout.ts';
@@ -63,6 +63,11 @@ export class MapCanvas {
     });
     this.#scene.encode(pass, this.canvas.width, this.canvas.height);
     pass.end();
+  }
+
+  /** What the last frame drew: cells drawn, and at which pyramid levels (MapScene's report). */
+  get lastFrame(): FrameReport {
+    return this.#scene.lastFrame;
   }
 
   /** After a frame's submit: pyramids may let go of the levels it did not draw. */

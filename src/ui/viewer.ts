@@ -9,6 +9,7 @@ import { mat3 } from 'gl-matrix';
 import { ComputeCancelledError, type AttentionEngine, type ComputeMapsProgress } from '../engine.ts';
 import type { ShaderSources } from '../gpu/pipeline.ts';
 import { submitCounted } from '../gpu/workCounters.ts';
+import { displayNote, visibleFrames, type VisibleFrames } from '../view/displayNote.ts';
 import type { ViewPlan } from '../view/plan.ts';
 import type { Rect } from './layout.ts';
 import { colorbarBeside, GRID_EDGE, GRID_GAP } from './layout.ts';
@@ -35,6 +36,8 @@ export interface ViewerCallbacks {
   onDrawStart?: () => void;
   onDraw?: () => void;
   onError?: (message: string) => void;
+  /** After a frame, when it changes: what the title alone would not say (zoomed part, maps still coarse); undefined when nothing. */
+  onDisplayNote?: (note: string | undefined) => void;
 }
 
 export class Viewer {
@@ -268,6 +271,7 @@ export class Viewer {
       // The frame took log from the policy; a log scale over no positive value falls back to linear on the CPU.
       if (run.cells.some((cell) => cell.scale && cell.scale.log !== cell.log)) this.layout();
       this.#callbacks.onView?.(this.#info);
+      this.#reportDisplay();
       this.#callbacks.onDraw?.();
     } catch (error) {
       if (!(error instanceof ComputeCancelledError)) fail((error as Error).message);
@@ -331,15 +335,40 @@ export class Viewer {
     this.#mapCanvas.frameSubmitted();
     this.#redraws++;
     this.#callbacks.onDraw?.();
+    this.#reportDisplay();
+  }
+
+  #displayNote?: string;
+
+  /** Tells onDisplayNote what the last frame shows beyond the title: the zoomed part, cells not yet at their level. */
+  #reportDisplay(): void {
+    const axes = this.#info?.plan.axes;
+    const note = this.cells[0] && axes ? displayNote(this.visibleFrames(), this.#mapCanvas.lastFrame, axes.kind === 'segments' ? axes.unit : 'frames') : undefined;
+    if (note === this.#displayNote) return;
+    this.#displayNote = note;
+    this.#callbacks.onDisplayNote?.(note);
   }
 
   #encodeFrame(encoder: GPUCommandEncoder): void {
     this.#mapCanvas.encodeFrame(encoder, this.#colormap(), this.#params.smooth, this.#zoom, frameLevelBudget(this.#engine));
   }
 
-  /** A cell's visible map at size x size pixels, without boundary lines: the raster of an exported figure. */
-  async renderCellRaster(cell: Cell, size: number): Promise<Uint8Array> {
-    return this.#mapCanvas.renderCellRaster(cell, size, this.#zoom);
+  /**
+   * A cell's map at size x size pixels, without boundary lines: the raster of an exported figure. `followZoom`: the
+   * part the screen's zoom shows (a single map's export, whose labels follow the zoom too), else the whole map.
+   */
+  async renderCellRaster(cell: Cell, size: number, followZoom = true): Promise<Uint8Array> {
+    return this.#mapCanvas.renderCellRaster(cell, size, followZoom ? this.#zoom : mat3.create());
+  }
+
+  /** The frames of the first map that the zoom shows (every cell of a grid shows the same part); undefined unzoomed. */
+  visibleFrames(): VisibleFrames | undefined {
+    const cell = this.cells[0];
+    const axes = this.#info?.plan.axes;
+    if (!cell || !axes || !(this.#zoom[0] > 1 + 1e-9)) return undefined;
+    const segments = axes.kind === 'segments';
+    const zoom = { scale: this.#zoom[0], translateX: this.#zoom[6], translateY: this.#zoom[7] };
+    return visibleFrames(zoom, cell.rows, cell.cols, segments ? 0 : cell.frameOrigin, segments ? 1 : axes.framesPerCell);
   }
 
   destroy(): void {

@@ -43,3 +43,19 @@ export function layoutAxisLabels(majors: readonly AxisTick[], minors: readonly A
   place(minors, 'minor');
   return kept.map((k) => k.label).sort((a, b) => a.px - b.px);
 }
+
+/**
+ * Fewest pixels, on average, between neighbouring boundary lines (phones and words together) for the phone lines to
+ * be drawn, and between word lines for the word lines: denser than that, as in a 60-pixel cell of a model view over
+ * 130 frames with ~47 boundaries, the lines cover the attention they are meant to place.
+ */
+export const MIN_PHONE_LINE_SPACING_PX = 6;
+export const MIN_WORD_LINE_SPACING_PX = 8;
+
+/** Which boundary lines help at this size: `spanPixels` is the whole map's width on screen or in the figure. */
+export function readableBoundaries(phoneLines: number, wordLines: number, spanPixels: number): { phones: boolean; words: boolean } {
+  return {
+    phones: phoneLines === 0 || spanPixels / (phoneLines + wordLines + 1) >= MIN_PHONE_LINE_SPACING_PX,
+    words: wordLines === 0 || spanPixels / (wordLines + 1) >= MIN_WORD_LINE_SPACING_PX,
+  };
+}

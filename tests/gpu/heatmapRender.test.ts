@@ -120,4 +120,27 @@ describe(BoundaryPass.name, () => {
       expect(pixelAt(pixels, width, 5, 5)).toEqual([255, 255, 255]);
     });
   });
+
+  it('draws only the word lines, or none, when asked (lines too dense to read)', async () => {
+    await withDevice(async (device) => {
+      const boundaries = await BoundaryPass.create(device, SHADER_SOURCES, 'rgba8unorm');
+      const drawable = boundaries.createDrawable('test.boundaries');
+      drawable.setLines([1], [2]);
+      const transform = makeMapToViewport({ x: 0, y: 0, width: COLS, height: ROWS }, COLS * CELL, ROWS * CELL);
+      drawable.update({ x: 0, y: 0, width: COLS * CELL, height: ROWS * CELL }, transform, { cols: COLS, rows: ROWS }, {
+        phoneColor: [1, 0, 0, 1],
+        wordColor: [0, 0, 1, 1],
+        phoneWidth: 2,
+        wordWidth: 2,
+      });
+      const width = COLS * CELL;
+      const wordsOnly = await renderToPixels(device, width, ROWS * CELL, (pass) => drawable.draw(pass, { phones: false, words: true }));
+      const none = await renderToPixels(device, width, ROWS * CELL, (pass) => drawable.draw(pass, { phones: false, words: false }));
+      drawable.destroy();
+      // The word line at frame 2 on both axes; no phone line at frame 1 on either.
+      expect([pixelAt(wordsOnly, width, 20, 5), pixelAt(wordsOnly, width, 35, 20)]).toEqual([[0, 0, 255], [0, 0, 255]]);
+      expect([pixelAt(wordsOnly, width, 10, 25), pixelAt(wordsOnly, width, 35, 10)]).toEqual([[255, 255, 255], [255, 255, 255]]);
+      expect([pixelAt(none, width, 20, 5), pixelAt(none, width, 10, 25)]).toEqual([[255, 255, 255], [255, 255, 255]]);
+    });
+  });
 });
