@@ -121,6 +121,9 @@ export const DIVERGING_BOUNDARY_STYLE: BoundaryStyle = {
   wordWidth: 2,
 };
 
+/** Average pixels between word lines below which they are drawn one pixel wide, so that they mark without covering. */
+const CROWDED_WORD_SPACING_PX = 16;
+
 /** The boundary style for a colormap. */
 export function boundaryStyleFor(colormap: ColormapName): BoundaryStyle {
   return colormap === 'diverging' ? DIVERGING_BOUNDARY_STYLE : DEFAULT_BOUNDARY_STYLE;
@@ -290,8 +293,12 @@ export class MapScene {
         background: this.look.background,
       });
       heatmap.draw(pass);
-      boundaries.update(viewport, toViewport, { cols: cell.map.cols, rows: cell.map.rows }, this.look.boundaryStyle);
-      boundaries.draw(pass, readableBoundaries(boundaries.phoneLines, boundaries.wordLines, Math.abs(toViewport[0]) * cell.map.cols));
+      const spanPixels = Math.abs(toViewport[0]) * cell.map.cols;
+      const style = this.look.boundaryStyle;
+      // Word lines closer than CROWDED_WORD_SPACING_PX (a grid's small cells) are drawn one pixel wide.
+      const crowded = spanPixels / (boundaries.wordLines + 1) < CROWDED_WORD_SPACING_PX;
+      boundaries.update(viewport, toViewport, { cols: cell.map.cols, rows: cell.map.rows }, crowded ? { ...style, wordWidth: Math.min(style.wordWidth, 1) } : style);
+      boundaries.draw(pass, readableBoundaries(boundaries.phoneLines, boundaries.wordLines, spanPixels));
     }
     const culled = this.#cells.length - visible.length;
     this.#lastFrame = { drawn: [...levels.values()].reduce((sum, count) => sum + count, 0), culled, waiting, levels };
