@@ -35,7 +35,7 @@ describe(runBrowserBench.name, () => {
     expect(nonFinite(JSON.parse(JSON.stringify(result)))).toEqual([]);
     expect(result.suite).toBe('browser');
     expect(result.adapter.description.length).toBeGreaterThan(0);
-    expect(result.throughput[0].steps.map((step) => step.id)).toEqual(['read', 'read-into-slices', 'read-into-stream', 'read-parse', 'upload', 'engine', 'engine-reload', 'engine-js']);
+    expect(result.throughput[0].steps.map((step) => step.id)).toEqual(['read', 'read-into-slices', 'read-into-stream', 'read-parse', 'upload', 'engine', 'engine-reload', 'stored-staging', 'stored-writeBuffer', 'stored-writeBuffer-1MiB', 'engine-js']);
     expect(result.load!.pageEngineOfMemcpy).toBeGreaterThan(0);
     expect(result.load!.pageEngineReloadOfMemcpy).toBeGreaterThan(0);
     expect(result.load!.firstTouchOfMemcpy).toBeGreaterThan(0);
