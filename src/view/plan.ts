@@ -285,7 +285,14 @@ function frameRegion(spec: ViewSpec, utterance: PlanUtterance): { selection?: Wo
     }
     return { crop: whole, cropped: false };
   }
-  const frames = Math.min(shape.rows, shape.cols);
+  // Rows and columns both get the alignment's frames: that holds only for self-attention (queries = keys). A
+  // non-square map (cross-attention, a wrong axis) would get a plausible figure with the wrong labels on one axis.
+  if (shape.rows !== shape.cols) {
+    throw new ViewError(
+      `${utterance.attention.fileName}: its maps are ${shape.rows} x ${shape.cols}; phone and word labels need square self-attention maps (queries and keys over the same frames)`,
+    );
+  }
+  const frames = shape.rows;
   if (spec.full) return { selection: selectAllFrames(alignment, spf.samplesPerFrame, frames, spec.roundUp), crop: whole, cropped: false };
   const count = alignment.words.length;
   const [first, last] = spec.words ?? [0, count - 1];

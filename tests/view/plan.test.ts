@@ -248,6 +248,14 @@ describe('planView: one test per view kind', () => {
     expect(() => planBoth({ view: 'pair' })).toThrow(/--view pair needs the other utterance/);
   });
 
+  it('refuses to label a non-square map with the alignment (rows and columns would be different frames)', () => {
+    const wide = utterance('cross', { ...SHAPE, rows: FRAMES, cols: FRAMES - 2 });
+    expect(() => planView(parseViewSpec({ view: 'map' }), wide, TENSORS)).toThrow(/cross\.npy: its maps are 16 x 14; phone and word labels need square/);
+    expect(() => planView(parseViewSpec({ view: 'map', full: true }), wide, TENSORS)).toThrow(ViewError);
+    // Without an alignment nothing is labelled, and the map is shown as it is.
+    expect(planView(parseViewSpec({ view: 'map' }), utterance('bare', { ...SHAPE, cols: FRAMES - 2 }, false), TENSORS).cells.length).toBe(1);
+  });
+
   it('rollout: through the chosen layer, head mean by default, titled and labelled "rollout"', () => {
     const plan = planBoth({ view: 'rollout', layer: '1', words: '0:1' });
     expect(plan.cells[0].title).toBe('rollout L0–L1');
