@@ -53,17 +53,23 @@ export function bundleFiles(dir = bundleDir()) {
 /**
  * The bundle's path when it may run: it and its manifest exist, they belong to the same build, and every input is
  * still there and not modified since that build began. Otherwise undefined (never throws: a broken manifest is a
- * stale one). Costs one stat per input (~225: ~150 of src/, ~75 of the bundled packages; a few ms). Like make, it
- * trusts mtimes: a file put back with an older mtime (cp -p, tar) is not noticed; `npm run build:cli` rebuilds.
+ * stale one). Costs one stat per input (~225: ~150 of src/, ~75 of the bundled packages; a few ms). An input whose
+ * mtime or size is not what the build recorded is stale too, so a file put back with an older mtime (cp -p, tar) is
+ * noticed; only a same-size edit that keeps the exact mtime is not (`npm run build:cli` rebuilds).
  */
 export function freshBundle(dir = bundleDir()) {
   const { bundle, manifest } = bundleFiles(dir);
   try {
-    const { builtAtMs, inputs } = JSON.parse(readFileSync(manifest, 'utf8'));
+    const { builtAtMs, inputs, stats } = JSON.parse(readFileSync(manifest, 'utf8'));
     // The bundle's mtime is set to the build's start (buildBundle): another value means another build's bundle
     // (builds are a second apart; the millisecond allows for utimes rounding through seconds as a double).
     if (Math.abs(statSync(bundle).mtimeMs - builtAtMs) >= 1) return undefined;
-    for (const input of inputs) if (statSync(join(ROOT, input)).mtimeMs > builtAtMs) return undefined;
+    for (const input of inputs) {
+      const stat = statSync(join(ROOT, input));
+      if (stat.mtimeMs > builtAtMs) return undefined;
+      const built = stats?.[input];
+      if (built && (built[0] !== stat.mtimeMs || built[1] !== stat.size)) return undefined;
+    }
     return bundle;
   } catch {
     return undefined;
@@ -129,7 +135,13 @@ export async function buildBundle(dir = bundleDir()) {
     // what freshBundle compares, so it is what the manifest keeps.
     utimesSync(temporary, buildStart, buildStart);
     const builtAtMs = statSync(temporary).mtimeMs;
-    writeFileSync(join(lock, 'steve.inputs.json'), `${JSON.stringify({ builtAtMs, entry: ENTRY, inputs }, null, 1)}\n`);
+    // Each input's mtime and size as built: one that changes to an older time (restored by cp -p, tar, rsync -a)
+    // is not newer than the build, but it differs.
+    const stats = Object.fromEntries(inputs.map((input) => {
+      const stat = statSync(join(ROOT, input));
+      return [input, [stat.mtimeMs, stat.size]];
+    }));
+    writeFileSync(join(lock, 'steve.inputs.json'), `${JSON.stringify({ builtAtMs, entry: ENTRY, inputs, stats }, null, 1)}\n`);
     renameSync(temporary, bundle);
     renameSync(join(lock, 'steve.inputs.json'), manifest);
     return bundle;

@@ -82,7 +82,7 @@ describe('the bundled steve CLI', () => {
     const env = { STEVE_CLI_BUNDLE_DIR: dir, STEVE_CLI_TRACE: '1' };
     const bundle = join(dir, 'steve.mjs');
     const manifestPath = join(dir, 'steve.inputs.json');
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    let manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
     expect(manifest.inputs).toContain('src/cli/main.ts');
     expect(manifest.inputs).toContain('src/node/shaderFiles.ts');
     expect(manifest.inputs).toContain('node_modules/commander/lib/command.js');
@@ -100,6 +100,16 @@ describe('the bundled steve CLI', () => {
     const fresh = await runNode(BIN, ['--help'], env);
     expect(fresh.stdout).toBe('the old bundle ran\n');
     expect(whatRan(fresh.stderr)).toEqual(['bundle']);
+
+    // A source put back with another (older) mtime than the build saw, as cp -p or tar do: stale, rebuilt.
+    plantOldBundle(new Date(manifest.builtAtMs), manifest.inputs);
+    const planted = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    const [mtimeMs, size] = planted.stats['src/cli/main.ts'];
+    writeFileSync(manifestPath, JSON.stringify({ ...planted, stats: { ...planted.stats, 'src/cli/main.ts': [mtimeMs + 1000, size] } }));
+    const restored = await runNode(BIN, ['--help'], env);
+    expect(restored.stdout).not.toContain('the old bundle ran');
+    expect(whatRan(restored.stderr)).toEqual(['rebuilt', 'bundle']);
+    manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
 
     // Built an hour before its sources were last saved: it is rebuilt, and the new one runs.
     plantOldBundle(new Date(manifest.builtAtMs - 3_600_000), manifest.inputs);
