@@ -98,6 +98,10 @@ export interface FrameSegment {
 export interface AxisTick {
   readonly position: number;
   readonly label: string;
+  /** The frames the label names, [from, to), when it names a segment (a phone, a word): zoomed so that its centre is
+   * out of view, the label moves into the part still in view (src/view/axisLabels.ts). */
+  readonly from?: number;
+  readonly to?: number;
 }
 
 /** Everything a renderer or the CLI needs to draw one word-range view. The same for both axes (the map is square). */
@@ -219,12 +223,12 @@ function makePhoneTicks(
   startFrame: number,
   stopFrame: number,
 ): { majorTicks: AxisTick[]; minorTicks: AxisTick[]; phoneBoundaries: number[] } {
-  const majors: { position: number; label: string }[] = [];
+  const majors: { position: number; label: string; from?: number; to?: number }[] = [];
   const minors: { position: number; label: string }[] = [];
   let lastInside = 0;
   allPhones.forEach((phone, index) => {
     if (phone.startFrame < startFrame || phone.stopFrame > stopFrame) return;
-    majors.push({ position: (phone.startFrame + phone.stopFrame) / 2, label: phone.label });
+    majors.push({ position: (phone.startFrame + phone.stopFrame) / 2, label: phone.label, from: phone.startFrame, to: phone.stopFrame });
     if (index > 0) {
       const previous = allPhones[index - 1];
       minors.push({ position: previous.stopFrame, label: `${previous.label},${phone.label}` });
@@ -264,7 +268,7 @@ function makePhoneTicks(
     }
   }
   // A phone label midway between its boundary lines; a boundary label on its line, the cell edge.
-  const tick = (mark: { position: number; label: string }): AxisTick => ({ position: mark.position, label: mark.label });
+  const tick = (mark: AxisTick): AxisTick => ({ position: mark.position, label: mark.label, ...(mark.from !== undefined ? { from: mark.from, to: mark.to } : {}) });
   return {
     majorTicks: majors.map(tick),
     minorTicks: merged.filter((_, i) => !absorbed.has(i)).map(tick),

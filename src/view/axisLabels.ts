@@ -23,6 +23,20 @@ export interface AxisLayout {
   gapPx?: number;
 }
 
+/**
+ * Where a tick's label goes: at its position, or, for a label of a segment whose centre the zoom has moved out of
+ * view while part of the segment is still in it, at the middle of that part (so the frames at the view's edges stay
+ * named). Unzoomed, every centre is in view and nothing moves.
+ */
+function inView(tick: AxisTick, layout: AxisLayout): number {
+  const px = layout.toPx(tick.position);
+  if ((px >= layout.startPx && px <= layout.endPx) || tick.from === undefined || tick.to === undefined) return px;
+  const [a, b] = [layout.toPx(tick.from), layout.toPx(tick.to)].sort((x, y) => x - y);
+  const low = Math.max(a, layout.startPx);
+  const high = Math.min(b, layout.endPx);
+  return low < high ? (low + high) / 2 : px;
+}
+
 /** Labels that fit: majors greedily left to right, then minors wherever they do not collide with a kept label. */
 export function layoutAxisLabels(majors: readonly AxisTick[], minors: readonly AxisTick[], layout: AxisLayout): PlacedLabel[] {
   const gap = layout.gapPx ?? 4;
@@ -30,7 +44,7 @@ export function layoutAxisLabels(majors: readonly AxisTick[], minors: readonly A
   const fits = (start: number, end: number) => kept.every((k) => end + gap <= k.start || start >= k.end + gap);
   const place = (ticks: readonly AxisTick[], kind: PlacedLabel['kind']) => {
     const placed = ticks
-      .map((tick) => ({ tick, px: layout.toPx(tick.position) }))
+      .map((tick) => ({ tick, px: inView(tick, layout) }))
       .filter(({ px }) => px >= layout.startPx && px <= layout.endPx)
       .sort((a, b) => a.px - b.px);
     for (const { tick, px } of placed) {

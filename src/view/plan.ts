@@ -328,14 +328,21 @@ export function marksOf(axes: PlanAxes, selection: WordSelection | undefined, cr
   if (!selection) return { cells, span, phoneLabels: [], boundaryLabels: [], wordLabels: [], phoneBoundaries: [], wordBoundaries: [] };
   const toCell = (position: number) => (position - crop.colStart) / axes.framesPerCell;
   const inside = (cell: number) => cell >= 0 && cell <= span;
-  const ticks = (list: readonly AxisTick[]) => list.map((tick) => ({ position: toCell(tick.position), label: tick.label })).filter((tick) => inside(tick.position));
+  const ticks = (list: readonly AxisTick[]) =>
+    list
+      .map((tick): AxisTick => ({
+        position: toCell(tick.position),
+        label: tick.label,
+        ...(tick.from !== undefined && tick.to !== undefined ? { from: toCell(tick.from), to: toCell(tick.to) } : {}),
+      }))
+      .filter((tick) => inside(tick.position));
   return {
     cells,
     span,
     phoneLabels: ticks(selection.majorTicks),
     boundaryLabels: ticks(selection.minorTicks),
     // A word's label over its cells [startFrame, stopFrame), as the boundaries bound it.
-    wordLabels: ticks(selection.words.map((word) => ({ position: (word.startFrame + word.stopFrame) / 2, label: word.label }))),
+    wordLabels: ticks(selection.words.map((word) => ({ position: (word.startFrame + word.stopFrame) / 2, label: word.label, from: word.startFrame, to: word.stopFrame }))),
     phoneBoundaries: selection.phoneBoundaries.map(toCell).filter(inside),
     wordBoundaries: selection.wordBoundaries.map(toCell).filter(inside),
   };

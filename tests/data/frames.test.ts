@@ -112,8 +112,8 @@ describe(selectWords.name, () => {
     ]);
     // Midway between the edges: sh covers cells 10..13 (edges 10 and 14), ix cells 14..17 (edges 14 and 18).
     expect(view.majorTicks).toEqual([
-      { position: 12, label: 'sh' },
-      { position: 16, label: 'ix' },
+      { position: 12, label: 'sh', from: 10, to: 14 },
+      { position: 16, label: 'ix', from: 14, to: 18 },
     ]);
     expect(view.minorTicks.map((t) => t.label)).toEqual(['h#,sh', 'sh,ix', 'ix,hv']);
   });

@@ -35,6 +35,16 @@ describe(layoutAxisLabels.name, () => {
   it('leaves out labels outside the visible range', () => {
     expect(layoutAxisLabels(majors, minors, { ...layout(40), startPx: 200 }).map((l) => l.text)).toEqual(['ix', 'ix,hv', 'hv']);
   });
+
+  it('keeps naming a segment the zoom cut through: its label moves into the part still in view', () => {
+    // "sh" spans frames 0..5 (0..200 px at 40 px per frame); its centre (100 px) is out of a view from 160 px.
+    const spans = [{ position: 2.5, label: 'sh', from: 0, to: 5 }, { position: 6.5, label: 'ix', from: 5, to: 8 }];
+    const placed = layoutAxisLabels(spans, [], { ...layout(40), startPx: 160, endPx: 300 });
+    expect(placed.map((l) => [l.text, l.px])).toEqual([['sh', 180], ['ix', 260]]);
+    // A segment wholly out of view stays out; without its extent a label out of view stays out too.
+    expect(layoutAxisLabels(spans, [], { ...layout(40), startPx: 220, endPx: 300 }).map((l) => l.text)).toEqual(['ix']);
+    expect(layoutAxisLabels([{ position: 2.5, label: 'sh' }], [], { ...layout(40), startPx: 160, endPx: 300 })).toEqual([]);
+  });
 });
 
 describe(groupFiles.name, () => {

@@ -208,8 +208,8 @@ describe('planView: one test per view kind', () => {
     expect(plan.marks.phoneLabels.map((tick) => tick.position)).toEqual(edges.slice(1).map((stop, i) => (edges[i] + stop) / 2));
     const words = planBoth({ words: '1:1' });
     expect(words.marks.phoneLabels).toEqual([
-      { position: 1.5, label: 'p3' },
-      { position: 4.5, label: 'p4' },
+      { position: 1.5, label: 'p3', from: 0, to: 3 },
+      { position: 4.5, label: 'p4', from: 3, to: 6 },
     ]);
     expect(words.marks.phoneBoundaries).toEqual([0, 3, 6]);
   });
