@@ -83,15 +83,16 @@ async function createPyramidGrid(
   shape: AttentionShape,
   tensorId: string,
   label: string,
-  levelsOf: (source: { tensorId: string; layer: number; head: number; softmax: 'row' }, map: { rows: number; cols: number }) => PyramidLevels,
+  levelsOf: (source: { tensorId: string; layer: number; head: number; softmax: 'row' }, map: { rows: number; cols: number }, onError: (error: Error) => void) => PyramidLevels,
 ) {
+  const errors: Error[] = [];
   const device = engine.device;
   const timer = new GpuTimer(device);
   const scene = await MapScene.create(device, shaders, target.format);
   const range = createStorageBufferFrom(device, `${label}.range`, new Float32Array([0, 8 / shape.cols]));
   const rects = layoutGrid(shape.layers * shape.heads, shape.heads, target.width, target.height);
   const map = { rows: shape.rows, cols: shape.cols };
-  const pyramids = rects.map((_, index) => levelsOf({ tensorId, layer: Math.floor(index / shape.heads), head: index % shape.heads, softmax: 'row' }, map));
+  const pyramids = rects.map((_, index) => levelsOf({ tensorId, layer: Math.floor(index / shape.heads), head: index % shape.heads, softmax: 'row' }, map, (error) => errors.push(error)));
   scene.setCells(rects.map((rect, index): SceneCell => ({ map, levels: pyramids[index], rect, range: { buffer: range, word: 0, log: false } })));
   scene.levelBudgetBytes = Math.floor(engine.memory.budgetBytes / 2);
   const draw = () =>
@@ -103,6 +104,18 @@ async function createPyramidGrid(
       scene.encode(pass, target.width, target.height);
       pass.end();
     }, `${label}.frameEncoder`);
+  /** One step: the frame drawn with the levels on hand, the wait until every level it asked for is built, the frame again. */
+  const drawAndSettle = async () => {
+    const frameStart = performance.now();
+    const frame = await draw();
+    scene.frameSubmitted();
+    await Promise.all(pyramids.map((levels) => levels.whenSettled()));
+    const readyMs = performance.now() - frameStart;
+    if (errors.length > 0) throw errors[0];
+    const settled = await draw();
+    scene.frameSubmitted();
+    return { frame, readyMs, settled, report: scene.lastFrame };
+  };
   const destroy = () => {
     scene.setCells([]);
     pyramids.forEach((levels) => levels.destroy());
@@ -110,7 +123,7 @@ async function createPyramidGrid(
     range.destroy();
     timer.destroy();
   };
-  return { scene, rects, pyramids, draw, destroy };
+  return { scene, rects, pyramids, drawAndSettle, destroy };
 }
 
 /** Camera that shows the layout at `scale`, moving `centre` (layout pixels) a fraction `t` of the way to `goal`. */
@@ -125,11 +138,10 @@ function cameraAt(scale: number, centre: [number, number], goal: [number, number
 export async function runPyramidZoom(engine: AttentionEngine, shaders: ShaderSources, target: FrameTarget, config: PyramidZoomConfig): Promise<PyramidZoomResult> {
   const { shape, layer, head, steps } = config;
   const log = config.log ?? (() => {});
-  const errors: Error[] = [];
   // As the viewer does (src/ui/pyramidCells.ts): a few level builds at once, each holding a full map while it pools.
   const buildQueue = createTaskLimiter(4);
-  const { scene, rects, pyramids, draw, destroy } = await createPyramidGrid(engine, shaders, target, shape, config.tensorId, 'PyramidZoom', (source) =>
-    new PyramidLevels((factor) => buildQueue(() => engine.keepMap(pyramidLevelRequest(source, factor, config.stat ?? 'mean'))), () => {}, (error) => errors.push(error)),
+  const { scene, rects, pyramids, drawAndSettle, destroy } = await createPyramidGrid(engine, shaders, target, shape, config.tensorId, 'PyramidZoom', (source, _map, onError) =>
+    new PyramidLevels((factor) => buildQueue(() => engine.keepMap(pyramidLevelRequest(source, factor, config.stat ?? 'mean'))), () => {}, onError),
   );
   const headRect = rects[layer * shape.heads + head];
   const centre: [number, number] = [headRect.x + headRect.width / 2, headRect.y + headRect.height / 2];
@@ -142,15 +154,7 @@ export async function runPyramidZoom(engine: AttentionEngine, shaders: ShaderSou
       const t = Math.min(1, step / steps);
       const scale = fullScale ** (step / steps);
       scene.camera = cameraAt(scale, centre, goal, t);
-      const frameStart = performance.now();
-      const frame = await draw();
-      scene.frameSubmitted();
-      await Promise.all(pyramids.map((levels) => levels.whenSettled()));
-      const readyMs = performance.now() - frameStart;
-      if (errors.length > 0) throw errors[0];
-      const settled = await draw();
-      scene.frameSubmitted();
-      const report = scene.lastFrame;
+      const { frame, readyMs, settled, report } = await drawAndSettle();
       const headLevels = pyramids[layer * shape.heads + head].heldFactors;
       const entry: PyramidZoomStep = {
         step,
@@ -245,11 +249,10 @@ export interface InStepZoomResult {
 export async function runInStepZoom(engine: AttentionEngine, shaders: ShaderSources, target: FrameTarget, config: InStepZoomConfig): Promise<InStepZoomResult> {
   const { shape, steps } = config;
   const log = config.log ?? (() => {});
-  const errors: Error[] = [];
   const buildQueue = createTaskLimiter(4);
-  const { scene, rects, pyramids, draw, destroy } = await createPyramidGrid(engine, shaders, target, shape, config.tensorId, 'InStepZoom', (source, map) => {
+  const { scene, rects, pyramids, drawAndSettle, destroy } = await createPyramidGrid(engine, shaders, target, shape, config.tensorId, 'InStepZoom', (source, map, onError) => {
     const keep = (factor: number, window?: Parameters<typeof levelRequest>[4]) => buildQueue(() => engine.keepMap(levelRequest(source, map, factor, config.stat ?? 'mean', window)));
-    return new PyramidLevels(keep, () => {}, (error) => errors.push(error), config.windows && cutsIntoWindows(source, map) ? map : undefined);
+    return new PyramidLevels(keep, () => {}, onError, config.windows && cutsIntoWindows(source, map) ? map : undefined);
   });
   const cellPixels = rects[0].width;
   const frames = Math.max(shape.rows, shape.cols);
@@ -260,15 +263,7 @@ export async function runInStepZoom(engine: AttentionEngine, shaders: ShaderSour
     for (let step = 0; step <= steps + 1; step++) {
       const scale = fullScale ** (step / steps);
       scene.zoom = zoomAbout(mat3.create(), scale, [0.5, 0.5]);
-      const frameStart = performance.now();
-      const frame = await draw();
-      scene.frameSubmitted();
-      await Promise.all(pyramids.map((levels) => levels.whenSettled()));
-      const readyMs = performance.now() - frameStart;
-      if (errors.length > 0) throw errors[0];
-      const settled = await draw();
-      scene.frameSubmitted();
-      const report = scene.lastFrame;
+      const { frame, readyMs, settled, report } = await drawAndSettle();
       const pixelsPerFrame = (cellPixels * scale) / frames;
       const entry: InStepZoomStep = {
         step,
