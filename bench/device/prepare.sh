@@ -6,14 +6,12 @@
 #   run(command: "bash bench/device/run.sh", carry: [".devgpu", "bench-dist"], timeout_s: 540)
 # It bundles the Node suite (bench-dist/bench.mjs) and the pyramid zoom (bench-dist/node/pyramid.mjs: one folder
 # deeper so that its own '../..' is the repository root, as bench/node/pyramidBench.ts's is), and packs Node, Dawn
-# and the Vulkan loader into .devgpu/ with the device kit's pack.sh (../shared/device/, or $DEVICE_KIT).
+# and the Vulkan loader into .devgpu/ with bench/device/pack.sh (unpack.sh, beside it, goes along and runs there).
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
-kit="${DEVICE_KIT:-../shared/device}"
-[[ -x "$kit/pack.sh" || -f "$kit/pack.sh" ]] || { echo "prepare.sh: no device kit at $kit (set DEVICE_KIT)" >&2; exit 1; }
 npm run -s bench:bundle
 npx esbuild bench/node/pyramidBench.ts --bundle --platform=node --format=esm --target=node20 \
   --external:webgpu --outfile=bench-dist/node/pyramid.mjs --log-level=warning \
   --banner:js="import { createRequire as steveCreateRequire } from 'node:module'; const require = steveCreateRequire(import.meta.url);"
-bash "$kit/pack.sh"
+bash bench/device/pack.sh
 du -sh .devgpu bench-dist
