@@ -4,7 +4,7 @@
  * (heads, model), or two utterances' maps side by side (pair). Title, subtitle, labels, lines and colour-bar label
  * come from the view's plan, as in `steve render`'s figures, so the same view reads the same in both.
  */
-import { zoomedPart } from '../view/displayNote.ts';
+import { zoomedPart, zoomUnit } from '../view/displayNote.ts';
 import { figureAxesOf, gridWordLabels } from '../figure/figureAxes.ts';
 import type { FigureColorbar } from '../figure/figureSvg.ts';
 import { FIGURE_MARGIN, figureSize, makeFigureSvg } from '../figure/figureSvg.ts';
@@ -118,8 +118,7 @@ function figureSpec(viewer: Viewer, info: ViewInfo, mapSize: number, rasterHref:
   const { title, subtitle: selectionSubtitle } = viewTitle(info);
   // The title names the whole selection; a zoomed export says which part of it the figure shows.
   const visible = viewer.visibleFrames();
-  const axesKind = info.plan.axes;
-  const subtitle = visible ? `${selectionSubtitle} | ${zoomedPart(visible, axesKind.kind === 'segments' ? axesKind.unit : 'frames')}` : selectionSubtitle;
+  const subtitle = visible ? `${selectionSubtitle} | ${zoomedPart(visible, zoomUnit(info.plan.axes))}` : selectionSubtitle;
   return {
     title,
     subtitle,

@@ -115,11 +115,10 @@ export async function computeAndDraw(
   { colorRange, signal, onProgress, otherSubmits = () => 0, draw }: ComputeAndDrawOptions,
 ): Promise<{ results: MapWithStats[]; ranges: EncodedColorRanges; work: WorkCounts }> {
   const bins = rule.percentile ? PERCENTILE_BINS : 0;
-  const before = engine.workCounts;
-  const othersBefore = otherSubmits();
+  const workSoFar = countWork(engine, otherSubmits);
   let ranges: EncodedColorRanges | undefined;
   const finish = (encoder: GPUCommandEncoder, results: readonly MapWithStats[]) => {
-    ranges = colorRange.encode(encoder, results.map((result) => ({ stats: result.stats!.stats, histogram: result.stats!.histogram })), rule, bins, 'Viewer.range');
+    ranges = encodeRanges(colorRange, encoder, results.map((result) => result.stats!), rule, bins);
     try {
       draw(encoder, results, ranges);
     } catch (error) {
@@ -129,8 +128,22 @@ export async function computeAndDraw(
     }
   };
   const results = await engine.computeMaps(requests, { stats: { bins }, finish, signal, onProgress });
-  const work = workSince(before, engine.workCounts);
-  return { results, ranges: ranges!, work: { ...work, submits: work.submits - (otherSubmits() - othersBefore) } };
+  return { results, ranges: ranges!, work: workSoFar() };
+}
+
+/** Counts the engine's work from now on: what it returns is the work since, less the submits of `otherSubmits` (the viewer's redraws) meanwhile. */
+function countWork(engine: AttentionEngine, otherSubmits: () => number): () => WorkCounts {
+  const before = engine.workCounts;
+  const othersBefore = otherSubmits();
+  return () => {
+    const work = workSince(before, engine.workCounts);
+    return { ...work, submits: work.submits - (otherSubmits() - othersBefore) };
+  };
+}
+
+/** Each map's colour range from its stats (ColorRangePass, on the GPU), recorded into `encoder`. */
+function encodeRanges(colorRange: ColorRangePass, encoder: GPUCommandEncoder, stats: readonly ComputedStats[], rule: ColorRangeRule, bins: number): EncodedColorRanges {
+  return colorRange.encode(encoder, stats.map((mapStats) => ({ stats: mapStats.stats, histogram: mapStats.histogram })), rule, bins, 'Viewer.range');
 }
 
 /**
@@ -170,8 +183,7 @@ async function computeInGroups(
   { colorRange, signal, onProgress, otherSubmits = () => 0, show }: Omit<ComputeAndDrawOptions, 'draw'> & { readonly show: (encoder: GPUCommandEncoder, run: ShownRun) => void },
 ): Promise<ViewRun> {
   const bins = rule.percentile ? PERCENTILE_BINS : 0;
-  const before = engine.workCounts;
-  const othersBefore = otherSubmits();
+  const workSoFar = countWork(engine, otherSubmits);
   const total = plan.cells.length;
   const computed: { rows: number; cols: number; stats: ComputedStats }[] = [];
   try {
@@ -189,14 +201,13 @@ async function computeInGroups(
     }
     if (signal?.aborted) throw new ComputeCancelledError();
     const encoder = engine.device.createCommandEncoder({ label: 'Viewer.frame' });
-    const gathered = colorRange.encode(encoder, computed.map(({ stats }) => ({ stats: stats.stats, histogram: stats.histogram })), rule, bins, 'Viewer.range');
+    const gathered = encodeRanges(colorRange, encoder, computed.map(({ stats }) => stats), rule, bins);
     try {
       const cells = computed.map(({ rows, cols, stats }, i) => planCell(plan, i, { rows, cols }, undefined, stats, gathered.ranges, rule));
       const run: ShownRun = { cells, ranges: gathered.ranges, gathered, pyramids: true };
       show(encoder, run);
       submitCounted(engine.device, [encoder.finish()]);
-      const work = workSince(before, engine.workCounts);
-      return { ...run, work: { ...work, submits: work.submits - (otherSubmits() - othersBefore) } };
+      return { ...run, work: workSoFar() };
     } catch (error) {
       [gathered.ranges, ...gathered.scratch].forEach((buffer) => buffer.destroy());
       throw error;

@@ -9,7 +9,7 @@ import { mat3 } from 'gl-matrix';
 import { ComputeCancelledError, type AttentionEngine, type ComputeMapsProgress } from '../engine.ts';
 import type { ShaderSources } from '../gpu/pipeline.ts';
 import { submitCounted } from '../gpu/workCounters.ts';
-import { displayNote, visibleFrames, type VisibleFrames } from '../view/displayNote.ts';
+import { displayNote, visibleFrames, zoomUnit, type VisibleFrames } from '../view/displayNote.ts';
 import type { ViewPlan } from '../view/plan.ts';
 import type { Rect } from './layout.ts';
 import { colorbarBeside, GRID_EDGE, GRID_GAP } from './layout.ts';
@@ -343,7 +343,7 @@ export class Viewer {
   /** Tells onDisplayNote what the last frame shows beyond the title: the zoomed part, cells not yet at their level. */
   #reportDisplay(): void {
     const axes = this.#info?.plan.axes;
-    const note = this.cells[0] && axes ? displayNote(this.visibleFrames(), this.#mapCanvas.lastFrame, axes.kind === 'segments' ? axes.unit : 'frames') : undefined;
+    const note = this.cells[0] && axes ? displayNote(this.visibleFrames(), this.#mapCanvas.lastFrame, zoomUnit(axes)) : undefined;
     if (note === this.#displayNote) return;
     this.#displayNote = note;
     this.#callbacks.onDisplayNote?.(note);

@@ -4,6 +4,12 @@
  * a grid drawn from map pyramids may show block means of f x f frames while the finer levels are still being built
  * (src/render/pyramidLevels.ts). Pure.
  */
+import type { PlanAxes } from './plan.ts';
+
+/** What a map's cells are counted in, in a zoom's note: frames (block-pooled maps too), or the pooled segments' unit. */
+export function zoomUnit(axes: PlanAxes): string {
+  return axes.kind === 'segments' ? axes.unit : 'frames';
+}
 
 /** The frames a zoom shows of a cell's map, in the map's own frame numbers (end exclusive). */
 export interface VisibleFrames {
