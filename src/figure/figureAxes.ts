@@ -6,7 +6,7 @@
  * own extent and its word labels are marked with the axis they belong to.
  */
 import type { MapMarks } from '../view/plan.ts';
-import { layoutAxisLabels, readableBoundaries } from '../view/axisLabels.ts';
+import { boundaryGaps, layoutAxisLabels, readableBoundaries } from '../view/axisLabels.ts';
 import type { FigureLabel } from './figureSvg.ts';
 
 /** Labels along one axis and the boundary lines across the map, in map pixels. */
@@ -33,7 +33,7 @@ export function figureAxesOf(marks: MapMarks, mapSize: number, zoomed?: (positio
   const toPx = zoomed ?? ((position: number) => position * pixelsPerCell);
   const inside = (px: number) => px >= 0 && px <= mapSize;
   // As on screen (MapScene): lines too dense to place anything are left out rather than hide the map.
-  const readable = readableBoundaries(marks.phoneBoundaries.length, marks.wordBoundaries.length, Math.abs(toPx(marks.span) - toPx(0)));
+  const readable = readableBoundaries(boundaryGaps(marks.phoneBoundaries, marks.wordBoundaries), Math.abs(toPx(1) - toPx(0)));
   const axis = { toPx, startPx: 0, endPx: mapSize, labelSpan: () => PHONE_LABEL_SPAN };
   const phones = layoutAxisLabels(marks.phoneLabels, marks.boundaryLabels, axis);
   const columnWords = layoutAxisLabels(marks.wordLabels, [], { ...axis, labelSpan: wordLabelSpan });

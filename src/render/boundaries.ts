@@ -7,6 +7,7 @@ import type { mat3 } from 'gl-matrix';
 import { createStorageBuffer, createUniformBuffer } from '../gpu/buffers.ts';
 import type { ShaderSources } from '../gpu/pipeline.ts';
 import { shaderSource } from '../gpu/pipeline.ts';
+import { boundaryGaps, type BoundaryGaps } from '../view/axisLabels.ts';
 
 /** Uniform layout of BoundaryParams in shaders/render/boundaries.wgsl, in bytes. */
 const PARAMS_BYTES =
@@ -109,6 +110,7 @@ export class BoundaryDrawable {
     this.#lineCount = lines.byteLength / LINE_BYTES;
     this.phoneLines = phonePositions.length;
     this.wordLines = wordPositions.length;
+    this.gaps = boundaryGaps(phonePositions, wordPositions);
     if (!this.#lines || this.#lines.size < lines.byteLength) {
       this.#lines?.destroy();
       this.#lines = createStorageBuffer(this.device, `${this.label}.lines`, Math.max(lines.byteLength, LINE_BYTES));
@@ -143,6 +145,8 @@ export class BoundaryDrawable {
   /** Boundaries set (each drawn across both axes): phones first in the lines buffer, then words. */
   phoneLines = 0;
   wordLines = 0;
+  /** Median gaps between the lines, in map cells (how close they are drawn decides which are: MapScene). */
+  gaps: BoundaryGaps = boundaryGaps([], []);
 
   /** Draws the lines, or only the phones' or the words' (src/view/axisLabels.ts readableBoundaries decides). */
   draw(pass: GPURenderPassEncoder, which: { readonly phones: boolean; readonly words: boolean } = { phones: true, words: true }): void {

@@ -293,12 +293,12 @@ export class MapScene {
         background: this.look.background,
       });
       heatmap.draw(pass);
-      const spanPixels = Math.abs(toViewport[0]) * cell.map.cols;
+      const pixelsPerCell = Math.abs(toViewport[0]);
       const style = this.look.boundaryStyle;
       // Word lines closer than CROWDED_WORD_SPACING_PX (a grid's small cells) are drawn one pixel wide.
-      const crowded = spanPixels / (boundaries.wordLines + 1) < CROWDED_WORD_SPACING_PX;
+      const crowded = boundaries.gaps.words * pixelsPerCell < CROWDED_WORD_SPACING_PX;
       boundaries.update(viewport, toViewport, { cols: cell.map.cols, rows: cell.map.rows }, crowded ? { ...style, wordWidth: Math.min(style.wordWidth, 1) } : style);
-      boundaries.draw(pass, readableBoundaries(boundaries.phoneLines, boundaries.wordLines, spanPixels));
+      boundaries.draw(pass, readableBoundaries(boundaries.gaps, pixelsPerCell));
     }
     const culled = this.#cells.length - visible.length;
     this.#lastFrame = { drawn: [...levels.values()].reduce((sum, count) => sum + count, 0), culled, waiting, levels };

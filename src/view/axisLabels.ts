@@ -59,17 +59,36 @@ export function layoutAxisLabels(majors: readonly AxisTick[], minors: readonly A
 }
 
 /**
- * Fewest pixels, on average, between neighbouring boundary lines (phones and words together) for the phone lines to
- * be drawn, and between word lines for the word lines: denser than that, as in a 60-pixel cell of a model view over
- * 130 frames with ~47 boundaries, the lines cover the attention they are meant to place.
+ * Fewest pixels between neighbouring boundary lines (phones and words together) for the phone lines to be drawn, and
+ * between word lines for the word lines, taken at the median gap, so that lines bunched in part of the map (an
+ * utterance's 140 frames at the start of Whisper's 1500) count as dense: denser than that, as in a 60-pixel cell of a
+ * model view over 130 frames with ~47 boundaries, the lines cover the attention they are meant to place.
  */
 export const MIN_PHONE_LINE_SPACING_PX = 6;
 export const MIN_WORD_LINE_SPACING_PX = 8;
 
-/** Which boundary lines help at this size: `spanPixels` is the whole map's width on screen or in the figure. */
-export function readableBoundaries(phoneLines: number, wordLines: number, spanPixels: number): { phones: boolean; words: boolean } {
+/** Median gaps, in map cells, between neighbouring boundaries: all of them, and the words' alone (Infinity for < 2). */
+export interface BoundaryGaps {
+  readonly all: number;
+  readonly words: number;
+}
+
+/** The gaps of boundaries at these positions (map cells); computed once per set of lines, not per frame. */
+export function boundaryGaps(phonePositions: readonly number[], wordPositions: readonly number[]): BoundaryGaps {
+  return { all: medianGap([...phonePositions, ...wordPositions]), words: medianGap(wordPositions) };
+}
+
+function medianGap(positions: readonly number[]): number {
+  const sorted = [...new Set(positions)].sort((a, b) => a - b);
+  if (sorted.length < 2) return Infinity;
+  const gaps = sorted.slice(1).map((position, i) => position - sorted[i]).sort((a, b) => a - b);
+  return gaps[Math.floor((gaps.length - 1) / 2)];
+}
+
+/** Which boundary lines help at `pixelsPerCell` (a map cell's width on screen or in the figure). */
+export function readableBoundaries(gaps: BoundaryGaps, pixelsPerCell: number): { phones: boolean; words: boolean } {
   return {
-    phones: phoneLines === 0 || spanPixels / (phoneLines + wordLines + 1) >= MIN_PHONE_LINE_SPACING_PX,
-    words: wordLines === 0 || spanPixels / (wordLines + 1) >= MIN_WORD_LINE_SPACING_PX,
+    phones: gaps.all * pixelsPerCell >= MIN_PHONE_LINE_SPACING_PX,
+    words: gaps.words * pixelsPerCell >= MIN_WORD_LINE_SPACING_PX,
   };
 }

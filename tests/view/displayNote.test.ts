@@ -3,7 +3,7 @@
  * unit-square zoom, and the "refining" line while pyramid cells are drawn coarser than the zoom needs.
  */
 import { describe, expect, it } from 'vitest';
-import { readableBoundaries } from '../../src/view/axisLabels.ts';
+import { boundaryGaps, readableBoundaries } from '../../src/view/axisLabels.ts';
 import { displayNote, visibleFrames } from '../../src/view/displayNote.ts';
 
 describe(visibleFrames.name, () => {
@@ -38,11 +38,20 @@ describe(displayNote.name, () => {
 });
 
 describe(readableBoundaries.name, () => {
+  // 37 phone and 10 word boundaries over 130 frames (the reviewer's model view): phones every ~2.8 frames, words ~13.
+  const phones = Array.from({ length: 37 }, (_, i) => Math.round((i * 130) / 37));
+  const words = Array.from({ length: 10 }, (_, i) => i * 13 + 1);
+  const gaps = boundaryGaps(phones, words);
+
   it('drops phone lines in a model-view thumbnail and keeps them on a figure-sized map', () => {
-    // 62 pixels for 37 phone and 10 word boundaries (the reviewer's 1024 x 700 model view): 1.3 px apart.
-    expect(readableBoundaries(37, 10, 62)).toEqual({ phones: false, words: false });
-    expect(readableBoundaries(37, 10, 100)).toEqual({ phones: false, words: true });
-    expect(readableBoundaries(37, 10, 640)).toEqual({ phones: true, words: true });
-    expect(readableBoundaries(0, 0, 1)).toEqual({ phones: true, words: true });
+    expect(readableBoundaries(gaps, 62 / 130)).toEqual({ phones: false, words: false });
+    expect(readableBoundaries(gaps, 100 / 130)).toEqual({ phones: false, words: true });
+    expect(readableBoundaries(gaps, 640 / 130)).toEqual({ phones: true, words: true });
+    expect(readableBoundaries(boundaryGaps([], []), 0.01)).toEqual({ phones: true, words: true });
+  });
+
+  it('counts lines bunched in part of the map as dense (an utterance at the start of 1500 padded frames)', () => {
+    // The same lines in a 1500-frame map drawn 220 px wide: on average 220 / 48 = 4.6 px apart, but 0.4 px at the median.
+    expect(readableBoundaries(gaps, 220 / 1500)).toEqual({ phones: false, words: false });
   });
 });
