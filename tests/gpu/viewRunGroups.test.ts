@@ -4,17 +4,20 @@
  * budget (half) is smaller than that. Its maps must be computed in groups of at most a quarter of the budget, never
  * more full-map bytes alive at once; its colour ranges and scales must be those of the same maps computed together
  * (the one-submit path, under a large budget); it must cost one submit per group plus the frame; cancel between
- * groups frees everything; and once the levels settle every cell draws one.
+ * groups frees everything; and once the levels settle every cell draws one. Given GridPyramids, the level each
+ * cell's first frame draws is pooled from its full map within its group's submit: that frame draws every cell, bit
+ * for bit the level a separate build gives, with no map computed a second time.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ColorRangePass } from '../../src/compute/colorRange.ts';
+import { ATTENTION_MAP_KIND } from '../../src/compute/attentionMap.ts';
 import { AttentionEngine, ComputeCancelledError, type MapWithStats } from '../../src/engine.ts';
 import { readFloat32 } from '../../src/gpu/buffers.ts';
 import { getNodeGpu } from '../../src/node/dawn.ts';
 import { MapScene } from '../../src/render/mapScene.ts';
 import { renderToPixels } from '../../src/render/offscreen.ts';
-import { attachPyramids, mapGroups } from '../../src/ui/pyramidCells.ts';
-import { readColorbar, releaseRun, runView, sceneCell, type ViewRun } from '../../src/ui/viewRun.ts';
+import { attachPyramids, cellLevelRequest, levelBuildsInFlight, mapGroups } from '../../src/ui/pyramidCells.ts';
+import { readColorbar, releaseRun, runView, sceneCell, type Cell, type GridPyramids, type ViewRun } from '../../src/ui/viewRun.ts';
 import { planView, type PlanUtterance, type ViewPlan } from '../../src/view/plan.ts';
 import { parseViewArgs } from '../../src/view/spec.ts';
 import { SHADERS, makeRandom, makeRecordingSource } from './support.ts';
@@ -41,7 +44,7 @@ function countMaps(engine: AttentionEngine): MapCount {
   const computeMaps = engine.computeMaps.bind(engine);
   engine.computeMaps = async (requests, options) => {
     const results = await computeMaps(requests, options);
-    return results.map(({ map, stats }): MapWithStats => {
+    return results.map(({ map, stats, kept }): MapWithStats => {
       const bytes = map.rows * map.cols * 4;
       count.live += bytes;
       count.peak = Math.max(count.peak, count.live);
@@ -51,6 +54,7 @@ function countMaps(engine: AttentionEngine): MapCount {
       return {
         map: { ...map, destroy: () => (mapAlive && ((mapAlive = false), (count.live -= bytes)), map.destroy()) },
         stats: stats && { ...stats, read: () => stats.read(), destroy: () => (statsAlive && ((statsAlive = false), count.statsLive--), stats.destroy()) },
+        kept,
       };
     });
   };
@@ -151,6 +155,80 @@ describe('a model view larger than its level budget (runView in groups)', () => 
     } finally {
       scene.destroy();
       releaseRun(grouped);
+    }
+  });
+
+  /** A 4 x 2 grid of 32-px cells on a 128 x 64 target: 0.5 px per frame, level 2 wanted. */
+  const placeGrid = (cells: readonly Cell[]) => cells.forEach((cell, i) => (cell.rect = { x: (i % SHAPE.heads) * 32, y: Math.floor(i / SHAPE.heads) * 32, width: 32, height: 32 }));
+
+  it('draws every cell of its first frame from the level pooled in its group, the same bits as a separate build, no map computed again', async () => {
+    // A fresh engine whose attention maps are counted as they are computed (whatever asks: computeMaps, a level build).
+    const engine = await AttentionEngine.create({ gpu: getNodeGpu(), shaders: SHADERS, budgetBytes: SMALL_BUDGET });
+    let attentionMaps = 0;
+    engine.registerKind({ ...ATTENTION_MAP_KIND, compute: (request, output, context) => (attentionMaps++, ATTENTION_MAP_KIND.compute(request, output, context)) });
+    engine.addTensor('u0', source);
+    const colorRange = await ColorRangePass.create(engine.device, SHADERS);
+    const scene = await MapScene.create(engine.device, SHADERS, 'rgba8unorm');
+    scene.levelBudgetBytes = SMALL_BUDGET / 2;
+    const plan = modelPlan();
+    let keepCalls = 0;
+    const keepMap = engine.keepMap.bind(engine);
+    engine.keepMap = (request) => (keepCalls++, keepMap(request));
+    const count = countMaps(engine);
+    const pyramids: GridPyramids = {
+      firstLevels: (cells) => (placeGrid(cells), scene.wantedLevels(cells.map((cell) => sceneCell(cell)), 128, 64)),
+      onReady: () => {},
+      onError: (error) => {
+        throw error;
+      },
+    };
+    const target = engine.device.createTexture({ size: [128, 64], format: 'rgba8unorm', usage: GPUTextureUsage.RENDER_ATTACHMENT });
+    let report: typeof scene.lastFrame | undefined;
+    const grouped = await runView(engine, plan, {
+      colorRange,
+      pyramids,
+      show: (encoder, run) => {
+        // The first frame, recorded into the run's last submit as the viewer records it.
+        scene.setCells(run.cells.map((cell) => sceneCell(cell)));
+        const pass = encoder.beginRenderPass({ colorAttachments: [{ view: target.createView(), loadOp: 'clear', storeOp: 'store' }] });
+        scene.encode(pass, 128, 64);
+        pass.end();
+        report = scene.lastFrame;
+      },
+    });
+    try {
+      expect(grouped.pyramids).toBe(true);
+      // Groups of 3, 3 and 2 maps (each with its levels), then the frame; full maps of one group at most alive.
+      expect(grouped.work.submits).toBe(4);
+      expect(count.peak).toBe(3 * MAP_BYTES);
+      expect(count.live).toBe(0);
+      expect(report).toMatchObject({ drawn: MAPS, waiting: 0 });
+      expect([...report!.levels]).toEqual([[2, MAPS]]);
+      scene.frameSubmitted();
+      // Each map computed once (for its stats and its level together); the frame asked nothing to be built.
+      expect(attentionMaps).toBe(MAPS);
+      expect(keepCalls).toBe(0);
+      expect(levelBuildsInFlight()).toBe(0);
+      expect(grouped.cells.map((cell) => cell.levels!.heldFactors)).toEqual(grouped.cells.map(() => [2]));
+      for (const cell of grouped.cells) {
+        const held = cell.levels!.levelFor(2)!;
+        const handed = await readFloat32(engine.device, held.values, 32 * 32);
+        const separate = await large.readMap(cellLevelRequest(cell.request, cell, { factor: 2 }));
+        expect(new Uint32Array(handed.buffer)).toEqual(new Uint32Array(separate.buffer));
+      }
+      // The colour ranges are those of the maps computed together.
+      const together = await run(large, plan);
+      try {
+        expect([...(await readFloat32(engine.device, grouped.ranges, 2 * MAPS))]).toEqual([...(await readFloat32(large.device, together.ranges, 2 * MAPS))]);
+      } finally {
+        releaseRun(together);
+      }
+    } finally {
+      scene.destroy();
+      releaseRun(grouped);
+      target.destroy();
+      colorRange.destroy();
+      engine.destroy();
     }
   });
 
