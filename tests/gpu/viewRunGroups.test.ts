@@ -232,6 +232,42 @@ describe('a model view larger than its level budget (runView in groups)', () => 
     }
   });
 
+  it('given pyramids and cancelled in a later group, keeps only the submitted groups\' levels, none pinned', async () => {
+    const engine = await AttentionEngine.create({ gpu: getNodeGpu(), shaders: SHADERS, budgetBytes: SMALL_BUDGET });
+    engine.addTensor('u0', source);
+    const colorRange = await ColorRangePass.create(engine.device, SHADERS);
+    const scene = await MapScene.create(engine.device, SHADERS, 'rgba8unorm');
+    scene.levelBudgetBytes = SMALL_BUDGET / 2;
+    const controller = new AbortController();
+    const count = countMaps(engine);
+    try {
+      const cancelled = runView(engine, modelPlan(), {
+        colorRange,
+        signal: controller.signal,
+        onProgress: ({ done }) => done === 4 && controller.abort(),
+        show: () => {},
+        pyramids: {
+          firstLevels: (cells) => (placeGrid(cells), scene.wantedLevels(cells.map((cell) => sceneCell(cell)), 128, 64)),
+          onReady: () => {},
+          onError: () => {},
+        },
+      });
+      await expect(cancelled).rejects.toBeInstanceOf(ComputeCancelledError);
+      expect(count.live).toBe(0);
+      expect(count.statsLive).toBe(0);
+      const levels = () => engine.memory.entries.filter((entry) => entry.derived);
+      // The first group's 3 levels were submitted and stay cached; the second group's first, never submitted, was dropped.
+      expect(levels()).toHaveLength(3);
+      // None is pinned: a budget of 0 evicts them all.
+      engine.setBudget(0);
+      expect(levels()).toHaveLength(0);
+    } finally {
+      scene.destroy();
+      colorRange.destroy();
+      engine.destroy();
+    }
+  });
+
   it('stops at the next map when cancelled in a later group and frees every map and stats', async () => {
     const count = countMaps(small);
     const controller = new AbortController();
