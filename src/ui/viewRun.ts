@@ -102,9 +102,9 @@ export interface GridPyramids {
   /**
    * What each cell's first frame will ask of its pyramid, the cells placed as that frame will place them (the
    * viewer: MapCanvas.firstLevels, MapScene's own decision): the level factor and the frames in view; undefined for a
-   * cell the frame does not draw.
+   * cell the frame does not draw. `unzoomed`: what it would ask with the zoom reset.
    */
-  readonly firstLevels: (cells: readonly Cell[]) => readonly ({ readonly factor: number; readonly frames?: FrameRect } | undefined)[];
+  readonly firstLevels: (cells: readonly Cell[], unzoomed?: boolean) => readonly ({ readonly factor: number; readonly frames?: FrameRect } | undefined)[];
   /** A level a later frame asked for has arrived (redraw), or could not be built. */
   readonly onReady: () => void;
   readonly onError: (error: Error) => void;
@@ -196,8 +196,9 @@ export async function runView(
  * group at most are alive at once; the stats are kept (small). With `pyramids`, each cell gets its pyramid first, and
  * the level its first frame will draw (GridPyramids.firstLevels) is pooled from its full map in the same submit
  * (computeMaps' keep: the kernels and request a later build would use, so the same values and the same engine cache
- * entry) and held by its pyramid: no map is computed again for the first frame. A window of a level (a grid shown
- * zoomed) or a level of one frame per cell is not made so: the pyramid builds it when the frame asks. Then the colour
+ * entry) and held by its pyramid: no map is computed again for the first frame. A grid shown zoomed wants windows of
+ * its levels, which are not made so: each cell gets the whole level it would draw unzoomed instead, which its first
+ * frame draws (coarser, and said so) while the pyramid builds the window, as when a user zooms into a grid. Then the colour
  * ranges from every map's stats (the same as computed together: the bar is unchanged) and the frame, one more submit.
  */
 async function computeInGroups(
@@ -256,13 +257,19 @@ async function computeInGroups(
 }
 
 /**
- * Gives each cell its pyramid and returns, per cell, the level its first frame will ask for when it can be pooled
- * from the full map as it is (a whole level coarser than the map), else undefined.
+ * Gives each cell its pyramid and returns, per cell, the level to pool from its full map for its first frame: the
+ * whole level that frame asks for, or when it asks for a window (zoomed), the whole level it would ask for unzoomed;
+ * undefined when that is no level at all (a cell not drawn) or the map itself (one frame per cell).
  */
 function firstLevelKeys(engine: AttentionEngine, cells: Cell[], { firstLevels, onReady, onError }: GridPyramids): (LevelKey | undefined)[] {
   for (const cell of cells) cell.levels = cellPyramid(engine, cell.request, cell, onReady, onError);
-  return firstLevels(cells).map((first, i) => {
-    const key = first && cells[i].levels!.wantedLevel(first.factor, first.frames);
+  let unzoomed: ReturnType<GridPyramids['firstLevels']> | undefined;
+  return firstLevels(cells).map((first, i): LevelKey | undefined => {
+    let key = first && cells[i].levels!.wantedLevel(first.factor, first.frames);
+    if (key?.window) {
+      unzoomed ??= firstLevels(cells, true);
+      key = unzoomed[i] && { factor: unzoomed[i].factor };
+    }
     return key && !key.window && key.factor > 1 ? key : undefined;
   });
 }

@@ -258,7 +258,7 @@ export class Viewer {
         show: (encoder, shown) => this.#show(params, plan, shown, encoder),
         // A grid computed in groups: its cells' pyramids, filled for the first frame as this canvas will draw it.
         pyramids: {
-          firstLevels: (cells) => this.#mapCanvas.firstLevels(cells, plan.columns, gapOf(plan), this.#zoom, frameLevelBudget(this.#engine)),
+          firstLevels: (cells, unzoomed) => this.#mapCanvas.firstLevels(cells, plan.columns, gapOf(plan), unzoomed ? mat3.create() : this.#zoom, frameLevelBudget(this.#engine)),
           onReady: () => this.requestDraw(),
           onError: (error) => this.#callbacks.onError?.(error.message),
         },

@@ -20,6 +20,8 @@ import { attachPyramids, cellLevelRequest, levelBuildsInFlight, mapGroups } from
 import { readColorbar, releaseRun, runView, sceneCell, type Cell, type GridPyramids, type ViewRun } from '../../src/ui/viewRun.ts';
 import { planView, type PlanUtterance, type ViewPlan } from '../../src/view/plan.ts';
 import { parseViewArgs } from '../../src/view/spec.ts';
+import { zoomAbout } from '../../src/render/view.ts';
+import { mat3 } from 'gl-matrix';
 import { SHADERS, makeRandom, makeRecordingSource } from './support.ts';
 
 const SHAPE = { layers: 2, heads: 4, rows: 64, cols: 64 };
@@ -227,6 +229,62 @@ describe('a model view larger than its level budget (runView in groups)', () => 
       scene.destroy();
       releaseRun(grouped);
       target.destroy();
+      colorRange.destroy();
+      engine.destroy();
+    }
+  });
+
+  it('shown zoomed (its cells want windows), draws every cell of its first frame from the whole level it would draw unzoomed', async () => {
+    // 4 maps of 256^2 (256 KiB each) under a 1 MiB budget: one map per group. 32-px cells zoomed 8x about their
+    // centres show 32 frames at 1 px per frame: a window of level 1 (frames 64-192); unzoomed they draw level 8.
+    const shape = { layers: 1, heads: 4, rows: 256, cols: 256 };
+    const engine = await AttentionEngine.create({ gpu: getNodeGpu(), shaders: SHADERS, budgetBytes: 1024 * 1024 });
+    let attentionMaps = 0;
+    engine.registerKind({ ...ATTENTION_MAP_KIND, compute: (request, output, context) => (attentionMaps++, ATTENTION_MAP_KIND.compute(request, output, context)) });
+    engine.addTensor('u0', makeRecordingSource('zoomed.npy', shape, makeRandom(7)));
+    const colorRange = await ColorRangePass.create(engine.device, SHADERS);
+    const scene = await MapScene.create(engine.device, SHADERS, 'rgba8unorm');
+    scene.levelBudgetBytes = 512 * 1024;
+    const zoomed = zoomAbout(mat3.create(), 8, [0.5, 0.5]);
+    const utterance: PlanUtterance = { name: 'zoomed', attention: { fileName: 'zoomed.npy', shape } as PlanUtterance['attention'] };
+    const plan = planView(parseViewArgs(['--view', 'model']), utterance, { tensorId: 'u0' });
+    const place = (cells: readonly Cell[]) => cells.forEach((cell, i) => (cell.rect = { x: i * 32, y: 0, width: 32, height: 32 }));
+    let report: typeof scene.lastFrame | undefined;
+    let renderTarget: GPUTexture | undefined;
+    const grouped = await runView(engine, plan, {
+      colorRange,
+      pyramids: {
+        firstLevels: (cells, unzoomed) => {
+          place(cells);
+          scene.zoom = unzoomed ? mat3.create() : zoomed;
+          return scene.wantedLevels(cells.map((cell) => sceneCell(cell)), 128, 32);
+        },
+        onReady: () => {},
+        onError: () => {},
+      },
+      show: (encoder, run) => {
+        scene.setCells(run.cells.map((cell) => sceneCell(cell)));
+        scene.zoom = zoomed;
+        renderTarget ??= engine.device.createTexture({ size: [128, 32], format: 'rgba8unorm', usage: GPUTextureUsage.RENDER_ATTACHMENT });
+        const pass = encoder.beginRenderPass({ colorAttachments: [{ view: renderTarget.createView(), loadOp: 'clear', storeOp: 'store' }] });
+        scene.encode(pass, 128, 32);
+        pass.end();
+        report = scene.lastFrame;
+      },
+    });
+    try {
+      expect(grouped.work.submits).toBe(5);
+      // Every cell drawn, from whole level 8, while its window of level 1 (asked for by that frame) is built.
+      expect(report).toMatchObject({ drawn: 4, waiting: 4 });
+      expect([...report!.levels]).toEqual([[8, 4]]);
+      expect(attentionMaps).toBe(4);
+      scene.frameSubmitted();
+      await Promise.all(grouped.cells.map((cell) => cell.levels!.whenSettled()));
+      expect(grouped.cells.map((cell) => cell.levels!.heldWindows.map((window) => window.factor))).toEqual(grouped.cells.map(() => [1]));
+    } finally {
+      scene.destroy();
+      releaseRun(grouped);
+      renderTarget?.destroy();
       colorRange.destroy();
       engine.destroy();
     }
