@@ -206,6 +206,13 @@ export interface ComputeMapsOptions {
    * computeMaps rejects with ComputeCancelledError. GPU work already submitted (a rollout's finished steps) completes.
    */
   readonly signal?: AbortSignal;
+  /**
+   * Maps to keep (as keepMap does) made from each result while it is alive: `keep(index)` gives requests whose inner
+   * request is requests[index] (a map pyramid's level of it: src/compute/pyramid.ts), recorded into the same command
+   * buffer with that inner map taken from the result instead of computed again; the same kernels on the same map, so
+   * the same values as keepMap would give. Returned in MapWithStats.kept, pinned: release() them when done.
+   */
+  readonly keep?: (index: number) => readonly MapRequest[];
 }
 
 /** Thrown by computeMaps when its signal was aborted. */
@@ -223,6 +230,8 @@ type StepHooks = Required<Pick<MapContext, 'stepDone' | 'throwIfCancelled'>>;
 export interface MapWithStats {
   readonly map: ComputedMap;
   readonly stats?: ComputedStats;
+  /** The maps ComputeMapsOptions.keep asked for, from this map, in its order: kept by the engine, pinned until release(). */
+  readonly kept?: readonly KeptMap[];
 }
 
 /**
@@ -467,6 +476,8 @@ export class AttentionEngine {
             const stats = await this.#statsOn(generation, map, options.stats, batch.encoder);
             results[results.length - 1] = { map, stats };
           }
+          const keep = options.keep?.(done) ?? [];
+          if (keep.length > 0) results[results.length - 1] = { ...results[results.length - 1], kept: await this.#keepAllFrom(generation, keep, batch, map) };
           if (this.#residency.residentBytes > this.#residency.availableBytes) batch.submit();
           onProgress?.({ done: results.length, total: requests.length });
         }
@@ -475,6 +486,8 @@ export class AttentionEngine {
         batch.submit();
         return results;
       } catch (error) {
+        // Unpinned first, so that abandoning the batch drops the kept maps it would have filled.
+        results.forEach((result) => result.kept?.forEach((kept) => kept.release()));
         batch.abandon();
         for (const result of results) {
           result.map.destroy();
@@ -492,23 +505,46 @@ export class AttentionEngine {
    * release() once the commands that read it are submitted; the buffer is the engine's, never destroy it.
    */
   async keepMap(request: MapRequest): Promise<KeptMap> {
-    return this.#withDevice(async (generation) => {
-      const shape = await this.#handler(request).outputShape(request as never, this.#context(generation));
-      const tensors = tensorIdsOf(request).map((id) => this.#tensor(id));
-      const described = JSON.stringify(request);
-      const layer = (request as { layer?: unknown }).layer;
-      const info: ResidentChunk = {
-        tensorId: tensors[0]?.id ?? '',
-        layer: typeof layer === 'number' ? layer : 0,
-        firstHead: 0,
-        headCount: 0,
-        byteLength: Math.max(4, shape.rows * shape.cols * 4),
-        derived: described,
-      };
-      const key = `${generation.id}/${tensors.map((tensor) => tensor.serial).join(',')}/kept/${described}`;
-      const acquired = await this.#residency.acquire(key, info, async () => (await this.#computeOn(generation, request)).buffer);
-      return { buffer: acquired.buffer, rows: shape.rows, cols: shape.cols, device: generation.device, release: acquired.release };
+    return this.#withDevice((generation) => this.#keepOn(generation, request));
+  }
+
+  /**
+   * keepMap's work: `request` kept under its key, computed when not kept yet; with a `batch`, recorded into it, and
+   * with `input`, that map standing in for the inner request it was computed from (ComputeMapsOptions.keep).
+   */
+  async #keepOn(generation: DeviceGeneration, request: MapRequest, batch?: CommandBatch, input?: ComputedMap): Promise<KeptMap> {
+    const shape = await this.#handler(request).outputShape(request as never, this.#context(generation));
+    const tensors = tensorIdsOf(request).map((id) => this.#tensor(id));
+    const described = JSON.stringify(request);
+    const layer = (request as { layer?: unknown }).layer;
+    const info: ResidentChunk = {
+      tensorId: tensors[0]?.id ?? '',
+      layer: typeof layer === 'number' ? layer : 0,
+      firstHead: 0,
+      headCount: 0,
+      byteLength: Math.max(4, shape.rows * shape.cols * 4),
+      derived: described,
+    };
+    const key = `${generation.id}/${tensors.map((tensor) => tensor.serial).join(',')}/kept/${described}`;
+    const acquired = await this.#residency.acquire(key, info, async () => {
+      const buffer = (await this.#computeOn(generation, request, undefined, batch, undefined, input)).buffer;
+      this.#markUnsubmitted(key, info, batch);
+      return buffer;
     });
+    this.#submitWriterOf(key, batch);
+    return { buffer: acquired.buffer, rows: shape.rows, cols: shape.cols, device: generation.device, release: acquired.release };
+  }
+
+  /** ComputeMapsOptions.keep's maps from `input`, recorded into `batch`; on an error none stays pinned. */
+  async #keepAllFrom(generation: DeviceGeneration, requests: readonly MapRequest[], batch: CommandBatch, input: ComputedMap): Promise<KeptMap[]> {
+    const kept: KeptMap[] = [];
+    try {
+      for (const request of requests) kept.push(await this.#keepOn(generation, request, batch, input));
+      return kept;
+    } catch (error) {
+      kept.forEach((map) => map.release());
+      throw error;
+    }
   }
 
   /**
@@ -611,11 +647,11 @@ export class AttentionEngine {
    * Computes `request` into a new buffer (or `supplied`). With a `batch`, a handler that records through its context
    * is recorded into the batch's command buffer; any other handler first has the batch submitted, then submits its own.
    */
-  async #computeOn(generation: DeviceGeneration, request: MapRequest, supplied?: GPUBuffer, batch?: CommandBatch, steps?: StepHooks): Promise<ComputedMap> {
+  async #computeOn(generation: DeviceGeneration, request: MapRequest, supplied?: GPUBuffer, batch?: CommandBatch, steps?: StepHooks, input?: ComputedMap): Promise<ComputedMap> {
     this.#checkAlive();
     const handler = this.#handler(request);
     if (batch && !handler.recordsThroughContext) batch.submit();
-    const context = this.#context(generation, handler.recordsThroughContext ? batch : undefined, steps);
+    const context = this.#context(generation, handler.recordsThroughContext ? batch : undefined, steps, input);
     const shape = await handler.outputShape(request as never, context);
     const byteLength = shape.rows * shape.cols * 4;
     if (byteLength > generation.limits.maxStorageBufferBindingSize) {
@@ -737,7 +773,8 @@ export class AttentionEngine {
     return handler;
   }
 
-  #context(generation: DeviceGeneration, batch?: CommandBatch, steps?: StepHooks): MapContext {
+  /** A handler's context; `input`: a map already computed, given to computeInner for its own request (#keepOn). */
+  #context(generation: DeviceGeneration, batch?: CommandBatch, steps?: StepHooks, input?: ComputedMap): MapContext {
     return {
       ...steps,
       device: generation.device,
@@ -747,7 +784,10 @@ export class AttentionEngine {
       acquireMaps: (tensorId, layer, heads) => this.#acquireMaps(generation, tensorId, layer, heads),
       acquireDerived: (tensorId, derived, create) => this.#acquireDerived(generation, tensorId, derived, create, batch),
       shapeOf: async (request) => this.#handler(request).outputShape(request as never, this.#context(generation)),
-      computeInner: (request) => this.#computeOn(generation, request, undefined, batch),
+      computeInner: async (request) =>
+        input && JSON.stringify(request) === JSON.stringify(input.request)
+          ? { ...input, destroy: () => {} }
+          : this.#computeOn(generation, request, undefined, batch),
       pass: <T extends { destroy(): void }>(key: string, create: (device: GPUDevice, shaders: ShaderSources) => T): T => {
         let pass = generation.passes.get(key) as T | undefined;
         if (!pass) {
@@ -855,20 +895,32 @@ export class AttentionEngine {
     const acquired = await this.#residency.acquire(key, info, async (freeSomething) => {
       if (generation.lost) throw new Error('the GPU device was lost before a derived buffer was computed');
       const buffer = await create(freeSomething);
-      // Its commands may still sit in the shared command buffer: see below, and CommandBatch.abandon.
-      if (batch?.recording) {
-        for (const [other, writer] of this.#unsubmittedDerived) if (!writer.unsubmittedDerived.has(other)) this.#unsubmittedDerived.delete(other);
-        batch.unsubmittedDerived.set(key, () => this.#residency.evictWhere((chunk) => chunk === info));
-        this.#unsubmittedDerived.set(key, batch);
-      }
+      this.#markUnsubmitted(key, info, batch);
       return buffer;
     });
-    // Another computation's shared command buffer that fills this buffer is submitted now, before this one records
-    // anything that reads it (commands run in submit order).
+    this.#submitWriterOf(key, batch);
+    return acquired;
+  }
+
+  /**
+   * A kept buffer (`key`, `info`) just made: its commands may still sit in `batch`, a shared command buffer not yet
+   * submitted; then it is noted (see #submitWriterOf), and dropped should the batch be abandoned (CommandBatch.abandon).
+   */
+  #markUnsubmitted(key: string, info: ResidentChunk, batch: CommandBatch | undefined): void {
+    if (!batch?.recording) return;
+    for (const [other, writer] of this.#unsubmittedDerived) if (!writer.unsubmittedDerived.has(other)) this.#unsubmittedDerived.delete(other);
+    batch.unsubmittedDerived.set(key, () => this.#residency.evictWhere((chunk) => chunk === info));
+    this.#unsubmittedDerived.set(key, batch);
+  }
+
+  /**
+   * Another computation's shared command buffer that fills kept buffer `key` is submitted now, before the one
+   * recording into `batch` (or submitting its own) records anything that reads it (commands run in submit order).
+   */
+  #submitWriterOf(key: string, batch: CommandBatch | undefined): void {
     const writer = this.#unsubmittedDerived.get(key);
     if (writer && !writer.unsubmittedDerived.has(key)) this.#unsubmittedDerived.delete(key);
     else if (writer && writer !== batch) writer.submit();
-    return acquired;
   }
 
   /**

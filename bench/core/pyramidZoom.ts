@@ -7,6 +7,10 @@
  * the levels that frame asked for are built (`readyMs`, from the frame's start: compute the full maps on the engine,
  * pool them, keep them), the frame redrawn once they are there (`settledMs`), the level the zoomed-into head draws, cells drawn and culled, and
  * the engine's resident bytes (uploads + kept levels) against its budget. Runs in Node and in the page.
+ *
+ * runFirstView: the first view of a model view too large for its full maps (the viewer's runView in groups, the
+ * very function), until its first frame with every cell filled: with the levels pooled in the groups (now) or
+ * built after the frame (before), counting the maps computed.
  */
 import { mat3 } from 'gl-matrix';
 import type { AttentionShape } from '../../src/data/tensor.ts';
@@ -18,6 +22,14 @@ import { MapScene, type SceneCell } from '../../src/render/mapScene.ts';
 import { createTaskLimiter, cutsIntoWindows, levelRequest, PyramidLevels } from '../../src/render/pyramidLevels.ts';
 import { zoomAbout } from '../../src/render/view.ts';
 import { chooseLevelFactor } from '../../src/view/pyramidLevel.ts';
+import { ATTENTION_MAP_KIND } from '../../src/compute/attentionMap.ts';
+import { ColorRangePass } from '../../src/compute/colorRange.ts';
+import { attachPyramids, frameLevelBudget } from '../../src/ui/pyramidCells.ts';
+import { readColorbar, releaseRun, runView, sceneCell, type Cell, type ViewRun } from '../../src/ui/viewRun.ts';
+import { planView } from '../../src/view/plan.ts';
+import { parseViewArgs } from '../../src/view/spec.ts';
+import { submitCounted } from '../../src/gpu/workCounters.ts';
+import type { PlanUtterance } from '../../src/view/plan.ts';
 import { layoutGrid, type FrameTarget } from './render.ts';
 import { GpuTimer } from './gpuTimer.ts';
 import { summarize, type Summary } from './stats.ts';
@@ -302,4 +314,125 @@ export async function runInStepZoom(engine: AttentionEngine, shaders: ShaderSour
     readyMsTotal: results.reduce((sum, entry) => sum + entry.readyMs, 0),
     frameMs: summarize(results.map((entry) => entry.frameMs)),
   };
+}
+
+/** The first view of a large model view (runFirstView). */
+export interface FirstViewConfig {
+  readonly shape: AttentionShape;
+  readonly tensorId: string;
+  /** The file name the tensor was added under (the plan's title). */
+  readonly fileName: string;
+  /** Levels of the first frame pooled from the full maps in their groups (GridPyramids), or built after it (before). */
+  readonly handOver: boolean;
+}
+
+export interface FirstViewResult {
+  readonly handOver: boolean;
+  readonly maps: number;
+  /** From the start until the first frame's GPU work is done (runView's frame; before: it drew no cell). */
+  readonly firstFrameMs: number;
+  /** Cells the first frame drew, and drew at their wanted level. */
+  readonly firstFrameDrawn: number;
+  /** From the start until a frame drew every cell at its wanted level (its GPU work done). */
+  readonly filledMs: number;
+  /** Attention maps computed (the handler's compute calls) until then, and submits. */
+  readonly mapsComputed: number;
+  readonly submits: number;
+  /** Frames drawn until then. */
+  readonly frames: number;
+  readonly levels: Record<string, number>;
+}
+
+/**
+ * The model view of `shape` on `target` as the viewer shows it first: runView (src/ui/viewRun.ts) computes its maps
+ * in groups under the engine's budget, then its first frame; with `handOver` each cell's first level comes from its
+ * group (GridPyramids, the viewer's path now), else (the path before) the first frame draws no cell, the colour bar
+ * is read, pyramids are attached (attachPyramids) and frames are drawn as their levels are built until every cell is
+ * drawn at its level. The cells are placed by the viewer's grid rules (layoutGrid) and drawn by MapScene with the
+ * viewer's frame level budget. Counts the attention maps computed through the engine's handler (it wraps it: an
+ * engine computing on the GPU only).
+ */
+export async function runFirstView(engine: AttentionEngine, shaders: ShaderSources, target: FrameTarget, config: FirstViewConfig): Promise<FirstViewResult> {
+  if (engine.compute !== 'gpu') throw new Error('runFirstView counts the GPU attention handler: give it an engine computing on the GPU');
+  let mapsComputed = 0;
+  engine.registerKind({ ...ATTENTION_MAP_KIND, compute: (request, output, context) => (mapsComputed++, ATTENTION_MAP_KIND.compute(request, output, context)) });
+  const { shape, tensorId, handOver } = config;
+  const utterance = { name: 'model', attention: { fileName: config.fileName, shape } as PlanUtterance['attention'] };
+  const plan = planView(parseViewArgs(['--view', 'model']), utterance, { tensorId });
+  const device = engine.device;
+  const scene = await MapScene.create(device, shaders, target.format);
+  scene.levelBudgetBytes = frameLevelBudget(engine);
+  const colorRange = await ColorRangePass.create(device, shaders);
+  const rects = layoutGrid(plan.cells.length, plan.columns, target.width, target.height);
+  const place = (cells: readonly Cell[]) => cells.forEach((cell, i) => (cell.rect = rects[i]));
+  const errors: Error[] = [];
+  let frames = 0;
+  const encodeFrame = (encoder: GPUCommandEncoder) => {
+    const pass = encoder.beginRenderPass({
+      label: 'FirstView.frame',
+      colorAttachments: [{ view: target.nextView(), loadOp: 'clear', storeOp: 'store', clearValue: { r: 0, g: 0, b: 0, a: 0 } }],
+    });
+    scene.encode(pass, target.width, target.height);
+    pass.end();
+    frames++;
+  };
+  const before = engine.workCounts;
+  const started = performance.now();
+  let run: ViewRun | undefined;
+  try {
+    run = await runView(engine, plan, {
+      colorRange,
+      show: (encoder, shown) => {
+        place(shown.cells);
+        scene.setCells(shown.cells.map((cell) => sceneCell(cell)));
+        encodeFrame(encoder);
+      },
+      pyramids: handOver
+        ? {
+            firstLevels: (cells) => (place(cells), scene.wantedLevels(cells.map((cell) => sceneCell(cell)), target.width, target.height)),
+            onReady: () => {},
+            onError: (error) => errors.push(error),
+          }
+        : undefined,
+    });
+    await device.queue.onSubmittedWorkDone();
+    scene.frameSubmitted();
+    const firstFrameMs = performance.now() - started;
+    const first = scene.lastFrame;
+    const firstFrameDrawn = first.drawn - first.waiting;
+    if (!handOver) {
+      await readColorbar(engine, plan, run);
+      attachPyramids(engine, run.cells, () => {}, (error) => errors.push(error));
+      scene.setCells(run.cells.map((cell) => sceneCell(cell)));
+    }
+    // Frames until every cell is drawn at its level (one when the first frame already was).
+    while (scene.lastFrame.waiting > 0 || scene.lastFrame.drawn < plan.cells.length - scene.lastFrame.culled) {
+      if (errors.length > 0) throw errors[0];
+      await Promise.all(run.cells.map((cell) => cell.levels?.whenSettled()));
+      const encoder = device.createCommandEncoder({ label: 'FirstView.frameEncoder' });
+      encodeFrame(encoder);
+      submitCounted(device, [encoder.finish()]);
+      await device.queue.onSubmittedWorkDone();
+      scene.frameSubmitted();
+    }
+    const filledMs = performance.now() - started;
+    if (errors.length > 0) throw errors[0];
+    const report = scene.lastFrame;
+    return {
+      handOver,
+      maps: plan.cells.length,
+      firstFrameMs,
+      firstFrameDrawn,
+      filledMs,
+      mapsComputed,
+      submits: engine.workCounts.submits - before.submits,
+      frames,
+      levels: Object.fromEntries([...report.levels].sort((a, b) => a[0] - b[0]).map(([factor, count]) => [String(factor), count])),
+    };
+  } finally {
+    scene.setCells([]);
+    if (run) releaseRun(run);
+    scene.destroy();
+    colorRange.destroy();
+  }
 }

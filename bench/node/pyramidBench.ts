@@ -6,10 +6,15 @@
  *       [--width 1920] [--height 1080] [--budget-mib 1024] [--stat mean|max] [--out DIR]
  *   npx tsx bench/node/pyramidBench.ts --large-v3      (32 x 20 x 1500 x 1500: for a real GPU)
  *   npx tsx bench/node/pyramidBench.ts --in-step [--budget-mib 48] ...
+ *   npx tsx bench/node/pyramidBench.ts --first-view [--pairs 1] [--budget-mib 256] ...
  *
  * --in-step zooms every cell in step instead (the viewer's wheel zoom: bench/core/pyramidZoom.ts runInStepZoom),
  * once with windowed levels and once with whole levels only (the path before windows), each on a fresh engine in the
  * same process, and reports the level drawn and the level bytes held at each step for both.
+ * --first-view shows the model view first as the viewer does when its full maps exceed the budget (runView in groups:
+ * bench/core/pyramidZoom.ts runFirstView) until a frame draws every cell at its level, once with the first frame's
+ * levels pooled in the groups (now) and once built after that frame (before), alternated, `--pairs` times, each on a
+ * fresh engine in the same process; it reports the time to the first filled frame and the maps computed.
  * The tensor is generated per layer on the CPU as it is uploaded (bench/core/synthetic.ts), as a file would be read.
  * Results: bench/results/<date>-<time>-pyramid-<adapter>.json, and one line per zoom step.
  */
@@ -19,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { AttentionEngine, type PoolStatistic } from '../../src/engine.ts';
 import { getNodeGpu } from '../../src/node/dawn.ts';
 import { readShaderSources } from '../../src/node/shaderFiles.ts';
-import { runInStepZoom, runPyramidZoom } from '../core/pyramidZoom.ts';
+import { runFirstView, runInStepZoom, runPyramidZoom, type FirstViewResult } from '../core/pyramidZoom.ts';
 import { createOffscreenTarget } from '../core/render.ts';
 import { formatShape, makeSyntheticSource, WHISPER_LARGE_V3 } from '../core/synthetic.ts';
 
@@ -48,6 +53,42 @@ const outDir = option('--out', join(ROOT, 'bench/results'));
 
 const shaders = readShaderSources();
 const stamp = () => new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+
+if (process.argv.includes('--first-view')) {
+  const pairs = Number(option('--pairs', '1'));
+  const runs: FirstViewResult[] = [];
+  let adapter = '';
+  for (let pair = 0; pair < pairs; pair++) {
+    for (const handOver of [false, true]) {
+      const engine = await AttentionEngine.create({ gpu: getNodeGpu(), shaders, budgetBytes });
+      try {
+        adapter = engine.adapterDescription;
+        engine.addTensor('model', makeSyntheticSource(shape, 'synthetic-large-v3.npy'));
+        const target = createOffscreenTarget(engine.device, width, height);
+        const result = await runFirstView(engine, shaders, target, { shape, tensorId: 'model', fileName: 'synthetic-large-v3.npy', handOver });
+        runs.push(result);
+        target.destroy();
+        console.log(
+          `first view, ${handOver ? 'levels from the groups' : 'levels built after '}: ${formatShape(shape)}, budget ${budgetBytes / 2 ** 20} MiB: ` +
+            `first frame ${(result.firstFrameMs / 1000).toFixed(1)} s drawing ${result.firstFrameDrawn} of ${result.maps} cells at their level, ` +
+            `filled ${(result.filledMs / 1000).toFixed(1)} s (${result.frames} frame(s), levels ${JSON.stringify(result.levels)}), ` +
+            `maps computed ${result.mapsComputed}, submits ${result.submits}`,
+        );
+      } finally {
+        engine.destroy();
+      }
+    }
+  }
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, `${stamp()}-pyramid-first-view-${adapter.split(' ')[0].toLowerCase().replace(/[^a-z0-9]+/g, '-') || 'adapter'}.json`);
+  writeFileSync(file, JSON.stringify({ adapter, shape, width, height, budgetBytes, runs }, null, 1));
+  for (let pair = 0; pair < pairs; pair++) {
+    const [old, now] = [runs[2 * pair], runs[2 * pair + 1]];
+    console.log(`pair ${pair + 1}: first filled frame ${(now.filledMs / old.filledMs).toFixed(2)} of before; maps computed ${old.mapsComputed} -> ${now.mapsComputed}`);
+  }
+  console.log(`-> ${file}`);
+  process.exit(0);
+}
 
 if (process.argv.includes('--in-step')) {
   const runs = [];

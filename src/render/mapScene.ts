@@ -144,8 +144,8 @@ export interface FrameReport {
 }
 
 /** A cell on the target this frame: where, how its map maps to the viewport, and which of its frames show. */
-interface VisibleCell {
-  drawn: DrawnCell;
+interface VisibleCell<T extends { cell: SceneCell } = DrawnCell> {
+  drawn: T;
   viewport: Rect;
   toViewport: mat3;
   frames: FrameRect | undefined;
@@ -260,7 +260,7 @@ export class MapScene {
   encode(pass: GPURenderPassEncoder, targetWidth: number, targetHeight: number): void {
     let waiting = 0;
     const levels = new Map<number, number>();
-    const visible = this.#visibleCells(targetWidth, targetHeight);
+    const visible = this.#visibleCells(this.#cells, targetWidth, targetHeight);
     const wanted = this.#wantedLevels(visible);
     for (const [index, { drawn: { cell, heatmap, boundaries }, viewport, toViewport, frames }] of visible.entries()) {
       let values = cell.map.values;
@@ -304,10 +304,23 @@ export class MapScene {
     this.#lastFrame = { drawn: [...levels.values()].reduce((sum, count) => sum + count, 0), culled, waiting, levels };
   }
 
+  /**
+   * What encode() would ask of the pyramids of `cells` (the scene's or others, placed) on a target of width x height
+   * under this camera, zoom and level budget: per cell, the level factor and the frames in view; undefined for a cell
+   * culled or without a pyramid. A grid computed in groups builds these levels before its first frame (src/ui/viewRun.ts).
+   */
+  wantedLevels(cells: readonly SceneCell[], targetWidth: number, targetHeight: number): ({ factor: number; frames: FrameRect | undefined } | undefined)[] {
+    const visible = this.#visibleCells(cells.map((cell, index) => ({ cell, index })), targetWidth, targetHeight);
+    const factors = this.#wantedLevels(visible);
+    const wanted: ({ factor: number; frames: FrameRect | undefined } | undefined)[] = cells.map(() => undefined);
+    visible.forEach(({ drawn, frames }, i) => drawn.cell.levels && (wanted[drawn.index] = { factor: factors[i], frames }));
+    return wanted;
+  }
+
   /** The cells on the target, with their viewports, transforms and the frames of their maps in view; the others are culled. */
-  #visibleCells(targetWidth: number, targetHeight: number): VisibleCell[] {
-    const visible: VisibleCell[] = [];
-    for (const drawn of this.#cells) {
+  #visibleCells<T extends { cell: SceneCell }>(cells: readonly T[], targetWidth: number, targetHeight: number): VisibleCell<T>[] {
+    const visible: VisibleCell<T>[] = [];
+    for (const drawn of cells) {
       const viewport = clampRect(this.onTarget(drawn.cell), targetWidth, targetHeight);
       if (!viewport) continue;
       const toViewport = this.mapToViewport(drawn.cell, viewport);
@@ -318,7 +331,7 @@ export class MapScene {
   }
 
   /** The level each visible cell draws (1 for cells without a pyramid): its zoom's level, fitted to the budget. */
-  #wantedLevels(visible: readonly VisibleCell[]): number[] {
+  #wantedLevels(visible: readonly VisibleCell<{ cell: SceneCell }>[]): number[] {
     const factors = visible.map(() => 1);
     const pyramids = [...visible.keys()].filter((index) => visible[index].drawn.cell.levels);
     const wanted = pyramids.map((index): WantedLevel => {

@@ -49,7 +49,7 @@ export function cutsIntoWindows(source: MapRequest, shape: { readonly rows: numb
 }
 
 /** A level held (or asked for): whole when `window` is undefined. */
-interface LevelKey {
+export interface LevelKey {
   readonly factor: number;
   readonly window?: LevelWindow;
 }
@@ -103,6 +103,25 @@ export class PyramidLevels implements SceneLevels {
   /** Bytes of the levels held now (pinned), as their cells (PinnedLevel rows x cols) say. */
   get heldBytes(): number {
     return [...this.#held.values()].reduce((sum, { level }) => sum + (level.rows ?? 0) * (level.cols ?? 0) * 4, 0);
+  }
+
+  /**
+   * The level drawing `factor` over `visible` asks for (what levelFor would ask of `keep`): a window of it, or the
+   * whole level. A grid computed in groups builds it from each full map before the first frame (src/ui/viewRun.ts).
+   */
+  wantedLevel(factor: number, visible?: FrameRect): LevelKey {
+    return this.#wantedKey(factor, visible);
+  }
+
+  /**
+   * Takes `level`, built elsewhere (pinned, the caller's pin now the pyramid's), as its level `key`: the next frame
+   * draws it without asking `keep` for it. One already held or lost to destroy() is released instead.
+   */
+  hold(key: LevelKey, level: PinnedLevel): void {
+    const name = keyName(key);
+    if (this.#destroyed || this.#held.has(name)) return level.release();
+    this.#held.set(name, { key, level });
+    this.#arrived.add(name);
   }
 
   levelFor(wantedFactor: number, visible?: FrameRect): SceneLevel | undefined {

@@ -52,6 +52,20 @@ export class MapCanvas {
     cells.forEach((cell, i) => this.#scene.replaceCell(i, sceneCell(cell, dpr)));
   }
 
+  /**
+   * What the first frame of `cells` (not yet drawn: the scene keeps its cells) would ask of their pyramids, placed
+   * as place() would place them, under `zoom` and the level budget: MapScene.wantedLevels. Sets the cells' rects.
+   */
+  firstLevels(cells: readonly Cell[], columns: number, gap: number | undefined, zoom: mat3, levelBudgetBytes?: number): ReturnType<MapScene['wantedLevels']> {
+    const dpr = globalThis.devicePixelRatio || 1;
+    const width = this.canvas.clientWidth;
+    const height = this.canvas.clientHeight;
+    placeCells(cells.length, columns, width, height, gap).forEach((rect, i) => (cells[i].rect = rect));
+    this.#scene.zoom = zoom;
+    this.#scene.levelBudgetBytes = levelBudgetBytes;
+    return this.#scene.wantedLevels(cells.map((cell) => sceneCell(cell, dpr)), Math.max(1, Math.round(width * dpr)), Math.max(1, Math.round(height * dpr)));
+  }
+
   /** Records a frame of the cells with this look and zoom into `encoder`. */
   encodeFrame(encoder: GPUCommandEncoder, colormap: ColormapName, smooth: boolean, zoom: mat3, levelBudgetBytes?: number): void {
     this.#scene.look = { colormap, smooth, boundaryStyle: boundaryStyleFor(colormap) };

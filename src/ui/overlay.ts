@@ -5,13 +5,16 @@
  * Text stays sharp at any zoom because the browser draws it, not the GPU.
  */
 import type { AxisTick } from '../data/frames.ts';
-import { layoutAxisLabels } from '../view/axisLabels.ts';
+import { layoutAxisLabels, zoomedCellFrames } from '../view/axisLabels.ts';
+import { zoomUnit } from '../view/displayNote.ts';
 import { cellTitle } from './exportView.ts';
 import { GRID_EDGE, GRID_TITLE, LABEL_BAND } from './layout.ts';
 import type { Cell, ViewInfo, Viewer } from './viewer.ts';
 
 /** Approximate label extent in pixels: 7 px per character at the 12 px font, plus padding. */
 const labelSpan = (text: string) => text.length * 7 + 6;
+/** The same at a cell title's 11 px font. */
+const titleSpan = (text: string) => text.length * 6.5 + 4;
 
 export function renderOverlay(root: HTMLElement, viewer: Viewer, info: ViewInfo | undefined): void {
   root.replaceChildren();
@@ -42,13 +45,20 @@ function renderAxes(root: HTMLElement, viewer: Viewer, cell: Cell): void {
 }
 
 /**
- * A grid: each map's title (with its own colour range when each map has one), and the words along the grid's top
- * and left edges, over the first row's columns and the first column's rows (the maps of a grid share their frames;
- * a pair's do not: each has its words above it).
+ * A grid: each map's title (with its own colour range when each map has one) and, zoomed, the frames it shows at
+ * the title's right where there is room, and the words along the grid's top and left edges, over the first row's
+ * columns and the first column's rows (the maps of a grid share their frames; a pair's do not: each has its words
+ * above it, and the display note names the first map's frames).
  */
 function renderGrid(root: HTMLElement, viewer: Viewer, info: ViewInfo): void {
   const cells = info.cells;
-  for (const cell of cells) root.append(makeText(cellTitle(cell, info), cell.rect.x, cell.rect.y - 15, 'cell-title'));
+  const visible = info.plan.spec.view === 'pair' ? undefined : viewer.visibleFrames();
+  for (const cell of cells) {
+    const title = cellTitle(cell, info);
+    root.append(makeText(title, cell.rect.x, cell.rect.y - 15, 'cell-title'));
+    const frames = visible && zoomedCellFrames(visible, zoomUnit(info.plan.axes), cell.rect.width - titleSpan(title) - 6, titleSpan);
+    if (frames) root.append(makeText(frames, cell.rect.x + cell.rect.width, cell.rect.y - 15, 'cell-title cell-frames'));
+  }
   if (info.plan.spec.view === 'pair') {
     // Each utterance of a pair has its own words, over its own map and down its left (the viewer leaves a wider gap
     // between a pair's maps for them).

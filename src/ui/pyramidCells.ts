@@ -7,7 +7,7 @@
 import type { AttentionEngine, MapRequest, PoolStatistic } from '../engine.ts';
 import type { ViewPlan } from '../view/plan.ts';
 import type { LevelWindow } from '../view/pyramidWindow.ts';
-import { createTaskLimiter, cutsIntoWindows, levelRequest, PyramidLevels } from '../render/pyramidLevels.ts';
+import { createTaskLimiter, cutsIntoWindows, levelRequest, PyramidLevels, type LevelKey } from '../render/pyramidLevels.ts';
 
 /** Level builds at once, across every cell: each holds a full map (a window: its frames only) on the GPU while it is pooled. */
 const BUILDS_AT_ONCE = 4;
@@ -35,11 +35,14 @@ const GRID_VIEWS: ReadonlySet<string> = new Set(['model', 'heads']);
  * of them at once. Undefined for other plans: their maps are computed together and kept (smaller grids: nothing to
  * save, and no level builds running into the next control change).
  */
-export async function pyramidGroups(engine: AttentionEngine, plan: Pick<ViewPlan, 'spec' | 'cells'>): Promise<[number, number][] | undefined> {
+export async function pyramidGroups(
+  engine: AttentionEngine,
+  plan: Pick<ViewPlan, 'spec' | 'cells'>,
+): Promise<{ groups: [number, number][]; shapes: { rows: number; cols: number }[] } | undefined> {
   if (!GRID_VIEWS.has(plan.spec.view)) return undefined;
   const shapes = await Promise.all(plan.cells.map((cell) => engine.outputShape(cell.request)));
   const fullBytes = shapes.reduce((sum, shape) => sum + mapBytes(shape), 0);
-  return fullBytes > frameLevelBudget(engine) ? mapGroups(shapes, groupBytes(engine)) : undefined;
+  return fullBytes > frameLevelBudget(engine) ? { groups: mapGroups(shapes, groupBytes(engine)), shapes } : undefined;
 }
 
 /** Bytes of a rows x cols map of f32. */
@@ -89,13 +92,18 @@ export function cellPyramid(
   stat: PoolStatistic = 'mean',
 ): PyramidLevels {
   const keep = (factor: number, window?: LevelWindow) => {
-    const build = buildQueue(() => engine.keepMap(levelRequest(request, shape, factor, stat, window)));
+    const build = buildQueue(() => engine.keepMap(cellLevelRequest(request, shape, { factor, window }, stat)));
     building.add(build);
     const done = () => building.delete(build);
     build.then(done, done);
     return build;
   };
   return new PyramidLevels(keep, onReady, onError, cutsIntoWindows(request, shape) ? shape : undefined);
+}
+
+/** The engine request of level `key` of a cell's rows x cols map of `request`: what its pyramid's builds keep. */
+export function cellLevelRequest(request: MapRequest, shape: { readonly rows: number; readonly cols: number }, key: LevelKey, stat: PoolStatistic = 'mean'): MapRequest {
+  return levelRequest(request, shape, key.factor, stat, key.window);
 }
 
 /**
@@ -107,8 +115,8 @@ export function frameLevelBudget(engine: AttentionEngine): number {
 }
 
 /**
- * After a pyramid grid's first frame (drawn without maps: its full maps were computed in groups for their stats and
- * freed), its cells draw from pyramids; `onReady` redraws as levels arrive.
+ * After a pyramid grid's first frame, when runView was given no GridPyramids (its cells then have none: their first
+ * frame drew nothing), its cells draw from pyramids; `onReady` redraws as levels arrive.
  */
 export function attachPyramids(
   engine: AttentionEngine,

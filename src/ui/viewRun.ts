@@ -6,7 +6,8 @@
  * histograms) and the shared rule (makeColorScale) gives the bar its ends and ticks.
  *
  * A grid too large for all its full maps at once (./pyramidCells.ts pyramidGroups: the model view of a large model) is
- * computed in groups instead, one submit each, keeping only the stats; its frame, one more submit, draws from pyramids.
+ * computed in groups instead, one submit each, keeping the stats and, pooled from each full map while it is alive, the
+ * pyramid level its first frame draws; that frame, one more submit, draws every cell from its pyramid.
  *
  * Progress: after each map is recorded and after each step of a long map (rollout: one product per layer). Cancel:
  * aborting the signal stops before the next map, step or group; GPU work already submitted (finished rollout steps,
@@ -29,7 +30,9 @@ import type { Rect } from './layout.ts';
 import type { LoadedUtterance } from './loadFiles.ts';
 import type { LoadedNames, ViewerParams } from './params.ts';
 import { otherUtterance, specFromParams } from './params.ts';
-import { pyramidGroups } from './pyramidCells.ts';
+import { cellLevelRequest, cellPyramid, pyramidGroups } from './pyramidCells.ts';
+import type { LevelKey } from '../render/pyramidLevels.ts';
+import type { FrameRect } from '../view/pyramidWindow.ts';
 
 /** Histogram bins per map when the scale is a percentile clip. */
 const PERCENTILE_BINS = 256;
@@ -87,8 +90,24 @@ export interface ViewRun {
   shared?: ColorScale;
   /** The gathered stats, until readColorbar() has read and freed them. */
   gathered?: EncodedColorRanges;
-  /** Its cells draw from map pyramids (attachPyramids): a grid computed in groups, its full maps already freed. */
+  /**
+   * Its cells draw from map pyramids: a grid computed in groups, its full maps already freed (their pyramids made
+   * by runView when given GridPyramids, else to be attached: attachPyramids).
+   */
   readonly pyramids: boolean;
+}
+
+/** What runView needs to give a grid computed in groups its pyramids, filled for the first frame. */
+export interface GridPyramids {
+  /**
+   * What each cell's first frame will ask of its pyramid, the cells placed as that frame will place them (the
+   * viewer: MapCanvas.firstLevels, MapScene's own decision): the level factor and the frames in view; undefined for a
+   * cell the frame does not draw. `unzoomed`: what it would ask with the zoom reset.
+   */
+  readonly firstLevels: (cells: readonly Cell[], unzoomed?: boolean) => readonly ({ readonly factor: number; readonly frames?: FrameRect } | undefined)[];
+  /** A level a later frame asked for has arrived (redraw), or could not be built. */
+  readonly onReady: () => void;
+  readonly onError: (error: Error) => void;
 }
 
 /** What computeAndDraw needs besides the requests. */
@@ -146,6 +165,9 @@ function encodeRanges(colorRange: ColorRangePass, encoder: GPUCommandEncoder, st
   return colorRange.encode(encoder, stats.map((mapStats) => ({ stats: mapStats.stats, histogram: mapStats.histogram })), rule, bins, 'Viewer.range');
 }
 
+/** runView's options: `show` puts the run on screen and records its frame; `pyramids` (a grid computed in groups) see GridPyramids. */
+type GroupOptions = Omit<ComputeAndDrawOptions, 'draw'> & { readonly show: (encoder: GPUCommandEncoder, run: ShownRun) => void; readonly pyramids?: GridPyramids };
+
 /**
  * Computes the plan's maps and shows them through `show` in one submit (computeAndDraw), as cells; a grid whose full
  * maps are too large to hold at once (pyramidGroups) in groups, then its frame (computeInGroups).
@@ -153,11 +175,11 @@ function encodeRanges(colorRange: ColorRangePass, encoder: GPUCommandEncoder, st
 export async function runView(
   engine: AttentionEngine,
   plan: ViewPlan,
-  options: Omit<ComputeAndDrawOptions, 'draw'> & { readonly show: (encoder: GPUCommandEncoder, run: ShownRun) => void },
+  options: GroupOptions,
 ): Promise<ViewRun> {
   const rule = rangeRule(plan);
-  const groups = await pyramidGroups(engine, plan);
-  if (groups) return computeInGroups(engine, plan, groups, rule, options);
+  const grouping = await pyramidGroups(engine, plan);
+  if (grouping) return computeInGroups(engine, plan, grouping, rule, options);
   let run: ShownRun | undefined;
   const draw = (encoder: GPUCommandEncoder, results: readonly MapWithStats[], gathered: EncodedColorRanges) => {
     const cells = results.map(({ map, stats }, i) => planCell(plan, i, map, map, stats!, gathered.ranges, rule));
@@ -171,39 +193,55 @@ export async function runView(
 /**
  * A pyramid grid's run: each group of maps (`groups`, [start, end) of the plan's cells) and their stats by
  * engine.computeMaps, the group's maps freed, and its GPU work waited for, before the next, so that full maps of one
- * group at most are alive at once; the stats are kept (small). Then the colour ranges from every map's stats (the
- * same as computed together: the bar is unchanged) and the frame, one more submit. The cells hold no map: they draw
- * nothing until their pyramids (attachPyramids, after the colour bar) hold a level, whose builds compute each map again.
+ * group at most are alive at once; the stats are kept (small). With `pyramids`, each cell gets its pyramid first, and
+ * the level its first frame will draw (GridPyramids.firstLevels) is pooled from its full map in the same submit
+ * (computeMaps' keep: the kernels and request a later build would use, so the same values and the same engine cache
+ * entry) and held by its pyramid: no map is computed again for the first frame. A grid shown zoomed wants windows of
+ * its levels, which are not made so: each cell gets the whole level it would draw unzoomed instead, which its first
+ * frame draws (coarser, and said so) while the pyramid builds the window, as when a user zooms into a grid. Then the colour
+ * ranges from every map's stats (the same as computed together: the bar is unchanged) and the frame, one more submit.
  */
 async function computeInGroups(
   engine: AttentionEngine,
   plan: ViewPlan,
-  groups: readonly [number, number][],
+  { groups, shapes }: { readonly groups: readonly [number, number][]; readonly shapes: readonly MapShape[] },
   rule: ColorRangeRule,
-  { colorRange, signal, onProgress, otherSubmits = () => 0, show }: Omit<ComputeAndDrawOptions, 'draw'> & { readonly show: (encoder: GPUCommandEncoder, run: ShownRun) => void },
+  { colorRange, signal, onProgress, otherSubmits = () => 0, show, pyramids }: GroupOptions,
 ): Promise<ViewRun> {
   const bins = rule.percentile ? PERCENTILE_BINS : 0;
   const workSoFar = countWork(engine, otherSubmits);
   const total = plan.cells.length;
-  const computed: { rows: number; cols: number; stats: ComputedStats }[] = [];
+  const cells = shapes.map((shape, i) => planCell(plan, i, shape, undefined, undefined, undefined, rule));
+  const release = () => cells.forEach((cell) => (cell.levels?.destroy(), cell.stats?.destroy()));
   try {
+    const firstKeys = pyramids ? firstLevelKeys(engine, cells, pyramids) : [];
     for (const [start, end] of groups) {
       // The previous group's maps, destroyed after their submit, are freed once the GPU is done with them.
       if (start > 0) await engine.device.queue.onSubmittedWorkDone();
       const results = await engine.computeMaps(
-        plan.cells.slice(start, end).map((cell) => cell.request),
-        { stats: { bins }, signal, onProgress: onProgress && ((progress) => onProgress({ ...progress, done: start + progress.done, total })) },
+        cells.slice(start, end).map((cell) => cell.request),
+        {
+          stats: { bins },
+          signal,
+          onProgress: onProgress && ((progress) => onProgress({ ...progress, done: start + progress.done, total })),
+          keep: (i) => {
+            const key = firstKeys[start + i];
+            return key ? [cellLevelRequest(cells[start + i].request, shapes[start + i], key)] : [];
+          },
+        },
       );
-      for (const { map, stats } of results) {
-        computed.push({ rows: map.rows, cols: map.cols, stats: stats! });
+      results.forEach(({ map, stats, kept }, i) => {
+        const cell = cells[start + i];
+        cell.stats = stats;
+        if (kept?.[0]) cell.levels!.hold(firstKeys[start + i]!, kept[0]);
         map.destroy();
-      }
+      });
     }
     if (signal?.aborted) throw new ComputeCancelledError();
     const encoder = engine.device.createCommandEncoder({ label: 'Viewer.frame' });
-    const gathered = encodeRanges(colorRange, encoder, computed.map(({ stats }) => stats), rule, bins);
+    const gathered = encodeRanges(colorRange, encoder, cells.map((cell) => cell.stats!), rule, bins);
     try {
-      const cells = computed.map(({ rows, cols, stats }, i) => planCell(plan, i, { rows, cols }, undefined, stats, gathered.ranges, rule));
+      cells.forEach((cell) => (cell.rangeBuffer = gathered.ranges));
       const run: ShownRun = { cells, ranges: gathered.ranges, gathered, pyramids: true };
       show(encoder, run);
       submitCounted(engine.device, [encoder.finish()]);
@@ -213,13 +251,31 @@ async function computeInGroups(
       throw error;
     }
   } catch (error) {
-    computed.forEach(({ stats }) => stats.destroy());
+    release();
     throw error;
   }
 }
 
-/** Cell `index` of the plan: its map's size, its map (none in a pyramid grid), stats and colour range. */
-function planCell(plan: ViewPlan, index: number, shape: MapShape, map: ComputedMap | undefined, stats: ComputedStats, ranges: GPUBuffer, rule: ColorRangeRule): Cell {
+/**
+ * Gives each cell its pyramid and returns, per cell, the level to pool from its full map for its first frame: the
+ * whole level that frame asks for, or when it asks for a window (zoomed), the whole level it would ask for unzoomed;
+ * undefined when that is no level at all (a cell not drawn) or the map itself (one frame per cell).
+ */
+function firstLevelKeys(engine: AttentionEngine, cells: Cell[], { firstLevels, onReady, onError }: GridPyramids): (LevelKey | undefined)[] {
+  for (const cell of cells) cell.levels = cellPyramid(engine, cell.request, cell, onReady, onError);
+  let unzoomed: ReturnType<GridPyramids['firstLevels']> | undefined;
+  return firstLevels(cells).map((first, i): LevelKey | undefined => {
+    let key = first && cells[i].levels!.wantedLevel(first.factor, first.frames);
+    if (key?.window) {
+      unzoomed ??= firstLevels(cells, true);
+      key = unzoomed[i] && { factor: unzoomed[i].factor };
+    }
+    return key && !key.window && key.factor > 1 ? key : undefined;
+  });
+}
+
+/** Cell `index` of the plan: its map's size, its map (none in a pyramid grid), stats and colour range (a pyramid grid's: set as they come). */
+function planCell(plan: ViewPlan, index: number, shape: MapShape, map: ComputedMap | undefined, stats: ComputedStats | undefined, ranges: GPUBuffer | undefined, rule: ColorRangeRule): Cell {
   const planned = plan.cells[index];
   return {
     ...planned,

@@ -15,7 +15,7 @@ import type { Rect } from './layout.ts';
 import { colorbarBeside, GRID_EDGE, GRID_GAP } from './layout.ts';
 import type { LoadedUtterance } from './loadFiles.ts';
 import { MapCanvas } from './mapCanvas.ts';
-import { attachPyramids, frameLevelBudget, levelBuildsInFlight, levelBuildsSettled } from './pyramidCells.ts';
+import { frameLevelBudget, levelBuildsInFlight, levelBuildsSettled } from './pyramidCells.ts';
 import { cellAt, mapPointAt, mapToCanvas, pannedBy, zoomedAt } from './mapGeometry.ts';
 import type { LoadedNames, ViewerParams } from './params.ts';
 import { loadedNamesOf, needsNewMaps, planOfParams, progressLine, readColorbar, releaseRun, resetsZoom, runView, tensorId, viewInfo } from './viewRun.ts';
@@ -256,16 +256,18 @@ export class Viewer {
         onProgress: (progress) => ((latest = progress), report()),
         otherSubmits: () => this.#redraws,
         show: (encoder, shown) => this.#show(params, plan, shown, encoder),
+        // A grid computed in groups: its cells' pyramids, filled for the first frame as this canvas will draw it.
+        pyramids: {
+          firstLevels: (cells, unzoomed) => this.#mapCanvas.firstLevels(cells, plan.columns, gapOf(plan), unzoomed ? mat3.create() : this.#zoom, frameLevelBudget(this.#engine)),
+          onReady: () => this.requestDraw(),
+          onError: (error) => this.#callbacks.onError?.(error.message),
+        },
       });
       if (this.#run?.cells !== run.cells) return;
       this.#run = run;
       await readColorbar(this.#engine, plan, run);
       // A newer view may have replaced these maps during the readback.
       if (this.#run !== run) return;
-      if (run.pyramids) {
-        attachPyramids(this.#engine, run.cells, () => this.#run === run && this.requestDraw(), (error) => this.#callbacks.onError?.(error.message));
-        this.requestDraw();
-      }
       this.#info = viewInfo(utterance, plan, run, this.#colormap());
       this.#callbacks.onProgress?.(undefined);
       // The frame took log from the policy; a log scale over no positive value falls back to linear on the CPU.
@@ -285,8 +287,7 @@ export class Viewer {
     this.#releaseCells();
     this.#run = run;
     this.#columns = plan.columns;
-    // A pair's second map has its own row words on its left: room for them between the maps.
-    this.#gap = plan.spec.view === 'pair' ? GRID_GAP + GRID_EDGE : GRID_GAP;
+    this.#gap = gapOf(plan);
     this.#info = undefined;
     this.#shown = params;
     this.#computing = false;
@@ -376,4 +377,9 @@ export class Viewer {
     this.#releaseCells();
     this.#mapCanvas.destroy();
   }
+}
+
+/** Pixels between a plan's maps: a pair's second map has its own row words on its left, so room for them. */
+function gapOf(plan: ViewPlan): number {
+  return plan.spec.view === 'pair' ? GRID_GAP + GRID_EDGE : GRID_GAP;
 }

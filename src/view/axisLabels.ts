@@ -3,6 +3,7 @@
  * Phone labels (major ticks) win over boundary labels (minor ticks, "previous,next"), which fill the gaps between.
  */
 import type { AxisTick } from '../data/frames.ts';
+import type { VisibleFrames } from './displayNote.ts';
 
 export interface PlacedLabel {
   readonly text: string;
@@ -56,6 +57,19 @@ export function layoutAxisLabels(majors: readonly AxisTick[], minors: readonly A
   place(majors, 'major');
   place(minors, 'minor');
   return kept.map((k) => k.label).sort((a, b) => a.px - b.px);
+}
+
+/**
+ * What a cell of a zoomed grid says, beside its title, of the part of its map it shows (every cell of a grid shows
+ * the same part: without this, a zoomed cell looks like a whole map): "frames 656-843" when its rows and columns
+ * show the same frames, else "rows 656-843, cols 700-887"; the numbers alone when only they fit in `roomPx`, nothing
+ * when not even they do (the display note names the frames in any case). Ends are inclusive, as the note's.
+ */
+export function zoomedCellFrames(visible: VisibleFrames, unit: string, roomPx: number, labelSpan: (text: string) => number): string | undefined {
+  const rows = `${visible.rowStart}-${visible.rowEnd - 1}`;
+  const cols = `${visible.colStart}-${visible.colEnd - 1}`;
+  const candidates = rows === cols ? [`${unit} ${rows}`, rows] : [`rows ${rows}, cols ${cols}`, `${rows} × ${cols}`];
+  return candidates.find((text) => labelSpan(text) <= roomPx);
 }
 
 /**

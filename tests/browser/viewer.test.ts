@@ -165,6 +165,28 @@ describe('viewer in Chromium', () => {
     await page.close();
   });
 
+  it('draws a grid too large for its full maps (computed in groups) filled in its first frame', async () => {
+    // 9 maps of 1500^2 (81 MiB) over the frame's level budget (50 MiB of a 100 MiB budget): computed in groups of 25 MiB.
+    const { page, errors } = await openViewer(session, '?budget=100#view=heads&layer=1&words=0:2');
+    // Every note the viewer shows from here on: a first frame that drew cells coarser or not at all would say "refining".
+    await page.evaluate(() => {
+      const notes: string[] = [];
+      (window as unknown as { notes: string[] }).notes = notes;
+      const element = document.getElementById('display-note')!;
+      new MutationObserver(() => notes.push(element.textContent ?? '')).observe(element, { childList: true, characterData: true, subtree: true, attributes: true });
+    });
+    await setParams(page, { full: true });
+    expect(await page.evaluate(() => (window as unknown as { steve: Steve }).steve.viewer.cells.map((cell) => cell.rows))).toEqual(Array(9).fill(1500));
+    expect((await page.evaluate(() => (window as unknown as { notes: string[] }).notes)).filter((note) => /refining/.test(note))).toEqual([]);
+    // Each cell holds the level it was drawn from (unzoomed: the whole level, 4 x 4 frames a cell here).
+    type Held = { cells: { levels?: { heldFactors: number[] } }[] };
+    const held = await page.evaluate(() => (window as unknown as { steve: { viewer: Held } }).steve.viewer.cells.map((cell) => cell.levels?.heldFactors));
+    expect(held).toHaveLength(9);
+    expect(held.every((factors) => factors?.length === 1 && factors[0] > 1)).toBe(true);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('pools the map onto phones: one row and column per phone, labelled with the phones', async () => {
     const { page, errors } = await openViewer(session, '#view=pooled&layer=1&head=2&words=0:2');
     const cells = await page.evaluate(() => (window as unknown as { steve: Steve }).steve.viewer.cells.map((c) => [c.rows, c.cols, c.title]));

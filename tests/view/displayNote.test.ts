@@ -1,9 +1,10 @@
 /**
  * The viewer's note beside the title (src/view/displayNote.ts): the frames a zoom shows, computed from the shared
- * unit-square zoom, and the "refining" line while pyramid cells are drawn coarser than the zoom needs.
+ * unit-square zoom, and the "refining" line while pyramid cells are drawn coarser than the zoom needs; and what a
+ * zoomed grid's cell says of its frames beside its title (src/view/axisLabels.ts zoomedCellFrames).
  */
 import { describe, expect, it } from 'vitest';
-import { boundaryGaps, readableBoundaries } from '../../src/view/axisLabels.ts';
+import { boundaryGaps, readableBoundaries, zoomedCellFrames } from '../../src/view/axisLabels.ts';
 import { displayNote, visibleFrames } from '../../src/view/displayNote.ts';
 
 describe(visibleFrames.name, () => {
@@ -53,5 +54,24 @@ describe(readableBoundaries.name, () => {
   it('counts lines bunched in part of the map as dense (an utterance at the start of 1500 padded frames)', () => {
     // The same lines in a 1500-frame map drawn 220 px wide: on average 220 / 48 = 4.6 px apart, but 0.4 px at the median.
     expect(readableBoundaries(gaps, 220 / 1500)).toEqual({ phones: false, words: false });
+  });
+});
+
+describe(zoomedCellFrames.name, () => {
+  const span = (text: string) => text.length * 6;
+  const diagonal = { rowStart: 656, rowEnd: 844, colStart: 656, colEnd: 844 };
+  const offDiagonal = { rowStart: 656, rowEnd: 844, colStart: 700, colEnd: 888 };
+
+  it('names the frames (end inclusive) when the cell has room, shorter when it has less, nothing when it has none', () => {
+    expect(zoomedCellFrames(diagonal, 'frames', 200, span)).toBe('frames 656-843');
+    // "frames 656-843" takes 84 px here, "656-843" 42.
+    expect(zoomedCellFrames(diagonal, 'frames', 60, span)).toBe('656-843');
+    expect(zoomedCellFrames(diagonal, 'frames', 30, span)).toBeUndefined();
+  });
+
+  it('names rows and columns apart when they show different frames, and a pooled map its unit', () => {
+    expect(zoomedCellFrames(offDiagonal, 'frames', 300, span)).toBe('rows 656-843, cols 700-887');
+    expect(zoomedCellFrames(offDiagonal, 'frames', 110, span)).toBe('656-843 × 700-887');
+    expect(zoomedCellFrames({ rowStart: 2, rowEnd: 5, colStart: 2, colEnd: 5 }, 'words', 200, span)).toBe('words 2-4');
   });
 });
