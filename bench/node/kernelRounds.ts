@@ -8,6 +8,8 @@
  *   npx tsx bench/node/kernelRounds.ts --old /tmp/kold --rounds 5 --only histogram-256-float32,block-pool-4-float32
  *
  * Without `--old` only this tree's kernels run. `--frames` and `--heads` size the maps (1500 and 8 by default).
+ * The device takes 'timestamp-query' when the adapter has it, so each side also reports the GPU time of its passes
+ * (on a software adapter: how long the emulator took, without the submit and the wait around it).
  */
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -51,35 +53,36 @@ if (flags.old) {
 sides.push({ name: 'new', suite: runKernelSuite, shaders: readShaderSources() });
 
 const adapter = await requestNodeAdapter();
-const device = await adapter.requestDevice();
+const device = await adapter.requestDevice({ requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [] });
 const adapterName = describeAdapter(adapter);
 console.log(`adapter: ${adapterName}; load before: ${loadavg().map((load) => load.toFixed(2)).join(' ')}`);
 
 /** Per side, case and round: the kernel's and each peer's wall and CPU ms. */
-const samples = new Map<string, { wall: number; cpu: number; peers: Map<string, { wall: number; cpu: number }> }[]>();
+const samples = new Map<string, { wall: number; gpu: number; cpu: number; peers: Map<string, { wall: number; cpu: number }> }[]>();
 for (let round = 0; round < rounds; round++) {
   for (const side of sides) {
     const result = await side.suite(device, side.shaders, adapterName, { frames, heads, rolloutFrames: 64, rolloutLayers: 2, reps: 1, cpuReps: 1, maxMsPerCase: 1e9, only, cpuClock });
     for (const kernel of result.kernels as KernelResult[]) {
       const key = `${kernel.id}\t${side.name}`;
       const peers = new Map(kernel.peers.map((peer) => [peer.label, { wall: peer.ms.median, cpu: peer.cpuMs?.median ?? NaN }]));
-      samples.set(key, [...(samples.get(key) ?? []), { wall: kernel.wallMs.median, cpu: kernel.cpuMs?.median ?? NaN, peers }]);
+      samples.set(key, [...(samples.get(key) ?? []), { wall: kernel.wallMs.median, gpu: kernel.gpuMs?.median ?? NaN, cpu: kernel.cpuMs?.median ?? NaN, peers }]);
       const peerText = [...peers].map(([label, peer]) => `${label} ${peer.wall.toFixed(0)} ms (cpu ${peer.cpu.toFixed(0)})`).join(', ');
-      console.log(`round ${round + 1} ${side.name} ${kernel.id}: ${kernel.wallMs.median.toFixed(0)} ms (cpu ${(kernel.cpuMs?.median ?? NaN).toFixed(0)}); ${peerText}; load ${loadavg()[0].toFixed(2)}`);
+      console.log(`round ${round + 1} ${side.name} ${kernel.id}: ${kernel.wallMs.median.toFixed(0)} ms (gpu ${(kernel.gpuMs?.median ?? NaN).toFixed(0)}, cpu ${(kernel.cpuMs?.median ?? NaN).toFixed(0)}); ${peerText}; load ${loadavg()[0].toFixed(2)}`);
     }
   }
 }
 console.log(`load after: ${loadavg().map((load) => load.toFixed(2)).join(' ')}`);
 for (const [key, runs] of samples) {
   const [id, side] = key.split('\t');
-  const line = [`${id} ${side}: wall ${median(runs.map((run) => run.wall)).toFixed(0)} ms, cpu ${median(runs.map((run) => run.cpu)).toFixed(0)} ms`];
+  const line = [`${id} ${side}: wall ${median(runs.map((run) => run.wall)).toFixed(0)} ms, gpu ${median(runs.map((run) => run.gpu)).toFixed(0)} ms, cpu ${median(runs.map((run) => run.cpu)).toFixed(0)} ms`];
   for (const label of runs[0].peers.keys()) {
     const wallRatios = runs.map((run) => run.wall / run.peers.get(label)!.wall);
     const cpuRatios = runs.map((run) => run.cpu / run.peers.get(label)!.cpu);
+    const gpuRatios = runs.map((run) => run.gpu / run.peers.get(label)!.wall);
     line.push(
       `vs ${label} (wall ${median(runs.map((run) => run.peers.get(label)!.wall)).toFixed(0)} ms, cpu ${median(runs.map((run) => run.peers.get(label)!.cpu)).toFixed(0)} ms): ` +
         `wall ratio median ${median(wallRatios).toFixed(2)}x [${Math.min(...wallRatios).toFixed(2)}-${Math.max(...wallRatios).toFixed(2)}], ` +
-        `cpu ratio median ${median(cpuRatios).toFixed(2)}x`,
+        `cpu ratio median ${median(cpuRatios).toFixed(2)}x, gpu time / peer wall median ${median(gpuRatios).toFixed(2)}x`,
     );
   }
   console.log(line.join('\n  '));
