@@ -10,10 +10,10 @@
 // The stats buffer is cleared to zero before this pass. f32 has no atomics, so min and max go through an
 // order-preserving u32 key (negative floats have all bits flipped, positive ones the sign bit set) and atomicMax;
 // the minimum is found as the atomicMax of the complemented key, so that zero is the neutral start for both.
-// Per value the first walk takes only four integer extremes of the bits (signed and unsigned max and min, which
-// give the extreme keys at the end: extremeKeys), four quads per loop step: non-finite values are not masked out
-// there, since their keys lie outside the finite ones (+inf and +NaN above the key of the largest finite float, -inf
-// and -NaN below that of the smallest), so the extremes tell whether the block held any. A workgroup whose block did
+// Per value the first walk takes only a signed key (three integer operations) and its signed max and min, four quads
+// per loop step: non-finite values are not masked out there, since their keys lie outside the finite ones (+inf and
+// +NaN above the key of the largest finite float, -inf and -NaN below that of the smallest), so the extremes tell
+// whether the block held any. A workgroup whose block did
 // walks it a second time, exactly: non-finite values skipped for min and max, counted by kind (rare: a map's
 // non-finite values are usually masked cells, which the colour scale ignores anyway). The finite count is the
 // block's size less those.
@@ -40,69 +40,55 @@ var<workgroup> localNonFiniteCounts: array<atomic<u32>, 3>;
 var<workgroup> localSawNonFinite: atomic<u32>;
 
 // One invocation's running reduction, four values wide (one per component of a quad; a single value fills all four):
-// the extremes of the values' bits read as signed and as unsigned integers. Those four give the extreme order keys
-// (see extremeKeys) for four integer min/max per quad, where keys would cost three more operations per quad before
-// their two maxima.
+// the extremes of the values' signed keys (signedKey), reduced with signed integer max and min, which an emulator
+// does in fewer instructions than unsigned ones.
 struct Reduction {
-  maxSigned: vec4<i32>,
-  minSigned: vec4<i32>,
-  maxUnsigned: vec4<u32>,
-  minUnsigned: vec4<u32>,
+  maxKey: vec4<i32>,
+  minKey: vec4<i32>,
 }
 
-const EMPTY_REDUCTION = Reduction(vec4<i32>(-2147483647 - 1), vec4<i32>(2147483647), vec4<u32>(0u), vec4<u32>(0xffffffffu));
+const EMPTY_REDUCTION = Reduction(vec4<i32>(-2147483647 - 1), vec4<i32>(2147483647));
 
-// Bits at and beyond the finite floats': +inf (+NaN above it) read as signed, -inf (-NaN above it) read as unsigned.
-const POS_INF_BITS: i32 = 0x7f800000;
-const NEG_INF_BITS: u32 = 0xff800000u;
+// Signed keys at and beyond the finite floats': +inf's (and above it, +NaN's), and -inf's (and below it, -NaN's).
+const POS_INF_SIGNED_KEY: i32 = 0x7f800000;
+const NEG_INF_SIGNED_KEY: i32 = -2139095041; // bits 0x807fffff
 
-// A u32 that orders like the float whose bits are `bits`: larger float, larger key. Negative floats (sign bit set)
-// have all bits flipped, others only the sign bit.
-fn orderKey(bits: u32) -> u32 {
-  return select(bits | 0x80000000u, ~bits, (bits & 0x80000000u) != 0u);
+// An i32 that orders like the float whose bits are `bits`: larger float, larger key. A negative float (sign bit
+// set) has its other 31 bits flipped; the order key of the stats buffer is this with the sign bit flipped.
+fn signedKeys(bits: vec4<u32>) -> vec4<i32> {
+  let signed = bitcast<vec4<i32>>(bits);
+  return signed ^ bitcast<vec4<i32>>(bitcast<vec4<u32>>(signed >> vec4<u32>(31u)) >> vec4<u32>(1u));
 }
 
 // Adds four values (f32 bit patterns), finite or not, to `reduction`.
 fn reduceQuad(bits: vec4<u32>, reduction: ptr<function, Reduction>) {
-  let signed = bitcast<vec4<i32>>(bits);
-  (*reduction).maxSigned = max((*reduction).maxSigned, signed);
-  (*reduction).minSigned = min((*reduction).minSigned, signed);
-  (*reduction).maxUnsigned = max((*reduction).maxUnsigned, bits);
-  (*reduction).minUnsigned = min((*reduction).minUnsigned, bits);
+  let keys = signedKeys(bits);
+  (*reduction).maxKey = max((*reduction).maxKey, keys);
+  (*reduction).minKey = min((*reduction).minKey, keys);
 }
 
 // Adds four quads at once: their extremes first, then one update of `reduction` (fewer dependent steps).
 fn reduceQuads(a: vec4<u32>, b: vec4<u32>, c: vec4<u32>, d: vec4<u32>, reduction: ptr<function, Reduction>) {
-  let sa = bitcast<vec4<i32>>(a);
-  let sb = bitcast<vec4<i32>>(b);
-  let sc = bitcast<vec4<i32>>(c);
-  let sd = bitcast<vec4<i32>>(d);
-  (*reduction).maxSigned = max((*reduction).maxSigned, max(max(sa, sb), max(sc, sd)));
-  (*reduction).minSigned = min((*reduction).minSigned, min(min(sa, sb), min(sc, sd)));
-  (*reduction).maxUnsigned = max((*reduction).maxUnsigned, max(max(a, b), max(c, d)));
-  (*reduction).minUnsigned = min((*reduction).minUnsigned, min(min(a, b), min(c, d)));
+  let ka = signedKeys(a);
+  let kb = signedKeys(b);
+  let kc = signedKeys(c);
+  let kd = signedKeys(d);
+  (*reduction).maxKey = max((*reduction).maxKey, max(max(ka, kb), max(kc, kd)));
+  (*reduction).minKey = min((*reduction).minKey, min(min(ka, kb), min(kc, kd)));
 }
 
-// The reduction's largest order key and its smallest one, complemented, when it holds only finite values; 0 and 0
-// when it holds none (the neutral start of the stats words). Order keys put
-// every negative float (sign bit set, bits descending) below every other (bits ascending). So the largest is the
-// non-negative value with the largest bits, which is the largest signed integer when there is one (a negative float
-// reads as a negative integer), else the negative value with the smallest bits; the smallest is the negative value
-// with the largest bits, which is the largest unsigned integer when there is one, else the smallest bits.
+// The reduction's largest order key and its smallest one, complemented: the signed keys with the sign bit flipped.
+// 0 and 0 when it saw no value (the neutral start of the stats words).
 fn extremeKeys(reduction: Reduction) -> vec2<u32> {
-  let maxSigned = max(max(reduction.maxSigned.x, reduction.maxSigned.y), max(reduction.maxSigned.z, reduction.maxSigned.w));
-  let maxUnsigned = max(max(reduction.maxUnsigned.x, reduction.maxUnsigned.y), max(reduction.maxUnsigned.z, reduction.maxUnsigned.w));
-  let minUnsigned = min(min(reduction.minUnsigned.x, reduction.minUnsigned.y), min(reduction.minUnsigned.z, reduction.minUnsigned.w));
-  let maxBits = select(minUnsigned, u32(maxSigned), maxSigned >= 0);
-  let minBits = select(minUnsigned, maxUnsigned, maxUnsigned >= 0x80000000u);
-  let empty = minUnsigned > maxUnsigned;
-  return select(vec2<u32>(orderKey(maxBits), ~orderKey(minBits)), vec2<u32>(0u), empty);
+  let maxKey = max(max(reduction.maxKey.x, reduction.maxKey.y), max(reduction.maxKey.z, reduction.maxKey.w));
+  let minKey = min(min(reduction.minKey.x, reduction.minKey.y), min(reduction.minKey.z, reduction.minKey.w));
+  return vec2<u32>(bitcast<u32>(maxKey) ^ 0x80000000u, ~(bitcast<u32>(minKey) ^ 0x80000000u));
 }
 
-// Whether the reduction saw a non-finite value: +inf or +NaN (bits at or above +inf's, read as signed), or -inf or
-// -NaN (at or above -inf's, read as unsigned).
+// Whether the reduction saw a non-finite value: +inf or +NaN (keys at or above +inf's), -inf or -NaN (at or below
+// -inf's).
 fn sawNonFinite(reduction: Reduction) -> bool {
-  return any(reduction.maxSigned >= vec4<i32>(POS_INF_BITS)) || any(reduction.maxUnsigned >= vec4<u32>(NEG_INF_BITS));
+  return any(reduction.maxKey >= vec4<i32>(POS_INF_SIGNED_KEY)) || any(reduction.minKey <= vec4<i32>(NEG_INF_SIGNED_KEY));
 }
 
 // The exact walk of elements [first, end) taken by this invocation (interleaved, as in regionBlocks.wgsl): adds the

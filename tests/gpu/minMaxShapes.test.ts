@@ -1,9 +1,8 @@
 /**
  * MinMaxPass in both workgroup shapes (src/gpu/workgroupShape.ts), each forced on its own device, on maps that reach
- * what minMax.wgsl's first walk relies on: the extremes of the values' bits read as signed and as unsigned integers
- * stand for the extreme order keys, so the maps put every sign case at the extremes (all negative, all positive,
- * mixed, zeros of both signs, subnormals), and non-finite values inside the four-quad loop steps and in their
- * remainder. The GPU shape also runs with 2 workgroups, so that its blocks are long enough for four-quad steps at
+ * what minMax.wgsl's first walk relies on: integer keys made from the values' bits (a negative float's other bits
+ * flipped) stand for the floats, so the maps put every sign case at the extremes (all negative, all positive, mixed,
+ * zeros of both signs, subnormals), and non-finite values inside the four-quad loop steps and in their remainder. The GPU shape also runs with 2 workgroups, so that its blocks are long enough for four-quad steps at
  * 256 threads (with 1024 workgroups a small map gives each thread one quad).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
