@@ -13,10 +13,9 @@
 // Per value the first walk takes only a signed key (three integer operations) and its signed max and min, four quads
 // per loop step: non-finite values are not masked out there, since their keys lie outside the finite ones (+inf and
 // +NaN above the key of the largest finite float, -inf and -NaN below that of the smallest), so the extremes tell
-// whether the block held any. A workgroup whose block did
-// walks it a second time, exactly: non-finite values skipped for min and max, counted by kind (rare: a map's
-// non-finite values are usually masked cells, which the colour scale ignores anyway). The finite count is the
-// block's size less those.
+// whether the block held any. A workgroup whose block did walks it a second time, exactly: non-finite values skipped
+// for min and max, counted by kind (rare: a map's non-finite values are usually masked cells, which the colour scale
+// ignores anyway). The finite count is the block's size less those.
 
 // Stats: 8 words as laid out below; zero before the pass.
 @group(0) @binding(2) var<storage, read_write> stats: array<atomic<u32>, 8>;
@@ -54,7 +53,8 @@ const POS_INF_SIGNED_KEY: i32 = 0x7f800000;
 const NEG_INF_SIGNED_KEY: i32 = -2139095041; // bits 0x807fffff
 
 // An i32 that orders like the float whose bits are `bits`: larger float, larger key. A negative float (sign bit
-// set) has its other 31 bits flipped; the order key of the stats buffer is this with the sign bit flipped.
+// set) has its other 31 bits flipped. The stats buffer's orderKey(bits) is this with the sign bit flipped, a u32
+// that orders the same way (a negative float's bits all flipped, another's sign bit set).
 fn signedKeys(bits: vec4<u32>) -> vec4<i32> {
   let signed = bitcast<vec4<i32>>(bits);
   return signed ^ bitcast<vec4<i32>>(bitcast<vec4<u32>>(signed >> vec4<u32>(31u)) >> vec4<u32>(1u));
