@@ -13,7 +13,7 @@ import type { ShaderSources } from '../gpu/pipeline.ts';
 import type { AttentionView, StorageFormat } from '../gpu/storageFormat.ts';
 import { storageBytes } from '../gpu/storageFormat.ts';
 import { countDispatch } from '../gpu/workCounters.ts';
-import { cooperativeThreads, workgroupShapeOf } from '../gpu/workgroupShape.ts';
+import { workgroupShapeOf } from '../gpu/workgroupShape.ts';
 import { KernelPipelines } from './kernelPipelines.ts';
 import { QUAD_LOADS_SHADER, QuadPipelines } from './quadPipelines.ts';
 import { bindAttentionView, checkOutputSize, foldWorkgroups, PassDestroyedError, UniformCache } from './passSupport.ts';
@@ -24,9 +24,9 @@ export const SOFTMAX_SHADERS = ['common/finite.wgsl', 'common/rowSoftmax.wgsl', 
 /** The software adapters' shape (QuadPipelines swaps the loads file). */
 export const SOFTMAX_ROWS_SHADERS = ['common/finite.wgsl', 'common/rowSoftmax.wgsl', QUAD_LOADS_SHADER, 'compute/softmaxParams.wgsl', 'compute/softmaxRows.wgsl'];
 
-/** Words in SoftmaxParams (softmax.wgsl). */
+/** Words in SoftmaxParams (softmaxParams.wgsl). */
 const SOFTMAX_PARAMS_WORDS = 9;
-/** Threads per row on a GPU (WGSL override WorkgroupSize); one SIMD group on a software adapter (workgroupShape.ts). */
+/** Threads per row in the GPU shape (WGSL override WorkgroupSize of softmax.wgsl). */
 const ROW_THREADS = 256;
 
 /** What SoftmaxPass.encode computes. */
@@ -66,7 +66,7 @@ export class SoftmaxPass {
     } else {
       this.#rowsPerWorkgroup = 1;
       const pipelines = new KernelPipelines(device, shaders, 'SoftmaxPass.pipeline', SOFTMAX_SHADERS, {
-        constants: { WorkgroupSize: cooperativeThreads(device, ROW_THREADS) },
+        constants: { WorkgroupSize: ROW_THREADS },
       });
       this.#pipelines = {
         ready: (format) => pipelines.ready(format),
