@@ -59,6 +59,13 @@ export interface KernelSuiteConfig {
    * which a loaded machine does not stretch the way it stretches wall time.
    */
   readonly cpuClock?: () => number;
+  /**
+   * CPU time in ms of the process's threads other than the one running the suite (Node on Linux: /proc/self/task);
+   * when given, each dispatch also records it. On a software adapter that is the emulator's own work: the thread
+   * that awaits onSubmittedWorkDone polls Dawn meanwhile (setImmediate ticks, about a third of the process's CPU
+   * during a long dispatch, measured on SwiftShader), which cpuClock counts and this does not.
+   */
+  readonly offThreadCpuClock?: () => number;
   /** Measure only the cases with these ids (all when absent); rollout's ids are 'rollout-float32', 'rollout-step-float32'. */
   readonly only?: readonly string[];
   /** Called with a line of progress. */
@@ -91,6 +98,8 @@ export interface KernelResult {
   readonly wallMs: Summary;
   /** CPU time of the process over the same span, all threads, when the config has a cpuClock. */
   readonly cpuMs?: Summary;
+  /** CPU time of the other threads over the same span (the emulator's), when the config has an offThreadCpuClock. */
+  readonly offThreadCpuMs?: Summary;
   /** Sum of the kernel's passes' GPU timestamps; absent without 'timestamp-query'. */
   readonly gpuMs?: Summary;
   /** Where gbPerSec's time comes from. */
@@ -382,11 +391,14 @@ async function measureCase(kernelCase: KernelCase, timer: GpuTimer, config: Kern
   const wall: number[] = [];
   const gpu: number[] = [];
   const cpu: number[] = [];
-  const cpuClock = config.cpuClock;
+  const offThreadCpu: number[] = [];
+  const { cpuClock, offThreadCpuClock } = config;
   await repeat({ warmup: 0, reps: config.reps, maxMs: config.maxMsPerCase }, async () => {
     const cpuStart = cpuClock?.() ?? 0;
+    const offThreadStart = offThreadCpuClock?.() ?? 0;
     const { wallMs, gpuMs } = await timer.measure(kernelCase.encode, kernelCase.id);
     if (cpuClock) cpu.push(cpuClock() - cpuStart);
+    if (offThreadCpuClock) offThreadCpu.push(offThreadCpuClock() - offThreadStart);
     wall.push(wallMs);
     if (gpuMs !== undefined) gpu.push(gpuMs);
     return wallMs;
@@ -420,6 +432,7 @@ async function measureCase(kernelCase: KernelCase, timer: GpuTimer, config: Kern
     flops: kernelCase.flops,
     wallMs,
     ...(cpu.length > 0 ? { cpuMs: summarize(cpu) } : {}),
+    ...(offThreadCpu.length > 0 ? { offThreadCpuMs: summarize(offThreadCpu) } : {}),
     gpuMs,
     timing: gpuMs ? 'timestamp-query' : 'wall',
     gbPerSec: gbPerSec(kernelCase.bytes, time),

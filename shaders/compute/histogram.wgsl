@@ -128,7 +128,20 @@ fn main(
     for (var element = piece.x + localIndex; element < span.x; element += WorkgroupSize) {
       countSingle(bitcast<u32>(loadAttention(element)), binning, &run);
     }
-    for (var quad = span.y + localIndex; quad < span.z; quad += WorkgroupSize) {
+    // Four quads per step, WorkgroupSize apart, then the rest one by one (as in minMax.wgsl: fewer loop steps, four
+    // loads in flight).
+    var quad = span.y + localIndex;
+    for (; quad + 3u * WorkgroupSize < span.z; quad += 4u * WorkgroupSize) {
+      let a = loadQuad(quad);
+      let b = loadQuad(quad + WorkgroupSize);
+      let c = loadQuad(quad + 2u * WorkgroupSize);
+      let d = loadQuad(quad + 3u * WorkgroupSize);
+      countQuad(a, finiteOf(a), binning, &run);
+      countQuad(b, finiteOf(b), binning, &run);
+      countQuad(c, finiteOf(c), binning, &run);
+      countQuad(d, finiteOf(d), binning, &run);
+    }
+    for (; quad < span.z; quad += WorkgroupSize) {
       let bits = loadQuad(quad);
       countQuad(bits, finiteOf(bits), binning, &run);
     }

@@ -5,7 +5,7 @@
 // Stats: 8 words (see minMax.wgsl); words 6 and 7 are written here as f32 bit patterns.
 @group(0) @binding(0) var<storage, read_write> stats: array<u32, 8>;
 
-// Inverse of orderKey() in minMax.wgsl.
+// Inverse of orderKey(bits) in minMax.wgsl (a negative float's bits all flipped, another's sign bit set).
 fn valueOfKey(key: u32) -> u32 {
   return select(~key, key & 0x7fffffffu, (key & 0x80000000u) != 0u);
 }

@@ -13,3 +13,14 @@ const QuadLoads: bool = true;
 fn loadQuad(quad: u32) -> vec4<u32> {
   return attentionQuads[quad];
 }
+
+// How elements [piece.x, piece.y) are read: single values [piece.x, x), whole quads [y, z) (quad q is elements
+// 4q .. 4q + 3), single values [w, piece.y). When no whole quad fits, every value is single.
+fn quadSpan(piece: vec2<u32>) -> vec4<u32> {
+  let quadFirst = (piece.x + 3u) / 4u;
+  let quadEnd = piece.y / 4u;
+  if (quadFirst >= quadEnd) {
+    return vec4<u32>(piece.y, 0u, 0u, piece.y);
+  }
+  return vec4<u32>(quadFirst * 4u, quadFirst, quadEnd, quadEnd * 4u);
+}

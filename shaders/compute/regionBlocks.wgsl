@@ -8,7 +8,7 @@
 // invocations interleaved: invocation i takes quad (or value) i, i + WorkgroupSize, ... of each piece. So each step of
 // a workgroup reads WorkgroupSize neighbouring quads (16-byte loads, coalesced on a GPU), and on a software adapter,
 // where a workgroup is one CPU thread, each thread streams its own contiguous block and no two threads share cache
-// lines. Quads: see quadLoads.wgsl.
+// lines. Quads, and quadSpan(), which splits a piece into single values and quads: see quadLoads.wgsl.
 
 // Invocations per workgroup (src/gpu/workgroupShape.ts chooses it per adapter).
 override WorkgroupSize: u32 = 256u;
@@ -40,15 +40,4 @@ fn pieceOf(value: u32, blockEnd: u32) -> vec2<u32> {
 // The region value after the piece that holds `value`, or `blockEnd`.
 fn nextPiece(value: u32, blockEnd: u32) -> u32 {
   return min(blockEnd, (value / params.pieceLength + 1u) * params.pieceLength);
-}
-
-// How elements [piece.x, piece.y) are read: single values [piece.x, x), whole quads [y, z) (quad q is elements
-// 4q .. 4q + 3), single values [w, piece.y). Without quad loads, or when no whole quad fits, every value is single.
-fn quadSpan(piece: vec2<u32>) -> vec4<u32> {
-  let quadFirst = (piece.x + 3u) / 4u;
-  let quadEnd = piece.y / 4u;
-  if (!QuadLoads || quadFirst >= quadEnd) {
-    return vec4<u32>(piece.y, 0u, 0u, piece.y);
-  }
-  return vec4<u32>(quadFirst * 4u, quadFirst, quadEnd, quadEnd * 4u);
 }

@@ -6,3 +6,8 @@ const QuadLoads: bool = false;
 fn loadQuad(quad: u32) -> vec4<u32> {
   return vec4<u32>(0u);
 }
+
+// Elements [piece.x, piece.y) as quadSpan() in quadLoads.wgsl splits them, here every value single.
+fn quadSpan(piece: vec2<u32>) -> vec4<u32> {
+  return vec4<u32>(piece.y, 0u, 0u, piece.y);
+}

@@ -1,6 +1,7 @@
 // SoftmaxPass: one attention map -> one f32 map, cropped, with an optional softmax over the last axis.
-// Concatenated after a load prefix (common/loadFloat32.wgsl or common/loadFloat16Packed.wgsl), common/finite.wgsl
-// and common/rowSoftmax.wgsl.
+// The shape for a GPU: one workgroup per output row (softmaxRows.wgsl is the software adapters' shape).
+// Concatenated after a load prefix (common/loadFloat32.wgsl or common/loadFloat16Packed.wgsl), common/finite.wgsl,
+// common/rowSoftmax.wgsl and compute/softmaxParams.wgsl.
 //
 // attention (binding 0, from the prefix): the map row-major [row][col], `cols` values per row, starting at
 // element `elementOffset`.
@@ -8,23 +9,6 @@
 
 // Invocations per workgroup; a power of two (the row reductions halve it).
 override WorkgroupSize: u32 = 256u;
-
-struct SoftmaxParams {
-  elementOffset: u32, // element index of the map's [0][0] in `attention`
-  cols: u32, // values per source row (the last axis), elements
-  rowStart: u32, // first source row of the crop
-  colStart: u32, // first source column of the crop
-  outRows: u32, // rows of the crop = rows of the output
-  outCols: u32, // columns of the crop = row stride of the output
-  normStart: u32, // softmax normalises source columns [normStart, normEnd) ...
-  normEnd: u32, // ... the whole row (scope 'row') or the crop's columns (scope 'crop')
-  mode: u32, // 0: copy the values; 1: softmax
-}
-
-// Parameters, see SoftmaxParams.
-@group(0) @binding(1) var<uniform> params: SoftmaxParams;
-// Output: f32 bit patterns, row-major [outRow][outCol], outRows x outCols.
-@group(0) @binding(2) var<storage, read_write> output: array<u32>;
 
 // One workgroup per output row: the row's softmax statistics, then the cropped values.
 @compute @workgroup_size(WorkgroupSize)

@@ -15,8 +15,9 @@
  *
  * Some kernels change more than their size on a software adapter, for the same reason (emulated barriers, costly
  * per-invocation and per-load overheads, CPU caches): head mean with softmax sums map by map (headMean.ts), block
- * pooling walks whole blocks in one pass instead of two separable stages (blockPool.ts), and region reductions use
- * 64 workgroups, each streaming one contiguous block (minMax.ts).
+ * pooling walks whole blocks in one pass instead of two separable stages (blockPool.ts), row softmax runs one
+ * invocation per row on 16-byte quads (softmax.ts), and region reductions use 64 workgroups, each streaming one
+ * contiguous block (minMax.ts).
  */
 
 /** Lanes of one SIMD group on a software adapter when the adapter does not say (SwiftShader's width). */

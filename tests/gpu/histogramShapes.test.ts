@@ -17,7 +17,12 @@ import { requestNodeAdapter } from '../../src/node/dawn.ts';
 import { readShaderSources } from '../../src/node/shaderFiles.ts';
 import { makeRandom, uploadValues } from './support.ts';
 
-const SHAPES: Record<string, WorkgroupShape> = { 'GPU shape': HARDWARE_SHAPE, 'software shape': SOFTWARE_SHAPE };
+// The GPU shape with 2 workgroups too: blocks long enough for the kernel's four-quad loop steps at 256 threads.
+const SHAPES: Record<string, WorkgroupShape> = {
+  'GPU shape': HARDWARE_SHAPE,
+  'GPU shape, 2 workgroups': { ...HARDWARE_SHAPE, reductionWorkgroups: 2 },
+  'software shape': SOFTWARE_SHAPE,
+};
 
 /**
  * A rows x cols map of `bins` bins over [0, 1] (0 and 1 included, so min and max are the bin range), every other
@@ -82,7 +87,7 @@ for (const [name, shape] of Object.entries(SHAPES)) {
     }
 
     it('counts runs of one bin, broken by non-finite values, exactly as the reference (quads, singles, float16)', async () => {
-      for (const [rows, cols, format] of [[37, 64, 'float32'], [23, 41, 'float32'], [19, 33, 'float16']] as const) {
+      for (const [rows, cols, format] of [[37, 64, 'float32'], [131, 64, 'float32'], [23, 41, 'float32'], [19, 33, 'float16']] as const) {
         const bins = 16;
         const values = runMap(rows, cols, bins, rows * cols);
         const whole = await counts(values, rows, cols, fullCrop(rows, cols), format, bins, 0, 1);
