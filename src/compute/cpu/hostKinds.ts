@@ -31,21 +31,37 @@ export function resolveCompute(choice: ComputeChoice, softwareAdapter: boolean):
   return choice === 'auto' ? (softwareAdapter ? 'cpu' : 'gpu') : choice;
 }
 
+/** A kind the host path computes: the GPU handler it stands in for, and its values computed on the host. */
+export interface HostKindHandler extends MapKindHandler {
+  /** The handler that computes the kind on the GPU: it runs when the values cannot be had on the host. */
+  readonly gpu: MapKindHandler;
+  /** hostValues() of the request: undefined when some part of it cannot be had on the host. */
+  hostValues(request: MapRequest, context: MapContext): Promise<Float32Array | undefined>;
+}
+
 /**
  * `gpu`'s kind computed on the host: same checks and shapes, values from hostValues() uploaded into the output
- * (context.writeHostValues), or `gpu` itself when the request's values cannot be had on the host.
+ * (context.writeHostValues), or `gpu` itself when the request's values cannot be had on the host. An engine that
+ * needs no GPU buffer for a host map asks hostValues() itself (isHostKindHandler) and runs `gpu` when it gives none.
  */
-export function hostKind(gpu: MapKindHandler): MapKindHandler {
+export function hostKind(gpu: MapKindHandler): HostKindHandler {
   return {
     kind: gpu.kind,
+    gpu,
     recordsThroughContext: gpu.recordsThroughContext,
     outputShape: (request, context) => gpu.outputShape(request, context),
+    hostValues,
     async compute(request, output, context) {
       const values = await hostValues(request, context);
       if (values) context.writeHostValues!(output, values);
       else await gpu.compute(request, output, context);
     },
   };
+}
+
+/** Whether `handler` is a host kind (made by hostKind). */
+export function isHostKindHandler(handler: MapKindHandler): handler is HostKindHandler {
+  return typeof (handler as Partial<HostKindHandler>).hostValues === 'function' && (handler as Partial<HostKindHandler>).gpu !== undefined;
 }
 
 /**
