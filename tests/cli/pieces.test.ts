@@ -3,6 +3,7 @@
  * writer (read back by the project's own .npy reader), the PNG resolution chunk, and inspect's names for a map's axes.
  */
 import { crc32 } from 'node:zlib';
+import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { formatInspectReport, makeInspectReport } from '../../src/cli/inspect.ts';
 import { outputPathFor } from '../../src/cli/outputPath.ts';
@@ -73,6 +74,18 @@ describe(encodeNpy.name, () => {
 
   it('refuses a shape that does not hold the values', () => {
     expect(() => encodeNpy(new Float32Array(5), [2, 3])).toThrow(/holds 6 values, got 5/);
+  });
+});
+
+describe(encodeRgbaPng.name, () => {
+  it('writes RGBA pixels that an independent decoder (pngjs) reads back exactly', () => {
+    const [width, height] = [7, 3];
+    // Runs of one colour (as a colour-mapped raster has) and arbitrary bytes, alpha included.
+    const pixels = Uint8Array.from({ length: width * height * 4 }, (_, i) => (i < 40 ? 17 : (i * 97 + (i >> 3) * 31) & 255));
+    const decoded = PNG.sync.read(encodeRgbaPng(pixels, width, height));
+    expect([decoded.width, decoded.height]).toEqual([width, height]);
+    expect(new Uint8Array(decoded.data)).toEqual(pixels);
+    expect(() => encodeRgbaPng(pixels, width, height + 1)).toThrow(/are not 7 x 4 RGBA pixels/);
   });
 });
 
