@@ -3,6 +3,7 @@
  * writer (read back by the project's own .npy reader), the PNG resolution chunk, and inspect's names for a map's axes.
  */
 import { crc32 } from 'node:zlib';
+import { Resvg } from '@resvg/resvg-js';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { formatInspectReport, makeInspectReport } from '../../src/cli/inspect.ts';
@@ -13,6 +14,7 @@ import { parseWords } from '../../src/view/spec.ts';
 import { parseNpyHeader } from '../../src/data/npy.ts';
 import { encodeNpy } from '../../src/data/npyWriter.ts';
 import { encodeRgbaPng, setPngDpi } from '../../src/node/png.ts';
+import { svgToPng } from '../../src/node/svgToPng.ts';
 
 describe('view options', () => {
   it('imply their view: --head all the heads grid, --pool pooling, --compare-* a difference', () => {
@@ -86,6 +88,20 @@ describe(encodeRgbaPng.name, () => {
     expect([decoded.width, decoded.height]).toEqual([width, height]);
     expect(new Uint8Array(decoded.data)).toEqual(pixels);
     expect(() => encodeRgbaPng(pixels, width, height + 1)).toThrow(/are not 7 x 4 RGBA pixels/);
+  });
+});
+
+describe(svgToPng.name, () => {
+  it("gives the pixels resvg draws, for an opaque figure (our encoder) and one with transparent pixels (resvg's)", () => {
+    for (const background of ['<rect width="100%" height="100%" fill="white"/>', '']) {
+      const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10">${background}<rect x="2.5" y="2" width="9" height="5" fill="#3a7" fill-opacity="0.5"/></svg>`;
+      for (const scale of [1, 2]) {
+        const ours = PNG.sync.read(svgToPng(svg, { scale }));
+        const resvg = PNG.sync.read(new Resvg(svg, { fitTo: { mode: 'zoom', value: scale }, imageRendering: 1 }).render().asPng());
+        expect([ours.width, ours.height]).toEqual([20 * scale, 10 * scale]);
+        expect(new Uint8Array(ours.data)).toEqual(new Uint8Array(resvg.data));
+      }
+    }
   });
 });
 
