@@ -285,6 +285,9 @@ class CommandBatch {
   }
 }
 
+/** Whether typed arrays use little-endian byte order here (every platform Node and browsers run on today). */
+const PLATFORM_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** A host map without a buffer of its own (AttentionEngine #hostMap). */
 interface HostMapRecord {
   /** rows x cols f32; undefined once the map is destroyed. */
@@ -859,9 +862,18 @@ export class AttentionEngine {
         if (!batch) submitCounted(generation.device, [encoder.finish()]);
       },
       afterSubmit: (cleanup) => (batch ? batch.afterSubmit(cleanup) : cleanup()),
-      readHeadValues: async (tensorId, layer, head) => {
+      readHeadValues: async (tensorId, layer, head, into) => {
         const source = this.#tensor(tensorId).source;
-        return isGpuProducedSource(source) ? undefined : source.readHead(layer, head);
+        if (isGpuProducedSource(source)) return undefined;
+        if (!into) return source.readHead(layer, head);
+        const { rows, cols } = source.shape;
+        if (into.length !== rows * cols) throw new RangeError(`readHeadValues: ${into.length} values cannot hold a ${rows} x ${cols} map`);
+        const stored = source.stored;
+        // float32 in this machine's byte order is its own storage: the file's bytes go straight into `into`.
+        if (stored?.dtype === 'float32' && stored.littleEndian === PLATFORM_LITTLE_ENDIAN) {
+          await stored.readInto(layer, head * rows * cols, new Uint8Array(into.buffer, into.byteOffset, into.byteLength));
+        } else into.set(await source.readHead(layer, head));
+        return into;
       },
       writeHostValues: (output, values) => {
         generation.device.queue.writeBuffer(output, 0, values as Float32Array<ArrayBuffer>);

@@ -9,6 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIFFERENCE_MAP_KIND } from '../../src/compute/differenceMap.ts';
 import { readMapStats } from '../../src/compute/minMax.ts';
 import { readFloat32 } from '../../src/gpu/buffers.ts';
+import { makeMemorySource } from '../../src/data/byteSource.ts';
+import { openAttention } from '../../src/data/openAttention.ts';
+import { makeNpy } from '../helpers/tensorFixtures.ts';
 import { AttentionEngine, type MapRequest } from '../../src/engine.ts';
 import { resolveCompute } from '../../src/compute/cpu/hostKinds.ts';
 import { workgroupShapeOf } from '../../src/gpu/workgroupShape.ts';
@@ -92,6 +95,25 @@ describe('host path (compute: cpu) against the GPU path', () => {
       const message = await gpu.readMap(bad).then(() => 'no error', (error: Error) => error.message);
       expect(message).not.toBe('no error');
       await expect(cpu.readMap(bad)).rejects.toThrowError(message);
+    }
+  });
+
+  it("reads a file's float32 map straight into the map it computes, and leaves the file's values as they were", async () => {
+    const values = Float32Array.from({ length: 2 * 12 * 12 }, (_, i) => Math.sin(i * 1.7) * 3);
+    const bytes = makeNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2, 12, 12), }", new Uint8Array(values.buffer.slice(0)));
+    const npy = await openAttention(makeMemorySource('f.npy', bytes));
+    expect(npy.stored?.dtype).toBe('float32');
+    for (const engine of [gpu, cpu]) engine.addTensor('npy', npy);
+    try {
+      for (const softmax of ['none', 'row', 'crop'] as const) {
+        const request: MapRequest = { tensorId: 'npy', layer: 0, head: 1, softmax };
+        const expected = await gpu.readMap(request);
+        expectClose(await cpu.readMap(request), expected, TOLERANCE.float32, softmax === 'none' ? 1 : 1e-12);
+        expectClose(await cpu.readMap(request), expected, TOLERANCE.float32, softmax === 'none' ? 1 : 1e-12);
+      }
+      expect(await npy.readHead(0, 1)).toEqual(values.subarray(144));
+    } finally {
+      for (const engine of [gpu, cpu]) engine.removeTensor('npy');
     }
   });
 

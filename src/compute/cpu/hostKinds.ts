@@ -18,7 +18,7 @@ import { fullCrop } from '../region.ts';
 import { segmentPoolCpu } from '../segmentPool.cpu.ts';
 import type { RolloutMapRequest } from '../rolloutMap.ts';
 import { rolloutValuesOnHost } from './hostRollout.ts';
-import { differenceOf, meanOfSoftmaxedCrops } from './mapKernels.ts';
+import { addSoftmaxedCrop, differenceOf, meanOfSoftmaxedCrops } from './mapKernels.ts';
 
 /** Where an engine computes maps: 'gpu' (WGSL passes), 'cpu' (the host path) or 'auto' (cpu on a software adapter). */
 export type ComputeChoice = 'gpu' | 'cpu' | 'auto';
@@ -108,6 +108,14 @@ async function attentionValues(request: AttentionMapRequest, context: MapContext
   const { layers, heads } = resolveAttentionSelection(request, shape);
   const crop = request.crop ?? fullCrop(shape.rows, shape.cols);
   const readHead = context.readHeadValues!;
+  const whole = crop.rowStart === 0 && crop.colStart === 0 && crop.rowEnd === shape.rows && crop.colEnd === shape.cols;
+  if (whole && layers.length * heads.length === 1) {
+    // One whole map: read into the map's own array and softmaxed there, row by row (each row's values are read
+    // before any is written). A second map-sized array cost more than the arithmetic (first-touch page faults).
+    const map = await readHead(request.tensorId, layers[0], heads[0], new Float32Array(shape.rows * shape.cols));
+    if (map && request.softmax !== 'none') addSoftmaxedCrop(map, shape.cols, crop, request.softmax, 1, map, false);
+    return map;
+  }
   // Whether the source has values off the GPU at all, asked before any arithmetic.
   const first = await readHead(request.tensorId, layers[0], heads[0]);
   if (!first) return undefined;
