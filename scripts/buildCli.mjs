@@ -1,7 +1,12 @@
 /**
- * The `steve` CLI as one ESM file: src/cli/main.ts and every module of src/ it imports, bundled by esbuild into
- * dist-cli/steve.mjs, so that a run loads one file instead of having tsx transpile and load ~150 modules first
+ * The `steve` CLI as one file: src/cli/main.ts and every module of src/ it imports, bundled by esbuild into
+ * dist-cli/steve.cjs, so that a run loads one file instead of having tsx transpile and load ~150 modules first
  * (bench/README.md, "The CLI on CPU-only machines": that start-up was most of a single `steve render`).
+ *
+ * The bundle is a CommonJS script, not an ES module, so that bin/steve.mjs can compile it through node:vm with V8's
+ * code cache (runBundle below; Node 20 has no compile cache for ES modules): parsing and compiling the 1 MB bundle
+ * was ~0.05 s of every call. The cache (steve.code-cache beside it) is written by the first run after a build and
+ * belongs to that build; one V8 rejects (another Node) is compiled without and written again.
  *
  * `node scripts/buildCli.mjs` builds it (npm's `prepare` runs this on `npm install` / `npm ci`); bin/steve.mjs
  * imports `freshBundle` and `buildBundle` from here: it runs the bundle only while no source it was built from is
@@ -19,24 +24,27 @@
  * so the bundle finds shaders/ and the app root wherever the checkout is.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ENTRY = 'src/cli/main.ts';
 /** Packages Node loads at run time rather than the bundle holding them (why: see above). */
 const EXTERNAL_PACKAGES = ['webgpu', '@resvg/resvg-js', 'vite'];
+/** The bundle's own URL, which `import.meta.url` becomes in it (a script has no import.meta). */
+const BUNDLE_URL = '__steveBundleUrl';
 /**
  * Files that change what esbuild makes without being imported: this script, the TypeScript settings it reads, and
  * npm's record of the installed tree (rewritten by every `npm install` / `npm ci`, which may change a bundled
  * package without giving its files a newer mtime).
  */
 const BUILD_INPUTS = ['scripts/buildCli.mjs', 'tsconfig.json', 'node_modules/.package-lock.json'];
-/**
- * Bundled CommonJS packages call require() for Node's modules; an ESM bundle has no require of its own, so the
- * bundle makes one.
- */
-const REQUIRE_SHIM = "import { createRequire as createRequireForBundle } from 'node:module'; const require = createRequireForBundle(import.meta.url);";
+/** First line of the bundle's code: its own URL, from the __filename runBundle gives it. */
+const BUNDLE_URL_LINE = `const ${BUNDLE_URL} = require('node:url').pathToFileURL(__filename).href;`;
+/** The code cache's first 8 bytes: the build's builtAtMs (float64, little-endian), then V8's data. */
+const CACHE_HEADER_BYTES = 8;
 /** A build lock older than this was left by a process that died: the next run may take it over. */
 const STALE_LOCK_MS = 120_000;
 
@@ -45,15 +53,18 @@ export function bundleDir(env = process.env) {
   return env.STEVE_CLI_BUNDLE_DIR ? resolve(env.STEVE_CLI_BUNDLE_DIR) : join(ROOT, 'dist-cli');
 }
 
-/** The bundle and its manifest (the inputs it was built from, relative to the root, and when the build began). */
+/**
+ * The bundle, its manifest (the inputs it was built from, relative to the root, and when the build began) and its
+ * V8 code cache.
+ */
 export function bundleFiles(dir = bundleDir()) {
-  return { bundle: join(dir, 'steve.mjs'), manifest: join(dir, 'steve.inputs.json') };
+  return { bundle: join(dir, 'steve.cjs'), manifest: join(dir, 'steve.inputs.json'), codeCache: join(dir, 'steve.code-cache') };
 }
 
 /**
- * The bundle's path when it may run: it and its manifest exist, they belong to the same build, and every input is
- * still there and not modified since that build began. Otherwise undefined (never throws: a broken manifest is a
- * stale one). Costs one stat per input (~225: ~150 of src/, ~75 of the bundled packages; a few ms). An input whose
+ * The bundle's path and its build's start (builtAtMs) when it may run: it and its manifest exist, they belong to the
+ * same build, and every input is still there and not modified since that build began. Otherwise undefined (never
+ * throws: a broken manifest is a stale one). Costs one stat per input (~225: ~150 of src/, ~75 of the bundled packages; a few ms). An input whose
  * mtime or size is not what the build recorded is stale too, so a file put back with an older mtime (cp -p, tar) is
  * noticed; only a same-size edit that keeps the exact mtime is not (`npm run build:cli` rebuilds).
  */
@@ -70,9 +81,52 @@ export function freshBundle(dir = bundleDir()) {
       const built = stats?.[input];
       if (built && (built[0] !== stat.mtimeMs || built[1] !== stat.size)) return undefined;
     }
-    return bundle;
+    return { bundle, builtAtMs };
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Runs the bundle `bundle` of build `builtAtMs` (freshBundle): compiled with its code cache when there is one of this
+ * build that V8 accepts, else compiled from source. When the process exits the cache is written again if this run's
+ * would be larger (V8's cache then holds the functions every run so far compiled, the cached ones and this run's:
+ * a first `--help` must not leave a cache without the functions a render needs); making it to compare costs ~4 ms.
+ * The bundle's main module starts the CLI when it runs.
+ */
+export function runBundle(bundle, builtAtMs, dir = bundleDir()) {
+  const { codeCache } = bundleFiles(dir);
+  let cachedData;
+  try {
+    const bytes = readFileSync(codeCache);
+    if (bytes.length > CACHE_HEADER_BYTES && bytes.readDoubleLE(0) === builtAtMs) cachedData = bytes.subarray(CACHE_HEADER_BYTES);
+  } catch {
+    // No cache yet: compiled from source below.
+  }
+  // Node's CommonJS wrapper, so that the bundle gets require, module and __filename as a module would.
+  const wrapped = `(function (exports, require, module, __filename, __dirname) {${readFileSync(bundle, 'utf8')}\n})`;
+  const script = new vm.Script(wrapped, { filename: bundle, cachedData, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
+  const usable = cachedData && !script.cachedDataRejected ? cachedData.length : 0;
+  process.once('exit', () => writeCodeCache(script, builtAtMs, codeCache, usable));
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, dirname(bundle));
+}
+
+/**
+ * Writes the script's code cache when it is larger than the `usable` bytes this run was given (under a temporary
+ * name, then renamed: a concurrent run reads all of one or none).
+ */
+function writeCodeCache(script, builtAtMs, codeCache, usable) {
+  try {
+    const data = script.createCachedData();
+    if (data.length <= usable) return;
+    const header = Buffer.alloc(CACHE_HEADER_BYTES);
+    header.writeDoubleLE(builtAtMs, 0);
+    const temporary = `${codeCache}.${process.pid}.tmp`;
+    writeFileSync(temporary, Buffer.concat([header, data]));
+    renameSync(temporary, codeCache);
+  } catch {
+    // A read-only install: every run compiles from source, as without a cache.
   }
 }
 
@@ -88,7 +142,7 @@ function sourceFileUrls(outDir) {
         const contents = readFileSync(args.path, 'utf8');
         if (!contents.includes('import.meta.url')) return undefined;
         const fromBundle = relative(outDir, args.path).split(sep).join('/');
-        return { contents: contents.replaceAll('import.meta.url', `new URL(${JSON.stringify(fromBundle)}, import.meta.url).href`), loader: 'ts' };
+        return { contents: contents.replaceAll('import.meta.url', `new URL(${JSON.stringify(fromBundle)}, ${BUNDLE_URL}).href`), loader: 'ts' };
       });
     },
   };
@@ -112,8 +166,8 @@ export async function buildBundle(dir = bundleDir()) {
     mkdirSync(lock);
   }
   try {
-    const { bundle, manifest } = bundleFiles(dir);
-    const temporary = join(lock, 'steve.mjs');
+    const { bundle, manifest, codeCache } = bundleFiles(dir);
+    const temporary = join(lock, 'steve.cjs');
     const buildStart = new Date();
     const result = await build({
       absWorkingDir: ROOT,
@@ -121,13 +175,16 @@ export async function buildBundle(dir = bundleDir()) {
       outfile: temporary,
       bundle: true,
       platform: 'node',
-      format: 'esm',
+      format: 'cjs',
       target: 'node20',
       external: EXTERNAL_PACKAGES,
+      // Bundled packages' own uses (fdir's createRequire(import.meta.url)) get the bundle's URL.
+      define: { 'import.meta.url': BUNDLE_URL },
       plugins: [sourceFileUrls(dirname(bundle))],
       metafile: true,
       logLevel: 'error',
-      banner: { js: `// The steve CLI, built from ${ENTRY} by scripts/buildCli.mjs. Generated: do not edit.\n${REQUIRE_SHIM}` },
+      // Strict mode first (esbuild's own "use strict" would come after the banner, no longer a directive).
+      banner: { js: `// The steve CLI, built from ${ENTRY} by scripts/buildCli.mjs. Generated: do not edit.\n'use strict';\n${BUNDLE_URL_LINE}` },
     });
     const buildInputs = BUILD_INPUTS.filter((input) => existsSync(join(ROOT, input)));
     const inputs = [...Object.keys(result.metafile.inputs), ...buildInputs].map((input) => relative(ROOT, resolve(ROOT, input)).split(sep).join('/'));
@@ -144,6 +201,10 @@ export async function buildBundle(dir = bundleDir()) {
     writeFileSync(join(lock, 'steve.inputs.json'), `${JSON.stringify({ builtAtMs, entry: ENTRY, inputs, stats }, null, 1)}\n`);
     renameSync(temporary, bundle);
     renameSync(join(lock, 'steve.inputs.json'), manifest);
+    // The last build's cache would be refused (another builtAtMs); the next run writes this build's. An ES module
+    // bundle of an earlier build script (steve.mjs) is no longer run.
+    rmSync(codeCache, { force: true });
+    rmSync(join(dir, 'steve.mjs'), { force: true });
     return bundle;
   } finally {
     rmSync(lock, { recursive: true, force: true });
