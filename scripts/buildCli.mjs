@@ -43,6 +43,11 @@ const BUNDLE_URL = '__steveBundleUrl';
 const BUILD_INPUTS = ['scripts/buildCli.mjs', 'tsconfig.json', 'node_modules/.package-lock.json'];
 /** First line of the bundle's code: its own URL, from the __filename runBundle gives it. */
 const BUNDLE_URL_LINE = `const ${BUNDLE_URL} = require('node:url').pathToFileURL(__filename).href;`;
+/**
+ * What the bundle's dynamic imports of packages left outside (vite) call instead of import(): a script compiled by
+ * node:vm has no module loader of its own for import() (and its code cache none either), so runBundle hands it one.
+ */
+const IMPORT_FUNCTION = '__steveImport';
 /** The code cache's first 8 bytes: the build's builtAtMs (float64, little-endian), then V8's data. */
 const CACHE_HEADER_BYTES = 8;
 /** A build lock older than this was left by a process that died: the next run may take it over. */
@@ -76,7 +81,8 @@ export function freshBundle(dir = bundleDir()) {
     // (builds are a second apart; the millisecond allows for utimes rounding through seconds as a double).
     if (Math.abs(statSync(bundle).mtimeMs - builtAtMs) >= 1) return undefined;
     for (const input of inputs) {
-      const stat = statSync(join(ROOT, input));
+      // ROOT ends with a separator; path.join's normalising, cold in a fresh process, cost 10-20 ms over ~200 inputs.
+      const stat = statSync(ROOT + input);
       if (stat.mtimeMs > builtAtMs) return undefined;
       const built = stats?.[input];
       if (built && (built[0] !== stat.mtimeMs || built[1] !== stat.size)) return undefined;
@@ -103,13 +109,15 @@ export function runBundle(bundle, builtAtMs, dir = bundleDir()) {
   } catch {
     // No cache yet: compiled from source below.
   }
-  // Node's CommonJS wrapper, so that the bundle gets require, module and __filename as a module would.
-  const wrapped = `(function (exports, require, module, __filename, __dirname) {${readFileSync(bundle, 'utf8')}\n})`;
-  const script = new vm.Script(wrapped, { filename: bundle, cachedData, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
+  // Node's CommonJS wrapper, so that the bundle gets require, module and __filename as a module would. The bundle
+  // is ASCII (buildBundle), so latin1 reads it as it is, without UTF-8 decoding: that took 20-40 ms, and any
+  // character beyond latin1 made V8 hold and compile the whole source as a two-byte string.
+  const wrapped = `(function (exports, require, module, __filename, __dirname, ${IMPORT_FUNCTION}) {${readFileSync(bundle, 'latin1')}\n})`;
+  const script = new vm.Script(wrapped, { filename: bundle, cachedData });
   const usable = cachedData && !script.cachedDataRejected ? cachedData.length : 0;
   process.once('exit', () => writeCodeCache(script, builtAtMs, codeCache, usable));
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, dirname(bundle));
+  script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, dirname(bundle), (specifier) => import(specifier));
 }
 
 /**
@@ -149,6 +157,26 @@ function sourceFileUrls(outDir) {
 }
 
 /**
+ * esbuild plugin: commander's node:child_process (it spawns executables for subcommands that are programs of their
+ * own, which steve has none of) becomes a stand-in that loads the module when first used: compiling
+ * node:child_process at start was ~10 ms of every call.
+ */
+function lazyChildProcessForCommander() {
+  return {
+    name: 'lazy-child-process-for-commander',
+    setup(build) {
+      build.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+        /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy-child-process' } : undefined,
+      );
+      build.onLoad({ filter: /.*/, namespace: 'lazy-child-process' }, () => ({
+        contents: "module.exports = new Proxy({}, { get: (_, key) => require('node:child_process')[key] });",
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
  * Builds the bundle into `dir` (dist-cli/ by default) and returns its path; undefined when another process holds
  * the build lock (it is building the same thing). The bundle and its manifest are written to temporary names and
  * renamed into place, so a concurrent run sees either the old build or the new one, never half of one.
@@ -180,14 +208,24 @@ export async function buildBundle(dir = bundleDir()) {
       external: EXTERNAL_PACKAGES,
       // Bundled packages' own uses (fdir's createRequire(import.meta.url)) get the bundle's URL.
       define: { 'import.meta.url': BUNDLE_URL },
-      plugins: [sourceFileUrls(dirname(bundle))],
+      plugins: [sourceFileUrls(dirname(bundle)), lazyChildProcessForCommander()],
       metafile: true,
       logLevel: 'error',
       // Strict mode first (esbuild's own "use strict" would come after the banner, no longer a directive).
       banner: { js: `// The steve CLI, built from ${ENTRY} by scripts/buildCli.mjs. Generated: do not edit.\n'use strict';\n${BUNDLE_URL_LINE}` },
     });
+    // esbuild writes code as ASCII (charset 'ascii', its default) but keeps comments as they are: escaped too, so
+    // that runBundle can read the file as latin1. (An escape means the same character in a string, regular
+    // expression or comment; esbuild has already escaped any in code.)
+    // The dynamic imports esbuild left (of packages left outside) call IMPORT_FUNCTION.
+    const code = readFileSync(temporary, 'utf8')
+      .replace(/[^\x00-\x7f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
+      .replace(/(?<![\w$.])import\((?=")/g, `${IMPORT_FUNCTION}(`);
+    writeFileSync(temporary, code);
     const buildInputs = BUILD_INPUTS.filter((input) => existsSync(join(ROOT, input)));
-    const inputs = [...Object.keys(result.metafile.inputs), ...buildInputs].map((input) => relative(ROOT, resolve(ROOT, input)).split(sep).join('/'));
+    // Without the plugin's stand-in, which is no file (esbuild names it namespace:path).
+    const files = Object.keys(result.metafile.inputs).filter((input) => !input.startsWith('lazy-child-process:'));
+    const inputs = [...files, ...buildInputs].map((input) => relative(ROOT, resolve(ROOT, input)).split(sep).join('/'));
     // The bundle's mtime says when its build began (sources saved later are newer); stat's own reading of it is
     // what freshBundle compares, so it is what the manifest keeps.
     utimesSync(temporary, buildStart, buildStart);
