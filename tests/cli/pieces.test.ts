@@ -2,6 +2,8 @@
  * The command line's pure pieces, in process: view options and what they imply, output paths of batches, the .npy
  * writer (read back by the project's own .npy reader), the PNG resolution chunk, and inspect's names for a map's axes.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { Resvg } from '@resvg/resvg-js';
 import { PNG } from 'pngjs';
@@ -15,6 +17,7 @@ import { parseNpyHeader } from '../../src/data/npy.ts';
 import { encodeNpy } from '../../src/data/npyWriter.ts';
 import { encodeRgbaPng, setPngDpi } from '../../src/node/png.ts';
 import { svgToPng } from '../../src/node/svgToPng.ts';
+import { SHADERS_DIR, readShaderSources } from '../../src/node/shaderFiles.ts';
 
 describe('view options', () => {
   it('imply their view: --head all the heads grid, --pool pooling, --compare-* a difference', () => {
@@ -101,6 +104,19 @@ describe(svgToPng.name, () => {
         expect([ours.width, ours.height]).toEqual([20 * scale, 10 * scale]);
         expect(new Uint8Array(ours.data)).toEqual(new Uint8Array(resvg.data));
       }
+    }
+  });
+});
+
+describe(readShaderSources.name, () => {
+  it("lists every .wgsl file under shaders/ by its path there, and gives each file's text when it is asked for", () => {
+    const sources = readShaderSources();
+    const keys = Object.keys(sources);
+    expect(keys).toContain('render/heatmap.wgsl');
+    expect(keys.length).toBeGreaterThan(20);
+    for (const key of keys) {
+      expect(key.endsWith('.wgsl')).toBe(true);
+      expect(sources[key]).toBe(readFileSync(join(SHADERS_DIR, key), 'utf8'));
     }
   });
 });
