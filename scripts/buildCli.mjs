@@ -48,8 +48,14 @@ const BUNDLE_URL_LINE = `const ${BUNDLE_URL} = require('node:url').pathToFileURL
  * node:vm has no module loader of its own for import() (and its code cache none either), so runBundle hands it one.
  */
 const IMPORT_FUNCTION = '__steveImport';
-/** The code cache's first 8 bytes: the build's builtAtMs (float64, little-endian), then V8's data. */
-const CACHE_HEADER_BYTES = 8;
+/**
+ * The code cache's header: the build's builtAtMs (float64, little-endian), then which kinds of run (CACHE_RUN_KINDS,
+ * one bit each, u32) have added their functions; then V8's data.
+ */
+const CACHE_HEADER_BYTES = 16;
+const CACHE_MASK_OFFSET = 8;
+/** Kinds of run whose functions the code cache gathers: help, and each command. */
+const CACHE_RUN_KINDS = ['help', 'render', 'export', 'inspect', 'serve', 'atlas'];
 /** A build lock older than this was left by a process that died: the next run may take it over. */
 const STALE_LOCK_MS = 120_000;
 
@@ -93,19 +99,31 @@ export function freshBundle(dir = bundleDir()) {
   }
 }
 
+/** The CACHE_RUN_KINDS bit of a run with these arguments; 0 for an unknown command. */
+function runKindBit(args) {
+  const kind = args.length === 0 || args.includes('--help') || args.includes('-h') ? 'help' : args[0];
+  const index = CACHE_RUN_KINDS.indexOf(kind);
+  return index < 0 ? 0 : 1 << index;
+}
+
 /**
  * Runs the bundle `bundle` of build `builtAtMs` (freshBundle): compiled with its code cache when there is one of this
- * build that V8 accepts, else compiled from source. When the process exits the cache is written again if this run's
- * would be larger (V8's cache then holds the functions every run so far compiled, the cached ones and this run's:
- * a first `--help` must not leave a cache without the functions a render needs); making it to compare costs ~4 ms.
+ * build that V8 accepts, else compiled from source. When the process exits the cache is written again if there was
+ * none (or V8 refused it) or no run of this kind (help, render, ...) has added to it yet: V8's cache then holds
+ * every function compiled so far, the cached ones and this run's, so a first `--help` does not leave a cache
+ * without a render's functions. Otherwise it is left as it is: making it again took 10-35 ms.
  * The bundle's main module starts the CLI when it runs.
  */
 export function runBundle(bundle, builtAtMs, dir = bundleDir()) {
   const { codeCache } = bundleFiles(dir);
   let cachedData;
+  let cachedKinds = 0;
   try {
     const bytes = readFileSync(codeCache);
-    if (bytes.length > CACHE_HEADER_BYTES && bytes.readDoubleLE(0) === builtAtMs) cachedData = bytes.subarray(CACHE_HEADER_BYTES);
+    if (bytes.length > CACHE_HEADER_BYTES && bytes.readDoubleLE(0) === builtAtMs) {
+      cachedData = bytes.subarray(CACHE_HEADER_BYTES);
+      cachedKinds = bytes.readUInt32LE(CACHE_MASK_OFFSET);
+    }
   } catch {
     // No cache yet: compiled from source below.
   }
@@ -114,22 +132,23 @@ export function runBundle(bundle, builtAtMs, dir = bundleDir()) {
   // character beyond latin1 made V8 hold and compile the whole source as a two-byte string.
   const wrapped = `(function (exports, require, module, __filename, __dirname, ${IMPORT_FUNCTION}) {${readFileSync(bundle, 'latin1')}\n})`;
   const script = new vm.Script(wrapped, { filename: bundle, cachedData });
-  const usable = cachedData && !script.cachedDataRejected ? cachedData.length : 0;
-  process.once('exit', () => writeCodeCache(script, builtAtMs, codeCache, usable));
+  const kind = runKindBit(process.argv.slice(2));
+  const kinds = cachedData && !script.cachedDataRejected ? cachedKinds : 0;
+  if (kinds === 0 || (kind !== 0 && (kinds & kind) === 0)) process.once('exit', () => writeCodeCache(script, builtAtMs, kinds | kind, codeCache));
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, dirname(bundle), (specifier) => import(specifier));
 }
 
 /**
- * Writes the script's code cache when it is larger than the `usable` bytes this run was given (under a temporary
- * name, then renamed: a concurrent run reads all of one or none).
+ * Writes the script's code cache, saying which kinds of run it holds (under a temporary name, then renamed: a
+ * concurrent run reads all of one or none).
  */
-function writeCodeCache(script, builtAtMs, codeCache, usable) {
+function writeCodeCache(script, builtAtMs, kinds, codeCache) {
   try {
     const data = script.createCachedData();
-    if (data.length <= usable) return;
     const header = Buffer.alloc(CACHE_HEADER_BYTES);
     header.writeDoubleLE(builtAtMs, 0);
+    header.writeUInt32LE(kinds, CACHE_MASK_OFFSET);
     const temporary = `${codeCache}.${process.pid}.tmp`;
     writeFileSync(temporary, Buffer.concat([header, data]));
     renameSync(temporary, codeCache);

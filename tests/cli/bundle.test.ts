@@ -89,6 +89,10 @@ describe('the bundled steve CLI', () => {
     expect(written.length).toBeGreaterThan(100_000);
     const help = await runNode(BIN, ['render', '--help'], env);
     expect(help.stdout).toContain('Usage: steve render');
+    // That help run added its functions (if no help run had): another leaves the cache as it is.
+    const afterHelp = readFileSync(cachePath);
+    expect((await runNode(BIN, ['render', '--help'], env)).stdout).toBe(help.stdout);
+    expect(readFileSync(cachePath).equals(afterHelp)).toBe(true);
     // Garbage after this build's header (V8 refuses it), then V8's data under another build's header (not used):
     // each time the CLI runs as without a cache and writes this build's again.
     const otherBuild = Buffer.alloc(8);
