@@ -228,20 +228,18 @@ export interface MapWithStats {
 /**
  * One command encoder shared by several requests, and the clean-ups (releases of pinned chunks, destruction of
  * scratch buffers) that must wait until it is submitted. submit() may be called any number of times: each submits
- * what was recorded since the last, runs the waiting clean-ups and starts a fresh encoder.
+ * what was recorded since the last, runs the waiting clean-ups and starts a fresh encoder. `settled` hears each
+ * submit (true) and the abandon (false): the engine keeps which derived buffers a batch still has to fill.
  */
 class CommandBatch {
   readonly #device: GPUDevice;
+  readonly #settled: (batch: CommandBatch, submitted: boolean) => void;
   #encoder: GPUCommandEncoder | undefined;
   #cleanups: (() => void)[] = [];
-  /**
-   * Kept derived buffers (MapContext.acquireDerived) whose filling commands this batch holds unsubmitted, by
-   * residency key, each with what drops it should the batch be abandoned (it would never be written).
-   */
-  readonly unsubmittedDerived = new Map<string, () => void>();
 
-  constructor(device: GPUDevice) {
+  constructor(device: GPUDevice, settled: (batch: CommandBatch, submitted: boolean) => void) {
     this.#device = device;
+    this.#settled = settled;
   }
 
   /** Whether commands are recorded and not yet submitted. */
@@ -264,18 +262,16 @@ class CommandBatch {
     try {
       if (encoder) submitCounted(this.#device, [encoder.finish()]);
     } finally {
-      this.unsubmittedDerived.clear();
+      this.#settled(this, true);
       this.#runCleanups();
     }
   }
 
-  /** Drops what was recorded (never submitted), runs the clean-ups, then drops the derived buffers it would have filled. */
+  /** Drops what was recorded (never submitted), runs the clean-ups, then the engine drops the derived buffers it would have filled. */
   abandon(): void {
     this.#encoder = undefined;
     this.#runCleanups();
-    const drops = [...this.unsubmittedDerived.values()];
-    this.unsubmittedDerived.clear();
-    for (const drop of drops) drop();
+    this.#settled(this, false);
   }
 
   #runCleanups(): void {
@@ -323,8 +319,12 @@ export class AttentionEngine {
    */
   readonly #hostMaps = new WeakMap<ComputedMap, HostMapRecord>();
   readonly #compute: 'gpu' | 'cpu';
-  /** Derived buffers recorded into a shared command buffer not yet submitted, by residency key (#acquireDerived). */
-  readonly #unsubmittedDerived = new Map<string, CommandBatch>();
+  /**
+   * Kept derived buffers (MapContext.acquireDerived) whose filling commands a shared command buffer holds unsubmitted,
+   * by residency key: that batch, and what drops the buffer should the batch be abandoned (it would never be written).
+   * The one record of them: a batch's submit or abandon settles its entries (#settleBatch).
+   */
+  readonly #unsubmittedDerived = new Map<string, { readonly batch: CommandBatch; readonly drop: () => void }>();
   #generation: DeviceGeneration;
   #recovering: Promise<DeviceGeneration> | undefined;
   #nextSerial = 0;
@@ -458,7 +458,7 @@ export class AttentionEngine {
    */
   async computeMaps(requests: readonly MapRequest[], options: ComputeMapsOptions = {}): Promise<MapWithStats[]> {
     return this.#withDevice(async (generation) => {
-      const batch = new CommandBatch(generation.device);
+      const batch = new CommandBatch(generation.device, (settled, submitted) => this.#settleBatch(settled, submitted));
       const results: MapWithStats[] = [];
       const { onProgress, signal } = options;
       const throwIfCancelled = () => {
@@ -965,20 +965,27 @@ export class AttentionEngine {
     const acquired = await this.#residency.acquire(key, info, async (freeSomething) => {
       if (generation.lost) throw new Error('the GPU device was lost before a derived buffer was computed');
       const buffer = await create(freeSomething);
-      // Its commands may still sit in the shared command buffer: see below, and CommandBatch.abandon.
-      if (batch?.recording) {
-        for (const [other, writer] of this.#unsubmittedDerived) if (!writer.unsubmittedDerived.has(other)) this.#unsubmittedDerived.delete(other);
-        batch.unsubmittedDerived.set(key, () => this.#residency.evictWhere((chunk) => chunk === info));
-        this.#unsubmittedDerived.set(key, batch);
-      }
+      // Its commands may still sit in the shared command buffer: see below, and #settleBatch.
+      if (batch?.recording) this.#unsubmittedDerived.set(key, { batch, drop: () => this.#residency.evictWhere((chunk) => chunk === info) });
       return buffer;
     });
     // Another computation's shared command buffer that fills this buffer is submitted now, before this one records
     // anything that reads it (commands run in submit order).
-    const writer = this.#unsubmittedDerived.get(key);
-    if (writer && !writer.unsubmittedDerived.has(key)) this.#unsubmittedDerived.delete(key);
-    else if (writer && writer !== batch) writer.submit();
+    const writer = this.#unsubmittedDerived.get(key)?.batch;
+    if (writer && writer !== batch) writer.submit();
     return acquired;
+  }
+
+  /**
+   * A shared command buffer was submitted (its derived buffers are filled by the time anything submitted later reads
+   * them) or abandoned (they never will be: dropped from the cache).
+   */
+  #settleBatch(batch: CommandBatch, submitted: boolean): void {
+    for (const [key, entry] of this.#unsubmittedDerived) {
+      if (entry.batch !== batch) continue;
+      this.#unsubmittedDerived.delete(key);
+      if (!submitted) entry.drop();
+    }
   }
 
   /**
