@@ -5,17 +5,18 @@
  *
  * The bundle is a CommonJS script, not an ES module, so that bin/steve.mjs can compile it through node:vm with V8's
  * code cache (runBundle below; Node 20 has no compile cache for ES modules): parsing and compiling the 1 MB bundle
- * was ~0.05 s of every call. The cache (steve.code-cache beside it) is written by the first run after a build and
- * belongs to that build; one V8 rejects (another Node) is compiled without and written again.
+ * was ~0.05 s of every call. The cache (steve.code-cache beside it) belongs to one build; it is written by the first
+ * run after the build and again by the first run of each other kind (help, render, export, ...), and one V8 refuses
+ * (another Node) is compiled without and written again.
  *
  * `node scripts/buildCli.mjs` builds it (npm's `prepare` runs this on `npm install` / `npm ci`); bin/steve.mjs
- * imports `freshBundle` and `buildBundle` from here: it runs the bundle only while no source it was built from is
- * newer, and rebuilds it when it is stale (or runs the sources through tsx when it cannot).
+ * imports `freshBundle`, `buildBundle` and `runBundle` from here: it runs the bundle only while no source it was
+ * built from is newer, and rebuilds it when it is stale (or runs the sources through tsx when it cannot).
  *
  * Plain JavaScript on purpose: bin/steve.mjs must be able to decide without tsx. esbuild comes with tsx (its
  * dependency), so no package is added; it is imported only when building.
  *
- * The plain-JavaScript packages it uses (commander, pngjs, fflate, ...) are bundled too: resolving and loading
+ * The plain-JavaScript packages it uses (commander, fflate, tinyglobby, ...) are bundled too: resolving and loading
  * them file by file from node_modules was a third of a bundled `steve --help` (bench/README.md). What stays
  * outside: packages with native code (`webgpu`, `@resvg/resvg-js`: Node loads their addons from node_modules),
  * vite (only `steve serve` imports it, and it loads its own config), and the WGSL shaders, which
