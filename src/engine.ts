@@ -34,7 +34,7 @@ import { BudgetTooSmallError, ResidencyCache, type MemoryReport, type ResidentCh
 import type { StorageFormat } from './gpu/storageFormat.ts';
 import { submitCounted, workCountsOf, type WorkCounts } from './gpu/workCounters.ts';
 import { createProducedChunkBuffer, isGpuProducedSource } from './gpu/producedChunks.ts';
-import { HOST_KIND_NAMES, hostKind, resolveCompute, type ComputeChoice } from './compute/cpu/hostKinds.ts';
+import { HOST_KIND_NAMES, hostKind, isHostKindHandler, resolveCompute, type ComputeChoice } from './compute/cpu/hostKinds.ts';
 import { regionHistogram, regionStats } from './compute/cpu/mapKernels.ts';
 import { workgroupShapeOf } from './gpu/workgroupShape.ts';
 import { planChunks, uploadChunk, type ChunkPlan, type UploadChunk } from './gpu/upload.ts';
@@ -237,20 +237,18 @@ export interface MapWithStats {
 /**
  * One command encoder shared by several requests, and the clean-ups (releases of pinned chunks, destruction of
  * scratch buffers) that must wait until it is submitted. submit() may be called any number of times: each submits
- * what was recorded since the last, runs the waiting clean-ups and starts a fresh encoder.
+ * what was recorded since the last, runs the waiting clean-ups and starts a fresh encoder. `settled` hears each
+ * submit (true) and the abandon (false): the engine keeps which derived buffers a batch still has to fill.
  */
 class CommandBatch {
   readonly #device: GPUDevice;
+  readonly #settled: (batch: CommandBatch, submitted: boolean) => void;
   #encoder: GPUCommandEncoder | undefined;
   #cleanups: (() => void)[] = [];
-  /**
-   * Kept derived buffers (MapContext.acquireDerived) whose filling commands this batch holds unsubmitted, by
-   * residency key, each with what drops it should the batch be abandoned (it would never be written).
-   */
-  readonly unsubmittedDerived = new Map<string, () => void>();
 
-  constructor(device: GPUDevice) {
+  constructor(device: GPUDevice, settled: (batch: CommandBatch, submitted: boolean) => void) {
     this.#device = device;
+    this.#settled = settled;
   }
 
   /** Whether commands are recorded and not yet submitted. */
@@ -273,18 +271,16 @@ class CommandBatch {
     try {
       if (encoder) submitCounted(this.#device, [encoder.finish()]);
     } finally {
-      this.unsubmittedDerived.clear();
+      this.#settled(this, true);
       this.#runCleanups();
     }
   }
 
-  /** Drops what was recorded (never submitted), runs the clean-ups, then drops the derived buffers it would have filled. */
+  /** Drops what was recorded (never submitted), runs the clean-ups, then the engine drops the derived buffers it would have filled. */
   abandon(): void {
     this.#encoder = undefined;
     this.#runCleanups();
-    const drops = [...this.unsubmittedDerived.values()];
-    this.unsubmittedDerived.clear();
-    for (const drop of drops) drop();
+    this.#settled(this, false);
   }
 
   #runCleanups(): void {
@@ -292,6 +288,17 @@ class CommandBatch {
     this.#cleanups = [];
     for (const cleanup of cleanups) cleanup();
   }
+}
+
+/** Whether typed arrays use little-endian byte order here (every platform Node and browsers run on today). */
+const PLATFORM_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** A host map without a buffer of its own (AttentionEngine #hostMap). */
+interface HostMapRecord {
+  /** rows x cols f32; undefined once the map is destroyed. */
+  values: Float32Array | undefined;
+  /** Makes (once) and fills its GPU buffer. */
+  make(): Promise<GPUBuffer>;
 }
 
 /** Thrown when the engine is used after destroy(). */
@@ -310,11 +317,24 @@ export class AttentionEngine {
   readonly #tensors = new Map<string, TensorEntry>();
   readonly #kinds = new Map<MapKindName, MapKindHandler>();
   readonly #listeners = new Set<(event: EngineEvent) => void>();
-  /** Maps computed on the host path, by their GPU buffer: their stats and read-backs need not come from the GPU. */
+  /**
+   * Maps computed on the host path into a buffer the caller supplied, by that buffer: their stats and read-backs
+   * need not come from the GPU.
+   */
   readonly #hostValues = new WeakMap<GPUBuffer, Float32Array>();
+  /**
+   * Maps computed on the host path into no buffer of their own (#hostMap): their values (undefined once destroyed),
+   * and what makes their GPU buffer should a GPU pass ask for it.
+   */
+  readonly #hostMaps = new WeakMap<ComputedMap, HostMapRecord>();
   readonly #compute: 'gpu' | 'cpu';
-  /** Derived buffers recorded into a shared command buffer not yet submitted, by residency key (#acquireDerived). */
-  readonly #unsubmittedDerived = new Map<string, CommandBatch>();
+  /**
+   * Kept buffers (MapContext.acquireDerived, and maps kept from a computeMaps result: #keepOn) whose filling commands
+   * a shared command buffer holds unsubmitted, by residency key: that batch, and what drops the buffer should the
+   * batch be abandoned (it would never be written).
+   * The one record of them: a batch's submit or abandon settles its entries (#settleBatch).
+   */
+  readonly #unsubmittedDerived = new Map<string, { readonly batch: CommandBatch; readonly drop: () => void }>();
   #generation: DeviceGeneration;
   #recovering: Promise<DeviceGeneration> | undefined;
   #nextSerial = 0;
@@ -448,7 +468,7 @@ export class AttentionEngine {
    */
   async computeMaps(requests: readonly MapRequest[], options: ComputeMapsOptions = {}): Promise<MapWithStats[]> {
     return this.#withDevice(async (generation) => {
-      const batch = new CommandBatch(generation.device);
+      const batch = new CommandBatch(generation.device, (settled, submitted) => this.#settleBatch(settled, submitted));
       const results: MapWithStats[] = [];
       const { onProgress, signal } = options;
       const throwIfCancelled = () => {
@@ -527,7 +547,7 @@ export class AttentionEngine {
     };
     const key = `${generation.id}/${tensors.map((tensor) => tensor.serial).join(',')}/kept/${described}`;
     const acquired = await this.#residency.acquire(key, info, async () => {
-      const buffer = (await this.#computeOn(generation, request, undefined, batch, undefined, input)).buffer;
+      const buffer = await this.#bufferOf(await this.#computeOn(generation, request, undefined, batch, undefined, input));
       this.#markUnsubmitted(key, info, batch);
       return buffer;
     });
@@ -552,7 +572,9 @@ export class AttentionEngine {
    * a figure can draw them without a read-back. Undefined for a map made on the GPU. Do not modify them.
    */
   hostValuesOf(map: ComputedMap): Float32Array | undefined {
-    return this.#hostValues.get(map.buffer);
+    const host = this.#hostMaps.get(map);
+    // A host map's buffer is made only when asked for: never ask for it here.
+    return host ? host.values : this.#hostValues.get(map.buffer);
   }
 
   /** Computes a map and reads it back: rows x cols float32, row-major (for tests, the CLI and export). */
@@ -560,7 +582,7 @@ export class AttentionEngine {
     return this.#withDevice(async (generation) => {
       const map = await this.#computeOn(generation, request);
       try {
-        const host = this.#hostValues.get(map.buffer);
+        const host = this.hostValuesOf(map);
         if (host) return host.slice(0, map.rows * map.cols);
         return await readFloat32(generation.device, map.buffer, map.rows * map.cols);
       } finally {
@@ -649,7 +671,7 @@ export class AttentionEngine {
    */
   async #computeOn(generation: DeviceGeneration, request: MapRequest, supplied?: GPUBuffer, batch?: CommandBatch, steps?: StepHooks, input?: ComputedMap): Promise<ComputedMap> {
     this.#checkAlive();
-    const handler = this.#handler(request);
+    let handler = this.#handler(request);
     if (batch && !handler.recordsThroughContext) batch.submit();
     const context = this.#context(generation, handler.recordsThroughContext ? batch : undefined, steps, input);
     const shape = await handler.outputShape(request as never, context);
@@ -662,6 +684,17 @@ export class AttentionEngine {
     }
     if (supplied && supplied.size < byteLength) {
       throw new MapRequestError(`computeMap: the output buffer has ${supplied.size} bytes, the map needs ${byteLength}`);
+    }
+    if (!supplied && isHostKindHandler(handler)) {
+      // The host path: the values stay on the host, and a GPU buffer is made only if a GPU pass asks for one (a
+      // figure drawn on the host never does; creating and filling one cost more than the map's arithmetic).
+      const values = await handler.hostValues(request, context);
+      if (values) {
+        this.#maybePrefetch(request);
+        return this.#hostMap(generation, request, shape, values);
+      }
+      // Some part of it cannot be had on the host (a model's scores): the GPU handler computes it.
+      handler = handler.gpu;
     }
     const buffer =
       supplied ??
@@ -699,12 +732,61 @@ export class AttentionEngine {
     };
   }
 
+  /**
+   * A map the host path computed, with no GPU buffer yet: `buffer` makes one and uploads the values when first read
+   * (a GPU pass drawing or reducing it), #bufferOf does the same with the engine's retry on out-of-memory.
+   */
+  #hostMap(generation: DeviceGeneration, request: MapRequest, shape: MapShape, values: Float32Array): ComputedMap {
+    const label = `AttentionEngine.map.${kindOf(request)}`;
+    const descriptor = { label, size: Math.max(4, values.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST };
+    let buffer: GPUBuffer | undefined;
+    let destroyed = false;
+    const adopt = (made: GPUBuffer): GPUBuffer => {
+      if (buffer) {
+        made.destroy();
+        return buffer;
+      }
+      buffer = made;
+      generation.device.queue.writeBuffer(made, 0, values as Float32Array<ArrayBuffer>);
+      // A map destroyed before its buffer was asked for: the buffer is as a destroyed map's would be.
+      if (destroyed) made.destroy();
+      return made;
+    };
+    const record: HostMapRecord = {
+      values,
+      make: async () => buffer ?? adopt(await createBufferWithRetry(generation.device, descriptor, () => this.#residency.evictOne())),
+    };
+    const map: ComputedMap = {
+      get buffer() {
+        return buffer ?? adopt(generation.device.createBuffer(descriptor));
+      },
+      rows: shape.rows,
+      cols: shape.cols,
+      request,
+      device: generation.device,
+      destroy: () => {
+        if (destroyed) return;
+        destroyed = true;
+        record.values = undefined;
+        buffer?.destroy();
+      },
+    };
+    this.#hostMaps.set(map, record);
+    return map;
+  }
+
+  /** The map's GPU buffer; a host map's is made now (with the retry on out-of-memory) if it was not yet. */
+  async #bufferOf(map: ComputedMap): Promise<GPUBuffer> {
+    const host = this.#hostMaps.get(map);
+    return host ? host.make() : map.buffer;
+  }
+
   /** Records min/max (and histogram) of `map` into `into` when given, else into its own command buffer, submitted. */
   async #statsOn(generation: DeviceGeneration, map: ComputedMap, options: StatsOptions, into?: GPUCommandEncoder): Promise<ComputedStats> {
     const region = options.region ?? fullCrop(map.rows, map.cols);
     checkCrop('stats region', region, map.rows, map.cols);
     const bins = options.bins ?? DEFAULT_HISTOGRAM_BINS;
-    const host = this.#hostValues.get(map.buffer);
+    const host = this.hostValuesOf(map);
     if (host) return this.#hostStats(generation, host, map.cols, region, bins);
     const context = this.#context(generation);
     const minMax = context.pass('MinMaxPass', (device, shaders) => new MinMaxPass(device, shaders));
@@ -737,30 +819,45 @@ export class AttentionEngine {
     };
   }
 
-  /** The stats of a host map, computed on the host and written into stats buffers for the render passes. */
+  /**
+   * The stats of a host map, computed on the host; the stats buffers the render passes bind are made and filled
+   * when first asked for (a figure drawn on the host reads the numbers only).
+   */
   #hostStats(generation: DeviceGeneration, values: Float32Array, cols: number, region: Crop, bins: number): ComputedStats {
     const device = generation.device;
     const read = regionStats(values, cols, region);
     const counts = bins > 0 ? regionHistogram(values, cols, region, read.min, read.max, bins) : new Uint32Array(0);
-    const words = new Uint32Array(MAP_STATS_BYTES / 4);
-    const floats = new Float32Array(words.buffer);
-    words.set([0, 0, read.finiteCount, read.nanCount, read.posInfCount, read.negInfCount]);
-    floats[MAP_STATS_MIN_WORD] = read.min;
-    floats[MAP_STATS_MAX_WORD] = read.max;
-    const stats = createMapStatsBuffer(device, 'AttentionEngine.stats');
-    device.queue.writeBuffer(stats, 0, words);
-    const histogram = bins > 0 ? createHistogramBuffer(device, 'AttentionEngine.histogram', bins) : undefined;
-    if (histogram) device.queue.writeBuffer(histogram, 0, counts as Uint32Array<ArrayBuffer>);
+    let stats: GPUBuffer | undefined;
+    let histogram: GPUBuffer | undefined;
     let destroyed = false;
+    const made = (buffer: GPUBuffer): GPUBuffer => {
+      if (destroyed) buffer.destroy();
+      return buffer;
+    };
     return {
-      stats,
-      histogram,
+      get stats() {
+        if (stats) return stats;
+        const words = new Uint32Array(MAP_STATS_BYTES / 4);
+        const floats = new Float32Array(words.buffer);
+        words.set([0, 0, read.finiteCount, read.nanCount, read.posInfCount, read.negInfCount]);
+        floats[MAP_STATS_MIN_WORD] = read.min;
+        floats[MAP_STATS_MAX_WORD] = read.max;
+        stats = createMapStatsBuffer(device, 'AttentionEngine.stats');
+        device.queue.writeBuffer(stats, 0, words);
+        return made(stats);
+      },
+      get histogram() {
+        if (histogram || bins === 0) return histogram;
+        histogram = createHistogramBuffer(device, 'AttentionEngine.histogram', bins);
+        device.queue.writeBuffer(histogram, 0, counts as Uint32Array<ArrayBuffer>);
+        return made(histogram);
+      },
       bins,
       read: async () => ({ ...read, histogram: counts.slice() }),
       destroy: () => {
         if (destroyed) return;
         destroyed = true;
-        stats.destroy();
+        stats?.destroy();
         histogram?.destroy();
       },
     };
@@ -784,10 +881,13 @@ export class AttentionEngine {
       acquireMaps: (tensorId, layer, heads) => this.#acquireMaps(generation, tensorId, layer, heads),
       acquireDerived: (tensorId, derived, create) => this.#acquireDerived(generation, tensorId, derived, create, batch),
       shapeOf: async (request) => this.#handler(request).outputShape(request as never, this.#context(generation)),
-      computeInner: async (request) =>
-        input && JSON.stringify(request) === JSON.stringify(input.request)
-          ? { ...input, destroy: () => {} }
-          : this.#computeOn(generation, request, undefined, batch),
+      computeInner: async (request) => {
+        // The map already computed (#keepOn's input) stands in for its own request; the caller keeps ownership of it.
+        const inner = input && JSON.stringify(request) === JSON.stringify(input.request) ? input : await this.#computeOn(generation, request, undefined, batch);
+        // Its caller is a GPU pass: a host map's buffer is made now, with the retry on out-of-memory.
+        await this.#bufferOf(inner);
+        return inner === input ? { ...input, buffer: inner.buffer, destroy: () => {} } : inner;
+      },
       pass: <T extends { destroy(): void }>(key: string, create: (device: GPUDevice, shaders: ShaderSources) => T): T => {
         let pass = generation.passes.get(key) as T | undefined;
         if (!pass) {
@@ -801,9 +901,18 @@ export class AttentionEngine {
         if (!batch) submitCounted(generation.device, [encoder.finish()]);
       },
       afterSubmit: (cleanup) => (batch ? batch.afterSubmit(cleanup) : cleanup()),
-      readHeadValues: async (tensorId, layer, head) => {
+      readHeadValues: async (tensorId, layer, head, into) => {
         const source = this.#tensor(tensorId).source;
-        return isGpuProducedSource(source) ? undefined : source.readHead(layer, head);
+        if (isGpuProducedSource(source)) return undefined;
+        if (!into) return source.readHead(layer, head);
+        const { rows, cols } = source.shape;
+        if (into.length !== rows * cols) throw new RangeError(`readHeadValues: ${into.length} values cannot hold a ${rows} x ${cols} map`);
+        const stored = source.stored;
+        // float32 in this machine's byte order is its own storage: the file's bytes go straight into `into`.
+        if (stored?.dtype === 'float32' && stored.littleEndian === PLATFORM_LITTLE_ENDIAN) {
+          await stored.readInto(layer, head * rows * cols, new Uint8Array(into.buffer, into.byteOffset, into.byteLength));
+        } else into.set(await source.readHead(layer, head));
+        return into;
       },
       writeHostValues: (output, values) => {
         generation.device.queue.writeBuffer(output, 0, values as Float32Array<ArrayBuffer>);
@@ -904,13 +1013,11 @@ export class AttentionEngine {
 
   /**
    * A kept buffer (`key`, `info`) just made: its commands may still sit in `batch`, a shared command buffer not yet
-   * submitted; then it is noted (see #submitWriterOf), and dropped should the batch be abandoned (CommandBatch.abandon).
+   * submitted; then it is recorded (the one record: #unsubmittedDerived), and dropped should the batch be abandoned
+   * (#settleBatch).
    */
   #markUnsubmitted(key: string, info: ResidentChunk, batch: CommandBatch | undefined): void {
-    if (!batch?.recording) return;
-    for (const [other, writer] of this.#unsubmittedDerived) if (!writer.unsubmittedDerived.has(other)) this.#unsubmittedDerived.delete(other);
-    batch.unsubmittedDerived.set(key, () => this.#residency.evictWhere((chunk) => chunk === info));
-    this.#unsubmittedDerived.set(key, batch);
+    if (batch?.recording) this.#unsubmittedDerived.set(key, { batch, drop: () => this.#residency.evictWhere((chunk) => chunk === info) });
   }
 
   /**
@@ -918,9 +1025,20 @@ export class AttentionEngine {
    * recording into `batch` (or submitting its own) records anything that reads it (commands run in submit order).
    */
   #submitWriterOf(key: string, batch: CommandBatch | undefined): void {
-    const writer = this.#unsubmittedDerived.get(key);
-    if (writer && !writer.unsubmittedDerived.has(key)) this.#unsubmittedDerived.delete(key);
-    else if (writer && writer !== batch) writer.submit();
+    const writer = this.#unsubmittedDerived.get(key)?.batch;
+    if (writer && writer !== batch) writer.submit();
+  }
+
+  /**
+   * A shared command buffer was submitted (its derived buffers are filled by the time anything submitted later reads
+   * them) or abandoned (they never will be: dropped from the cache).
+   */
+  #settleBatch(batch: CommandBatch, submitted: boolean): void {
+    for (const [key, entry] of this.#unsubmittedDerived) {
+      if (entry.batch !== batch) continue;
+      this.#unsubmittedDerived.delete(key);
+      if (!submitted) entry.drop();
+    }
   }
 
   /**

@@ -63,7 +63,8 @@ async function writeExport(output: ViewOutput): Promise<void> {
         for (const [index, cell] of plan.cells.entries()) {
           const map = await engine.computeMap(cell.request);
           try {
-            const values = await readFloat32(map.device, map.buffer, rows * cols);
+            // A map the host path computed is read where it is, without a GPU buffer or a read-back.
+            const values = engine.hostValuesOf(map) ?? (await readFloat32(map.device, map.buffer, rows * cols));
             for (const piece of writer.mapPieces(index, values)) await file.write(piece);
           } finally {
             map.destroy();

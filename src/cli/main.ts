@@ -98,5 +98,9 @@ if (process.argv[1] && /steve(\.mjs)?$|cli[\\/]main\.ts$/.test(process.argv[1]))
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw error;
   });
-  process.exitCode = await main(process.argv.slice(2));
+  // Not a top-level await: the bundle is a script (scripts/buildCli.mjs), compiled with V8's code cache. A bug's
+  // error is an unhandled rejection: Node prints its stack and exits 1.
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

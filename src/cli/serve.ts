@@ -16,12 +16,14 @@ import { loadUtterance, withAlignmentKind } from '../node/loadUtterance.ts';
 import { listModelFiles, openModelInput } from '../node/loadModel.ts';
 import { expandPattern, findAttentionBeside, scanFolder } from '../node/pairFiles.ts';
 import type { ServedFile, ServedUtterance } from '../node/servedFiles.ts';
-import { startSteveServer, staysInside } from '../node/steveServer.ts';
 import { addAlignmentOptions, parseAlignmentKind } from './alignmentOptions.ts';
 import { CliError, warnLine } from './cliError.ts';
 import type { BatchItem } from './inputs.ts';
 import { expandInputs } from './inputs.ts';
 import { collect, collectPositiveNumbers } from './optionParsers.ts';
+
+/** The HTTP server's module, loaded when serving: node:http and the server are no part of the other commands' start. */
+const serverModule = () => import('../node/steveServer.ts');
 
 /** The repository root, where vite.config.ts and the app live. */
 const APP_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -96,6 +98,7 @@ export function addServeCommand(program: Command, outcome: { exitCode: number })
         utterances.push(await describeServed(item.name, files!, (item as ServeItem).root));
       }
       if (utterances.length === 0) throw new CliError('no utterance could be opened; nothing to serve');
+      const { startSteveServer } = await serverModule();
       const server = await startSteveServer({ utterances, port: port ?? DEFAULT_PORT, tryNextPorts: port === undefined, appRoot: APP_ROOT });
       process.stdout.write(`STEVE is serving ${utterances.length} utterance(s) at ${server.url}\n`);
       await new Promise<void>((done) => {
@@ -135,7 +138,7 @@ async function itemsFromPaths(paths: readonly string[], reading: Omit<UtteranceF
 async function symlinkProblem(item: ServeItem): Promise<string | undefined> {
   if (!('files' in item)) return undefined;
   for (const path of [item.files.attention, item.files.wav]) {
-    if (path !== undefined && !(await staysInside(path, item.root))) return `${path}: links to a file outside the folder being served`;
+    if (path !== undefined && !(await (await serverModule()).staysInside(path, item.root))) return `${path}: links to a file outside the folder being served`;
   }
   return undefined;
 }
@@ -168,7 +171,7 @@ async function describeServed(name: string, files: UtteranceFiles, root: string 
     const siblings = await listSiblings(files.wav);
     const add = async (role: ServedFile['role'], extension: string | undefined) => {
       const path = extension === undefined ? undefined : findSibling(files.wav!, siblings, extension);
-      if (path && (await staysInside(path, root))) served.push({ role, path: resolve(path), root });
+      if (path && (await (await serverModule()).staysInside(path, root))) served.push({ role, path: resolve(path), root });
     };
     if (alignments === 'timit') {
       await add('phones', files.phoneTier ?? 'phn');

@@ -84,9 +84,11 @@ export interface MapContext {
   afterSubmit(cleanup: () => void): void;
   /**
    * The host path (src/compute/cpu/hostKinds.ts): one stored map of a tensor (rows x cols f32) read from its source,
-   * or undefined when the source has no values off the GPU (a model's scores are made on the GPU).
+   * or undefined when the source has no values off the GPU (a model's scores are made on the GPU). With `into`
+   * (rows x cols values) the map is read into it and `into` returned: the caller's to write over; without, treat
+   * the result as read-only.
    */
-  readHeadValues?(tensorId: string, layer: number, head: number): Promise<Float32Array | undefined>;
+  readHeadValues?(tensorId: string, layer: number, head: number, into?: Float32Array): Promise<Float32Array | undefined>;
   /** The host path: uploads a map computed on the host into `output`, and keeps the values for its stats and read-back. */
   writeHostValues?(output: GPUBuffer, values: Float32Array): void;
   /**

@@ -2,6 +2,7 @@
  * Checks on one attention map (rows x cols, row-major): is it a softmax output, and what range do its values
  * span. The CLI reports non-finite values rather than failing on them, so statistics skip and count them.
  */
+import { ELEMENT_BYTES, decodeElements } from './elements.ts';
 import type { AttentionSource, StoredDType } from './tensor.ts';
 
 /**
@@ -41,11 +42,36 @@ export interface SoftmaxCheckOptions {
   readonly tolerance?: number;
 }
 
-/** Reads one map of `source` and tests it with isSoftmaxed, with the tolerance for the file's dtype by default. */
+/** Rows isHeadSoftmaxed reads at a time after the first row (a few MB at most, through one reused buffer). */
+const SOFTMAX_CHECK_ROWS = 256;
+
+/**
+ * Tests one map of `source` with isSoftmaxed, with the tolerance for the file's dtype by default. A source with its
+ * stored values (every file) is read a block of rows at a time into one reused buffer, the first row alone, and the
+ * test stops at the first row that fails: a file of logits is told after one row, and no map-sized array is made
+ * (a `steve render` read a whole 9 MB map for this, then read the map it draws).
+ */
 export async function isHeadSoftmaxed(source: AttentionSource, options: SoftmaxCheckOptions = {}): Promise<boolean> {
-  const { rows, cols } = source.shape;
-  const map = await source.readHead(options.layer ?? 0, options.head ?? 0);
-  return isSoftmaxed(map, rows, cols, options.tolerance ?? softmaxTolerance(source.dtype));
+  const { layers, heads, rows, cols } = source.shape;
+  const layer = options.layer ?? 0;
+  const head = options.head ?? 0;
+  const tolerance = options.tolerance ?? softmaxTolerance(source.dtype);
+  const stored = source.stored;
+  const inRange = (index: number, count: number) => Number.isInteger(index) && index >= 0 && index < count;
+  // Without stored values, or for a map that does not exist (readHead says so, naming the file), the whole map.
+  if (!stored || !inRange(layer, layers) || !inRange(head, heads) || rows <= 0 || cols <= 0) {
+    return isSoftmaxed(await source.readHead(layer, head), rows, cols, tolerance);
+  }
+  const rowBytes = cols * ELEMENT_BYTES[stored.dtype];
+  const block = new Uint8Array(rowBytes * Math.min(rows, SOFTMAX_CHECK_ROWS));
+  for (let row = 0; row < rows; ) {
+    const count = row === 0 ? 1 : Math.min(SOFTMAX_CHECK_ROWS, rows - row);
+    const bytes = block.subarray(0, count * rowBytes);
+    await stored.readInto(layer, (head * rows + row) * cols, bytes);
+    if (!isSoftmaxed(decodeElements(bytes, stored), count, cols, tolerance)) return false;
+    row += count;
+  }
+  return true;
 }
 
 /** Range of the finite values of a map, and how many values are NaN or +-Inf. */

@@ -5,9 +5,9 @@
  * Vulkan loader at it unless the caller already chose an ICD (a real GPU machine sets its own).
  */
 import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { create, globals } from 'webgpu';
 
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
@@ -26,6 +26,8 @@ export function getNodeGpu(): GPU {
   if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES && existsSync(SWIFTSHADER_ICD)) {
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
   }
+  // Loaded here, not on import: the `steve` commands that draw nothing (help, inspect of a file) skip Dawn's addon.
+  const { create, globals } = createRequire(import.meta.url)('webgpu') as typeof import('webgpu');
   Object.assign(globalThis, globals);
   dawnInstance = create([]) as GPU;
   return dawnInstance;

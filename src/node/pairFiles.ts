@@ -5,7 +5,6 @@
  */
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { glob, isDynamicPattern } from 'tinyglobby';
 import { ATTENTION_EXTENSIONS, groupFiles, splitName } from '../data/fileGroups.ts';
 import { InputError } from '../data/inputError.ts';
 
@@ -16,11 +15,23 @@ export interface FilePair {
 }
 
 /**
+ * Characters without which no pattern is a glob (tinyglobby's isDynamicPattern): a plain path is taken as it is
+ * without loading tinyglobby, whose fdir looks for picomatch in node_modules when it loads (~10 ms of every call).
+ */
+const GLOB_CHARACTERS = /[*?[\]{}()!+@\\]/;
+
+async function loadGlobber(): Promise<typeof import('tinyglobby')> {
+  return import('tinyglobby');
+}
+
+/**
  * The files a command-line argument names: itself, or the files a glob pattern ("data/*.wav", "**\/*.npy")
  * matches, sorted. Throws InputError when a pattern matches nothing (the shell leaves unmatched patterns as they
  * are, so the user sees what was looked for).
  */
 export async function expandPattern(pattern: string): Promise<string[]> {
+  if (!GLOB_CHARACTERS.test(pattern)) return [pattern];
+  const { glob, isDynamicPattern } = await loadGlobber();
   if (!isDynamicPattern(pattern)) return [pattern];
   const matches = await glob(pattern, { onlyFiles: true, expandDirectories: false, absolute: false });
   if (matches.length === 0) throw new InputError(pattern, 'not-found', 'the pattern matches no file');
@@ -52,6 +63,7 @@ export async function findAttentionBeside(wavPath: string): Promise<string | und
  */
 export async function scanFolder(root: string): Promise<FilePair[]> {
   const patterns = ['wav', ...ATTENTION_EXTENSIONS].map((extension) => `**/*.${extension}`);
+  const { glob } = await loadGlobber();
   const files = await glob(patterns, { cwd: root, onlyFiles: true, caseSensitiveMatch: false, expandDirectories: false });
   const byFolder = new Map<string, string[]>();
   for (const file of files) {

@@ -8,8 +8,18 @@
  * only when neither is installed does it scan the system's font folders.
  */
 import { existsSync } from 'node:fs';
-import { Resvg } from '@resvg/resvg-js';
-import { setPngDpi } from './png.ts';
+import { createRequire } from 'node:module';
+import { encodeRgbaPng, setPngDpi } from './png.ts';
+
+/**
+ * resvg, loaded on the first PNG: loading it (its native addon, and a process report it reads to tell glibc from
+ * musl) cost ~20 ms of every `steve` call, `--help` and SVG output included (bench/README.md, run 5).
+ */
+let resvgModule: typeof import('@resvg/resvg-js') | undefined;
+function loadResvg(): typeof import('@resvg/resvg-js') {
+  resvgModule ??= createRequire(import.meta.url)('@resvg/resvg-js') as typeof import('@resvg/resvg-js');
+  return resvgModule;
+}
 
 /** Font files tried in order; the first family with a file present is the figure's font. */
 export const FIGURE_FONTS = [
@@ -33,6 +43,7 @@ export function svgToPng(svg: string, options: SvgToPngOptions = {}): Buffer {
   const fonts = FIGURE_FONTS.map((font) => ({ family: font.family, files: font.files.filter((file) => existsSync(file)) })).filter(
     (font) => font.files.length > 0,
   );
+  const { Resvg } = loadResvg();
   const resvg = new Resvg(svg, {
     fitTo: { mode: 'zoom', value: options.scale ?? 1 },
     font: fonts.length
@@ -42,6 +53,17 @@ export function svgToPng(svg: string, options: SvgToPngOptions = {}): Buffer {
     imageRendering: 1,
     logLevel: 'off',
   });
-  const png = resvg.render().asPng();
+  const image = resvg.render();
+  const pixels = image.pixels;
+  // resvg's own encoder took 25-45 ms of a figure (bench/README.md, run 5); ours takes ~10 ms for a smaller file of
+  // the same pixels. It writes straight RGBA, so a figure with any transparent pixel (resvg's pixels are then
+  // premultiplied) is left to resvg's, which un-premultiplies them.
+  const png = isOpaque(pixels) ? encodeRgbaPng(pixels, image.width, image.height) : image.asPng();
   return options.dpi === undefined ? png : setPngDpi(png, options.dpi);
+}
+
+/** Whether every RGBA pixel has alpha 255. */
+function isOpaque(pixels: Uint8Array): boolean {
+  for (let alpha = 3; alpha < pixels.length; alpha += 4) if (pixels[alpha] !== 255) return false;
+  return true;
 }

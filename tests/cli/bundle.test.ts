@@ -1,6 +1,7 @@
 /**
- * The bundled CLI (scripts/buildCli.mjs -> steve.mjs, run by bin/steve.mjs): it gives what the sources run through
- * tsx give, and bin/steve.mjs never runs a bundle older than a source it was built from. The tests build their own
+ * The bundled CLI (scripts/buildCli.mjs -> steve.cjs, run by bin/steve.mjs): it gives what the sources run through
+ * tsx give, bin/steve.mjs never runs a bundle older than a source it was built from, and the V8 code cache it
+ * compiles the bundle with is its own build's, or none. The tests build their own
  * bundle in a temporary folder (STEVE_CLI_BUNDLE_DIR, under dist-cli/), so the checkout's own bundle is not touched
  * while other CLI tests use it. STEVE_CLI_TRACE=1 makes bin/steve.mjs say which of the two it ran.
  */
@@ -28,7 +29,7 @@ function runNode(file: string, args: readonly string[], env: NodeJS.ProcessEnv):
 /** Builds a bundle into a new temporary folder, as `npm run build:cli` builds dist-cli/; returns the folder. */
 async function buildInTemporaryFolder(): Promise<string> {
   // Inside the checkout (under the git-ignored dist-cli/), where Node finds the packages the bundle leaves out.
-  // Three folders deep, where the checkout's dist-cli/steve.mjs is one: a bundle whose modules resolved their files
+  // Three folders deep, where the checkout's dist-cli/steve.cjs is one: a bundle whose modules resolved their files
   // from the bundle's own URL instead of their source's ('../../shaders/') would miss shaders/ in both places.
   mkdirSync(join(ROOT, 'dist-cli'), { recursive: true });
   const dir = join(mkdtempSync(join(ROOT, 'dist-cli', 'test-')), 'bundle');
@@ -78,9 +79,39 @@ describe('the bundled steve CLI', () => {
     expect(bundledSvg.equals(readFileSync(join(dir, 'sources.svg')))).toBe(true);
   }, 60_000);
 
+  it("compiles the bundle with its own build's code cache, and runs as without one when the cache is refused", async () => {
+    const env = { STEVE_CLI_BUNDLE_DIR: dir, STEVE_CLI_TRACE: '1' };
+    const cachePath = join(dir, 'steve.code-cache');
+    const { builtAtMs } = JSON.parse(readFileSync(join(dir, 'steve.inputs.json'), 'utf8'));
+    // The first test's runs wrote it: this build's start, then V8's data.
+    const written = readFileSync(cachePath);
+    expect(written.readDoubleLE(0)).toBe(builtAtMs);
+    expect(written.length).toBeGreaterThan(100_000);
+    const help = await runNode(BIN, ['render', '--help'], env);
+    expect(help.stdout).toContain('Usage: steve render');
+    // That help run added its functions (if no help run had): another leaves the cache as it is.
+    const afterHelp = readFileSync(cachePath);
+    expect((await runNode(BIN, ['render', '--help'], env)).stdout).toBe(help.stdout);
+    expect(readFileSync(cachePath).equals(afterHelp)).toBe(true);
+    // Garbage after this build's header (V8 refuses it), then V8's data under another build's header (not used):
+    // each time the CLI runs as without a cache and writes this build's again.
+    const otherBuild = Buffer.alloc(8);
+    otherBuild.writeDoubleLE(builtAtMs - 1000, 0);
+    for (const planted of [Buffer.concat([written.subarray(0, 8), Buffer.alloc(written.length - 8, 7)]), Buffer.concat([otherBuild, written.subarray(8)])]) {
+      writeFileSync(cachePath, planted);
+      const run = await runNode(BIN, ['render', '--help'], env);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toBe(help.stdout);
+      expect(whatRan(run.stderr)).toEqual(['bundle']);
+      const rewritten = readFileSync(cachePath);
+      expect(rewritten.equals(planted)).toBe(false);
+      expect(rewritten.readDoubleLE(0)).toBe(builtAtMs);
+    }
+  }, 60_000);
+
   it('runs a bundle only while it is not older than its sources, and rebuilds a stale one', async () => {
     const env = { STEVE_CLI_BUNDLE_DIR: dir, STEVE_CLI_TRACE: '1' };
-    const bundle = join(dir, 'steve.mjs');
+    const bundle = join(dir, 'steve.cjs');
     const manifestPath = join(dir, 'steve.inputs.json');
     let manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
     expect(manifest.inputs).toContain('src/cli/main.ts');

@@ -2,7 +2,11 @@
  * The command line's pure pieces, in process: view options and what they imply, output paths of batches, the .npy
  * writer (read back by the project's own .npy reader), the PNG resolution chunk, and inspect's names for a map's axes.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { Resvg } from '@resvg/resvg-js';
+import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { formatInspectReport, makeInspectReport } from '../../src/cli/inspect.ts';
 import { outputPathFor } from '../../src/cli/outputPath.ts';
@@ -12,6 +16,8 @@ import { parseWords } from '../../src/view/spec.ts';
 import { parseNpyHeader } from '../../src/data/npy.ts';
 import { encodeNpy } from '../../src/data/npyWriter.ts';
 import { encodeRgbaPng, setPngDpi } from '../../src/node/png.ts';
+import { svgToPng } from '../../src/node/svgToPng.ts';
+import { SHADERS_DIR, readShaderSources } from '../../src/node/shaderFiles.ts';
 
 describe('view options', () => {
   it('imply their view: --head all the heads grid, --pool pooling, --compare-* a difference', () => {
@@ -73,6 +79,45 @@ describe(encodeNpy.name, () => {
 
   it('refuses a shape that does not hold the values', () => {
     expect(() => encodeNpy(new Float32Array(5), [2, 3])).toThrow(/holds 6 values, got 5/);
+  });
+});
+
+describe(encodeRgbaPng.name, () => {
+  it('writes RGBA pixels that an independent decoder (pngjs) reads back exactly', () => {
+    const [width, height] = [7, 3];
+    // Runs of one colour (as a colour-mapped raster has) and arbitrary bytes, alpha included.
+    const pixels = Uint8Array.from({ length: width * height * 4 }, (_, i) => (i < 40 ? 17 : (i * 97 + (i >> 3) * 31) & 255));
+    const decoded = PNG.sync.read(encodeRgbaPng(pixels, width, height));
+    expect([decoded.width, decoded.height]).toEqual([width, height]);
+    expect(new Uint8Array(decoded.data)).toEqual(pixels);
+    expect(() => encodeRgbaPng(pixels, width, height + 1)).toThrow(/are not 7 x 4 RGBA pixels/);
+  });
+});
+
+describe(svgToPng.name, () => {
+  it("gives the pixels resvg draws, for an opaque figure (our encoder) and one with transparent pixels (resvg's)", () => {
+    for (const background of ['<rect width="100%" height="100%" fill="white"/>', '']) {
+      const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10">${background}<rect x="2.5" y="2" width="9" height="5" fill="#3a7" fill-opacity="0.5"/></svg>`;
+      for (const scale of [1, 2]) {
+        const ours = PNG.sync.read(svgToPng(svg, { scale }));
+        const resvg = PNG.sync.read(new Resvg(svg, { fitTo: { mode: 'zoom', value: scale }, imageRendering: 1 }).render().asPng());
+        expect([ours.width, ours.height]).toEqual([20 * scale, 10 * scale]);
+        expect(new Uint8Array(ours.data)).toEqual(new Uint8Array(resvg.data));
+      }
+    }
+  });
+});
+
+describe(readShaderSources.name, () => {
+  it("lists every .wgsl file under shaders/ by its path there, and gives each file's text when it is asked for", () => {
+    const sources = readShaderSources();
+    const keys = Object.keys(sources);
+    expect(keys).toContain('render/heatmap.wgsl');
+    expect(keys.length).toBeGreaterThan(20);
+    for (const key of keys) {
+      expect(key.endsWith('.wgsl')).toBe(true);
+      expect(sources[key]).toBe(readFileSync(join(SHADERS_DIR, key), 'utf8'));
+    }
   });
 });
 

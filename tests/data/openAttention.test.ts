@@ -12,7 +12,7 @@ import {
   softmaxTolerance,
 } from '../../src/data/openAttention.ts';
 import { makeFileSource } from '../../src/node/fileSource.ts';
-import { fixtureBytes, fixturePath, fixtureSource, formulaRange } from '../helpers/tensorFixtures.ts';
+import { countingSource, fixtureBytes, fixturePath, fixtureSource, formulaRange, makeNpy } from '../helpers/tensorFixtures.ts';
 import { expectInputError } from '../helpers/inputErrors.ts';
 
 describe('openAttention', () => {
@@ -105,6 +105,25 @@ describe('isSoftmaxed', () => {
         }
       }
     }
+  });
+
+  it('reads a map of logits no further than its first row, and finds a failing row past the first block of rows', async () => {
+    const [rows, cols] = [600, 3];
+    const npy = (values: Float32Array, heads: number) =>
+      makeNpy(`{'descr': '<f4', 'fortran_order': False, 'shape': (1, ${heads}, ${rows}, ${cols}), }`, new Uint8Array(values.buffer));
+    // Head 0 softmaxed; head 1 too but for its last row.
+    const probabilities = new Float32Array(2 * rows * cols).fill(1 / 3);
+    probabilities[(2 * rows - 1) * cols] = 0.5;
+    const softmaxed = await openAttention(makeMemorySource('p.npy', npy(probabilities, 2)));
+    expect(await isHeadSoftmaxed(softmaxed, { head: 0 })).toBe(true);
+    expect(await isHeadSoftmaxed(softmaxed, { head: 1 })).toBe(false);
+    const logits = countingSource(makeMemorySource('l.npy', npy(new Float32Array(rows * cols).fill(-1), 1)));
+    const attention = await openAttention(logits);
+    const before = logits.bytesRead();
+    expect(await isHeadSoftmaxed(attention)).toBe(false);
+    expect(logits.bytesRead() - before).toBe(cols * 4);
+    // A map that does not exist is still refused with the reader's sentence.
+    await expectInputError(isHeadSoftmaxed(attention, { head: 1 }), 'out-of-range', /head 1 does not exist/);
   });
 
   it('rejects float16 softmax output under the float32 tolerance, and maps that are not softmaxed', async () => {

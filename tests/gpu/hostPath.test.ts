@@ -2,11 +2,16 @@
  * The host path (engine option compute: 'cpu', src/compute/cpu/hostKinds.ts) against the GPU path, on one Dawn
  * device each: every routed kind gives the same map, the same stats (also in the stats buffer the render passes
  * bind), and the same refusals; the host path really runs on the host (no GPU read-back); 'auto' picks the host
- * path on a software adapter only; a map the GPU makes into a buffer that held a host map is not taken for it.
+ * path on a software adapter only; a map the GPU makes into a buffer that held a host map is not taken for it; a
+ * host map and its stats make no GPU buffer until a GPU pass asks for one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIFFERENCE_MAP_KIND } from '../../src/compute/differenceMap.ts';
 import { readMapStats } from '../../src/compute/minMax.ts';
+import { readFloat32 } from '../../src/gpu/buffers.ts';
+import { makeMemorySource } from '../../src/data/byteSource.ts';
+import { openAttention } from '../../src/data/openAttention.ts';
+import { makeNpy } from '../helpers/tensorFixtures.ts';
 import { AttentionEngine, type MapRequest } from '../../src/engine.ts';
 import { resolveCompute } from '../../src/compute/cpu/hostKinds.ts';
 import { workgroupShapeOf } from '../../src/gpu/workgroupShape.ts';
@@ -90,6 +95,61 @@ describe('host path (compute: cpu) against the GPU path', () => {
       const message = await gpu.readMap(bad).then(() => 'no error', (error: Error) => error.message);
       expect(message).not.toBe('no error');
       await expect(cpu.readMap(bad)).rejects.toThrowError(message);
+    }
+  });
+
+  it("reads a file's float32 map straight into the map it computes, and leaves the file's values as they were", async () => {
+    const values = Float32Array.from({ length: 2 * 12 * 12 }, (_, i) => Math.sin(i * 1.7) * 3);
+    const bytes = makeNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2, 12, 12), }", new Uint8Array(values.buffer.slice(0)));
+    const npy = await openAttention(makeMemorySource('f.npy', bytes));
+    expect(npy.stored?.dtype).toBe('float32');
+    for (const engine of [gpu, cpu]) engine.addTensor('npy', npy);
+    try {
+      for (const softmax of ['none', 'row', 'crop'] as const) {
+        const request: MapRequest = { tensorId: 'npy', layer: 0, head: 1, softmax };
+        const expected = await gpu.readMap(request);
+        expectClose(await cpu.readMap(request), expected, TOLERANCE.float32, softmax === 'none' ? 1 : 1e-12);
+        expectClose(await cpu.readMap(request), expected, TOLERANCE.float32, softmax === 'none' ? 1 : 1e-12);
+      }
+      expect(await npy.readHead(0, 1)).toEqual(values.subarray(144));
+    } finally {
+      for (const engine of [gpu, cpu]) engine.removeTensor('npy');
+    }
+  });
+
+  it('makes no GPU buffer for a host map or its stats until one is asked for, and then it holds the same values', async () => {
+    const device = cpu.device;
+    const created: string[] = [];
+    const createBuffer = device.createBuffer;
+    device.createBuffer = (descriptor: GPUBufferDescriptor) => {
+      created.push(descriptor.label ?? '');
+      return createBuffer.call(device, descriptor);
+    };
+    try {
+      const map = await cpu.computeMap(head(1, 2));
+      const stats = await cpu.computeStats(map, { bins: 16 });
+      const read = await stats.read();
+      const values = cpu.hostValuesOf(map)!;
+      expect(values.length).toBe(12 * 12);
+      expect(created).toEqual([]);
+      // A GPU pass asks: the buffer is made once, and holds the host values.
+      const buffer = map.buffer;
+      expect(map.buffer).toBe(buffer);
+      expect(created).toEqual(['AttentionEngine.map.attention']);
+      expect(await readFloat32(device, buffer, 12 * 12)).toEqual(values);
+      const { histogram, ...counts } = read;
+      expect(await readMapStats(device, stats.stats)).toEqual(counts);
+      expect(Array.from(await readFloat32(device, stats.histogram!, 16)).map((word) => new Uint32Array(new Float32Array([word]).buffer)[0])).toEqual(Array.from(histogram));
+      stats.destroy();
+      map.destroy();
+      expect(cpu.hostValuesOf(map)).toBeUndefined();
+      // A map destroyed before its buffer was asked for makes none on destroy.
+      const unused = await cpu.computeMap(head(0, 1));
+      const before = created.length;
+      unused.destroy();
+      expect(created.length).toBe(before);
+    } finally {
+      device.createBuffer = createBuffer;
     }
   });
 

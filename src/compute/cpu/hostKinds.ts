@@ -18,7 +18,7 @@ import { fullCrop } from '../region.ts';
 import { segmentPoolCpu } from '../segmentPool.cpu.ts';
 import type { RolloutMapRequest } from '../rolloutMap.ts';
 import { rolloutValuesOnHost } from './hostRollout.ts';
-import { differenceOf, meanOfSoftmaxedCrops } from './mapKernels.ts';
+import { addSoftmaxedCrop, differenceOf, meanOfSoftmaxedCrops } from './mapKernels.ts';
 
 /** Where an engine computes maps: 'gpu' (WGSL passes), 'cpu' (the host path) or 'auto' (cpu on a software adapter). */
 export type ComputeChoice = 'gpu' | 'cpu' | 'auto';
@@ -31,21 +31,37 @@ export function resolveCompute(choice: ComputeChoice, softwareAdapter: boolean):
   return choice === 'auto' ? (softwareAdapter ? 'cpu' : 'gpu') : choice;
 }
 
+/** A kind the host path computes: the GPU handler it stands in for, and its values computed on the host. */
+export interface HostKindHandler extends MapKindHandler {
+  /** The handler that computes the kind on the GPU: it runs when the values cannot be had on the host. */
+  readonly gpu: MapKindHandler;
+  /** hostValues() of the request: undefined when some part of it cannot be had on the host. */
+  hostValues(request: MapRequest, context: MapContext): Promise<Float32Array | undefined>;
+}
+
 /**
  * `gpu`'s kind computed on the host: same checks and shapes, values from hostValues() uploaded into the output
- * (context.writeHostValues), or `gpu` itself when the request's values cannot be had on the host.
+ * (context.writeHostValues), or `gpu` itself when the request's values cannot be had on the host. An engine that
+ * needs no GPU buffer for a host map asks hostValues() itself (isHostKindHandler) and runs `gpu` when it gives none.
  */
-export function hostKind(gpu: MapKindHandler): MapKindHandler {
+export function hostKind(gpu: MapKindHandler): HostKindHandler {
   return {
     kind: gpu.kind,
+    gpu,
     recordsThroughContext: gpu.recordsThroughContext,
     outputShape: (request, context) => gpu.outputShape(request, context),
+    hostValues,
     async compute(request, output, context) {
       const values = await hostValues(request, context);
       if (values) context.writeHostValues!(output, values);
       else await gpu.compute(request, output, context);
     },
   };
+}
+
+/** Whether `handler` is a host kind (made by hostKind). */
+export function isHostKindHandler(handler: MapKindHandler): handler is HostKindHandler {
+  return typeof (handler as Partial<HostKindHandler>).hostValues === 'function' && (handler as Partial<HostKindHandler>).gpu !== undefined;
 }
 
 /**
@@ -92,6 +108,14 @@ async function attentionValues(request: AttentionMapRequest, context: MapContext
   const { layers, heads } = resolveAttentionSelection(request, shape);
   const crop = request.crop ?? fullCrop(shape.rows, shape.cols);
   const readHead = context.readHeadValues!;
+  const whole = crop.rowStart === 0 && crop.colStart === 0 && crop.rowEnd === shape.rows && crop.colEnd === shape.cols;
+  if (whole && layers.length * heads.length === 1) {
+    // One whole map: read into the map's own array and softmaxed there, row by row (each row's values are read
+    // before any is written). A second map-sized array cost more than the arithmetic (first-touch page faults).
+    const map = await readHead(request.tensorId, layers[0], heads[0], new Float32Array(shape.rows * shape.cols));
+    if (map && request.softmax !== 'none') addSoftmaxedCrop(map, shape.cols, crop, request.softmax, 1, map, false);
+    return map;
+  }
   // Whether the source has values off the GPU at all, asked before any arithmetic.
   const first = await readHead(request.tensorId, layers[0], heads[0]);
   if (!first) return undefined;
