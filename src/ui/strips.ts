@@ -16,6 +16,7 @@
  */
 import { STEVE_SAMPLE_RATE, toFrameSegments } from '../data/frames.ts';
 import type { Segment } from '../data/alignment.ts';
+import { labelEnd } from '../data/segment.ts';
 import type { Spectrogram } from '../data/spectrogram.ts';
 import type { WavAudio } from '../data/wav.ts';
 import { COLORMAP_SIZE, makeColormapLut } from '../render/colormaps.ts';
@@ -388,7 +389,8 @@ export function layoutTierLabels(
   segments.forEach((segment, index) => {
     if (segment.label === '') return;
     const startSec = Math.max(segment.startSample / STEVE_SAMPLE_RATE, view.startSec);
-    const endSec = Math.min(segment.endSample / STEVE_SAMPLE_RATE, view.endSec);
+    // Overlapping segments (TIMIT's words): each label in its block up to the next one's start.
+    const endSec = Math.min(labelEnd(segments, index, (s) => [s.startSample, s.endSample]) / STEVE_SAMPLE_RATE, view.endSec);
     if (endSec <= startSec) return;
     const centre = (timeToPixel(startSec, view, axis) + timeToPixel(endSec, view, axis)) / 2;
     const half = extentOf(segment.label) / 2;
