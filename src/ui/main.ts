@@ -167,6 +167,8 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
     onError: (message) => (status.textContent = message),
     onDisplayNote: (note) => {
       displayNoteElement.textContent = note ?? '';
+      // Its whole text where the footer's one line ends it in an ellipsis.
+      displayNoteElement.title = note ?? '';
       displayNoteElement.hidden = note === undefined;
     },
   });
