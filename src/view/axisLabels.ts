@@ -33,8 +33,11 @@ interface Candidate {
   readonly coverage: number;
 }
 
-/** The tick's label, then shortened with an ellipsis, keeping at least two of its characters ("da…", never "da"). */
-function shortenings(text: string): string[] {
+/**
+ * A label, then shorter with an ellipsis, keeping at least two of its characters ("da…", never "da"): what a label
+ * cut by the view's edge may show, the first that fits (here and on the tiers, src/ui/strips.ts); none fitting, none.
+ */
+export function labelShortenings(text: string): string[] {
   const texts = [text];
   for (let keep = text.length - 1; keep >= 2; keep--) texts.push(`${text.slice(0, keep)}…`);
   return texts;
@@ -61,7 +64,7 @@ function candidate(tick: AxisTick, kind: PlacedLabel['kind'], layout: AxisLayout
   } else if (position < layout.startPx || position > layout.endPx) {
     return undefined;
   }
-  for (const text of shortenings(tick.label)) {
+  for (const text of labelShortenings(tick.label)) {
     const half = layout.labelSpan(text) / 2;
     const [from, to] = [Math.max(centreLow, low + half), Math.min(centreHigh, high - half)];
     if (from > to) continue;

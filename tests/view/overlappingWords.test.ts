@@ -48,4 +48,22 @@ describe('labels of overlapping words (LDC93S1)', () => {
     // Clear of the line at "your"'s start.
     expect(had.end).toBeLessThan(px(9190));
   });
+
+  it('writes a word the tier\'s edge cuts whole, with an ellipsis, or not at all: never "dar" for "dark"', () => {
+    // "dark" 11517-16334; the view ends partway into it. 7 pixels a character.
+    const at = (endSample: number) => {
+      const view = { startSec: 9190 / STEVE_SAMPLE_RATE, endSec: endSample / STEVE_SAMPLE_RATE, x: 0, y: 0, width: (endSample - 9190) / 16, height: 20 };
+      const dark = layoutTierLabels(words, view, (label) => label.length * 7, 4).find((label) => words[label.index].label === 'dark');
+      return dark && { text: dark.text ?? 'dark', start: dark.start, end: dark.end, edge: view.width, from: (11517 - 9190) / 16 };
+    };
+    // 26 pixels of "dark" in view: "dark" needs 28, "da…" 21.
+    const cut = at(11517 + 26 * 16)!;
+    expect(cut.text).toBe('da…');
+    expect(cut.end).toBeLessThanOrEqual(cut.edge);
+    expect(cut.start).toBeGreaterThanOrEqual(cut.from);
+    // 12 pixels: left out.
+    expect(at(11517 + 12 * 16)).toBeUndefined();
+    // All of it: the word itself.
+    expect(at(16334)!.text).toBe('dark');
+  });
 });
