@@ -44,11 +44,11 @@ export function labelShortenings(text: string): string[] {
 }
 
 /**
- * Where a tick's label goes, if anywhere. It stays inside the view (never past the map's edge) with its centre on
- * its segment's visible part: at its position, or, for a segment the zoom cuts, at the middle of the part still in
- * view, so that the frames at the view's edges stay named. A cut segment's label must also fit in that part (else it
- * would sit over its neighbour's frames and read as that word's): shortened with an ellipsis where that fits, left
- * out where not. Unzoomed, every segment is whole and only labels hanging past the map's ends move in.
+ * Where a tick's label goes, if anywhere, its centre on its segment's visible part: at its position, or, for a
+ * segment the zoom cuts, at the middle of the part still in view, so that the frames at the view's edges stay named.
+ * A cut segment's label must fit in that part (else it would run past the map's edge, or sit over its neighbour's
+ * frames and read as that word's): shortened with an ellipsis where that fits, left out where not. A whole segment's
+ * label that would hang past the map's end moves in along its segment where it can.
  */
 function candidate(tick: AxisTick, kind: PlacedLabel['kind'], layout: AxisLayout): Candidate | undefined {
   if (!tick.label) return undefined;
@@ -64,10 +64,16 @@ function candidate(tick: AxisTick, kind: PlacedLabel['kind'], layout: AxisLayout
   } else if (position < layout.startPx || position > layout.endPx) {
     return undefined;
   }
+  const whole = low === layout.startPx && high === layout.endPx;
   for (const text of labelShortenings(tick.label)) {
     const half = layout.labelSpan(text) / 2;
     const [from, to] = [Math.max(centreLow, low + half), Math.min(centreHigh, high - half)];
-    if (from > to) continue;
+    if (from > to) {
+      // A whole segment or a point too near the map's end to move in: at its place, as it always was (its label's
+      // extent along the axis is mostly a line's height, which may reach a little past the end).
+      if (whole) return { label: { text: tick.label, px: preferred, kind }, start: preferred - half, end: preferred + half, coverage };
+      continue;
+    }
     const px = Math.min(Math.max(preferred, from), to);
     return { label: { text, px, kind }, start: px - half, end: px + half, coverage };
   }

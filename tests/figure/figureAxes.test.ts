@@ -55,8 +55,7 @@ describe('figureAxesOf zoomed', () => {
     // ("dark" at cell 5 is on the edge, "suit" at cell 7 is out).
     const axes = figureAxesOf(MARKS, 100, (position) => position * 20);
     const words = (axis: 'column' | 'row') => axes.labels.filter((l) => l.kind === 'word' && l.axis === axis).map((l) => l.text);
-    // "dark", a point on the edge (no extent), would hang half past it: left out.
-    expect(words('row')).toEqual(['had', 'your']);
+    expect(words('row')).toEqual(['had', 'your', 'dark']);
     // Across, "dark" would touch "your" (40 pixels wide each, 40 apart).
     expect(words('column')).toEqual(['had', 'your']);
     expect(axes.wordBoundaries).toEqual([40, 80]);
@@ -66,10 +65,10 @@ describe('figureAxesOf zoomed', () => {
 describe(gridWordLabels.name, () => {
   it('places grid word labels along the span, not the cell count, and thins each axis by its own extent', () => {
     // 38 frames pooled in blocks of 4: 10 cells spanning 9.5, the last block half as wide.
-    const pooled: MapMarks = { ...MARKS, cells: 10, span: 9.5, wordLabels: [{ position: 8, label: 'end' }] };
-    // Cell 8 of 9.5 on a 95-pixel map is pixel 80 (by the cell count it would be 76).
-    expect(gridWordLabels(pooled, 95).columns).toEqual([{ text: 'end', px: 80 }]);
-    expect(gridWordLabels(pooled, 95).rows).toEqual([{ text: 'end', px: 80 }]);
+    const pooled: MapMarks = { ...MARKS, cells: 10, span: 9.5, wordLabels: [{ position: 9, label: 'end' }] };
+    // Cell 9 of 9.5 on a 95-pixel map is pixel 90 (by the cell count it would be 85.5).
+    expect(gridWordLabels(pooled, 95).columns).toEqual([{ text: 'end', px: 90 }]);
+    expect(gridWordLabels(pooled, 95).rows).toEqual([{ text: 'end', px: 90 }]);
     // 20 pixels apart on a 100-pixel cell: 9-pixel words are too wide for all four across, but fit down the rows.
     const labels = gridWordLabels(MARKS, 100);
     expect(labels.columns.length).toBeLessThan(4);
