@@ -19,11 +19,37 @@ export const SUBTITLE_Y = 40;
 export const SUBTITLE_LINE_STEP = 15;
 
 /**
- * Rough width of a line of text in the figure font (DejaVu Sans): 0.6 em a character (0.65 bold), a little over its
- * mean advance for English text, so that text measured to fit is not cut off.
+ * Advance widths of DejaVu Sans (regular, then bold) for the printable ASCII characters (space .. tilde), in
+ * thousandths of an em, read from the fonts' own metrics (FreeType, unhinted). DejaVu Sans is the first of the
+ * figures' fonts and the widest of them (Liberation Sans and Arial are narrower), so text measured by it fits.
  */
+const DEJAVU_SANS_ADVANCE = [
+  318, 401, 460, 838, 636, 950, 780, 275, 390, 390, 500, 838, 318, 361, 318, 337, 636, 636, 636, 636, 636, 636, 636, 636, 636, 636, 337, 337,
+  838, 838, 838, 531, 1000, 684, 686, 698, 770, 632, 575, 775, 752, 295, 295, 656, 557, 863, 748, 787, 603, 787, 695, 635, 611, 732, 684, 989,
+  685, 611, 685, 390, 337, 390, 838, 500, 500, 613, 635, 550, 635, 615, 352, 635, 634, 278, 278, 579, 278, 974, 634, 612, 635, 635, 411, 521,
+  392, 634, 592, 818, 592, 592, 525, 636, 337, 636, 838,
+];
+const DEJAVU_SANS_BOLD_ADVANCE = [
+  348, 456, 521, 838, 696, 1002, 872, 306, 457, 457, 523, 838, 380, 415, 380, 365, 696, 696, 696, 696, 696, 696, 696, 696, 696, 696, 400, 400,
+  838, 838, 838, 580, 1000, 774, 762, 734, 830, 683, 683, 821, 837, 372, 372, 775, 637, 995, 837, 850, 733, 850, 770, 720, 682, 812, 774, 1103,
+  771, 724, 725, 457, 365, 457, 838, 500, 500, 675, 716, 593, 716, 678, 435, 716, 712, 343, 343, 665, 343, 1042, 712, 687, 716, 716, 493, 595,
+  478, 712, 652, 924, 645, 652, 582, 712, 365, 712, 838,
+];
+/** A character outside printable ASCII: a wide letter's advance (an em for CJK and other wide scripts). */
+const OTHER_ADVANCE = 800;
+const WIDE_ADVANCE = 1000;
+/** Room for rendering differences (hinting, kerning, a fallback font): 3%. */
+const WIDTH_MARGIN = 1.03;
+
+/** Width of a line of text in the figure font, in figure pixels: DejaVu Sans's advances, a little over. */
 export function textWidth(text: string, fontSize: number, bold = false): number {
-  return text.length * fontSize * (bold ? 0.65 : 0.6);
+  const advances = bold ? DEJAVU_SANS_BOLD_ADVANCE : DEJAVU_SANS_ADVANCE;
+  let thousandths = 0;
+  for (const character of text) {
+    const code = character.codePointAt(0)!;
+    thousandths += code >= 32 && code < 127 ? advances[code - 32] : code >= 0x2e80 ? WIDE_ADVANCE : OTHER_ADVANCE;
+  }
+  return (thousandths / 1000) * fontSize * WIDTH_MARGIN;
 }
 
 /** Where a figure's heading goes and how wide the figure must be for it. */

@@ -39,6 +39,21 @@ function expectInside(svg: string) {
   }
 }
 
+describe(textWidth.name, () => {
+  it('measures text at least as wide as DejaVu Sans draws it, and not much wider', () => {
+    // Widths in pixels measured with FreeType (matplotlib's ft2font, DejaVuSans.ttf and DejaVuSans-Bold.ttf).
+    const measured: [string, number, boolean, number][] = [
+      ['Utterance: LDC93S1 | Encoder attention layer 1, head 2 | softmax over rows | linear scale', 12, false, 540.75],
+      ['SYNTHETIC attention, not model output | zoomed to rows 25-36, columns 25-36 (frames)', 12, false, 536.0],
+      ["Word(s): 'she had your dark'", 15, true, 240.0],
+    ];
+    for (const [text, size, bold, width] of measured) {
+      expect(textWidth(text, size, bold), text).toBeGreaterThanOrEqual(width);
+      expect(textWidth(text, size, bold), text).toBeLessThan(width * 1.06);
+    }
+  });
+});
+
 describe('single-map figure heading', () => {
   it("wraps a zoomed map's long subtitle onto two lines at a separator, the figure as wide as its map and bar", () => {
     for (const size of [640, 400]) {
