@@ -38,3 +38,17 @@ export function segmentStartSec(segment: Segment): number {
 export function segmentEndSec(segment: Segment): number {
   return segment.endSample / STEVE_SAMPLE_RATE;
 }
+
+/**
+ * Where the label of segment `index` ends: at the next segment's start where the two overlap (TIMIT's words may:
+ * LDC93S1's "had" 5723-10337 and "your" 9190-11517), else at its own end. A label centred on its start .. this stays
+ * in its block between the lines at the two starts (the map's word lines, the tier's boundaries) instead of sitting
+ * on the line inside the overlap. `span` gives a segment's [start, end) in any unit (samples, frames).
+ */
+export function labelEnd<T>(segments: readonly T[], index: number, span: (segment: T) => readonly [number, number]): number {
+  const [start, end] = span(segments[index]);
+  const next = segments[index + 1];
+  if (next === undefined) return end;
+  const [nextStart] = span(next);
+  return nextStart > start && nextStart < end ? nextStart : end;
+}

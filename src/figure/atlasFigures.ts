@@ -4,6 +4,7 @@
  * or classes of one head) with the labels grouped by class. Cells are vector rectangles, so numbers stay sharp.
  */
 import { escapeXml, makeColorbar } from './figureSvg.ts';
+import { fitHeading, headingSvg, textWidth } from './figureHeading.ts';
 import { formatValue } from '../view/formatValue.ts';
 
 const FONT = 'DejaVu Sans, Liberation Sans, Arial, sans-serif';
@@ -48,14 +49,16 @@ export function makeHeatTableSvg(spec: HeatTableSpec): string {
   const [low, high] = valueRange(spec.values);
   const left = 70;
   const top = 84;
-  const width = Math.max(left + heads * cell + 120, 480);
+  const contentWidth = Math.max(left + heads * cell + 120, 480);
+  // One line of subtitle: the "head" axis title is under it.
+  const heading = fitHeading(spec, contentWidth, contentWidth / 2, 20, 1);
+  const width = heading.width;
   const height = top + Math.max(layers * cell, 160) + 20;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT}">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${width / 2}" y="22" font-size="15" text-anchor="middle" font-weight="bold">${escapeXml(spec.title)}</text>`,
+    ...headingSvg(spec.title, heading),
   ];
-  if (spec.subtitle) parts.push(`<text x="${width / 2}" y="40" font-size="12" text-anchor="middle" fill="#444">${escapeXml(spec.subtitle)}</text>`);
   parts.push(`<text x="${left + (heads * cell) / 2}" y="${top - 24}" font-size="12" text-anchor="middle">head</text>`);
   parts.push(`<text transform="translate(18,${top + (layers * cell) / 2}) rotate(-90)" font-size="12" text-anchor="middle">layer</text>`);
   const fontSize = Math.max(7, Math.min(13, cell / 5.5));
@@ -103,8 +106,9 @@ export function makeLabelMatrixSvg(spec: LabelMatrixSpec): string {
   const values = Array.from({ length: n * n }, (_, i) => spec.values[i]);
   const finite = values.filter((value) => Number.isFinite(value));
   const missing = finite.length < values.length;
-  // Room for the colour bar and its rotated label on the right, and for the whole subtitle.
-  const width = Math.ceil(Math.max(left + size + 150, textWidth(spec.subtitle ?? '', 12) + 40, textWidth(spec.title, 15) + 40));
+  // Room for the colour bar and its rotated label on the right, and for the whole subtitle on its one line.
+  const heading = fitHeading(spec, left + size + 150, (left + size + 150) / 2, 20, 1);
+  const width = heading.width;
   const barHeight = Math.max(Math.min(size, 320), 160);
   // Below the colour bar, a "no data" swatch when some cells have no value.
   const height = top + Math.max(size, barHeight + (missing ? 34 : 0)) + 20;
@@ -112,9 +116,8 @@ export function makeLabelMatrixSvg(spec: LabelMatrixSpec): string {
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT}">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${width / 2}" y="22" font-size="15" text-anchor="middle" font-weight="bold">${escapeXml(spec.title)}</text>`,
+    ...headingSvg(spec.title, heading),
   ];
-  if (spec.subtitle) parts.push(`<text x="${width / 2}" y="40" font-size="12" text-anchor="middle" fill="#444">${escapeXml(spec.subtitle)}</text>`);
   const labelSize = Math.min(11, cell * 0.8);
   for (let a = 0; a < n; a++) {
     for (let b = 0; b < n; b++) {
@@ -160,9 +163,4 @@ export function makeLabelMatrixSvg(spec: LabelMatrixSpec): string {
   }
   parts.push('</svg>');
   return parts.join('\n');
-}
-
-/** Rough width of a line of text in the figure font: 0.6 em a character (0.65 bold), enough not to cut it off. */
-function textWidth(text: string, fontSize: number, bold = false): number {
-  return text.length * fontSize * (bold ? 0.65 : 0.6);
 }

@@ -3,6 +3,7 @@
  * lines, axis labels, a colour bar and a title as vector elements, so they stay sharp at any print size.
  * Pure: the browser's export and the command line build the same SVG (the browser rasterises it for PNG export).
  */
+import { escapeXml, fitHeading, headingSvg, type FittedHeading } from './figureHeading.ts';
 
 export interface FigureLabel {
   readonly text: string;
@@ -56,30 +57,47 @@ export function boundaryStrokes(darkLines: boolean | undefined): { phone: string
 /** Space around the map for labels, title and colour bar, in figure pixels. */
 export const FIGURE_MARGIN = { left: 150, top: 190, right: 130, bottom: 24 };
 
-/** Text made safe inside SVG elements and attribute values. */
-export const escapeXml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+export { escapeXml };
 
 const hex = (lut: Uint8Array, index: number) =>
   `#${[0, 1, 2].map((c) => lut[index * 4 + c].toString(16).padStart(2, '0')).join('')}`;
 
-/** Figure width and height for a map size. */
-export function figureSize(mapSize: number): { width: number; height: number } {
-  return { width: FIGURE_MARGIN.left + mapSize + FIGURE_MARGIN.right, height: FIGURE_MARGIN.top + mapSize + FIGURE_MARGIN.bottom };
+/** Lines of subtitle a single map's figure has room for between its title and its column word labels. */
+const FIGURE_SUBTITLE_LINES = 2;
+
+/** Space kept between the heading and the figure's edges. */
+const HEADING_PAD = 8;
+
+/** The heading of a single map's figure, fitted to it (figureHeading.ts): its map stays at FIGURE_MARGIN's place. */
+function figureHeading(mapSize: number, heading: { readonly title: string; readonly subtitle?: string }): FittedHeading {
+  const contentWidth = FIGURE_MARGIN.left + mapSize + FIGURE_MARGIN.right;
+  return fitHeading(heading, contentWidth, FIGURE_MARGIN.left + mapSize / 2, HEADING_PAD, FIGURE_SUBTITLE_LINES);
+}
+
+/**
+ * Figure width and height for a map size, and, given the heading, as wide as the heading needs (a subtitle too long
+ * for two lines over a small map); the map's place does not change.
+ */
+export function figureSize(mapSize: number, heading?: { readonly title: string; readonly subtitle?: string }): { width: number; height: number } {
+  return {
+    width: heading ? figureHeading(mapSize, heading).width : FIGURE_MARGIN.left + mapSize + FIGURE_MARGIN.right,
+    height: FIGURE_MARGIN.top + mapSize + FIGURE_MARGIN.bottom,
+  };
 }
 
 /** The figure of one map as an SVG document (see the file comment). */
 export function makeFigureSvg(spec: FigureSpec): string {
-  const { width, height } = figureSize(spec.mapSize);
+  const fitted = figureHeading(spec.mapSize, spec);
+  const width = fitted.width;
+  const { height } = figureSize(spec.mapSize);
   const left = FIGURE_MARGIN.left;
   const top = FIGURE_MARGIN.top;
   const size = spec.mapSize;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif">`,
     spec.rasterHref === undefined ? '' : `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${left + size / 2}" y="22" font-size="15" text-anchor="middle" font-weight="bold">${escapeXml(spec.title)}</text>`,
+    ...headingSvg(spec.title, fitted),
   ];
-  if (spec.subtitle) parts.push(`<text x="${left + size / 2}" y="40" font-size="12" text-anchor="middle" fill="#444">${escapeXml(spec.subtitle)}</text>`);
   parts.push(...mapPanelSvg(spec, left, top));
   parts.push(makeColorbar(spec.colorbar, left + size + 24, top, Math.min(size, 320)));
   parts.push('</svg>');

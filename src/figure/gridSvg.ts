@@ -4,6 +4,7 @@
  * colour bar (one colour scale for every map, or per-map ranges stated in each map's title). Cells are too small
  * for phone labels. Pure, like figureSvg.ts.
  */
+import { fitHeading, headingSvg, type FittedHeading } from './figureHeading.ts';
 import { boundaryStrokes, escapeXml, makeColorbar, type FigureColorbar } from './figureSvg.ts';
 
 /** One map of the grid. */
@@ -42,15 +43,21 @@ function cellsWidth(spec: Pick<GridSpec, 'columns' | 'cellSize'>): number {
   return spec.columns * (spec.cellSize + GRID_MARGIN.gap) - GRID_MARGIN.gap;
 }
 
-/** Grid figure width and height: wide enough for the cells and colour bar, and for the title of a narrow grid. */
+/** The grid's heading over its cells and colour bar; one line of subtitle, as the cells start right under it. */
+function gridHeading(spec: Pick<GridSpec, 'columns' | 'cellSize' | 'title' | 'subtitle' | 'wordLabels'>): FittedHeading {
+  const m = GRID_MARGIN;
+  const band = spec.wordLabels?.length ? m.words : 0;
+  const contentWidth = m.left + band + cellsWidth(spec) + m.right;
+  return fitHeading(spec, contentWidth, contentWidth / 2, m.left, 1);
+}
+
+/** Grid figure width and height: wide enough for the cells and colour bar, and for the heading of a narrow grid. */
 export function gridSize(spec: Pick<GridSpec, 'cells' | 'columns' | 'cellSize' | 'title' | 'subtitle' | 'wordLabels'>): { width: number; height: number } {
   const rows = Math.ceil(spec.cells.length / spec.columns);
   const m = GRID_MARGIN;
   const band = spec.wordLabels?.length ? m.words : 0;
-  // About 9 pixels per character of the bold 15-pixel title, 7 of the 12-pixel subtitle.
-  const textWidth = Math.max(spec.title.length * 9, (spec.subtitle ?? '').length * 7) + 2 * m.left;
   return {
-    width: Math.ceil(Math.max(m.left + band + cellsWidth(spec) + m.right, textWidth)),
+    width: gridHeading(spec).width,
     height: m.top + rows * (spec.cellSize + m.cellTitle + m.gap) - m.gap + band / 4 + m.bottom,
   };
 }
@@ -63,9 +70,8 @@ export function makeGridSvg(spec: GridSpec): string {
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${width / 2}" y="22" font-size="15" text-anchor="middle" font-weight="bold">${escapeXml(spec.title)}</text>`,
+    ...headingSvg(spec.title, gridHeading(spec)),
   ];
-  if (spec.subtitle) parts.push(`<text x="${width / 2}" y="40" font-size="12" text-anchor="middle" fill="#444">${escapeXml(spec.subtitle)}</text>`);
   const band = spec.wordLabels?.length ? m.words : 0;
   const rows = Math.ceil(spec.cells.length / spec.columns);
   const strokes = boundaryStrokes(spec.darkLines);

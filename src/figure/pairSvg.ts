@@ -7,6 +7,7 @@
  */
 import type { FigureColorbar, MapPanel } from './figureSvg.ts';
 import { FIGURE_MARGIN, escapeXml, makeColorbar, mapPanelSvg } from './figureSvg.ts';
+import { fitHeading, headingSvg, type FittedHeading } from './figureHeading.ts';
 
 /** Side of each map of a pair when no size is given: two maps with their labels fit a page's width. */
 export const DEFAULT_PAIR_MAP_SIZE = 400;
@@ -42,13 +43,18 @@ export function pairLayout(spec: Pick<PairSpec, 'mapSize' | 'title' | 'subtitle'
   const m = FIGURE_MARGIN;
   const first = { x: m.left, y: m.top };
   const second = { x: m.left + spec.mapSize + m.left, y: m.top };
-  // About 9 pixels per character of the bold 15-pixel title, 7 of the 12-pixel subtitle (as gridSvg.ts).
-  const textWidth = Math.max(spec.title.length * 9, (spec.subtitle ?? '').length * 7) + 32;
   return {
-    width: Math.ceil(Math.max(second.x + spec.mapSize + m.right, textWidth)),
+    width: pairHeading(spec).width,
     height: m.top + spec.mapSize + m.bottom,
     maps: [first, second],
   };
+}
+
+/** The pair's heading, centred over its two maps; one line of subtitle, as the maps' titles are right under it. */
+function pairHeading(spec: Pick<PairSpec, 'mapSize' | 'title' | 'subtitle'>): FittedHeading {
+  const m = FIGURE_MARGIN;
+  const contentWidth = m.left + spec.mapSize + m.left + spec.mapSize + m.right;
+  return fitHeading(spec, contentWidth, m.left + spec.mapSize + m.left / 2, 16, 1);
 }
 
 /**
@@ -59,13 +65,11 @@ export function makePairSvg(spec: PairSpec): string {
   const { width, height, maps } = pairLayout(spec);
   const size = spec.mapSize;
   const opaque = spec.panels.some((panel) => panel.rasterHref !== undefined);
-  const centre = (maps[0].x + maps[1].x + size) / 2;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif">`,
     opaque ? `<rect width="${width}" height="${height}" fill="#ffffff"/>` : '',
-    `<text x="${centre}" y="22" font-size="15" text-anchor="middle" font-weight="bold">${escapeXml(spec.title)}</text>`,
+    ...headingSvg(spec.title, pairHeading(spec)),
   ];
-  if (spec.subtitle) parts.push(`<text x="${centre}" y="40" font-size="12" text-anchor="middle" fill="#444">${escapeXml(spec.subtitle)}</text>`);
   spec.panels.forEach((panel, i) => {
     const { x, y } = maps[i];
     parts.push(`<g class="pair-map">`);

@@ -165,8 +165,9 @@ export async function exportViewPng(viewer: Viewer, scale = 2): Promise<Blob> {
       y: GRID_MARGIN.top + Math.floor(i / spec.columns) * (size + GRID_MARGIN.cellTitle + GRID_MARGIN.gap) + GRID_MARGIN.cellTitle,
     }));
   } else {
-    vectors = makeFigureSvg(figureSpec(viewer, info, size, undefined));
-    ({ width, height } = figureSize(size));
+    const spec = figureSpec(viewer, info, size, undefined);
+    vectors = makeFigureSvg(spec);
+    ({ width, height } = figureSize(size, spec));
     places = [{ x: FIGURE_MARGIN.left, y: FIGURE_MARGIN.top }];
   }
   const url = URL.createObjectURL(new Blob([vectors], { type: 'image/svg+xml' }));

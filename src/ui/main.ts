@@ -71,6 +71,15 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
     return undefined;
   }
   const events: EngineEvent[] = [];
+  /** The view's own status line ("48 map(s) of 130 x 130 frames on ..."), set when its maps are shown. */
+  let viewStatus: string | undefined;
+  /**
+   * After an upload note: puts the view's status line back once the view's pyramid levels (which may load evicted
+   * tensors back in under ?budget=) are all drawn, unless something else has been said since. Set once the viewer exists.
+   */
+  let restoreViewStatus: ((note: string) => Promise<void>) | undefined;
+  /** The statistics beside a grid, computed after its maps are shown (they may load every layer in turn). */
+  let headStatsDrawn: Promise<void> = Promise.resolve();
   let engine: AttentionEngine;
   try {
     // Page options (not view state, so in the query rather than the hash): ?storage=float16 halves GPU memory at
@@ -86,7 +95,10 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
         events.push(event);
         if (event.type === 'device-lost') status.textContent = `GPU device lost (${event.message}); recovering...`;
         if (event.type === 'device-restored') status.textContent = `GPU device restored on ${event.adapter}; nothing loaded was lost.`;
-        if (event.type === 'upload') status.textContent = `uploaded layer ${event.layer}, heads ${event.firstHead}..${event.firstHead + event.headCount - 1} to the GPU`;
+        if (event.type === 'upload') {
+          status.textContent = `uploaded layer ${event.layer}, heads ${event.firstHead}..${event.firstHead + event.headCount - 1} to the GPU`;
+          void restoreViewStatus?.(status.textContent);
+        }
       },
     });
   } catch (error) {
@@ -136,8 +148,9 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
       const unit = axes.kind === 'segments' ? axes.unit : axes.framesPerCell > 1 ? `blocks of ${axes.framesPerCell} frames` : 'frames';
       // A pair's maps have each their own size.
       const sizes = [...new Set(info.cells.map((cell) => `${cell.rows} x ${cell.cols}`))].join(' and ');
-      status.textContent = `${info.cells.length} map(s) of ${sizes} ${unit} on ${engine.adapterDescription}`;
-      void showHeadStats(info);
+      viewStatus = `${info.cells.length} map(s) of ${sizes} ${unit} on ${engine.adapterDescription}`;
+      status.textContent = viewStatus;
+      headStatsDrawn = showHeadStats(info);
     },
     onProgress: (progress) => {
       // The maps on screen belong to the previous view until the new ones arrive: dimmed, and marked so.
@@ -154,9 +167,17 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
     onError: (message) => (status.textContent = message),
     onDisplayNote: (note) => {
       displayNoteElement.textContent = note ?? '';
+      // Its whole text where the footer's one line ends it in an ellipsis.
+      displayNoteElement.title = note ?? '';
       displayNoteElement.hidden = note === undefined;
     },
   });
+
+  restoreViewStatus = async (note) => {
+    await viewer.whenLevelsSettled();
+    await headStatsDrawn;
+    if (status.textContent === note && !viewer.computing && viewStatus) status.textContent = viewStatus;
+  };
 
   const statsPanel = element('head-stats');
   /** Beside the head and model grids: entropy and mean attention distance of every head, over the same crop. */
@@ -334,6 +355,7 @@ export async function startViewer(baseUrl: string): Promise<ViewerHandle | undef
     idle: async () => {
       await pending;
       await viewer.whenLevelsSettled();
+      await headStatsDrawn;
       await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
       await engine.device.queue.onSubmittedWorkDone();
     },

@@ -16,6 +16,8 @@
  */
 import { STEVE_SAMPLE_RATE, toFrameSegments } from '../data/frames.ts';
 import type { Segment } from '../data/alignment.ts';
+import { labelEnd } from '../data/segment.ts';
+import { labelShortenings } from '../view/axisLabels.ts';
 import type { Spectrogram } from '../data/spectrogram.ts';
 import type { WavAudio } from '../data/wav.ts';
 import { COLORMAP_SIZE, makeColormapLut } from '../render/colormaps.ts';
@@ -355,6 +357,8 @@ export interface PlacedLabel {
   readonly index: number;
   readonly start: number;
   readonly end: number;
+  /** What to write, when not the segment's label: a label the view's edge cuts, shortened to fit its part in view. */
+  readonly text?: string;
 }
 
 /**
@@ -387,12 +391,21 @@ export function layoutTierLabels(
   const placed: PlacedLabel[] = [];
   segments.forEach((segment, index) => {
     if (segment.label === '') return;
-    const startSec = Math.max(segment.startSample / STEVE_SAMPLE_RATE, view.startSec);
-    const endSec = Math.min(segment.endSample / STEVE_SAMPLE_RATE, view.endSec);
+    // Overlapping segments (TIMIT's words): each label in its block up to the next one's start.
+    const blockStartSec = segment.startSample / STEVE_SAMPLE_RATE;
+    const blockEndSec = labelEnd(segments, index, (s) => [s.startSample, s.endSample]) / STEVE_SAMPLE_RATE;
+    const startSec = Math.max(blockStartSec, view.startSec);
+    const endSec = Math.min(blockEndSec, view.endSec);
     if (endSec <= startSec) return;
-    const centre = (timeToPixel(startSec, view, axis) + timeToPixel(endSec, view, axis)) / 2;
-    const half = extentOf(segment.label) / 2;
-    placed.push({ index, start: centre - half, end: centre + half });
+    const [from, to] = [timeToPixel(startSec, view, axis), timeToPixel(endSec, view, axis)];
+    const centre = (from + to) / 2;
+    // An interval the view's edge cuts: its label fits in the part in view, or ends in an ellipsis, or is left out
+    // (clipped at the edge, "dark" would read "dar", "dcl" "dc").
+    const cut = blockStartSec < view.startSec || blockEndSec > view.endSec;
+    const text = cut ? labelShortenings(segment.label).find((candidate) => extentOf(candidate) <= Math.abs(to - from)) : segment.label;
+    if (text === undefined) return;
+    const half = extentOf(text) / 2;
+    placed.push({ index, start: centre - half, end: centre + half, ...(text !== segment.label ? { text } : {}) });
   });
   placed.sort((a, b) => a.start + a.end - (b.start + b.end));
   return thinLabels(placed, gapPx);
@@ -484,7 +497,7 @@ export function drawTier(ctx: CanvasRenderingContext2D, segments: readonly Segme
   const extentOf = vertical ? () => lineHeight : (label: string) => ctx.measureText(label).width;
   for (const label of layoutTierLabels(segments, view, extentOf, settings.labelGapPx)) {
     const centre = (label.start + label.end) / 2;
-    const text = segments[label.index].label;
+    const text = label.text ?? segments[label.index].label;
     if (vertical) ctx.fillText(text, view.x + view.width / 2, centre);
     else ctx.fillText(text, centre, view.y + view.height / 2);
   }

@@ -155,6 +155,11 @@ export class Viewer {
     } while (levelBuildsInFlight() > 0);
   }
 
+  /** Whether new maps are being computed (the ones on screen are the previous view's). */
+  get computing(): boolean {
+    return this.#computing;
+  }
+
   /** Stops waiting for the maps being computed and goes back to the params on screen (returned); undefined if idle. */
   cancel(): ViewerParams | undefined {
     if (!this.#computing || !this.#shown) return undefined;

@@ -24,35 +24,77 @@ export interface AxisLayout {
   gapPx?: number;
 }
 
-/**
- * Where a tick's label goes: at its position, or, for a label of a segment whose centre the zoom has moved out of
- * view while part of the segment is still in it, at the middle of that part (so the frames at the view's edges stay
- * named). Unzoomed, every centre is in view and nothing moves.
- */
-function inView(tick: AxisTick, layout: AxisLayout): number {
-  const px = layout.toPx(tick.position);
-  if ((px >= layout.startPx && px <= layout.endPx) || tick.from === undefined || tick.to === undefined) return px;
-  const [a, b] = [layout.toPx(tick.from), layout.toPx(tick.to)].sort((x, y) => x - y);
-  const low = Math.max(a, layout.startPx);
-  const high = Math.min(b, layout.endPx);
-  return low < high ? (low + high) / 2 : px;
+/** A label that could go on the axis: where, with what text, and how much of the view its segment covers. */
+interface Candidate {
+  readonly label: PlacedLabel;
+  readonly start: number;
+  readonly end: number;
+  /** Pixels of the view the tick's segment covers (0 for a tick without one): larger segments are labelled first. */
+  readonly coverage: number;
 }
 
-/** Labels that fit: majors greedily left to right, then minors wherever they do not collide with a kept label. */
+/**
+ * A label, then shorter with an ellipsis, keeping at least two of its characters ("da…", never "da"): what a label
+ * cut by the view's edge may show, the first that fits (here and on the tiers, src/ui/strips.ts); none fitting, none.
+ */
+export function labelShortenings(text: string): string[] {
+  const texts = [text];
+  for (let keep = text.length - 1; keep >= 2; keep--) texts.push(`${text.slice(0, keep)}…`);
+  return texts;
+}
+
+/**
+ * Where a tick's label goes, if anywhere, its centre on its segment's visible part: at its position, or, for a
+ * segment the zoom cuts, at the middle of the part still in view, so that the frames at the view's edges stay named.
+ * A cut segment's label must fit in that part (else it would run past the map's edge, or sit over its neighbour's
+ * frames and read as that word's): shortened with an ellipsis where that fits, left out where not. A whole segment's
+ * label that would hang past the map's end moves in along its segment where it can.
+ */
+function candidate(tick: AxisTick, kind: PlacedLabel['kind'], layout: AxisLayout): Candidate | undefined {
+  if (!tick.label) return undefined;
+  const position = layout.toPx(tick.position);
+  let [low, high] = [layout.startPx, layout.endPx];
+  let [centreLow, centreHigh, preferred, coverage] = [position, position, position, 0];
+  if (tick.from !== undefined && tick.to !== undefined) {
+    const [a, b] = [layout.toPx(tick.from), layout.toPx(tick.to)].sort((x, y) => x - y);
+    [centreLow, centreHigh] = [Math.max(a, layout.startPx), Math.min(b, layout.endPx)];
+    if (centreLow >= centreHigh) return undefined;
+    coverage = centreHigh - centreLow;
+    if (a < layout.startPx || b > layout.endPx) [low, high, preferred] = [centreLow, centreHigh, (centreLow + centreHigh) / 2];
+  } else if (position < layout.startPx || position > layout.endPx) {
+    return undefined;
+  }
+  const whole = low === layout.startPx && high === layout.endPx;
+  for (const text of labelShortenings(tick.label)) {
+    const half = layout.labelSpan(text) / 2;
+    const [from, to] = [Math.max(centreLow, low + half), Math.min(centreHigh, high - half)];
+    if (from > to) {
+      // A whole segment or a point too near the map's end to move in: at its place, as it always was (its label's
+      // extent along the axis is mostly a line's height, which may reach a little past the end).
+      if (whole) return { label: { text: tick.label, px: preferred, kind }, start: preferred - half, end: preferred + half, coverage };
+      continue;
+    }
+    const px = Math.min(Math.max(preferred, from), to);
+    return { label: { text, px, kind }, start: px - half, end: px + half, coverage };
+  }
+  return undefined;
+}
+
+/**
+ * Labels that fit: majors by how much of the view their segment covers (larger first, then left to right), so that a
+ * word with a sliver in view does not crowd out the one filling most of it; then minors wherever they do not collide
+ * with a kept label.
+ */
 export function layoutAxisLabels(majors: readonly AxisTick[], minors: readonly AxisTick[], layout: AxisLayout): PlacedLabel[] {
   const gap = layout.gapPx ?? 4;
-  const kept: { start: number; end: number; label: PlacedLabel }[] = [];
+  const kept: Candidate[] = [];
   const fits = (start: number, end: number) => kept.every((k) => end + gap <= k.start || start >= k.end + gap);
   const place = (ticks: readonly AxisTick[], kind: PlacedLabel['kind']) => {
-    const placed = ticks
-      .map((tick) => ({ tick, px: inView(tick, layout) }))
-      .filter(({ px }) => px >= layout.startPx && px <= layout.endPx)
-      .sort((a, b) => a.px - b.px);
-    for (const { tick, px } of placed) {
-      if (!tick.label) continue;
-      const half = layout.labelSpan(tick.label) / 2;
-      if (fits(px - half, px + half)) kept.push({ start: px - half, end: px + half, label: { text: tick.label, px, kind } });
-    }
+    const candidates = ticks
+      .map((tick) => candidate(tick, kind, layout))
+      .filter((c): c is Candidate => c !== undefined)
+      .sort((a, b) => b.coverage - a.coverage || a.label.px - b.label.px);
+    for (const c of candidates) if (fits(c.start, c.end)) kept.push(c);
   };
   place(majors, 'major');
   place(minors, 'minor');

@@ -67,7 +67,8 @@ export function displayNote(visible: VisibleFrames | undefined, resolution: Draw
   if (resolution && resolution.waiting > 0) {
     const coarsest = Math.max(1, ...[...resolution.levels.keys()]);
     const blocks = coarsest > 1 ? `, up to means of ${coarsest} x ${coarsest} ${unit}` : '';
-    parts.push(`refining: ${resolution.waiting} map(s) shown coarser than the zoom needs${blocks} (or not yet drawn) while their finer levels are built`);
+    // Short enough to stay on the status line beside a zoom's note in a 1400-pixel window.
+    parts.push(`refining: ${resolution.waiting} map(s) shown coarser than the zoom needs${blocks}, or not yet drawn`);
   }
   return parts.length > 0 ? parts.join(' | ') : undefined;
 }

@@ -12,6 +12,7 @@
  */
 import type { AxisTick, FrameSegment, WordSelection } from '../data/frames.ts';
 import { selectAllFrames, selectWords } from '../data/frames.ts';
+import { labelEnd } from '../data/segment.ts';
 import type { Utterance } from '../data/utterance.ts';
 import type { AttentionMapRequest, MapRequest } from '../compute/mapRequest.ts';
 import type { Crop } from '../compute/region.ts';
@@ -341,8 +342,14 @@ export function marksOf(axes: PlanAxes, selection: WordSelection | undefined, cr
     span,
     phoneLabels: ticks(selection.majorTicks),
     boundaryLabels: ticks(selection.minorTicks),
-    // A word's label over its cells [startFrame, stopFrame), as the boundaries bound it.
-    wordLabels: ticks(selection.words.map((word) => ({ position: (word.startFrame + word.stopFrame) / 2, label: word.label, from: word.startFrame, to: word.stopFrame }))),
+    // A word's label over its cells [startFrame, stopFrame), as the boundaries bound it; up to the next word's start
+    // where they overlap (labelEnd).
+    wordLabels: ticks(
+      selection.words.map((word, i, words) => {
+        const to = labelEnd(words, i, (w) => [w.startFrame, w.stopFrame]);
+        return { position: (word.startFrame + to) / 2, label: word.label, from: word.startFrame, to };
+      }),
+    ),
     phoneBoundaries: selection.phoneBoundaries.map(toCell).filter(inside),
     wordBoundaries: selection.wordBoundaries.map(toCell).filter(inside),
   };

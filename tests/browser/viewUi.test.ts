@@ -61,6 +61,22 @@ describe('issue 9 in the viewer', () => {
       expect(Math.abs(state.bar.y - map.y)).toBeLessThan(2);
       expect(state.label).toBe('attention (softmax)');
       await screenshot(page, `issue9-map-${width}x${height}`);
+      // The longest display note (a zoom, and maps still refining) stays on the status line: the maps keep their place.
+      const stage = await page.evaluate(() => {
+        const stageHeight = () => document.getElementById('stage')!.getBoundingClientRect().height;
+        const note = document.getElementById('display-note')!;
+        const before = stageHeight();
+        note.textContent =
+          'zoomed to rows 562-937, columns 562-937 (frames); double-click resets | refining: 9 map(s) shown coarser than the zoom needs, up to means of 8 x 8 frames, or not yet drawn';
+        note.hidden = false;
+        const after = stageHeight();
+        const noteHeight = note.getBoundingClientRect().height;
+        note.hidden = true;
+        return { before, after, noteHeight, back: stageHeight() };
+      });
+      expect(stage.after, `${width}x${height}`).toBe(stage.before);
+      expect(stage.back).toBe(stage.before);
+      expect(stage.noteHeight).toBeLessThan(24);
     }
     await setView(page, ['--words', '0:2', '--scale', 'log']);
     let state = await colorbarState(page);

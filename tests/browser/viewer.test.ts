@@ -183,6 +183,10 @@ describe('viewer in Chromium', () => {
     const held = await page.evaluate(() => (window as unknown as { steve: { viewer: Held } }).steve.viewer.cells.map((cell) => cell.levels?.heldFactors));
     expect(held).toHaveLength(9);
     expect(held.every((factors) => factors?.length === 1 && factors[0] > 1)).toBe(true);
+    // The model view under the same budget loads its layers in turn (maps, then the heads' statistics beside them):
+    // once all is drawn the status line says what is shown, as without a budget, not the last layer uploaded.
+    await setParams(page, { view: 'model', full: false });
+    expect(await page.$eval('#status', (e) => e.textContent)).toMatch(/^48 map\(s\) of \d+ x \d+ frames on /);
     expect(errors).toEqual([]);
     await page.close();
   });
