@@ -24,7 +24,7 @@ import type { AcquiredBuffer, AcquiredMaps, ChunkMaps, ComputedMap, MapContext, 
 import { kindOf, type MapKindName, type MapRequest, type MapShape } from './compute/mapRequest.ts';
 import { createMapStatsBuffer, MAP_STATS_BYTES, MAP_STATS_MAX_WORD, MAP_STATS_MIN_WORD, MinMaxPass, readMapStats, type MapStats } from './compute/minMax.ts';
 import { checkCrop, fullCrop, type Crop } from './compute/region.ts';
-import type { AttentionShape, AttentionSource } from './data/tensor.ts';
+import { readHeadInto, type AttentionShape, type AttentionSource } from './data/tensor.ts';
 import { chunkBufferUsage, createBufferWithRetry, formatBytes, GpuMemoryError } from './gpu/allocate.ts';
 import { readFloat32 } from './gpu/buffers.ts';
 import { requestEngineDevice, watchDevice, type BufferLimits } from './gpu/device.ts';
@@ -289,9 +289,6 @@ class CommandBatch {
     for (const cleanup of cleanups) cleanup();
   }
 }
-
-/** Whether typed arrays use little-endian byte order here (every platform Node and browsers run on today). */
-const PLATFORM_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** A host map without a buffer of its own (AttentionEngine #hostMap). */
 interface HostMapRecord {
@@ -883,10 +880,11 @@ export class AttentionEngine {
       shapeOf: async (request) => this.#handler(request).outputShape(request as never, this.#context(generation)),
       computeInner: async (request) => {
         // The map already computed (#keepOn's input) stands in for its own request; the caller keeps ownership of it.
-        const inner = input && JSON.stringify(request) === JSON.stringify(input.request) ? input : await this.#computeOn(generation, request, undefined, batch);
+        const given = input && JSON.stringify(request) === JSON.stringify(input.request);
+        const inner = given ? input : await this.#computeOn(generation, request, undefined, batch);
         // Its caller is a GPU pass: a host map's buffer is made now, with the retry on out-of-memory.
         await this.#bufferOf(inner);
-        return inner === input ? { ...input, buffer: inner.buffer, destroy: () => {} } : inner;
+        return given ? { ...inner, destroy: () => {} } : inner;
       },
       pass: <T extends { destroy(): void }>(key: string, create: (device: GPUDevice, shaders: ShaderSources) => T): T => {
         let pass = generation.passes.get(key) as T | undefined;
@@ -904,15 +902,7 @@ export class AttentionEngine {
       readHeadValues: async (tensorId, layer, head, into) => {
         const source = this.#tensor(tensorId).source;
         if (isGpuProducedSource(source)) return undefined;
-        if (!into) return source.readHead(layer, head);
-        const { rows, cols } = source.shape;
-        if (into.length !== rows * cols) throw new RangeError(`readHeadValues: ${into.length} values cannot hold a ${rows} x ${cols} map`);
-        const stored = source.stored;
-        // float32 in this machine's byte order is its own storage: the file's bytes go straight into `into`.
-        if (stored?.dtype === 'float32' && stored.littleEndian === PLATFORM_LITTLE_ENDIAN) {
-          await stored.readInto(layer, head * rows * cols, new Uint8Array(into.buffer, into.byteOffset, into.byteLength));
-        } else into.set(await source.readHead(layer, head));
-        return into;
+        return into ? readHeadInto(source, layer, head, into) : source.readHead(layer, head);
       },
       writeHostValues: (output, values) => {
         generation.device.queue.writeBuffer(output, 0, values as Float32Array<ArrayBuffer>);

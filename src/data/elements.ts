@@ -23,6 +23,11 @@ export interface ElementEncoding {
 // but checking costs nothing and keeps the zero-copy path honest.
 const PLATFORM_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** Whether values so stored are float32 in this machine's byte order: their bytes are a Float32Array's as they are. */
+export function isNativeFloat32(encoding: ElementEncoding): boolean {
+  return encoding.dtype === 'float32' && encoding.littleEndian === PLATFORM_LITTLE_ENDIAN;
+}
+
 /**
  * Decodes `bytes` (a whole number of elements) to float32.
  * Little-endian float32 bytes that start on a 4-byte boundary are returned as a zero-copy view on the same
@@ -31,7 +36,7 @@ const PLATFORM_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] ==
 export function decodeElements(bytes: Uint8Array, encoding: ElementEncoding): Float32Array {
   const { dtype, littleEndian } = encoding;
   const native = littleEndian === PLATFORM_LITTLE_ENDIAN;
-  if (dtype === 'float32' && native) return float32View(bytes);
+  if (isNativeFloat32(encoding)) return float32View(bytes);
   const count = bytes.byteLength / ELEMENT_BYTES[dtype];
   // Aligned native-order data is read through a typed-array view (several times faster than a DataView).
   if (native && bytes.byteOffset % ELEMENT_BYTES[dtype] === 0) return decodeNative(bytes, dtype, count);

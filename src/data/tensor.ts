@@ -5,6 +5,7 @@
  * layers x heads x rows x cols. A map's rows are the file's second-to-last axis and its columns the last axis, the
  * one softmax normalises (STEVE's softmax(dim=-1)): for model attention (q . k^T) rows are queries, columns keys.
  */
+import { isNativeFloat32 } from './elements.ts';
 
 /** Element types as stored in the file. Everything is widened to float32 when read. */
 export type StoredDType = 'float16' | 'bfloat16' | 'float32' | 'float64';
@@ -57,6 +58,20 @@ export interface StoredValues {
    * into `target`, whose length must be a whole number of elements within the layer. Errors are InputErrors.
    */
   readInto(layer: number, firstValue: number, target: Uint8Array): Promise<void>;
+}
+
+/**
+ * Head `head` of layer `layer` (rows x cols float32) read into `into`, memory the caller holds: a file of float32 in
+ * this machine's byte order has its bytes read straight into it (no array of its own), any other through readHead.
+ */
+export async function readHeadInto(source: AttentionSource, layer: number, head: number, into: Float32Array): Promise<Float32Array> {
+  const { rows, cols } = source.shape;
+  if (into.length !== rows * cols) throw new RangeError(`readHeadInto: ${into.length} values cannot hold a ${rows} x ${cols} map`);
+  const stored = source.stored;
+  if (stored && isNativeFloat32(stored)) {
+    await stored.readInto(layer, head * rows * cols, new Uint8Array(into.buffer, into.byteOffset, into.byteLength));
+  } else into.set(await source.readHead(layer, head));
+  return into;
 }
 
 /** Number of float values in one map. */
