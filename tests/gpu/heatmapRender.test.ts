@@ -95,19 +95,28 @@ describe(HeatmapPass.name, () => {
   });
 });
 
+/**
+ * A boundary drawable over the whole COLS x ROWS map at CELL pixels per frame: phone lines red, word lines blue,
+ * both 2 px wide.
+ */
+async function boundaryDrawable(device: GPUDevice, phones: number[], words: number[]) {
+  const boundaries = await BoundaryPass.create(device, SHADER_SOURCES, 'rgba8unorm');
+  const drawable = boundaries.createDrawable('test.boundaries');
+  drawable.setLines(phones, words);
+  const transform = makeMapToViewport({ x: 0, y: 0, width: COLS, height: ROWS }, COLS * CELL, ROWS * CELL);
+  drawable.update({ x: 0, y: 0, width: COLS * CELL, height: ROWS * CELL }, transform, { cols: COLS, rows: ROWS }, {
+    phoneColor: [1, 0, 0, 1],
+    wordColor: [0, 0, 1, 1],
+    phoneWidth: 2,
+    wordWidth: 2,
+  });
+  return drawable;
+}
+
 describe(BoundaryPass.name, () => {
   it('draws phone and word boundaries at their frame positions on both axes', async () => {
     await withDevice(async (device) => {
-      const boundaries = await BoundaryPass.create(device, SHADER_SOURCES, 'rgba8unorm');
-      const drawable = boundaries.createDrawable('test.boundaries');
-      drawable.setLines([1], [3]);
-      const transform = makeMapToViewport({ x: 0, y: 0, width: COLS, height: ROWS }, COLS * CELL, ROWS * CELL);
-      drawable.update({ x: 0, y: 0, width: COLS * CELL, height: ROWS * CELL }, transform, { cols: COLS, rows: ROWS }, {
-        phoneColor: [1, 0, 0, 1],
-        wordColor: [0, 0, 1, 1],
-        phoneWidth: 2,
-        wordWidth: 2,
-      });
+      const drawable = await boundaryDrawable(device, [1], [3]);
       const width = COLS * CELL;
       const pixels = await renderToPixels(device, width, ROWS * CELL, (pass) => drawable.draw(pass));
       drawable.destroy();
@@ -123,16 +132,7 @@ describe(BoundaryPass.name, () => {
 
   it('draws only the word lines, or none, when asked (lines too dense to read)', async () => {
     await withDevice(async (device) => {
-      const boundaries = await BoundaryPass.create(device, SHADER_SOURCES, 'rgba8unorm');
-      const drawable = boundaries.createDrawable('test.boundaries');
-      drawable.setLines([1], [2]);
-      const transform = makeMapToViewport({ x: 0, y: 0, width: COLS, height: ROWS }, COLS * CELL, ROWS * CELL);
-      drawable.update({ x: 0, y: 0, width: COLS * CELL, height: ROWS * CELL }, transform, { cols: COLS, rows: ROWS }, {
-        phoneColor: [1, 0, 0, 1],
-        wordColor: [0, 0, 1, 1],
-        phoneWidth: 2,
-        wordWidth: 2,
-      });
+      const drawable = await boundaryDrawable(device, [1], [2]);
       const width = COLS * CELL;
       const wordsOnly = await renderToPixels(device, width, ROWS * CELL, (pass) => drawable.draw(pass, { phones: false, words: true }));
       const none = await renderToPixels(device, width, ROWS * CELL, (pass) => drawable.draw(pass, { phones: false, words: false }));

@@ -11,7 +11,7 @@ import { AttentionEngine, type EngineEvent, type MapRequest } from '../../src/en
 import { readFloat32 } from '../../src/gpu/buffers.ts';
 import { getNodeGpu } from '../../src/node/dawn.ts';
 import { pyramidFactors } from '../../src/view/pyramidLevel.ts';
-import { ABSOLUTE_FLOOR, SHADERS, TOLERANCE, expectClose, makeRandom, makeRecordingSource, type RecordingSource } from './support.ts';
+import { ABSOLUTE_FLOOR, SHADERS, TOLERANCE, expectClose, makeRandom, makeRecordingSource, readKeptMap, type RecordingSource } from './support.ts';
 
 // 37 frames: levels 2, 4, 8, 16 and 32 all end in a partial block.
 const SHAPE = { layers: 2, heads: 3, rows: 37, cols: 37 };
@@ -33,14 +33,7 @@ describe('map pyramid levels', () => {
 
   const tensors = () => ({ shape: source.shape, layer: (layer: number) => source.layerValues(layer) });
 
-  async function keptValues(request: MapRequest): Promise<{ values: Float32Array; rows: number; cols: number }> {
-    const kept = await engine.keepMap(request);
-    try {
-      return { values: await readFloat32(engine.device, kept.buffer, kept.rows * kept.cols), rows: kept.rows, cols: kept.cols };
-    } finally {
-      kept.release();
-    }
-  }
+  const keptValues = (request: MapRequest) => readKeptMap(engine, request);
 
   it.each([
     ['mean', 'none'],

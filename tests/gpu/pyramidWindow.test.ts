@@ -10,11 +10,10 @@ import { computeMapCpu } from '../../src/compute/mapRequest.cpu.ts';
 import { pyramidLevelCpu } from '../../src/compute/pyramid.cpu.ts';
 import { pyramidLevelRequest, windowRequest } from '../../src/compute/pyramid.ts';
 import { AttentionEngine, type MapRequest } from '../../src/engine.ts';
-import { readFloat32 } from '../../src/gpu/buffers.ts';
 import { getNodeGpu } from '../../src/node/dawn.ts';
 import { levelCells } from '../../src/view/pyramidLevel.ts';
 import { levelWindow, windowFrames, type LevelWindow } from '../../src/view/pyramidWindow.ts';
-import { ABSOLUTE_FLOOR, SHADERS, TOLERANCE, expectClose, makeRandom, makeRecordingSource, type RecordingSource } from './support.ts';
+import { ABSOLUTE_FLOOR, SHADERS, TOLERANCE, expectClose, makeRandom, makeRecordingSource, readKeptMap, type RecordingSource } from './support.ts';
 
 // 45 frames: levels 2, 4 and 8 end in a partial block; windows snapped to 2 level cells.
 const SHAPE = { layers: 1, heads: 2, rows: 45, cols: 45 };
@@ -32,14 +31,7 @@ describe('windowed pyramid levels', () => {
 
   afterAll(() => engine?.destroy());
 
-  async function kept(request: MapRequest): Promise<{ values: Float32Array; rows: number; cols: number }> {
-    const map = await engine.keepMap(request);
-    try {
-      return { values: await readFloat32(engine.device, map.buffer, map.rows * map.cols), rows: map.rows, cols: map.cols };
-    } finally {
-      map.release();
-    }
-  }
+  const kept = (request: MapRequest) => readKeptMap(engine, request);
 
   /** The window's cells cut from a whole level of `levelColumns` columns. */
   function cut(level: Float32Array, levelColumns: number, window: LevelWindow): Float32Array {

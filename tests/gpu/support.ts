@@ -5,6 +5,7 @@
 import { float16BitsToFloat32, packFloat16Pairs } from '../../src/data/float16.ts';
 import { readFloat32 } from '../../src/gpu/buffers.ts';
 import type { AttentionShape, AttentionSource } from '../../src/data/tensor.ts';
+import type { AttentionEngine, MapRequest } from '../../src/engine.ts';
 import type { AttentionView, StorageFormat } from '../../src/gpu/storageFormat.ts';
 import { readShaderSources } from '../../src/node/shaderFiles.ts';
 
@@ -150,4 +151,14 @@ export function makeRecordingSource(
       return layerValues(layer).slice(head * mapSize, (head + 1) * mapSize);
     },
   };
+}
+
+/** `request` kept by `engine` (keepMap) and read back: its values and size; the pin is released. */
+export async function readKeptMap(engine: AttentionEngine, request: MapRequest): Promise<{ values: Float32Array; rows: number; cols: number }> {
+  const kept = await engine.keepMap(request);
+  try {
+    return { values: await readFloat32(engine.device, kept.buffer, kept.rows * kept.cols), rows: kept.rows, cols: kept.cols };
+  } finally {
+    kept.release();
+  }
 }
