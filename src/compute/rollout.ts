@@ -77,9 +77,9 @@ export interface RolloutStepArgs {
  * Non-finite values in A count as 0; a row with no mass becomes the identity row. Only square maps.
  *
  * The product's shape is the adapter's (src/gpu/workgroupShape.ts): 'tiled' on a GPU, 'registerTile' on a software
- * adapter, whose operands are padded to a multiple of 4 frames with zeros (see stepStride). The pass owns three
- * scratch buffers in that layout (Â of the current layer and two ping-pong products), created on first use and
- * replaced when a larger size comes along. A replaced buffer is not destroyed at once, because commands already
+ * adapter, whose operands are padded to a multiple of 4 frames with zeros (see stepStride). The pass owns scratch
+ * buffers in that layout: Â of the current layer (encode and encodeStep), and two ping-pong products (encode only:
+ * a step's products are its caller's), each created on first use and replaced when a larger size comes along. A replaced buffer is not destroyed at once, because commands already
  * recorded may still use it: it is left to the garbage collector.
  */
 export class RolloutPass {
@@ -91,7 +91,8 @@ export class RolloutPass {
   readonly shape: RolloutProductShape;
   /** Invocations per workgroup of the register-tile kernel. */
   readonly #registerTileWorkgroup: number;
-  #scratchBuffers: { prepared: GPUBuffer; ping: GPUBuffer; pong: GPUBuffer } | undefined;
+  #prepared: GPUBuffer | undefined;
+  #pingPong: { ping: GPUBuffer; pong: GPUBuffer } | undefined;
   #destroyed = false;
 
   private constructor(
@@ -165,7 +166,8 @@ export class RolloutPass {
       return { ...view, elementOffset: view.elementOffset + layer * size * size };
     };
     const stride = this.stepStride(size);
-    const { prepared, ping, pong } = this.#scratch(size);
+    const prepared = this.#preparedBuffer(size);
+    const { ping, pong } = this.#pingPongBuffers(size);
     // R_t (t = 0 .. products): the last one in `output` (size x size), the others alternately in ping and pong
     // (the step layout).
     const products = layerEnd - layerStart - 1;
@@ -200,7 +202,7 @@ export class RolloutPass {
     if (!previous) {
       this.#encodePrepare(pass, args.layer, size, target);
     } else {
-      const { prepared } = this.#scratch(size);
+      const prepared = this.#preparedBuffer(size);
       this.#encodePrepare(pass, args.layer, size, { buffer: prepared, stride, rows: stride });
       this.#encodeMultiply(pass, prepared, previous, target, size);
     }
@@ -211,8 +213,10 @@ export class RolloutPass {
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    if (this.#scratchBuffers) for (const buffer of Object.values(this.#scratchBuffers)) buffer.destroy();
-    this.#scratchBuffers = undefined;
+    this.#prepared?.destroy();
+    this.#pingPong?.ping.destroy();
+    this.#pingPong?.pong.destroy();
+    this.#prepared = this.#pingPong = undefined;
     this.#uniforms.destroy();
   }
 
@@ -229,16 +233,23 @@ export class RolloutPass {
     }
   }
 
-  #scratch(size: number): { prepared: GPUBuffer; ping: GPUBuffer; pong: GPUBuffer } {
+  /** The buffer of Â for a size x size rollout, in the step layout. */
+  #preparedBuffer(size: number): GPUBuffer {
     const bytes = this.stepSizeBytes(size);
-    if (!this.#scratchBuffers || this.#scratchBuffers.prepared.size < bytes) {
-      this.#scratchBuffers = {
-        prepared: createStorageBuffer(this.#device, 'RolloutPass.prepared', bytes),
+    if (!this.#prepared || this.#prepared.size < bytes) this.#prepared = createStorageBuffer(this.#device, 'RolloutPass.prepared', bytes);
+    return this.#prepared;
+  }
+
+  /** encode()'s two ping-pong products for a size x size rollout, in the step layout. */
+  #pingPongBuffers(size: number): { ping: GPUBuffer; pong: GPUBuffer } {
+    const bytes = this.stepSizeBytes(size);
+    if (!this.#pingPong || this.#pingPong.ping.size < bytes) {
+      this.#pingPong = {
         ping: createStorageBuffer(this.#device, 'RolloutPass.ping', bytes),
         pong: createStorageBuffer(this.#device, 'RolloutPass.pong', bytes),
       };
     }
-    return this.#scratchBuffers;
+    return this.#pingPong;
   }
 
   #encodePrepare(pass: GPUComputePassEncoder, view: AttentionView, size: number, destination: MatrixTarget): void {
