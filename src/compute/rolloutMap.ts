@@ -135,10 +135,10 @@ export const ROLLOUT_MAP_KIND: MapKindHandler<'rollout'> = {
     const copyPass = context.pass('SoftmaxPass', (device, shaders) => new SoftmaxPass(device, shaders));
     await copyPass.ready('float32');
     const through = layers[layers.length - 1];
-    const made = await acquireRunningProduct(request, resolved, through, rollout, context, true);
+    const made = await acquireRunningProduct(request, resolved, through, rollout, context);
     // Acquired again so that it counts as used now: when it was just made, its entry is older than those of the
     // products and uploads made for it, and the product asked for would be the first evicted.
-    const product = await acquireRunningProduct(request, resolved, through, rollout, context, true);
+    const product = await acquireRunningProduct(request, resolved, through, rollout, context);
     made.release();
     try {
       // SoftmaxPass with scope 'none' copies the product, or the crop of it, into the output (which need not be a
@@ -166,7 +166,7 @@ export const ROLLOUT_MAP_KIND: MapKindHandler<'rollout'> = {
  * layer (MapContext.acquireDerived): when it is absent, R_(through-1) is acquired the same way (recursively, down to
  * the last product kept, or to layerStart) and one step multiplies it by Â_through. So moving the layer from L to
  * L + 1 costs one product, moving back costs none, and after an eviction the chain is rebuilt from what is kept.
- * Each step is recorded through the context; every step but the `last` (the layer asked for) is then reported done
+ * Each step is recorded through the context; every step but the last (the layer asked for) is then reported done
  * (stepDone, which submits it), so that a long chain shows progress and a cancel keeps the steps finished.
  */
 function acquireRunningProduct(
@@ -175,13 +175,12 @@ function acquireRunningProduct(
   through: number,
   rollout: RolloutPass,
   context: MapContext,
-  last: boolean,
 ): Promise<AcquiredBuffer> {
   const { size, layers } = resolved;
   const layerStart = layers[0];
   const byteLength = rollout.stepSizeBytes(size);
   return context.acquireDerived(request.tensorId, { name: runningProductName(resolved, through), layer: through, byteLength }, async (freeSomething) => {
-    const previous = through > layerStart ? await acquireRunningProduct(request, resolved, through - 1, rollout, context, false) : undefined;
+    const previous = through > layerStart ? await acquireRunningProduct(request, resolved, through - 1, rollout, context) : undefined;
     let layerMap: ComputedMap | undefined;
     let product: GPUBuffer | undefined;
     let recorded = false;
@@ -216,7 +215,7 @@ function acquireRunningProduct(
       if (recorded) context.afterSubmit(free);
       else free();
     }
-    if (!last) await context.stepDone?.(through - layerStart + 1, layers.length);
+    if (through !== layers[layers.length - 1]) await context.stepDone?.(through - layerStart + 1, layers.length);
     return product;
   });
 }
