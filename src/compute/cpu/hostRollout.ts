@@ -11,9 +11,9 @@
  */
 import type { AcquiredBuffer, MapContext } from '../mapKind.ts';
 import type { AttentionMapRequest } from '../mapRequest.ts';
-import { cropCols, cropRows, fullCrop } from '../region.ts';
+import { fullCrop } from '../region.ts';
 import { resolveRollout, rolloutLayerRequest, runningProductName, type ResolvedRollout, type RolloutMapRequest } from '../rolloutMap.ts';
-import { multiplyPadded, paddedStride, preparedPadded, preparedTransposed } from './rolloutKernels.ts';
+import { multiplyPadded, paddedRegion, paddedStride, preparedPadded, preparedTransposed } from './rolloutKernels.ts';
 
 /** The host products, by the token buffer the engine keeps for each. */
 const keptProducts = new WeakMap<GPUBuffer, Float64Array>();
@@ -41,17 +41,7 @@ export async function rolloutValuesOnHost(
     throw error;
   }
   try {
-    const values = keptProducts.get(product.buffer)!;
-    const stride = paddedStride(size);
-    const region = crop && !within ? crop : fullCrop(size, size);
-    const rows = cropRows(region);
-    const cols = cropCols(region);
-    const out = new Float32Array(rows * cols);
-    for (let row = 0; row < rows; row++) {
-      const from = (region.rowStart + row) * stride + region.colStart;
-      for (let col = 0; col < cols; col++) out[row * cols + col] = values[from + col];
-    }
-    return out;
+    return paddedRegion(keptProducts.get(product.buffer)!, paddedStride(size), crop && !within ? crop : fullCrop(size, size));
   } finally {
     product.release();
   }

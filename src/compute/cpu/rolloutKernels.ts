@@ -9,6 +9,8 @@
  * j .. j + 3). tests/compute/rolloutKernels.test.ts holds it to rolloutCpu.
  */
 
+import { cropCols, cropRows, fullCrop, type Crop } from '../region.ts';
+
 /** Rows and columns of the 4 x 4 block of the product kept in 16 local variables (registers) by multiplyPadded. */
 const BLOCK = 4;
 /**
@@ -28,7 +30,17 @@ export function paddedStride(size: number): number {
  * into a zero-padded stride x stride matrix.
  */
 export function preparedTransposed(values: Float32Array, offset: number, size: number, stride = paddedStride(size)): Float64Array {
-  const transposed = new Float64Array(stride * stride);
+  return prepared(values, offset, size, stride, 1, stride);
+}
+
+/** Â itself (not transposed), padded: the first step of a rollout, R = Â of its first layer. */
+export function preparedPadded(values: Float32Array, offset: number, size: number, stride = paddedStride(size)): Float64Array {
+  return prepared(values, offset, size, stride, stride, 1);
+}
+
+/** Â of the map at `offset`, zero-padded to stride x stride, Â[i][j] written at i * rowStep + j * colStep. */
+function prepared(values: Float32Array, offset: number, size: number, stride: number, rowStep: number, colStep: number): Float64Array {
+  const out = new Float64Array(stride * stride);
   for (let row = 0; row < size; row++) {
     const rowStart = offset + row * size;
     let sum = 0;
@@ -39,20 +51,10 @@ export function preparedTransposed(values: Float32Array, offset: number, size: n
     const scale = 1 / (sum + 1);
     for (let col = 0; col < size; col++) {
       const value = values[rowStart + col];
-      transposed[col * stride + row] = ((value - value === 0 ? value : 0) + (row === col ? 1 : 0)) * scale;
+      out[row * rowStep + col * colStep] = ((value - value === 0 ? value : 0) + (row === col ? 1 : 0)) * scale;
     }
   }
-  return transposed;
-}
-
-/** Â itself (not transposed), padded: the first step of a rollout, R = Â of its first layer. */
-export function preparedPadded(values: Float32Array, offset: number, size: number, stride = paddedStride(size)): Float64Array {
-  const transposed = preparedTransposed(values, offset, size, stride);
-  const prepared = new Float64Array(stride * stride);
-  for (let row = 0; row < size; row++) {
-    for (let col = 0; col < size; col++) prepared[row * stride + col] = transposed[col * stride + row];
-  }
-  return prepared;
+  return out;
 }
 
 /**
@@ -93,11 +95,14 @@ export function multiplyPadded(leftTransposed: Float64Array, right: Float64Array
   return product;
 }
 
-/** The size x size matrix inside a padded one, rounded to float32 (row-major). */
-export function unpadded(padded: Float64Array, size: number, stride: number): Float32Array {
-  const out = new Float32Array(size * size);
-  for (let row = 0; row < size; row++) {
-    for (let col = 0; col < size; col++) out[row * size + col] = padded[row * stride + col];
+/** The `region` of a padded matrix of row stride `stride`, rounded to float32 (row-major). */
+export function paddedRegion(padded: Float64Array, stride: number, region: Crop): Float32Array {
+  const rows = cropRows(region);
+  const cols = cropCols(region);
+  const out = new Float32Array(rows * cols);
+  for (let row = 0; row < rows; row++) {
+    const from = (region.rowStart + row) * stride + region.colStart;
+    for (let col = 0; col < cols; col++) out[row * cols + col] = padded[from + col];
   }
   return out;
 }
@@ -113,5 +118,5 @@ export function rolloutOnHost(layers: Float32Array, size: number, layerStart: nu
   for (let layer = layerStart + 1; layer < layerEnd; layer++) {
     rollout = multiplyPadded(preparedTransposed(layers, layer * size * size, size, stride), rollout, stride);
   }
-  return unpadded(rollout, size, stride);
+  return paddedRegion(rollout, stride, fullCrop(size, size));
 }
