@@ -6,9 +6,7 @@
  * colour bar at the size of the map, not 600 pixels of white beside a narrow map to hold a one-line subtitle; and a
  * subtitle cut off at both ends loses what it is there for (the utterance, the zoom).
  */
-
-/** Separator between the parts of a subtitle ("Utterance: X | layer 1, head 2 | ..."); where it wraps. */
-export const SUBTITLE_SEPARATOR = ' | ';
+import { SUBTITLE_SEPARATOR } from '../view/titles.ts';
 
 /** Font sizes of the title (bold) and subtitle, in figure pixels, as every figure draws them. */
 export const TITLE_FONT_SIZE = 15;
@@ -76,23 +74,28 @@ export function fitHeading(
   const room = 2 * Math.min(centre, contentWidth - centre) - 2 * pad;
   const subtitle = heading.subtitle ?? '';
   const titleWidth = textWidth(heading.title, TITLE_FONT_SIZE, true);
-  const linesWithin = (width: number) => wrapSubtitle(subtitle, width);
-  let lines = subtitle ? linesWithin(room) : [];
-  if (titleWidth <= room && lines.length <= maxSubtitleLines && lines.every((line) => textWidth(line, SUBTITLE_FONT_SIZE) <= room)) {
-    return { width: contentWidth, centre, subtitleLines: lines };
-  }
-  // The narrowest text width at which the title fits and the subtitle wraps onto the lines there are: one of the
-  // widths of the subtitle's lines as the wrap would break them, so try each run of its parts.
+  // The subtitle's lines when the heading fits in `width`: the title within it, the subtitle wrapped onto the lines
+  // there are, each within it.
+  const linesIfFits = (width: number): string[] | undefined => {
+    const lines = subtitle ? wrapSubtitle(subtitle, width) : [];
+    return titleWidth <= width && lines.length <= maxSubtitleLines && lines.every((line) => textWidth(line, SUBTITLE_FONT_SIZE) <= width) ? lines : undefined;
+  };
+  const inRoom = linesIfFits(room);
+  if (inRoom) return { width: contentWidth, centre, subtitleLines: inRoom };
+  // The narrowest text width at which the heading fits: one of the widths of the subtitle's lines as the wrap would
+  // break them, so try each run of its parts (the whole subtitle on one line, the widest, always fits).
   const parts = subtitle ? subtitle.split(SUBTITLE_SEPARATOR) : [];
   const candidates = new Set<number>([titleWidth]);
   for (let start = 0; start < parts.length; start++) {
     for (let end = start + 1; end <= parts.length; end++) candidates.add(textWidth(parts.slice(start, end).join(SUBTITLE_SEPARATOR), SUBTITLE_FONT_SIZE));
   }
-  const textRoom = [...candidates]
-    .sort((a, b) => a - b)
-    .find((width) => width >= titleWidth && (lines = subtitle ? linesWithin(width) : []).length <= maxSubtitleLines && lines.every((line) => textWidth(line, SUBTITLE_FONT_SIZE) <= width))!;
-  const width = Math.ceil(Math.max(contentWidth, textRoom + 2 * pad));
-  return { width, centre: width / 2, subtitleLines: subtitle ? linesWithin(textRoom) : [] };
+  for (const textRoom of [...candidates].sort((a, b) => a - b)) {
+    const lines = linesIfFits(textRoom);
+    if (!lines) continue;
+    const width = Math.ceil(Math.max(contentWidth, textRoom + 2 * pad));
+    return { width, centre: width / 2, subtitleLines: lines };
+  }
+  throw new Error(`fitHeading: no width fits the heading "${heading.title}" in ${maxSubtitleLines} subtitle line(s)`);
 }
 
 /** The subtitle broken at its separators into lines of at most `width` pixels where a part allows (greedy). */

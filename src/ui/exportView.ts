@@ -14,6 +14,7 @@ import type { PairPanel, PairSpec } from '../figure/pairSvg.ts';
 import { DEFAULT_PAIR_MAP_SIZE, makePairSvg, pairLayout } from '../figure/pairSvg.ts';
 import { makeColormapLut } from '../view/colormaps.ts';
 import { formatValue } from '../view/formatValue.ts';
+import { SUBTITLE_SEPARATOR } from '../view/titles.ts';
 import { colorbarLabels } from './colorbar.ts';
 import type { Cell, ViewInfo, Viewer } from './viewer.ts';
 
@@ -23,7 +24,7 @@ export const GRID_CELL_SIZE = 200;
 
 /** The figure's title and subtitle, on screen and in every export (the plan's). */
 export function viewTitle(info: ViewInfo): { title: string; subtitle: string } {
-  const synthetic = info.utterance.synthetic ? ' | SYNTHETIC attention, not model output' : '';
+  const synthetic = info.utterance.synthetic ? `${SUBTITLE_SEPARATOR}SYNTHETIC attention, not model output` : '';
   return { title: info.plan.title, subtitle: info.plan.subtitle + synthetic };
 }
 
@@ -118,7 +119,7 @@ function figureSpec(viewer: Viewer, info: ViewInfo, mapSize: number, rasterHref:
   const { title, subtitle: selectionSubtitle } = viewTitle(info);
   // The title names the whole selection; a zoomed export says which part of it the figure shows.
   const visible = viewer.visibleFrames();
-  const subtitle = visible ? `${selectionSubtitle} | ${zoomedPart(visible, zoomUnit(info.plan.axes))}` : selectionSubtitle;
+  const subtitle = visible ? [selectionSubtitle, zoomedPart(visible, zoomUnit(info.plan.axes))].join(SUBTITLE_SEPARATOR) : selectionSubtitle;
   return {
     title,
     subtitle,

@@ -68,7 +68,10 @@ export function describeScale(scale: ScaleName, clip: readonly [number, number],
   return perMap ? `${text}, each map its own range` : text;
 }
 
+/** Separator between the parts of a subtitle ("Utterance: X | layer 1, head 2 | ..."): where a figure wraps it. */
+export const SUBTITLE_SEPARATOR = ' | ';
+
 /** The subtitle: "Utterance: NAME | WHAT | SOFTMAX | SCALE". */
 export function viewSubtitle(utteranceName: string, what: string, softmax: SoftmaxScope, scale: string): string {
-  return `Utterance: ${utteranceName} | ${what} | ${describeSoftmax(softmax)} | ${scale}`;
+  return [`Utterance: ${utteranceName}`, what, describeSoftmax(softmax), scale].join(SUBTITLE_SEPARATOR);
 }

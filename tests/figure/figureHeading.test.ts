@@ -4,7 +4,8 @@
  * "25-36 (frames)"); a heading that fits is drawn as before; what cannot fit in a layout's lines widens the figure.
  */
 import { describe, expect, it } from 'vitest';
-import { SUBTITLE_SEPARATOR, fitHeading, textWidth } from '../../src/figure/figureHeading.ts';
+import { fitHeading, textWidth } from '../../src/figure/figureHeading.ts';
+import { SUBTITLE_SEPARATOR } from '../../src/view/titles.ts';
 import { FIGURE_MARGIN, figureSize, makeFigureSvg } from '../../src/figure/figureSvg.ts';
 import { gridSize, makeGridSvg } from '../../src/figure/gridSvg.ts';
 import { makePairSvg } from '../../src/figure/pairSvg.ts';
