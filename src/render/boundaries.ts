@@ -92,7 +92,10 @@ export class BoundaryPass {
 export class BoundaryDrawable {
   readonly #uniforms: GPUBuffer;
   #lines?: GPUBuffer;
-  #lineCount = 0;
+  /** Boundaries set (each drawn across both axes): phones first in the lines buffer, then words. */
+  #phoneLines = 0;
+  #wordLines = 0;
+  #gaps: BoundaryGaps = boundaryGaps([], []);
   #bindGroup?: GPUBindGroup;
   #viewport = { x: 0, y: 0, width: 1, height: 1 };
 
@@ -107,10 +110,9 @@ export class BoundaryDrawable {
   /** Replaces the lines (after a new word range or utterance); positions in frames relative to the map's origin. */
   setLines(phonePositions: readonly number[], wordPositions: readonly number[]): void {
     const lines = makeBoundaryLines(phonePositions, wordPositions);
-    this.#lineCount = lines.byteLength / LINE_BYTES;
-    this.phoneLines = phonePositions.length;
-    this.wordLines = wordPositions.length;
-    this.gaps = boundaryGaps(phonePositions, wordPositions);
+    this.#phoneLines = phonePositions.length;
+    this.#wordLines = wordPositions.length;
+    this.#gaps = boundaryGaps(phonePositions, wordPositions);
     if (!this.#lines || this.#lines.size < lines.byteLength) {
       this.#lines?.destroy();
       this.#lines = createStorageBuffer(this.device, `${this.label}.lines`, Math.max(lines.byteLength, LINE_BYTES));
@@ -142,17 +144,16 @@ export class BoundaryDrawable {
     this.#viewport = viewport;
   }
 
-  /** Boundaries set (each drawn across both axes): phones first in the lines buffer, then words. */
-  phoneLines = 0;
-  wordLines = 0;
   /** Median gaps between the lines, in map cells (how close they are drawn decides which are: MapScene). */
-  gaps: BoundaryGaps = boundaryGaps([], []);
+  get gaps(): BoundaryGaps {
+    return this.#gaps;
+  }
 
   /** Draws the lines, or only the phones' or the words' (src/view/axisLabels.ts readableBoundaries decides). */
   draw(pass: GPURenderPassEncoder, which: { readonly phones: boolean; readonly words: boolean } = { phones: true, words: true }): void {
-    const first = which.phones ? 0 : this.phoneLines * 2;
-    const count = (which.phones ? this.phoneLines * 2 : 0) + (which.words ? this.wordLines * 2 : 0);
-    if (!this.#bindGroup || this.#lineCount === 0 || count === 0) return;
+    const first = which.phones ? 0 : this.#phoneLines * 2;
+    const count = (which.phones ? this.#phoneLines * 2 : 0) + (which.words ? this.#wordLines * 2 : 0);
+    if (!this.#bindGroup || count === 0) return;
     const { x, y, width, height } = this.#viewport;
     pass.setViewport(x, y, width, height, 0, 1);
     pass.setScissorRect(Math.floor(x), Math.floor(y), Math.ceil(width), Math.ceil(height));
