@@ -52,7 +52,6 @@ export function pngDataUrl(png: Uint8Array): string {
   return `data:image/png;base64,${Buffer.from(png.buffer, png.byteOffset, png.byteLength).toString('base64')}`;
 }
 
-const PNG_SIGNATURE_BYTES = 8;
 /** Length, type, 13 data bytes and CRC of the IHDR chunk, which always comes first. */
 const IHDR_CHUNK_BYTES = 4 + 4 + 13 + 4;
 
@@ -69,7 +68,7 @@ export function setPngDpi(png: Uint8Array, dpi: number): Buffer {
   body.writeUInt32BE(pixelsPerMetre, 4);
   body.writeUInt8(1, 8); // unit: metre
   const chunk = pngChunk('pHYs', body);
-  const head = PNG_SIGNATURE_BYTES + IHDR_CHUNK_BYTES;
+  const head = PNG_SIGNATURE.length + IHDR_CHUNK_BYTES;
   const rest: Buffer[] = [];
   for (let at = head; at < bytes.length; ) {
     const length = bytes.readUInt32BE(at);

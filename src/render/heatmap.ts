@@ -9,6 +9,7 @@ import type { ShaderSources } from '../gpu/pipeline.ts';
 import { shaderSource } from '../gpu/pipeline.ts';
 import type { ColormapName } from './colormaps.ts';
 import { createColormapTexture } from './colormaps.ts';
+import { levelCells } from '../view/pyramidLevel.ts';
 
 export type ValueScale = 'linear' | 'log';
 
@@ -130,10 +131,12 @@ export class HeatmapDrawable {
     u32[19] = state.smooth ? 1 : 0;
     u32[20] = state.rangeWord ?? 0;
     const levelFactor = state.levelFactor ?? 1;
-    f32.set([levelFactor, Math.ceil(state.cols / levelFactor), Math.ceil(state.rows / levelFactor)], 21);
+    const levelCols = levelCells(state.cols, levelFactor);
+    const levelRows = levelCells(state.rows, levelFactor);
+    f32.set([levelFactor, levelCols, levelRows], 21);
     f32.set(state.background ?? [0, 0, 0, 0], 24);
     f32.set([0.5, 0.5, 0.5, 1], 28);
-    const window = state.levelWindow ?? { rowStart: 0, rowEnd: Math.ceil(state.rows / levelFactor), colStart: 0, colEnd: Math.ceil(state.cols / levelFactor) };
+    const window = state.levelWindow ?? { rowStart: 0, rowEnd: levelRows, colStart: 0, colEnd: levelCols };
     f32.set([window.colStart, window.rowStart, window.colEnd - window.colStart, window.rowEnd - window.rowStart], 32);
     device.queue.writeBuffer(this.#uniforms, 0, data);
     this.#viewport = state.viewport;
