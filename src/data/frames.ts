@@ -268,10 +268,9 @@ function makePhoneTicks(
     }
   }
   // A phone label midway between its boundary lines; a boundary label on its line, the cell edge.
-  const tick = (mark: AxisTick): AxisTick => ({ position: mark.position, label: mark.label, ...(mark.from !== undefined ? { from: mark.from, to: mark.to } : {}) });
   return {
-    majorTicks: majors.map(tick),
-    minorTicks: merged.filter((_, i) => !absorbed.has(i)).map(tick),
+    majorTicks: majors,
+    minorTicks: merged.filter((_, i) => !absorbed.has(i)),
     phoneBoundaries,
   };
 }
