@@ -43,12 +43,9 @@ export class MapCanvas {
 
   /** Sizes the canvas to its CSS box and places the cells in it (`columns` per row of a grid). */
   place(cells: readonly Cell[], columns: number, gap?: number): void {
-    const width = this.canvas.clientWidth;
-    const height = this.canvas.clientHeight;
-    const dpr = globalThis.devicePixelRatio || 1;
-    this.canvas.width = Math.max(1, Math.round(width * dpr));
-    this.canvas.height = Math.max(1, Math.round(height * dpr));
-    placeCells(cells.length, columns, width, height, gap).forEach((rect, i) => (cells[i].rect = rect));
+    const { dpr, pixelWidth, pixelHeight } = this.#layout(cells, columns, gap);
+    this.canvas.width = pixelWidth;
+    this.canvas.height = pixelHeight;
     cells.forEach((cell, i) => this.#scene.replaceCell(i, sceneCell(cell, dpr)));
   }
 
@@ -57,13 +54,19 @@ export class MapCanvas {
    * as place() would place them, under `zoom` and the level budget: MapScene.wantedLevels. Sets the cells' rects.
    */
   firstLevels(cells: readonly Cell[], columns: number, gap: number | undefined, zoom: mat3, levelBudgetBytes?: number): ReturnType<MapScene['wantedLevels']> {
-    const dpr = globalThis.devicePixelRatio || 1;
-    const width = this.canvas.clientWidth;
-    const height = this.canvas.clientHeight;
-    placeCells(cells.length, columns, width, height, gap).forEach((rect, i) => (cells[i].rect = rect));
+    const { dpr, pixelWidth, pixelHeight } = this.#layout(cells, columns, gap);
     this.#scene.zoom = zoom;
     this.#scene.levelBudgetBytes = levelBudgetBytes;
-    return this.#scene.wantedLevels(cells.map((cell) => sceneCell(cell, dpr)), Math.max(1, Math.round(width * dpr)), Math.max(1, Math.round(height * dpr)));
+    return this.#scene.wantedLevels(cells.map((cell) => sceneCell(cell, dpr)), pixelWidth, pixelHeight);
+  }
+
+  /** Sets the cells' rects for the canvas's CSS box (`columns` per row); the device pixel ratio and the box in device pixels. */
+  #layout(cells: readonly Cell[], columns: number, gap: number | undefined): { dpr: number; pixelWidth: number; pixelHeight: number } {
+    const width = this.canvas.clientWidth;
+    const height = this.canvas.clientHeight;
+    const dpr = globalThis.devicePixelRatio || 1;
+    placeCells(cells.length, columns, width, height, gap).forEach((rect, i) => (cells[i].rect = rect));
+    return { dpr, pixelWidth: Math.max(1, Math.round(width * dpr)), pixelHeight: Math.max(1, Math.round(height * dpr)) };
   }
 
   /** Records a frame of the cells with this look and zoom into `encoder`. */
