@@ -7,7 +7,7 @@
 import { DEFAULT_NEAR_FRAMES, HEAD_STATS_FIELDS, HeadStatsPass } from './headStats.ts';
 import type { ChunkMaps, MapContext, MapKindHandler } from './mapKind.ts';
 import { resolveAttentionSelection, type MapShape } from './mapRequest.ts';
-import { checkCrop, cropCols, cropRows, fullCrop, type Crop, type SoftmaxScope } from './region.ts';
+import { checkCrop, cropCols, cropRows, fullCrop, isFullCrop, type Crop, type SoftmaxScope } from './region.ts';
 import { awaitPass, checkSoftmaxScope, createScratch } from './segmentPoolMap.ts';
 import { SoftmaxPass } from './softmax.ts';
 import { MapRequestError } from './requestError.ts';
@@ -91,7 +91,7 @@ function resolveHeadStats(request: HeadStatsMapRequest, context: MapContext): Re
       );
     }
   }
-  const whole = crop.rowStart === 0 && crop.colStart === 0 && crop.rowEnd === shape.rows && crop.colEnd === shape.cols;
+  const whole = isFullCrop(crop, shape.rows, shape.cols);
   return {
     layers,
     heads: shape.heads,

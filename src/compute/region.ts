@@ -24,6 +24,11 @@ export function fullCrop(rows: number, cols: number): Crop {
   return { rowStart: 0, rowEnd: rows, colStart: 0, colEnd: cols };
 }
 
+/** Whether `crop` covers the whole rows x cols map. */
+export function isFullCrop(crop: Crop, rows: number, cols: number): boolean {
+  return crop.rowStart === 0 && crop.colStart === 0 && crop.rowEnd === rows && crop.colEnd === cols;
+}
+
 /** Rows of a crop. */
 export function cropRows(crop: Crop): number {
   return crop.rowEnd - crop.rowStart;

@@ -19,7 +19,7 @@
 import { createBufferWithRetry } from '../gpu/allocate.ts';
 import type { AcquiredBuffer, ComputedMap, MapContext, MapKindHandler } from './mapKind.ts';
 import { resolveAttentionSelection, type AttentionMapRequest, type HeadSelector, type MapShape } from './mapRequest.ts';
-import { checkCrop, cropCols, cropRows, fullCrop, type Crop, type SoftmaxScope } from './region.ts';
+import { checkCrop, cropCols, cropRows, fullCrop, isFullCrop, type Crop, type SoftmaxScope } from './region.ts';
 import { RolloutPass } from './rollout.ts';
 import { awaitPass, checkSoftmaxScope } from './segmentPoolMap.ts';
 import { SoftmaxPass } from './softmax.ts';
@@ -109,7 +109,7 @@ export function resolveRollout(request: RolloutMapRequest, context: MapContext):
         `(cropMode 'within' with a crop); use 'row'`,
     );
   }
-  if (crop && !within && crop.rowStart === 0 && crop.colStart === 0 && crop.rowEnd === frames && crop.colEnd === frames) crop = undefined;
+  if (crop && !within && isFullCrop(crop, frames, frames)) crop = undefined;
   const layers = Array.from({ length: layerEnd - layerStart }, (_, index) => layerStart + index);
   return { layers, heads, softmax, crop, within, size: within && crop ? cropRows(crop) : frames, frames };
 }

@@ -14,7 +14,7 @@
 import { blockPoolCpu } from '../blockPool.cpu.ts';
 import type { MapContext, MapKindHandler } from '../mapKind.ts';
 import { kindOf, resolveAttentionSelection, type AttentionMapRequest, type MapKindName, type MapRequest } from '../mapRequest.ts';
-import { fullCrop } from '../region.ts';
+import { fullCrop, isFullCrop } from '../region.ts';
 import { segmentPoolCpu } from '../segmentPool.cpu.ts';
 import type { RolloutMapRequest } from '../rolloutMap.ts';
 import { rolloutValuesOnHost } from './hostRollout.ts';
@@ -108,7 +108,7 @@ async function attentionValues(request: AttentionMapRequest, context: MapContext
   const { layers, heads } = resolveAttentionSelection(request, shape);
   const crop = request.crop ?? fullCrop(shape.rows, shape.cols);
   const readHead = context.readHeadValues!;
-  const whole = crop.rowStart === 0 && crop.colStart === 0 && crop.rowEnd === shape.rows && crop.colEnd === shape.cols;
+  const whole = isFullCrop(crop, shape.rows, shape.cols);
   if (whole && layers.length * heads.length === 1) {
     // One whole map: read into the map's own array and softmaxed there, row by row (each row's values are read
     // before any is written). A second map-sized array cost more than the arithmetic (first-touch page faults).
