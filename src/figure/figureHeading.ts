@@ -9,12 +9,12 @@
 import { SUBTITLE_SEPARATOR } from '../view/titles.ts';
 
 /** Font sizes of the title (bold) and subtitle, in figure pixels, as every figure draws them. */
-export const TITLE_FONT_SIZE = 15;
-export const SUBTITLE_FONT_SIZE = 12;
+const TITLE_FONT_SIZE = 15;
+const SUBTITLE_FONT_SIZE = 12;
 /** Baseline of the title, of the subtitle's first line, and the step to its next line. */
-export const TITLE_Y = 22;
-export const SUBTITLE_Y = 40;
-export const SUBTITLE_LINE_STEP = 15;
+const TITLE_Y = 22;
+const SUBTITLE_Y = 40;
+const SUBTITLE_LINE_STEP = 15;
 
 /**
  * Advance widths of DejaVu Sans (regular, then bold) for the printable ASCII characters (space .. tilde), in

@@ -120,8 +120,8 @@ export function zoomedCellFrames(visible: VisibleFrames, unit: string, roomPx: n
  * utterance's 140 frames at the start of Whisper's 1500) count as dense: denser than that, as in a 60-pixel cell of a
  * model view over 130 frames with ~47 boundaries, the lines cover the attention they are meant to place.
  */
-export const MIN_PHONE_LINE_SPACING_PX = 6;
-export const MIN_WORD_LINE_SPACING_PX = 8;
+const MIN_PHONE_LINE_SPACING_PX = 6;
+const MIN_WORD_LINE_SPACING_PX = 8;
 
 /** Median gaps, in map cells, between neighbouring boundaries: all of them, and the words' alone (Infinity for < 2). */
 export interface BoundaryGaps {
