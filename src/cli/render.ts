@@ -71,8 +71,7 @@ export function addRenderCommand(program: Command, outcome: { exitCode: number }
             size: options.size ?? (output.plan.spec.view === 'pair' ? DEFAULT_PAIR_MAP_SIZE : grid ? DEFAULT_GRID_CELL_SIZE : DEFAULT_MAP_SIZE),
             rasterScale: png && options.dpi ? options.dpi / CSS_DPI : 1,
           };
-          const drawing = { engine: output.node.engine, shaders: output.node.shaders, heatmap: output.node.heatmap };
-          const svg = await makeViewFigureSvg(drawing, output.plan, output.maps, look);
+          const svg = await makeViewFigureSvg(output.node, output.plan, output.maps, look);
           await writeFileAtomic(output.path, png ? svgToPng(svg, { scale: look.rasterScale, dpi: options.dpi }) : svg);
         },
         (format) => {
