@@ -1,10 +1,11 @@
 /**
  * WebGPU in Node through Dawn's bindings (the `webgpu` npm package).
  *
- * Without a GPU, Dawn runs on SwiftShader's software Vulkan, which Debian's `chromium` package ships. We point the
- * Vulkan loader at it unless the caller already chose an ICD (a real GPU machine sets its own).
+ * Without a GPU, Dawn runs on SwiftShader's software Vulkan, which Debian's `chromium` package ships. The Vulkan
+ * loader is pointed at it (`vulkanDriverEnv`) unless the caller chose drivers, and only added beside the system's
+ * drivers where the machine has a GPU.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,14 +24,101 @@ export function getNodeGpu(): GPU {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     process.env.XDG_RUNTIME_DIR = dir;
   }
-  if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES && existsSync(SWIFTSHADER_ICD)) {
-    process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
-  }
+  Object.assign(process.env, vulkanDriverEnv(process.env, { swiftShader: existsSync(SWIFTSHADER_ICD), gpuDevices: gpuDeviceNodes() }));
   // Loaded here, not on import: the `steve` commands that draw nothing (help, inspect of a file) skip Dawn's addon.
   const { create, globals } = createRequire(import.meta.url)('webgpu') as typeof import('webgpu');
   Object.assign(globalThis, globals);
+  paceDawnPolling();
   dawnInstance = create([]) as GPU;
   return dawnInstance;
+}
+
+/** How long a wait on the GPU is polled back to back before the polls are spaced out. A real GPU answers most
+ * waits within it, so they keep their latency. */
+export const DAWN_EAGER_POLL_MS = 1;
+/** The spacing of Dawn's polls after that: one timer tick of Node's (1 ms). */
+const DAWN_PACED_POLL_MS = 1;
+/** A pause between polls longer than this means the last wait ended and a new one began. */
+const DAWN_NEW_WAIT_GAP_MS = 5;
+
+/** Counts Dawn's polls since the process started, for the test that checks they are paced. */
+export const dawnPolls = { eager: 0, paced: 0 };
+
+let pacingInstalled = false;
+
+/**
+ * Spaces out Dawn's event polling while the GPU works.
+ *
+ * While any GPU promise is pending (`mapAsync`, `onSubmittedWorkDone`), dawn.node polls its instance from a
+ * `setImmediate` callback that schedules the next one: the main thread spins at 100% of a core. On a CPU-only node
+ * that core is one SwiftShader's workers need: on 2 cores a 430 ms kernel took 300 ms with the polls spaced
+ * (bench/README.md, "Dawn's polling"). The bindings look `setImmediate` up on the global object for every poll, so we
+ * wrap it there: Dawn's poll (a native function without a name; ours and Node's own callbacks are JS functions or
+ * bound ones, named "bound ...") runs at once for the first millisecond of a wait, then once per timer tick.
+ * Everything else passed to `setImmediate` is scheduled exactly as before.
+ */
+function paceDawnPolling(): void {
+  // STEVE_DAWN_POLLING=eager keeps Dawn's own back-to-back polls: the benchmarks' baseline for this change.
+  if (pacingInstalled || process.env.STEVE_DAWN_POLLING === 'eager') return;
+  pacingInstalled = true;
+  // Node's own timers, kept so that a test's fake timers cannot stall the GPU's promises.
+  const immediate = globalThis.setImmediate;
+  const timeout = globalThis.setTimeout;
+  let waitStartedAt = 0;
+  let lastPollAt = -Infinity;
+  const paced = function setImmediate(callback: (...args: unknown[]) => void, ...args: unknown[]) {
+    if (!isDawnPoll(callback)) return immediate(callback, ...args);
+    const now = performance.now();
+    if (now - lastPollAt > DAWN_NEW_WAIT_GAP_MS) waitStartedAt = now;
+    lastPollAt = now;
+    if (now - waitStartedAt < DAWN_EAGER_POLL_MS) {
+      dawnPolls.eager++;
+      return immediate(callback, ...args);
+    }
+    dawnPolls.paced++;
+    // A Timeout, not an Immediate: nothing in dawn.node keeps or clears the handle it gets back.
+    return timeout(callback, DAWN_PACED_POLL_MS, ...args) as unknown as NodeJS.Immediate;
+  };
+  globalThis.setImmediate = Object.assign(paced, immediate) as typeof globalThis.setImmediate;
+}
+
+function isDawnPoll(callback: unknown): boolean {
+  return (
+    typeof callback === 'function' &&
+    callback.name === '' &&
+    Function.prototype.toString.call(callback).includes('[native code]')
+  );
+}
+
+/**
+ * The Vulkan loader variables to set so that Dawn finds SwiftShader without hiding a GPU.
+ *
+ * Drivers the caller chose (VK_ICD_FILENAMES, VK_DRIVER_FILES) are kept. Without a GPU device node, SwiftShader is
+ * the only driver the loader is given: the system's other software driver, Mesa's lavapipe, is refused by Dawn (it
+ * lacks a required feature) after loading LLVM and printing a warning. With one, SwiftShader is only added
+ * (VK_ADD_DRIVER_FILES, loader 1.3.234 and later): Dawn ranks every GPU adapter ahead of a CPU one (its
+ * SortAdapters), so the GPU is chosen and SwiftShader stays a fallback. Before, a GPU machine with chromium installed
+ * was handed SwiftShader alone.
+ */
+export function vulkanDriverEnv(
+  env: NodeJS.ProcessEnv,
+  machine: { readonly swiftShader: boolean; readonly gpuDevices: readonly string[] },
+): Record<string, string> {
+  if (env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES || !machine.swiftShader) return {};
+  if (machine.gpuDevices.length === 0) return { VK_ICD_FILENAMES: SWIFTSHADER_ICD };
+  const added = env.VK_ADD_DRIVER_FILES ? `${env.VK_ADD_DRIVER_FILES}:${SWIFTSHADER_ICD}` : SWIFTSHADER_ICD;
+  return { VK_ADD_DRIVER_FILES: added };
+}
+
+/** The device nodes through which Vulkan drivers reach a GPU: NVIDIA's, DRM render nodes (AMD, Intel), WSL's. */
+function gpuDeviceNodes(): string[] {
+  const nodes = ['/dev/nvidia0', '/dev/dxg'].filter((path) => existsSync(path));
+  try {
+    nodes.push(...readdirSync('/dev/dri').filter((name) => name.startsWith('renderD')).map((name) => `/dev/dri/${name}`));
+  } catch {
+    // No /dev/dri: no DRM GPU.
+  }
+  return nodes;
 }
 
 export const NO_ADAPTER_HELP =
