@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isSoftwareAdapter } from '../gpu/workgroupShape.ts';
 
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
@@ -29,29 +30,37 @@ export function getNodeGpu(): GPU {
   const { create, globals } = createRequire(import.meta.url)('webgpu') as typeof import('webgpu');
   Object.assign(globalThis, globals);
   paceDawnPolling();
-  dawnInstance = create([]) as GPU;
+  const gpu = create([]) as GPU;
+  const requestAdapter = gpu.requestAdapter.bind(gpu);
+  // Polls are paced once a software adapter is in use: a real GPU keeps Dawn's own polling and its latency.
+  gpu.requestAdapter = async (options?: GPURequestAdapterOptions) => {
+    const adapter = await requestAdapter(options);
+    if (adapter && pacingInstalled && isSoftwareAdapter(adapter.info)) dawnPolls.pacing = true;
+    return adapter;
+  };
+  dawnInstance = gpu;
   return dawnInstance;
 }
 
-/** How long a wait on the GPU is polled back to back before the polls are spaced out. A real GPU answers most
- * waits within it, so they keep their latency. */
+/** How long a wait on a software adapter is polled back to back before the polls are spaced out: short waits keep
+ * their latency. */
 export const DAWN_EAGER_POLL_MS = 1;
 /** The spacing of Dawn's polls after that: one timer tick of Node's (1 ms). */
 const DAWN_PACED_POLL_MS = 1;
 /** A pause between polls longer than this means the last wait ended and a new one began. */
 const DAWN_NEW_WAIT_GAP_MS = 5;
 
-/** Counts Dawn's polls since the process started, for the test that checks they are paced. */
-export const dawnPolls = { eager: 0, paced: 0 };
+/** Whether Dawn's polls are paced (a software adapter was handed out), and how many ran each way since. */
+export const dawnPolls = { pacing: false, eager: 0, paced: 0 };
 
 let pacingInstalled = false;
 
 /**
- * Spaces out Dawn's event polling while the GPU works.
+ * Spaces out Dawn's event polling while a software adapter works.
  *
  * While any GPU promise is pending (`mapAsync`, `onSubmittedWorkDone`), dawn.node polls its instance from a
  * `setImmediate` callback that schedules the next one: the main thread spins at 100% of a core. On a CPU-only node
- * that core is one SwiftShader's workers need: on 2 cores a 430 ms kernel took 300 ms with the polls spaced
+ * that core is one SwiftShader's workers need: on 2 cores a 430 ms kernel took 290 ms with the polls spaced
  * (bench/README.md, "Dawn's polling"). The bindings look `setImmediate` up on the global object for every poll, so we
  * wrap it there: Dawn's poll (a native function without a name; ours and Node's own callbacks are JS functions or
  * bound ones, named "bound ...") runs at once for the first millisecond of a wait, then once per timer tick.
@@ -67,7 +76,7 @@ function paceDawnPolling(): void {
   let waitStartedAt = 0;
   let lastPollAt = -Infinity;
   const paced = function setImmediate(callback: (...args: unknown[]) => void, ...args: unknown[]) {
-    if (!isDawnPoll(callback)) return immediate(callback, ...args);
+    if (!dawnPolls.pacing || !isDawnPoll(callback)) return immediate(callback, ...args);
     const now = performance.now();
     if (now - lastPollAt > DAWN_NEW_WAIT_GAP_MS) waitStartedAt = now;
     lastPollAt = now;

@@ -5,7 +5,8 @@
  */
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { DAWN_EAGER_POLL_MS, SWIFTSHADER_ICD, vulkanDriverEnv } from '../../src/node/dawn.ts';
+import { DAWN_EAGER_POLL_MS, SWIFTSHADER_ICD, dawnPolls, vulkanDriverEnv } from '../../src/node/dawn.ts';
+import { isSoftwareAdapter } from '../../src/gpu/workgroupShape.ts';
 import { withDevice } from '../helpers/gpuDevice.ts';
 
 /** A kernel that keeps SwiftShader busy for tens of milliseconds (a real GPU, well under one). */
@@ -35,7 +36,7 @@ async function countDawnPolls(wait: () => Promise<unknown>): Promise<{ polls: nu
 }
 
 describe("Dawn's polling", () => {
-  it('polls at most about once per millisecond after the first one of a long wait', async () => {
+  it('on a software adapter, polls at most about once per millisecond after the first one of a long wait', async () => {
     await withDevice(async (device) => {
       const invocations = 65536 * 64;
       const buffer = device.createBuffer({ size: invocations * 4, usage: GPUBufferUsage.STORAGE });
@@ -59,8 +60,16 @@ describe("Dawn's polling", () => {
       };
       await runKernel(); // compiles the pipeline outside the counted wait
 
+      const pacedBefore = dawnPolls.paced;
       const { polls, waitedMs } = await countDawnPolls(runKernel);
       buffer.destroy();
+      const software = isSoftwareAdapter((device as GPUDevice & { adapterInfo: GPUAdapterInfo }).adapterInfo);
+      expect(dawnPolls.pacing, 'paced exactly when the adapter is a software one').toBe(software && process.env.STEVE_DAWN_POLLING !== 'eager');
+      if (!dawnPolls.pacing) {
+        // A GPU's adapter: Dawn keeps polling back to back, for the shortest wait.
+        expect(dawnPolls.paced).toBe(pacedBefore);
+        return;
+      }
       // Back to back, a poll takes microseconds: Dawn's own polling makes tens per millisecond for the whole wait
       // (thousands on SwiftShader). Paced: whatever fits in the eager first millisecond, then one per timer tick.
       const eagerPollsAtMost = 400 * DAWN_EAGER_POLL_MS;
