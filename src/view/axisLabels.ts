@@ -24,6 +24,13 @@ export interface AxisLayout {
   gapPx?: number;
 }
 
+/**
+ * Most a label may span along the axis, as a multiple of the part of its segment in view. Narrow words keep labels
+ * about as wide as a few of their frames overhanging ("in" over 6 pixels); beyond, the label names frames it does
+ * not label.
+ */
+export const MAX_LABEL_OVER_SEGMENT = 3;
+
 /** A label that could go on the axis: where, with what text, and how much of the view its segment covers. */
 interface Candidate {
   readonly label: PlacedLabel;
@@ -67,11 +74,15 @@ function candidate(tick: AxisTick, kind: PlacedLabel['kind'], layout: AxisLayout
   const whole = low === layout.startPx && high === layout.endPx;
   for (const text of labelShortenings(tick.label)) {
     const half = layout.labelSpan(text) / 2;
+    // A label many times wider than its segment sits mostly over other words' frames and reads as theirs (a whole
+    // utterance's words in the first tenth of a 30-second map, one of them kept over the cell like a heading):
+    // shortened until it is not, else left out. Points have no segment to be wider than.
+    if (coverage > 0 && 2 * half > MAX_LABEL_OVER_SEGMENT * coverage) continue;
     const [from, to] = [Math.max(centreLow, low + half), Math.min(centreHigh, high - half)];
     if (from > to) {
       // A whole segment or a point too near the map's end to move in: at its place, as it always was (its label's
       // extent along the axis is mostly a line's height, which may reach a little past the end).
-      if (whole) return { label: { text: tick.label, px: preferred, kind }, start: preferred - half, end: preferred + half, coverage };
+      if (whole) return { label: { text, px: preferred, kind }, start: preferred - half, end: preferred + half, coverage };
       continue;
     }
     const px = Math.min(Math.max(preferred, from), to);

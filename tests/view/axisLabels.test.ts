@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { AxisTick } from '../../src/data/frames.ts';
-import { layoutAxisLabels, type AxisLayout } from '../../src/view/axisLabels.ts';
+import { MAX_LABEL_OVER_SEGMENT, layoutAxisLabels, type AxisLayout } from '../../src/view/axisLabels.ts';
 
 /** Words of LDC93S1 by frame (as plan.ts gives them: centre and extent), 2 pixels a frame, zoomed to frames 58-91. */
 const word = (label: string, from: number, to: number): AxisTick => ({ label, position: (from + to) / 2, from, to });
@@ -64,4 +64,30 @@ describe(layoutAxisLabels.name, () => {
     expect(placed).toHaveLength(1);
     expect(placed[0].px + ZOOMED.labelSpan('wash') / 2).toBeLessThanOrEqual(66);
   });
+
+  it('leaves out a label many times wider than its word, where it would read as a heading over other words', () => {
+    // The heads grid of all 1500 frames at 220 pixels a cell (the reviewer's case): LDC93S1's words fill frames
+    // 5-146, the first 21 pixels, and "greasy", kept first for its length, was drawn over the cell's first 45.
+    const ALL_FRAMES: AxisLayout = { toPx: (frame) => (frame * 220) / 1500, startPx: 0, endPx: 220, labelSpan: (text) => text.length * 7 + 6 };
+    const utterance = [word('she', 5, 20), word('had', 20, 33), word('your', 33, 45), word('dark', 45, 60), ...WORDS.slice(1), word('water', 100, 118), word('all', 118, 130), word('year', 130, 146)];
+    expect(layoutAxisLabels(utterance, [], ALL_FRAMES)).toEqual([]);
+    // Wider (1.5 pixels a frame), the words get labels again, none over 3x its word.
+    const wider = { ...ALL_FRAMES, toPx: (frame: number) => frame * 1.5 };
+    const placed = layoutAxisLabels(utterance, [], wider);
+    expect(placed.length).toBeGreaterThan(3);
+    for (const label of placed) {
+      const tick = utterance.find((w) => label.text === w.label || (label.text.endsWith('…') && w.label.startsWith(label.text.slice(0, -1))))!;
+      const [low, high] = visiblePart(tick, wider);
+      expect(wider.labelSpan(label.text), label.text).toBeLessThanOrEqual(MAX_LABEL_OVER_SEGMENT * (high - low));
+    }
+  });
+
+  it('keeps a narrow word\'s label that overhangs it by a little, and shortens one that would overhang by more', () => {
+    const layout: AxisLayout = { toPx: (frame) => frame * 2, startPx: 0, endPx: 400, labelSpan: (text) => text.length * 7 + 6 };
+    // "in" over 8 pixels with a 20-pixel label: kept whole, centred on its frames.
+    expect(layoutAxisLabels([word('in', 60, 64)], [], layout)).toEqual([{ text: 'in', px: 124, kind: 'major' }]);
+    // "greasy" over 12 pixels: its 48-pixel label is over 3x; "gre…" (34 pixels) is not.
+    expect(layoutAxisLabels([word('greasy', 64, 70)], [], layout).map((l) => l.text)).toEqual(['gre…']);
+  });
 });
+
