@@ -31,6 +31,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
+import { describeAdapter, requestNodeAdapter } from '../src/node/dawn.ts';
 import { profileRender, type RenderSteps } from './node/cliProfile.ts';
 import { findMatplotlibPython } from './node/steve.ts';
 import { writeSyntheticNpy } from './node/npyWriter.ts';
@@ -228,9 +229,12 @@ if (python && steveVersions) {
   };
 }
 
+// The adapter the renders ran on: the profile's, else asked of Dawn here (the same machine and drivers).
+const adapterName = results[0]?.profile?.adapter ?? describeAdapter(await requestNodeAdapter());
 const result = {
   suite: 'cli',
   date: new Date().toISOString(),
+  adapter: adapterName,
   tensor: `${formatShape(WHISPER_BASE)} float32 (synthetic logits), layer ${LAYER} head ${HEAD}, softmax row, 640 px`,
   loadAverages,
   loadAverageAtEnd: loadavg(),
@@ -241,7 +245,7 @@ const result = {
 };
 const outDir = flags.out ?? join(ROOT, 'bench/results');
 mkdirSync(outDir, { recursive: true });
-const adapter = (results[0]?.profile?.adapter ?? 'unknown').split(' / ').slice(0, 2).join('-').toLowerCase().replace(/[^a-z0-9]+/g, '-');
+const adapter = adapterName.split(' / ').slice(0, 2).join('-').toLowerCase().replace(/[^a-z0-9]+/g, '-');
 const file = join(outDir, `${result.date.slice(0, 19).replace(/:/g, '').replace('T', '-')}-${adapter}-cli.json`);
 writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
 
