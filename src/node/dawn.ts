@@ -61,7 +61,7 @@ let pacingInstalled = false;
  * While any GPU promise is pending (`mapAsync`, `onSubmittedWorkDone`), dawn.node polls its instance from a
  * `setImmediate` callback that schedules the next one: the main thread spins at 100% of a core. On a CPU-only node
  * that core is one SwiftShader's workers need: on 2 cores a 430 ms kernel took 290 ms with the polls spaced
- * (bench/README.md, "Dawn's polling"). The bindings look `setImmediate` up on the global object for every poll, so we
+ * (bench/README.md, "Round 6"). The bindings look `setImmediate` up on the global object for every poll, so we
  * wrap it there: Dawn's poll (a native function without a name; ours and Node's own callbacks are JS functions or
  * bound ones, named "bound ...") runs at once for the first millisecond of a wait, then once per timer tick.
  * Everything else passed to `setImmediate` is scheduled exactly as before.
