@@ -50,7 +50,8 @@ const DAWN_PACED_POLL_MS = 1;
 /** A pause between polls longer than this means the last wait ended and a new one began. */
 const DAWN_NEW_WAIT_GAP_MS = 5;
 
-/** Whether Dawn's polls are paced (a software adapter was handed out), and how many ran each way since. */
+/** Whether Dawn's polls are paced (a software adapter was handed out: for the rest of the process), and how many ran
+ * each way since. */
 export const dawnPolls = { pacing: false, eager: 0, paced: 0 };
 
 let pacingInstalled = false;
@@ -70,7 +71,7 @@ function paceDawnPolling(): void {
   // STEVE_DAWN_POLLING=eager keeps Dawn's own back-to-back polls: the benchmarks' baseline for this change.
   if (pacingInstalled || process.env.STEVE_DAWN_POLLING === 'eager') return;
   pacingInstalled = true;
-  // Node's own timers, kept so that a test's fake timers cannot stall the GPU's promises.
+  // The timers as they are now: fake timers installed later (a test's setTimeout) do not stall the GPU's promises.
   const immediate = globalThis.setImmediate;
   const timeout = globalThis.setTimeout;
   let waitStartedAt = 0;
@@ -119,21 +120,28 @@ export function vulkanDriverEnv(
   return { VK_ADD_DRIVER_FILES: added };
 }
 
-/** The device nodes through which Vulkan drivers reach a GPU: NVIDIA's, DRM render nodes (AMD, Intel), WSL's. */
+/**
+ * The device nodes through which Vulkan drivers reach a GPU: NVIDIA's (any index: a container given one GPU may see
+ * only /dev/nvidia2), DRM render nodes (AMD, Intel; also virtual machines' display adapters, which then get the
+ * system's drivers beside SwiftShader), WSL's.
+ */
 function gpuDeviceNodes(): string[] {
-  const nodes = ['/dev/nvidia0', '/dev/dxg'].filter((path) => existsSync(path));
-  try {
-    nodes.push(...readdirSync('/dev/dri').filter((name) => name.startsWith('renderD')).map((name) => `/dev/dri/${name}`));
-  } catch {
-    // No /dev/dri: no DRM GPU.
-  }
-  return nodes;
+  const listed = (folder: string, pattern: RegExp) => {
+    try {
+      return readdirSync(folder).filter((name) => pattern.test(name)).map((name) => `${folder}/${name}`);
+    } catch {
+      return []; // no such folder: no such GPU
+    }
+  };
+  return [...listed('/dev', /^(nvidia\d+|dxg)$/), ...listed('/dev/dri', /^renderD\d+$/)];
 }
 
 export const NO_ADAPTER_HELP =
   'No WebGPU adapter. On Debian, install the software Vulkan driver and loader with ' +
   '`apt-get install -y chromium libvulkan1` (SwiftShader ships with chromium), ' +
-  `or set VK_ICD_FILENAMES to your GPU's Vulkan ICD (looked for ${SWIFTSHADER_ICD}).`;
+  `or set VK_ICD_FILENAMES to your GPU's Vulkan ICD (looked for ${SWIFTSHADER_ICD}). ` +
+  `On a machine with a GPU but no Vulkan driver for it (or a Vulkan loader older than 1.3.234), ` +
+  `VK_ICD_FILENAMES=${SWIFTSHADER_ICD} runs on SwiftShader.`;
 
 /** Requests an adapter, or throws an Error that says how to install one. */
 export async function requestNodeAdapter(options?: GPURequestAdapterOptions): Promise<GPUAdapter> {

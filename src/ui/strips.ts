@@ -17,7 +17,7 @@
 import { STEVE_SAMPLE_RATE, toFrameSegments } from '../data/frames.ts';
 import type { Segment } from '../data/alignment.ts';
 import { labelEnd } from '../data/segment.ts';
-import { labelShortenings } from '../view/axisLabels.ts';
+import { MAX_LABEL_OVER_SEGMENT, labelShortenings } from '../view/axisLabels.ts';
 import type { Spectrogram } from '../data/spectrogram.ts';
 import type { WavAudio } from '../data/wav.ts';
 import { COLORMAP_SIZE, makeColormapLut } from '../render/colormaps.ts';
@@ -397,15 +397,24 @@ export function layoutTierLabels(
     const startSec = Math.max(blockStartSec, view.startSec);
     const endSec = Math.min(blockEndSec, view.endSec);
     if (endSec <= startSec) return;
-    const [from, to] = [timeToPixel(startSec, view, axis), timeToPixel(endSec, view, axis)];
-    const centre = (from + to) / 2;
+    const [from, to] = [timeToPixel(startSec, view, axis), timeToPixel(endSec, view, axis)].sort((a, b) => a - b);
+    const span = to - from;
     // An interval the view's edge cuts: its label fits in the part in view, or ends in an ellipsis, or is left out
-    // (clipped at the edge, "dark" would read "dar", "dcl" "dc").
+    // (clipped at the edge, "dark" would read "dar", "dcl" "dc"). A whole interval's label may overhang it, by up to
+    // the axis labels' limit (MAX_LABEL_OVER_SEGMENT: beyond, it sits over other words and reads as theirs), and is
+    // moved in from the strip's end rather than cut by it ("she" clipped to "he").
     const cut = blockStartSec < view.startSec || blockEndSec > view.endSec;
-    const text = cut ? labelShortenings(segment.label).find((candidate) => extentOf(candidate) <= Math.abs(to - from)) : segment.label;
-    if (text === undefined) return;
-    const half = extentOf(text) / 2;
-    placed.push({ index, start: centre - half, end: centre + half, ...(text !== segment.label ? { text } : {}) });
+    for (const text of labelShortenings(segment.label)) {
+      const extent = extentOf(text);
+      if (extent > (cut ? span : MAX_LABEL_OVER_SEGMENT * span)) continue;
+      const [half, middle] = [extent / 2, (from + to) / 2];
+      // Inside the strip, and still over its interval's middle.
+      const [low, high] = [Math.max(middle - half, axis.start + half), Math.min(middle + half, axis.start + axis.length - half)];
+      if (low > high) continue;
+      const centre = Math.min(Math.max(middle, low), high);
+      placed.push({ index, start: centre - half, end: centre + half, ...(text !== segment.label ? { text } : {}) });
+      return;
+    }
   });
   placed.sort((a, b) => a.start + a.end - (b.start + b.end));
   return thinLabels(placed, gapPx);

@@ -6,6 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Segment } from '../../src/data/alignment.ts';
+import { MAX_LABEL_OVER_SEGMENT } from '../../src/view/axisLabels.ts';
 import type { Spectrogram } from '../../src/data/spectrogram.ts';
 import type { WavAudio } from '../../src/data/wav.ts';
 import { AudioPlayer, SEQUENCE_GAP_SEC, clampRange, positionAt, scheduleRanges } from '../../src/ui/audioPlayer.ts';
@@ -219,6 +220,33 @@ describe(layoutTierLabels.name, () => {
     const words = [seg('greasy', 0.5, 0.8), seg('she', 0.1, 0.3), seg('had', 0.29, 0.5)];
     const labels = layoutTierLabels(words, view, () => 20, 0);
     expect(labels.map((label) => label.index)).toEqual([1, 2, 0]);
+  });
+});
+
+describe('tier labels over narrow intervals', () => {
+  // The word tier beside a map of all 30 s (the reviewer's case): LDC93S1's words are a few pixels each, and "water"
+  // (~4 px) was written over "greasy wash ... year"; "she", at the strip's start, was cut to "he".
+  const view: TierView = { startSec: 0, endSec: 30, x: 0, y: 0, width: 540, height: 20 };
+  const byChars = (label: string) => label.length * 7 + 2;
+
+  it('shortens or leaves out a label over 3x wider than its interval', () => {
+    const words = [seg('she', 0.1, 0.6), seg('greasy', 2.3, 2.75), seg('water', 3.0, 3.25)];
+    const labels = layoutTierLabels(words, view, byChars, 2);
+    for (const label of labels) {
+      const word = words[label.index];
+      const [from, to] = [(word.startSample / 16000) * 18, (word.endSample / 16000) * 18];
+      expect(label.end - label.start, word.label).toBeLessThanOrEqual(MAX_LABEL_OVER_SEGMENT * (to - from));
+    }
+    // greasy (8.1 px) keeps "gr…" (23 px); water (4.5 px) keeps nothing: "wa…" is 23 px too.
+    expect(labels.map((label) => label.text ?? words[label.index].label)).toEqual(['she', 'gr…']);
+  });
+
+  it('moves a label in from the strip\'s end instead of letting the end cut it', () => {
+    const labels = layoutTierLabels([seg('she', 0, 0.45)], view, byChars, 2);
+    // "she" (23 px) over 0-8.1 px: its centre moves from 4.05 to 11.5, the label still over its interval's middle.
+    expect(labels).toHaveLength(1);
+    expect(labels[0].start).toBeCloseTo(0, 9);
+    expect(labels[0].end).toBeCloseTo(23, 9);
   });
 });
 
