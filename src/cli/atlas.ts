@@ -20,13 +20,16 @@ import type { AtlasJson, ShardInfo } from '../atlas/atlasFile.ts';
 import { atlasFromJson, atlasHeadsCsv, atlasToJson, matrixAverages, matrixSidecar } from '../atlas/atlasFile.ts';
 import { makeAtlasFrameTable } from '../atlas/frameTable.ts';
 import { AtlasRunner } from '../compute/atlasUtterance.ts';
+import { resolveCompute } from '../compute/cpu/hostKinds.ts';
 import { InputError } from '../data/inputError.ts';
 import { isHeadSoftmaxed } from '../data/mapStats.ts';
 import { encodeNpy } from '../data/npyWriter.ts';
 import type { ClassScheme, PhoneSet } from '../data/phoneClasses.ts';
 import { CLASS_SCHEMES } from '../data/phoneClasses.ts';
+import { isSoftwareAdapter } from '../gpu/workgroupShape.ts';
 import { handleInterrupts, writeFileAtomic, writeOutputs } from '../node/atomicWrite.ts';
 import { requestNodeAdapter } from '../node/dawn.ts';
+import { computeChoiceFromEnv } from '../node/nodeEngine.ts';
 import type { OpenedCheckpoint } from '../node/loadModel.ts';
 import { openModelForCorpus, openModelInput, runModelUtterance } from '../node/loadModel.ts';
 import type { LoadedUtterance, UtteranceFiles } from '../node/loadUtterance.ts';
@@ -187,7 +190,9 @@ async function runAtlas(options: AtlasOptions): Promise<number> {
       label: 'steve.atlas',
       requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize },
     });
-    runner = await AtlasRunner.create(device, readShaderSources());
+    // As for maps (STEVE_COMPUTE, auto: the CPU on a software adapter): a file's maps measured on the host there.
+    const host = resolveCompute(computeChoiceFromEnv(), isSoftwareAdapter(adapter.info)) === 'cpu';
+    runner = await AtlasRunner.create(device, readShaderSources(), { host });
     if (checkpoint) passes = await ModelPasses.create(device, readShaderSources());
     const openUtterance: UtteranceProvider = checkpoint && passes ? modelProvider(checkpoint, device, passes) : loadUtterance;
     return await measureCorpus(options, items, { alignments, fold, classScheme, softmax }, openUtterance, runner, checkpoint ? modelSummary(checkpoint) : undefined);

@@ -2,27 +2,36 @@
  * One utterance through the atlas pass: every layer of its tensor uploaded a chunk at a time (a whole layer when the
  * device can bind it), measured, and only the sums read back. The next chunk is read from the file while the GPU
  * works on the current one.
+ *
+ * On the host (`host`: the CLI's choice on a software adapter, as for its maps) a file's maps are measured in
+ * TypeScript instead (src/compute/cpu/atlasHost.ts), reading only each map's query rows, the next map's while the
+ * current one is measured. A model's scores (computed on the GPU) always go through the pass.
  */
+import { isNativeFloat32 } from '../data/elements.ts';
 import type { AttentionSource } from '../data/tensor.ts';
 import { createStorageBuffer, readBufferBytes } from '../gpu/buffers.ts';
 import { isGpuProducedSource } from '../gpu/producedChunks.ts';
 import { planChunks, readChunkValues } from '../gpu/upload.ts';
 import type { AtlasFrameTable } from './atlas.ts';
 import { AtlasPass, atlasOutputWidth } from './atlas.ts';
+import { addAtlasMapSums, makeHostAtlasTable } from './cpu/atlasHost.ts';
 
 /** A pass and the input buffer it reuses across utterances (grown on demand). */
 export class AtlasRunner {
   readonly #device: GPUDevice;
   readonly #pass: AtlasPass;
+  readonly #host: boolean;
   #input: GPUBuffer | undefined;
 
-  private constructor(device: GPUDevice, pass: AtlasPass) {
+  private constructor(device: GPUDevice, pass: AtlasPass, host: boolean) {
     this.#device = device;
     this.#pass = pass;
+    this.#host = host;
   }
 
-  static async create(device: GPUDevice, shaders: Readonly<Record<string, string>>): Promise<AtlasRunner> {
-    return new AtlasRunner(device, await AtlasPass.create(device, shaders));
+  /** With `host`, files' maps are measured on the CPU (see the file comment). */
+  static async create(device: GPUDevice, shaders: Readonly<Record<string, string>>, options: { readonly host?: boolean } = {}): Promise<AtlasRunner> {
+    return new AtlasRunner(device, await AtlasPass.create(device, shaders), options.host ?? false);
   }
 
   /**
@@ -33,6 +42,7 @@ export class AtlasRunner {
     const { layers, heads, rows, cols } = source.shape;
     if (rows !== cols) throw new RangeError(`the maps are ${rows} x ${cols}; the atlas needs square self-attention maps`);
     if (cols !== table.frames) throw new RangeError(`the maps have ${cols} frames, the frame table ${table.frames}`);
+    if (this.#host && !isGpuProducedSource(source)) return measureOnHost(source, table, softmax);
     const device = this.#device;
     const limits = device.limits;
     const plan = planChunks(source.shape, 'float32', Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize));
@@ -80,4 +90,38 @@ export class AtlasRunner {
     this.#input?.destroy();
     this.#input = undefined;
   }
+}
+
+/** The sums of every map of `source`, as AtlasRunner.measure gives them, computed on the CPU from the query rows. */
+async function measureOnHost(source: AttentionSource, table: AtlasFrameTable, softmax: boolean): Promise<Float32Array> {
+  const { layers, heads, cols } = source.shape;
+  const host = makeHostAtlasTable(table);
+  const width = atlasOutputWidth(table);
+  const queryValues = (table.queryEnd - table.queryStart) * cols;
+  const maps = layers * heads;
+  const output = new Float32Array(maps * width);
+  const sums = new Float64Array(width);
+  const scratch = new Float64Array(cols);
+  // Two row buffers: the next map's rows are read into one while the other's are measured.
+  const buffers = [new Float32Array(queryValues), new Float32Array(queryValues)];
+  const read = (map: number) => readQueryRows(source, Math.floor(map / heads), map % heads, table.queryStart, buffers[map % 2]);
+  let next = read(0);
+  for (let map = 0; map < maps; map++) {
+    const rows = await next;
+    if (map + 1 < maps) next = read(map + 1);
+    sums.fill(0);
+    addAtlasMapSums(rows, host, softmax, sums, 0, scratch);
+    output.set(sums, map * width);
+  }
+  return output;
+}
+
+/** Rows [firstRow, firstRow + into.length / cols) of one map into `into`: straight from the file where it stores float32. */
+async function readQueryRows(source: AttentionSource, layer: number, head: number, firstRow: number, into: Float32Array): Promise<Float32Array> {
+  const { rows, cols } = source.shape;
+  const stored = source.stored;
+  if (stored && isNativeFloat32(stored)) {
+    await stored.readInto(layer, head * rows * cols + firstRow * cols, new Uint8Array(into.buffer, into.byteOffset, into.byteLength));
+  } else into.set((await source.readHead(layer, head)).subarray(firstRow * cols, firstRow * cols + into.length));
+  return into;
 }

@@ -1,5 +1,6 @@
 /**
- * `steve atlas` end to end against the independent numpy reference (tests/fixtures/atlas/make_atlas_fixtures.py):
+ * `steve atlas` end to end against the independent numpy reference (tests/fixtures/atlas/make_atlas_fixtures.py),
+ * on whichever path STEVE_COMPUTE's default takes here (the host on a software adapter), and the GPU pass against it:
  * the TIMIT and L2-ARCTIC samples with numpy-written synthetic attention (raw scores in .npz, softmaxed in STEVE's
  * .npy layout), every metric and every phone and class matrix entry at 1e-5 relative; three shards merged equal one
  * run to 1e-9; bad utterances are skipped and counted; the outputs (heads.csv, .npy + sidecars) agree with atlas.json.
@@ -106,6 +107,15 @@ describe('steve atlas', () => {
     expect(merged.utterances.used.map((used) => used.source).sort()).toEqual(one.utterances.used.map((used) => used.source).sort());
     expect(merged.queryFrames).toBe(one.queryFrames);
     expect(worstDifference(merged, one)).toBeLessThan(1e-9);
+  }, 120_000);
+
+  it('gives the same atlas on the GPU pass as on the host (the default on a software adapter)', async () => {
+    const [onGpu, onHost] = await Promise.all(
+      (['gpu', 'cpu'] as const).map((compute) => steve(['atlas', ...timitArgs, '--alignments', 'timit', '-o', join(work, `timit-${compute}`)], ROOT, { STEVE_COMPUTE: compute })),
+    );
+    expect(onGpu.code, onGpu.stderr).toBe(0);
+    expect(onHost.code, onHost.stderr).toBe(0);
+    expect(worstDifference(readAtlas(join(work, 'timit-gpu')), readAtlas(join(work, 'timit-cpu')))).toBeLessThan(1e-5);
   }, 120_000);
 
   it('writes heads.csv and the .npy matrices from the same sums', () => {

@@ -22,9 +22,9 @@ export interface SteveRun {
 }
 
 /** Runs `steve ...args` to completion (in `cwd`, the repository root by default). */
-export function steve(args: readonly string[], cwd = ROOT): Promise<SteveRun> {
+export function steve(args: readonly string[], cwd = ROOT, env: NodeJS.ProcessEnv = {}): Promise<SteveRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env }, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
   });
