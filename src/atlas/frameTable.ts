@@ -65,6 +65,9 @@ export function makeAtlasFrameTable(
   }
   const queryCount = (ranges: readonly FrameRange[]) =>
     ranges.reduce((count, [start, end]) => count + Math.max(0, Math.min(end, queryEnd) - Math.max(start, queryStart)), 0);
+  // A frame in two intervals of one label (a repeated or overlapping phone) is one frame of it: counted once here, in
+  // the GPU pass and on the host alike.
+  for (const map of [phoneRanges, classRanges]) for (const [key, ranges] of map) map.set(key, unionOfRanges(ranges));
   return {
     frames,
     queryStart,
@@ -78,4 +81,15 @@ export function makeAtlasFrameTable(
     phoneCounts: [...phoneRanges.values()].map(queryCount),
     classCounts: [...classRanges.values()].map(queryCount),
   };
+}
+
+/** Ranges as sorted, disjoint ranges covering the same frames. */
+function unionOfRanges(ranges: readonly FrameRange[]): FrameRange[] {
+  const merged: [number, number][] = [];
+  for (const [start, end] of [...ranges].sort((a, b) => a[0] - b[0])) {
+    const last = merged[merged.length - 1];
+    if (last && start <= last[1]) last[1] = Math.max(last[1], end);
+    else merged.push([start, end]);
+  }
+  return merged;
 }

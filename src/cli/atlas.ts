@@ -29,7 +29,7 @@ import { CLASS_SCHEMES } from '../data/phoneClasses.ts';
 import { isSoftwareAdapter } from '../gpu/workgroupShape.ts';
 import { handleInterrupts, writeFileAtomic, writeOutputs } from '../node/atomicWrite.ts';
 import { requestNodeAdapter } from '../node/dawn.ts';
-import { computeChoiceFromEnv } from '../node/nodeEngine.ts';
+import { computeChoiceFromEnv, type ComputeChoice } from '../node/nodeEngine.ts';
 import type { OpenedCheckpoint } from '../node/loadModel.ts';
 import { openModelForCorpus, openModelInput, runModelUtterance } from '../node/loadModel.ts';
 import type { LoadedUtterance, UtteranceFiles } from '../node/loadUtterance.ts';
@@ -162,6 +162,12 @@ async function runAtlas(options: AtlasOptions): Promise<number> {
   const classScheme = oneOf('--classes', options.classes, CLASS_SCHEMES) as ClassScheme;
   const softmax = oneOf('--softmax', options.softmax, ['auto', 'row', 'none'] as const) as AtlasSoftmax;
   if (options.wav.length === 0) throw new CliError('give --wav FILE or a quoted glob: the atlas needs each utterance\'s alignment');
+  let compute: ComputeChoice;
+  try {
+    compute = computeChoiceFromEnv();
+  } catch (error) {
+    throw new CliError((error as Error).message, 2);
+  }
   const items = shardSlice(
     sortItems(
       await expandInputs({
@@ -191,7 +197,7 @@ async function runAtlas(options: AtlasOptions): Promise<number> {
       requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize },
     });
     // As for maps (STEVE_COMPUTE, auto: the CPU on a software adapter): a file's maps measured on the host there.
-    const host = resolveCompute(computeChoiceFromEnv(), isSoftwareAdapter(adapter.info)) === 'cpu';
+    const host = resolveCompute(compute, isSoftwareAdapter(adapter.info)) === 'cpu';
     runner = await AtlasRunner.create(device, readShaderSources(), { host });
     if (checkpoint) passes = await ModelPasses.create(device, readShaderSources());
     const openUtterance: UtteranceProvider = checkpoint && passes ? modelProvider(checkpoint, device, passes) : loadUtterance;
@@ -257,8 +263,8 @@ async function measureCorpus(
           }
           const { shape } = utterance.attention;
           const settings: AtlasSettings = { layers: shape.layers, heads: shape.heads, fold, classScheme, softmax, roundUp: options.roundUp ?? false };
-          atlas ??= new Atlas(settings);
-          if (shape.layers !== atlas.settings.layers || shape.heads !== atlas.settings.heads) {
+          // The atlas takes its layers x heads from the first utterance measured, not from one that fails.
+          if (atlas && (shape.layers !== atlas.settings.layers || shape.heads !== atlas.settings.heads)) {
             throw new CliError(`${shape.layers} layers x ${shape.heads} heads, but the atlas has ${atlas.settings.layers} x ${atlas.settings.heads}`);
           }
           const spf = utterance.spf.samplesPerFrame;
@@ -275,13 +281,15 @@ async function measureCorpus(
             softmaxed,
             spf,
           };
+          atlas ??= new Atlas(settings);
           atlas.addUtterance(frames, sums, spf, provenance);
         } finally {
           await utterance.close();
         }
       } catch (error) {
         if (!(error instanceof InputError || error instanceof CliError || error instanceof RangeError)) throw error;
-        const reason = error instanceof InputError ? error.message : `${item.name}: ${error.message}`;
+        // An InputError names its file; the others are named by the tensor (several may share one WAV's name).
+        const reason = error instanceof InputError ? error.message : `${item.files.attention ?? item.name}: ${error.message}`;
         skipped.push({ utterance: item.name, reason });
         progress.report(`steve: skipped ${reason}`);
       }

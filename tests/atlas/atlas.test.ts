@@ -47,6 +47,21 @@ describe(makeAtlasFrameTable.name, () => {
   });
 });
 
+describe('a label with repeated or overlapping intervals', () => {
+  it('holds each frame once, so that counts and every path\'s sums count it once', () => {
+    // The reviewer's case: a .phn with one line twice (iy 6-10 again), and an iy overlapping it and AH0 (8-11).
+    const phones = [...alignment.phones, { label: 'iy', startSample: 1920, endSample: 3200 }, { label: 'iy', startSample: 2560, endSample: 3520 }];
+    const table = makeAtlasFrameTable({ ...alignment, phones }, 320, 20, { fold: 61, classScheme: 'category' });
+    const iy = table.phoneLabels.indexOf('iy');
+    expect(table.labelKeyRanges[iy]).toEqual([[6, 11]]);
+    expect(table.phoneCounts[iy]).toBe(5);
+    // Vowels: iy 6-11 and AH0 10-12 make one stretch of 6 query frames, as before.
+    const vowel = table.phones + table.classLabels.indexOf('vowel');
+    expect(table.labelKeyRanges[vowel]).toEqual([[6, 12]]);
+    expect(table.classCounts[table.classLabels.indexOf('vowel')]).toBe(6);
+  });
+});
+
 function randomAtlas(seed: number, utterances: number): Atlas {
   const random = makeRandom(seed);
   const atlas = new Atlas({ layers: 2, heads: 3, fold: 61, classScheme: 'manner', softmax: 'auto', roundUp: false });

@@ -150,6 +150,23 @@ describe('steve atlas', () => {
     expect(outside.stderr).toContain('outside the atlas');
   }, 60_000);
 
+  it('takes layers x heads from the first utterance measured, names the failing tensor, and refuses a bad STEVE_COMPUTE in one line', async () => {
+    // A square-less tensor (152 x 100 maps) opens but cannot be measured: it must not fix the atlas at its 3 x 2.
+    const nonSquare = join(work, 'nonsquare.npy');
+    python(`import numpy as np; np.save(${JSON.stringify(nonSquare)}, np.zeros((3, 1, 2, 152, 100), 'f4')); print(1)`);
+    const run = await steve(['atlas', '--wav', TIMIT_WAV, '--attention', nonSquare, '--wav', TIMIT_WAV, '--attention', TIMIT_TENSORS[0], '--alignments', 'timit', '-o', join(work, 'first-fails')]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('1 utterance(s) used, 1 skipped');
+    const atlas = readAtlas(join(work, 'first-fails'));
+    expect([atlas.settings.layers, atlas.settings.heads]).toEqual([readAtlas(join(work, 'timit')).settings.layers, readAtlas(join(work, 'timit')).settings.heads]);
+    expect(atlas.utterances.skipped[0].reason).toContain(nonSquare);
+    const alone = await steve(['atlas', '--wav', TIMIT_WAV, '--attention', nonSquare, '--alignments', 'timit', '-o', join(work, 'none-used')]);
+    expect(alone.code).toBe(1);
+    const badCompute = await steve(['atlas', ...timitArgs, '--alignments', 'timit', '-o', join(work, 'bad-compute')], ROOT, { STEVE_COMPUTE: 'fast' });
+    expect(badCompute.code).toBe(2);
+    expect(badCompute.stderr.trim().split('\n')).toEqual([expect.stringContaining('STEVE_COMPUTE must be gpu, cpu or auto, got "fast"')]);
+  }, 60_000);
+
   it('skips and counts bad utterances, and refuses a folder that is not an atlas', async () => {
     const run = await steve([
       'atlas',
