@@ -47,8 +47,6 @@ export function getNodeGpu(): GPU {
 export const DAWN_EAGER_POLL_MS = 1;
 /** The spacing of Dawn's polls after that: one timer tick of Node's (1 ms). */
 const DAWN_PACED_POLL_MS = 1;
-/** A pause between polls longer than this means the last wait ended and a new one began. */
-const DAWN_NEW_WAIT_GAP_MS = 5;
 
 /** Whether Dawn's polls are paced (a software adapter was handed out: for the rest of the process), and how many ran
  * each way since. */
@@ -75,19 +73,29 @@ function paceDawnPolling(): void {
   const immediate = globalThis.setImmediate;
   const timeout = globalThis.setTimeout;
   let waitStartedAt = 0;
-  let lastPollAt = -Infinity;
+  // Dawn schedules each poll from inside the one before while anything is pending, and the first from outside any:
+  // a poll scheduled outside a poll starts a wait. (Timing the gaps instead misread a late timer under load as a new
+  // wait, and polled back to back again.)
+  let insidePoll = false;
   const paced = function setImmediate(callback: (...args: unknown[]) => void, ...args: unknown[]) {
     if (!dawnPolls.pacing || !isDawnPoll(callback)) return immediate(callback, ...args);
     const now = performance.now();
-    if (now - lastPollAt > DAWN_NEW_WAIT_GAP_MS) waitStartedAt = now;
-    lastPollAt = now;
+    if (!insidePoll) waitStartedAt = now;
+    const poll = () => {
+      insidePoll = true;
+      try {
+        callback(...args);
+      } finally {
+        insidePoll = false;
+      }
+    };
     if (now - waitStartedAt < DAWN_EAGER_POLL_MS) {
       dawnPolls.eager++;
-      return immediate(callback, ...args);
+      return immediate(poll);
     }
     dawnPolls.paced++;
     // A Timeout, not an Immediate: nothing in dawn.node keeps or clears the handle it gets back.
-    return timeout(callback, DAWN_PACED_POLL_MS, ...args) as unknown as NodeJS.Immediate;
+    return timeout(poll, DAWN_PACED_POLL_MS) as unknown as NodeJS.Immediate;
   };
   globalThis.setImmediate = Object.assign(paced, immediate) as typeof globalThis.setImmediate;
 }
