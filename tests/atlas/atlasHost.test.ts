@@ -9,7 +9,7 @@ import { atlasSumsCpu, NO_SEGMENT } from '../../src/compute/atlas.cpu.ts';
 import { AtlasRunner } from '../../src/compute/atlasUtterance.ts';
 import type { AttentionSource } from '../../src/data/tensor.ts';
 import { readShaderSources } from '../../src/node/shaderFiles.ts';
-import { makeRandom } from '../helpers/computeCheck.ts';
+import { makeAttentionMaps, makeRandom } from '../helpers/computeCheck.ts';
 import { getTestDevice, withDevice } from '../helpers/gpuDevice.ts';
 
 let host: AtlasRunner;
@@ -99,13 +99,7 @@ describe('AtlasRunner on the host', () => {
   it('matches the reference on stored values, negative and non-finite ones counting as 0, through whole-map reads', async () => {
     const table = makeTable();
     const frames = table.frames;
-    const random = makeRandom(5);
-    const values = new Float32Array(3 * frames * frames);
-    for (let row = 0; row < 3 * frames; row++) {
-      let sum = 0;
-      for (let k = 0; k < frames; k++) sum += values[row * frames + k] = Math.exp(4 * random());
-      for (let k = 0; k < frames; k++) values[row * frames + k] /= sum;
-    }
+    const values = makeAttentionMaps(makeRandom(5), 3, frames, frames);
     values[10 * frames + 2] = -0.25;
     values[frames * frames + 15 * frames + 7] = NaN;
     values[2 * frames * frames + 30 * frames + 1] = Infinity;
