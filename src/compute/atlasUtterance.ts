@@ -7,8 +7,7 @@
  * TypeScript instead (src/compute/cpu/atlasHost.ts), reading only each map's query rows, the next map's while the
  * current one is measured. A model's scores (computed on the GPU) always go through the pass.
  */
-import { isNativeFloat32 } from '../data/elements.ts';
-import type { AttentionSource } from '../data/tensor.ts';
+import { readRowsInto, type AttentionSource } from '../data/tensor.ts';
 import { createStorageBuffer, readBufferBytes } from '../gpu/buffers.ts';
 import { isGpuProducedSource } from '../gpu/producedChunks.ts';
 import { planChunks, readChunkValues } from '../gpu/upload.ts';
@@ -104,7 +103,7 @@ async function measureOnHost(source: AttentionSource, table: AtlasFrameTable, so
   const scratch = new Float64Array(cols);
   // Two row buffers: the next map's rows are read into one while the other's are measured.
   const buffers = [new Float32Array(queryValues), new Float32Array(queryValues)];
-  const read = (map: number) => readQueryRows(source, Math.floor(map / heads), map % heads, table.queryStart, buffers[map % 2]);
+  const read = (map: number) => readRowsInto(source, Math.floor(map / heads), map % heads, table.queryStart, buffers[map % 2]);
   let next = read(0);
   for (let map = 0; map < maps; map++) {
     const rows = await next;
@@ -114,14 +113,4 @@ async function measureOnHost(source: AttentionSource, table: AtlasFrameTable, so
     output.set(sums, map * width);
   }
   return output;
-}
-
-/** Rows [firstRow, firstRow + into.length / cols) of one map into `into`: straight from the file where it stores float32. */
-async function readQueryRows(source: AttentionSource, layer: number, head: number, firstRow: number, into: Float32Array): Promise<Float32Array> {
-  const { rows, cols } = source.shape;
-  const stored = source.stored;
-  if (stored && isNativeFloat32(stored)) {
-    await stored.readInto(layer, head * rows * cols + firstRow * cols, new Uint8Array(into.buffer, into.byteOffset, into.byteLength));
-  } else into.set((await source.readHead(layer, head)).subarray(firstRow * cols, firstRow * cols + into.length));
-  return into;
 }

@@ -67,10 +67,19 @@ export interface StoredValues {
 export async function readHeadInto(source: AttentionSource, layer: number, head: number, into: Float32Array): Promise<Float32Array> {
   const { rows, cols } = source.shape;
   if (into.length !== rows * cols) throw new RangeError(`readHeadInto: ${into.length} values cannot hold a ${rows} x ${cols} map`);
+  return readRowsInto(source, layer, head, 0, into);
+}
+
+/**
+ * Rows firstRow .. firstRow + into.length / cols of one map read into `into` (whole rows), as readHeadInto reads a
+ * whole map: straight from the file's bytes where it stores native float32, else the map through readHead.
+ */
+export async function readRowsInto(source: AttentionSource, layer: number, head: number, firstRow: number, into: Float32Array): Promise<Float32Array> {
+  const { rows, cols } = source.shape;
   const stored = source.stored;
   if (stored && isNativeFloat32(stored)) {
-    await stored.readInto(layer, head * rows * cols, new Uint8Array(into.buffer, into.byteOffset, into.byteLength));
-  } else into.set(await source.readHead(layer, head));
+    await stored.readInto(layer, head * rows * cols + firstRow * cols, new Uint8Array(into.buffer, into.byteOffset, into.byteLength));
+  } else into.set((await source.readHead(layer, head)).subarray(firstRow * cols, firstRow * cols + into.length));
   return into;
 }
 
