@@ -48,9 +48,9 @@ export const DAWN_EAGER_POLL_MS = 1;
 /** The spacing of Dawn's polls after that: one timer tick of Node's (1 ms). */
 const DAWN_PACED_POLL_MS = 1;
 
-/** Whether Dawn's polls are paced (a software adapter was handed out: for the rest of the process), and how many ran
- * each way since. */
-export const dawnPolls = { pacing: false, eager: 0, paced: 0 };
+/** Whether Dawn's polls are paced (a software adapter was handed out: for the rest of the process), and how many
+ * were spaced out since. */
+export const dawnPolls = { pacing: false, paced: 0 };
 
 let pacingInstalled = false;
 
@@ -89,10 +89,7 @@ function paceDawnPolling(): void {
         insidePoll = false;
       }
     };
-    if (now - waitStartedAt < DAWN_EAGER_POLL_MS) {
-      dawnPolls.eager++;
-      return immediate(poll);
-    }
+    if (now - waitStartedAt < DAWN_EAGER_POLL_MS) return immediate(poll);
     dawnPolls.paced++;
     // A Timeout, not an Immediate: nothing in dawn.node keeps or clears the handle it gets back.
     return timeout(poll, DAWN_PACED_POLL_MS) as unknown as NodeJS.Immediate;
