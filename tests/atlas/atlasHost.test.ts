@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AtlasFrameTable } from '../../src/compute/atlas.cpu.ts';
 import { atlasSumsCpu, NO_SEGMENT } from '../../src/compute/atlas.cpu.ts';
 import { AtlasRunner } from '../../src/compute/atlasUtterance.ts';
-import type { AttentionSource } from '../../src/data/tensor.ts';
 import { readShaderSources } from '../../src/node/shaderFiles.ts';
 import { makeAttentionMaps, makeRandom } from '../helpers/computeCheck.ts';
 import { getTestDevice, withDevice } from '../helpers/gpuDevice.ts';
+import { memorySource } from '../helpers/memorySource.ts';
 
 let host: AtlasRunner;
 let gpu: AtlasRunner;
@@ -23,36 +23,6 @@ afterAll(() => {
   host?.destroy();
   gpu?.destroy();
 });
-
-/** A tensor in memory; with `stored`, its bytes readable as a float32 file's (the host then reads rows alone). */
-function memorySource(values: Float32Array, layers: number, heads: number, frames: number, stored: boolean): AttentionSource & { headReads: number } {
-  const map = frames * frames;
-  const source = {
-    fileName: 'memory.npy',
-    shape: { layers, heads, rows: frames, cols: frames },
-    dtype: 'float32' as const,
-    metadata: {},
-    headReads: 0,
-    readHead: async (layer: number, head: number) => {
-      source.headReads++;
-      return values.slice((layer * heads + head) * map, (layer * heads + head + 1) * map);
-    },
-    readLayer: async (layer: number) => values.slice(layer * heads * map, (layer + 1) * heads * map),
-    ...(stored
-      ? {
-          stored: {
-            dtype: 'float32' as const,
-            littleEndian: true,
-            readInto: async (layer: number, firstValue: number, target: Uint8Array) => {
-              const bytes = new Uint8Array(values.buffer, (layer * heads * map + firstValue) * 4, target.byteLength);
-              target.set(bytes);
-            },
-          },
-        }
-      : {}),
-  };
-  return source;
-}
 
 /** 48 frames: silence 0-6, phones a (6-14), b (14-22), pause 22-25, a (25-34), c (34-38), silence 38-48; Q = [6, 38). */
 function makeTable(): AtlasFrameTable {

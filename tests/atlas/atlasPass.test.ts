@@ -6,28 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AtlasFrameTable } from '../../src/compute/atlas.cpu.ts';
 import { atlasOutputWidth, atlasSumsCpu, NO_SEGMENT } from '../../src/compute/atlas.cpu.ts';
 import { AtlasRunner } from '../../src/compute/atlasUtterance.ts';
-import type { AttentionSource } from '../../src/data/tensor.ts';
 import { readShaderSources } from '../../src/node/shaderFiles.ts';
 import { makeRandom } from '../helpers/computeCheck.ts';
 import { getTestDevice, withDevice } from '../helpers/gpuDevice.ts';
+import { memorySource } from '../helpers/memorySource.ts';
 
 let runner: AtlasRunner;
 beforeAll(async () => {
   runner = await AtlasRunner.create(await getTestDevice(), readShaderSources());
 });
 afterAll(() => runner?.destroy());
-
-function memorySource(values: Float32Array, layers: number, heads: number, frames: number): AttentionSource {
-  const map = frames * frames;
-  return {
-    fileName: 'memory.npy',
-    shape: { layers, heads, rows: frames, cols: frames },
-    dtype: 'float32',
-    metadata: {},
-    readHead: async (layer, head) => values.slice((layer * heads + head) * map, (layer * heads + head + 1) * map),
-    readLayer: async (layer) => values.slice(layer * heads * map, (layer + 1) * heads * map),
-  };
-}
 
 /** 40 frames: silence 0-5, phones a (5-12), b (12-20), pause 20-23, a (23-31), silence 31-40; Q = [5, 31). */
 function makeTable(): AtlasFrameTable {
