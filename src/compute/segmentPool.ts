@@ -3,22 +3,12 @@
  * where segments are phones or words as frame ranges. Kernels: the two stages of separablePool.ts
  * (shaders/compute/poolAlongRows.wgsl, poolAcrossRows.wgsl); reference: segmentPool.cpu.ts.
  */
-import { createStorageBuffer, writeBufferPadded } from '../gpu/buffers.ts';
 import type { ShaderSources } from '../gpu/pipeline.ts';
 import type { AttentionView } from '../gpu/storageFormat.ts';
 import { checkInteger, checkOutputSize, PassDestroyedError } from './passSupport.ts';
-import { SeparablePool } from './separablePool.ts';
-import type { FrameRange } from './segmentPool.cpu.ts';
+import { SeparablePool, type RangeBuffer } from './separablePool.ts';
 
 export type { FrameRange } from './segmentPool.cpu.ts';
-
-/** Segment bounds on the GPU: `count` pairs of u32 (start, end), as made by makeSegmentBoundsData. */
-export interface SegmentBuffer {
-  readonly buffer: GPUBuffer;
-  readonly count: number;
-  /** Frames the segments cover, summed (overlaps counted twice): what the kernel reads along this axis. */
-  readonly coveredFrames?: number;
-}
 
 /** What SegmentPoolPass.encode pools and where the results go. */
 export interface SegmentPoolArgs {
@@ -28,38 +18,14 @@ export interface SegmentPoolArgs {
   readonly cols: number;
   /** Number of maps pooled in one go (e.g. every head of a layer); 1 when omitted. */
   readonly maps?: number;
-  /** Segments over the rows (second-to-last axis): the output's rows. */
-  readonly rowSegments: SegmentBuffer;
-  /** Segments over the columns (last axis): the output's columns. */
-  readonly colSegments: SegmentBuffer;
+  /** Segments over the rows (second-to-last axis), made for an axis of `rows` frames: the output's rows. */
+  readonly rowSegments: RangeBuffer;
+  /** Segments over the columns (last axis), made for an axis of `cols` frames: the output's columns. */
+  readonly colSegments: RangeBuffer;
   /** Receives the means: maps x rowSegments.count x colSegments.count f32, row-major (outputSizeBytes). */
   readonly meanOutput: GPUBuffer;
   /** Receives the maxima, same layout as meanOutput. */
   readonly maxOutput: GPUBuffer;
-}
-
-/**
- * The u32 pairs (start, end) that the kernel reads for `segments`. Throws a RangeError for bounds that are not
- * integers with 0 <= start <= end < 2^32.
- */
-export function makeSegmentBoundsData(segments: readonly FrameRange[]): Uint32Array {
-  const data = new Uint32Array(Math.max(segments.length, 1) * 2);
-  segments.forEach((segment, index) => {
-    checkInteger('makeSegmentBoundsData', `segment ${index} start`, segment.start, 0);
-    checkInteger('makeSegmentBoundsData', `segment ${index} end`, segment.end, segment.start);
-    data[2 * index] = segment.start;
-    data[2 * index + 1] = segment.end;
-  });
-  return data;
-}
-
-/** A storage buffer holding `segments` for SegmentPoolPass. The caller owns (and destroys) the buffer. */
-export function createSegmentBoundsBuffer(device: GPUDevice, label: string, segments: readonly FrameRange[]): SegmentBuffer {
-  const data = makeSegmentBoundsData(segments);
-  const buffer = createStorageBuffer(device, label, data.byteLength);
-  writeBufferPadded(device, buffer, 0, data);
-  const coveredFrames = segments.reduce((sum, segment) => sum + segment.end - segment.start, 0);
-  return { buffer, count: segments.length, coveredFrames };
 }
 
 /**
@@ -69,9 +35,9 @@ export function createSegmentBoundsBuffer(device: GPUDevice, label: string, segm
  * Non-finite values are skipped: mean and max are over the block's finite values. A block with no finite value,
  * which includes every block of an empty segment, is NaN in both outputs. Bounds past the map are clamped to it.
  *
- * Two dispatches (separablePool.ts): each row is pooled over the column segments, then those row partials over the
- * row segments, one thread per partial and per output cell. For segments that tile the map each input value is read
- * once, and a 100 x 100-frame word block costs 200 steps rather than 10 000.
+ * Two dispatches (separablePool.ts): each band of up to 8 rows (cut at every row segment's bounds) is pooled over
+ * the column segments, then those band partials over the row segments, one thread per partial and per output cell.
+ * For segments that tile the map each input value is read once.
  */
 export class SegmentPoolPass {
   readonly #pool: SeparablePool;
@@ -104,18 +70,15 @@ export class SegmentPoolPass {
     if (outputBytes === 0) return;
     checkOutputSize('SegmentPoolPass', 'meanOutput', args.meanOutput, outputBytes);
     checkOutputSize('SegmentPoolPass', 'maxOutput', args.maxOutput, outputBytes);
-    checkOutputSize('SegmentPoolPass', 'rowSegments.buffer', args.rowSegments.buffer, args.rowSegments.count * 8);
+    checkOutputSize('SegmentPoolPass', 'rowSegments.buffer', args.rowSegments.buffer, (2 * args.rowSegments.count + args.rowSegments.bandCount) * 8);
     checkOutputSize('SegmentPoolPass', 'colSegments.buffer', args.colSegments.buffer, args.colSegments.count * 8);
-    // Frames the segments cover, for the work counters; the whole axis when the caller does not say.
-    const ranges = (segments: SegmentBuffer, frames: number) =>
-      ({ kind: 'buffer', buffer: segments.buffer, count: segments.count, coveredFrames: segments.coveredFrames ?? frames }) as const;
     this.#pool.encode(encoder, {
       input: args.input,
       rows: args.rows,
       cols: args.cols,
       maps,
-      rowRanges: ranges(args.rowSegments, args.rows),
-      colRanges: ranges(args.colSegments, args.cols),
+      rowRanges: { kind: 'buffer', ...args.rowSegments },
+      colRanges: { kind: 'buffer', ...args.colSegments },
       meanOutput: args.meanOutput,
       maxOutput: args.maxOutput,
       owner: 'SegmentPoolPass',

@@ -10,7 +10,8 @@ import type { ShaderSources } from '../gpu/pipeline.ts';
 import type { MapContext, MapKindHandler } from './mapKind.ts';
 import type { MapRequest, MapShape } from './mapRequest.ts';
 import type { SoftmaxScope } from './region.ts';
-import { createSegmentBoundsBuffer, SegmentPoolPass, type FrameRange, type SegmentBuffer } from './segmentPool.ts';
+import { SegmentPoolPass, type FrameRange } from './segmentPool.ts';
+import { createRangeBuffer } from './separablePool.ts';
 import { MapRequestError } from './requestError.ts';
 
 export type { FrameRange } from './segmentPool.ts';
@@ -87,9 +88,9 @@ export const SEGMENT_POOL_MAP_KIND: MapKindHandler<'segmentPool'> = {
     const owned: GPUBuffer[] = [];
     try {
       const device = context.device;
-      const rowSegments: SegmentBuffer = createSegmentBoundsBuffer(device, 'SegmentPoolMap.rowSegments', request.rowSegments);
+      const rowSegments = createRangeBuffer(device, 'SegmentPoolMap.rowSegments', request.rowSegments, source.rows);
       owned.push(rowSegments.buffer);
-      const colSegments: SegmentBuffer = createSegmentBoundsBuffer(device, 'SegmentPoolMap.colSegments', request.colSegments);
+      const colSegments = createRangeBuffer(device, 'SegmentPoolMap.colSegments', request.colSegments, source.cols);
       owned.push(colSegments.buffer);
       // The pass writes both statistics; the one not asked for goes to a scratch buffer.
       const other = await createScratch(device, 'SegmentPoolMap.otherStatistic', request.rowSegments.length * request.colSegments.length * 4);

@@ -7,7 +7,8 @@ import { createStorageBuffer, readFloat32 } from '../../src/gpu/buffers.ts';
 import type { StorageFormat } from '../../src/gpu/storageFormat.ts';
 import { PassDestroyedError } from '../../src/compute/passSupport.ts';
 import type { FrameRange } from '../../src/compute/segmentPool.ts';
-import { createSegmentBoundsBuffer, makeSegmentBoundsData, SegmentPoolPass } from '../../src/compute/segmentPool.ts';
+import { SegmentPoolPass } from '../../src/compute/segmentPool.ts';
+import { createRangeBuffer, makeRangeBufferData } from '../../src/compute/separablePool.ts';
 import { segmentPoolCpu } from '../../src/compute/segmentPool.cpu.ts';
 import { readShaderSources } from '../../src/node/shaderFiles.ts';
 import { getTestDevice, withDevice } from '../helpers/gpuDevice.ts';
@@ -62,8 +63,8 @@ async function poolOnGpu(
   pad = 0,
 ): Promise<{ mean: Float32Array; max: Float32Array }> {
   const input = uploadAttention(device, 'test.input', values, format, pad);
-  const rowBuffer = createSegmentBoundsBuffer(device, 'test.rowSegments', rowSegments);
-  const colBuffer = createSegmentBoundsBuffer(device, 'test.colSegments', colSegments);
+  const rowBuffer = createRangeBuffer(device, 'test.rowSegments', rowSegments, rows);
+  const colBuffer = createRangeBuffer(device, 'test.colSegments', colSegments, cols);
   const bytes = SegmentPoolPass.outputSizeBytes(rowSegments.length, colSegments.length, maps);
   const meanOutput = createStorageBuffer(device, 'test.mean', bytes);
   const maxOutput = createStorageBuffer(device, 'test.max', bytes);
@@ -161,8 +162,8 @@ describe(SegmentPoolPass.name, () => {
   });
 
   it('rejects reversed segments and use after destroy', async () => {
-    expect(() => makeSegmentBoundsData([{ start: 3, end: 2 }])).toThrow(RangeError);
-    expect(Array.from(makeSegmentBoundsData([{ start: 1, end: 4 }, { start: 4, end: 4 }]))).toEqual([1, 4, 4, 4]);
+    expect(() => makeRangeBufferData([{ start: 3, end: 2 }], 10)).toThrow(/range 0 end/);
+    expect(() => makeRangeBufferData([{ start: 0.5, end: 2 }], 10)).toThrow(RangeError);
     const device = await getTestDevice();
     const spare = await SegmentPoolPass.create(device, readShaderSources());
     spare.destroy();
