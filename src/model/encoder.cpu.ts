@@ -1,8 +1,10 @@
 /**
  * Plain float64 TypeScript references of the Whisper and wav2vec 2.0 / HuBERT encoders: the numbers the WGSL
  * kernels are compared against (tests/model/encoder.cpu.test.ts checks these against the torch fixtures of
- * tests/fixtures/model). Written for clarity, not speed: loops over row-major Float64Arrays, fine for the tiny
- * fixtures and for one layer of a real model in a benchmark, far too slow for a whole large-v3.
+ * tests/fixtures/model), and the host's forward pass where there is no GPU (src/model/host/hostModelSource.ts).
+ * Loops over row-major Float64Arrays, written for clarity except the matrix products (linear layers, q . k^T and
+ * probabilities . v), which go through the blocked gemmTransposed (src/model/host/gemm.ts): ~4 GFLOP/s on one
+ * core, a Whisper base forward pass in seconds rather than minutes.
  *
  * Layouts: hidden states are frames x hidden, row-major; conv activations are channels x time; scores of a layer
  * are heads x queries x keys, (q * head_dim^-0.5) @ k^T (softmax over the last axis is the model's attention).
@@ -10,6 +12,7 @@
  */
 import type { EncoderTensor } from './checkpoint.ts';
 import type { ModelConfig, Wav2Vec2Config, WhisperConfig } from './config.ts';
+import { gemmTransposed } from './host/gemm.ts';
 
 /** Encoder tensors by canonical name (EncoderWeights.tensors). */
 export type WeightMap = ReadonlyMap<string, EncoderTensor>;
@@ -38,6 +41,13 @@ export interface EncoderCpuOptions {
   readonly activation?: (x: number) => number;
   /** Whisper only: add this layer's v_proj.bias to k, a mistake the raw scores must reveal. */
   readonly whisperKBiasFromV?: boolean;
+  /**
+   * Keep each layer's scores (heads x frames x frames) in the trace; true by default. A forward pass for use sets it
+   * false and takes q and k from onQueryKey instead: a large-v3 layer's scores are 360 MB in float64.
+   */
+  readonly keepScores?: boolean;
+  /** Hears each layer's scaled queries (q * head_dim^-0.5) and keys, frames x hidden each, as they are made. */
+  readonly onQueryKey?: (layer: number, query: Float64Array, key: Float64Array) => void;
 }
 
 /** The forward pass of either family: Whisper takes its log-mel (melBins x melFrames), wav2vec 2.0 its waveform. */
@@ -123,7 +133,7 @@ function runLayers(config: ModelConfig, weights: WeightMap, input: Float64Array,
   for (let layer = 0; layer < config.layers; layer++) {
     const result = encoderLayerCpu(config, weights, layer, x, frames, options);
     hidden.push(result.output);
-    scores.push(result.scores);
+    if (result.scores) scores.push(result.scores);
     x = result.output;
   }
   return { hidden, scores };
@@ -140,7 +150,7 @@ export function encoderLayerCpu(
   input: Float64Array,
   frames: number,
   options: EncoderCpuOptions = {},
-): { output: Float64Array; scores: Float64Array } {
+): { output: Float64Array; scores?: Float64Array } {
   const act = options.activation ?? gelu;
   const d = config.hiddenSize;
   const eps = config.layerNormEps;
@@ -149,7 +159,7 @@ export function encoderLayerCpu(
     const p = `layers.${layer}`;
     const normed = layerNorm(input, frames, d, w(`${p}.self_attn_layer_norm.weight`), w(`${p}.self_attn_layer_norm.bias`), eps);
     const kBias = options.whisperKBiasFromV ? w(`${p}.self_attn.v_proj.bias`) : undefined;
-    const { output: attention, scores } = selfAttention(normed, frames, config, weights, `${p}.self_attn`, kBias);
+    const { output: attention, scores } = selfAttention(normed, frames, config, weights, `${p}.self_attn`, kBias, layer, options);
     const x = add(input, attention);
     const mlpInput = layerNorm(x, frames, d, w(`${p}.final_layer_norm.weight`), w(`${p}.final_layer_norm.bias`), eps);
     const inner = linear(mlpInput, frames, d, w(`${p}.fc1.weight`), w(`${p}.fc1.bias`)).map(act);
@@ -163,17 +173,20 @@ export function encoderLayerCpu(
   const kBias = w(`${p}.attention.k_proj.bias`);
   if (config.doStableLayerNorm) {
     const normed = layerNorm(input, frames, d, w(`${p}.layer_norm.weight`), w(`${p}.layer_norm.bias`), eps);
-    const { output: attention, scores } = selfAttention(normed, frames, config, weights, `${p}.attention`, kBias);
+    const { output: attention, scores } = selfAttention(normed, frames, config, weights, `${p}.attention`, kBias, layer, options);
     const x = add(input, attention);
     const mlpInput = layerNorm(x, frames, d, w(`${p}.final_layer_norm.weight`), w(`${p}.final_layer_norm.bias`), eps);
     return { output: add(x, feedForward(mlpInput)), scores };
   }
-  const { output: attention, scores } = selfAttention(input, frames, config, weights, `${p}.attention`, kBias);
+  const { output: attention, scores } = selfAttention(input, frames, config, weights, `${p}.attention`, kBias, layer, options);
   const x = layerNorm(add(input, attention), frames, d, w(`${p}.layer_norm.weight`), w(`${p}.layer_norm.bias`), eps);
   return { output: layerNorm(add(x, feedForward(x)), frames, d, w(`${p}.final_layer_norm.weight`), w(`${p}.final_layer_norm.bias`), eps), scores };
 }
 
-/** Multi-head self-attention: out_proj(softmax(scores) v) and the pre-softmax scores (heads x frames x frames). */
+/**
+ * Multi-head self-attention: out_proj(softmax(scores) v) and, with options.keepScores (the default), the pre-softmax
+ * scores (heads x frames x frames).
+ */
 function selfAttention(
   x: Float64Array,
   frames: number,
@@ -181,35 +194,41 @@ function selfAttention(
   weights: WeightMap,
   prefix: string,
   kBias: EncoderTensor | undefined,
-): { output: Float64Array; scores: Float64Array } {
+  layer: number,
+  options: EncoderCpuOptions,
+): { output: Float64Array; scores?: Float64Array } {
   const { hiddenSize: d, heads, headDim } = config;
   const scale = headDim ** -0.5;
   const q = linear(x, frames, d, tensor(weights, `${prefix}.q_proj.weight`), tensor(weights, `${prefix}.q_proj.bias`)).map((v) => v * scale);
   const k = linear(x, frames, d, tensor(weights, `${prefix}.k_proj.weight`), kBias);
   const v = linear(x, frames, d, tensor(weights, `${prefix}.v_proj.weight`), tensor(weights, `${prefix}.v_proj.bias`));
-  const scores = new Float64Array(heads * frames * frames);
+  options.onQueryKey?.(layer, q, k);
+  const keepScores = options.keepScores ?? true;
+  const scores = keepScores ? new Float64Array(heads * frames * frames) : undefined;
+  const headScores = keepScores ? undefined : new Float64Array(frames * frames);
   const mixed = new Float64Array(frames * d);
-  const probabilities = new Float64Array(frames);
+  // One head's values transposed (headDim x frames), so that probabilities . v is a product with B^T as well.
+  const valuesT = new Float64Array(headDim * frames);
   for (let h = 0; h < heads; h++) {
     const offset = h * headDim;
-    for (let i = 0; i < frames; i++) {
-      const row = scores.subarray((h * frames + i) * frames, (h * frames + i + 1) * frames);
-      let max = -Infinity;
-      for (let j = 0; j < frames; j++) {
-        let dot = 0;
-        for (let c = 0; c < headDim; c++) dot += q[i * d + offset + c] * k[j * d + offset + c];
-        row[j] = dot;
-        if (dot > max) max = dot;
-      }
-      let sum = 0;
-      for (let j = 0; j < frames; j++) sum += probabilities[j] = Math.exp(row[j] - max);
-      for (let j = 0; j < frames; j++) {
-        const p = probabilities[j] / sum;
-        for (let c = 0; c < headDim; c++) mixed[i * d + offset + c] += p * v[j * d + offset + c];
-      }
-    }
+    const probabilities = scores ? scores.subarray(h * frames * frames, (h + 1) * frames * frames) : headScores!;
+    gemmTransposed(frames, frames, headDim, { data: q, offset, rowStride: d }, { data: k, offset, rowStride: d }, { data: probabilities, offset: 0, rowStride: frames });
+    // The scores are kept; softmax goes into a copy when they are.
+    const weightsOfRows = scores ? probabilities.slice() : probabilities;
+    for (let i = 0; i < frames; i++) softmaxInPlace(weightsOfRows.subarray(i * frames, (i + 1) * frames));
+    for (let j = 0; j < frames; j++) for (let c = 0; c < headDim; c++) valuesT[c * frames + j] = v[j * d + offset + c];
+    gemmTransposed(frames, headDim, frames, { data: weightsOfRows, offset: 0, rowStride: frames }, { data: valuesT, offset: 0, rowStride: frames }, { data: mixed, offset, rowStride: d });
   }
   return { output: linear(mixed, frames, d, tensor(weights, `${prefix}.out_proj.weight`), tensor(weights, `${prefix}.out_proj.bias`)), scores };
+}
+
+/** exp(x - max) / sum over one row, in place. */
+function softmaxInPlace(row: Float64Array): void {
+  let max = -Infinity;
+  for (let j = 0; j < row.length; j++) if (row[j] > max) max = row[j];
+  let sum = 0;
+  for (let j = 0; j < row.length; j++) sum += row[j] = Math.exp(row[j] - max);
+  for (let j = 0; j < row.length; j++) row[j] /= sum;
 }
 
 function tensor(weights: WeightMap, name: string): EncoderTensor {
@@ -222,14 +241,7 @@ function tensor(weights: WeightMap, name: string): EncoderTensor {
 export function linear(x: Float64Array, rows: number, inputs: number, weight: EncoderTensor, bias?: EncoderTensor): Float64Array {
   const outputs = weight.shape[0];
   const y = new Float64Array(rows * outputs);
-  const w = weight.data;
-  for (let r = 0; r < rows; r++) {
-    for (let o = 0; o < outputs; o++) {
-      let sum = bias ? bias.data[o] : 0;
-      for (let i = 0; i < inputs; i++) sum += x[r * inputs + i] * w[o * inputs + i];
-      y[r * outputs + o] = sum;
-    }
-  }
+  gemmTransposed(rows, outputs, inputs, { data: x, offset: 0, rowStride: inputs }, { data: weight.data, offset: 0, rowStride: inputs }, { data: y, offset: 0, rowStride: outputs }, bias?.data);
   return y;
 }
 
