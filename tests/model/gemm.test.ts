@@ -5,7 +5,7 @@ import { matmulCpu } from '../../src/model/ops/matmul.cpu.ts';
 import { makeRandom } from '../helpers/computeCheck.ts';
 
 describe(gemmTransposed.name, () => {
-  it('equals A . B^T + bias for every size 1-9 in m and n, inside padded rows, leaving the padding alone', () => {
+  it('equals A . B^T + bias for every size 1-9 in m and n, inside padded rows, leaving the padding and the row after alone', () => {
     const random = makeRandom(42);
     for (let m = 1; m <= 9; m++) {
       for (let n = 1; n <= 9; n++) {
@@ -14,7 +14,7 @@ describe(gemmTransposed.name, () => {
         const a = Float64Array.from({ length: 2 + m * (k + 3) }, () => random() - 0.5);
         const b = Float32Array.from({ length: 1 + n * (k + 2) }, () => random() - 0.5);
         const bias = Float32Array.from({ length: n }, () => random());
-        const actual = new Float64Array(m * (n + 3)).fill(7);
+        const actual = new Float64Array((m + 1) * (n + 3)).fill(7);
         const expected = actual.slice();
         gemmTransposed(m, n, k, { data: a, offset: 2, rowStride: k + 3 }, { data: b, offset: 1, rowStride: k + 2 }, { data: actual, offset: 1, rowStride: n + 3 }, bias);
         matmulCpu({ m, n, k, a: { data: a, offset: 2, rowStride: k + 3 }, b: { data: b, offset: 1, rowStride: k + 2 }, c: { data: expected, offset: 1, rowStride: n + 3 }, bias: { data: bias } });
