@@ -52,14 +52,29 @@ export interface EncoderCpuOptions {
 
 /** The forward pass of either family: Whisper takes its log-mel (melBins x melFrames), wav2vec 2.0 its waveform. */
 export function encoderCpu(config: ModelConfig, weights: WeightMap, input: Float32Array, options: EncoderCpuOptions = {}): EncoderTrace {
-  return config.family === 'whisper' ? whisperEncoderCpu(config, weights, input, options) : wav2vec2EncoderCpu(config, weights, input, options);
+  const front = frontEndCpu(config, weights, input, options);
+  const trace = runLayers(config, weights, front.frontEnd, front.frames, options);
+  const last = trace.hidden[trace.hidden.length - 1] ?? front.frontEnd;
+  // Whisper's final layer_norm, and wav2vec 2.0's encoder LayerNorm after pre-LN layers (do_stable_layer_norm).
+  const finalNorm = config.family === 'whisper' ? 'layer_norm' : config.doStableLayerNorm ? 'encoder.layer_norm' : undefined;
+  const final = finalNorm ? layerNorm(last, front.frames, config.hiddenSize, tensor(weights, `${finalNorm}.weight`), tensor(weights, `${finalNorm}.bias`), config.layerNormEps) : last;
+  return { ...front, ...trace, final };
+}
+
+/** What comes before the layers: the input of layer 0, frames x hidden, and wav2vec 2.0's intermediate stages. */
+export type FrontEndTrace = Pick<EncoderTrace, 'frames' | 'hiddenSize' | 'frontEnd' | 'convFeatures' | 'projected'>;
+
+/** The front end of either family (its weights: every tensor outside the layers). */
+export function frontEndCpu(config: ModelConfig, weights: WeightMap, input: Float32Array, options: EncoderCpuOptions = {}): FrontEndTrace {
+  return config.family === 'whisper' ? whisperFrontEndCpu(config, weights, input, options) : wav2vec2FrontEndCpu(config, weights, input, options);
 }
 
 /**
- * WhisperEncoder: gelu(conv1 (k3, pad 1)), gelu(conv2 (k3, stride 2, pad 1)), + embed_positions, pre-LN layers
- * (q with bias and scaled, k without bias), final layer_norm. `logMel` is melBins x melFrames.
+ * WhisperEncoder's front end: gelu(conv1 (k3, pad 1)), gelu(conv2 (k3, stride 2, pad 1)), + embed_positions; its
+ * pre-LN layers follow (q with bias and scaled, k without bias), then the final layer_norm. `logMel` is melBins x
+ * melFrames.
  */
-export function whisperEncoderCpu(config: WhisperConfig, weights: WeightMap, logMel: Float32Array, options: EncoderCpuOptions = {}): EncoderTrace {
+function whisperFrontEndCpu(config: WhisperConfig, weights: WeightMap, logMel: Float32Array, options: EncoderCpuOptions): FrontEndTrace {
   const act = options.activation ?? gelu;
   const { melBins, melFrames } = config.features;
   if (logMel.length !== melBins * melFrames) throw new RangeError(`whisperEncoderCpu: log-mel has ${logMel.length} values, expected ${melBins} x ${melFrames}`);
@@ -70,18 +85,16 @@ export function whisperEncoderCpu(config: WhisperConfig, weights: WeightMap, log
   const positions = tensor(weights, 'embed_positions.weight');
   const frontEnd = new Float64Array(frames * d);
   for (let t = 0; t < frames; t++) for (let c = 0; c < d; c++) frontEnd[t * d + c] = act(x.data[c * frames + t]) + positions.data[t * d + c];
-  const trace = runLayers(config, weights, frontEnd, frames, options);
-  const final = layerNorm(trace.hidden[trace.hidden.length - 1] ?? frontEnd, frames, d, tensor(weights, 'layer_norm.weight'), tensor(weights, 'layer_norm.bias'), config.layerNormEps);
-  return { frames, hiddenSize: d, frontEnd, ...trace, final };
+  return { frames, hiddenSize: d, frontEnd };
 }
 
 /**
- * Wav2Vec2Model / HubertModel up to last_hidden_state: the conv feature encoder (GroupNorm after conv 0 or a
- * LayerNorm after every conv, then GELU), the feature projection (LayerNorm, linear), + gelu(positional conv)
- * (padding K/2, groups G, the last frame dropped when K is even), then post-LN layers after the encoder LayerNorm,
- * or pre-LN layers followed by it (do_stable_layer_norm). `samples` is the 16 kHz waveform after do_normalize.
+ * Wav2Vec2Model / HubertModel's front end: the conv feature encoder (GroupNorm after conv 0 or a LayerNorm after
+ * every conv, then GELU), the feature projection (LayerNorm, linear), + gelu(positional conv) (padding K/2, groups G,
+ * the last frame dropped when K is even), then the encoder LayerNorm before post-LN layers (with pre-LN layers,
+ * do_stable_layer_norm, it comes after them). `samples` is the 16 kHz waveform after do_normalize.
  */
-export function wav2vec2EncoderCpu(config: Wav2Vec2Config, weights: WeightMap, samples: Float32Array, options: EncoderCpuOptions = {}): EncoderTrace {
+function wav2vec2FrontEndCpu(config: Wav2Vec2Config, weights: WeightMap, samples: Float32Array, options: EncoderCpuOptions): FrontEndTrace {
   const act = options.activation ?? gelu;
   let x: { data: Float64Array; channels: number; length: number } = { data: Float64Array.from(samples), channels: 1, length: samples.length };
   config.convLayers.forEach(({ stride }, j) => {
@@ -120,10 +133,7 @@ export function wav2vec2EncoderCpu(config: Wav2Vec2Config, weights: WeightMap, s
   let frontEnd: Float64Array = new Float64Array(frames * h);
   for (let t = 0; t < frames; t++) for (let c = 0; c < h; c++) frontEnd[t * h + c] = projected[t * h + c] + act(position.data[c * position.length + t]);
   if (!config.doStableLayerNorm) frontEnd = layerNorm(frontEnd, frames, h, tensor(weights, 'encoder.layer_norm.weight'), tensor(weights, 'encoder.layer_norm.bias'), eps);
-  const trace = runLayers(config, weights, frontEnd, frames, options);
-  const last = trace.hidden[trace.hidden.length - 1] ?? frontEnd;
-  const final = config.doStableLayerNorm ? layerNorm(last, frames, h, tensor(weights, 'encoder.layer_norm.weight'), tensor(weights, 'encoder.layer_norm.bias'), eps) : last;
-  return { frames, hiddenSize: h, convFeatures, projected, frontEnd, ...trace, final };
+  return { frames, hiddenSize: h, convFeatures, projected, frontEnd };
 }
 
 function runLayers(config: ModelConfig, weights: WeightMap, input: Float64Array, frames: number, options: EncoderCpuOptions): { hidden: Float64Array[]; scores: Float64Array[] } {
@@ -292,22 +302,25 @@ export function conv1d(
   if (groupInputs * groups !== channels) throw new RangeError(`conv1d: weight [${weight.shape}] with ${groups} groups does not take ${channels} channels`);
   const outLength = Math.floor((length + 2 * padding - kernel) / stride) + 1;
   const groupOutputs = outChannels / groups;
+  const taps = groupInputs * kernel;
   const y = new Float64Array(outChannels * outLength);
-  for (let o = 0; o < outChannels; o++) {
-    const firstInput = Math.floor(o / groupOutputs) * groupInputs;
+  // Per group, the input windows as rows (outLength x groupInputs * kernel, zero where the window leaves the input),
+  // so that the group's outputs are one matrix product, weight . windows^T, straight into y's channels x time rows.
+  const windows = new Float64Array(outLength * taps);
+  for (let group = 0; group < groups; group++) {
     for (let t = 0; t < outLength; t++) {
-      let sum = bias ? bias.data[o] : 0;
       for (let i = 0; i < groupInputs; i++) {
-        const row = (firstInput + i) * length;
-        const taps = (o * groupInputs + i) * kernel;
+        const row = (group * groupInputs + i) * length;
         for (let k = 0; k < kernel; k++) {
           const position = t * stride + k - padding;
-          if (position >= 0 && position < length) sum += x[row + position] * weight.data[taps + k];
+          windows[t * taps + i * kernel + k] = position >= 0 && position < length ? x[row + position] : 0;
         }
       }
-      y[o * outLength + t] = sum;
     }
+    const first = group * groupOutputs;
+    gemmTransposed(groupOutputs, outLength, taps, { data: weight.data, offset: first * taps, rowStride: taps }, { data: windows, offset: 0, rowStride: taps }, { data: y, offset: first * outLength, rowStride: outLength });
   }
+  if (bias) for (let o = 0; o < outChannels; o++) for (let t = 0; t < outLength; t++) y[o * outLength + t] += bias.data[o];
   return { data: y, channels: outChannels, length: outLength };
 }
 
