@@ -68,6 +68,23 @@ export interface ModelSummary {
   readonly encoderBytes: number;
 }
 
+/** What `steve inspect` and the banner say of `checkpoint`'s model run on `frames` frames. */
+export function modelSummary(checkpoint: EncoderCheckpoint, frames: number): ModelSummary {
+  const config = checkpoint.config;
+  return {
+    name: config.name,
+    modelType: config.modelType,
+    hiddenSize: config.hiddenSize,
+    layers: config.layers,
+    heads: config.heads,
+    headDim: config.headDim,
+    ffnDim: config.ffnDim,
+    frames,
+    weightDtype: checkpoint.storedDtype,
+    encoderBytes: checkpoint.encoderBytes,
+  };
+}
+
 /** Everything a forward pass needs, kept to run it again on another device. */
 interface RunRecipe {
   readonly shaders: ShaderSources;
@@ -107,18 +124,7 @@ export class ModelAttentionSource implements GpuProducedSource {
     this.fileName = fileName;
     this.shape = { layers: config.layers, heads: config.heads, rows: run.frames, cols: run.frames };
     this.metadata = { spf, sampleRate: 16000, model: config.name };
-    this.summary = {
-      name: config.name,
-      modelType: config.modelType,
-      hiddenSize: config.hiddenSize,
-      layers: config.layers,
-      heads: config.heads,
-      headDim: config.headDim,
-      ffnDim: config.ffnDim,
-      frames: run.frames,
-      weightDtype: checkpoint.storedDtype,
-      encoderBytes: checkpoint.encoderBytes,
-    };
+    this.summary = modelSummary(checkpoint, run.frames);
   }
 
   /**
