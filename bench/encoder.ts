@@ -8,6 +8,8 @@
  *   npx tsx bench/encoder.ts --quick             base only, 1 layer, and the JS layer on 300 of the 1500 frames
  *   (--base-layers N, --no-large, --js-frames N choose other sizes)
  *   npx tsx bench/encoder.ts --kernels [--rows N] each kernel of one encoder layer, Whisper base and large-v3 shapes
+ *   npx tsx bench/encoder.ts --host [--no-gpu]  also (or only) the host's forward pass, HostModelAttentionSource: the
+ *                                                path `steve` takes on a software adapter (src/model/host)
  *
  * --kernels (for a software adapter, where a whole forward pass takes hours): each kernel of one layer (q/k/v/out
  * projection, MLP fc1 with GELU and fc2, per-head scores q.k^T, probabilities.V, row softmax, layer norm) at the
@@ -35,6 +37,7 @@ import { expectedEncoderTensors } from '../src/model/checkpoint.ts';
 import { parseModelConfig, type WhisperConfig } from '../src/model/config.ts';
 import { prepareEncoderInput } from '../src/model/encoderInput.ts';
 import { ModelAttentionSource } from '../src/model/modelSource.ts';
+import { HostModelAttentionSource } from '../src/model/host/hostModelSource.ts';
 import { ModelPasses } from '../src/model/ops/modelPasses.ts';
 import { describeAdapter, getNodeGpu, requestNodeAdapter } from '../src/node/dawn.ts';
 import { readShaderSources } from '../src/node/shaderFiles.ts';
@@ -49,6 +52,8 @@ const { values: args } = parseArgs({
     'no-large': { type: 'boolean', default: false },
     'js-frames': { type: 'string' },
     kernels: { type: 'boolean', default: false },
+    host: { type: 'boolean', default: false },
+    'no-gpu': { type: 'boolean', default: false },
     rows: { type: 'string', default: '64' },
     out: { type: 'string', default: join(ROOT, 'bench/results') },
   },
@@ -417,15 +422,48 @@ if (args.kernels) {
   passes.destroy();
   device.destroy();
 }
-for (const shape of args.kernels ? [] : SHAPES) {
+/** 10 s of a 220 Hz tone with noise at 44.1 kHz: resampled and turned into Whisper's log-mel as a WAV would be. */
+const WAV = Float32Array.from({ length: 441000 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 220 * i) / 44100) + 0.01 * Math.sin(i * 12.9898));
+
+/** The host's forward pass (HostModelAttentionSource, no GPU) on the same input, and its first head read. */
+async function hostRun(shape: ModelShape) {
+  const checkpoint = randomCheckpoint(shape);
+  const started = performance.now();
+  const prepared = prepareEncoderInput(checkpoint.config, WAV, 44100, 'synthetic.wav');
+  const frontEndMs = performance.now() - started;
+  const source = await HostModelAttentionSource.run(checkpoint, prepared.input);
+  const forwardMs = performance.now() - started - frontEndMs;
+  const headStarted = performance.now();
+  await source.readHead(0, 0);
+  const headMs = performance.now() - headStarted;
+  const forwardFlop = whisperFlop(shape, shape.layersRun);
+  source.destroy();
+  return {
+    model: shape.name,
+    path: 'host',
+    layers: `${shape.layersRun} of ${shape.layers}`,
+    frontEndMs,
+    forwardMs,
+    forwardGflop: forwardFlop / 1e9,
+    forwardGflopPerSec: forwardFlop / 1e6 / forwardMs,
+    firstMapFromWavMs: performance.now() - started,
+    headScoresMs: headMs,
+    layerMsEstimate: (forwardMs * layerFlop(shape.dModel, shape.ffn, 1500)) / forwardFlop,
+  };
+}
+
+for (const shape of args.host ? SHAPES : []) {
+  const result = await hostRun(shape);
+  results.push(result);
+  console.log(JSON.stringify(result, null, 2));
+}
+for (const shape of args.kernels || args['no-gpu'] ? [] : SHAPES) {
   const checkpoint = randomCheckpoint(shape);
   const engine = await AttentionEngine.create({ gpu: getNodeGpu(), shaders, budgetBytes: 2 * 1024 ** 3 });
   try {
     const passes = await ModelPasses.create(engine.device, shaders);
-    // 10 s of a 220 Hz tone with noise at 44.1 kHz: resampled and turned into Whisper's log-mel as a WAV would be.
-    const wav = Float32Array.from({ length: 441000 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 220 * i) / 44100) + 0.01 * Math.sin(i * 12.9898));
     const started = performance.now();
-    const prepared = prepareEncoderInput(checkpoint.config, wav, 44100, 'synthetic.wav');
+    const prepared = prepareEncoderInput(checkpoint.config, WAV, 44100, 'synthetic.wav');
     const frontEndMs = performance.now() - started;
     const source = await ModelAttentionSource.run(engine.device, shaders, checkpoint, prepared.input, { passes });
     const forwardMs = performance.now() - started - frontEndMs;
@@ -458,6 +496,7 @@ for (const shape of args.kernels ? [] : SHAPES) {
     }
     const result = {
       model: shape.name,
+      path: 'gpu',
       layers: `${shape.layersRun} of ${shape.layers}`,
       weightMB: checkpoint.encoderBytes / 1e6,
       frontEndMs,

@@ -251,7 +251,7 @@ function tensor(weights: WeightMap, name: string): EncoderTensor {
 export function linear(x: Float64Array, rows: number, inputs: number, weight: EncoderTensor, bias?: EncoderTensor): Float64Array {
   const outputs = weight.shape[0];
   const y = new Float64Array(rows * outputs);
-  gemmTransposed(rows, outputs, inputs, { data: x, offset: 0, rowStride: inputs }, { data: weight.data, offset: 0, rowStride: inputs }, { data: y, offset: 0, rowStride: outputs }, bias?.data);
+  gemmTransposed(rows, outputs, inputs, { data: x, offset: 0, rowStride: inputs }, { data: Float64Array.from(weight.data), offset: 0, rowStride: inputs }, { data: y, offset: 0, rowStride: outputs }, bias?.data);
   return y;
 }
 
@@ -307,6 +307,7 @@ export function conv1d(
   // Per group, the input windows as rows (outLength x groupInputs * kernel, zero where the window leaves the input),
   // so that the group's outputs are one matrix product, weight . windows^T, straight into y's channels x time rows.
   const windows = new Float64Array(outLength * taps);
+  const weights = Float64Array.from(weight.data);
   for (let group = 0; group < groups; group++) {
     for (let t = 0; t < outLength; t++) {
       for (let i = 0; i < groupInputs; i++) {
@@ -318,7 +319,7 @@ export function conv1d(
       }
     }
     const first = group * groupOutputs;
-    gemmTransposed(groupOutputs, outLength, taps, { data: weight.data, offset: first * taps, rowStride: taps }, { data: windows, offset: 0, rowStride: taps }, { data: y, offset: first * outLength, rowStride: outLength });
+    gemmTransposed(groupOutputs, outLength, taps, { data: weights, offset: first * taps, rowStride: taps }, { data: windows, offset: 0, rowStride: taps }, { data: y, offset: first * outLength, rowStride: outLength });
   }
   if (bias) for (let o = 0; o < outChannels; o++) for (let t = 0; t < outLength; t++) y[o * outLength + t] += bias.data[o];
   return { data: y, channels: outChannels, length: outLength };

@@ -12,7 +12,7 @@ describe(gemmTransposed.name, () => {
         const k = 1 + ((m * n) % 7);
         // Views with 3 values of padding before each row's data and after it.
         const a = Float64Array.from({ length: 2 + m * (k + 3) }, () => random() - 0.5);
-        const b = Float32Array.from({ length: 1 + n * (k + 2) }, () => random() - 0.5);
+        const b = Float64Array.from({ length: 1 + n * (k + 2) }, () => random() - 0.5);
         const bias = Float32Array.from({ length: n }, () => random());
         const actual = new Float64Array((m + 1) * (n + 3)).fill(7);
         const expected = actual.slice();
@@ -26,8 +26,8 @@ describe(gemmTransposed.name, () => {
   it('writes float32 outputs (the host scores) without a bias', () => {
     const random = makeRandom(7);
     const [m, n, k] = [13, 10, 64];
-    const a = Float32Array.from({ length: m * k }, () => random());
-    const b = Float32Array.from({ length: n * k }, () => random());
+    const a = Float64Array.from({ length: m * k }, () => random());
+    const b = Float64Array.from({ length: n * k }, () => random());
     const actual = new Float32Array(m * n);
     const expected = new Float64Array(m * n);
     gemmTransposed(m, n, k, { data: a, offset: 0, rowStride: k }, { data: b, offset: 0, rowStride: k }, { data: actual, offset: 0, rowStride: n });

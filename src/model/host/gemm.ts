@@ -5,22 +5,34 @@
  *
  * Why this shape of loop: A . B^T walks a row of A and a row of B together, both contiguous, so each output is a dot
  * product over two streams; a 4 x 4 block of outputs kept in 16 local variables reads 8 values per 16 multiply-adds,
- * which V8 keeps in registers. Measured on the 2-core machine: 4.4-4.5 GFLOP/s at Whisper base's shapes and
- * 3.3-4.5 at large-v3's (1500 x 5120 x 1280), against 0.04-0.1 GFLOP/s for the WGSL kernels on SwiftShader and
- * 0.12-0.25 for the naive triple loop (bench/README.md, "Encoders").
+ * which V8 keeps in registers. Measured on the 2-core machine: 3.1-4.8 GFLOP/s at Whisper base's and large-v3's
+ * shapes (1500 x 2048 x 512 ... 1500 x 5120 x 1280, as busy as the machine was), against 0.04-0.1 GFLOP/s for the
+ * WGSL kernels on SwiftShader and 0.12-0.25 for the naive triple loop (bench/README.md, "Encoders").
  */
 
 /** A matrix inside a flat array: element (row, col) at offset + row * rowStride + col. */
-export interface GemmOperand {
-  readonly data: Float32Array | Float64Array;
+export interface GemmOperand<Values extends Float32Array | Float64Array = Float64Array> {
+  readonly data: Values;
   readonly offset: number;
   readonly rowStride: number;
 }
 
 /**
  * Writes C = A . B^T (+ bias[col]) for A m x k, B n x k, C m x n, each a strided view (GemmOperand). Overwrites C.
+ * A and B are float64 always: the inner loop's loads then see one array type and V8 compiles them for it (with
+ * float32 weights at some calls and float64 activations at others the same loop ran at ~1.6 GFLOP/s instead of
+ * 4.6-4.8). Blocking the inner dimension and B's rows for the caches (256 x 64) was tried, alternating with this
+ * loop in one process: within 5% either way at all three shapes, so the loop stays plain.
  */
-export function gemmTransposed(m: number, n: number, k: number, a: GemmOperand, b: GemmOperand, c: GemmOperand, bias?: ArrayLike<number>): void {
+export function gemmTransposed(
+  m: number,
+  n: number,
+  k: number,
+  a: GemmOperand,
+  b: GemmOperand,
+  c: GemmOperand<Float32Array | Float64Array>,
+  bias?: ArrayLike<number>,
+): void {
   const A = a.data;
   const B = b.data;
   const C = c.data;

@@ -101,17 +101,19 @@ export class HostModelAttentionSource implements AttentionSource {
     if (!Number.isInteger(layer) || layer < 0 || layer >= this.shape.layers) throw new RangeError(`${this.fileName}: no layer ${layer}`);
     if (!Number.isInteger(firstHead) || firstHead < 0 || firstHead + count > this.shape.heads) throw new RangeError(`${this.fileName}: no head ${firstHead}`);
     const frames = this.shape.rows;
+    const headDim = this.#headDim;
     const output = new Float32Array(count * frames * frames);
+    // One head's queries and keys gathered into float64 rows of headDim (gemmTransposed reads float64 only).
+    const query = new Float64Array(frames * headDim);
+    const key = new Float64Array(frames * headDim);
     for (let i = 0; i < count; i++) {
-      const offset = (firstHead + i) * this.#headDim;
-      gemmTransposed(
-        frames,
-        frames,
-        this.#headDim,
-        { data: this.#queries[layer], offset, rowStride: this.#hiddenSize },
-        { data: this.#keys[layer], offset, rowStride: this.#hiddenSize },
-        { data: output, offset: i * frames * frames, rowStride: frames },
-      );
+      const offset = (firstHead + i) * headDim;
+      for (let t = 0; t < frames; t++) {
+        const row = t * this.#hiddenSize + offset;
+        query.set(this.#queries[layer].subarray(row, row + headDim), t * headDim);
+        key.set(this.#keys[layer].subarray(row, row + headDim), t * headDim);
+      }
+      gemmTransposed(frames, frames, headDim, { data: query, offset: 0, rowStride: headDim }, { data: key, offset: 0, rowStride: headDim }, { data: output, offset: i * frames * frames, rowStride: frames });
     }
     return output;
   }
