@@ -31,7 +31,7 @@ import { handleInterrupts, writeFileAtomic, writeOutputs } from '../node/atomicW
 import { requestNodeAdapter } from '../node/dawn.ts';
 import { computeChoiceFromEnv, type ComputeChoice } from '../node/nodeEngine.ts';
 import type { OpenedCheckpoint } from '../node/loadModel.ts';
-import { openModelForCorpus, openModelInput, runModelUtterance } from '../node/loadModel.ts';
+import { openModelForCorpus, openModelInput, runModelUtterance, type ModelRunContext } from '../node/loadModel.ts';
 import type { LoadedUtterance, UtteranceFiles } from '../node/loadUtterance.ts';
 import { loadUtterance } from '../node/loadUtterance.ts';
 import { ModelPasses } from '../model/ops/modelPasses.ts';
@@ -196,11 +196,12 @@ async function runAtlas(options: AtlasOptions): Promise<number> {
       label: 'steve.atlas',
       requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize },
     });
-    // As for maps (STEVE_COMPUTE, auto: the CPU on a software adapter): a file's maps measured on the host there.
+    // As for maps (STEVE_COMPUTE, auto: the CPU on a software adapter): a file's maps measured, and a model run, on
+    // the host there.
     const host = resolveCompute(compute, isSoftwareAdapter(adapter.info)) === 'cpu';
     runner = await AtlasRunner.create(device, readShaderSources(), { host });
-    if (checkpoint) passes = await ModelPasses.create(device, readShaderSources());
-    const openUtterance: UtteranceProvider = checkpoint && passes ? modelProvider(checkpoint, device, passes) : loadUtterance;
+    if (checkpoint && !host) passes = await ModelPasses.create(device, readShaderSources());
+    const openUtterance: UtteranceProvider = checkpoint ? modelProvider(checkpoint, host ? { device, compute: 'cpu' } : { device, compute: 'gpu', passes }) : loadUtterance;
     return await measureCorpus(options, items, { alignments, fold, classScheme, softmax }, openUtterance, runner, checkpoint ? modelSummary(checkpoint) : undefined);
   } finally {
     passes?.destroy();
@@ -210,13 +211,13 @@ async function runAtlas(options: AtlasOptions): Promise<number> {
   }
 }
 
-/** Runs the opened model on each utterance's WAV on `device`, with the kernels compiled once. */
-function modelProvider(checkpoint: OpenedCheckpoint, device: GPUDevice, passes: ModelPasses): UtteranceProvider {
+/** Runs the opened model on each utterance's WAV: on `device` with the kernels compiled once, or on the host. */
+function modelProvider(checkpoint: OpenedCheckpoint, where: Pick<ModelRunContext, 'device' | 'compute' | 'passes'>): UtteranceProvider {
   const warn = (line: string) => process.stderr.write(`steve: ${line}\n`);
   return async (files) => {
     const model = files.model!;
     const modelFiles = { ...files, model };
-    return runModelUtterance(modelFiles, await openModelInput(modelFiles, warn, checkpoint), { device, shaders: readShaderSources(), warn, passes });
+    return runModelUtterance(modelFiles, await openModelInput(modelFiles, warn, checkpoint), { ...where, shaders: readShaderSources(), warn });
   };
 }
 

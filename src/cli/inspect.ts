@@ -201,7 +201,7 @@ async function inspectModel(options: InspectOptions & { model: string }, out: Wr
     throw error;
   }
   try {
-    const utterance = await runModelUtterance(files, opened, { device: node.engine.device, shaders: readShaderSources() });
+    const utterance = await runModelUtterance(files, opened, { device: node.engine.device, compute: node.engine.compute, shaders: readShaderSources() });
     try {
       const summary = utterance.model.summary;
       const report: InspectReport = {

@@ -109,7 +109,7 @@ export async function runViewCommand(
       const files = await withAlignmentKind(item.files, warnLine);
       const { model } = files;
       const utterance = model
-        ? await loadModelUtterance({ ...files, model }, { device: node.engine.device, shaders: readShaderSources(), warn: (line) => process.stderr.write(`steve: ${line}\n`) })
+        ? await loadModelUtterance({ ...files, model }, { device: node.engine.device, compute: node.engine.compute, shaders: readShaderSources(), warn: (line) => process.stderr.write(`steve: ${line}\n`) })
         : await loadUtterance(files);
       const maps: ComputedMap[] = [];
       try {

@@ -11,7 +11,7 @@
  * chunks on its new device: the source then runs the encoder again there, re-reading the weights from the same
  * checkpoint (whose files must stay readable until destroy()).
  */
-import type { AttentionMetadata, AttentionShape, StoredDType } from '../data/tensor.ts';
+import type { AttentionMetadata, AttentionShape, AttentionSource, StoredDType } from '../data/tensor.ts';
 import { createStorageBuffer, readFloat32 } from '../gpu/buffers.ts';
 import type { ShaderSources } from '../gpu/pipeline.ts';
 import type { GpuProducedSource, KeptMemory } from '../gpu/producedChunks.ts';
@@ -83,6 +83,15 @@ export function modelSummary(checkpoint: EncoderCheckpoint, frames: number): Mod
     weightDtype: checkpoint.storedDtype,
     encoderBytes: checkpoint.encoderBytes,
   };
+}
+
+/**
+ * A model's attention from a forward pass on the GPU (ModelAttentionSource) or on the host
+ * (host/hostModelSource.ts): an AttentionSource with the model's facts, freed by destroy().
+ */
+export interface EncoderAttention extends AttentionSource {
+  readonly summary: ModelSummary;
+  destroy(): void;
 }
 
 /** Everything a forward pass needs, kept to run it again on another device. */

@@ -11,7 +11,8 @@ import { parseWav, type WavAudio } from '../data/wav.ts';
 import type { ShaderSources } from '../gpu/pipeline.ts';
 import { keepTensorsRead, openEncoderCheckpoint, selectModelFiles, type EncoderCheckpoint, type KeptTensorsCheckpoint } from '../model/checkpoint.ts';
 import { prepareEncoderInput, type PreparedEncoderInput } from '../model/encoderInput.ts';
-import { ModelAttentionSource, type ModelProgress } from '../model/modelSource.ts';
+import { HostModelAttentionSource } from '../model/host/hostModelSource.ts';
+import { ModelAttentionSource, type EncoderAttention, type ModelProgress } from '../model/modelSource.ts';
 import type { ModelPasses } from '../model/ops/modelPasses.ts';
 import { makeFileSource, type FileSource } from './fileSource.ts';
 import { loadAlignmentForWav } from './findAlignments.ts';
@@ -29,10 +30,15 @@ export interface ModelRunContext {
   readonly warn?: (line: string) => void;
   /** Compiled encoder kernels shared by many runs (the caller destroys them); by default each run compiles its own. */
   readonly passes?: ModelPasses;
+  /**
+   * Where the encoder runs: on the device ('gpu', the default), or on the host ('cpu', HostModelAttentionSource),
+   * as the engine computes maps (engine.compute: the host on a software adapter unless STEVE_COMPUTE says otherwise).
+   */
+  readonly compute?: 'gpu' | 'cpu';
 }
 
 export interface LoadedModelUtterance extends LoadedUtterance {
-  readonly model: ModelAttentionSource;
+  readonly model: EncoderAttention;
 }
 
 /** The paths of the model's files: PATH a folder, or a .safetensors file with config.json beside it. */
@@ -147,13 +153,13 @@ export async function runModelUtterance(
 ): Promise<LoadedModelUtterance> {
   const wavPath = files.wav!;
   const config = opened.checkpoint.config;
-  let model: ModelAttentionSource | undefined;
+  let model: EncoderAttention | undefined;
   try {
-    model = await ModelAttentionSource.run(context.device, context.shaders, opened.checkpoint, opened.prepared.input, {
-      fileName: config.name,
-      onProgress: context.onProgress,
-      passes: context.passes,
-    });
+    const run = { fileName: config.name, onProgress: context.onProgress };
+    model =
+      context.compute === 'cpu'
+        ? await HostModelAttentionSource.run(opened.checkpoint, opened.prepared.input, run)
+        : await ModelAttentionSource.run(context.device, context.shaders, opened.checkpoint, opened.prepared.input, { ...run, passes: context.passes });
     const alignments = files.alignments ?? 'none';
     const textGrid = alignments === 'textgrid';
     const utterance = await assembleUtterance({

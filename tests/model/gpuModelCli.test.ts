@@ -7,11 +7,13 @@ import { mkdtemp, cp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CliError } from '../../src/cli/cliError.ts';
 import { runInspect } from '../../src/cli/inspect.ts';
 import { expandInputs } from '../../src/cli/inputs.ts';
 import { InputError } from '../../src/data/inputError.ts';
+import { HostModelAttentionSource } from '../../src/model/host/hostModelSource.ts';
+import { ModelAttentionSource } from '../../src/model/modelSource.ts';
 import { openModelInput } from '../../src/node/loadModel.ts';
 import { MODEL_FIXTURES, readExpected } from './modelFixtures.ts';
 
@@ -43,7 +45,39 @@ describe('steve --model', () => {
     }
   });
 
-  // The messages are what main() prints after "steve: ".
+  it('inspect runs the encoder on the host on this software adapter, and on the GPU with STEVE_COMPUTE=gpu, to the same scores', async () => {
+    const inspect = async (compute: string) => {
+      const saved = process.env.STEVE_COMPUTE;
+      process.env.STEVE_COMPUTE = compute;
+      try {
+        const out = new PassThrough();
+        let printed = '';
+        out.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+        await runInspect({ json: true, model: WHISPER, wav: WHISPER_WAV }, out);
+        return JSON.parse(printed);
+      } finally {
+        if (saved === undefined) delete process.env.STEVE_COMPUTE;
+        else process.env.STEVE_COMPUTE = saved;
+      }
+    };
+    const hostRuns = vi.spyOn(HostModelAttentionSource, 'run');
+    const gpuRuns = vi.spyOn(ModelAttentionSource, 'run');
+    const host = await inspect('cpu');
+    expect([hostRuns.mock.calls.length, gpuRuns.mock.calls.length]).toEqual([1, 0]);
+    const gpu = await inspect('gpu');
+    expect([hostRuns.mock.calls.length, gpuRuns.mock.calls.length]).toEqual([1, 1]);
+    await inspect('auto');
+    expect([hostRuns.mock.calls.length, gpuRuns.mock.calls.length], 'auto on a software adapter').toEqual([2, 1]);
+    vi.restoreAllMocks();
+    expect(host.model).toEqual(gpu.model);
+    const stats = (report: { attention: { heads_stats: { min: number; max: number; mean: number }[][] } }) =>
+      report.attention.heads_stats.flat().flatMap(({ min, max, mean }) => [min, max, mean]);
+    const [hostStats, gpuStats] = [stats(host), stats(gpu)];
+    expect(hostStats).toHaveLength(2 * 4 * 3);
+    hostStats.forEach((value, i) => expect(Math.abs(value - gpuStats[i]), `statistic ${i}`).toBeLessThan(1e-4));
+  });
+
+  // The messages are what main() prints after "steve: "
   it('errors are one line naming the file: unknown model_type (before the GPU starts), --model with --attention, no --wav; long audio trimmed with a warning', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'steve-model-'));
     await cp(WHISPER, folder, { recursive: true });

@@ -4,6 +4,7 @@
  * reference's scores on the fixture's WAV. One utterance (render, export, inspect): its model files stay open, so
  * after a device loss the engine's new device gets the encoder run again from them.
  */
+import { ModelAttentionSource } from '../../src/model/modelSource.ts';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,7 +81,8 @@ describe('loadModelUtterance', () => {
         const before = await engine.readMap(request);
         engine.device.destroy();
         const after = await engine.readMap(request);
-        expect(utterance.model.rebuilds).toBe(1);
+        expect(utterance.model).toBeInstanceOf(ModelAttentionSource);
+        expect((utterance.model as ModelAttentionSource).rebuilds).toBe(1);
         expect(maxAbsDifference(after, before)).toBeLessThan(1e-6);
       } finally {
         await utterance.close();
