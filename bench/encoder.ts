@@ -8,8 +8,9 @@
  *   npx tsx bench/encoder.ts --quick             base only, 1 layer, and the JS layer on 300 of the 1500 frames
  *   (--base-layers N, --no-large, --js-frames N choose other sizes)
  *   npx tsx bench/encoder.ts --kernels [--rows N] each kernel of one encoder layer, Whisper base and large-v3 shapes
- *   npx tsx bench/encoder.ts --host [--no-gpu]  also (or only) the host's forward pass, HostModelAttentionSource: the
- *                                                path `steve` takes on a software adapter (src/model/host)
+ *   npx tsx bench/encoder.ts --host [--no-gpu] [--threads N]  also (or only) the host's forward pass,
+ *       HostModelAttentionSource, the path `steve` takes on a software adapter (src/model/host), its matrix products
+ *       on N threads (default: every core)
  *
  * --kernels (for a software adapter, where a whole forward pass takes hours): each kernel of one layer (q/k/v/out
  * projection, MLP fc1 with GELU and fc2, per-head scores q.k^T, probabilities.V, row softmax, layer norm) at the
@@ -29,6 +30,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { availableParallelism } from 'node:os';
+import { useGemmThreads } from '../src/node/gemmThreads.ts';
 import { AttentionEngine } from '../src/engine.ts';
 import { createStorageBufferFrom, readFloat32 } from '../src/gpu/buffers.ts';
 import { encodeLinear } from '../src/model/ops/matmul.ts';
@@ -53,6 +56,7 @@ const { values: args } = parseArgs({
     'js-frames': { type: 'string' },
     kernels: { type: 'boolean', default: false },
     host: { type: 'boolean', default: false },
+    threads: { type: 'string', default: String(availableParallelism()) },
     'no-gpu': { type: 'boolean', default: false },
     rows: { type: 'string', default: '64' },
     out: { type: 'string', default: join(ROOT, 'bench/results') },
@@ -453,7 +457,8 @@ async function hostRun(shape: ModelShape) {
 }
 
 for (const shape of args.host ? SHAPES : []) {
-  const result = await hostRun(shape);
+  useGemmThreads(Number(args.threads));
+  const result = { ...(await hostRun(shape)), threads: Number(args.threads) };
   results.push(result);
   console.log(JSON.stringify(result, null, 2));
 }

@@ -15,6 +15,7 @@ import { HostModelAttentionSource } from '../model/host/hostModelSource.ts';
 import { ModelAttentionSource, type EncoderAttention, type ModelProgress } from '../model/modelSource.ts';
 import type { ModelPasses } from '../model/ops/modelPasses.ts';
 import { makeFileSource, type FileSource } from './fileSource.ts';
+import { useGemmThreads } from './gemmThreads.ts';
 import { loadAlignmentForWav } from './findAlignments.ts';
 import type { LoadedUtterance, UtteranceFiles } from './loadUtterance.ts';
 
@@ -31,8 +32,9 @@ export interface ModelRunContext {
   /** Compiled encoder kernels shared by many runs (the caller destroys them); by default each run compiles its own. */
   readonly passes?: ModelPasses;
   /**
-   * Where the encoder runs: on the device ('gpu', the default), or on the host ('cpu', HostModelAttentionSource),
-   * as the engine computes maps (engine.compute: the host on a software adapter unless STEVE_COMPUTE says otherwise).
+   * Where the encoder runs: on the device ('gpu', the default), or on the host ('cpu', HostModelAttentionSource, its
+   * matrix products on every core), as the engine computes maps (engine.compute: the host on a software adapter
+   * unless STEVE_COMPUTE says otherwise).
    */
   readonly compute?: 'gpu' | 'cpu';
 }
@@ -156,6 +158,7 @@ export async function runModelUtterance(
   let model: EncoderAttention | undefined;
   try {
     const run = { fileName: config.name, onProgress: context.onProgress };
+    if (context.compute === 'cpu') useGemmThreads();
     model =
       context.compute === 'cpu'
         ? await HostModelAttentionSource.run(opened.checkpoint, opened.prepared.input, run)

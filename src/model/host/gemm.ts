@@ -1,7 +1,8 @@
 /**
  * The host's matrix product for running an encoder without a GPU: C = A . B^T (+ a bias per column), the shape of
- * torch's nn.Linear (B is the weight, outputs x inputs) and of attention's q . k^T. Plain TypeScript, one thread,
- * accumulating in float64.
+ * torch's nn.Linear (B is the weight, outputs x inputs) and of attention's q . k^T. Plain TypeScript accumulating
+ * in float64, on this thread, or split by rows over more threads where a runner for them is set (setGemmThreads:
+ * src/node/gemmThreads.ts in Node).
  *
  * Why this shape of loop: A . B^T walks a row of A and a row of B together, both contiguous, so each output is a dot
  * product over two streams; a 4 x 4 block of outputs kept in 16 local variables reads 8 values per 16 multiply-adds,
@@ -17,14 +18,61 @@ export interface GemmOperand<Values extends Float32Array | Float64Array = Float6
   readonly rowStride: number;
 }
 
+/** One product C = A . B^T (+ bias), as gemmTransposed takes it. */
+export interface GemmJob {
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly a: GemmOperand;
+  readonly b: GemmOperand;
+  readonly c: GemmOperand<Float32Array | Float64Array>;
+  readonly bias?: ArrayLike<number>;
+}
+
+/** Runs a product split by rows over several threads, this one included, and returns when all rows are written. */
+export interface GemmThreads {
+  /** Threads in all, this one included. */
+  readonly threads: number;
+  run(job: GemmJob): void;
+}
+
+/** Below this many FLOP a product stays on this thread: handing out its rows would cost more than it saves. */
+const THREADED_MIN_FLOP = 5e7;
+
+let gemmThreads: GemmThreads | undefined;
+
+/** Has gemmTransposed split large products over `threads` (undefined: this thread only). */
+export function setGemmThreads(threads: GemmThreads | undefined): void {
+  gemmThreads = threads;
+}
+
 /**
  * Writes C = A . B^T (+ bias[col]) for A m x k, B n x k, C m x n, each a strided view (GemmOperand). Overwrites C.
+ * Large products go to the threads of setGemmThreads, when set.
+ */
+export function gemmTransposed(
+  m: number,
+  n: number,
+  k: number,
+  a: GemmOperand,
+  b: GemmOperand,
+  c: GemmOperand<Float32Array | Float64Array>,
+  bias?: ArrayLike<number>,
+): void {
+  if (gemmThreads && gemmThreads.threads > 1 && 2 * m * n * k >= THREADED_MIN_FLOP && m >= 8 * gemmThreads.threads) gemmThreads.run({ m, n, k, a, b, c, bias });
+  else gemmRows(m, n, k, a, b, c, bias);
+}
+
+/**
+ * gemmTransposed on this thread. Self-contained (it refers to nothing outside itself), so that its source can be
+ * run in a worker as it is (src/node/gemmThreads.ts).
+ *
  * A and B are float64 always: the inner loop's loads then see one array type and V8 compiles them for it (with
  * float32 weights at some calls and float64 activations at others the same loop ran at ~1.6 GFLOP/s instead of
  * 4.6-4.8). Blocking the inner dimension and B's rows for the caches (256 x 64) was tried, alternating with this
  * loop in one process: within 5% either way at all three shapes, so the loop stays plain.
  */
-export function gemmTransposed(
+export function gemmRows(
   m: number,
   n: number,
   k: number,
