@@ -122,27 +122,35 @@ export function mergedPercentile(stats: readonly MapValueStats[], fraction: numb
 
 function linearScale(low: number, high: number, note: string, clip: readonly [number, number] | undefined): ColorScale {
   const prefix = (p: number) => (clip ? `p${p} ` : '');
+  const ticks = linearTicks(low, high);
+  // The ends are printed to the ticks' resolution, so that they differ from each other and from the ticks.
+  const resolution = tickStep(low, high);
   return {
     low,
     high,
     log: false,
-    lowLabel: prefix(clip?.[0] ?? 0) + formatValue(low),
-    highLabel: prefix(clip?.[1] ?? 0) + formatValue(high),
-    ticks: linearTicks(low, high),
+    lowLabel: prefix(clip?.[0] ?? 0) + formatValue(low, resolution),
+    highLabel: prefix(clip?.[1] ?? 0) + formatValue(high, resolution),
+    ticks,
     note,
   };
+}
+
+/** The spacing of linearTicks over [low, high]: 1, 2 or 5 x 10^k, about a quarter of the range. */
+function tickStep(low: number, high: number): number {
+  const rough = (high - low) / 4;
+  const power = 10 ** Math.floor(Math.log10(rough));
+  return [1, 2, 5, 10].map((m) => m * power).find((candidate) => candidate >= rough)!;
 }
 
 /** About five round ticks (1, 2 or 5 x 10^k apart) inside [low, high]. */
 export function linearTicks(low: number, high: number): ColorTick[] {
   if (!(high > low)) return [{ value: low, label: formatValue(low), at: 0.5 }];
-  const rough = (high - low) / 4;
-  const power = 10 ** Math.floor(Math.log10(rough));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((candidate) => candidate >= rough)!;
+  const step = tickStep(low, high);
   const ticks: ColorTick[] = [];
   for (let k = Math.ceil(low / step); k * step <= high + step * 1e-9; k++) {
     const value = Number((k * step).toPrecision(12));
-    ticks.push({ value, label: formatValue(value), at: (value - low) / (high - low) });
+    ticks.push({ value, label: formatValue(value, step), at: (value - low) / (high - low) });
   }
   return ticks;
 }

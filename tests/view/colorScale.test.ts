@@ -74,6 +74,16 @@ describe('ticks and percentiles', () => {
     expect(logTicks(0.002, 3).map((tick) => tick.value)).toEqual([0.01, 0.1, 1]);
   });
 
+  it('prints ticks and ends of a nearly uniform map with the digits that tell them apart', () => {
+    // A head close to uniform over 1500 keys: every value near 1/1500.
+    const scale = makeColorScale(LINEAR, [{ min: 6.66998e-4, max: 6.67121e-4 }]);
+    expect(scale.ticks.map((tick) => tick.label)).toEqual(['6.6700e-4', '6.6705e-4', '6.6710e-4']);
+    expect([scale.lowLabel, scale.highLabel]).toEqual(['6.6700e-4', '6.6712e-4']);
+    // An ordinary range keeps the usual digits.
+    expect(linearTicks(0, 0.64).map((tick) => tick.label)).toEqual(['0', '0.2', '0.4', '0.6']);
+    expect(makeColorScale(LINEAR, [{ min: 1e-5, max: 0.0123 }]).highLabel).toBe('0.0123');
+  });
+
   it('finds the percentile of one map as sorting its values does', () => {
     const values = Array.from({ length: 500 }, (_, i) => (i * 7919) % 500);
     const sorted = [...values].sort((a, b) => a - b);
