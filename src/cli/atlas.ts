@@ -31,6 +31,7 @@ import { handleInterrupts, writeFileAtomic, writeOutputs } from '../node/atomicW
 import { requestNodeAdapter } from '../node/dawn.ts';
 import { computeChoiceFromEnv, type ComputeChoice } from '../node/nodeEngine.ts';
 import type { OpenedCheckpoint } from '../node/loadModel.ts';
+import { modelSummary } from '../model/modelSource.ts';
 import { openModelForCorpus, openModelInput, runModelUtterance, type ModelRunContext } from '../node/loadModel.ts';
 import type { LoadedUtterance, UtteranceFiles } from '../node/loadUtterance.ts';
 import { loadUtterance } from '../node/loadUtterance.ts';
@@ -202,7 +203,7 @@ async function runAtlas(options: AtlasOptions): Promise<number> {
     runner = await AtlasRunner.create(device, readShaderSources(), { host });
     if (checkpoint && !host) passes = await ModelPasses.create(device, readShaderSources());
     const openUtterance: UtteranceProvider = checkpoint ? modelProvider(checkpoint, host ? { device, compute: 'cpu' } : { device, compute: 'gpu', passes }) : loadUtterance;
-    return await measureCorpus(options, items, { alignments, fold, classScheme, softmax }, openUtterance, runner, checkpoint ? modelSummary(checkpoint) : undefined);
+    return await measureCorpus(options, items, { alignments, fold, classScheme, softmax }, openUtterance, runner, checkpoint ? atlasModelSummary(checkpoint) : undefined);
   } finally {
     passes?.destroy();
     runner?.destroy();
@@ -221,18 +222,10 @@ function modelProvider(checkpoint: OpenedCheckpoint, where: Pick<ModelRunContext
   };
 }
 
-function modelSummary({ checkpoint }: OpenedCheckpoint): AtlasModelSummary {
-  const { config } = checkpoint;
-  return {
-    name: config.name,
-    modelType: config.modelType,
-    hiddenSize: config.hiddenSize,
-    layers: config.layers,
-    heads: config.heads,
-    headDim: config.headDim,
-    ffnDim: config.ffnDim,
-    weightDtype: checkpoint.storedDtype,
-  };
+/** What atlas.json says of the model: its summary less what varies by utterance (frames, bytes read). */
+function atlasModelSummary({ checkpoint }: OpenedCheckpoint): AtlasModelSummary {
+  const { frames: _frames, encoderBytes: _bytes, ...summary } = modelSummary(checkpoint, 0);
+  return summary;
 }
 
 /** Every utterance through the atlas pass; writes the atlas. Returns the exit status. */
