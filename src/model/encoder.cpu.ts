@@ -284,6 +284,9 @@ function groupNormPerChannel(x: Float64Array, channels: number, length: number, 
   }
 }
 
+/** Most bytes of input windows conv1d holds at once. */
+const CONV_WINDOW_BYTES = 32 * 1024 * 1024;
+
 /**
  * torch's conv1d on channels x length input with zero padding: weight is out x (in / groups) x kernel; output
  * length floor((length + 2 padding - kernel) / stride) + 1.
@@ -304,22 +307,27 @@ export function conv1d(
   const groupOutputs = outChannels / groups;
   const taps = groupInputs * kernel;
   const y = new Float64Array(outChannels * outLength);
-  // Per group, the input windows as rows (outLength x groupInputs * kernel, zero where the window leaves the input),
-  // so that the group's outputs are one matrix product, weight . windows^T, straight into y's channels x time rows.
-  const windows = new Float64Array(outLength * taps);
+  // Per group, the input windows as rows (time x groupInputs * kernel, zero where the window leaves the input), so
+  // that the group's outputs are one matrix product, weight . windows^T, straight into y's channels x time rows; a
+  // span of CONV_WINDOW_BYTES at a time (wav2vec 2.0's second conv over 30 s of audio has 48 000 windows of 1536).
+  const span = Math.max(1, Math.min(outLength, Math.floor(CONV_WINDOW_BYTES / 8 / taps)));
+  const windows = new Float64Array(span * taps);
   const weights = Float64Array.from(weight.data);
   for (let group = 0; group < groups; group++) {
-    for (let t = 0; t < outLength; t++) {
-      for (let i = 0; i < groupInputs; i++) {
-        const row = (group * groupInputs + i) * length;
-        for (let k = 0; k < kernel; k++) {
-          const position = t * stride + k - padding;
-          windows[t * taps + i * kernel + k] = position >= 0 && position < length ? x[row + position] : 0;
+    const first = group * groupOutputs;
+    for (let start = 0; start < outLength; start += span) {
+      const count = Math.min(span, outLength - start);
+      for (let w = 0; w < count; w++) {
+        for (let i = 0; i < groupInputs; i++) {
+          const row = (group * groupInputs + i) * length;
+          for (let k = 0; k < kernel; k++) {
+            const position = (start + w) * stride + k - padding;
+            windows[w * taps + i * kernel + k] = position >= 0 && position < length ? x[row + position] : 0;
+          }
         }
       }
+      gemmTransposed(groupOutputs, count, taps, { data: weights, offset: first * taps, rowStride: taps }, { data: windows, offset: 0, rowStride: taps }, { data: y, offset: first * outLength + start, rowStride: outLength });
     }
-    const first = group * groupOutputs;
-    gemmTransposed(groupOutputs, outLength, taps, { data: weights, offset: first * taps, rowStride: taps }, { data: windows, offset: 0, rowStride: taps }, { data: y, offset: first * outLength, rowStride: outLength });
   }
   if (bias) for (let o = 0; o < outChannels; o++) for (let t = 0; t < outLength; t++) y[o * outLength + t] += bias.data[o];
   return { data: y, channels: outChannels, length: outLength };

@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { gemmTransposed } from '../../src/model/host/gemm.ts';
 import { matmulCpu } from '../../src/model/ops/matmul.cpu.ts';
+import { conv1d } from '../../src/model/encoder.cpu.ts';
+import { conv1dCpu } from '../../src/model/ops/conv1d.cpu.ts';
 import { makeRandom } from '../helpers/computeCheck.ts';
 
 describe(gemmTransposed.name, () => {
@@ -33,5 +35,23 @@ describe(gemmTransposed.name, () => {
     gemmTransposed(m, n, k, { data: a, offset: 0, rowStride: k }, { data: b, offset: 0, rowStride: k }, { data: actual, offset: 0, rowStride: n });
     matmulCpu({ m, n, k, a: { data: a, rowStride: k }, b: { data: b, rowStride: k }, c: { data: expected, rowStride: n } });
     expect(Array.from(actual)).toEqual(Array.from(Float32Array.from(expected)));
+  });
+});
+
+describe('conv1d of the encoder reference', () => {
+  it('equals the plain convolution over an input long enough to be taken a span of windows at a time, with groups and stride', () => {
+    // 2 groups of 64 channels, kernel 3, stride 2: 23 000 windows of 192 taps per group, 35 MB: two spans of 32 MiB.
+    const random = makeRandom(11);
+    const [channels, length, kernel, groups, stride, padding] = [128, 46_000, 3, 2, 2, 1];
+    const x = Float64Array.from({ length: channels * length }, () => random() - 0.5);
+    const weight = { shape: [64, channels / groups, kernel], data: Float32Array.from({ length: 64 * (channels / groups) * kernel }, () => random() - 0.5) };
+    const bias = { shape: [64], data: Float32Array.from({ length: 64 }, () => random()) };
+    const ours = conv1d(x, channels, length, weight, bias, stride, padding, groups);
+    const plain = conv1dCpu({ input: x, inChannels: channels, inLength: length, weight: weight.data, bias: bias.data, outChannels: 64, kernelSize: kernel, stride, padding, groups });
+    expect(ours.length).toBe(23_000);
+    expect(ours.data.length).toBe(plain.length);
+    let worst = 0;
+    for (let i = 0; i < plain.length; i++) worst = Math.max(worst, Math.abs(ours.data[i] - plain[i]));
+    expect(worst).toBeLessThan(1e-12);
   });
 });
