@@ -44,8 +44,9 @@ describe(HostModelAttentionSource.name, () => {
     const layer = await source.readLayer(layers - 1);
     const head = await source.readHead(layers - 1, heads - 1);
     expect(Array.from(head)).toEqual(Array.from(layer.subarray((heads - 1) * rows * cols)));
-    expect(heard.filter((progress) => progress.stage === 'encoder').map((progress) => progress.layersDone)).toEqual(Array.from({ length: layers + 1 }, (_, i) => i));
-    expect(heard.at(-1)!.fraction).toBe(1);
+    expect(heard.map((progress) => [progress.stage, progress.layersDone])).toEqual([['weights', 0], ...Array.from({ length: layers + 1 }, (_, i) => ['encoder', i])]);
+    // The front end and each layer are a step each: 0, 1 / (layers + 1), ..., 1.
+    expect(heard.map((progress) => progress.fraction)).toEqual(Array.from({ length: layers + 2 }, (_, i) => i / (layers + 1)));
     await expect(source.readHead(layers, 0)).rejects.toThrow(/no layer/);
     source.destroy();
     await expect(source.readHead(0, 0)).rejects.toThrow(/freed/);

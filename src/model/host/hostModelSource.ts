@@ -61,13 +61,14 @@ export class HostModelAttentionSource implements AttentionSource {
     const expected = config.family === 'whisper' ? 'log-mel' : 'waveform';
     if (input.kind !== expected) throw new RangeError(`${config.name} is a ${config.modelType} model: it needs a ${expected} input`);
     const values = input.kind === 'log-mel' ? input.values : input.samples;
-    const report = (stage: ModelProgress['stage'], layersDone: number) =>
-      options.onProgress?.({ stage, fraction: (layersDone + 1) / (config.layers + 1), layersDone, layers: config.layers });
+    // The front end and each layer are one step each of layers + 1.
+    const report = (stage: ModelProgress['stage'], stepsDone: number) =>
+      options.onProgress?.({ stage, fraction: stepsDone / (config.layers + 1), layersDone: Math.max(0, stepsDone - 1), layers: config.layers });
 
     const byLayer = tensorNamesByLayer(checkpoint, config);
-    report('weights', -1);
+    report('weights', 0);
     const front = frontEndCpu(config, await readTensors(checkpoint, byLayer.frontEnd), values);
-    report('encoder', 0);
+    report('encoder', 1);
     const queries: Float32Array[] = [];
     const keys: Float32Array[] = [];
     let hidden = front.frontEnd;
@@ -81,7 +82,7 @@ export class HostModelAttentionSource implements AttentionSource {
           keys.push(Float32Array.from(key));
         },
       }).output;
-      report('encoder', layer + 1);
+      report('encoder', layer + 2);
     }
     const spf = config.family === 'whisper' ? WHISPER_SAMPLES_PER_FRAME : values.length / front.frames;
     return new HostModelAttentionSource(checkpoint, front.frames, spf, queries, keys, options.fileName ?? config.name);
