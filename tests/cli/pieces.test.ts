@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { formatInspectReport, makeInspectReport } from '../../src/cli/inspect.ts';
 import { outputPathFor } from '../../src/cli/outputPath.ts';
 import type { LoadedUtterance } from '../../src/node/loadUtterance.ts';
+import { modelProgressLine } from '../../src/cli/viewCommand.ts';
 import { parseViewSpec } from '../../src/cli/viewSpec.ts';
 import { parseWords } from '../../src/view/spec.ts';
 import { parseNpyHeader } from '../../src/data/npy.ts';
@@ -144,5 +145,18 @@ describe(makeInspectReport.name, () => {
     const report = await makeInspectReport(utterance);
     expect(report.attention).toMatchObject({ rows: 3, cols: 5, queries: 3, keys: 5, softmaxed: true });
     expect(formatInspectReport(report)).toMatch(/^a\.npy: 1 layers x 1 heads x 3 queries x 5 keys \(rows x columns\), float32\n/);
+  });
+});
+
+describe(modelProgressLine.name, () => {
+  it('redraws one line per step of a forward pass on a terminal and clears it at the end; says nothing on a log', () => {
+    let written = '';
+    const terminal = { isTTY: true, write: (text: string) => ((written += text), true) } as unknown as NodeJS.WriteStream;
+    const onProgress = modelProgressLine(terminal)!;
+    onProgress({ stage: 'weights', fraction: 0, layersDone: 0, layers: 2 });
+    onProgress({ stage: 'encoder', fraction: 0.5, layersDone: 1, layers: 2 });
+    onProgress({ stage: 'encoder', fraction: 1, layersDone: 2, layers: 2 });
+    expect(written).toBe('\r\x1b[Ksteve: reading weights, layer 0 of 2 done\r\x1b[Ksteve: running the encoder, layer 1 of 2 done\r\x1b[K');
+    expect(modelProgressLine({ isTTY: false } as NodeJS.WriteStream)).toBeUndefined();
   });
 });
