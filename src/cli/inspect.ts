@@ -10,6 +10,7 @@ import type { LoadedUtterance, UtteranceFiles } from '../node/loadUtterance.ts';
 import { loadUtterance, withAlignmentKind } from '../node/loadUtterance.ts';
 import { escapeControl, escapeControlInJson } from '../data/untrustedText.ts';
 import { openModelInput, runModelUtterance } from '../node/loadModel.ts';
+import { modelProgressLine } from './viewCommand.ts';
 import { readShaderSources } from '../node/shaderFiles.ts';
 import { CliError, warnLine } from './cliError.ts';
 import { startNodeEngine } from './viewCommand.ts';
@@ -201,7 +202,7 @@ async function inspectModel(options: InspectOptions & { model: string }, out: Wr
     throw error;
   }
   try {
-    const utterance = await runModelUtterance(files, opened, { device: node.engine.device, compute: node.engine.compute, shaders: readShaderSources() });
+    const utterance = await runModelUtterance(files, opened, { device: node.engine.device, compute: node.engine.compute, shaders: readShaderSources(), onProgress: modelProgressLine(process.stderr) });
     try {
       const summary = utterance.model.summary;
       const report: InspectReport = {
