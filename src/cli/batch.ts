@@ -3,6 +3,7 @@
  * the call fails (exit 1) when any did. A progress bar is drawn on stderr only when stderr is a terminal, so logs
  * and pipes get plain lines.
  */
+import type { ModelProgress } from '../model/modelSource.ts';
 import { SingleBar } from 'cli-progress';
 import { MapRequestError } from '../compute/requestError.ts';
 import { InputError } from '../data/inputError.ts';
@@ -60,4 +61,16 @@ export async function runBatch(
     bar?.stop();
   }
   return { failed, done: items.length - failed };
+}
+
+/**
+ * On a terminal, one line on `stream` that follows a model's forward pass ("steve: running the encoder, layer 5 of
+ * 32"), redrawn in place and cleared when it ends: a large model on the host runs for minutes. Nothing on a log.
+ */
+export function modelProgressLine(stream: NodeJS.WriteStream): ((progress: ModelProgress) => void) | undefined {
+  if (!stream.isTTY) return undefined;
+  return ({ stage, layersDone, layers }) => {
+    const done = stage === 'encoder' && layersDone >= layers;
+    stream.write(done ? '\r\x1b[K' : `\r\x1b[Ksteve: ${stage === 'weights' ? 'reading weights' : 'running the encoder'}, layer ${layersDone} of ${layers} done`);
+  };
 }

@@ -10,7 +10,7 @@ import type { LoadedUtterance, UtteranceFiles } from '../node/loadUtterance.ts';
 import { loadUtterance, withAlignmentKind } from '../node/loadUtterance.ts';
 import { escapeControl, escapeControlInJson } from '../data/untrustedText.ts';
 import { openModelInput, runModelUtterance } from '../node/loadModel.ts';
-import { modelProgressLine } from './viewCommand.ts';
+import { modelProgressLine } from './batch.ts';
 import { readShaderSources } from '../node/shaderFiles.ts';
 import { CliError, warnLine } from './cliError.ts';
 import { startNodeEngine } from './viewCommand.ts';

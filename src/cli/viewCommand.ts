@@ -10,12 +10,11 @@ import type { Utterance } from '../data/utterance.ts';
 import type { ComputedMap } from '../engine.ts';
 import type { LoadedUtterance, UtteranceFiles } from '../node/loadUtterance.ts';
 import { loadUtterance, withAlignmentKind } from '../node/loadUtterance.ts';
-import type { ModelProgress } from '../model/modelSource.ts';
 import { loadModelUtterance } from '../node/loadModel.ts';
 import { readShaderSources } from '../node/shaderFiles.ts';
 import type { NodeEngine } from '../node/nodeEngine.ts';
 import { createNodeEngine } from '../node/nodeEngine.ts';
-import { runBatch } from './batch.ts';
+import { modelProgressLine, runBatch } from './batch.ts';
 import { addAlignmentOptions, parseAlignmentKind } from './alignmentOptions.ts';
 import { CliError, warnLine } from './cliError.ts';
 import { expandInputs } from './inputs.ts';
@@ -167,16 +166,4 @@ export async function startNodeEngine(): Promise<NodeEngine> {
     // No adapter: the engine's message says what to install; one line, as for any other input problem.
     throw new CliError((error as Error).message);
   }
-}
-
-/**
- * On a terminal, one line on `stream` that follows a model's forward pass ("steve: running the encoder, layer 5 of
- * 32"), redrawn in place and cleared when it ends: a large model on the host runs for minutes. Nothing on a log.
- */
-export function modelProgressLine(stream: NodeJS.WriteStream): ((progress: ModelProgress) => void) | undefined {
-  if (!stream.isTTY) return undefined;
-  return ({ stage, layersDone, layers }) => {
-    const done = stage === 'encoder' && layersDone >= layers;
-    stream.write(done ? '\r\x1b[K' : `\r\x1b[Ksteve: ${stage === 'weights' ? 'reading weights' : 'running the encoder'}, layer ${layersDone} of ${layers} done`);
-  };
 }

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { formatInspectReport, makeInspectReport } from '../../src/cli/inspect.ts';
 import { outputPathFor } from '../../src/cli/outputPath.ts';
 import type { LoadedUtterance } from '../../src/node/loadUtterance.ts';
-import { modelProgressLine } from '../../src/cli/viewCommand.ts';
+import { modelProgressLine } from '../../src/cli/batch.ts';
 import { parseViewSpec } from '../../src/cli/viewSpec.ts';
 import { parseWords } from '../../src/view/spec.ts';
 import { parseNpyHeader } from '../../src/data/npy.ts';
