@@ -4,7 +4,7 @@
  * does), wav2vec 2.0 / HuBERT the (normalised) waveform.
  */
 import { prepareModelAudio } from './audio.ts';
-import type { ModelConfig } from './config.ts';
+import { encoderFrames, type ModelConfig } from './config.ts';
 import type { EncoderInput } from './modelSource.ts';
 import { whisperLogMel, whisperTrimNotice } from './whisperFeatures.ts';
 
@@ -29,5 +29,7 @@ export function prepareEncoderInput(config: ModelConfig, samples: Float32Array, 
       secondsUsed: mel.audioSamples / audio.sampleRate,
     };
   }
+  // Audio too short for one frame is an InputError naming the WAV, before any forward pass.
+  encoderFrames(config, audio.samples.length, audioName);
   return { input: { kind: 'waveform', samples: audio.samples }, trimmed: false, secondsUsed: audio.samples.length / audio.sampleRate };
 }

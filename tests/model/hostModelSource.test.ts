@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { openEncoderCheckpoint, selectModelFiles } from '../../src/model/checkpoint.ts';
+import { InputError } from '../../src/data/inputError.ts';
+import { prepareEncoderInput } from '../../src/model/encoderInput.ts';
 import { HostModelAttentionSource } from '../../src/model/host/hostModelSource.ts';
 import type { EncoderInput, ModelProgress } from '../../src/model/modelSource.ts';
 import { folderSources, maxAbsDifference, readExpected, type ModelFolder } from './modelFixtures.ts';
@@ -50,5 +52,13 @@ describe(HostModelAttentionSource.name, () => {
     await expect(source.readHead(layers, 0)).rejects.toThrow(/no layer/);
     source.destroy();
     await expect(source.readHead(0, 0)).rejects.toThrow(/freed/);
+  });
+});
+
+describe('a WAV too short for one wav2vec 2.0 frame', () => {
+  it('is an InputError naming the WAV before any forward pass, on either path', async () => {
+    const checkpoint = await openEncoderCheckpoint(selectModelFiles(folderSources('wav2vec2_base'), 'wav2vec2_base'));
+    expect(() => prepareEncoderInput(checkpoint.config, new Float32Array(5), 16000, 'short.wav')).toThrow(InputError);
+    expect(() => prepareEncoderInput(checkpoint.config, new Float32Array(5), 16000, 'short.wav')).toThrow(/short\.wav.*too short/s);
   });
 });
